@@ -1,0 +1,305 @@
+//! Needs: Ukraine's project requests, and their lifecycle (SPEC §2).
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+
+use crate::error::DomainError;
+use crate::policy::{Confidentiality, Tlp};
+
+vocabulary! {
+    /// Capability areas of the 2025 declaration.
+    pub enum Capability as "capability" {
+        Detect = "detect",
+        ImposeCost = "impose_cost",
+        Remediate = "remediate",
+        Resilience = "resilience",
+        DigitalState = "digital_state",
+        Connectivity = "connectivity",
+    }
+}
+
+vocabulary! {
+    pub enum Sector as "sector" {
+        Government = "government",
+        Energy = "energy",
+        Telecom = "telecom",
+        Finance = "finance",
+        Health = "health",
+        Transport = "transport",
+        Water = "water",
+        DefenceIndustry = "defence_industry",
+        Education = "education",
+        Media = "media",
+        LocalGovernment = "local_government",
+        Other = "other",
+    }
+}
+
+vocabulary! {
+    pub enum Urgency as "urgency" {
+        Critical = "critical",
+        High = "high",
+        Medium = "medium",
+        Low = "low",
+    }
+}
+
+impl Urgency {
+    /// The allocation engine's default weight (SPEC §3).
+    pub fn default_weight(self) -> u32 {
+        match self {
+            Urgency::Critical => 8,
+            Urgency::High => 4,
+            Urgency::Medium => 2,
+            Urgency::Low => 1,
+        }
+    }
+}
+
+vocabulary! {
+    pub enum NeedStatus as "need status" {
+        Draft = "draft",
+        Submitted = "submitted",
+        TechnicalReview = "technical_review",
+        StrategicReview = "strategic_review",
+        Approved = "approved",
+        PartiallyFunded = "partially_funded",
+        Funded = "funded",
+        InDelivery = "in_delivery",
+        Delivered = "delivered",
+        Accepted = "accepted",
+        Rejected = "rejected",
+        Withdrawn = "withdrawn",
+    }
+}
+
+impl NeedStatus {
+    /// The lifecycle, as one table: may a need go from `self` to `to`?
+    pub fn can_move_to(self, to: NeedStatus) -> bool {
+        use NeedStatus::*;
+        matches!(
+            (self, to),
+            (Draft, Submitted)
+                | (Submitted, TechnicalReview)
+                | (TechnicalReview, StrategicReview)
+                | (StrategicReview, Approved)
+                | (Approved, PartiallyFunded | Funded)
+                | (PartiallyFunded, Funded)
+                | (Funded, InDelivery)
+                | (InDelivery, Delivered)
+                | (Delivered, Accepted)
+                | (Submitted | TechnicalReview | StrategicReview, Rejected)
+                | (Draft | Submitted | TechnicalReview | StrategicReview | Approved, Withdrawn)
+        )
+    }
+
+    /// In the Catalogue: approved and open to funding.
+    pub fn is_fundable(self) -> bool {
+        matches!(self, NeedStatus::Approved | NeedStatus::PartiallyFunded)
+    }
+
+    /// Statuses a donor may reserve in.
+    pub fn is_reservable(self) -> bool {
+        self.is_fundable()
+    }
+
+    /// Checks a step, naming both ends if it is not allowed.
+    pub fn check_move(self, to: NeedStatus, need_id: &str) -> Result<(), DomainError> {
+        if self.can_move_to(to) {
+            Ok(())
+        } else {
+            Err(DomainError::InvalidTransition { entity: "need", id: need_id.into(), from: self.to_string(), to: to.to_string() })
+        }
+    }
+
+    /// The funding status for `funded` euros of `cost`.
+    pub fn for_funding(funded: i64, cost: i64) -> NeedStatus {
+        if funded >= cost {
+            NeedStatus::Funded
+        } else if funded > 0 {
+            NeedStatus::PartiallyFunded
+        } else {
+            NeedStatus::Approved
+        }
+    }
+}
+
+/// A need as filed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewNeed {
+    pub beneficiary: String,
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    pub capability: Capability,
+    pub sector: Sector,
+    pub urgency: Urgency,
+    /// Estimated cost in EUR cents: the Catalogue is costed in the reporting
+    /// currency so that allocations from any donor compare exactly.
+    pub cost_eur_minor: i64,
+    pub divisible: bool,
+    pub deadline: Option<Date>,
+    pub tlp: Tlp,
+    #[serde(default)]
+    pub share_orgs: Vec<String>,
+    #[serde(default)]
+    pub share_users: Vec<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub synthetic: bool,
+}
+
+pub const MAX_TITLE: usize = 200;
+pub const MAX_DESCRIPTION: usize = 20_000;
+
+impl NewNeed {
+    pub fn validate(&self) -> Result<(), DomainError> {
+        let title = self.title.trim();
+        if title.is_empty() || title.chars().count() > MAX_TITLE {
+            return Err(DomainError::invalid("title", format!("a title is required (at most {MAX_TITLE} characters)")));
+        }
+        if self.description.chars().count() > MAX_DESCRIPTION {
+            return Err(DomainError::invalid("description", format!("at most {MAX_DESCRIPTION} characters")));
+        }
+        if self.cost_eur_minor <= 0 {
+            return Err(DomainError::invalid("cost", "the estimated cost must be more than zero"));
+        }
+        for tag in &self.tags {
+            let ok = (1..=40).contains(&tag.chars().count()) && !tag.chars().any(|c| c.is_whitespace() || c == ';' || c == ',');
+            if !ok {
+                return Err(DomainError::invalid("tags", format!("'{tag}' is not a tag (1-40 characters, no spaces, ';' or ',')")));
+            }
+        }
+        for org in &self.share_orgs {
+            crate::participant::validate_code("share_orgs", org)?;
+        }
+        Ok(())
+    }
+}
+
+/// Funding remainder with a reservation, as the store reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reservation {
+    pub donor: String,
+    pub until: Timestamp,
+}
+
+impl Reservation {
+    /// A reservation is over once its time has passed; nothing needs to run
+    /// for it to expire.
+    pub fn is_active(&self, now: Timestamp) -> bool {
+        now < self.until
+    }
+}
+
+/// The default reservation period.
+pub const DEFAULT_RESERVATION_DAYS: i64 = 30;
+/// The longest a donor may hold a need without funding it.
+pub const MAX_RESERVATION_DAYS: i64 = 90;
+
+/// A need as read from the ledger.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Need {
+    pub id: String,
+    pub beneficiary: String,
+    pub title: String,
+    pub description: String,
+    pub capability: Capability,
+    pub sector: Sector,
+    pub urgency: Urgency,
+    #[serde(with = "crate::money::eur_string", rename = "cost")]
+    pub cost_eur_minor: i64,
+    #[serde(with = "crate::money::eur_string", rename = "funded")]
+    pub funded_eur_minor: i64,
+    pub divisible: bool,
+    pub deadline: Option<Date>,
+    pub status: NeedStatus,
+    pub tlp: Tlp,
+    pub share_orgs: Vec<String>,
+    pub share_users: Vec<String>,
+    pub tags: Vec<String>,
+    /// Present only while active.
+    pub reservation: Option<Reservation>,
+    pub synthetic: bool,
+    pub created_at: Timestamp,
+    pub created_by: String,
+}
+
+impl Need {
+    pub fn confidentiality(&self) -> Confidentiality {
+        Confidentiality {
+            tlp: self.tlp,
+            owner_org: self.beneficiary.clone(),
+            share_orgs: self.share_orgs.clone(),
+            share_users: self.share_users.clone(),
+        }
+    }
+
+    pub fn remainder_eur_minor(&self) -> i64 {
+        self.cost_eur_minor - self.funded_eur_minor
+    }
+}
+
+/// One stamped step of a need's lifecycle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NeedTransition {
+    pub need: String,
+    pub from: Option<NeedStatus>,
+    pub to: NeedStatus,
+    pub at: Timestamp,
+    pub actor: String,
+    pub note: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use NeedStatus::*;
+
+    #[test]
+    fn lifecycle_table() {
+        let allowed = [
+            (Draft, Submitted),
+            (Submitted, TechnicalReview),
+            (TechnicalReview, StrategicReview),
+            (StrategicReview, Approved),
+            (Approved, PartiallyFunded),
+            (Approved, Funded),
+            (PartiallyFunded, Funded),
+            (Funded, InDelivery),
+            (InDelivery, Delivered),
+            (Delivered, Accepted),
+            (TechnicalReview, Rejected),
+            (Approved, Withdrawn),
+        ];
+        for (from, to) in allowed {
+            assert!(from.can_move_to(to), "{from} -> {to}");
+        }
+        let refused = [(Draft, Approved), (Submitted, Approved), (Rejected, Submitted), (Funded, Withdrawn), (Accepted, Draft), (Withdrawn, Submitted), (Approved, Rejected)];
+        for (from, to) in refused {
+            assert!(!from.can_move_to(to), "{from} -> {to}");
+            assert!(matches!(from.check_move(to, "N-1"), Err(DomainError::InvalidTransition { .. })));
+        }
+        for s in NeedStatus::ALL {
+            assert!(!s.can_move_to(*s), "no self-loop at {s}");
+        }
+    }
+
+    #[test]
+    fn funding_status() {
+        assert_eq!(NeedStatus::for_funding(0, 100), Approved);
+        assert_eq!(NeedStatus::for_funding(1, 100), PartiallyFunded);
+        assert_eq!(NeedStatus::for_funding(100, 100), Funded);
+    }
+
+    #[test]
+    fn vocabulary_words() {
+        assert_eq!("impose_cost".parse::<Capability>().unwrap(), Capability::ImposeCost);
+        let err = "cyber".parse::<Capability>().unwrap_err();
+        assert!(err.to_string().contains("unknown capability 'cyber'"));
+        assert_eq!(serde_json::to_string(&Sector::DefenceIndustry).unwrap(), "\"defence_industry\"");
+        assert_eq!("amber+strict".parse::<Tlp>().unwrap(), Tlp::AmberStrict);
+    }
+}

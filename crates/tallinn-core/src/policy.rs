@@ -1,0 +1,129 @@
+//! The one visibility policy (SPEC §5). Every read path — CLI, API, pages,
+//! exports, reports — asks `may_see` before it shows a record, and a record
+//! the reader may not see is reported exactly like one that does not exist.
+
+use serde::{Deserialize, Serialize};
+
+use crate::participant::Role;
+
+vocabulary! {
+    /// Traffic Light Protocol 2.0.
+    pub enum Tlp as "TLP level" {
+        Clear = "clear",
+        Green = "green",
+        Amber = "amber",
+        AmberStrict = "amber+strict",
+        Red = "red",
+    }
+}
+
+impl Tlp {
+    /// Reads of these levels are written to the access log.
+    pub fn is_logged_on_read(self) -> bool {
+        matches!(self, Tlp::Amber | Tlp::AmberStrict | Tlp::Red)
+    }
+}
+
+/// Who may see a record: its TLP level, the organisation that owns it, and
+/// the organisations and users it is shared with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Confidentiality {
+    pub tlp: Tlp,
+    pub owner_org: String,
+    pub share_orgs: Vec<String>,
+    pub share_users: Vec<String>,
+}
+
+/// Who is reading.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    /// No credentials: TLP:CLEAR only.
+    Public,
+    /// A signed-in user.
+    User { name: String, org: String, role: Role },
+    /// An organisation as a whole (used to check that a donor may be allocated
+    /// a need): `users` are its user names, so that RED records shared with one
+    /// of them count.
+    Organisation { code: String, users: Vec<String> },
+    /// The operator of this installation on the command line: the project
+    /// office's own tool, which manages the whole ledger.
+    System,
+}
+
+impl Principal {
+    /// The name written to the audit log for changes made by this principal.
+    pub fn actor(&self) -> String {
+        match self {
+            Principal::Public => "public".into(),
+            Principal::User { name, .. } => name.clone(),
+            Principal::Organisation { code, .. } => format!("org:{code}"),
+            Principal::System => "system".into(),
+        }
+    }
+
+    /// Roles that read the whole ledger (SPEC §1: coordinators manage it,
+    /// auditors read everything).
+    fn reads_everything(&self) -> bool {
+        matches!(self, Principal::System | Principal::User { role: Role::Coordinator | Role::Auditor, .. })
+    }
+}
+
+/// The single decision: may `who` see a record marked `conf`?
+pub fn may_see(who: &Principal, conf: &Confidentiality) -> bool {
+    if who.reads_everything() {
+        return true;
+    }
+    let (org, names): (&str, &[String]) = match who {
+        Principal::Public => return conf.tlp == Tlp::Clear,
+        Principal::User { name, org, .. } => (org, std::slice::from_ref(name)),
+        Principal::Organisation { code, users } => (code, users),
+        Principal::System => return true,
+    };
+    let named = names.iter().any(|n| conf.share_users.contains(n));
+    let owner = conf.owner_org == org;
+    match conf.tlp {
+        Tlp::Clear | Tlp::Green => true,
+        Tlp::Amber => owner || named || conf.share_orgs.iter().any(|o| o == org),
+        Tlp::AmberStrict => owner || named,
+        Tlp::Red => named,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(name: &str, org: &str, role: Role) -> Principal {
+        Principal::User { name: name.into(), org: org.into(), role }
+    }
+
+    #[test]
+    fn access_matrix() {
+        let conf = |tlp| Confidentiality { tlp, owner_org: "UA-CERT".into(), share_orgs: vec!["EE".into()], share_users: vec!["anna".into()] };
+        let owner = user("ivan", "UA-CERT", Role::Beneficiary);
+        let shared_org = user("mart", "EE", Role::Donor);
+        let named = user("anna", "FR", Role::Donor);
+        let other = user("bob", "US", Role::Donor);
+        let coordinator = user("kate", "TMPO", Role::Coordinator);
+        let auditor = user("aud", "TMPO", Role::Auditor);
+        // (tlp, public, owner, shared org, named user, other participant)
+        let table = [
+            (Tlp::Clear, true, true, true, true, true),
+            (Tlp::Green, false, true, true, true, true),
+            (Tlp::Amber, false, true, true, true, false),
+            (Tlp::AmberStrict, false, true, false, true, false),
+            (Tlp::Red, false, false, false, true, false),
+        ];
+        for (tlp, public, own, shared, name, rest) in table {
+            let c = conf(tlp);
+            assert_eq!(may_see(&Principal::Public, &c), public, "public {tlp}");
+            assert_eq!(may_see(&owner, &c), own, "owner {tlp}");
+            assert_eq!(may_see(&shared_org, &c), shared, "shared org {tlp}");
+            assert_eq!(may_see(&named, &c), name, "named user {tlp}");
+            assert_eq!(may_see(&other, &c), rest, "other {tlp}");
+            assert!(may_see(&coordinator, &c) && may_see(&auditor, &c) && may_see(&Principal::System, &c));
+        }
+        let org = Principal::Organisation { code: "FR".into(), users: vec!["anna".into()] };
+        assert!(may_see(&org, &conf(Tlp::Red)), "an organisation sees RED shared with one of its users");
+    }
+}

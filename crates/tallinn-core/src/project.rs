@@ -1,0 +1,96 @@
+//! Projects deliver funded needs: an implementer, milestones, delivery items,
+//! and the beneficiary's signed acceptance.
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::DomainError;
+
+vocabulary! {
+    pub enum ProjectStatus as "project status" {
+        InDelivery = "in_delivery",
+        Delivered = "delivered",
+        Accepted = "accepted",
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewProject {
+    pub need: i64,
+    pub implementer: String,
+    pub title: String,
+    #[serde(default)]
+    pub items: Vec<NewDeliveryItem>,
+    #[serde(default)]
+    pub synthetic: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewDeliveryItem {
+    pub description: String,
+    pub quantity: u32,
+}
+
+impl NewProject {
+    pub fn validate(&self) -> Result<(), DomainError> {
+        if self.title.trim().is_empty() || self.title.chars().count() > crate::need::MAX_TITLE {
+            return Err(DomainError::invalid("title", "a title is required (at most 200 characters)"));
+        }
+        if self.items.iter().any(|i| i.description.trim().is_empty() || i.quantity == 0) {
+            return Err(DomainError::invalid("items", "each delivery item needs a description and a quantity above zero"));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Milestone {
+    pub id: String,
+    pub title: String,
+    pub due: Option<Date>,
+    pub completed_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryItem {
+    pub description: String,
+    pub quantity: u32,
+}
+
+/// The beneficiary's acceptance: who, when, what they stated, and a SHA-256
+/// seal over those facts so that any later change to them is detectable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Acceptance {
+    pub by: String,
+    pub at: Timestamp,
+    pub statement: String,
+    pub seal: String,
+}
+
+impl Acceptance {
+    pub fn seal(project: &str, need: &str, by: &str, at: Timestamp, statement: &str) -> String {
+        let mut h = Sha256::new();
+        for part in [project, need, by, &at.as_microsecond().to_string(), statement] {
+            h.update((part.len() as u64).to_be_bytes());
+            h.update(part.as_bytes());
+        }
+        hex::encode(h.finalize())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Project {
+    pub id: String,
+    pub need: String,
+    pub beneficiary: String,
+    pub implementer: String,
+    pub title: String,
+    pub status: ProjectStatus,
+    pub milestones: Vec<Milestone>,
+    pub items: Vec<DeliveryItem>,
+    pub acceptance: Option<Acceptance>,
+    pub synthetic: bool,
+    pub created_at: Timestamp,
+}
