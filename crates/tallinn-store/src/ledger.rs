@@ -1,0 +1,161 @@
+//! The ledger facade: opening transactions as an actor, initialisation, and
+//! the shared helpers of the operation modules.
+
+pub mod agreements;
+pub mod allocations;
+pub mod audit;
+pub mod fx;
+pub mod needs;
+pub mod participants;
+pub mod pledges;
+pub mod projects;
+pub mod transactions;
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use serde::Serialize;
+use tallinn_core::DomainError;
+use tallinn_core::audit::AuditRecord;
+use tallinn_core::participant::Role;
+use tallinn_core::policy::Principal;
+
+use crate::clock::{Clock, SystemClock};
+use crate::error::Result;
+use crate::sql::{Backend, Connection};
+use crate::tx::Tx;
+
+/// The ledger over one database.
+#[derive(Clone)]
+pub struct Ledger {
+    backend: Arc<dyn Backend>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Ledger {
+    pub fn new(backend: Arc<dyn Backend>) -> Ledger {
+        Ledger {
+            backend,
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    pub fn with_clock(backend: Arc<dyn Backend>, clock: Arc<dyn Clock>) -> Ledger {
+        Ledger { backend, clock }
+    }
+
+    pub fn backend(&self) -> &dyn Backend {
+        self.backend.as_ref()
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// Creates or migrates the schema and loads the reference data of SPEC
+    /// §10. Safe to run again: reference rows that exist are left alone.
+    pub async fn init(&self) -> Result<()> {
+        self.backend.migrate().await?;
+        let mut tx = self.write(Principal::System).await?;
+        let result = participants::load_reference(&mut tx).await;
+        match result {
+            Ok(0) => {
+                // Nothing new: no change, no audit entry.
+                tx.rollback().await;
+                Ok(())
+            }
+            Ok(_) => tx.finish(Ok(())).await,
+            Err(e) => tx.finish(Err(e)).await,
+        }
+    }
+
+    /// Opens a write transaction acting as `actor`.
+    pub async fn write(&self, actor: Principal) -> Result<Tx> {
+        let conn = self.backend.begin_write().await?;
+        Ok(Tx::new(
+            conn,
+            self.backend.dialect(),
+            actor,
+            self.clock.now(),
+        ))
+    }
+
+    /// Opens a read-only snapshot.
+    pub(crate) async fn read(&self) -> Result<Box<dyn Connection>> {
+        self.backend.begin_read().await
+    }
+
+    /// Resolves a user name to the principal that acts for it.
+    pub async fn principal(&self, user: &str) -> Result<Principal> {
+        let mut conn = self.read().await?;
+        let row = crate::sql::fetch_optional(
+            conn.as_mut(),
+            "SELECT name, org, role FROM users WHERE name = $1",
+            crate::args![user],
+        )
+        .await?;
+        let _ = conn.rollback().await;
+        let row = row.ok_or_else(|| DomainError::not_found("user", user))?;
+        Ok(Principal::User {
+            name: row.text(0)?,
+            org: row.text(1)?,
+            role: row.parse(2)?,
+        })
+    }
+}
+
+/// JSON text of a list or object, as stored in TEXT columns.
+pub(crate) fn json<T: Serialize + ?Sized>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "null".into())
+}
+
+/// Refuses the operation unless `allowed` holds for the actor. The message
+/// names what was refused, never what exists.
+pub(crate) fn require(
+    actor: &Principal,
+    what: &str,
+    allowed: impl FnOnce(&Principal) -> bool,
+) -> Result<()> {
+    if allowed(actor) {
+        Ok(())
+    } else {
+        Err(DomainError::Forbidden(format!("{} may not {what}", describe(actor))).into())
+    }
+}
+
+fn describe(actor: &Principal) -> String {
+    match actor {
+        Principal::User { name, role, .. } => format!("user {name} ({role})"),
+        other => other.actor(),
+    }
+}
+
+/// The office: the command-line operator or a coordinator.
+pub(crate) fn is_office(actor: &Principal) -> bool {
+    matches!(
+        actor,
+        Principal::System
+            | Principal::User {
+                role: Role::Coordinator,
+                ..
+            }
+    )
+}
+
+/// A user with `role` in organisation `org`.
+pub(crate) fn is_member_of(actor: &Principal, role: Role, org: &str) -> bool {
+    matches!(actor, Principal::User { role: r, org: o, .. } if *r == role && o == org)
+}
+
+/// Appends an audit entry built from a serialisable summary.
+pub(crate) async fn audit<T: Serialize>(
+    tx: &mut Tx,
+    action: &'static str,
+    entity: &'static str,
+    id: &str,
+    details: &T,
+) -> Result<()> {
+    let details = serde_json::to_value(details).unwrap_or(serde_json::Value::Null);
+    tx.audit(AuditRecord::new(action, entity, id, details))
+        .await
+}

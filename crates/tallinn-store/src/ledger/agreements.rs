@@ -1,0 +1,128 @@
+//! The agreements register and the announcements.
+
+use jiff::civil::Date;
+use tallinn_core::agreement::{Agreement, Announcement, NewAgreement};
+use tallinn_core::id::Kind;
+use tallinn_core::policy::Principal;
+
+use super::{Ledger, audit, is_office, json, participants, pledges, require};
+use crate::args;
+use crate::error::Result;
+use crate::tx::Tx;
+
+/// An agreement as given on the command line (pledge ids as text).
+pub type AgreementDraft = NewAgreement;
+
+pub(crate) async fn insert(tx: &mut Tx, a: &NewAgreement) -> Result<Agreement> {
+    a.validate()?;
+    require(&tx.actor, "register agreements", is_office)?;
+    for party in &a.parties {
+        participants::get(tx, party).await?;
+    }
+    for p in &a.pledges {
+        pledges::lock(tx, *p).await?;
+    }
+    let id = tx
+        .fetch_one(
+            "INSERT INTO agreements (title, parties, domain, signed_on, status, synthetic, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+            args![a.title.trim(), json(&a.parties), a.domain.as_str(), a.signed_on.map(|d| d.to_string()), a.status.as_str(), a.synthetic, tallinn_core::time::to_micros(tx.at)],
+        )
+        .await?
+        .int(0)?;
+    for p in &a.pledges {
+        tx.execute(
+            "INSERT INTO agreement_pledges (agreement_id, pledge_id) VALUES ($1, $2)",
+            args![id, *p],
+        )
+        .await?;
+    }
+    let agreement = Agreement {
+        id: Kind::Agreement.display(id),
+        title: a.title.trim().to_string(),
+        parties: a.parties.clone(),
+        domain: a.domain,
+        signed_on: a.signed_on,
+        status: a.status,
+        pledges: a.pledges.iter().map(|p| Kind::Pledge.display(*p)).collect(),
+        synthetic: a.synthetic,
+    };
+    audit(
+        tx,
+        "agreement.add",
+        "agreement",
+        &agreement.id.clone(),
+        &agreement,
+    )
+    .await?;
+    Ok(agreement)
+}
+
+impl Ledger {
+    pub async fn add_agreement(&self, actor: Principal, a: NewAgreement) -> Result<Agreement> {
+        let mut tx = self.write(actor).await?;
+        let result = insert(&mut tx, &a).await;
+        tx.finish(result).await
+    }
+
+    /// Agreements are public facts of the register; their linked pledges are
+    /// listed only where the reader may see the pledge.
+    pub async fn agreements(&self, reader: &Principal) -> Result<Vec<Agreement>> {
+        let visible: std::collections::HashSet<String> = self
+            .pledges(reader, None, None)
+            .await?
+            .into_iter()
+            .map(|p| p.id)
+            .collect();
+        let mut conn = self.read().await?;
+        let rows = conn.fetch("SELECT id, title, parties, domain, signed_on, status, synthetic FROM agreements ORDER BY id", vec![]).await?;
+        let links = conn
+            .fetch(
+                "SELECT agreement_id, pledge_id FROM agreement_pledges ORDER BY pledge_id",
+                vec![],
+            )
+            .await?;
+        let mut out = Vec::new();
+        for r in &rows {
+            let key = r.int(0)?;
+            let mut pledges = Vec::new();
+            for l in &links {
+                let pledge = Kind::Pledge.display(l.int(1)?);
+                if l.int(0)? == key && visible.contains(&pledge) {
+                    pledges.push(pledge);
+                }
+            }
+            out.push(Agreement {
+                id: Kind::Agreement.display(key),
+                title: r.text(1)?,
+                parties: r.json(2)?,
+                domain: r.parse(3)?,
+                signed_on: r.opt_parse::<Date>(4)?,
+                status: r.parse(5)?,
+                pledges,
+                synthetic: r.bool(6)?,
+            });
+        }
+        Ok(out)
+    }
+
+    pub async fn announcements(&self) -> Result<Vec<Announcement>> {
+        let mut conn = self.read().await?;
+        let rows = conn.fetch("SELECT id, day, end_day, place, new_funding_eur_minor, new_funding_year, cumulative_eur_minor, endorsers, note FROM announcements ORDER BY day", vec![]).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Announcement {
+                    id: Kind::Announcement.display(r.int(0)?),
+                    date: r.parse(1)?,
+                    end_date: r.opt_parse(2)?,
+                    place: r.text(3)?,
+                    new_funding_eur_minor: r.int(4)?,
+                    new_funding_year: i16::try_from(r.int(5)?)
+                        .map_err(|_| crate::StoreError::Corrupt("bad year".into()))?,
+                    cumulative_eur_minor: r.int(6)?,
+                    endorsers: r.json(7)?,
+                    note: r.text(8)?,
+                })
+            })
+            .collect()
+    }
+}

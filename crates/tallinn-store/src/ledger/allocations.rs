@@ -1,0 +1,165 @@
+//! Allocations of pledges to needs, with every invariant checked on locked
+//! rows inside one transaction.
+
+use serde_json::json;
+use tallinn_core::DomainError;
+use tallinn_core::allocation::{Allocation, check, check_all_or_nothing};
+use tallinn_core::id::Kind;
+use tallinn_core::need::NeedStatus;
+use tallinn_core::participant::Role;
+use tallinn_core::policy::{Principal, may_see};
+use tallinn_core::time::{from_micros, to_micros};
+
+use super::{Ledger, audit, is_member_of, is_office, needs, participants, pledges, require};
+use crate::args;
+use crate::error::Result;
+use crate::tx::Tx;
+
+/// One proposed line: `amount` EUR cents from a pledge to a need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AllocationLine {
+    pub pledge: String,
+    pub need: String,
+    pub amount_eur_minor: i64,
+}
+
+/// Applies lines in one transaction. Rows are locked needs first, then
+/// pledges, each in key order, so that concurrent batches cannot deadlock.
+pub(crate) async fn apply(tx: &mut Tx, lines: &[AllocationLine]) -> Result<Vec<Allocation>> {
+    if lines.is_empty() {
+        return Err(DomainError::invalid("allocations", "nothing to allocate").into());
+    }
+    let mut need_keys: Vec<i64> = lines
+        .iter()
+        .map(|l| Kind::Need.parse(&l.need))
+        .collect::<Result<_, _>>()?;
+    let mut pledge_keys: Vec<i64> = lines
+        .iter()
+        .map(|l| Kind::Pledge.parse(&l.pledge))
+        .collect::<Result<_, _>>()?;
+    need_keys.sort_unstable();
+    need_keys.dedup();
+    pledge_keys.sort_unstable();
+    pledge_keys.dedup();
+    let mut needs = std::collections::BTreeMap::new();
+    for key in &need_keys {
+        needs.insert(*key, needs::lock(tx, *key).await?);
+    }
+    let mut pledges = std::collections::BTreeMap::new();
+    for key in &pledge_keys {
+        let pledge = pledges::lock(tx, *key).await?;
+        let donor = pledge.donor.clone();
+        require(&tx.actor, &format!("allocate pledges of {donor}"), |a| {
+            is_office(a) || is_member_of(a, Role::Donor, &donor)
+        })?;
+        let principal = participants::as_principal(tx, &donor).await?;
+        pledges.insert(*key, (pledge, principal));
+    }
+    let (at, actor) = (to_micros(tx.at), tx.actor.actor());
+    let mut made = Vec::with_capacity(lines.len());
+    for line in lines {
+        let (nk, pk) = (
+            Kind::Need.parse(&line.need)?,
+            Kind::Pledge.parse(&line.pledge)?,
+        );
+        let need = needs.get_mut(&nk).expect("locked above");
+        let (pledge, donor) = pledges.get_mut(&pk).expect("locked above");
+        check(need, pledge, donor, line.amount_eur_minor, tx.at)?;
+        let id = tx
+            .fetch_one(
+                "INSERT INTO allocations (pledge_id, need_id, amount_eur_minor, created_at, created_by) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                args![pk, nk, line.amount_eur_minor, at, &actor],
+            )
+            .await?
+            .int(0)?;
+        need.funded_eur_minor += line.amount_eur_minor;
+        pledge.allocated_eur_minor += line.amount_eur_minor;
+        made.push(Allocation {
+            id: Kind::Allocation.display(id),
+            pledge: pledge.id.clone(),
+            need: need.id.clone(),
+            donor: pledge.donor.clone(),
+            amount_eur_minor: line.amount_eur_minor,
+            created_at: tx.at,
+            created_by: actor.clone(),
+        });
+    }
+    // Write the new totals (the CHECK constraints are a second guard), then
+    // move each need to its funding status.
+    for (key, need) in needs.iter_mut() {
+        check_all_or_nothing(need)?;
+        tx.execute(
+            "UPDATE needs SET funded_eur_minor = $1 WHERE id = $2",
+            args![need.funded_eur_minor, *key],
+        )
+        .await?;
+        let status = NeedStatus::for_funding(need.funded_eur_minor, need.cost_eur_minor);
+        if status != need.status {
+            needs::move_to(tx, need, status, "allocation").await?;
+        }
+    }
+    for (key, (pledge, _)) in &pledges {
+        tx.execute(
+            "UPDATE pledges SET allocated_eur_minor = $1 WHERE id = $2",
+            args![pledge.allocated_eur_minor, *key],
+        )
+        .await?;
+    }
+    for a in &made {
+        audit(tx, "allocation.add", "allocation", &a.id, &json!({ "pledge": a.pledge, "need": a.need, "amount_eur": tallinn_core::money::format_minor(a.amount_eur_minor, 2) })).await?;
+    }
+    Ok(made)
+}
+
+impl Ledger {
+    /// Allocates, all lines or none.
+    pub async fn allocate(
+        &self,
+        actor: Principal,
+        lines: &[AllocationLine],
+    ) -> Result<Vec<Allocation>> {
+        let mut tx = self.write(actor).await?;
+        let result = apply(&mut tx, lines).await;
+        tx.finish(result).await
+    }
+
+    /// Allocations whose need and pledge the reader may both see.
+    pub async fn allocations(&self, reader: &Principal) -> Result<Vec<Allocation>> {
+        let mut conn = self.read().await?;
+        let sql = format!(
+            "SELECT a.id, a.amount_eur_minor, a.created_at, a.created_by, {}, {} FROM allocations a JOIN needs n ON n.id = a.need_id JOIN pledges p ON p.id = a.pledge_id ORDER BY a.id",
+            prefixed("n", needs::COLUMNS),
+            prefixed("p", pledges::COLUMNS)
+        );
+        let rows = conn.fetch(&sql, vec![]).await?;
+        let need_width = needs::COLUMNS.split(',').count();
+        let now = self.now();
+        let mut out = Vec::new();
+        for r in rows {
+            let need = needs::from_row(&crate::sql::Row(r.0[4..4 + need_width].to_vec()), now)?;
+            let pledge = pledges::from_row(&crate::sql::Row(r.0[4 + need_width..].to_vec()))?;
+            if may_see(reader, &need.confidentiality())
+                && may_see(reader, &pledge.confidentiality())
+            {
+                out.push(Allocation {
+                    id: Kind::Allocation.display(r.int(0)?),
+                    pledge: pledge.id,
+                    need: need.id,
+                    donor: pledge.donor,
+                    amount_eur_minor: r.int(1)?,
+                    created_at: from_micros(r.int(2)?),
+                    created_by: r.text(3)?,
+                });
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn prefixed(alias: &str, columns: &str) -> String {
+    columns
+        .split(',')
+        .map(|c| format!("{alias}.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -1,0 +1,669 @@
+//! Needs: filing, lifecycle, panel reviews, reservations and CSV import.
+
+use serde_json::json;
+use tallinn_core::DomainError;
+use tallinn_core::id::Kind;
+use tallinn_core::import::{Numbered, RowError};
+use tallinn_core::need::{
+    Capability, DEFAULT_RESERVATION_DAYS, MAX_RESERVATION_DAYS, Need, NeedStatus, NeedTransition,
+    NewNeed, Reservation, Sector, Urgency,
+};
+use tallinn_core::participant::{ParticipantKind, Role};
+use tallinn_core::policy::{Principal, may_see};
+use tallinn_core::review::{Decision, NewReview, Review, outcome, stage_of};
+use tallinn_core::time::{from_micros, plus_days, to_micros};
+
+use super::{Ledger, audit, is_member_of, is_office, json, participants, require};
+use crate::args;
+use crate::error::Result;
+use crate::sql::{Row, Value, insert_many};
+use crate::tx::Tx;
+
+pub(crate) const COLUMNS: &str = "id, beneficiary, title, description, capability, sector, urgency, cost_eur_minor, funded_eur_minor, divisible, deadline, status, tlp, share_orgs, share_users, tags, reserved_by, reserved_until, synthetic, created_at, created_by";
+
+/// Decodes a need row; the reservation is shown only while active at `now`.
+pub(crate) fn from_row(r: &Row, now: jiff::Timestamp) -> Result<Need> {
+    let reservation = match (r.opt_text(16)?, r.opt_int(17)?) {
+        (Some(donor), Some(until)) => Some(Reservation {
+            donor,
+            until: from_micros(until),
+        })
+        .filter(|res| res.is_active(now)),
+        _ => None,
+    };
+    Ok(Need {
+        id: Kind::Need.display(r.int(0)?),
+        beneficiary: r.text(1)?,
+        title: r.text(2)?,
+        description: r.text(3)?,
+        capability: r.parse(4)?,
+        sector: r.parse(5)?,
+        urgency: r.parse(6)?,
+        cost_eur_minor: r.int(7)?,
+        funded_eur_minor: r.int(8)?,
+        divisible: r.bool(9)?,
+        deadline: r.opt_parse(10)?,
+        status: r.parse(11)?,
+        tlp: r.parse(12)?,
+        share_orgs: r.json(13)?,
+        share_users: r.json(14)?,
+        tags: r.json(15)?,
+        reservation,
+        synthetic: r.bool(18)?,
+        created_at: from_micros(r.int(19)?),
+        created_by: r.text(20)?,
+    })
+}
+
+/// Reads a need and locks its row for the rest of the transaction. A need
+/// the actor may not see is "not found".
+pub(crate) async fn lock(tx: &mut Tx, id: i64) -> Result<Need> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM needs WHERE id = $1{}",
+        tx.dialect.lock_rows
+    );
+    let row = tx.fetch_optional(&sql, args![id]).await?;
+    let need = row.map(|r| from_row(&r, tx.at)).transpose()?;
+    match need {
+        Some(n) if may_see(&tx.actor, &n.confidentiality()) => Ok(n),
+        _ => Err(DomainError::not_found("need", Kind::Need.display(id)).into()),
+    }
+}
+
+/// Moves a need to `to`, stamping the step with time and actor.
+pub(crate) async fn move_to(
+    tx: &mut Tx,
+    need: &mut Need,
+    to: NeedStatus,
+    note: &str,
+) -> Result<()> {
+    need.status.check_move(to, &need.id)?;
+    let key = Kind::Need.parse(&need.id)?;
+    tx.execute(
+        "UPDATE needs SET status = $1 WHERE id = $2",
+        args![to.as_str(), key],
+    )
+    .await?;
+    let (at, actor) = (to_micros(tx.at), tx.actor.actor());
+    tx.execute(
+        "INSERT INTO need_transitions (need_id, from_status, to_status, at, actor, note) VALUES ($1, $2, $3, $4, $5, $6)",
+        args![key, need.status.as_str(), to.as_str(), at, actor, note],
+    )
+    .await?;
+    need.status = to;
+    Ok(())
+}
+
+fn insert_row(need: &NewNeed, at: i64, actor: &str) -> Vec<Value> {
+    args![
+        &need.beneficiary,
+        need.title.trim(),
+        &need.description,
+        need.capability.as_str(),
+        need.sector.as_str(),
+        need.urgency.as_str(),
+        need.cost_eur_minor,
+        0i64,
+        need.divisible,
+        need.deadline.map(|d| d.to_string()),
+        NeedStatus::Draft.as_str(),
+        need.tlp.as_str(),
+        json(&need.share_orgs),
+        json(&need.share_users),
+        json(&need.tags),
+        need.synthetic,
+        at,
+        actor
+    ]
+}
+
+const INSERT_COLUMNS: &[&str] = &[
+    "beneficiary",
+    "title",
+    "description",
+    "capability",
+    "sector",
+    "urgency",
+    "cost_eur_minor",
+    "funded_eur_minor",
+    "divisible",
+    "deadline",
+    "status",
+    "tlp",
+    "share_orgs",
+    "share_users",
+    "tags",
+    "synthetic",
+    "created_at",
+    "created_by",
+];
+
+/// Checks that the actor may file for the beneficiary, which must be a
+/// beneficiary institution.
+async fn check_beneficiary(tx: &mut Tx, code: &str) -> Result<()> {
+    let kind = participants::kind_of(tx, code).await?;
+    if kind != ParticipantKind::Beneficiary {
+        return Err(DomainError::invalid(
+            "beneficiary",
+            format!("{code} is a {kind}, not a beneficiary institution"),
+        )
+        .into());
+    }
+    let actor = tx.actor.clone();
+    require(&actor, &format!("file needs for {code}"), |a| {
+        is_office(a) || is_member_of(a, Role::Beneficiary, code)
+    })
+}
+
+/// Files a need as a draft (used by the operation and by the demo loader).
+pub(crate) async fn insert(tx: &mut Tx, need: &NewNeed) -> Result<Need> {
+    need.validate()?;
+    check_beneficiary(tx, &need.beneficiary).await?;
+    for org in &need.share_orgs {
+        participants::get(tx, org).await?;
+    }
+    let mut need = need.clone();
+    // The filing user always sees their own RED need.
+    if let Principal::User { name, .. } = &tx.actor
+        && !need.share_users.contains(name)
+    {
+        need.share_users.push(name.clone());
+    }
+    let (at, actor) = (to_micros(tx.at), tx.actor.actor());
+    let sql = format!(
+        "INSERT INTO needs ({}) VALUES ({}) RETURNING id",
+        INSERT_COLUMNS.join(", "),
+        (1..=INSERT_COLUMNS.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let id = tx
+        .fetch_one(&sql, insert_row(&need, at, &actor))
+        .await?
+        .int(0)?;
+    tx.execute("INSERT INTO need_transitions (need_id, from_status, to_status, at, actor, note) VALUES ($1, NULL, 'draft', $2, $3, 'filed')", args![id, at, &actor]).await?;
+    lock(tx, id).await
+}
+
+/// Filters for listing needs. Unset fields match everything.
+#[derive(Debug, Clone, Default)]
+pub struct NeedFilter {
+    pub status: Option<NeedStatus>,
+    pub capability: Option<Capability>,
+    pub sector: Option<Sector>,
+    pub urgency: Option<Urgency>,
+    pub beneficiary: Option<String>,
+}
+
+/// What the coordinator decides when triaging a submitted need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TriageDecision {
+    /// Send to the technical panel.
+    Accept,
+    Reject,
+}
+
+impl Ledger {
+    pub async fn add_need(&self, actor: Principal, need: NewNeed) -> Result<Need> {
+        let mut tx = self.write(actor).await?;
+        let result = async {
+            let need = insert(&mut tx, &need).await?;
+            audit(&mut tx, "need.add", "need", &need.id.clone(), &need).await?;
+            Ok(need)
+        }
+        .await;
+        tx.finish(result).await
+    }
+
+    /// Needs the reader may see, newest first.
+    pub async fn needs(&self, reader: &Principal, filter: &NeedFilter) -> Result<Vec<Need>> {
+        let mut sql = format!("SELECT {COLUMNS} FROM needs WHERE 1 = 1");
+        let mut args: Vec<Value> = Vec::new();
+        let mut and = |column: &str, value: Option<String>| {
+            if let Some(v) = value {
+                args.push(Value::Text(v));
+                sql.push_str(&format!(" AND {column} = ${}", args.len()));
+            }
+        };
+        and("status", filter.status.map(|s| s.to_string()));
+        and("capability", filter.capability.map(|s| s.to_string()));
+        and("sector", filter.sector.map(|s| s.to_string()));
+        and("urgency", filter.urgency.map(|s| s.to_string()));
+        and("beneficiary", filter.beneficiary.clone());
+        sql.push_str(" ORDER BY id DESC");
+        let now = self.now();
+        let mut conn = self.read().await?;
+        let rows = conn.fetch(&sql, args).await?;
+        let mut needs = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let need = from_row(row, now)?;
+            if may_see(reader, &need.confidentiality()) {
+                needs.push(need);
+            }
+        }
+        Ok(needs)
+    }
+
+    /// One need, if the reader may see it.
+    pub async fn need(&self, reader: &Principal, id: &str) -> Result<Need> {
+        let key = Kind::Need.parse(id)?;
+        let mut conn = self.read().await?;
+        let row = crate::sql::fetch_optional(
+            conn.as_mut(),
+            &format!("SELECT {COLUMNS} FROM needs WHERE id = $1"),
+            args![key],
+        )
+        .await?;
+        match row.map(|r| from_row(&r, self.now())).transpose()? {
+            Some(n) if may_see(reader, &n.confidentiality()) => Ok(n),
+            _ => Err(DomainError::not_found("need", Kind::Need.display(key)).into()),
+        }
+    }
+
+    /// The stamped lifecycle of a need, oldest first.
+    pub async fn need_history(&self, reader: &Principal, id: &str) -> Result<Vec<NeedTransition>> {
+        let need = self.need(reader, id).await?;
+        let key = Kind::Need.parse(&need.id)?;
+        let mut conn = self.read().await?;
+        let rows = conn.fetch("SELECT from_status, to_status, at, actor, note FROM need_transitions WHERE need_id = $1 ORDER BY id", args![key]).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(NeedTransition {
+                    need: need.id.clone(),
+                    from: r.opt_parse(0)?,
+                    to: r.parse(1)?,
+                    at: from_micros(r.int(2)?),
+                    actor: r.text(3)?,
+                    note: r.text(4)?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn need_reviews(&self, reader: &Principal, id: &str) -> Result<Vec<Review>> {
+        let need = self.need(reader, id).await?;
+        let key = Kind::Need.parse(&need.id)?;
+        let mut conn = self.read().await?;
+        let rows = conn
+            .fetch("SELECT panel, reviewer, decision, feasibility, relevance, importance, comment, conflict_of_interest, at FROM reviews WHERE need_id = $1 ORDER BY id", args![key])
+            .await?;
+        let score = |v: Option<i64>| v.map(|s| s.clamp(0, 5) as u8);
+        rows.iter()
+            .map(|r| {
+                Ok(Review {
+                    need: need.id.clone(),
+                    panel: r.parse(0)?,
+                    reviewer: r.text(1)?,
+                    decision: r.parse(2)?,
+                    feasibility: score(r.opt_int(3)?),
+                    relevance: score(r.opt_int(4)?),
+                    importance: score(r.opt_int(5)?),
+                    comment: r.text(6)?,
+                    conflict_of_interest: r.bool(7)?,
+                    at: from_micros(r.int(8)?),
+                })
+            })
+            .collect()
+    }
+
+    /// draft → submitted, by the beneficiary or the office.
+    pub async fn submit_need(&self, actor: Principal, id: &str) -> Result<Need> {
+        let key = Kind::Need.parse(id)?;
+        let mut tx = self.write(actor).await?;
+        let result = submit(&mut tx, key).await;
+        tx.finish(result).await
+    }
+
+    /// submitted → technical_review (or rejected), by the office.
+    pub async fn triage_need(
+        &self,
+        actor: Principal,
+        id: &str,
+        decision: TriageDecision,
+        comment: &str,
+    ) -> Result<Need> {
+        let key = Kind::Need.parse(id)?;
+        require(&actor, "triage needs", is_office)?;
+        let mut tx = self.write(actor).await?;
+        let result = triage(&mut tx, key, decision, comment).await;
+        tx.finish(result).await
+    }
+
+    /// A panel member's review. The actor must be a reviewer on that panel.
+    pub async fn review_need(&self, actor: Principal, id: &str, review: NewReview) -> Result<Need> {
+        let key = Kind::Need.parse(id)?;
+        let mut tx = self.write(actor).await?;
+        let result = self::review(&mut tx, key, &review).await;
+        tx.finish(result).await
+    }
+
+    /// Reserves an approved need for `donor` for `days` (default 30).
+    pub async fn reserve_need(
+        &self,
+        actor: Principal,
+        id: &str,
+        donor: &str,
+        days: Option<i64>,
+    ) -> Result<Need> {
+        let key = Kind::Need.parse(id)?;
+        let mut tx = self.write(actor).await?;
+        let result = reserve(
+            &mut tx,
+            key,
+            donor,
+            days.unwrap_or(DEFAULT_RESERVATION_DAYS),
+        )
+        .await;
+        tx.finish(result).await
+    }
+
+    pub async fn withdraw_need(&self, actor: Principal, id: &str, reason: &str) -> Result<Need> {
+        let key = Kind::Need.parse(id)?;
+        let mut tx = self.write(actor).await?;
+        let result = async {
+            let mut need = lock(&mut tx, key).await?;
+            let owner = need.beneficiary.clone();
+            require(&tx.actor, "withdraw this need", |a| {
+                is_office(a) || is_member_of(a, Role::Beneficiary, &owner)
+            })?;
+            if need.funded_eur_minor > 0 {
+                return Err(DomainError::Conflict(format!(
+                    "need {} has allocations and cannot be withdrawn",
+                    need.id
+                ))
+                .into());
+            }
+            move_to(&mut tx, &mut need, NeedStatus::Withdrawn, reason).await?;
+            audit(
+                &mut tx,
+                "need.withdraw",
+                "need",
+                &need.id.clone(),
+                &json!({ "reason": reason }),
+            )
+            .await?;
+            Ok(need)
+        }
+        .await;
+        tx.finish(result).await
+    }
+
+    /// Imports needs as drafts, all or nothing: any bad row (including an
+    /// unknown beneficiary) means nothing is written, and every bad row is
+    /// reported. `progress` is told how many rows have been written.
+    pub async fn import_needs(
+        &self,
+        actor: Principal,
+        rows: Vec<Numbered<NewNeed>>,
+        progress: &(dyn Fn(u64) + Send + Sync),
+    ) -> Result<usize> {
+        let mut tx = self.write(actor).await?;
+        let result = import(&mut tx, rows, progress).await;
+        tx.finish(result).await
+    }
+}
+
+pub(crate) async fn submit(tx: &mut Tx, key: i64) -> Result<Need> {
+    let mut need = lock(tx, key).await?;
+    let owner = need.beneficiary.clone();
+    require(&tx.actor, "submit this need", |a| {
+        is_office(a) || is_member_of(a, Role::Beneficiary, &owner)
+    })?;
+    move_to(tx, &mut need, NeedStatus::Submitted, "submitted").await?;
+    audit(tx, "need.submit", "need", &need.id.clone(), &json!({})).await?;
+    Ok(need)
+}
+
+pub(crate) async fn triage(
+    tx: &mut Tx,
+    key: i64,
+    decision: TriageDecision,
+    comment: &str,
+) -> Result<Need> {
+    let mut need = lock(tx, key).await?;
+    let (to, action) = match decision {
+        TriageDecision::Accept => (NeedStatus::TechnicalReview, "need.triage"),
+        TriageDecision::Reject => {
+            if comment.trim().is_empty() {
+                return Err(DomainError::invalid(
+                    "comment",
+                    "a rejection needs a comment that says why",
+                )
+                .into());
+            }
+            (NeedStatus::Rejected, "need.reject")
+        }
+    };
+    move_to(tx, &mut need, to, comment).await?;
+    audit(
+        tx,
+        action,
+        "need",
+        &need.id.clone(),
+        &json!({ "comment": comment }),
+    )
+    .await?;
+    Ok(need)
+}
+
+pub(crate) async fn review(tx: &mut Tx, key: i64, review: &NewReview) -> Result<Need> {
+    review.validate()?;
+    let Principal::User {
+        name,
+        role: Role::Reviewer,
+        ..
+    } = tx.actor.clone()
+    else {
+        return Err(DomainError::Forbidden(format!(
+            "{} is not a panel reviewer; reviews are scored by named reviewers",
+            tx.actor.actor()
+        ))
+        .into());
+    };
+    let panel: Option<String> = tx
+        .fetch_one("SELECT panel FROM users WHERE name = $1", args![&name])
+        .await?
+        .opt_text(0)?;
+    if panel.as_deref() != Some(review.panel.as_str()) {
+        return Err(DomainError::Forbidden(format!(
+            "user {name} does not sit on the {} panel",
+            review.panel
+        ))
+        .into());
+    }
+    let mut need = lock(tx, key).await?;
+    if need.status != stage_of(review.panel) {
+        return Err(DomainError::Conflict(format!(
+            "need {} is {}; the {} panel reviews needs in {}",
+            need.id,
+            need.status,
+            review.panel,
+            stage_of(review.panel)
+        ))
+        .into());
+    }
+    let score = |s: Option<u8>| s.map(i64::from);
+    tx.execute(
+        "INSERT INTO reviews (need_id, panel, reviewer, decision, feasibility, relevance, importance, comment, conflict_of_interest, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        args![key, review.panel.as_str(), &name, review.decision.as_str(), score(review.feasibility), score(review.relevance), score(review.importance), &review.comment, review.conflict_of_interest, to_micros(tx.at)],
+    )
+    .await?;
+    if let Some(to) = outcome(review.panel, review.decision) {
+        let note = format!("{} panel: {}", review.panel, review.decision);
+        move_to(tx, &mut need, to, &note).await?;
+    }
+    let action = match review.decision {
+        Decision::Approve => "need.review.approve",
+        Decision::Reject => "need.review.reject",
+        Decision::Abstain => "need.review.abstain",
+    };
+    audit(tx, action, "need", &need.id.clone(), review).await?;
+    Ok(need)
+}
+
+pub(crate) async fn reserve(tx: &mut Tx, key: i64, donor: &str, days: i64) -> Result<Need> {
+    if !(1..=MAX_RESERVATION_DAYS).contains(&days) {
+        return Err(DomainError::invalid(
+            "days",
+            format!("a reservation lasts 1 to {MAX_RESERVATION_DAYS} days"),
+        )
+        .into());
+    }
+    let kind = participants::kind_of(tx, donor).await?;
+    if !matches!(kind, ParticipantKind::Member | ParticipantKind::Observer) {
+        return Err(DomainError::invalid(
+            "donor",
+            format!("{donor} is a {kind}; only members and observers reserve needs"),
+        )
+        .into());
+    }
+    require(&tx.actor, &format!("reserve needs for {donor}"), |a| {
+        is_office(a) || is_member_of(a, Role::Donor, donor)
+    })?;
+    let mut need = lock(tx, key).await?;
+    let donor_principal = participants::as_principal(tx, donor).await?;
+    if !may_see(&donor_principal, &need.confidentiality()) {
+        return Err(DomainError::not_found("need", &need.id).into());
+    }
+    if !need.status.is_reservable() {
+        return Err(DomainError::Conflict(format!(
+            "need {} is {}; only approved needs can be reserved",
+            need.id, need.status
+        ))
+        .into());
+    }
+    if let Some(r) = &need.reservation
+        && r.donor != donor
+    {
+        return Err(DomainError::Conflict(format!(
+            "need {} is already under discussion by {} until {}",
+            need.id, r.donor, r.until
+        ))
+        .into());
+    }
+    let until = plus_days(tx.at, days);
+    tx.execute(
+        "UPDATE needs SET reserved_by = $1, reserved_until = $2 WHERE id = $3",
+        args![donor, to_micros(until), key],
+    )
+    .await?;
+    need.reservation = Some(Reservation {
+        donor: donor.to_string(),
+        until,
+    });
+    audit(
+        tx,
+        "need.reserve",
+        "need",
+        &need.id.clone(),
+        &json!({ "donor": donor, "until": until }),
+    )
+    .await?;
+    Ok(need)
+}
+
+async fn import(
+    tx: &mut Tx,
+    rows: Vec<Numbered<NewNeed>>,
+    progress: &(dyn Fn(u64) + Send + Sync),
+) -> Result<usize> {
+    // Check every referenced organisation once, and report every bad row.
+    let known: std::collections::HashMap<String, ParticipantKind> = tx
+        .fetch("SELECT code, kind FROM participants", vec![])
+        .await?
+        .iter()
+        .map(|r| Ok((r.text(0)?, r.parse(1)?)))
+        .collect::<Result<_>>()?;
+    let actor = tx.actor.clone();
+    let mut errors = Vec::new();
+    for row in &rows {
+        let need = &row.value;
+        match known.get(&need.beneficiary) {
+            None => errors.push(RowError {
+                row: row.row,
+                field: "beneficiary".into(),
+                message: format!("unknown participant '{}'", need.beneficiary),
+            }),
+            Some(ParticipantKind::Beneficiary) => {
+                if !(is_office(&actor)
+                    || is_member_of(&actor, Role::Beneficiary, &need.beneficiary))
+                {
+                    errors.push(RowError {
+                        row: row.row,
+                        field: "beneficiary".into(),
+                        message: format!(
+                            "{} may not file needs for {}",
+                            actor.actor(),
+                            need.beneficiary
+                        ),
+                    });
+                }
+            }
+            Some(kind) => errors.push(RowError {
+                row: row.row,
+                field: "beneficiary".into(),
+                message: format!(
+                    "{} is a {kind}, not a beneficiary institution",
+                    need.beneficiary
+                ),
+            }),
+        }
+        if let Some(org) = need.share_orgs.iter().find(|o| !known.contains_key(*o)) {
+            errors.push(RowError {
+                row: row.row,
+                field: "share_orgs".into(),
+                message: format!("unknown participant '{org}'"),
+            });
+        }
+    }
+    if !errors.is_empty() {
+        return Err(tallinn_core::import::ImportErrors(errors).into());
+    }
+    let (at, actor_name) = (to_micros(tx.at), tx.actor.actor());
+    let count = rows.len();
+    let first: i64 = tx
+        .fetch_one("SELECT COALESCE(MAX(id), 0) FROM needs", vec![])
+        .await?
+        .int(0)?
+        + 1;
+    let values: Vec<Vec<Value>> = rows
+        .iter()
+        .map(|r| insert_row(&r.value, at, &actor_name))
+        .collect();
+    let dialect = tx.dialect;
+    insert_many(tx.conn(), dialect, "needs", INSERT_COLUMNS, values, |n| {
+        progress(n)
+    })
+    .await?;
+    // Ids were assigned in order after `first`: this transaction holds the write lock (SQLite)
+    // or ids come from one sequence in insertion order within this statement set (PostgreSQL);
+    // read them back rather than assume.
+    let ids: Vec<i64> = tx.fetch("SELECT id FROM needs WHERE id >= $1 AND created_at = $2 AND created_by = $3 ORDER BY id", args![first, at, &actor_name]).await?.iter().map(|r| r.int(0)).collect::<Result<_>>()?;
+    let transitions: Vec<Vec<Value>> = ids
+        .iter()
+        .map(|id| args![*id, Value::NullText, "draft", at, &actor_name, "imported"])
+        .collect();
+    insert_many(
+        tx.conn(),
+        dialect,
+        "need_transitions",
+        &["need_id", "from_status", "to_status", "at", "actor", "note"],
+        transitions,
+        |_| {},
+    )
+    .await?;
+    let range = match (ids.first(), ids.last()) {
+        (Some(a), Some(b)) => format!("{}..{}", Kind::Need.display(*a), Kind::Need.display(*b)),
+        _ => String::new(),
+    };
+    audit(
+        tx,
+        "need.import",
+        "need",
+        &range,
+        &json!({ "count": count }),
+    )
+    .await?;
+    Ok(count)
+}

@@ -1,0 +1,262 @@
+//! The narrow seam between the ledger's operations and a database driver.
+//!
+//! The operations speak a small common SQL (numbered `$n` parameters,
+//! `RETURNING`, integer keys) over four value types — integers, text,
+//! booleans, NULL — because that is all the ledger stores: money as integer
+//! minor units, instants as integer microseconds, dates as ISO text, lists as
+//! JSON text. Each backend binds these natively and confines its dialect to
+//! its migrations and to `Dialect` (see docs/adr/0003-storage.md).
+
+use async_trait::async_trait;
+
+use crate::error::StoreError;
+
+/// A value bound to, or read from, a statement. NULLs are typed because
+/// PostgreSQL types every parameter: an integer NULL cannot fill a text column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    NullInt,
+    NullText,
+    Int(i64),
+    Text(String),
+    Bool(bool),
+}
+
+impl Value {
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::NullInt | Value::NullText)
+    }
+}
+
+impl From<i64> for Value {
+    fn from(v: i64) -> Self {
+        Value::Int(v)
+    }
+}
+
+impl From<bool> for Value {
+    fn from(v: bool) -> Self {
+        Value::Bool(v)
+    }
+}
+
+impl From<String> for Value {
+    fn from(v: String) -> Self {
+        Value::Text(v)
+    }
+}
+
+impl From<&str> for Value {
+    fn from(v: &str) -> Self {
+        Value::Text(v.to_string())
+    }
+}
+
+impl From<&String> for Value {
+    fn from(v: &String) -> Self {
+        Value::Text(v.clone())
+    }
+}
+
+impl From<Option<i64>> for Value {
+    fn from(v: Option<i64>) -> Self {
+        v.map_or(Value::NullInt, Value::Int)
+    }
+}
+
+impl From<Option<String>> for Value {
+    fn from(v: Option<String>) -> Self {
+        v.map_or(Value::NullText, Value::Text)
+    }
+}
+
+impl From<Option<&str>> for Value {
+    fn from(v: Option<&str>) -> Self {
+        v.map_or(Value::NullText, |s| Value::Text(s.to_string()))
+    }
+}
+
+/// Builds an argument list: `args![id, title, Some(1)]`.
+#[macro_export]
+macro_rules! args {
+    ($($v:expr),* $(,)?) => { vec![$($crate::sql::Value::from($v)),*] };
+}
+
+/// One result row, read by column position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row(pub Vec<Value>);
+
+impl Row {
+    fn value(&self, i: usize) -> Result<&Value, StoreError> {
+        self.0
+            .get(i)
+            .ok_or_else(|| StoreError::Corrupt(format!("column {i} missing")))
+    }
+
+    pub fn int(&self, i: usize) -> Result<i64, StoreError> {
+        match self.value(i)? {
+            Value::Int(v) => Ok(*v),
+            other => Err(StoreError::Corrupt(format!(
+                "column {i}: expected an integer, found {other:?}"
+            ))),
+        }
+    }
+
+    pub fn opt_int(&self, i: usize) -> Result<Option<i64>, StoreError> {
+        if self.value(i)?.is_null() {
+            Ok(None)
+        } else {
+            self.int(i).map(Some)
+        }
+    }
+
+    pub fn text(&self, i: usize) -> Result<String, StoreError> {
+        match self.value(i)? {
+            Value::Text(v) => Ok(v.clone()),
+            other => Err(StoreError::Corrupt(format!(
+                "column {i}: expected text, found {other:?}"
+            ))),
+        }
+    }
+
+    pub fn opt_text(&self, i: usize) -> Result<Option<String>, StoreError> {
+        if self.value(i)?.is_null() {
+            Ok(None)
+        } else {
+            self.text(i).map(Some)
+        }
+    }
+
+    /// SQLite has no boolean type and answers 0/1.
+    pub fn bool(&self, i: usize) -> Result<bool, StoreError> {
+        match self.value(i)? {
+            Value::Bool(v) => Ok(*v),
+            Value::Int(v) => Ok(*v != 0),
+            other => Err(StoreError::Corrupt(format!(
+                "column {i}: expected a boolean, found {other:?}"
+            ))),
+        }
+    }
+
+    /// Parses a text column with `FromStr` (vocabulary words, dates, decimals).
+    pub fn parse<T>(&self, i: usize) -> Result<T, StoreError>
+    where
+        T: std::str::FromStr,
+        T::Err: std::fmt::Display,
+    {
+        let text = self.text(i)?;
+        text.parse()
+            .map_err(|e| StoreError::Corrupt(format!("column {i}: '{text}': {e}")))
+    }
+
+    pub fn opt_parse<T>(&self, i: usize) -> Result<Option<T>, StoreError>
+    where
+        T: std::str::FromStr,
+        T::Err: std::fmt::Display,
+    {
+        if self.value(i)?.is_null() {
+            Ok(None)
+        } else {
+            self.parse(i).map(Some)
+        }
+    }
+
+    /// Decodes a JSON text column.
+    pub fn json<T: serde::de::DeserializeOwned>(&self, i: usize) -> Result<T, StoreError> {
+        let text = self.text(i)?;
+        serde_json::from_str(&text)
+            .map_err(|e| StoreError::Corrupt(format!("column {i}: bad JSON: {e}")))
+    }
+}
+
+/// What differs between the SQL of the two databases at run time.
+#[derive(Debug, Clone, Copy)]
+pub struct Dialect {
+    /// Appended to a `SELECT` that reads rows the transaction will update:
+    /// ` FOR UPDATE` on PostgreSQL; empty on SQLite, whose write transactions
+    /// (`BEGIN IMMEDIATE`) already hold the database's single write lock.
+    pub lock_rows: &'static str,
+    /// The most parameters one statement may carry (multi-row inserts).
+    pub max_params: usize,
+}
+
+/// An open transaction. Dropping it without `commit` rolls it back.
+#[async_trait]
+pub trait Connection: Send {
+    async fn execute(&mut self, sql: &str, args: Vec<Value>) -> Result<u64, StoreError>;
+    async fn fetch(&mut self, sql: &str, args: Vec<Value>) -> Result<Vec<Row>, StoreError>;
+    async fn commit(self: Box<Self>) -> Result<(), StoreError>;
+    async fn rollback(self: Box<Self>) -> Result<(), StoreError>;
+}
+
+/// A database the ledger can run on.
+#[async_trait]
+pub trait Backend: Send + Sync + 'static {
+    /// `sqlite` or `postgres`.
+    fn name(&self) -> &'static str;
+    fn dialect(&self) -> Dialect;
+    /// Applies pending migrations (safe to run from several processes at once).
+    async fn migrate(&self) -> Result<(), StoreError>;
+    /// Are all migrations applied?
+    async fn is_current(&self) -> Result<bool, StoreError>;
+    /// Starts a write transaction.
+    async fn begin_write(&self) -> Result<Box<dyn Connection>, StoreError>;
+    /// Starts a read-only transaction that sees one consistent snapshot.
+    async fn begin_read(&self) -> Result<Box<dyn Connection>, StoreError>;
+    async fn close(&self);
+}
+
+/// Reads one row, or `None`.
+pub async fn fetch_optional(
+    conn: &mut dyn Connection,
+    sql: &str,
+    args: Vec<Value>,
+) -> Result<Option<Row>, StoreError> {
+    Ok(conn.fetch(sql, args).await?.into_iter().next())
+}
+
+/// Reads exactly one row.
+pub async fn fetch_one(
+    conn: &mut dyn Connection,
+    sql: &str,
+    args: Vec<Value>,
+) -> Result<Row, StoreError> {
+    fetch_optional(conn, sql, args)
+        .await?
+        .ok_or_else(|| StoreError::Corrupt(format!("no row for: {sql}")))
+}
+
+/// Inserts `rows` into `table` with as few statements as the dialect's
+/// parameter limit allows. All rows must have `columns.len()` values.
+pub async fn insert_many(
+    conn: &mut dyn Connection,
+    dialect: Dialect,
+    table: &str,
+    columns: &[&str],
+    rows: Vec<Vec<Value>>,
+    mut progress: impl FnMut(u64),
+) -> Result<(), StoreError> {
+    let per_statement = (dialect.max_params / columns.len()).clamp(1, 1000);
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<Vec<Value>> = rows.by_ref().take(per_statement).collect();
+        let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+        let mut args = Vec::with_capacity(chunk.len() * columns.len());
+        for (r, row) in chunk.into_iter().enumerate() {
+            debug_assert_eq!(row.len(), columns.len());
+            sql.push_str(if r == 0 { "(" } else { ", (" });
+            for c in 0..row.len() {
+                if c > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!("${}", args.len() + c + 1));
+            }
+            sql.push(')');
+            args.extend(row);
+        }
+        let count = (args.len() / columns.len()) as u64;
+        conn.execute(&sql, args).await?;
+        progress(count);
+    }
+    Ok(())
+}
