@@ -39,29 +39,17 @@ pub struct NewAgreement {
 impl NewAgreement {
     pub fn validate(&self) -> Result<(), DomainError> {
         if self.title.trim().is_empty() || self.title.chars().count() > crate::need::MAX_TITLE {
-            return Err(DomainError::invalid(
-                "title",
-                "a title is required (at most 200 characters)",
-            ));
+            return Err(DomainError::invalid("title", "a title is required (at most 200 characters)"));
         }
         if self.parties.len() < 2 {
-            return Err(DomainError::invalid(
-                "parties",
-                "an agreement has at least two parties",
-            ));
+            return Err(DomainError::invalid("parties", "an agreement has at least two parties"));
         }
         let signed = !matches!(self.status, AgreementStatus::Negotiating);
         if signed && self.signed_on.is_none() {
-            return Err(DomainError::invalid(
-                "signed_on",
-                format!("a {} agreement has a signing date", self.status),
-            ));
+            return Err(DomainError::invalid("signed_on", format!("a {} agreement has a signing date", self.status)));
         }
         if !signed && self.signed_on.is_some() {
-            return Err(DomainError::invalid(
-                "signed_on",
-                "an agreement under negotiation has no signing date",
-            ));
+            return Err(DomainError::invalid("signed_on", "an agreement under negotiation has no signing date"));
         }
         Ok(())
     }

@@ -24,49 +24,28 @@ pub struct Allocation {
 /// Checks one allocation of `amount` EUR cents from `pledge` to `need`, both
 /// read (and locked) in the current transaction. `donor` is the pledging
 /// organisation as a principal, for the visibility rule.
-pub fn check(
-    need: &Need,
-    pledge: &Pledge,
-    donor: &Principal,
-    amount: i64,
-    now: Timestamp,
-) -> Result<(), DomainError> {
+pub fn check(need: &Need, pledge: &Pledge, donor: &Principal, amount: i64, now: Timestamp) -> Result<(), DomainError> {
     if amount <= 0 {
-        return Err(DomainError::invalid(
-            "amount",
-            "an allocation must be more than zero",
-        ));
+        return Err(DomainError::invalid("amount", "an allocation must be more than zero"));
     }
     if !may_see(donor, &need.confidentiality()) {
         // Said as "not found" so that the error reveals nothing about the need.
         return Err(DomainError::not_found("need", &need.id));
     }
     if !need.status.is_fundable() {
-        return Err(DomainError::Conflict(format!(
-            "need {} is {}, only approved needs can be funded",
-            need.id, need.status
-        )));
+        return Err(DomainError::Conflict(format!("need {} is {}, only approved needs can be funded", need.id, need.status)));
     }
     if !pledge.status.is_allocatable() {
-        return Err(DomainError::Conflict(format!(
-            "pledge {} is {}; only committed money can be allocated",
-            pledge.id, pledge.status
-        )));
+        return Err(DomainError::Conflict(format!("pledge {} is {}; only committed money can be allocated", pledge.id, pledge.status)));
     }
     if let Some(why) = pledge.earmarks.excludes(need) {
-        return Err(DomainError::Conflict(format!(
-            "pledge {} cannot fund need {}: {why}",
-            pledge.id, need.id
-        )));
+        return Err(DomainError::Conflict(format!("pledge {} cannot fund need {}: {why}", pledge.id, need.id)));
     }
     if let Some(r) = &need.reservation
         && r.is_active(now)
         && r.donor != pledge.donor
     {
-        return Err(DomainError::Conflict(format!(
-            "need {} is under discussion by {} until {}",
-            need.id, r.donor, r.until
-        )));
+        return Err(DomainError::Conflict(format!("need {} is under discussion by {} until {}", need.id, r.donor, r.until)));
     }
     let remainder = need.remainder_eur_minor();
     if amount > remainder {
@@ -91,8 +70,7 @@ pub fn check(
 
 /// After a batch, an all-or-nothing need is funded entirely or not at all.
 pub fn check_all_or_nothing(need: &Need) -> Result<(), DomainError> {
-    if !need.divisible && need.funded_eur_minor != 0 && need.funded_eur_minor != need.cost_eur_minor
-    {
+    if !need.divisible && need.funded_eur_minor != 0 && need.funded_eur_minor != need.cost_eur_minor {
         return Err(DomainError::Conflict(format!(
             "need {} is all-or-nothing: its EUR {} must be funded whole, in one operation",
             need.id,

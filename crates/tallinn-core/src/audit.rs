@@ -36,38 +36,27 @@ pub struct AuditRecord {
 }
 
 impl AuditRecord {
-    pub fn new(
-        action: &'static str,
-        entity: &'static str,
-        entity_id: impl Into<String>,
-        details: serde_json::Value,
-    ) -> Self {
-        AuditRecord {
-            action,
-            entity,
-            entity_id: entity_id.into(),
-            details,
-        }
+    pub fn new(action: &'static str, entity: &'static str, entity_id: impl Into<String>, details: serde_json::Value) -> Self {
+        AuditRecord { action, entity, entity_id: entity_id.into(), details }
     }
 }
 
+/// What an entry says, borrowed for hashing.
+#[derive(Debug, Clone, Copy)]
+pub struct EntryBody<'a> {
+    pub actor: &'a str,
+    pub action: &'a str,
+    pub entity: &'a str,
+    pub entity_id: &'a str,
+    pub details: &'a str,
+}
+
 /// The hash of an entry given its predecessor's.
-pub fn entry_hash(
-    prev_hash: &str,
-    seq: i64,
-    at: Timestamp,
-    actor: &str,
-    action: &str,
-    entity: &str,
-    entity_id: &str,
-    details: &str,
-) -> String {
+pub fn entry_hash(prev_hash: &str, seq: i64, at: Timestamp, body: EntryBody) -> String {
     let mut h = Sha256::new();
     let seq = seq.to_string();
     let at = at.as_microsecond().to_string();
-    for part in [
-        prev_hash, &seq, &at, actor, action, entity, entity_id, details,
-    ] {
+    for part in [prev_hash, &seq, &at, body.actor, body.action, body.entity, body.entity_id, body.details] {
         h.update((part.len() as u64).to_be_bytes());
         h.update(part.as_bytes());
     }
@@ -76,16 +65,8 @@ pub fn entry_hash(
 
 impl AuditEntry {
     pub fn expected_hash(&self) -> String {
-        entry_hash(
-            &self.prev_hash,
-            self.seq,
-            self.at,
-            &self.actor,
-            &self.action,
-            &self.entity,
-            &self.entity_id,
-            &self.details,
-        )
+        let body = EntryBody { actor: &self.actor, action: &self.action, entity: &self.entity, entity_id: &self.entity_id, details: &self.details };
+        entry_hash(&self.prev_hash, self.seq, self.at, body)
     }
 }
 
@@ -108,35 +89,21 @@ pub struct ChainVerifier {
 
 impl Default for ChainVerifier {
     fn default() -> Self {
-        ChainVerifier {
-            expected_seq: 1,
-            prev_hash: GENESIS.to_string(),
-            checked: 0,
-        }
+        ChainVerifier { expected_seq: 1, prev_hash: GENESIS.to_string(), checked: 0 }
     }
 }
 
 impl ChainVerifier {
     pub fn check(&mut self, entry: &AuditEntry) -> Result<(), BrokenChain> {
-        let bad = |reason: String| BrokenChain {
-            seq: entry.seq,
-            reason,
-        };
+        let bad = |reason: String| BrokenChain { seq: entry.seq, reason };
         if entry.seq != self.expected_seq {
-            return Err(BrokenChain {
-                seq: self.expected_seq,
-                reason: format!("missing (next entry found is {})", entry.seq),
-            });
+            return Err(BrokenChain { seq: self.expected_seq, reason: format!("missing (next entry found is {})", entry.seq) });
         }
         if entry.prev_hash != self.prev_hash {
-            return Err(bad(
-                "its prev_hash does not match the previous entry's hash".into(),
-            ));
+            return Err(bad("its prev_hash does not match the previous entry's hash".into()));
         }
         if entry.expected_hash() != entry.hash {
-            return Err(bad(
-                "its contents do not match its hash (the entry was altered)".into(),
-            ));
+            return Err(bad("its contents do not match its hash (the entry was altered)".into()));
         }
         self.expected_seq += 1;
         self.prev_hash.clone_from(&entry.hash);
@@ -155,9 +122,7 @@ mod tests {
             .map(|seq| {
                 let at = Timestamp::from_second(1_700_000_000 + seq).unwrap();
                 let details = format!("{{\"n\":{seq}}}");
-                let hash = entry_hash(
-                    &prev, seq, at, "system", "need.add", "need", "N-1", &details,
-                );
+                let hash = entry_hash(&prev, seq, at, EntryBody { actor: "system", action: "need.add", entity: "need", entity_id: "N-1", details: &details });
                 let e = AuditEntry {
                     seq,
                     at,
@@ -197,10 +162,6 @@ mod tests {
         let mut rehashed = good.clone();
         rehashed[1].actor = "mallory".into();
         rehashed[1].hash = rehashed[1].expected_hash();
-        assert_eq!(
-            verify(&rehashed).unwrap_err().seq,
-            3,
-            "re-hashing one entry breaks the link of the next"
-        );
+        assert_eq!(verify(&rehashed).unwrap_err().seq, 3, "re-hashing one entry breaks the link of the next");
     }
 }

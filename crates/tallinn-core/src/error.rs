@@ -13,10 +13,7 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        FieldError {
-            field: field.into(),
-            message: message.into(),
-        }
+        FieldError { field: field.into(), message: message.into() }
     }
 }
 
@@ -34,12 +31,7 @@ pub enum DomainError {
     AlreadyExists { entity: &'static str, id: String },
     /// A lifecycle step that the current state does not allow.
     #[error("{entity} {id} cannot go from {from} to {to}")]
-    InvalidTransition {
-        entity: &'static str,
-        id: String,
-        from: String,
-        to: String,
-    },
+    InvalidTransition { entity: &'static str, id: String, from: String, to: String },
     /// An allocation, reservation or review that would break a ledger invariant.
     #[error("{0}")]
     Conflict(String),
@@ -54,10 +46,7 @@ impl DomainError {
     }
 
     pub fn not_found(entity: &'static str, id: impl ToString) -> Self {
-        DomainError::NotFound {
-            entity,
-            id: id.to_string(),
-        }
+        DomainError::NotFound { entity, id: id.to_string() }
     }
 
     /// The field to blame, if there is one.

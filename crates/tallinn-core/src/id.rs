@@ -53,24 +53,12 @@ impl Kind {
 
     /// Parses `N-42` or a bare `42` into the key of this kind.
     pub fn parse(self, text: &str) -> Result<i64, FieldError> {
-        let digits = text
-            .strip_prefix(self.prefix())
-            .and_then(|r| r.strip_prefix('-'))
-            .unwrap_or(text);
+        let digits = text.strip_prefix(self.prefix()).and_then(|r| r.strip_prefix('-')).unwrap_or(text);
         digits
             .parse::<i64>()
             .ok()
             .filter(|k| *k > 0)
-            .ok_or_else(|| {
-                FieldError::new(
-                    self.entity(),
-                    format!(
-                        "'{text}' is not a {} id (expected e.g. {})",
-                        self.entity(),
-                        self.display(1)
-                    ),
-                )
-            })
+            .ok_or_else(|| FieldError::new(self.entity(), format!("'{text}' is not a {} id (expected e.g. {})", self.entity(), self.display(1))))
     }
 }
 

@@ -37,11 +37,7 @@ pub struct ImportErrors(pub Vec<RowError>);
 
 impl fmt::Display for ImportErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "{} problem(s) found; nothing was imported:",
-            self.0.len()
-        )?;
+        writeln!(f, "{} problem(s) found; nothing was imported:", self.0.len())?;
         for e in &self.0 {
             writeln!(f, "  {e}")?;
         }
@@ -72,15 +68,7 @@ pub const NEED_COLUMNS: &[&str] = &[
     "share_users",
     "tags",
 ];
-const NEED_REQUIRED: &[&str] = &[
-    "beneficiary",
-    "title",
-    "capability",
-    "sector",
-    "urgency",
-    "cost_eur",
-    "tlp",
-];
+const NEED_REQUIRED: &[&str] = &["beneficiary", "title", "capability", "sector", "urgency", "cost_eur", "tlp"];
 
 pub const PLEDGE_COLUMNS: &[&str] = &[
     "donor",
@@ -99,59 +87,46 @@ pub const PLEDGE_COLUMNS: &[&str] = &[
 ];
 const PLEDGE_REQUIRED: &[&str] = &["donor", "title", "amount", "currency", "pledged_on", "tlp"];
 
-pub const TRANSACTION_COLUMNS: &[&str] = &[
-    "kind",
-    "provider",
-    "receiver",
-    "value_date",
-    "amount",
-    "currency",
-    "pledge",
-    "need",
-    "pass_through_of",
-    "description",
-];
-const TRANSACTION_REQUIRED: &[&str] = &[
-    "kind",
-    "provider",
-    "receiver",
-    "value_date",
-    "amount",
-    "currency",
-];
+pub const TRANSACTION_COLUMNS: &[&str] =
+    &["kind", "provider", "receiver", "value_date", "amount", "currency", "pledge", "need", "pass_through_of", "description"];
+const TRANSACTION_REQUIRED: &[&str] = &["kind", "provider", "receiver", "value_date", "amount", "currency"];
 
 /// Parses a needs file (columns: `NEED_COLUMNS`; lists separated by `;`).
 pub fn parse_needs(text: &str, synthetic: bool) -> Result<Vec<Numbered<NewNeed>>, ImportErrors> {
     parse_rows(text, NEED_COLUMNS, NEED_REQUIRED, |r| {
+        // Every field is read before any is combined, so that one bad field
+        // does not hide another.
+        let beneficiary = r.required("beneficiary", code);
+        let title = r.required("title", |s| Ok(s.to_string()));
+        let description = r.optional("description", |s| Ok(s.to_string()));
+        let capability = r.required("capability", vocab);
+        let sector = r.required("sector", vocab);
+        let urgency = r.required("urgency", vocab);
+        let cost = r.required("cost_eur", |s| parse_minor("cost_eur", s, 2).map_err(|e| e.message));
+        let divisible = r.optional("divisible", boolean);
+        let deadline = r.optional("deadline", date);
+        let tlp = r.required("tlp", vocab::<Tlp>);
+        let share_orgs = r.optional("share_orgs", |s| list(s, code));
+        let share_users = r.optional("share_users", |s| list(s, |u| Ok(u.to_string())));
+        let tags = r.optional("tags", |s| list(s, |t| Ok(t.to_string())));
         let need = NewNeed {
-            beneficiary: r.required("beneficiary", code)?,
-            title: r.required("title", |s| Ok(s.to_string()))?,
-            description: r
-                .optional("description", |s| Ok(s.to_string()))?
-                .unwrap_or_default(),
-            capability: r.required("capability", vocab)?,
-            sector: r.required("sector", vocab)?,
-            urgency: r.required("urgency", vocab)?,
-            cost_eur_minor: r.required("cost_eur", |s| {
-                parse_minor("cost_eur", s, 2).map_err(|e| e.message)
-            })?,
-            divisible: r.optional("divisible", boolean)?.unwrap_or(true),
-            deadline: r.optional("deadline", date)?,
-            tlp: r.required("tlp", vocab::<Tlp>)?,
-            share_orgs: r
-                .optional("share_orgs", |s| list(s, code))?
-                .unwrap_or_default(),
-            share_users: r
-                .optional("share_users", |s| list(s, |u| Ok(u.to_string())))?
-                .unwrap_or_default(),
-            tags: r
-                .optional("tags", |s| list(s, |t| Ok(t.to_string())))?
-                .unwrap_or_default(),
+            beneficiary: beneficiary?,
+            title: title?,
+            description: description?.unwrap_or_default(),
+            capability: capability?,
+            sector: sector?,
+            urgency: urgency?,
+            cost_eur_minor: cost?,
+            divisible: divisible?.unwrap_or(true),
+            deadline: deadline?,
+            tlp: tlp?,
+            share_orgs: share_orgs?.unwrap_or_default(),
+            share_users: share_users?.unwrap_or_default(),
+            tags: tags?.unwrap_or_default(),
             synthetic,
         };
-        need.validate()
-            .map_err(|e| (e.field().unwrap_or("row").to_string(), e.to_string()))?;
-        Ok(need)
+        r.check(need.validate());
+        Some(need)
     })
 }
 
@@ -159,187 +134,152 @@ pub fn parse_needs(text: &str, synthetic: bool) -> Result<Vec<Numbered<NewNeed>>
 pub type PledgeRow = (NewPledge, PledgeStatus);
 
 /// Parses a pledges file of money pledges (columns: `PLEDGE_COLUMNS`).
-pub fn parse_pledges(
-    text: &str,
-    synthetic: bool,
-) -> Result<Vec<Numbered<PledgeRow>>, ImportErrors> {
+pub fn parse_pledges(text: &str, synthetic: bool) -> Result<Vec<Numbered<PledgeRow>>, ImportErrors> {
     parse_rows(text, PLEDGE_COLUMNS, PLEDGE_REQUIRED, |r| {
-        let currency: Currency = r.required("currency", |s| {
-            Currency::from_code(s).map_err(|e| e.message)
-        })?;
+        let amount = r.money();
+        let donor = r.required("donor", code);
+        let title = r.required("title", |s| Ok(s.to_string()));
+        let pledged_on = r.required("pledged_on", date);
+        let budget_years = r.optional("budget_years", |s| list(s, |y| y.parse::<i16>().map_err(|_| format!("'{y}' is not a year"))));
+        let capabilities = r.optional("capabilities", |s| list(s, vocab));
+        let sectors = r.optional("sectors", |s| list(s, vocab));
+        let beneficiaries = r.optional("beneficiaries", |s| list(s, code));
+        let tlp = r.required("tlp", vocab::<Tlp>);
+        let share_orgs = r.optional("share_orgs", |s| list(s, code));
+        let share_users = r.optional("share_users", |s| list(s, |u| Ok(u.to_string())));
+        let status = r.optional("status", |s| match vocab::<PledgeStatus>(s)? {
+            PledgeStatus::Cancelled => Err("import pledges as announced, committed or disbursed".to_string()),
+            other => Ok(other),
+        });
         let pledge = NewPledge {
-            donor: r.required("donor", code)?,
-            title: r.required("title", |s| Ok(s.to_string()))?,
+            donor: donor?,
+            title: title?,
             kind: PledgeKind::Money,
-            amount: r.required("amount", |s| {
-                Money::parse("amount", s, currency).map_err(|e| e.message)
-            })?,
+            amount: amount?,
             items: vec![],
             valuation: None,
-            pledged_on: r.required("pledged_on", date)?,
-            budget_years: r
-                .optional("budget_years", |s| {
-                    list(s, |y| {
-                        y.parse::<i16>().map_err(|_| format!("'{y}' is not a year"))
-                    })
-                })?
-                .unwrap_or_default(),
+            pledged_on: pledged_on?,
+            budget_years: budget_years?.unwrap_or_default(),
             earmarks: Earmarks {
-                capabilities: r
-                    .optional("capabilities", |s| list(s, vocab))?
-                    .unwrap_or_default(),
-                sectors: r
-                    .optional("sectors", |s| list(s, vocab))?
-                    .unwrap_or_default(),
-                beneficiaries: r
-                    .optional("beneficiaries", |s| list(s, code))?
-                    .unwrap_or_default(),
+                capabilities: capabilities?.unwrap_or_default(),
+                sectors: sectors?.unwrap_or_default(),
+                beneficiaries: beneficiaries?.unwrap_or_default(),
             },
-            tlp: r.required("tlp", vocab::<Tlp>)?,
-            share_orgs: r
-                .optional("share_orgs", |s| list(s, code))?
-                .unwrap_or_default(),
-            share_users: r
-                .optional("share_users", |s| list(s, |u| Ok(u.to_string())))?
-                .unwrap_or_default(),
+            tlp: tlp?,
+            share_orgs: share_orgs?.unwrap_or_default(),
+            share_users: share_users?.unwrap_or_default(),
             synthetic,
         };
-        let status = r
-            .optional("status", vocab::<PledgeStatus>)?
-            .unwrap_or(PledgeStatus::Announced);
-        if status == PledgeStatus::Cancelled {
-            return Err((
-                "status".into(),
-                "import pledges as announced, committed or disbursed".into(),
-            ));
-        }
-        pledge
-            .validate()
-            .map_err(|e| (e.field().unwrap_or("row").to_string(), e.to_string()))?;
-        Ok((pledge, status))
+        r.check(pledge.validate());
+        Some((pledge, status?.unwrap_or(PledgeStatus::Announced)))
     })
 }
 
 /// Parses a transactions file (columns: `TRANSACTION_COLUMNS`). Record ids
 /// are plain numbers or prefixed (`P-3`, `N-12`, `T-7`).
-pub fn parse_transactions(
-    text: &str,
-    today: Date,
-    synthetic: bool,
-) -> Result<Vec<Numbered<NewTransaction>>, ImportErrors> {
+pub fn parse_transactions(text: &str, today: Date, synthetic: bool) -> Result<Vec<Numbered<NewTransaction>>, ImportErrors> {
     use crate::id::Kind;
     let id = |kind: Kind| move |s: &str| kind.parse(s).map_err(|e| e.message);
     parse_rows(text, TRANSACTION_COLUMNS, TRANSACTION_REQUIRED, |r| {
-        let currency: Currency = r.required("currency", |s| {
-            Currency::from_code(s).map_err(|e| e.message)
-        })?;
+        let amount = r.money();
+        let kind = r.required("kind", vocab::<TransactionKind>);
+        let provider = r.required("provider", code);
+        let receiver = r.required("receiver", code);
+        let value_date = r.required("value_date", date);
+        let pledge = r.optional("pledge", id(Kind::Pledge));
+        let need = r.optional("need", id(Kind::Need));
+        let pass_through_of = r.optional("pass_through_of", id(Kind::Transaction));
+        let description = r.optional("description", |s| Ok(s.to_string()));
         let t = NewTransaction {
-            kind: r.required("kind", vocab::<TransactionKind>)?,
-            provider: r.required("provider", code)?,
-            receiver: r.required("receiver", code)?,
-            value_date: r.required("value_date", date)?,
-            amount: r.required("amount", |s| {
-                Money::parse("amount", s, currency).map_err(|e| e.message)
-            })?,
-            pledge: r.optional("pledge", id(Kind::Pledge))?,
-            need: r.optional("need", id(Kind::Need))?,
-            pass_through_of: r.optional("pass_through_of", id(Kind::Transaction))?,
-            description: r
-                .optional("description", |s| Ok(s.to_string()))?
-                .unwrap_or_default(),
+            kind: kind?,
+            provider: provider?,
+            receiver: receiver?,
+            value_date: value_date?,
+            amount: amount?,
+            pledge: pledge?,
+            need: need?,
+            pass_through_of: pass_through_of?,
+            description: description?.unwrap_or_default(),
             synthetic,
         };
-        t.validate(today)
-            .map_err(|e| (e.field().unwrap_or("row").to_string(), e.to_string()))?;
-        Ok(t)
+        r.check(t.validate(today));
+        Some(t)
     })
 }
 
-type FieldResult<T> = Result<T, (String, String)>;
+/// Every bad field of one row: (field, message).
+type FieldErrors = Vec<(String, String)>;
 
-/// Reads one record's fields by column name.
+/// Reads one record's fields by column name, collecting every bad field
+/// rather than stopping at the first.
 struct RowReader<'a> {
     record: &'a csv::StringRecord,
     columns: &'a HashMap<String, usize>,
+    errors: std::cell::RefCell<FieldErrors>,
 }
 
 impl RowReader<'_> {
     fn cell(&self, name: &str) -> Option<&str> {
-        self.columns
-            .get(name)
-            .and_then(|i| self.record.get(*i))
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
+        self.columns.get(name).and_then(|i| self.record.get(*i)).map(str::trim).filter(|s| !s.is_empty())
     }
 
-    fn required<T>(
-        &self,
-        name: &str,
-        parse: impl FnOnce(&str) -> Result<T, String>,
-    ) -> FieldResult<T> {
-        let cell = self
-            .cell(name)
-            .ok_or_else(|| (name.to_string(), "a value is required".to_string()))?;
-        parse(cell).map_err(|m| (name.to_string(), m))
+    fn fail(&self, field: &str, message: String) {
+        self.errors.borrow_mut().push((field.to_string(), message));
     }
 
-    fn optional<T>(
-        &self,
-        name: &str,
-        parse: impl FnOnce(&str) -> Result<T, String>,
-    ) -> FieldResult<Option<T>> {
-        self.cell(name)
-            .map(parse)
-            .transpose()
-            .map_err(|m| (name.to_string(), m))
+    /// The parsed value, or `None` after recording why not.
+    fn required<T>(&self, name: &str, parse: impl FnOnce(&str) -> Result<T, String>) -> Option<T> {
+        match self.cell(name) {
+            None => {
+                self.fail(name, "a value is required".into());
+                None
+            }
+            Some(cell) => parse(cell).map_err(|m| self.fail(name, m)).ok(),
+        }
+    }
+
+    /// `Some(None)` for an empty cell, `None` after recording a bad value.
+    fn optional<T>(&self, name: &str, parse: impl FnOnce(&str) -> Result<T, String>) -> Option<Option<T>> {
+        match self.cell(name) {
+            None => Some(None),
+            Some(cell) => parse(cell).map(Some).map_err(|m| self.fail(name, m)).ok(),
+        }
+    }
+
+    /// The `amount` column in the row's `currency`.
+    fn money(&self) -> Option<Money> {
+        let currency = self.required("currency", |s| Currency::from_code(s).map_err(|e| e.message));
+        let amount = self.required("amount", |s| Ok(s.to_string()));
+        Money::parse("amount", &amount?, currency?).map_err(|e| self.fail("amount", e.message)).ok()
+    }
+
+    /// Records a whole-value check (run once every field parsed).
+    fn check(&self, result: Result<(), crate::DomainError>) {
+        if let Err(e) = result {
+            self.fail(e.field().unwrap_or("row"), e.to_string());
+        }
     }
 }
 
-fn parse_rows<T>(
-    text: &str,
-    known: &[&str],
-    required: &[&str],
-    mut parse: impl FnMut(&RowReader) -> FieldResult<T>,
-) -> Result<Vec<Numbered<T>>, ImportErrors> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(false)
-        .from_reader(text.as_bytes());
+fn parse_rows<T>(text: &str, known: &[&str], required: &[&str], mut parse: impl FnMut(&RowReader) -> Option<T>) -> Result<Vec<Numbered<T>>, ImportErrors> {
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(text.as_bytes());
     let mut errors = Vec::new();
     let header = match reader.headers() {
         Ok(h) => h.clone(),
-        Err(e) => {
-            return Err(ImportErrors(vec![RowError {
-                row: 1,
-                field: "header".into(),
-                message: e.to_string(),
-            }]));
-        }
+        Err(e) => return Err(ImportErrors(vec![RowError { row: 1, field: "header".into(), message: e.to_string() }])),
     };
     let mut columns = HashMap::new();
     for (i, name) in header.iter().enumerate() {
         let name = name.trim().trim_start_matches('\u{feff}');
         if !known.contains(&name) {
-            errors.push(RowError {
-                row: 1,
-                field: name.into(),
-                message: format!("unknown column (known: {})", known.join(", ")),
-            });
+            errors.push(RowError { row: 1, field: name.into(), message: format!("unknown column (known: {})", known.join(", ")) });
         } else if columns.insert(name.to_string(), i).is_some() {
-            errors.push(RowError {
-                row: 1,
-                field: name.into(),
-                message: "column appears twice".into(),
-            });
+            errors.push(RowError { row: 1, field: name.into(), message: "column appears twice".into() });
         }
     }
     for name in required {
         if !columns.contains_key(*name) {
-            errors.push(RowError {
-                row: 1,
-                field: (*name).into(),
-                message: "required column is missing".into(),
-            });
+            errors.push(RowError { row: 1, field: (*name).into(), message: "required column is missing".into() });
         }
     }
     if !errors.is_empty() {
@@ -347,58 +287,36 @@ fn parse_rows<T>(
     }
     let mut rows = Vec::new();
     for (i, record) in reader.records().enumerate() {
-        let row = record
-            .as_ref()
-            .ok()
-            .and_then(|r| r.position())
-            .map_or(i + 2, |p| p.line() as usize);
+        let row = record.as_ref().ok().and_then(|r| r.position()).map_or(i + 2, |p| p.line() as usize);
         match record {
-            Err(e) => errors.push(RowError {
-                row,
-                field: "row".into(),
-                message: format!("malformed CSV: {e}"),
-            }),
-            Ok(record) => match parse(&RowReader {
-                record: &record,
-                columns: &columns,
-            }) {
-                Ok(value) => rows.push(Numbered { row, value }),
-                Err((field, message)) => errors.push(RowError {
-                    row,
-                    field,
-                    message,
-                }),
-            },
+            Err(e) => errors.push(RowError { row, field: "row".into(), message: format!("malformed CSV: {e}") }),
+            Ok(record) => {
+                let reader = RowReader { record: &record, columns: &columns, errors: Default::default() };
+                let value = parse(&reader);
+                let bad = reader.errors.into_inner();
+                match value {
+                    Some(value) if bad.is_empty() => rows.push(Numbered { row, value }),
+                    _ => errors.extend(bad.into_iter().map(|(field, message)| RowError { row, field, message })),
+                }
+            }
         }
     }
     if rows.is_empty() && errors.is_empty() {
-        errors.push(RowError {
-            row: 2,
-            field: "row".into(),
-            message: "the file has no rows".into(),
-        });
+        errors.push(RowError { row: 2, field: "row".into(), message: "the file has no rows".into() });
     }
-    if errors.is_empty() {
-        Ok(rows)
-    } else {
-        Err(ImportErrors(errors))
-    }
+    if errors.is_empty() { Ok(rows) } else { Err(ImportErrors(errors)) }
 }
 
 fn vocab<T: FromStr<Err = crate::ParseVocabularyError>>(s: &str) -> Result<T, String> {
-    s.parse()
-        .map_err(|e: crate::ParseVocabularyError| e.to_string())
+    s.parse().map_err(|e: crate::ParseVocabularyError| e.to_string())
 }
 
 fn code(s: &str) -> Result<String, String> {
-    crate::participant::validate_code("code", s)
-        .map(|_| s.to_string())
-        .map_err(|e| e.message)
+    crate::participant::validate_code("code", s).map(|_| s.to_string()).map_err(|e| e.message)
 }
 
 fn date(s: &str) -> Result<Date, String> {
-    s.parse()
-        .map_err(|_| format!("'{s}' is not a date (YYYY-MM-DD)"))
+    s.parse().map_err(|_| format!("'{s}' is not a date (YYYY-MM-DD)"))
 }
 
 fn boolean(s: &str) -> Result<bool, String> {
@@ -410,11 +328,7 @@ fn boolean(s: &str) -> Result<bool, String> {
 }
 
 fn list<T>(s: &str, item: impl Fn(&str) -> Result<T, String>) -> Result<Vec<T>, String> {
-    s.split(';')
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .map(item)
-        .collect()
+    s.split(';').map(str::trim).filter(|p| !p.is_empty()).map(item).collect()
 }
 
 #[cfg(test)]
@@ -425,9 +339,7 @@ mod tests {
 
     #[test]
     fn imports_good_needs() {
-        let text = format!(
-            "{HEADER}UA-CERT,SOC sensors,detect,energy,critical,125000.00,green,soc;ids\nUA-MOD,Backups,resilience,government,low,50,clear,\n"
-        );
+        let text = format!("{HEADER}UA-CERT,SOC sensors,detect,energy,critical,125000.00,green,soc;ids\nUA-MOD,Backups,resilience,government,low,50,clear,\n");
         let rows = parse_needs(&text, false).unwrap();
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].row, 2);
@@ -445,29 +357,22 @@ mod tests {
         let got: Vec<(usize, &str)> = errors.iter().map(|e| (e.row, e.field.as_str())).collect();
         assert_eq!(got, vec![(3, "cost_eur"), (4, "sector"), (5, "cost_eur")]);
         assert!(errors[1].message.contains("unknown sector 'space'"));
+        // Several bad fields in one row are all named.
+        let many = format!("{HEADER}UA-CERT,,detekt,energy,urgent,-1,grey,\n");
+        let fields: Vec<String> = parse_needs(&many, false).unwrap_err().0.into_iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["title", "capability", "urgency", "cost_eur", "tlp"]);
     }
 
     #[test]
     fn refuses_bad_headers_and_ragged_rows() {
         let errors = parse_needs("title,colour\nx,y\n", false).unwrap_err().0;
-        assert!(
-            errors
-                .iter()
-                .any(|e| e.field == "colour" && e.message.contains("unknown column"))
-        );
-        assert!(
-            errors
-                .iter()
-                .any(|e| e.field == "beneficiary" && e.message.contains("missing"))
-        );
+        assert!(errors.iter().any(|e| e.field == "colour" && e.message.contains("unknown column")));
+        assert!(errors.iter().any(|e| e.field == "beneficiary" && e.message.contains("missing")));
         let ragged = format!("{HEADER}UA-CERT,a,detect,energy,critical,1.00\n");
         let errors = parse_needs(&ragged, false).unwrap_err().0;
         assert_eq!(errors[0].field, "row");
         assert!(errors[0].message.contains("malformed CSV"));
-        assert!(
-            parse_needs(HEADER, false).is_err(),
-            "an empty file imports nothing and says so"
-        );
+        assert!(parse_needs(HEADER, false).is_err(), "an empty file imports nothing and says so");
     }
 
     #[test]
@@ -476,12 +381,8 @@ mod tests {
         let rows = parse_pledges(pledges, false).unwrap();
         assert_eq!(rows[0].value.0.amount.minor, 100_050);
         assert_eq!(rows[0].value.1, PledgeStatus::Committed);
-        let bad =
-            "donor,title,amount,currency,pledged_on,tlp\nEE,Support,10,XYZ,2025-05-01,green\n";
-        assert_eq!(
-            parse_pledges(bad, false).unwrap_err().0[0].field,
-            "currency"
-        );
+        let bad = "donor,title,amount,currency,pledged_on,tlp\nEE,Support,10,XYZ,2025-05-01,green\n";
+        assert_eq!(parse_pledges(bad, false).unwrap_err().0[0].field, "currency");
 
         let today: Date = "2026-01-01".parse().unwrap();
         let tx = "kind,provider,receiver,value_date,amount,currency,pledge\ndisbursement,EE,UA-CERT,2025-06-01,10.00,EUR,P-3\ndisbursement,EE,UA-CERT,2027-06-01,10.00,EUR,\n";

@@ -17,33 +17,16 @@ pub struct Currency {
 }
 
 impl Currency {
-    pub const EUR: Currency = Currency {
-        code: *b"EUR",
-        exponent: 2,
-    };
+    pub const EUR: Currency = Currency { code: *b"EUR", exponent: 2 };
 
     /// Looks a code up in ISO 4217. Codes without minor units defined by the
     /// standard (precious metals, testing codes) are refused: money needs them.
     pub fn from_code(code: &str) -> Result<Currency, FieldError> {
-        let known = iso_currency::Currency::from_code(code).ok_or_else(|| {
-            FieldError::new(
-                "currency",
-                format!(
-                    "unknown currency '{code}' (expected an ISO 4217 code such as EUR, USD, UAH)"
-                ),
-            )
-        })?;
-        let exponent = known.exponent().ok_or_else(|| {
-            FieldError::new(
-                "currency",
-                format!("currency '{code}' has no minor unit and cannot hold money"),
-            )
-        })?;
+        let known = iso_currency::Currency::from_code(code)
+            .ok_or_else(|| FieldError::new("currency", format!("unknown currency '{code}' (expected an ISO 4217 code such as EUR, USD, UAH)")))?;
+        let exponent = known.exponent().ok_or_else(|| FieldError::new("currency", format!("currency '{code}' has no minor unit and cannot hold money")))?;
         let bytes = code.as_bytes();
-        Ok(Currency {
-            code: [bytes[0], bytes[1], bytes[2]],
-            exponent: exponent as u8,
-        })
+        Ok(Currency { code: [bytes[0], bytes[1], bytes[2]], exponent: exponent as u8 })
     }
 
     pub fn code(&self) -> &str {
@@ -96,10 +79,7 @@ impl Money {
     }
 
     pub fn eur(minor: i64) -> Money {
-        Money {
-            minor,
-            currency: Currency::EUR,
-        }
+        Money { minor, currency: Currency::EUR }
     }
 
     /// Parses a decimal amount such as `125000.00` or `42` in `currency`.
@@ -130,11 +110,7 @@ struct MoneyWire {
 
 impl Serialize for Money {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        MoneyWire {
-            amount: self.amount_string(),
-            currency: self.currency,
-        }
-        .serialize(s)
+        MoneyWire { amount: self.amount_string(), currency: self.currency }.serialize(s)
     }
 }
 
@@ -165,31 +141,17 @@ pub fn parse_minor(field: &str, text: &str, exponent: u32) -> Result<i64, FieldE
         Some((w, f)) => (w, f),
         None => (t, ""),
     };
-    if whole.is_empty()
-        || !whole.bytes().all(|b| b.is_ascii_digit())
-        || !frac.bytes().all(|b| b.is_ascii_digit())
-    {
-        return Err(bad(
-            "use digits with an optional '.' and decimals, e.g. 1250.50",
-        ));
+    if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad("use digits with an optional '.' and decimals, e.g. 1250.50"));
     }
     if frac.len() > exponent as usize {
-        return Err(bad(&format!(
-            "more than {exponent} decimal places (fractions of the smallest unit are not allowed)"
-        )));
+        return Err(bad(&format!("more than {exponent} decimal places (fractions of the smallest unit are not allowed)")));
     }
     let scale = 10i64.pow(exponent);
     let whole: i64 = whole.parse().map_err(|_| bad("too large"))?;
-    let mut frac_minor: i64 = if frac.is_empty() {
-        0
-    } else {
-        frac.parse().map_err(|_| bad("bad decimals"))?
-    };
+    let mut frac_minor: i64 = if frac.is_empty() { 0 } else { frac.parse().map_err(|_| bad("bad decimals"))? };
     frac_minor *= 10i64.pow(exponent - frac.len() as u32);
-    whole
-        .checked_mul(scale)
-        .and_then(|w| w.checked_add(frac_minor))
-        .ok_or_else(|| bad("too large"))
+    whole.checked_mul(scale).and_then(|w| w.checked_add(frac_minor)).ok_or_else(|| bad("too large"))
 }
 
 /// Formats minor units with `exponent` decimals: `12500000, 2 → "125000.00"`.

@@ -90,10 +90,7 @@ impl NeedStatus {
                 | (InDelivery, Delivered)
                 | (Delivered, Accepted)
                 | (Submitted | TechnicalReview | StrategicReview, Rejected)
-                | (
-                    Draft | Submitted | TechnicalReview | StrategicReview | Approved,
-                    Withdrawn
-                )
+                | (Draft | Submitted | TechnicalReview | StrategicReview | Approved, Withdrawn)
         )
     }
 
@@ -112,12 +109,7 @@ impl NeedStatus {
         if self.can_move_to(to) {
             Ok(())
         } else {
-            Err(DomainError::InvalidTransition {
-                entity: "need",
-                id: need_id.into(),
-                from: self.to_string(),
-                to: to.to_string(),
-            })
+            Err(DomainError::InvalidTransition { entity: "need", id: need_id.into(), from: self.to_string(), to: to.to_string() })
         }
     }
 
@@ -166,33 +158,18 @@ impl NewNeed {
     pub fn validate(&self) -> Result<(), DomainError> {
         let title = self.title.trim();
         if title.is_empty() || title.chars().count() > MAX_TITLE {
-            return Err(DomainError::invalid(
-                "title",
-                format!("a title is required (at most {MAX_TITLE} characters)"),
-            ));
+            return Err(DomainError::invalid("title", format!("a title is required (at most {MAX_TITLE} characters)")));
         }
         if self.description.chars().count() > MAX_DESCRIPTION {
-            return Err(DomainError::invalid(
-                "description",
-                format!("at most {MAX_DESCRIPTION} characters"),
-            ));
+            return Err(DomainError::invalid("description", format!("at most {MAX_DESCRIPTION} characters")));
         }
         if self.cost_eur_minor <= 0 {
-            return Err(DomainError::invalid(
-                "cost",
-                "the estimated cost must be more than zero",
-            ));
+            return Err(DomainError::invalid("cost", "the estimated cost must be more than zero"));
         }
         for tag in &self.tags {
-            let ok = (1..=40).contains(&tag.chars().count())
-                && !tag
-                    .chars()
-                    .any(|c| c.is_whitespace() || c == ';' || c == ',');
+            let ok = (1..=40).contains(&tag.chars().count()) && !tag.chars().any(|c| c.is_whitespace() || c == ';' || c == ',');
             if !ok {
-                return Err(DomainError::invalid(
-                    "tags",
-                    format!("'{tag}' is not a tag (1-40 characters, no spaces, ';' or ',')"),
-                ));
+                return Err(DomainError::invalid("tags", format!("'{tag}' is not a tag (1-40 characters, no spaces, ';' or ',')")));
             }
         }
         for org in &self.share_orgs {
@@ -252,12 +229,7 @@ pub struct Need {
 
 impl Need {
     pub fn confidentiality(&self) -> Confidentiality {
-        Confidentiality {
-            tlp: self.tlp,
-            owner_org: self.beneficiary.clone(),
-            share_orgs: self.share_orgs.clone(),
-            share_users: self.share_users.clone(),
-        }
+        Confidentiality { tlp: self.tlp, owner_org: self.beneficiary.clone(), share_orgs: self.share_orgs.clone(), share_users: self.share_users.clone() }
     }
 
     pub fn remainder_eur_minor(&self) -> i64 {
@@ -311,10 +283,7 @@ mod tests {
         ];
         for (from, to) in refused {
             assert!(!from.can_move_to(to), "{from} -> {to}");
-            assert!(matches!(
-                from.check_move(to, "N-1"),
-                Err(DomainError::InvalidTransition { .. })
-            ));
+            assert!(matches!(from.check_move(to, "N-1"), Err(DomainError::InvalidTransition { .. })));
         }
         for s in NeedStatus::ALL {
             assert!(!s.can_move_to(*s), "no self-loop at {s}");
@@ -330,16 +299,10 @@ mod tests {
 
     #[test]
     fn vocabulary_words() {
-        assert_eq!(
-            "impose_cost".parse::<Capability>().unwrap(),
-            Capability::ImposeCost
-        );
+        assert_eq!("impose_cost".parse::<Capability>().unwrap(), Capability::ImposeCost);
         let err = "cyber".parse::<Capability>().unwrap_err();
         assert!(err.to_string().contains("unknown capability 'cyber'"));
-        assert_eq!(
-            serde_json::to_string(&Sector::DefenceIndustry).unwrap(),
-            "\"defence_industry\""
-        );
+        assert_eq!(serde_json::to_string(&Sector::DefenceIndustry).unwrap(), "\"defence_industry\"");
         assert_eq!("amber+strict".parse::<Tlp>().unwrap(), Tlp::AmberStrict);
     }
 }

@@ -60,14 +60,7 @@ impl TryFrom<String> for PartialDate {
             10 => s.parse::<jiff::civil::Date>().is_ok(),
             _ => false,
         };
-        if ok {
-            Ok(PartialDate(s))
-        } else {
-            Err(FieldError::new(
-                "date",
-                format!("'{s}' is not a date (YYYY, YYYY-MM or YYYY-MM-DD)"),
-            ))
-        }
+        if ok { Ok(PartialDate(s)) } else { Err(FieldError::new("date", format!("'{s}' is not a date (YYYY, YYYY-MM or YYYY-MM-DD)"))) }
     }
 }
 
@@ -93,18 +86,12 @@ impl Participant {
     pub fn validate(&self) -> Result<(), DomainError> {
         validate_code("code", &self.code)?;
         if self.name.trim().is_empty() || self.name.len() > 200 {
-            return Err(DomainError::invalid(
-                "name",
-                "a name is required (at most 200 characters)",
-            ));
+            return Err(DomainError::invalid("name", "a name is required (at most 200 characters)"));
         }
         if let (Some(joined), Some(left)) = (&self.joined, &self.left)
             && left.as_str() < joined.as_str()
         {
-            return Err(DomainError::invalid(
-                "left",
-                "an organisation cannot leave before it joined",
-            ));
+            return Err(DomainError::invalid("left", "an organisation cannot leave before it joined"));
         }
         Ok(())
     }
@@ -112,34 +99,14 @@ impl Participant {
 
 /// Organisation codes: 2–32 characters, upper-case letters, digits and '-'.
 pub fn validate_code(field: &str, code: &str) -> Result<(), FieldError> {
-    let ok = (2..=32).contains(&code.len())
-        && code
-            .bytes()
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-');
-    if ok {
-        Ok(())
-    } else {
-        Err(FieldError::new(
-            field,
-            format!("'{code}' is not an organisation code (2-32 characters: A-Z, 0-9, '-')"),
-        ))
-    }
+    let ok = (2..=32).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-');
+    if ok { Ok(()) } else { Err(FieldError::new(field, format!("'{code}' is not an organisation code (2-32 characters: A-Z, 0-9, '-')"))) }
 }
 
 /// User names: 2–64 characters, lower-case letters, digits, '.', '-', '_'.
 pub fn validate_user_name(name: &str) -> Result<(), FieldError> {
-    let ok = (2..=64).contains(&name.len())
-        && name.bytes().all(|b| {
-            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'_')
-        });
-    if ok {
-        Ok(())
-    } else {
-        Err(FieldError::new(
-            "name",
-            format!("'{name}' is not a user name (2-64 characters: a-z, 0-9, '.', '-', '_')"),
-        ))
-    }
+    let ok = (2..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'_'));
+    if ok { Ok(()) } else { Err(FieldError::new("name", format!("'{name}' is not a user name (2-64 characters: a-z, 0-9, '.', '-', '_')"))) }
 }
 
 /// Which roles an organisation of each kind may hold. Analysts and auditors
@@ -181,24 +148,12 @@ impl NewUser {
     pub fn validate(&self, org_kind: ParticipantKind) -> Result<(), DomainError> {
         validate_user_name(&self.name)?;
         if !role_fits(org_kind, self.role) {
-            return Err(DomainError::invalid(
-                "role",
-                format!(
-                    "a {org_kind} organisation cannot hold the {} role",
-                    self.role
-                ),
-            ));
+            return Err(DomainError::invalid("role", format!("a {org_kind} organisation cannot hold the {} role", self.role)));
         }
         match (self.role, self.panel) {
-            (Role::Reviewer, None) => Err(DomainError::invalid(
-                "panel",
-                "a reviewer needs a panel (technical or strategic)",
-            )),
+            (Role::Reviewer, None) => Err(DomainError::invalid("panel", "a reviewer needs a panel (technical or strategic)")),
             (Role::Reviewer, Some(_)) | (_, None) => Ok(()),
-            (_, Some(_)) => Err(DomainError::invalid(
-                "panel",
-                "only reviewers sit on a panel",
-            )),
+            (_, Some(_)) => Err(DomainError::invalid("panel", "only reviewers sit on a panel")),
         }
     }
 }
@@ -221,17 +176,8 @@ mod tests {
         assert!(role_fits(ParticipantKind::Member, Role::Donor));
         assert!(!role_fits(ParticipantKind::Beneficiary, Role::Donor));
         assert!(!role_fits(ParticipantKind::Member, Role::Coordinator));
-        let user = NewUser {
-            name: "rev".into(),
-            org: "EE".into(),
-            role: Role::Reviewer,
-            panel: None,
-            password_hash: None,
-        };
-        assert_eq!(
-            user.validate(ParticipantKind::Member).unwrap_err().field(),
-            Some("panel")
-        );
+        let user = NewUser { name: "rev".into(), org: "EE".into(), role: Role::Reviewer, panel: None, password_hash: None };
+        assert_eq!(user.validate(ParticipantKind::Member).unwrap_err().field(), Some("panel"));
     }
 
     #[test]

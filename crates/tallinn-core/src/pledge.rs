@@ -25,10 +25,7 @@ vocabulary! {
 impl PledgeStatus {
     pub fn can_move_to(self, to: PledgeStatus) -> bool {
         use PledgeStatus::*;
-        matches!(
-            (self, to),
-            (Announced, Committed) | (Committed, Disbursed) | (Announced | Committed, Cancelled)
-        )
+        matches!((self, to), (Announced, Committed) | (Committed, Disbursed) | (Announced | Committed, Cancelled))
     }
 
     /// Counted in totals (committed or disbursed).
@@ -45,12 +42,7 @@ impl PledgeStatus {
         if self.can_move_to(to) {
             Ok(())
         } else {
-            Err(DomainError::InvalidTransition {
-                entity: "pledge",
-                id: id.into(),
-                from: self.to_string(),
-                to: to.to_string(),
-            })
+            Err(DomainError::InvalidTransition { entity: "pledge", id: id.into(), from: self.to_string(), to: to.to_string() })
         }
     }
 }
@@ -95,25 +87,13 @@ impl Earmarks {
     /// Why the earmarks exclude `need`, if they do.
     pub fn excludes(&self, need: &Need) -> Option<String> {
         if !self.capabilities.is_empty() && !self.capabilities.contains(&need.capability) {
-            return Some(format!(
-                "capability {} is not among the earmarks ({})",
-                need.capability,
-                crate::vocabulary::join(&self.capabilities)
-            ));
+            return Some(format!("capability {} is not among the earmarks ({})", need.capability, crate::vocabulary::join(&self.capabilities)));
         }
         if !self.sectors.is_empty() && !self.sectors.contains(&need.sector) {
-            return Some(format!(
-                "sector {} is not among the earmarks ({})",
-                need.sector,
-                crate::vocabulary::join(&self.sectors)
-            ));
+            return Some(format!("sector {} is not among the earmarks ({})", need.sector, crate::vocabulary::join(&self.sectors)));
         }
         if !self.beneficiaries.is_empty() && !self.beneficiaries.contains(&need.beneficiary) {
-            return Some(format!(
-                "beneficiary {} is not among the earmarks ({})",
-                need.beneficiary,
-                self.beneficiaries.join(", ")
-            ));
+            return Some(format!("beneficiary {} is not among the earmarks ({})", need.beneficiary, self.beneficiaries.join(", ")));
         }
         None
     }
@@ -146,69 +126,42 @@ pub struct NewPledge {
 impl NewPledge {
     pub fn validate(&self) -> Result<(), DomainError> {
         if self.title.trim().is_empty() || self.title.chars().count() > crate::need::MAX_TITLE {
-            return Err(DomainError::invalid(
-                "title",
-                "a title is required (at most 200 characters)",
-            ));
+            return Err(DomainError::invalid("title", "a title is required (at most 200 characters)"));
         }
         if self.amount.minor <= 0 {
-            return Err(DomainError::invalid(
-                "amount",
-                "a pledge must be more than zero",
-            ));
+            return Err(DomainError::invalid("amount", "a pledge must be more than zero"));
         }
         match self.kind {
             PledgeKind::Money => {
                 if !self.items.is_empty() || self.valuation.is_some() {
-                    return Err(DomainError::invalid(
-                        "items",
-                        "a money pledge has no in-kind items or valuation method",
-                    ));
+                    return Err(DomainError::invalid("items", "a money pledge has no in-kind items or valuation method"));
                 }
             }
             PledgeKind::InKind => {
                 if self.items.is_empty() {
-                    return Err(DomainError::invalid(
-                        "items",
-                        "an in-kind pledge lists its items",
-                    ));
+                    return Err(DomainError::invalid("items", "an in-kind pledge lists its items"));
                 }
                 let mut total: i64 = 0;
                 for item in &self.items {
-                    if item.description.trim().is_empty()
-                        || item.quantity == 0
-                        || item.unit_value_minor <= 0
-                    {
-                        return Err(DomainError::invalid(
-                            "items",
-                            "each item needs a description, a quantity and a unit value above zero",
-                        ));
+                    if item.description.trim().is_empty() || item.quantity == 0 || item.unit_value_minor <= 0 {
+                        return Err(DomainError::invalid("items", "each item needs a description, a quantity and a unit value above zero"));
                     }
                     total = i64::from(item.quantity)
                         .checked_mul(item.unit_value_minor)
                         .and_then(|v| v.checked_add(total))
-                        .ok_or_else(|| {
-                            DomainError::invalid("items", "item values are too large")
-                        })?;
+                        .ok_or_else(|| DomainError::invalid("items", "item values are too large"))?;
                 }
                 if total != self.amount.minor {
                     return Err(DomainError::invalid(
                         "amount",
-                        format!(
-                            "the amount {} differs from the items' value {}",
-                            self.amount,
-                            Money::new(total, self.amount.currency)
-                        ),
+                        format!("the amount {} differs from the items' value {}", self.amount, Money::new(total, self.amount.currency)),
                     ));
                 }
             }
         }
         for year in &self.budget_years {
             if !(2000..=2100).contains(year) {
-                return Err(DomainError::invalid(
-                    "budget_years",
-                    format!("{year} is not a budget year"),
-                ));
+                return Err(DomainError::invalid("budget_years", format!("{year} is not a budget year")));
             }
         }
         for org in self.share_orgs.iter().chain(&self.earmarks.beneficiaries) {
@@ -250,12 +203,7 @@ pub struct Pledge {
 
 impl Pledge {
     pub fn confidentiality(&self) -> Confidentiality {
-        Confidentiality {
-            tlp: self.tlp,
-            owner_org: self.donor.clone(),
-            share_orgs: self.share_orgs.clone(),
-            share_users: self.share_users.clone(),
-        }
+        Confidentiality { tlp: self.tlp, owner_org: self.donor.clone(), share_orgs: self.share_orgs.clone(), share_users: self.share_users.clone() }
     }
 
     pub fn balance_eur_minor(&self) -> i64 {
@@ -297,11 +245,7 @@ mod tests {
 
     #[test]
     fn in_kind_items_must_add_up() {
-        let items = vec![InKindItem {
-            description: "terminal".into(),
-            quantity: 3,
-            unit_value_minor: 50,
-        }];
+        let items = vec![InKindItem { description: "terminal".into(), quantity: 3, unit_value_minor: 50 }];
         let ok = NewPledge {
             kind: PledgeKind::InKind,
             items: items.clone(),
@@ -310,30 +254,9 @@ mod tests {
             ..pledge()
         };
         assert!(ok.validate().is_ok());
-        let off = NewPledge {
-            amount: Money::eur(151),
-            ..ok.clone()
-        };
+        let off = NewPledge { amount: Money::eur(151), ..ok.clone() };
         assert_eq!(off.validate().unwrap_err().field(), Some("amount"));
-        assert_eq!(
-            NewPledge {
-                amount: Money::eur(0),
-                ..pledge()
-            }
-            .validate()
-            .unwrap_err()
-            .field(),
-            Some("amount")
-        );
-        assert_eq!(
-            NewPledge {
-                budget_years: vec![1990],
-                ..pledge()
-            }
-            .validate()
-            .unwrap_err()
-            .field(),
-            Some("budget_years")
-        );
+        assert_eq!(NewPledge { amount: Money::eur(0), ..pledge() }.validate().unwrap_err().field(), Some("amount"));
+        assert_eq!(NewPledge { budget_years: vec![1990], ..pledge() }.validate().unwrap_err().field(), Some("budget_years"));
     }
 }

@@ -40,11 +40,7 @@ pub enum Principal {
     /// No credentials: TLP:CLEAR only.
     Public,
     /// A signed-in user.
-    User {
-        name: String,
-        org: String,
-        role: Role,
-    },
+    User { name: String, org: String, role: Role },
     /// An organisation as a whole (used to check that a donor may be allocated
     /// a need): `users` are its user names, so that RED records shared with one
     /// of them count.
@@ -68,14 +64,7 @@ impl Principal {
     /// Roles that read the whole ledger (SPEC §1: coordinators manage it,
     /// auditors read everything).
     fn reads_everything(&self) -> bool {
-        matches!(
-            self,
-            Principal::System
-                | Principal::User {
-                    role: Role::Coordinator | Role::Auditor,
-                    ..
-                }
-        )
+        matches!(self, Principal::System | Principal::User { role: Role::Coordinator | Role::Auditor, .. })
     }
 }
 
@@ -86,14 +75,7 @@ pub fn may_see(who: &Principal, conf: &Confidentiality) -> bool {
     }
     // Panel reviewers vet every need that reaches them, whatever its level,
     // except RED, which only the users it names may read.
-    if matches!(
-        who,
-        Principal::User {
-            role: Role::Reviewer,
-            ..
-        }
-    ) && conf.tlp != Tlp::Red
-    {
+    if matches!(who, Principal::User { role: Role::Reviewer, .. }) && conf.tlp != Tlp::Red {
         return true;
     }
     let (org, names): (&str, &[String]) = match who {
@@ -117,21 +99,12 @@ mod tests {
     use super::*;
 
     fn user(name: &str, org: &str, role: Role) -> Principal {
-        Principal::User {
-            name: name.into(),
-            org: org.into(),
-            role,
-        }
+        Principal::User { name: name.into(), org: org.into(), role }
     }
 
     #[test]
     fn access_matrix() {
-        let conf = |tlp| Confidentiality {
-            tlp,
-            owner_org: "UA-CERT".into(),
-            share_orgs: vec!["EE".into()],
-            share_users: vec!["anna".into()],
-        };
+        let conf = |tlp| Confidentiality { tlp, owner_org: "UA-CERT".into(), share_orgs: vec!["EE".into()], share_users: vec!["anna".into()] };
         let owner = user("ivan", "UA-CERT", Role::Beneficiary);
         let shared_org = user("mart", "EE", Role::Donor);
         let named = user("anna", "FR", Role::Donor);
@@ -153,28 +126,12 @@ mod tests {
             assert_eq!(may_see(&shared_org, &c), shared, "shared org {tlp}");
             assert_eq!(may_see(&named, &c), name, "named user {tlp}");
             assert_eq!(may_see(&other, &c), rest, "other {tlp}");
-            assert!(
-                may_see(&coordinator, &c)
-                    && may_see(&auditor, &c)
-                    && may_see(&Principal::System, &c)
-            );
+            assert!(may_see(&coordinator, &c) && may_see(&auditor, &c) && may_see(&Principal::System, &c));
         }
         let reviewer = user("rev", "EE", Role::Reviewer);
-        assert!(
-            may_see(&reviewer, &conf(Tlp::AmberStrict)),
-            "reviewers vet AMBER+STRICT needs"
-        );
-        assert!(
-            !may_see(&reviewer, &conf(Tlp::Red)),
-            "but RED only when named"
-        );
-        let org = Principal::Organisation {
-            code: "FR".into(),
-            users: vec!["anna".into()],
-        };
-        assert!(
-            may_see(&org, &conf(Tlp::Red)),
-            "an organisation sees RED shared with one of its users"
-        );
+        assert!(may_see(&reviewer, &conf(Tlp::AmberStrict)), "reviewers vet AMBER+STRICT needs");
+        assert!(!may_see(&reviewer, &conf(Tlp::Red)), "but RED only when named");
+        let org = Principal::Organisation { code: "FR".into(), users: vec!["anna".into()] };
+        assert!(may_see(&org, &conf(Tlp::Red)), "an organisation sees RED shared with one of its users");
     }
 }

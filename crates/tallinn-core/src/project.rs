@@ -36,20 +36,10 @@ pub struct NewDeliveryItem {
 impl NewProject {
     pub fn validate(&self) -> Result<(), DomainError> {
         if self.title.trim().is_empty() || self.title.chars().count() > crate::need::MAX_TITLE {
-            return Err(DomainError::invalid(
-                "title",
-                "a title is required (at most 200 characters)",
-            ));
+            return Err(DomainError::invalid("title", "a title is required (at most 200 characters)"));
         }
-        if self
-            .items
-            .iter()
-            .any(|i| i.description.trim().is_empty() || i.quantity == 0)
-        {
-            return Err(DomainError::invalid(
-                "items",
-                "each delivery item needs a description and a quantity above zero",
-            ));
+        if self.items.iter().any(|i| i.description.trim().is_empty() || i.quantity == 0) {
+            return Err(DomainError::invalid("items", "each delivery item needs a description and a quantity above zero"));
         }
         Ok(())
     }
@@ -82,13 +72,7 @@ pub struct Acceptance {
 impl Acceptance {
     pub fn seal(project: &str, need: &str, by: &str, at: Timestamp, statement: &str) -> String {
         let mut h = Sha256::new();
-        for part in [
-            project,
-            need,
-            by,
-            &at.as_microsecond().to_string(),
-            statement,
-        ] {
+        for part in [project, need, by, &at.as_microsecond().to_string(), statement] {
             h.update((part.len() as u64).to_be_bytes());
             h.update(part.as_bytes());
         }

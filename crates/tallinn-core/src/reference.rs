@@ -28,12 +28,8 @@ pub const MEMBERS: &[(&str, &str, Option<&str>)] = &[
 ];
 
 /// (code, name, joined) of the 4 observers.
-pub const OBSERVERS: &[(&str, &str, Option<&str>)] = &[
-    ("EU", "European Union", None),
-    ("NATO", "NATO", None),
-    ("WB", "World Bank", Some("2025")),
-    ("CZ", "Czechia", None),
-];
+pub const OBSERVERS: &[(&str, &str, Option<&str>)] =
+    &[("EU", "European Union", None), ("NATO", "NATO", None), ("WB", "World Bank", Some("2025")), ("CZ", "Czechia", None)];
 
 /// Every reference participant, in a stable order.
 pub fn participants() -> Vec<Participant> {
@@ -42,27 +38,14 @@ pub fn participants() -> Vec<Participant> {
         name: name.into(),
         kind,
         parent: None,
-        joined: joined
-            .map(|d| PartialDate::try_from(d.to_string()).expect("reference dates are valid")),
+        joined: joined.map(|d| PartialDate::try_from(d.to_string()).expect("reference dates are valid")),
         left: None,
         synthetic: false,
     };
-    let mut all: Vec<Participant> = MEMBERS
-        .iter()
-        .map(|(c, n, j)| make(c, n, ParticipantKind::Member, *j))
-        .collect();
-    all.extend(
-        OBSERVERS
-            .iter()
-            .map(|(c, n, j)| make(c, n, ParticipantKind::Observer, *j)),
-    );
+    let mut all: Vec<Participant> = MEMBERS.iter().map(|(c, n, j)| make(c, n, ParticipantKind::Member, *j)).collect();
+    all.extend(OBSERVERS.iter().map(|(c, n, j)| make(c, n, ParticipantKind::Observer, *j)));
     all.push(make(UKRAINE, "Ukraine", ParticipantKind::Beneficiary, None));
-    all.push(make(
-        OFFICE,
-        "Tallinn Mechanism project office (front office Kyiv, back office Warsaw)",
-        ParticipantKind::Office,
-        None,
-    ));
+    all.push(make(OFFICE, "Tallinn Mechanism project office (front office Kyiv, back office Warsaw)", ParticipantKind::Office, None));
     all
 }
 
@@ -85,9 +68,7 @@ pub const PARIS_2025: AnnouncementFact = AnnouncementFact {
     new_funding_eur_minor: 6_090_000_000,
     new_funding_year: 2025,
     cumulative_eur_minor: 24_170_000_000,
-    endorsers: &[
-        "CA", "CZ", "DK", "EE", "EU", "FI", "FR", "DE", "IT", "NL", "NO", "PL", "SE", "GB",
-    ],
+    endorsers: &["CA", "CZ", "DK", "EE", "EU", "FI", "FR", "DE", "IT", "NL", "NO", "PL", "SE", "GB"],
     note: "EUR 60.9 million of new support in 2025; EUR 241.7 million of coordinated civil support in total. In 2025 Ukraine concluded more than thirty international agreements in cybersecurity and the digital state. No per-donor split of these totals is public.",
 };
 
@@ -98,18 +79,8 @@ mod tests {
     #[test]
     fn thirteen_members_four_observers() {
         let all = participants();
-        assert_eq!(
-            all.iter()
-                .filter(|p| p.kind == ParticipantKind::Member)
-                .count(),
-            13
-        );
-        assert_eq!(
-            all.iter()
-                .filter(|p| p.kind == ParticipantKind::Observer)
-                .count(),
-            4
-        );
+        assert_eq!(all.iter().filter(|p| p.kind == ParticipantKind::Member).count(), 13);
+        assert_eq!(all.iter().filter(|p| p.kind == ParticipantKind::Observer).count(), 4);
         assert!(all.iter().all(|p| p.validate().is_ok()));
         assert_eq!(PARIS_2025.endorsers.len(), 14);
         assert!(!PARIS_2025.endorsers.contains(&"US"));

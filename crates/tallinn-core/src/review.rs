@@ -38,63 +38,34 @@ pub struct NewReview {
 
 impl NewReview {
     pub fn validate(&self) -> Result<(), DomainError> {
-        for (field, score) in [
-            ("feasibility", self.feasibility),
-            ("relevance", self.relevance),
-            ("importance", self.importance),
-        ] {
+        for (field, score) in [("feasibility", self.feasibility), ("relevance", self.relevance), ("importance", self.importance)] {
             if let Some(s) = score
                 && s > MAX_SCORE
             {
-                return Err(DomainError::invalid(
-                    field,
-                    format!("a score is 0 to {MAX_SCORE}, not {s}"),
-                ));
+                return Err(DomainError::invalid(field, format!("a score is 0 to {MAX_SCORE}, not {s}")));
             }
         }
         if self.conflict_of_interest && self.decision != Decision::Abstain {
-            return Err(DomainError::invalid(
-                "decision",
-                "a reviewer who declares a conflict of interest must abstain",
-            ));
+            return Err(DomainError::invalid("decision", "a reviewer who declares a conflict of interest must abstain"));
         }
         if self.decision != Decision::Abstain {
             let missing = match self.panel {
-                Panel::Technical => [
-                    ("feasibility", self.feasibility),
-                    ("relevance", self.relevance),
-                ]
-                .into_iter()
-                .find(|(_, s)| s.is_none()),
-                Panel::Strategic => [("importance", self.importance)]
-                    .into_iter()
-                    .find(|(_, s)| s.is_none()),
+                Panel::Technical => [("feasibility", self.feasibility), ("relevance", self.relevance)].into_iter().find(|(_, s)| s.is_none()),
+                Panel::Strategic => [("importance", self.importance)].into_iter().find(|(_, s)| s.is_none()),
             };
             if let Some((field, _)) = missing {
-                return Err(DomainError::invalid(
-                    field,
-                    format!("the {} panel scores {field} (0-{MAX_SCORE})", self.panel),
-                ));
+                return Err(DomainError::invalid(field, format!("the {} panel scores {field} (0-{MAX_SCORE})", self.panel)));
             }
             let foreign = match self.panel {
                 Panel::Technical => self.importance.map(|_| "importance"),
-                Panel::Strategic => self
-                    .feasibility
-                    .or(self.relevance)
-                    .map(|_| "feasibility/relevance"),
+                Panel::Strategic => self.feasibility.or(self.relevance).map(|_| "feasibility/relevance"),
             };
             if let Some(field) = foreign {
-                return Err(DomainError::invalid(
-                    field,
-                    format!("the {} panel does not score {field}", self.panel),
-                ));
+                return Err(DomainError::invalid(field, format!("the {} panel does not score {field}", self.panel)));
             }
         }
         if self.decision == Decision::Reject && self.comment.trim().is_empty() {
-            return Err(DomainError::invalid(
-                "comment",
-                "a rejection needs a comment that says why",
-            ));
+            return Err(DomainError::invalid("comment", "a rejection needs a comment that says why"));
         }
         Ok(())
     }
@@ -137,66 +108,27 @@ mod tests {
     use super::*;
 
     fn review(panel: Panel, decision: Decision) -> NewReview {
-        NewReview {
-            panel,
-            decision,
-            feasibility: Some(4),
-            relevance: Some(5),
-            importance: None,
-            comment: "ok".into(),
-            conflict_of_interest: false,
-        }
+        NewReview { panel, decision, feasibility: Some(4), relevance: Some(5), importance: None, comment: "ok".into(), conflict_of_interest: false }
     }
 
     #[test]
     fn validates_scores_and_conflicts() {
-        assert!(
-            review(Panel::Technical, Decision::Approve)
-                .validate()
-                .is_ok()
-        );
-        let too_high = NewReview {
-            feasibility: Some(6),
-            ..review(Panel::Technical, Decision::Approve)
-        };
-        assert_eq!(
-            too_high.validate().unwrap_err().field(),
-            Some("feasibility")
-        );
-        let conflicted = NewReview {
-            conflict_of_interest: true,
-            ..review(Panel::Technical, Decision::Approve)
-        };
+        assert!(review(Panel::Technical, Decision::Approve).validate().is_ok());
+        let too_high = NewReview { feasibility: Some(6), ..review(Panel::Technical, Decision::Approve) };
+        assert_eq!(too_high.validate().unwrap_err().field(), Some("feasibility"));
+        let conflicted = NewReview { conflict_of_interest: true, ..review(Panel::Technical, Decision::Approve) };
         assert_eq!(conflicted.validate().unwrap_err().field(), Some("decision"));
         let strategic = review(Panel::Strategic, Decision::Approve);
-        assert_eq!(
-            strategic.validate().unwrap_err().field(),
-            Some("importance")
-        );
-        let silent_reject = NewReview {
-            comment: " ".into(),
-            ..review(Panel::Technical, Decision::Reject)
-        };
-        assert_eq!(
-            silent_reject.validate().unwrap_err().field(),
-            Some("comment")
-        );
+        assert_eq!(strategic.validate().unwrap_err().field(), Some("importance"));
+        let silent_reject = NewReview { comment: " ".into(), ..review(Panel::Technical, Decision::Reject) };
+        assert_eq!(silent_reject.validate().unwrap_err().field(), Some("comment"));
     }
 
     #[test]
     fn both_panels_must_approve() {
-        assert_eq!(
-            outcome(Panel::Technical, Decision::Approve),
-            Some(NeedStatus::StrategicReview)
-        );
-        assert_eq!(
-            outcome(Panel::Strategic, Decision::Approve),
-            Some(NeedStatus::Approved)
-        );
-        assert_eq!(
-            outcome(Panel::Strategic, Decision::Reject),
-            Some(NeedStatus::Rejected)
-        );
+        assert_eq!(outcome(Panel::Technical, Decision::Approve), Some(NeedStatus::StrategicReview));
+        assert_eq!(outcome(Panel::Strategic, Decision::Approve), Some(NeedStatus::Approved));
+        assert_eq!(outcome(Panel::Strategic, Decision::Reject), Some(NeedStatus::Rejected));
         assert_eq!(outcome(Panel::Technical, Decision::Abstain), None);
     }
 }

@@ -12,17 +12,12 @@ pub fn to_micros(t: Timestamp) -> i64 {
 /// The instant for stored microseconds; out-of-range values (a corrupted
 /// row) are clamped rather than panicking.
 pub fn from_micros(us: i64) -> Timestamp {
-    Timestamp::from_microsecond(us).unwrap_or(if us < 0 {
-        Timestamp::MIN
-    } else {
-        Timestamp::MAX
-    })
+    Timestamp::from_microsecond(us).unwrap_or(if us < 0 { Timestamp::MIN } else { Timestamp::MAX })
 }
 
 /// `days` whole days after `t`.
 pub fn plus_days(t: Timestamp, days: i64) -> Timestamp {
-    t.saturating_add(SignedDuration::from_hours(24 * days))
-        .unwrap_or(Timestamp::MAX)
+    t.saturating_add(SignedDuration::from_hours(24 * days)).unwrap_or(Timestamp::MAX)
 }
 
 /// The UTC calendar day of an instant.

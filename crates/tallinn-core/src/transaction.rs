@@ -36,12 +36,7 @@ impl TransactionKind {
     /// Money that has actually moved cannot be dated in the future (an IATI
     /// validator rule); pledges and commitments may name a future value date.
     pub fn must_not_be_future(self) -> bool {
-        matches!(
-            self,
-            TransactionKind::Disbursement
-                | TransactionKind::Expenditure
-                | TransactionKind::IncomingFunds
-        )
+        matches!(self, TransactionKind::Disbursement | TransactionKind::Expenditure | TransactionKind::IncomingFunds)
     }
 }
 
@@ -66,25 +61,13 @@ pub struct NewTransaction {
 impl NewTransaction {
     pub fn validate(&self, today: Date) -> Result<(), DomainError> {
         if self.amount.minor <= 0 {
-            return Err(DomainError::invalid(
-                "amount",
-                "a transaction must be more than zero",
-            ));
+            return Err(DomainError::invalid("amount", "a transaction must be more than zero"));
         }
         if self.provider == self.receiver {
-            return Err(DomainError::invalid(
-                "receiver",
-                "provider and receiver must differ",
-            ));
+            return Err(DomainError::invalid("receiver", "provider and receiver must differ"));
         }
         if self.kind.must_not_be_future() && self.value_date > today {
-            return Err(DomainError::invalid(
-                "value_date",
-                format!(
-                    "a {} cannot be dated in the future ({})",
-                    self.kind, self.value_date
-                ),
-            ));
+            return Err(DomainError::invalid("value_date", format!("a {} cannot be dated in the future ({})", self.kind, self.value_date)));
         }
         Ok(())
     }

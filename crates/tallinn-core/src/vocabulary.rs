@@ -66,9 +66,5 @@ macro_rules! vocabulary {
 
 /// Joins displayable items with ", " (for messages).
 pub(crate) fn join<T: fmt::Display>(items: &[T]) -> String {
-    items
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
+    items.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
 }

@@ -21,49 +21,28 @@ pub struct PostgresBackend {
 
 impl PostgresBackend {
     pub async fn connect(url: &str) -> Result<PostgresBackend> {
-        let pool = PgPoolOptions::new()
-            .max_connections(16)
-            .connect(url)
-            .await
-            .map_err(|e| StoreError::Database(format!("cannot connect to PostgreSQL: {e}")))?;
+        let pool =
+            PgPoolOptions::new().max_connections(16).connect(url).await.map_err(|e| StoreError::Database(format!("cannot connect to PostgreSQL: {e}")))?;
         Ok(PostgresBackend { pool })
     }
 
     /// Creates database `name` on the server of `base_url` and returns the
     /// URL of the new database (used by tests and benchmarks for isolation).
     pub async fn create_database(base_url: &str, name: &str) -> Result<String> {
-        if !name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-        {
-            return Err(StoreError::Database(format!(
-                "'{name}' is not a plain database name"
-            )));
+        if !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+            return Err(StoreError::Database(format!("'{name}' is not a plain database name")));
         }
-        let admin = PgPoolOptions::new()
-            .max_connections(1)
-            .connect(base_url)
-            .await
-            .map_err(|e| StoreError::Database(format!("cannot connect to PostgreSQL: {e}")))?;
-        sqlx::query(&format!("CREATE DATABASE \"{name}\""))
-            .execute(&admin)
-            .await
-            .map_err(map_error)?;
+        let admin =
+            PgPoolOptions::new().max_connections(1).connect(base_url).await.map_err(|e| StoreError::Database(format!("cannot connect to PostgreSQL: {e}")))?;
+        sqlx::query(&format!("CREATE DATABASE \"{name}\"")).execute(&admin).await.map_err(map_error)?;
         admin.close().await;
         Ok(with_database(base_url, name))
     }
 
     /// Drops a database made by `create_database`.
     pub async fn drop_database(base_url: &str, name: &str) -> Result<()> {
-        let admin = PgPoolOptions::new()
-            .max_connections(1)
-            .connect(base_url)
-            .await
-            .map_err(map_error)?;
-        sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-            .execute(&admin)
-            .await
-            .map_err(map_error)?;
+        let admin = PgPoolOptions::new().max_connections(1).connect(base_url).await.map_err(map_error)?;
+        sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&admin).await.map_err(map_error)?;
         admin.close().await;
         Ok(())
     }
@@ -76,9 +55,7 @@ impl PostgresBackend {
 /// Maps constraint violations by kind (never by constraint name).
 fn map_error(e: sqlx::Error) -> StoreError {
     match &e {
-        sqlx::Error::Database(db) if !matches!(db.kind(), sqlx::error::ErrorKind::Other) => {
-            StoreError::Constraint(db.message().to_string())
-        }
+        sqlx::Error::Database(db) if !matches!(db.kind(), sqlx::error::ErrorKind::Other) => StoreError::Constraint(db.message().to_string()),
         _ => StoreError::Database(e.to_string()),
     }
 }
@@ -110,15 +87,10 @@ fn decode(row: &PgRow) -> Result<Row> {
                 "INT8" => Value::Int(row.try_get(i).map_err(map_error)?),
                 "INT4" => Value::Int(i64::from(row.try_get::<i32, _>(i).map_err(map_error)?)),
                 "INT2" => Value::Int(i64::from(row.try_get::<i16, _>(i).map_err(map_error)?)),
-                "TEXT" | "VARCHAR" | "BPCHAR" | "NAME" => {
-                    Value::Text(row.try_get(i).map_err(map_error)?)
-                }
+                "TEXT" | "VARCHAR" | "BPCHAR" | "NAME" => Value::Text(row.try_get(i).map_err(map_error)?),
                 "BOOL" => Value::Bool(row.try_get(i).map_err(map_error)?),
                 other => {
-                    return Err(StoreError::Corrupt(format!(
-                        "column {}: unexpected PostgreSQL type {other}",
-                        column.name()
-                    )));
+                    return Err(StoreError::Corrupt(format!("column {}: unexpected PostgreSQL type {other}", column.name())));
                 }
             }
         };
@@ -132,18 +104,12 @@ struct PgTx(Transaction<'static, Postgres>);
 #[async_trait]
 impl Connection for PgTx {
     async fn execute(&mut self, sql: &str, args: Vec<Value>) -> Result<u64> {
-        let done = bind(sqlx::query(sql), args)
-            .execute(&mut *self.0)
-            .await
-            .map_err(map_error)?;
+        let done = bind(sqlx::query(sql), args).execute(&mut *self.0).await.map_err(map_error)?;
         Ok(done.rows_affected())
     }
 
     async fn fetch(&mut self, sql: &str, args: Vec<Value>) -> Result<Vec<Row>> {
-        let rows = bind(sqlx::query(sql), args)
-            .fetch_all(&mut *self.0)
-            .await
-            .map_err(map_error)?;
+        let rows = bind(sqlx::query(sql), args).fetch_all(&mut *self.0).await.map_err(map_error)?;
         rows.iter().map(decode).collect()
     }
 
@@ -163,25 +129,15 @@ impl Backend for PostgresBackend {
     }
 
     fn dialect(&self) -> Dialect {
-        Dialect {
-            lock_rows: " FOR UPDATE",
-            max_params: MAX_PARAMS,
-        }
+        Dialect { lock_rows: " FOR UPDATE", max_params: MAX_PARAMS }
     }
 
     async fn migrate(&self) -> Result<()> {
-        MIGRATOR
-            .run(&self.pool)
-            .await
-            .map_err(|e| StoreError::Database(format!("migration failed: {e}")))
+        MIGRATOR.run(&self.pool).await.map_err(|e| StoreError::Database(format!("migration failed: {e}")))
     }
 
     async fn is_current(&self) -> Result<bool> {
-        let applied: Vec<i64> =
-            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
-                .fetch_all(&self.pool)
-                .await
-                .unwrap_or_default();
+        let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success").fetch_all(&self.pool).await.unwrap_or_default();
         Ok(MIGRATOR.iter().all(|m| applied.contains(&m.version)))
     }
 
@@ -190,12 +146,7 @@ impl Backend for PostgresBackend {
     }
 
     async fn begin_read(&self) -> Result<Box<dyn Connection>> {
-        Ok(Box::new(PgTx(
-            self.pool
-                .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                .await
-                .map_err(map_error)?,
-        )))
+        Ok(Box::new(PgTx(self.pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await.map_err(map_error)?)))
     }
 
     async fn close(&self) {
@@ -205,13 +156,9 @@ impl Backend for PostgresBackend {
 
 /// `postgres://u@h:5432/old?x=1` with the database replaced by `name`.
 fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
     let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let authority_end = base[scheme_end..]
-        .find('/')
-        .map_or(base.len(), |i| scheme_end + i);
+    let authority_end = base[scheme_end..].find('/').map_or(base.len(), |i| scheme_end + i);
     let mut out = format!("{}/{name}", &base[..authority_end]);
     if let Some(q) = query {
         out.push('?');
@@ -224,13 +171,7 @@ fn with_database(url: &str, name: &str) -> String {
 mod tests {
     #[test]
     fn replaces_the_database() {
-        assert_eq!(
-            super::with_database("postgres://u@h:5432/old?sslmode=disable", "new"),
-            "postgres://u@h:5432/new?sslmode=disable"
-        );
-        assert_eq!(
-            super::with_database("postgres://127.0.0.1:5432", "new"),
-            "postgres://127.0.0.1:5432/new"
-        );
+        assert_eq!(super::with_database("postgres://u@h:5432/old?sslmode=disable", "new"), "postgres://u@h:5432/new?sslmode=disable");
+        assert_eq!(super::with_database("postgres://127.0.0.1:5432", "new"), "postgres://127.0.0.1:5432/new");
     }
 }

@@ -9,9 +9,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
 use sqlx::{Column, Row as _, Sqlite, SqlitePool, Transaction, TypeInfo, ValueRef};
 use tallinn_store::sql::{Backend, Connection, Dialect, Row, Value};
 use tallinn_store::{Result, StoreError};
@@ -35,11 +33,7 @@ impl SqliteBackend {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(30))
             .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options)
-            .await
-            .map_err(map_error)?;
+        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await.map_err(map_error)?;
         Ok(SqliteBackend { pool })
     }
 
@@ -51,9 +45,7 @@ impl SqliteBackend {
 /// Maps constraint violations by kind (never by constraint name).
 fn map_error(e: sqlx::Error) -> StoreError {
     match &e {
-        sqlx::Error::Database(db) if !matches!(db.kind(), sqlx::error::ErrorKind::Other) => {
-            StoreError::Constraint(db.message().to_string())
-        }
+        sqlx::Error::Database(db) if !matches!(db.kind(), sqlx::error::ErrorKind::Other) => StoreError::Constraint(db.message().to_string()),
         _ => StoreError::Database(e.to_string()),
     }
 }
@@ -86,10 +78,7 @@ fn decode(row: &SqliteRow) -> Result<Row> {
                 "INTEGER" | "BOOLEAN" => Value::Int(row.try_get(i).map_err(map_error)?),
                 "TEXT" => Value::Text(row.try_get(i).map_err(map_error)?),
                 other => {
-                    return Err(StoreError::Corrupt(format!(
-                        "column {}: unexpected SQLite type {other}",
-                        column.name()
-                    )));
+                    return Err(StoreError::Corrupt(format!("column {}: unexpected SQLite type {other}", column.name())));
                 }
             }
         };
@@ -103,18 +92,12 @@ struct SqliteTx(Transaction<'static, Sqlite>);
 #[async_trait]
 impl Connection for SqliteTx {
     async fn execute(&mut self, sql: &str, args: Vec<Value>) -> Result<u64> {
-        let done = bind(sqlx::query(sql), args)
-            .execute(&mut *self.0)
-            .await
-            .map_err(map_error)?;
+        let done = bind(sqlx::query(sql), args).execute(&mut *self.0).await.map_err(map_error)?;
         Ok(done.rows_affected())
     }
 
     async fn fetch(&mut self, sql: &str, args: Vec<Value>) -> Result<Vec<Row>> {
-        let rows = bind(sqlx::query(sql), args)
-            .fetch_all(&mut *self.0)
-            .await
-            .map_err(map_error)?;
+        let rows = bind(sqlx::query(sql), args).fetch_all(&mut *self.0).await.map_err(map_error)?;
         rows.iter().map(decode).collect()
     }
 
@@ -134,41 +117,24 @@ impl Backend for SqliteBackend {
     }
 
     fn dialect(&self) -> Dialect {
-        Dialect {
-            lock_rows: "",
-            max_params: MAX_PARAMS,
-        }
+        Dialect { lock_rows: "", max_params: MAX_PARAMS }
     }
 
     async fn migrate(&self) -> Result<()> {
-        MIGRATOR
-            .run(&self.pool)
-            .await
-            .map_err(|e| StoreError::Database(format!("migration failed: {e}")))
+        MIGRATOR.run(&self.pool).await.map_err(|e| StoreError::Database(format!("migration failed: {e}")))
     }
 
     async fn is_current(&self) -> Result<bool> {
-        let applied: Vec<i64> =
-            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success = 1")
-                .fetch_all(&self.pool)
-                .await
-                .unwrap_or_default();
+        let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success = 1").fetch_all(&self.pool).await.unwrap_or_default();
         Ok(MIGRATOR.iter().all(|m| applied.contains(&m.version)))
     }
 
     async fn begin_write(&self) -> Result<Box<dyn Connection>> {
-        Ok(Box::new(SqliteTx(
-            self.pool
-                .begin_with("BEGIN IMMEDIATE")
-                .await
-                .map_err(map_error)?,
-        )))
+        Ok(Box::new(SqliteTx(self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(map_error)?)))
     }
 
     async fn begin_read(&self) -> Result<Box<dyn Connection>> {
-        Ok(Box::new(SqliteTx(
-            self.pool.begin().await.map_err(map_error)?,
-        )))
+        Ok(Box::new(SqliteTx(self.pool.begin().await.map_err(map_error)?)))
     }
 
     async fn close(&self) {

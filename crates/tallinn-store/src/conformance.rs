@@ -73,11 +73,7 @@ macro_rules! conformance_suite {
 // ---------- fixtures ----------
 
 fn user(name: &str, org: &str, role: Role) -> Principal {
-    Principal::User {
-        name: name.into(),
-        org: org.into(),
-        role,
-    }
+    Principal::User { name: name.into(), org: org.into(), role }
 }
 
 async fn setup_people(l: &Ledger) {
@@ -88,15 +84,7 @@ async fn setup_people(l: &Ledger) {
     ] {
         l.add_participant(
             Principal::System,
-            Participant {
-                code: code.into(),
-                name: name.into(),
-                kind,
-                parent: None,
-                joined: None,
-                left: None,
-                synthetic: false,
-            },
+            Participant { code: code.into(), name: name.into(), kind, parent: None, joined: None, left: None, synthetic: false },
         )
         .await
         .unwrap();
@@ -110,18 +98,7 @@ async fn setup_people(l: &Ledger) {
         ("de.donor", "DE", Role::Donor, None),
         ("imp", "IMP-X", Role::Implementer, None),
     ] {
-        l.add_user(
-            Principal::System,
-            NewUser {
-                name: name.into(),
-                org: org.into(),
-                role,
-                panel,
-                password_hash: None,
-            },
-        )
-        .await
-        .unwrap();
+        l.add_user(Principal::System, NewUser { name: name.into(), org: org.into(), role, panel, password_hash: None }).await.unwrap();
     }
 }
 
@@ -148,9 +125,7 @@ fn need(beneficiary: &str, cost_eur: i64, tlp: Tlp) -> NewNeed {
 async fn approved(l: &Ledger, n: NewNeed) -> String {
     let filed = l.add_need(Principal::System, n).await.unwrap();
     l.submit_need(Principal::System, &filed.id).await.unwrap();
-    l.triage_need(Principal::System, &filed.id, TriageDecision::Accept, "ok")
-        .await
-        .unwrap();
+    l.triage_need(Principal::System, &filed.id, TriageDecision::Accept, "ok").await.unwrap();
     let tech = NewReview {
         panel: Panel::Technical,
         decision: Decision::Approve,
@@ -160,9 +135,7 @@ async fn approved(l: &Ledger, n: NewNeed) -> String {
         comment: "good".into(),
         conflict_of_interest: false,
     };
-    l.review_need(user("tech", "TMPO", Role::Reviewer), &filed.id, tech)
-        .await
-        .unwrap();
+    l.review_need(user("tech", "TMPO", Role::Reviewer), &filed.id, tech).await.unwrap();
     let strat = NewReview {
         panel: Panel::Strategic,
         decision: Decision::Approve,
@@ -172,10 +145,7 @@ async fn approved(l: &Ledger, n: NewNeed) -> String {
         comment: "priority".into(),
         conflict_of_interest: false,
     };
-    let n = l
-        .review_need(user("strat", "EE", Role::Reviewer), &filed.id, strat)
-        .await
-        .unwrap();
+    let n = l.review_need(user("strat", "EE", Role::Reviewer), &filed.id, strat).await.unwrap();
     assert_eq!(n.status, NeedStatus::Approved);
     filed.id
 }
@@ -200,18 +170,12 @@ fn pledge(donor: &str, eur: i64) -> NewPledge {
 
 async fn committed(l: &Ledger, p: NewPledge) -> String {
     let p = l.add_pledge(Principal::System, p).await.unwrap();
-    l.set_pledge_status(Principal::System, &p.id, PledgeStatus::Committed)
-        .await
-        .unwrap();
+    l.set_pledge_status(Principal::System, &p.id, PledgeStatus::Committed).await.unwrap();
     p.id
 }
 
 fn line(pledge: &str, need: &str, eur: i64) -> AllocationLine {
-    AllocationLine {
-        pledge: pledge.into(),
-        need: need.into(),
-        amount_eur_minor: eur * 100,
-    }
+    AllocationLine { pledge: pledge.into(), need: need.into(), amount_eur_minor: eur * 100 }
 }
 
 async fn audit_len(l: &Ledger) -> u64 {
@@ -230,30 +194,12 @@ fn domain(e: StoreError) -> DomainError {
 pub async fn reference_data_is_loaded_once(h: Harness) {
     let l = &h.ledger;
     let all = l.participants().await.unwrap();
-    let codes = |kind| {
-        all.iter()
-            .filter(|p| p.kind == kind)
-            .map(|p| p.code.as_str())
-            .collect::<Vec<_>>()
-    };
-    assert_eq!(
-        codes(ParticipantKind::Member),
-        [
-            "CA", "DE", "DK", "EE", "FI", "FR", "GB", "IT", "NL", "NO", "PL", "SE", "US"
-        ]
-    );
+    let codes = |kind| all.iter().filter(|p| p.kind == kind).map(|p| p.code.as_str()).collect::<Vec<_>>();
+    assert_eq!(codes(ParticipantKind::Member), ["CA", "DE", "DK", "EE", "FI", "FR", "GB", "IT", "NL", "NO", "PL", "SE", "US"]);
     assert_eq!(codes(ParticipantKind::Observer), ["CZ", "EU", "NATO", "WB"]);
     assert_eq!(codes(ParticipantKind::Beneficiary), ["UA"]);
     assert_eq!(codes(ParticipantKind::Office), ["TMPO"]);
-    assert_eq!(
-        all.iter()
-            .find(|p| p.code == "FI")
-            .unwrap()
-            .joined
-            .as_ref()
-            .map(|d| d.as_str()),
-        Some("2025")
-    );
+    assert_eq!(all.iter().find(|p| p.code == "FI").unwrap().joined.as_ref().map(|d| d.as_str()), Some("2025"));
     let announcements = l.announcements().await.unwrap();
     assert_eq!(announcements.len(), 1);
     assert_eq!(announcements[0].cumulative_eur_minor, 24_170_000_000);
@@ -268,53 +214,25 @@ pub async fn need_lifecycle_is_stamped_and_enforced(h: Harness) {
     let l = &h.ledger;
     setup_people(l).await;
     let ben = user("ben", "UA-CERT", Role::Beneficiary);
-    let n = l
-        .add_need(ben.clone(), need("UA-CERT", 1000, Tlp::Green))
-        .await
-        .unwrap();
+    let n = l.add_need(ben.clone(), need("UA-CERT", 1000, Tlp::Green)).await.unwrap();
     assert_eq!(n.status, NeedStatus::Draft);
     assert_eq!(n.id, "N-1");
     // Another institution may not file for UA-CERT.
-    let e = domain(
-        l.add_need(
-            user("grid", "UA-GRID", Role::Beneficiary),
-            need("UA-CERT", 10, Tlp::Green),
-        )
-        .await
-        .unwrap_err(),
-    );
+    let e = domain(l.add_need(user("grid", "UA-GRID", Role::Beneficiary), need("UA-CERT", 10, Tlp::Green)).await.unwrap_err());
     assert!(matches!(e, DomainError::Forbidden(_)), "{e}");
     // Out of order: a draft cannot be triaged.
-    let e = domain(
-        l.triage_need(Principal::System, &n.id, TriageDecision::Accept, "")
-            .await
-            .unwrap_err(),
-    );
-    assert!(
-        matches!(e, DomainError::InvalidTransition { ref from, ref to, .. } if from == "draft" && to == "technical_review"),
-        "{e}"
-    );
+    let e = domain(l.triage_need(Principal::System, &n.id, TriageDecision::Accept, "").await.unwrap_err());
+    assert!(matches!(e, DomainError::InvalidTransition { ref from, ref to, .. } if from == "draft" && to == "technical_review"), "{e}");
     h.clock.advance(SignedDuration::from_hours(1));
     l.submit_need(ben.clone(), &n.id).await.unwrap();
     let e = domain(l.submit_need(ben.clone(), &n.id).await.unwrap_err());
     assert!(matches!(e, DomainError::InvalidTransition { .. }));
     let history = l.need_history(&Principal::System, &n.id).await.unwrap();
-    let steps: Vec<_> = history
-        .iter()
-        .map(|t| (t.from, t.to, t.actor.as_str()))
-        .collect();
-    assert_eq!(
-        steps,
-        vec![
-            (None, NeedStatus::Draft, "ben"),
-            (Some(NeedStatus::Draft), NeedStatus::Submitted, "ben")
-        ]
-    );
+    let steps: Vec<_> = history.iter().map(|t| (t.from, t.to, t.actor.as_str())).collect();
+    assert_eq!(steps, vec![(None, NeedStatus::Draft, "ben"), (Some(NeedStatus::Draft), NeedStatus::Submitted, "ben")]);
     assert_eq!(history[1].at, start() + SignedDuration::from_hours(1));
     // Withdrawal, then nothing more.
-    l.withdraw_need(ben.clone(), &n.id, "solved locally")
-        .await
-        .unwrap();
+    l.withdraw_need(ben.clone(), &n.id, "solved locally").await.unwrap();
     let e = domain(l.submit_need(ben, &n.id).await.unwrap_err());
     assert!(matches!(e, DomainError::InvalidTransition { .. }));
 }
@@ -322,14 +240,9 @@ pub async fn need_lifecycle_is_stamped_and_enforced(h: Harness) {
 pub async fn reviews_follow_panels_and_conflicts(h: Harness) {
     let l = &h.ledger;
     setup_people(l).await;
-    let n = l
-        .add_need(Principal::System, need("UA-CERT", 1000, Tlp::Green))
-        .await
-        .unwrap();
+    let n = l.add_need(Principal::System, need("UA-CERT", 1000, Tlp::Green)).await.unwrap();
     l.submit_need(Principal::System, &n.id).await.unwrap();
-    l.triage_need(Principal::System, &n.id, TriageDecision::Accept, "")
-        .await
-        .unwrap();
+    l.triage_need(Principal::System, &n.id, TriageDecision::Accept, "").await.unwrap();
     let tech = NewReview {
         panel: Panel::Technical,
         decision: Decision::Approve,
@@ -340,43 +253,16 @@ pub async fn reviews_follow_panels_and_conflicts(h: Harness) {
         conflict_of_interest: false,
     };
     // A strategic reviewer may not score for the technical panel.
-    let e = domain(
-        l.review_need(user("strat", "EE", Role::Reviewer), &n.id, tech.clone())
-            .await
-            .unwrap_err(),
-    );
+    let e = domain(l.review_need(user("strat", "EE", Role::Reviewer), &n.id, tech.clone()).await.unwrap_err());
     assert!(matches!(e, DomainError::Forbidden(_)), "{e}");
     // The operator is not a reviewer.
-    assert!(matches!(
-        domain(
-            l.review_need(Principal::System, &n.id, tech.clone())
-                .await
-                .unwrap_err()
-        ),
-        DomainError::Forbidden(_)
-    ));
+    assert!(matches!(domain(l.review_need(Principal::System, &n.id, tech.clone()).await.unwrap_err()), DomainError::Forbidden(_)));
     // Declaring a conflict forces abstention, which moves nothing.
-    let conflicted = NewReview {
-        decision: Decision::Abstain,
-        conflict_of_interest: true,
-        feasibility: None,
-        relevance: None,
-        ..tech.clone()
-    };
-    let still = l
-        .review_need(user("tech", "TMPO", Role::Reviewer), &n.id, conflicted)
-        .await
-        .unwrap();
+    let conflicted = NewReview { decision: Decision::Abstain, conflict_of_interest: true, feasibility: None, relevance: None, ..tech.clone() };
+    let still = l.review_need(user("tech", "TMPO", Role::Reviewer), &n.id, conflicted).await.unwrap();
     assert_eq!(still.status, NeedStatus::TechnicalReview);
-    let after_tech = l
-        .review_need(user("tech", "TMPO", Role::Reviewer), &n.id, tech)
-        .await
-        .unwrap();
-    assert_eq!(
-        after_tech.status,
-        NeedStatus::StrategicReview,
-        "technical approval alone does not approve"
-    );
+    let after_tech = l.review_need(user("tech", "TMPO", Role::Reviewer), &n.id, tech).await.unwrap();
+    assert_eq!(after_tech.status, NeedStatus::StrategicReview, "technical approval alone does not approve");
     let reject = NewReview {
         panel: Panel::Strategic,
         decision: Decision::Reject,
@@ -386,10 +272,7 @@ pub async fn reviews_follow_panels_and_conflicts(h: Harness) {
         comment: "duplicate of a national programme".into(),
         conflict_of_interest: false,
     };
-    let rejected = l
-        .review_need(user("strat", "EE", Role::Reviewer), &n.id, reject)
-        .await
-        .unwrap();
+    let rejected = l.review_need(user("strat", "EE", Role::Reviewer), &n.id, reject).await.unwrap();
     assert_eq!(rejected.status, NeedStatus::Rejected);
     let reviews = l.need_reviews(&Principal::System, &n.id).await.unwrap();
     assert_eq!(reviews.len(), 3);
@@ -404,97 +287,41 @@ pub async fn allocation_invariants_hold(h: Harness) {
     let p = committed(l, pledge("EE", 600)).await;
     let q = committed(l, pledge("DE", 600)).await;
     // Over the need's cost.
-    let e = domain(
-        l.allocate(Principal::System, &[line(&p, &n, 600), line(&q, &n, 500)])
-            .await
-            .unwrap_err(),
-    );
+    let e = domain(l.allocate(Principal::System, &[line(&p, &n, 600), line(&q, &n, 500)]).await.unwrap_err());
     assert!(e.to_string().contains("would exceed its cost"), "{e}");
     // Over the pledge's amount.
-    let e = domain(
-        l.allocate(Principal::System, &[line(&p, &n, 700)])
-            .await
-            .unwrap_err(),
-    );
+    let e = domain(l.allocate(Principal::System, &[line(&p, &n, 700)]).await.unwrap_err());
     assert!(e.to_string().contains("exceed"), "{e}");
     // Earmarks.
     let mut earmarked = pledge("EE", 100);
     earmarked.earmarks.capabilities = vec![Capability::Connectivity];
     let em = committed(l, earmarked).await;
-    let e = domain(
-        l.allocate(Principal::System, &[line(&em, &n, 50)])
-            .await
-            .unwrap_err(),
-    );
-    assert!(
-        e.to_string()
-            .contains("capability detect is not among the earmarks"),
-        "{e}"
-    );
+    let e = domain(l.allocate(Principal::System, &[line(&em, &n, 50)]).await.unwrap_err());
+    assert!(e.to_string().contains("capability detect is not among the earmarks"), "{e}");
     // Announced money is not allocatable.
-    let announced = l
-        .add_pledge(Principal::System, pledge("EE", 100))
-        .await
-        .unwrap();
-    let e = domain(
-        l.allocate(Principal::System, &[line(&announced.id, &n, 50)])
-            .await
-            .unwrap_err(),
-    );
+    let announced = l.add_pledge(Principal::System, pledge("EE", 100)).await.unwrap();
+    let e = domain(l.allocate(Principal::System, &[line(&announced.id, &n, 50)]).await.unwrap_err());
     assert!(e.to_string().contains("only committed money"), "{e}");
     // A need the donor may not see is "not found" to it.
     let hidden = approved(l, need("UA-CERT", 100, Tlp::AmberStrict)).await;
-    let e = domain(
-        l.allocate(Principal::System, &[line(&p, &hidden, 10)])
-            .await
-            .unwrap_err(),
-    );
-    assert!(
-        matches!(e, DomainError::NotFound { entity: "need", .. }),
-        "{e}"
-    );
+    let e = domain(l.allocate(Principal::System, &[line(&p, &hidden, 10)]).await.unwrap_err());
+    assert!(matches!(e, DomainError::NotFound { entity: "need", .. }), "{e}");
     // A donor may only allocate its own pledges.
-    let e = domain(
-        l.allocate(user("de.donor", "DE", Role::Donor), &[line(&p, &n, 10)])
-            .await
-            .unwrap_err(),
-    );
+    let e = domain(l.allocate(user("de.donor", "DE", Role::Donor), &[line(&p, &n, 10)]).await.unwrap_err());
     assert!(matches!(e, DomainError::Forbidden(_)), "{e}");
     // Exactly the cost, from two donors: funded.
-    let made = l
-        .allocate(Principal::System, &[line(&p, &n, 600), line(&q, &n, 400)])
-        .await
-        .unwrap();
+    let made = l.allocate(Principal::System, &[line(&p, &n, 600), line(&q, &n, 400)]).await.unwrap();
     assert_eq!(made.len(), 2);
     let funded = l.need(&Principal::System, &n).await.unwrap();
-    assert_eq!(
-        (funded.status, funded.funded_eur_minor),
-        (NeedStatus::Funded, 100_000)
-    );
-    assert_eq!(
-        l.pledge(&Principal::System, &q)
-            .await
-            .unwrap()
-            .balance_eur_minor(),
-        20_000
-    );
+    assert_eq!((funded.status, funded.funded_eur_minor), (NeedStatus::Funded, 100_000));
+    assert_eq!(l.pledge(&Principal::System, &q).await.unwrap().balance_eur_minor(), 20_000);
     // All-or-nothing: a partial allocation is refused.
     let mut aon = need("UA-GRID", 300, Tlp::Clear);
     aon.divisible = false;
     let aon = approved(l, aon).await;
-    let e = domain(
-        l.allocate(Principal::System, &[line(&q, &aon, 150)])
-            .await
-            .unwrap_err(),
-    );
+    let e = domain(l.allocate(Principal::System, &[line(&q, &aon, 150)]).await.unwrap_err());
     assert!(e.to_string().contains("all-or-nothing"), "{e}");
-    assert_eq!(
-        l.need(&Principal::System, &aon)
-            .await
-            .unwrap()
-            .funded_eur_minor,
-        0
-    );
+    assert_eq!(l.need(&Principal::System, &aon).await.unwrap().funded_eur_minor, 0);
 }
 
 pub async fn allocation_batches_are_atomic(h: Harness) {
@@ -504,26 +331,11 @@ pub async fn allocation_batches_are_atomic(h: Harness) {
     let p = committed(l, pledge("EE", 300)).await;
     let before = audit_len(l).await;
     // The first line is fine, the second over-draws the pledge: neither lands.
-    let e = l
-        .allocate(Principal::System, &[line(&p, &n, 200), line(&p, &n, 200)])
-        .await
-        .unwrap_err();
+    let e = l.allocate(Principal::System, &[line(&p, &n, 200), line(&p, &n, 200)]).await.unwrap_err();
     assert!(domain(e).to_string().contains("would exceed its amount"));
     assert!(l.allocations(&Principal::System).await.unwrap().is_empty());
-    assert_eq!(
-        l.need(&Principal::System, &n)
-            .await
-            .unwrap()
-            .funded_eur_minor,
-        0
-    );
-    assert_eq!(
-        l.pledge(&Principal::System, &p)
-            .await
-            .unwrap()
-            .allocated_eur_minor,
-        0
-    );
+    assert_eq!(l.need(&Principal::System, &n).await.unwrap().funded_eur_minor, 0);
+    assert_eq!(l.pledge(&Principal::System, &p).await.unwrap().allocated_eur_minor, 0);
     assert_eq!(audit_len(l).await, before);
 }
 
@@ -532,58 +344,22 @@ pub async fn reservations_expire_by_themselves(h: Harness) {
     setup_people(l).await;
     let n = approved(l, need("UA-CERT", 1000, Tlp::Green)).await;
     let de = committed(l, pledge("DE", 1000)).await;
-    let reserved = l
-        .reserve_need(user("ee.donor", "EE", Role::Donor), &n, "EE", None)
-        .await
-        .unwrap();
+    let reserved = l.reserve_need(user("ee.donor", "EE", Role::Donor), &n, "EE", None).await.unwrap();
     let until = reserved.reservation.as_ref().unwrap().until;
-    assert_eq!(
-        until,
-        start() + SignedDuration::from_hours(24 * 30),
-        "default 30 days"
-    );
+    assert_eq!(until, start() + SignedDuration::from_hours(24 * 30), "default 30 days");
     // Another donor cannot reserve or fund it meanwhile.
-    let e = domain(
-        l.reserve_need(user("de.donor", "DE", Role::Donor), &n, "DE", None)
-            .await
-            .unwrap_err(),
-    );
+    let e = domain(l.reserve_need(user("de.donor", "DE", Role::Donor), &n, "DE", None).await.unwrap_err());
     assert!(e.to_string().contains("under discussion by EE"), "{e}");
-    let e = domain(
-        l.allocate(Principal::System, &[line(&de, &n, 100)])
-            .await
-            .unwrap_err(),
-    );
+    let e = domain(l.allocate(Principal::System, &[line(&de, &n, 100)]).await.unwrap_err());
     assert!(e.to_string().contains("under discussion by EE"), "{e}");
     // A donor reserves only for itself.
-    assert!(matches!(
-        domain(
-            l.reserve_need(user("de.donor", "DE", Role::Donor), &n, "EE", None)
-                .await
-                .unwrap_err()
-        ),
-        DomainError::Forbidden(_)
-    ));
+    assert!(matches!(domain(l.reserve_need(user("de.donor", "DE", Role::Donor), &n, "EE", None).await.unwrap_err()), DomainError::Forbidden(_)));
     // Thirty days later it has lapsed, with nothing having run.
     h.clock.advance(SignedDuration::from_hours(24 * 30));
-    assert!(
-        l.need(&Principal::System, &n)
-            .await
-            .unwrap()
-            .reservation
-            .is_none()
-    );
-    l.reserve_need(user("de.donor", "DE", Role::Donor), &n, "DE", Some(7))
-        .await
-        .unwrap();
-    l.allocate(Principal::System, &[line(&de, &n, 100)])
-        .await
-        .unwrap();
-    let e = domain(
-        l.reserve_need(Principal::System, &n, "DE", Some(365))
-            .await
-            .unwrap_err(),
-    );
+    assert!(l.need(&Principal::System, &n).await.unwrap().reservation.is_none());
+    l.reserve_need(user("de.donor", "DE", Role::Donor), &n, "DE", Some(7)).await.unwrap();
+    l.allocate(Principal::System, &[line(&de, &n, 100)]).await.unwrap();
+    let e = domain(l.reserve_need(Principal::System, &n, "DE", Some(365)).await.unwrap_err());
     assert_eq!(e.field(), Some("days"));
 }
 
@@ -597,39 +373,18 @@ pub async fn concurrent_allocations_never_overfund(h: Harness) {
         // Each alone fits; together they would fund 120 %.
         let (la, lb) = (l.clone(), l.clone());
         let (na, nb) = (n.clone(), n.clone());
-        let ta =
-            tokio::spawn(
-                async move { la.allocate(Principal::System, &[line(&a, &na, 600)]).await },
-            );
-        let tb =
-            tokio::spawn(
-                async move { lb.allocate(Principal::System, &[line(&b, &nb, 600)]).await },
-            );
+        let ta = tokio::spawn(async move { la.allocate(Principal::System, &[line(&a, &na, 600)]).await });
+        let tb = tokio::spawn(async move { lb.allocate(Principal::System, &[line(&b, &nb, 600)]).await });
         let (ra, rb) = (ta.await.unwrap(), tb.await.unwrap());
-        assert!(
-            ra.is_ok() != rb.is_ok(),
-            "round {round}: exactly one may win ({:?} / {:?})",
-            ra.as_ref().err(),
-            rb.as_ref().err()
-        );
+        assert!(ra.is_ok() != rb.is_ok(), "round {round}: exactly one may win ({:?} / {:?})", ra.as_ref().err(), rb.as_ref().err());
         let loser = ra.err().or(rb.err()).unwrap();
         assert!(domain(loser).to_string().contains("would exceed its cost"));
         let after = l.need(&Principal::System, &n).await.unwrap();
         assert_eq!(after.funded_eur_minor, 60_000, "round {round}");
-        let sum: i64 = l
-            .allocations(&Principal::System)
-            .await
-            .unwrap()
-            .iter()
-            .filter(|x| x.need == n)
-            .map(|x| x.amount_eur_minor)
-            .sum();
+        let sum: i64 = l.allocations(&Principal::System).await.unwrap().iter().filter(|x| x.need == n).map(|x| x.amount_eur_minor).sum();
         assert_eq!(sum, 60_000);
     }
-    assert!(
-        l.verify_audit().await.unwrap().broken.is_none(),
-        "concurrent writers keep one chain"
-    );
+    assert!(l.verify_audit().await.unwrap().broken.is_none(), "concurrent writers keep one chain");
 }
 
 pub async fn audit_log_is_append_only_and_verified(h: Harness) {
@@ -638,34 +393,18 @@ pub async fn audit_log_is_append_only_and_verified(h: Harness) {
     let report = l.verify_audit().await.unwrap();
     assert!(report.entries > 5 && report.broken.is_none(), "{report:?}");
     let mut tx = l.backend().begin_write().await.unwrap();
-    let e = tx
-        .execute(
-            "UPDATE audit_log SET actor = 'mallory' WHERE seq = 2",
-            vec![],
-        )
-        .await
-        .unwrap_err();
+    let e = tx.execute("UPDATE audit_log SET actor = 'mallory' WHERE seq = 2", vec![]).await.unwrap_err();
     assert!(e.to_string().contains("append-only"), "{e}");
     drop(tx);
     let mut tx = l.backend().begin_write().await.unwrap();
-    let e = tx
-        .execute("DELETE FROM audit_log WHERE seq = 2", vec![])
-        .await
-        .unwrap_err();
+    let e = tx.execute("DELETE FROM audit_log WHERE seq = 2", vec![]).await.unwrap_err();
     assert!(e.to_string().contains("append-only"), "{e}");
     drop(tx);
     let entries = l.audit_log(&Principal::System, 3, None).await.unwrap();
     assert_eq!(entries.len(), 3);
     assert!(entries[0].seq > entries[1].seq, "newest first");
-    assert!(
-        entries.iter().all(|e| !e.details.contains("argon2")),
-        "no secrets in the log"
-    );
-    let e = domain(
-        l.audit_log(&user("ee.donor", "EE", Role::Donor), 3, None)
-            .await
-            .unwrap_err(),
-    );
+    assert!(entries.iter().all(|e| !e.details.contains("argon2")), "no secrets in the log");
+    let e = domain(l.audit_log(&user("ee.donor", "EE", Role::Donor), 3, None).await.unwrap_err());
     assert!(matches!(e, DomainError::Forbidden(_)));
 }
 
@@ -677,12 +416,7 @@ pub async fn tampering_is_named_by_verify(h: Harness) {
     for sql in h.disable_audit_triggers {
         tx.execute(sql, vec![]).await.unwrap();
     }
-    tx.execute(
-        "UPDATE audit_log SET details = '{\"role\":\"coordinator\"}' WHERE seq = 4",
-        vec![],
-    )
-    .await
-    .unwrap();
+    tx.execute("UPDATE audit_log SET details = '{\"role\":\"coordinator\"}' WHERE seq = 4", vec![]).await.unwrap();
     tx.commit().await.unwrap();
     let report = l.verify_audit().await.unwrap();
     let broken = report.broken.expect("tampering detected");
@@ -698,78 +432,32 @@ pub async fn tampering_is_named_by_verify(h: Harness) {
 
 pub async fn rates_convert_pledges_with_provenance(h: Harness) {
     let l = &h.ledger;
-    let rates = tallinn_core::fx::parse_ecb_csv(
-        "Date,USD,JPY,\n2026-01-15,1.1000,N/A,\n2026-01-14,1.2000,160.5,\n2025-01-02,1.0300,N/A,\n",
-    )
-    .unwrap();
-    let report = l
-        .import_rates(Principal::System, rates.clone(), &|_| {})
-        .await
-        .unwrap();
+    let rates = tallinn_core::fx::parse_ecb_csv("Date,USD,JPY,\n2026-01-15,1.1000,N/A,\n2026-01-14,1.2000,160.5,\n2025-01-02,1.0300,N/A,\n").unwrap();
+    let report = l.import_rates(Principal::System, rates.clone(), &|_| {}).await.unwrap();
     assert_eq!((report.rates, report.added, report.currencies), (4, 4, 2));
-    let again = l
-        .import_rates(Principal::System, rates, &|_| {})
-        .await
-        .unwrap();
+    let again = l.import_rates(Principal::System, rates, &|_| {}).await.unwrap();
     assert_eq!(again.added, 0, "re-importing adds nothing");
     let usd = Currency::from_code("USD").unwrap();
-    let p = l
-        .add_pledge(
-            Principal::System,
-            NewPledge {
-                amount: Money::new(110_000_00, usd),
-                ..pledge("US", 1)
-            },
-        )
-        .await
-        .unwrap();
-    assert_eq!(
-        (
-            p.eur_minor,
-            p.rate.to_string().as_str(),
-            p.rate_date.to_string().as_str()
-        ),
-        (100_000_00, "1.1000", "2026-01-15")
-    );
+    let p = l.add_pledge(Principal::System, NewPledge { amount: Money::new(11_000_000, usd), ..pledge("US", 1) }).await.unwrap();
+    assert_eq!((p.eur_minor, p.rate.to_string().as_str(), p.rate_date.to_string().as_str()), (10_000_000, "1.1000", "2026-01-15"));
     assert_eq!(p.rate_source, tallinn_core::fx::ECB_SOURCE);
     // A Saturday uses Friday's rate; a day with no recent rate is refused.
     let sat = l
-        .add_pledge(
-            Principal::System,
-            NewPledge {
-                amount: Money::new(120_00, usd),
-                pledged_on: "2026-01-17".parse().unwrap(),
-                ..pledge("US", 1)
-            },
-        )
+        .add_pledge(Principal::System, NewPledge { amount: Money::new(12_000, usd), pledged_on: "2026-01-17".parse().unwrap(), ..pledge("US", 1) })
         .await
         .unwrap();
     assert_eq!(sat.rate_date.to_string(), "2026-01-15");
     let e = domain(
-        l.add_pledge(
-            Principal::System,
-            NewPledge {
-                amount: Money::new(100, usd),
-                pledged_on: "2025-06-01".parse().unwrap(),
-                ..pledge("US", 1)
-            },
-        )
-        .await
-        .unwrap_err(),
+        l.add_pledge(Principal::System, NewPledge { amount: Money::new(100, usd), pledged_on: "2025-06-01".parse().unwrap(), ..pledge("US", 1) })
+            .await
+            .unwrap_err(),
     );
     assert!(e.to_string().contains("days older"), "{e}");
     let jpy = Currency::from_code("JPY").unwrap();
     let e = domain(
-        l.add_pledge(
-            Principal::System,
-            NewPledge {
-                amount: Money::new(100, jpy),
-                pledged_on: "2026-01-10".parse().unwrap(),
-                ..pledge("US", 1)
-            },
-        )
-        .await
-        .unwrap_err(),
+        l.add_pledge(Principal::System, NewPledge { amount: Money::new(100, jpy), pledged_on: "2026-01-10".parse().unwrap(), ..pledge("US", 1) })
+            .await
+            .unwrap_err(),
     );
     assert!(e.to_string().contains("no EUR rate for JPY"), "{e}");
 }
@@ -780,32 +468,16 @@ pub async fn csv_import_is_all_or_nothing(h: Harness) {
     let before = audit_len(l).await;
     let bad = "beneficiary,title,capability,sector,urgency,cost_eur,tlp\nUA-CERT,One,detect,energy,high,10.00,green\nUA-NOWHERE,Two,detect,energy,high,10.00,green\nEE,Three,detect,energy,high,10.00,green\n";
     let rows = tallinn_core::import::parse_needs(bad, false).unwrap();
-    let e = l
-        .import_needs(Principal::System, rows, &|_| {})
-        .await
-        .unwrap_err();
-    let StoreError::Import(errors) = e else {
-        panic!("expected an import report")
-    };
+    let e = l.import_needs(Principal::System, rows, &|_| {}).await.unwrap_err();
+    let StoreError::Import(errors) = e else { panic!("expected an import report") };
     let got: Vec<_> = errors.0.iter().map(|e| (e.row, e.field.as_str())).collect();
     assert_eq!(got, vec![(3, "beneficiary"), (4, "beneficiary")]);
-    assert!(
-        errors.0[0]
-            .message
-            .contains("unknown participant 'UA-NOWHERE'")
-    );
-    assert!(
-        l.needs(&Principal::System, &Default::default())
-            .await
-            .unwrap()
-            .is_empty(),
-        "nothing written"
-    );
+    assert!(errors.0[0].message.contains("unknown participant 'UA-NOWHERE'"));
+    assert!(l.needs(&Principal::System, &Default::default()).await.unwrap().is_empty(), "nothing written");
     assert_eq!(audit_len(l).await, before);
-    let good: String =
-        std::iter::once("beneficiary,title,capability,sector,urgency,cost_eur,tlp\n".to_string())
-            .chain((0..2500).map(|i| format!("UA-CERT,Need {i},detect,energy,high,{i}.50,green\n")))
-            .collect();
+    let good: String = std::iter::once("beneficiary,title,capability,sector,urgency,cost_eur,tlp\n".to_string())
+        .chain((0..2500).map(|i| format!("UA-CERT,Need {i},detect,energy,high,{i}.50,green\n")))
+        .collect();
     let rows = tallinn_core::import::parse_needs(&good, false).unwrap();
     let seen = std::sync::atomic::AtomicU64::new(0);
     let count = l
@@ -816,44 +488,17 @@ pub async fn csv_import_is_all_or_nothing(h: Harness) {
     // Row "Need 0" costs 0.50: fine. All 2,500 land, in file order, each stamped.
     assert_eq!(count.unwrap(), 2500);
     assert_eq!(seen.load(std::sync::atomic::Ordering::Relaxed), 2500);
-    let needs = l
-        .needs(&Principal::System, &Default::default())
-        .await
-        .unwrap();
+    let needs = l.needs(&Principal::System, &Default::default()).await.unwrap();
     assert_eq!(needs.len(), 2500);
     assert_eq!(needs.last().unwrap().title, "Need 0");
-    assert_eq!(
-        l.need_history(&Principal::System, &needs[0].id)
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
-    assert_eq!(
-        audit_len(l).await,
-        before + 1,
-        "one import, one audit entry"
-    );
+    assert_eq!(l.need_history(&Principal::System, &needs[0].id).await.unwrap().len(), 1);
+    assert_eq!(audit_len(l).await, before + 1, "one import, one audit entry");
     // Pledges: a missing rate in one row refuses the file.
     let pledges = "donor,title,amount,currency,pledged_on,tlp,status\nEE,A,100.00,EUR,2026-01-01,green,committed\nSE,B,100.00,SEK,2026-01-01,green,\n";
     let rows = tallinn_core::import::parse_pledges(pledges, false).unwrap();
-    let StoreError::Import(errors) = l
-        .import_pledges(Principal::System, rows, &|_| {})
-        .await
-        .unwrap_err()
-    else {
-        panic!()
-    };
-    assert_eq!(
-        (errors.0[0].row, errors.0[0].field.as_str()),
-        (3, "currency")
-    );
-    assert!(
-        l.pledges(&Principal::System, None, None)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    let StoreError::Import(errors) = l.import_pledges(Principal::System, rows, &|_| {}).await.unwrap_err() else { panic!() };
+    assert_eq!((errors.0[0].row, errors.0[0].field.as_str()), (3, "currency"));
+    assert!(l.pledges(&Principal::System, None, None).await.unwrap().is_empty());
 }
 
 pub async fn pass_through_is_linked_and_bounded(h: Harness) {
@@ -871,61 +516,22 @@ pub async fn pass_through_is_linked_and_bounded(h: Harness) {
         description: String::new(),
         synthetic: false,
     };
-    let first = l
-        .add_transaction(Principal::System, flow("NO", "WB", 1000, None))
-        .await
-        .unwrap();
-    assert_eq!(
-        (first.id.as_str(), first.rate_source.as_str()),
-        ("T-1", "identity (amount in EUR)")
-    );
-    l.add_transaction(Principal::System, flow("WB", "UA", 700, Some(1)))
-        .await
-        .unwrap();
-    let e = domain(
-        l.add_transaction(Principal::System, flow("WB", "UA", 400, Some(1)))
-            .await
-            .unwrap_err(),
-    );
+    let first = l.add_transaction(Principal::System, flow("NO", "WB", 1000, None)).await.unwrap();
+    assert_eq!((first.id.as_str(), first.rate_source.as_str()), ("T-1", "identity (amount in EUR)"));
+    l.add_transaction(Principal::System, flow("WB", "UA", 700, Some(1))).await.unwrap();
+    let e = domain(l.add_transaction(Principal::System, flow("WB", "UA", 400, Some(1))).await.unwrap_err());
     assert!(e.to_string().contains("already passed on"), "{e}");
-    let e = domain(
-        l.add_transaction(Principal::System, flow("SE", "UA", 10, Some(1)))
-            .await
-            .unwrap_err(),
-    );
+    let e = domain(l.add_transaction(Principal::System, flow("SE", "UA", 10, Some(1))).await.unwrap_err());
     assert_eq!(e.field(), Some("pass_through_of"));
     let e = domain(
-        l.add_transaction(
-            Principal::System,
-            NewTransaction {
-                value_date: "2027-01-01".parse().unwrap(),
-                ..flow("NO", "UA", 1, None)
-            },
-        )
-        .await
-        .unwrap_err(),
+        l.add_transaction(Principal::System, NewTransaction { value_date: "2027-01-01".parse().unwrap(), ..flow("NO", "UA", 1, None) }).await.unwrap_err(),
     );
     assert_eq!(e.field(), Some("value_date"), "no future disbursements");
-    let e = domain(
-        l.add_transaction(Principal::System, flow("NO", "XX", 1, None))
-            .await
-            .unwrap_err(),
-    );
+    let e = domain(l.add_transaction(Principal::System, flow("NO", "XX", 1, None)).await.unwrap_err());
     assert!(e.to_string().contains("unknown participant 'XX'"));
-    let listed = l
-        .transactions(&Principal::System, &Default::default())
-        .await
-        .unwrap();
+    let listed = l.transactions(&Principal::System, &Default::default()).await.unwrap();
     assert_eq!(listed.len(), 2);
-    assert_eq!(
-        listed
-            .iter()
-            .find(|t| t.pass_through_of.is_some())
-            .unwrap()
-            .pass_through_of
-            .as_deref(),
-        Some("T-1")
-    );
+    assert_eq!(listed.iter().find(|t| t.pass_through_of.is_some()).unwrap().pass_through_of.as_deref(), Some("T-1"));
 }
 
 pub async fn projects_run_to_signed_acceptance(h: Harness) {
@@ -934,143 +540,42 @@ pub async fn projects_run_to_signed_acceptance(h: Harness) {
     let n = approved(l, need("UA-CERT", 1000, Tlp::Green)).await;
     let key = n.trim_start_matches("N-").parse().unwrap();
     let e = domain(
-        l.add_project(
-            Principal::System,
-            NewProject {
-                need: key,
-                implementer: "IMP-X".into(),
-                title: "Deliver".into(),
-                items: vec![],
-                synthetic: false,
-            },
-        )
-        .await
-        .unwrap_err(),
-    );
-    assert!(
-        e.to_string().contains("a project delivers a funded need"),
-        "{e}"
-    );
-    let p = committed(l, pledge("EE", 1000)).await;
-    l.allocate(Principal::System, &[line(&p, &n, 1000)])
-        .await
-        .unwrap();
-    let e = domain(
-        l.add_project(
-            Principal::System,
-            NewProject {
-                need: key,
-                implementer: "EE".into(),
-                title: "Deliver".into(),
-                items: vec![],
-                synthetic: false,
-            },
-        )
-        .await
-        .unwrap_err(),
-    );
-    assert_eq!(e.field(), Some("implementer"));
-    let project = l
-        .add_project(
-            Principal::System,
-            NewProject {
-                need: key,
-                implementer: "IMP-X".into(),
-                title: "Deliver".into(),
-                items: vec![],
-                synthetic: false,
-            },
-        )
-        .await
-        .unwrap();
-    assert_eq!(
-        l.need(&Principal::System, &n).await.unwrap().status,
-        NeedStatus::InDelivery
-    );
-    let imp = user("imp", "IMP-X", Role::Implementer);
-    let with_m = l
-        .add_milestone(
-            imp.clone(),
-            &project.id,
-            "Install",
-            Some("2026-04-01".parse().unwrap()),
-        )
-        .await
-        .unwrap();
-    let m = with_m.milestones[0].id.clone();
-    let e = domain(
-        l.deliver_project(imp.clone(), &project.id)
+        l.add_project(Principal::System, NewProject { need: key, implementer: "IMP-X".into(), title: "Deliver".into(), items: vec![], synthetic: false })
             .await
             .unwrap_err(),
     );
-    assert!(e.to_string().contains("is not complete"), "{e}");
-    assert!(matches!(
-        domain(
-            l.complete_milestone(user("ben", "UA-CERT", Role::Beneficiary), &project.id, &m)
-                .await
-                .unwrap_err()
-        ),
-        DomainError::Forbidden(_)
-    ));
-    l.complete_milestone(imp.clone(), &project.id, &m)
+    assert!(e.to_string().contains("a project delivers a funded need"), "{e}");
+    let p = committed(l, pledge("EE", 1000)).await;
+    l.allocate(Principal::System, &[line(&p, &n, 1000)]).await.unwrap();
+    let e = domain(
+        l.add_project(Principal::System, NewProject { need: key, implementer: "EE".into(), title: "Deliver".into(), items: vec![], synthetic: false })
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(e.field(), Some("implementer"));
+    let project = l
+        .add_project(Principal::System, NewProject { need: key, implementer: "IMP-X".into(), title: "Deliver".into(), items: vec![], synthetic: false })
         .await
         .unwrap();
+    assert_eq!(l.need(&Principal::System, &n).await.unwrap().status, NeedStatus::InDelivery);
+    let imp = user("imp", "IMP-X", Role::Implementer);
+    let with_m = l.add_milestone(imp.clone(), &project.id, "Install", Some("2026-04-01".parse().unwrap())).await.unwrap();
+    let m = with_m.milestones[0].id.clone();
+    let e = domain(l.deliver_project(imp.clone(), &project.id).await.unwrap_err());
+    assert!(e.to_string().contains("is not complete"), "{e}");
+    assert!(matches!(domain(l.complete_milestone(user("ben", "UA-CERT", Role::Beneficiary), &project.id, &m).await.unwrap_err()), DomainError::Forbidden(_)));
+    l.complete_milestone(imp.clone(), &project.id, &m).await.unwrap();
     l.deliver_project(imp.clone(), &project.id).await.unwrap();
     // Only a user of the beneficiary institution signs.
-    assert!(matches!(
-        domain(
-            l.accept_project(
-                user("grid", "UA-GRID", Role::Beneficiary),
-                &project.id,
-                "ok"
-            )
-            .await
-            .unwrap_err()
-        ),
-        DomainError::Forbidden(_)
-    ));
-    assert!(matches!(
-        domain(
-            l.accept_project(Principal::System, &project.id, "ok")
-                .await
-                .unwrap_err()
-        ),
-        DomainError::Forbidden(_)
-    ));
-    let accepted = l
-        .accept_project(
-            user("ben", "UA-CERT", Role::Beneficiary),
-            &project.id,
-            "Sensors installed and reporting",
-        )
-        .await
-        .unwrap();
+    assert!(matches!(domain(l.accept_project(user("grid", "UA-GRID", Role::Beneficiary), &project.id, "ok").await.unwrap_err()), DomainError::Forbidden(_)));
+    assert!(matches!(domain(l.accept_project(Principal::System, &project.id, "ok").await.unwrap_err()), DomainError::Forbidden(_)));
+    let accepted = l.accept_project(user("ben", "UA-CERT", Role::Beneficiary), &project.id, "Sensors installed and reporting").await.unwrap();
     let acc = accepted.acceptance.unwrap();
     assert_eq!(acc.by, "ben");
-    assert_eq!(
-        acc.seal,
-        tallinn_core::project::Acceptance::seal(&project.id, &n, "ben", acc.at, &acc.statement)
-    );
-    assert_eq!(
-        l.need(&Principal::System, &n).await.unwrap().status,
-        NeedStatus::Accepted
-    );
-    let history: Vec<_> = l
-        .need_history(&Principal::System, &n)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|t| t.to)
-        .collect();
-    assert_eq!(
-        &history[history.len() - 4..],
-        &[
-            NeedStatus::Funded,
-            NeedStatus::InDelivery,
-            NeedStatus::Delivered,
-            NeedStatus::Accepted
-        ]
-    );
+    assert_eq!(acc.seal, tallinn_core::project::Acceptance::seal(&project.id, &n, "ben", acc.at, &acc.statement));
+    assert_eq!(l.need(&Principal::System, &n).await.unwrap().status, NeedStatus::Accepted);
+    let history: Vec<_> = l.need_history(&Principal::System, &n).await.unwrap().into_iter().map(|t| t.to).collect();
+    assert_eq!(&history[history.len() - 4..], &[NeedStatus::Funded, NeedStatus::InDelivery, NeedStatus::Delivered, NeedStatus::Accepted]);
     l.add_agreement(
         Principal::System,
         NewAgreement {
@@ -1085,16 +590,8 @@ pub async fn projects_run_to_signed_acceptance(h: Harness) {
     )
     .await
     .unwrap();
-    assert_eq!(
-        l.agreements(&Principal::System).await.unwrap()[0].pledges,
-        vec![p.clone()]
-    );
-    assert!(
-        l.agreements(&Principal::Public).await.unwrap()[0]
-            .pledges
-            .is_empty(),
-        "the public does not see a GREEN pledge through an agreement"
-    );
+    assert_eq!(l.agreements(&Principal::System).await.unwrap()[0].pledges, vec![p.clone()]);
+    assert!(l.agreements(&Principal::Public).await.unwrap()[0].pledges.is_empty(), "the public does not see a GREEN pledge through an agreement");
 }
 
 pub async fn visibility_follows_tlp(h: Harness) {
@@ -1110,40 +607,16 @@ pub async fn visibility_follows_tlp(h: Harness) {
         }
         l.add_need(Principal::System, n).await.unwrap();
     }
-    let seen = |who: Principal| async move {
-        l.needs(&who, &Default::default())
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|n| n.tlp)
-            .collect::<Vec<_>>()
-    };
+    let seen = |who: Principal| async move { l.needs(&who, &Default::default()).await.unwrap().into_iter().map(|n| n.tlp).collect::<Vec<_>>() };
     use Tlp::*;
     assert_eq!(seen(Principal::Public).await, vec![Clear]);
-    assert_eq!(
-        seen(user("de.donor", "DE", Role::Donor)).await,
-        vec![Green, Clear]
-    );
-    assert_eq!(
-        seen(user("ee.donor", "EE", Role::Donor)).await,
-        vec![Red, Amber, Green, Clear]
-    );
-    assert_eq!(
-        seen(user("ben", "UA-CERT", Role::Beneficiary)).await,
-        vec![AmberStrict, Amber, Green, Clear]
-    );
+    assert_eq!(seen(user("de.donor", "DE", Role::Donor)).await, vec![Green, Clear]);
+    assert_eq!(seen(user("ee.donor", "EE", Role::Donor)).await, vec![Red, Amber, Green, Clear]);
+    assert_eq!(seen(user("ben", "UA-CERT", Role::Beneficiary)).await, vec![AmberStrict, Amber, Green, Clear]);
     assert_eq!(seen(Principal::System).await.len(), 5);
     // A hidden need is "not found", word for word as a missing one.
-    let hidden = l
-        .need(&Principal::Public, "N-2")
-        .await
-        .unwrap_err()
-        .to_string();
-    let missing = l
-        .need(&Principal::Public, "N-99")
-        .await
-        .unwrap_err()
-        .to_string();
+    let hidden = l.need(&Principal::Public, "N-2").await.unwrap_err().to_string();
+    let missing = l.need(&Principal::Public, "N-99").await.unwrap_err().to_string();
     assert_eq!(hidden.replace("N-2", "N-?"), missing.replace("N-99", "N-?"));
 }
 
@@ -1152,89 +625,30 @@ pub async fn bad_input_changes_nothing(h: Harness) {
     setup_people(l).await;
     let before = audit_len(l).await;
     let cases: Vec<(&str, StoreError)> = vec![
-        (
-            "cost",
-            l.add_need(Principal::System, need("UA-CERT", 0, Tlp::Green))
-                .await
-                .unwrap_err(),
-        ),
-        (
-            "beneficiary",
-            l.add_need(Principal::System, need("EE", 10, Tlp::Green))
-                .await
-                .unwrap_err(),
-        ),
-        (
-            "participant",
-            l.add_need(Principal::System, need("UA-NOWHERE", 10, Tlp::Green))
-                .await
-                .unwrap_err(),
-        ),
-        (
-            "donor",
-            l.add_pledge(Principal::System, pledge("UA-CERT", 10))
-                .await
-                .unwrap_err(),
-        ),
-        (
-            "amount",
-            l.add_pledge(Principal::System, pledge("EE", 0))
-                .await
-                .unwrap_err(),
-        ),
-        (
-            "pledge",
-            l.set_pledge_status(Principal::System, "P-77", PledgeStatus::Committed)
-                .await
-                .unwrap_err(),
-        ),
-        (
-            "need",
-            l.submit_need(Principal::System, "X-1").await.unwrap_err(),
-        ),
+        ("cost", l.add_need(Principal::System, need("UA-CERT", 0, Tlp::Green)).await.unwrap_err()),
+        ("beneficiary", l.add_need(Principal::System, need("EE", 10, Tlp::Green)).await.unwrap_err()),
+        ("participant", l.add_need(Principal::System, need("UA-NOWHERE", 10, Tlp::Green)).await.unwrap_err()),
+        ("donor", l.add_pledge(Principal::System, pledge("UA-CERT", 10)).await.unwrap_err()),
+        ("amount", l.add_pledge(Principal::System, pledge("EE", 0)).await.unwrap_err()),
+        ("pledge", l.set_pledge_status(Principal::System, "P-77", PledgeStatus::Committed).await.unwrap_err()),
+        ("need", l.submit_need(Principal::System, "X-1").await.unwrap_err()),
         (
             "role",
-            l.add_user(
-                Principal::System,
-                NewUser {
-                    name: "x.y".into(),
-                    org: "EE".into(),
-                    role: Role::Coordinator,
-                    panel: None,
-                    password_hash: None,
-                },
-            )
-            .await
-            .unwrap_err(),
+            l.add_user(Principal::System, NewUser { name: "x.y".into(), org: "EE".into(), role: Role::Coordinator, panel: None, password_hash: None })
+                .await
+                .unwrap_err(),
         ),
         (
             "participant",
-            l.add_user(
-                Principal::System,
-                NewUser {
-                    name: "x.y".into(),
-                    org: "ZZ".into(),
-                    role: Role::Donor,
-                    panel: None,
-                    password_hash: None,
-                },
-            )
-            .await
-            .unwrap_err(),
+            l.add_user(Principal::System, NewUser { name: "x.y".into(), org: "ZZ".into(), role: Role::Donor, panel: None, password_hash: None })
+                .await
+                .unwrap_err(),
         ),
         (
             "participant",
             l.add_participant(
                 user("ee.donor", "EE", Role::Donor),
-                Participant {
-                    code: "ZZ".into(),
-                    name: "Z".into(),
-                    kind: ParticipantKind::Member,
-                    parent: None,
-                    joined: None,
-                    left: None,
-                    synthetic: false,
-                },
+                Participant { code: "ZZ".into(), name: "Z".into(), kind: ParticipantKind::Member, parent: None, joined: None, left: None, synthetic: false },
             )
             .await
             .unwrap_err(),
@@ -1244,23 +658,9 @@ pub async fn bad_input_changes_nothing(h: Harness) {
         assert!(e.is_client_error(), "{what}: {e:?}");
         assert!(!e.to_string().is_empty(), "{what}");
     }
-    assert_eq!(
-        audit_len(l).await,
-        before,
-        "no refused operation wrote anything"
-    );
-    assert!(
-        l.needs(&Principal::System, &Default::default())
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    assert!(
-        l.pledges(&Principal::System, None, None)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert_eq!(audit_len(l).await, before, "no refused operation wrote anything");
+    assert!(l.needs(&Principal::System, &Default::default()).await.unwrap().is_empty());
+    assert!(l.pledges(&Principal::System, None, None).await.unwrap().is_empty());
 }
 
 pub async fn demo_dataset_is_complete_and_valid(h: Harness) {
@@ -1268,83 +668,33 @@ pub async fn demo_dataset_is_complete_and_valid(h: Harness) {
     let report = l.load_demo().await.unwrap().expect("first load");
     assert_eq!(report.needs, 200);
     assert_eq!(report.institutions, 10);
-    assert!(
-        report.allocations > 30 && report.projects > 10 && report.transactions > 20,
-        "{report:?}"
-    );
-    assert!(
-        l.load_demo().await.unwrap().is_none(),
-        "loading twice adds nothing"
-    );
-    let needs = l
-        .needs(&Principal::System, &Default::default())
-        .await
-        .unwrap();
-    assert!(
-        needs
-            .iter()
-            .all(|n| n.synthetic && n.title.ends_with("(demo)"))
-    );
+    assert!(report.allocations > 30 && report.projects > 10 && report.transactions > 20, "{report:?}");
+    assert!(l.load_demo().await.unwrap().is_none(), "loading twice adds nothing");
+    let needs = l.needs(&Principal::System, &Default::default()).await.unwrap();
+    assert!(needs.iter().all(|n| n.synthetic && n.title.ends_with("(demo)")));
     let statuses: std::collections::BTreeSet<_> = needs.iter().map(|n| n.status).collect();
-    assert!(
-        statuses.len() >= 11,
-        "spread over the lifecycle: {statuses:?}"
-    );
+    assert!(statuses.len() >= 11, "spread over the lifecycle: {statuses:?}");
     let tlps: std::collections::BTreeSet<_> = needs.iter().map(|n| n.tlp).collect();
     assert_eq!(tlps.len(), 5);
     for n in &needs {
         assert!(n.funded_eur_minor <= n.cost_eur_minor);
         assert_eq!(
             n.funded_eur_minor > 0,
-            matches!(
-                n.status,
-                NeedStatus::PartiallyFunded
-                    | NeedStatus::Funded
-                    | NeedStatus::InDelivery
-                    | NeedStatus::Delivered
-                    | NeedStatus::Accepted
-            ),
+            matches!(n.status, NeedStatus::PartiallyFunded | NeedStatus::Funded | NeedStatus::InDelivery | NeedStatus::Delivered | NeedStatus::Accepted),
             "{} {}",
             n.id,
             n.status
         );
     }
     let pledges = l.pledges(&Principal::System, None, None).await.unwrap();
-    assert!(pledges.iter().all(|p| p.synthetic
-        && p.allocated_eur_minor <= p.eur_minor
-        && p.title.ends_with("(demo)")));
-    assert!(
-        pledges.iter().any(|p| p.currency != "EUR"),
-        "real ECB rates convert some pledges"
-    );
+    assert!(pledges.iter().all(|p| p.synthetic && p.allocated_eur_minor <= p.eur_minor && p.title.ends_with("(demo)")));
+    assert!(pledges.iter().any(|p| p.currency != "EUR"), "real ECB rates convert some pledges");
     let verify = l.verify_audit().await.unwrap();
-    assert!(
-        verify.broken.is_none() && verify.entries > 800,
-        "{verify:?}"
-    );
+    assert!(verify.broken.is_none() && verify.entries > 800, "{verify:?}");
     // Same seed, same data: a fingerprint that must not drift by accident.
     let fingerprint: i64 = needs.iter().map(|n| n.cost_eur_minor % 9973).sum();
     let titles: usize = needs.iter().map(|n| n.title.len()).sum();
-    assert_eq!(
-        (fingerprint, titles),
-        (1_002_040, 7_739),
-        "the seeded dataset changed"
-    );
-    assert_eq!(
-        (
-            report.pledges,
-            report.allocations,
-            report.transactions,
-            report.projects,
-            report.agreements
-        ),
-        (45, 74, 58, 19, 12)
-    );
-    assert!(
-        l.transactions(&Principal::System, &Default::default())
-            .await
-            .unwrap()
-            .iter()
-            .any(|t| t.pass_through_of.is_some())
-    );
+    assert_eq!((fingerprint, titles), (1_002_040, 7_739), "the seeded dataset changed");
+    assert_eq!((report.pledges, report.allocations, report.transactions, report.projects, report.agreements), (45, 74, 58, 19, 12));
+    assert!(l.transactions(&Principal::System, &Default::default()).await.unwrap().iter().any(|t| t.pass_through_of.is_some()));
 }

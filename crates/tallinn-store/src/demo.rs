@@ -17,9 +17,7 @@ use tallinn_core::id::Kind;
 use tallinn_core::money::{Currency, Money};
 use tallinn_core::need::{Capability, NeedStatus, NewNeed, Sector, Urgency};
 use tallinn_core::participant::{Panel, Participant, ParticipantKind, Role};
-use tallinn_core::pledge::{
-    Earmarks, InKindItem, NewPledge, PledgeKind, PledgeStatus, ValuationMethod,
-};
+use tallinn_core::pledge::{Earmarks, InKindItem, NewPledge, PledgeKind, PledgeStatus, ValuationMethod};
 use tallinn_core::policy::{Principal, Tlp};
 use tallinn_core::project::{NewDeliveryItem, NewProject};
 use tallinn_core::review::{Decision, NewReview};
@@ -29,9 +27,7 @@ use tallinn_core::transaction::{NewTransaction, TransactionKind};
 use crate::args;
 use crate::error::Result;
 use crate::ledger::allocations::AllocationLine;
-use crate::ledger::{
-    Ledger, agreements, allocations, audit, needs, participants, pledges, projects, transactions,
-};
+use crate::ledger::{Ledger, agreements, allocations, audit, needs, participants, pledges, projects, transactions};
 use crate::tx::Tx;
 
 /// The seed of the demo dataset.
@@ -47,75 +43,26 @@ pub const DEMO_RATES: &str = include_str!("../data/ecb-rates-2024-2026.csv");
 
 /// The demo beneficiary institutions (code, name, sector they usually file in).
 pub const INSTITUTIONS: &[(&str, &str, Sector)] = &[
-    (
-        "UA-DEMO-CERT",
-        "National computer emergency response team (demo)",
-        Sector::Government,
-    ),
-    (
-        "UA-DEMO-DIGITAL",
-        "Ministry responsible for digital transformation (demo)",
-        Sector::Government,
-    ),
-    (
-        "UA-DEMO-ENERGY-E",
-        "Regional power distributor, east (demo)",
-        Sector::Energy,
-    ),
-    (
-        "UA-DEMO-GRID",
-        "Transmission system operator (demo)",
-        Sector::Energy,
-    ),
-    (
-        "UA-DEMO-TELECOM",
-        "Fixed and mobile telecom operator (demo)",
-        Sector::Telecom,
-    ),
+    ("UA-DEMO-CERT", "National computer emergency response team (demo)", Sector::Government),
+    ("UA-DEMO-DIGITAL", "Ministry responsible for digital transformation (demo)", Sector::Government),
+    ("UA-DEMO-ENERGY-E", "Regional power distributor, east (demo)", Sector::Energy),
+    ("UA-DEMO-GRID", "Transmission system operator (demo)", Sector::Energy),
+    ("UA-DEMO-TELECOM", "Fixed and mobile telecom operator (demo)", Sector::Telecom),
     ("UA-DEMO-BANK", "State savings bank (demo)", Sector::Finance),
-    (
-        "UA-DEMO-HEALTH",
-        "National e-health agency (demo)",
-        Sector::Health,
-    ),
-    (
-        "UA-DEMO-RAIL",
-        "National railway operator (demo)",
-        Sector::Transport,
-    ),
-    (
-        "UA-DEMO-WATER",
-        "Municipal water utility, Kharkiv region (demo)",
-        Sector::Water,
-    ),
-    (
-        "UA-DEMO-ODESA",
-        "Odesa regional administration (demo)",
-        Sector::LocalGovernment,
-    ),
+    ("UA-DEMO-HEALTH", "National e-health agency (demo)", Sector::Health),
+    ("UA-DEMO-RAIL", "National railway operator (demo)", Sector::Transport),
+    ("UA-DEMO-WATER", "Municipal water utility, Kharkiv region (demo)", Sector::Water),
+    ("UA-DEMO-ODESA", "Odesa regional administration (demo)", Sector::LocalGovernment),
 ];
 
-pub const IMPLEMENTERS: &[(&str, &str)] = &[
-    ("IMP-DEMO-A", "Security integrator A (demo)"),
-    ("IMP-DEMO-B", "Incident response firm B (demo)"),
-    ("IMP-DEMO-C", "Connectivity provider C (demo)"),
-];
+pub const IMPLEMENTERS: &[(&str, &str)] =
+    &[("IMP-DEMO-A", "Security integrator A (demo)"), ("IMP-DEMO-B", "Incident response firm B (demo)"), ("IMP-DEMO-C", "Connectivity provider C (demo)")];
 
 /// Demo user accounts: (name, organisation, role, panel).
 pub const USERS: &[(&str, &str, Role, Option<Panel>)] = &[
     ("demo.coordinator", "TMPO", Role::Coordinator, None),
-    (
-        "demo.reviewer.technical",
-        "TMPO",
-        Role::Reviewer,
-        Some(Panel::Technical),
-    ),
-    (
-        "demo.reviewer.strategic",
-        "EE",
-        Role::Reviewer,
-        Some(Panel::Strategic),
-    ),
+    ("demo.reviewer.technical", "TMPO", Role::Reviewer, Some(Panel::Technical)),
+    ("demo.reviewer.strategic", "EE", Role::Reviewer, Some(Panel::Strategic)),
     ("demo.beneficiary", "UA-DEMO-CERT", Role::Beneficiary, None),
     ("demo.donor", "EE", Role::Donor, None),
     ("demo.observer", "EU", Role::Observer, None),
@@ -127,57 +74,27 @@ pub const USERS: &[(&str, &str, Role, Option<Panel>)] = &[
 const TITLES: &[(Capability, &[&str])] = &[
     (
         Capability::Detect,
-        &[
-            "Network sensors and SOC monitoring",
-            "EDR licences for critical hosts",
-            "SIEM log collection upgrade",
-            "Threat-hunting team tooling",
-        ],
+        &["Network sensors and SOC monitoring", "EDR licences for critical hosts", "SIEM log collection upgrade", "Threat-hunting team tooling"],
     ),
     (
         Capability::ImposeCost,
-        &[
-            "Digital forensics laboratory",
-            "Malware analysis sandbox",
-            "Investigation training for cyber police",
-            "Attribution intelligence subscriptions",
-        ],
+        &["Digital forensics laboratory", "Malware analysis sandbox", "Investigation training for cyber police", "Attribution intelligence subscriptions"],
     ),
     (
         Capability::Remediate,
-        &[
-            "Incident response retainer",
-            "Recovery of wiped servers",
-            "Emergency replacement of compromised routers",
-            "Rebuild of domain controllers",
-        ],
+        &["Incident response retainer", "Recovery of wiped servers", "Emergency replacement of compromised routers", "Rebuild of domain controllers"],
     ),
     (
         Capability::Resilience,
-        &[
-            "Offline backup infrastructure",
-            "Cyber exercise for operators",
-            "Hardening of industrial control systems",
-            "Staff security awareness training",
-        ],
+        &["Offline backup infrastructure", "Cyber exercise for operators", "Hardening of industrial control systems", "Staff security awareness training"],
     ),
     (
         Capability::DigitalState,
-        &[
-            "Continuity of public e-services",
-            "Redundant hosting for state registries",
-            "Secure cloud migration of registries",
-            "Identity platform resilience",
-        ],
+        &["Continuity of public e-services", "Redundant hosting for state registries", "Secure cloud migration of registries", "Identity platform resilience"],
     ),
     (
         Capability::Connectivity,
-        &[
-            "Satellite terminals for field offices",
-            "Backup fibre links",
-            "Mobile base-station power units",
-            "Secure radio links for crisis staff",
-        ],
+        &["Satellite terminals for field offices", "Backup fibre links", "Mobile base-station power units", "Secure radio links for crisis staff"],
     ),
 ];
 
@@ -210,14 +127,7 @@ impl Ledger {
     /// it was already loaded.
     pub async fn load_demo(&self) -> Result<Option<DemoReport>> {
         let mut tx = self.write(Principal::System).await?;
-        if tx
-            .fetch_optional(
-                "SELECT 1 FROM participants WHERE code = $1",
-                args![INSTITUTIONS[0].0],
-            )
-            .await?
-            .is_some()
-        {
+        if tx.fetch_optional("SELECT 1 FROM participants WHERE code = $1", args![INSTITUTIONS[0].0]).await?.is_some() {
             tx.rollback().await;
             return Ok(None);
         }
@@ -226,9 +136,7 @@ impl Ledger {
         tx.at = now;
         tx.actor = Principal::System;
         let result = match result {
-            Ok(report) => audit(&mut tx, "demo.load", "demo", "", &json!(report))
-                .await
-                .map(|_| Some(report)),
+            Ok(report) => audit(&mut tx, "demo.load", "demo", "", &json!(report)).await.map(|_| Some(report)),
             Err(e) => Err(e),
         };
         tx.finish(result).await
@@ -272,72 +180,25 @@ async fn build(tx: &mut Tx, now: Timestamp) -> Result<DemoReport> {
     }
     // One signing user per institution, for acceptances; and the reviewers.
     for (code, _, _) in INSTITUTIONS {
-        let name = format!(
-            "demo.{}",
-            code.trim_start_matches("UA-DEMO-")
-                .to_lowercase()
-                .replace('-', ".")
-        );
+        let name = format!("demo.{}", code.trim_start_matches("UA-DEMO-").to_lowercase().replace('-', "."));
         insert_user(tx, &name, code, Role::Beneficiary, None).await?;
     }
     for (name, org, role, panel) in USERS.iter().filter(|u| u.2 == Role::Reviewer) {
         insert_user(tx, name, org, *role, *panel).await?;
     }
-    let rates = tallinn_core::fx::parse_ecb_csv(DEMO_RATES)
-        .map_err(|e| crate::StoreError::Corrupt(format!("demo rates: {e}")))?;
-    let rate_rows = rates
-        .iter()
-        .map(|r| {
-            args![
-                &r.currency,
-                r.date.to_string(),
-                r.rate.to_string(),
-                &r.source
-            ]
-        })
-        .collect();
+    let rates = tallinn_core::fx::parse_ecb_csv(DEMO_RATES).map_err(|e| crate::StoreError::Corrupt(format!("demo rates: {e}")))?;
+    let rate_rows = rates.iter().map(|r| args![&r.currency, r.date.to_string(), r.rate.to_string(), &r.source]).collect();
     let dialect = tx.dialect;
-    crate::sql::insert_many(
-        tx.conn(),
-        dialect,
-        "fx_rates",
-        &["currency", "day", "rate", "source"],
-        rate_rows,
-        |_| {},
-    )
-    .await?;
+    crate::sql::insert_many(tx.conn(), dialect, "fx_rates", &["currency", "day", "rate", "source"], rate_rows, |_| {}).await?;
 
     // Pledges from members and observers, most committed.
-    let donors: Vec<&str> = tallinn_core::reference::MEMBERS
-        .iter()
-        .chain(tallinn_core::reference::OBSERVERS)
-        .map(|m| m.0)
-        .filter(|c| *c != "NATO")
-        .collect();
-    let currencies = [
-        ("EUR", 6),
-        ("USD", 2),
-        ("GBP", 1),
-        ("SEK", 1),
-        ("NOK", 1),
-        ("DKK", 1),
-        ("PLN", 1),
-        ("CAD", 1),
-        ("CZK", 1),
-    ];
+    let donors: Vec<&str> = tallinn_core::reference::MEMBERS.iter().chain(tallinn_core::reference::OBSERVERS).map(|m| m.0).filter(|c| *c != "NATO").collect();
+    let currencies = [("EUR", 6), ("USD", 2), ("GBP", 1), ("SEK", 1), ("NOK", 1), ("DKK", 1), ("PLN", 1), ("CAD", 1), ("CZK", 1)];
     let mut pledge_keys = Vec::new();
     for i in 0..45 {
-        tx.at = start
-            .saturating_add(SignedDuration::from_hours(
-                24 * (i * 15 + rng.random_range(0..10)),
-            ))
-            .expect("in range");
+        tx.at = start.saturating_add(SignedDuration::from_hours(24 * (i * 15 + rng.random_range(0..10)))).expect("in range");
         let donor = pick(&mut rng, &donors);
-        let code = if i % 9 == 0 {
-            "EUR"
-        } else {
-            weighted(&mut rng, &currencies)
-        };
+        let code = if i % 9 == 0 { "EUR" } else { weighted(&mut rng, &currencies) };
         let currency = Currency::from_code(code)?;
         let in_kind = i % 11 == 5;
         let (kind, amount, items, valuation) = if in_kind {
@@ -346,75 +207,38 @@ async fn build(tx: &mut Tx, now: Timestamp) -> Result<DemoReport> {
             (
                 PledgeKind::InKind,
                 Money::new(unit * i64::from(qty), currency),
-                vec![InKindItem {
-                    description: "Satellite terminal with one year of service".into(),
-                    quantity: qty,
-                    unit_value_minor: unit,
-                }],
+                vec![InKindItem { description: "Satellite terminal with one year of service".into(), quantity: qty, unit_value_minor: unit }],
                 Some(ValuationMethod::MarketPrice),
             )
         } else {
             let whole = rng.random_range(5..120) * 50_000i64;
-            (
-                PledgeKind::Money,
-                Money::new(whole * 10i64.pow(currency.exponent()), currency),
-                vec![],
-                None,
-            )
+            (PledgeKind::Money, Money::new(whole * 10i64.pow(currency.exponent()), currency), vec![], None)
         };
         let earmarks = Earmarks {
-            capabilities: if rng.random_bool(0.4) {
-                vec![
-                    pick(&mut rng, Capability::ALL),
-                    pick(&mut rng, Capability::ALL),
-                ]
-            } else {
-                vec![]
-            },
-            sectors: if rng.random_bool(0.2) {
-                vec![pick(&mut rng, Sector::ALL)]
-            } else {
-                vec![]
-            },
+            capabilities: if rng.random_bool(0.4) { vec![pick(&mut rng, Capability::ALL), pick(&mut rng, Capability::ALL)] } else { vec![] },
+            sectors: if rng.random_bool(0.2) { vec![pick(&mut rng, Sector::ALL)] } else { vec![] },
             beneficiaries: vec![],
         };
         let pledge = NewPledge {
             donor: donor.into(),
-            title: format!(
-                "{} support package {} (demo)",
-                if in_kind { "In-kind" } else { "Cyber" },
-                i + 1
-            ),
+            title: format!("{} support package {} (demo)", if in_kind { "In-kind" } else { "Cyber" }, i + 1),
             kind,
             amount,
             items,
             valuation,
             pledged_on: day(tx.at),
-            budget_years: vec![day(tx.at).year() as i16],
+            budget_years: vec![day(tx.at).year()],
             earmarks: earmarks.clone(),
-            tlp: weighted(
-                &mut rng,
-                &[(Tlp::Clear, 5), (Tlp::Green, 3), (Tlp::Amber, 1)],
-            ),
+            tlp: weighted(&mut rng, &[(Tlp::Clear, 5), (Tlp::Green, 3), (Tlp::Amber, 1)]),
             share_orgs: vec![],
             share_users: vec![],
             synthetic: true,
         };
         let p = pledges::insert(tx, &pledge).await?;
         let key = Kind::Pledge.parse(&p.id)?;
-        let status = weighted(
-            &mut rng,
-            &[
-                (PledgeStatus::Announced, 2),
-                (PledgeStatus::Committed, 6),
-                (PledgeStatus::Disbursed, 2),
-            ],
-        );
+        let status = weighted(&mut rng, &[(PledgeStatus::Announced, 2), (PledgeStatus::Committed, 6), (PledgeStatus::Disbursed, 2)]);
         if status != PledgeStatus::Announced {
-            tx.at = tx
-                .at
-                .saturating_add(SignedDuration::from_hours(24 * 20))
-                .expect("in range");
+            tx.at = tx.at.saturating_add(SignedDuration::from_hours(24 * 20)).expect("in range");
             pledges::move_to(tx, key, PledgeStatus::Committed).await?;
             let value_date = day(tx.at);
             transactions::insert(
@@ -435,10 +259,7 @@ async fn build(tx: &mut Tx, now: Timestamp) -> Result<DemoReport> {
             .await?;
         }
         if status == PledgeStatus::Disbursed {
-            tx.at = tx
-                .at
-                .saturating_add(SignedDuration::from_hours(24 * 45))
-                .expect("in range");
+            tx.at = tx.at.saturating_add(SignedDuration::from_hours(24 * 45)).expect("in range");
             pledges::move_to(tx, key, PledgeStatus::Disbursed).await?;
             // One flow in three goes through the World Bank: counted once.
             let through_wb = i % 3 == 0 && donor != "WB";
@@ -491,83 +312,34 @@ async fn build(tx: &mut Tx, now: Timestamp) -> Result<DemoReport> {
         (NeedStatus::Rejected, 12),
         (NeedStatus::Withdrawn, 8),
     ];
-    let mut counts = DemoReport {
-        institutions: INSTITUTIONS.len(),
-        needs: 0,
-        pledges: 45,
-        allocations: 0,
-        transactions: 0,
-        projects: 0,
-        agreements: 0,
-    };
+    let mut counts = DemoReport { institutions: INSTITUTIONS.len(), needs: 0, pledges: 45, allocations: 0, transactions: 0, projects: 0, agreements: 0 };
     // Needs are filed early enough for their whole path to end before the
     // demo's reference day.
     let span_days = (END.duration_since(start).as_hours() / 24) - 300;
     for n in 0..200i64 {
         let (code, _, usual) = pick(&mut rng, INSTITUTIONS);
         let capability = pick(&mut rng, Capability::ALL);
-        let sector = if rng.random_bool(0.7) {
-            usual
-        } else {
-            pick(&mut rng, Sector::ALL)
-        };
-        let urgency = weighted(
-            &mut rng,
-            &[
-                (Urgency::Critical, 2),
-                (Urgency::High, 4),
-                (Urgency::Medium, 3),
-                (Urgency::Low, 1),
-            ],
-        );
-        let title = pick(
-            &mut rng,
-            TITLES
-                .iter()
-                .find(|(c, _)| *c == capability)
-                .expect("every capability")
-                .1,
-        );
+        let sector = if rng.random_bool(0.7) { usual } else { pick(&mut rng, Sector::ALL) };
+        let urgency = weighted(&mut rng, &[(Urgency::Critical, 2), (Urgency::High, 4), (Urgency::Medium, 3), (Urgency::Low, 1)]);
+        let title = pick(&mut rng, TITLES.iter().find(|(c, _)| *c == capability).expect("every capability").1);
         let target = weighted(&mut rng, &targets);
-        let funded_path = matches!(
-            target,
-            NeedStatus::PartiallyFunded
-                | NeedStatus::Funded
-                | NeedStatus::InDelivery
-                | NeedStatus::Delivered
-                | NeedStatus::Accepted
-        );
+        let funded_path =
+            matches!(target, NeedStatus::PartiallyFunded | NeedStatus::Funded | NeedStatus::InDelivery | NeedStatus::Delivered | NeedStatus::Accepted);
         let need = NewNeed {
             beneficiary: (*code).into(),
             title: format!("{title} (demo)"),
-            description: format!(
-                "Synthetic demo need no. {}: {} for a {} institution. Not a real request.",
-                n + 1,
-                title.to_lowercase(),
-                sector
-            ),
+            description: format!("Synthetic demo need no. {}: {} for a {} institution. Not a real request.", n + 1, title.to_lowercase(), sector),
             capability,
             sector,
             urgency,
             cost_eur_minor: rng.random_range(2..200) * 10_000 * 100,
             divisible: target == NeedStatus::PartiallyFunded || rng.random_bool(0.8),
-            deadline: Some(
-                day(END).saturating_add(jiff::Span::new().days(rng.random_range(-60..400))),
-            ),
+            deadline: Some(day(END).saturating_add(jiff::Span::new().days(rng.random_range(-60..400)))),
             // Needs on the funded path are visible to donors (they were allocated).
             tlp: if funded_path {
                 weighted(&mut rng, &[(Tlp::Clear, 6), (Tlp::Green, 4)])
             } else {
-                weighted(
-                    &mut rng,
-                    &[
-                        (Tlp::Clear, 8),
-                        (Tlp::Green, 6),
-                        (Tlp::Amber, 3),
-                        (Tlp::AmberStrict, 2),
-                        (Tlp::Red, 1),
-                    ],
-                )
+                weighted(&mut rng, &[(Tlp::Clear, 8), (Tlp::Green, 6), (Tlp::Amber, 3), (Tlp::AmberStrict, 2), (Tlp::Red, 1)])
             },
             share_orgs: vec![],
             share_users: vec![],
@@ -577,16 +349,9 @@ async fn build(tx: &mut Tx, now: Timestamp) -> Result<DemoReport> {
         let mut need = need;
         if need.tlp == Tlp::Red {
             // RED is shared with the named panel members who must vet it.
-            need.share_users = vec![
-                "demo.reviewer.technical".into(),
-                "demo.reviewer.strategic".into(),
-            ];
+            need.share_users = vec!["demo.reviewer.technical".into(), "demo.reviewer.strategic".into()];
         }
-        tx.at = start
-            .saturating_add(SignedDuration::from_hours(
-                24 * rng.random_range(0..span_days),
-            ))
-            .expect("in range");
+        tx.at = start.saturating_add(SignedDuration::from_hours(24 * rng.random_range(0..span_days))).expect("in range");
         tx.actor = Principal::System;
         let filed = needs::insert(tx, &need).await?;
         let key = Kind::Need.parse(&filed.id)?;
@@ -599,44 +364,29 @@ async fn build(tx: &mut Tx, now: Timestamp) -> Result<DemoReport> {
     // Reservations on a few approved needs, current as of now.
     tx.at = now;
     tx.actor = Principal::System;
-    let approved: Vec<i64> = tx.fetch("SELECT id FROM needs WHERE status = 'approved' AND tlp IN ('clear', 'green') ORDER BY id LIMIT 4", vec![]).await?.iter().map(|r| r.int(0)).collect::<Result<_>>()?;
+    let approved: Vec<i64> = tx
+        .fetch("SELECT id FROM needs WHERE status = 'approved' AND tlp IN ('clear', 'green') ORDER BY id LIMIT 4", vec![])
+        .await?
+        .iter()
+        .map(|r| r.int(0))
+        .collect::<Result<_>>()?;
     for (i, key) in approved.iter().enumerate() {
         needs::reserve(tx, *key, ["EE", "DE", "FR", "PL"][i], 30).await?;
     }
 
     // Agreements in 2025.
-    let domains = [
-        AgreementDomain::Cybersecurity,
-        AgreementDomain::DigitalState,
-    ];
+    let domains = [AgreementDomain::Cybersecurity, AgreementDomain::DigitalState];
     for i in 0..12 {
         let partner = pick(&mut rng, &donors);
-        let status = weighted(
-            &mut rng,
-            &[
-                (AgreementStatus::Signed, 3),
-                (AgreementStatus::InForce, 5),
-                (AgreementStatus::Negotiating, 1),
-            ],
-        );
-        let signed_on = (status != AgreementStatus::Negotiating).then(|| {
-            Date::new(2025, rng.random_range(1..=10), rng.random_range(1..=28)).expect("valid")
-        });
-        let linked = if i % 3 == 0 {
-            pledge_keys.choose(&mut rng).copied().into_iter().collect()
-        } else {
-            vec![]
-        };
+        let status = weighted(&mut rng, &[(AgreementStatus::Signed, 3), (AgreementStatus::InForce, 5), (AgreementStatus::Negotiating, 1)]);
+        let signed_on = (status != AgreementStatus::Negotiating).then(|| Date::new(2025, rng.random_range(1..=10), rng.random_range(1..=28)).expect("valid"));
+        let linked = if i % 3 == 0 { pledge_keys.choose(&mut rng).copied().into_iter().collect() } else { vec![] };
         agreements::insert(
             tx,
             &NewAgreement {
                 title: format!(
                     "Memorandum on {} cooperation, Ukraine–{partner} no. {} (demo)",
-                    if i % 2 == 0 {
-                        "cybersecurity"
-                    } else {
-                        "digital state"
-                    },
+                    if i % 2 == 0 { "cybersecurity" } else { "digital state" },
                     i + 1
                 ),
                 parties: vec!["UA".into(), partner.into()],
@@ -650,41 +400,24 @@ async fn build(tx: &mut Tx, now: Timestamp) -> Result<DemoReport> {
         .await?;
         counts.agreements += 1;
     }
-    counts.transactions = tx
-        .fetch_one("SELECT COUNT(*) FROM transactions", vec![])
-        .await?
-        .int(0)? as usize;
+    counts.transactions = tx.fetch_one("SELECT COUNT(*) FROM transactions", vec![]).await?.int(0)? as usize;
     Ok(counts)
 }
 
-async fn insert_user(
-    tx: &mut Tx,
-    name: &str,
-    org: &str,
-    role: Role,
-    panel: Option<Panel>,
-) -> Result<()> {
-    tx.execute("INSERT INTO users (name, org, role, panel, password_hash, created_at) VALUES ($1, $2, $3, $4, NULL, $5)", args![name, org, role.as_str(), panel.map(|p| p.as_str()), tallinn_core::time::to_micros(tx.at)]).await?;
+async fn insert_user(tx: &mut Tx, name: &str, org: &str, role: Role, panel: Option<Panel>) -> Result<()> {
+    tx.execute(
+        "INSERT INTO users (name, org, role, panel, password_hash, created_at) VALUES ($1, $2, $3, $4, NULL, $5)",
+        args![name, org, role.as_str(), panel.map(|p| p.as_str()), tallinn_core::time::to_micros(tx.at)],
+    )
+    .await?;
     Ok(())
 }
 
 /// Takes a need through its lifecycle towards `target`, one stamped step
 /// every few days.
-async fn advance(
-    tx: &mut Tx,
-    rng: &mut ChaCha8Rng,
-    key: i64,
-    target: NeedStatus,
-    pledge_keys: &[i64],
-    counts: &mut DemoReport,
-) -> Result<()> {
+async fn advance(tx: &mut Tx, rng: &mut ChaCha8Rng, key: i64, target: NeedStatus, pledge_keys: &[i64], counts: &mut DemoReport) -> Result<()> {
     use NeedStatus::*;
-    let later = |tx: &mut Tx, rng: &mut ChaCha8Rng| {
-        tx.at = tx
-            .at
-            .saturating_add(SignedDuration::from_hours(24 * rng.random_range(2..20)))
-            .expect("in range")
-    };
+    let later = |tx: &mut Tx, rng: &mut ChaCha8Rng| tx.at = tx.at.saturating_add(SignedDuration::from_hours(24 * rng.random_range(2..20))).expect("in range");
     if target == Draft {
         return Ok(());
     }
@@ -698,33 +431,15 @@ async fn advance(
         return Ok(());
     }
     later(tx, rng);
-    needs::triage(
-        tx,
-        key,
-        crate::TriageDecision::Accept,
-        "complete and in scope",
-    )
-    .await?;
+    needs::triage(tx, key, crate::TriageDecision::Accept, "complete and in scope").await?;
     if target == TechnicalReview {
         return Ok(());
     }
     let reject_at_technical = target == Rejected && rng.random_bool(0.6);
     later(tx, rng);
-    tx.actor = Principal::User {
-        name: "demo.reviewer.technical".into(),
-        org: "TMPO".into(),
-        role: Role::Reviewer,
-    };
-    let decision = if reject_at_technical {
-        Decision::Reject
-    } else {
-        Decision::Approve
-    };
-    let (f, r) = if reject_at_technical {
-        (rng.random_range(0..3), rng.random_range(0..3))
-    } else {
-        (rng.random_range(3..6), rng.random_range(3..6))
-    };
+    tx.actor = Principal::User { name: "demo.reviewer.technical".into(), org: "TMPO".into(), role: Role::Reviewer };
+    let decision = if reject_at_technical { Decision::Reject } else { Decision::Approve };
+    let (f, r) = if reject_at_technical { (rng.random_range(0..3), rng.random_range(0..3)) } else { (rng.random_range(3..6), rng.random_range(3..6)) };
     needs::review(
         tx,
         key,
@@ -734,11 +449,7 @@ async fn advance(
             feasibility: Some(f),
             relevance: Some(r),
             importance: None,
-            comment: if reject_at_technical {
-                "Not feasible as specified (demo)".into()
-            } else {
-                "Sound and feasible (demo)".into()
-            },
+            comment: if reject_at_technical { "Not feasible as specified (demo)".into() } else { "Sound and feasible (demo)".into() },
             conflict_of_interest: false,
         },
     )
@@ -748,30 +459,18 @@ async fn advance(
         return Ok(());
     }
     later(tx, rng);
-    tx.actor = Principal::User {
-        name: "demo.reviewer.strategic".into(),
-        org: "EE".into(),
-        role: Role::Reviewer,
-    };
+    tx.actor = Principal::User { name: "demo.reviewer.strategic".into(), org: "EE".into(), role: Role::Reviewer };
     let reject = target == Rejected;
     needs::review(
         tx,
         key,
         &NewReview {
             panel: Panel::Strategic,
-            decision: if reject {
-                Decision::Reject
-            } else {
-                Decision::Approve
-            },
+            decision: if reject { Decision::Reject } else { Decision::Approve },
             feasibility: None,
             relevance: None,
             importance: Some(if reject { 1 } else { rng.random_range(3..6) }),
-            comment: if reject {
-                "Covered by another programme (demo)".into()
-            } else {
-                "Strategic priority (demo)".into()
-            },
+            comment: if reject { "Covered by another programme (demo)".into() } else { "Strategic priority (demo)".into() },
             conflict_of_interest: false,
         },
     )
@@ -787,11 +486,7 @@ async fn advance(
     // Funding: from committed pledges whose earmarks admit the need.
     later(tx, rng);
     let need = needs::lock(tx, key).await?;
-    let goal = if target == PartiallyFunded {
-        need.cost_eur_minor * rng.random_range(25..75) / 100
-    } else {
-        need.cost_eur_minor
-    };
+    let goal = if target == PartiallyFunded { need.cost_eur_minor * rng.random_range(25..75) / 100 } else { need.cost_eur_minor };
     let mut lines = Vec::new();
     let mut left = goal;
     for pk in pledge_keys {
@@ -799,18 +494,11 @@ async fn advance(
             break;
         }
         let p = pledges::lock(tx, *pk).await?;
-        if p.earmarks.excludes(&need).is_some()
-            || p.balance_eur_minor() <= 0
-            || p.created_at > tx.at
-        {
+        if p.earmarks.excludes(&need).is_some() || p.balance_eur_minor() <= 0 || p.created_at > tx.at {
             continue;
         }
         let take = left.min(p.balance_eur_minor());
-        lines.push(AllocationLine {
-            pledge: p.id.clone(),
-            need: need.id.clone(),
-            amount_eur_minor: take,
-        });
+        lines.push(AllocationLine { pledge: p.id.clone(), need: need.id.clone(), amount_eur_minor: take });
         left -= take;
     }
     if left > 0 {
@@ -827,14 +515,8 @@ async fn advance(
         &NewProject {
             need: key,
             implementer: implementer.into(),
-            title: format!(
-                "Delivery of {} (demo)",
-                need.title.trim_end_matches(" (demo)")
-            ),
-            items: vec![NewDeliveryItem {
-                description: "Equipment and services as specified (demo)".into(),
-                quantity: rng.random_range(1..50),
-            }],
+            title: format!("Delivery of {} (demo)", need.title.trim_end_matches(" (demo)")),
+            items: vec![NewDeliveryItem { description: "Equipment and services as specified (demo)".into(), quantity: rng.random_range(1..50) }],
             synthetic: true,
         },
     )
@@ -842,19 +524,10 @@ async fn advance(
     counts.projects += 1;
     let pkey = Kind::Project.parse(&project.id)?;
     let mut milestones = Vec::new();
-    for title in [
-        "Procurement completed",
-        "Installation and configuration",
-        "Training and handover",
-    ] {
+    for title in ["Procurement completed", "Installation and configuration", "Training and handover"] {
         let due = day(tx.at).saturating_add(jiff::Span::new().days(rng.random_range(20..120)));
         let p = projects::add_milestone(tx, pkey, &format!("{title} (demo)"), Some(due)).await?;
-        milestones.push(
-            p.milestones
-                .last()
-                .map(|m| m.id.clone())
-                .unwrap_or_default(),
-        );
+        milestones.push(p.milestones.last().map(|m| m.id.clone()).unwrap_or_default());
     }
     if target == InDelivery {
         return Ok(());
@@ -869,18 +542,8 @@ async fn advance(
         return Ok(());
     }
     later(tx, rng);
-    let signer = format!(
-        "demo.{}",
-        need.beneficiary
-            .trim_start_matches("UA-DEMO-")
-            .to_lowercase()
-            .replace('-', ".")
-    );
-    tx.actor = Principal::User {
-        name: signer,
-        org: need.beneficiary.clone(),
-        role: Role::Beneficiary,
-    };
+    let signer = format!("demo.{}", need.beneficiary.trim_start_matches("UA-DEMO-").to_lowercase().replace('-', "."));
+    tx.actor = Principal::User { name: signer, org: need.beneficiary.clone(), role: Role::Beneficiary };
     projects::accept(tx, pkey, "Received, installed and in operation (demo)").await?;
     tx.actor = Principal::System;
     Ok(())
@@ -888,19 +551,6 @@ async fn advance(
 
 async fn withdraw(tx: &mut Tx, key: i64) -> Result<()> {
     let mut need = needs::lock(tx, key).await?;
-    needs::move_to(
-        tx,
-        &mut need,
-        NeedStatus::Withdrawn,
-        "no longer needed (demo)",
-    )
-    .await?;
-    audit(
-        tx,
-        "need.withdraw",
-        "need",
-        &need.id.clone(),
-        &json!({ "reason": "no longer needed (demo)" }),
-    )
-    .await
+    needs::move_to(tx, &mut need, NeedStatus::Withdrawn, "no longer needed (demo)").await?;
+    audit(tx, "need.withdraw", "need", &need.id.clone(), &json!({ "reason": "no longer needed (demo)" })).await
 }

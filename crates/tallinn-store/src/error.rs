@@ -31,10 +31,7 @@ impl From<tallinn_core::FieldError> for StoreError {
 impl StoreError {
     /// Errors caused by the caller's input (as opposed to the system).
     pub fn is_client_error(&self) -> bool {
-        matches!(
-            self,
-            StoreError::Domain(_) | StoreError::Import(_) | StoreError::Constraint(_)
-        )
+        matches!(self, StoreError::Domain(_) | StoreError::Import(_) | StoreError::Constraint(_))
     }
 }
 

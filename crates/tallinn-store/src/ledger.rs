@@ -34,10 +34,7 @@ pub struct Ledger {
 
 impl Ledger {
     pub fn new(backend: Arc<dyn Backend>) -> Ledger {
-        Ledger {
-            backend,
-            clock: Arc::new(SystemClock),
-        }
+        Ledger { backend, clock: Arc::new(SystemClock) }
     }
 
     pub fn with_clock(backend: Arc<dyn Backend>, clock: Arc<dyn Clock>) -> Ledger {
@@ -72,12 +69,7 @@ impl Ledger {
     /// Opens a write transaction acting as `actor`.
     pub async fn write(&self, actor: Principal) -> Result<Tx> {
         let conn = self.backend.begin_write().await?;
-        Ok(Tx::new(
-            conn,
-            self.backend.dialect(),
-            actor,
-            self.clock.now(),
-        ))
+        Ok(Tx::new(conn, self.backend.dialect(), actor, self.clock.now()))
     }
 
     /// Opens a read-only snapshot.
@@ -88,19 +80,10 @@ impl Ledger {
     /// Resolves a user name to the principal that acts for it.
     pub async fn principal(&self, user: &str) -> Result<Principal> {
         let mut conn = self.read().await?;
-        let row = crate::sql::fetch_optional(
-            conn.as_mut(),
-            "SELECT name, org, role FROM users WHERE name = $1",
-            crate::args![user],
-        )
-        .await?;
+        let row = crate::sql::fetch_optional(conn.as_mut(), "SELECT name, org, role FROM users WHERE name = $1", crate::args![user]).await?;
         let _ = conn.rollback().await;
         let row = row.ok_or_else(|| DomainError::not_found("user", user))?;
-        Ok(Principal::User {
-            name: row.text(0)?,
-            org: row.text(1)?,
-            role: row.parse(2)?,
-        })
+        Ok(Principal::User { name: row.text(0)?, org: row.text(1)?, role: row.parse(2)? })
     }
 }
 
@@ -111,16 +94,8 @@ pub(crate) fn json<T: Serialize + ?Sized>(value: &T) -> String {
 
 /// Refuses the operation unless `allowed` holds for the actor. The message
 /// names what was refused, never what exists.
-pub(crate) fn require(
-    actor: &Principal,
-    what: &str,
-    allowed: impl FnOnce(&Principal) -> bool,
-) -> Result<()> {
-    if allowed(actor) {
-        Ok(())
-    } else {
-        Err(DomainError::Forbidden(format!("{} may not {what}", describe(actor))).into())
-    }
+pub(crate) fn require(actor: &Principal, what: &str, allowed: impl FnOnce(&Principal) -> bool) -> Result<()> {
+    if allowed(actor) { Ok(()) } else { Err(DomainError::Forbidden(format!("{} may not {what}", describe(actor))).into()) }
 }
 
 fn describe(actor: &Principal) -> String {
@@ -132,14 +107,7 @@ fn describe(actor: &Principal) -> String {
 
 /// The office: the command-line operator or a coordinator.
 pub(crate) fn is_office(actor: &Principal) -> bool {
-    matches!(
-        actor,
-        Principal::System
-            | Principal::User {
-                role: Role::Coordinator,
-                ..
-            }
-    )
+    matches!(actor, Principal::System | Principal::User { role: Role::Coordinator, .. })
 }
 
 /// A user with `role` in organisation `org`.
@@ -148,14 +116,7 @@ pub(crate) fn is_member_of(actor: &Principal, role: Role, org: &str) -> bool {
 }
 
 /// Appends an audit entry built from a serialisable summary.
-pub(crate) async fn audit<T: Serialize>(
-    tx: &mut Tx,
-    action: &'static str,
-    entity: &'static str,
-    id: &str,
-    details: &T,
-) -> Result<()> {
+pub(crate) async fn audit<T: Serialize>(tx: &mut Tx, action: &'static str, entity: &'static str, id: &str, details: &T) -> Result<()> {
     let details = serde_json::to_value(details).unwrap_or(serde_json::Value::Null);
-    tx.audit(AuditRecord::new(action, entity, id, details))
-        .await
+    tx.audit(AuditRecord::new(action, entity, id, details)).await
 }

@@ -23,6 +23,7 @@ pub use error::{Result, StoreError};
 pub use ledger::{
     Ledger,
     agreements::AgreementDraft,
+    allocations::AllocationLine,
     audit::VerifyReport,
     fx::FxImportReport,
     needs::{NeedFilter, TriageDecision},

@@ -88,43 +88,29 @@ pub struct Row(pub Vec<Value>);
 
 impl Row {
     fn value(&self, i: usize) -> Result<&Value, StoreError> {
-        self.0
-            .get(i)
-            .ok_or_else(|| StoreError::Corrupt(format!("column {i} missing")))
+        self.0.get(i).ok_or_else(|| StoreError::Corrupt(format!("column {i} missing")))
     }
 
     pub fn int(&self, i: usize) -> Result<i64, StoreError> {
         match self.value(i)? {
             Value::Int(v) => Ok(*v),
-            other => Err(StoreError::Corrupt(format!(
-                "column {i}: expected an integer, found {other:?}"
-            ))),
+            other => Err(StoreError::Corrupt(format!("column {i}: expected an integer, found {other:?}"))),
         }
     }
 
     pub fn opt_int(&self, i: usize) -> Result<Option<i64>, StoreError> {
-        if self.value(i)?.is_null() {
-            Ok(None)
-        } else {
-            self.int(i).map(Some)
-        }
+        if self.value(i)?.is_null() { Ok(None) } else { self.int(i).map(Some) }
     }
 
     pub fn text(&self, i: usize) -> Result<String, StoreError> {
         match self.value(i)? {
             Value::Text(v) => Ok(v.clone()),
-            other => Err(StoreError::Corrupt(format!(
-                "column {i}: expected text, found {other:?}"
-            ))),
+            other => Err(StoreError::Corrupt(format!("column {i}: expected text, found {other:?}"))),
         }
     }
 
     pub fn opt_text(&self, i: usize) -> Result<Option<String>, StoreError> {
-        if self.value(i)?.is_null() {
-            Ok(None)
-        } else {
-            self.text(i).map(Some)
-        }
+        if self.value(i)?.is_null() { Ok(None) } else { self.text(i).map(Some) }
     }
 
     /// SQLite has no boolean type and answers 0/1.
@@ -132,9 +118,7 @@ impl Row {
         match self.value(i)? {
             Value::Bool(v) => Ok(*v),
             Value::Int(v) => Ok(*v != 0),
-            other => Err(StoreError::Corrupt(format!(
-                "column {i}: expected a boolean, found {other:?}"
-            ))),
+            other => Err(StoreError::Corrupt(format!("column {i}: expected a boolean, found {other:?}"))),
         }
     }
 
@@ -145,8 +129,7 @@ impl Row {
         T::Err: std::fmt::Display,
     {
         let text = self.text(i)?;
-        text.parse()
-            .map_err(|e| StoreError::Corrupt(format!("column {i}: '{text}': {e}")))
+        text.parse().map_err(|e| StoreError::Corrupt(format!("column {i}: '{text}': {e}")))
     }
 
     pub fn opt_parse<T>(&self, i: usize) -> Result<Option<T>, StoreError>
@@ -154,18 +137,13 @@ impl Row {
         T: std::str::FromStr,
         T::Err: std::fmt::Display,
     {
-        if self.value(i)?.is_null() {
-            Ok(None)
-        } else {
-            self.parse(i).map(Some)
-        }
+        if self.value(i)?.is_null() { Ok(None) } else { self.parse(i).map(Some) }
     }
 
     /// Decodes a JSON text column.
     pub fn json<T: serde::de::DeserializeOwned>(&self, i: usize) -> Result<T, StoreError> {
         let text = self.text(i)?;
-        serde_json::from_str(&text)
-            .map_err(|e| StoreError::Corrupt(format!("column {i}: bad JSON: {e}")))
+        serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("column {i}: bad JSON: {e}")))
     }
 }
 
@@ -207,23 +185,13 @@ pub trait Backend: Send + Sync + 'static {
 }
 
 /// Reads one row, or `None`.
-pub async fn fetch_optional(
-    conn: &mut dyn Connection,
-    sql: &str,
-    args: Vec<Value>,
-) -> Result<Option<Row>, StoreError> {
+pub async fn fetch_optional(conn: &mut dyn Connection, sql: &str, args: Vec<Value>) -> Result<Option<Row>, StoreError> {
     Ok(conn.fetch(sql, args).await?.into_iter().next())
 }
 
 /// Reads exactly one row.
-pub async fn fetch_one(
-    conn: &mut dyn Connection,
-    sql: &str,
-    args: Vec<Value>,
-) -> Result<Row, StoreError> {
-    fetch_optional(conn, sql, args)
-        .await?
-        .ok_or_else(|| StoreError::Corrupt(format!("no row for: {sql}")))
+pub async fn fetch_one(conn: &mut dyn Connection, sql: &str, args: Vec<Value>) -> Result<Row, StoreError> {
+    fetch_optional(conn, sql, args).await?.ok_or_else(|| StoreError::Corrupt(format!("no row for: {sql}")))
 }
 
 /// Inserts `rows` into `table` with as few statements as the dialect's

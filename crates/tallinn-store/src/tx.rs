@@ -2,7 +2,7 @@
 //! when, and the audit entry that the operation appends before commit.
 
 use jiff::Timestamp;
-use tallinn_core::audit::{AuditRecord, entry_hash};
+use tallinn_core::audit::{AuditRecord, EntryBody, entry_hash};
 use tallinn_core::policy::Principal;
 use tallinn_core::time::to_micros;
 
@@ -19,19 +19,8 @@ pub struct Tx {
 }
 
 impl Tx {
-    pub(crate) fn new(
-        conn: Box<dyn Connection>,
-        dialect: Dialect,
-        actor: Principal,
-        at: Timestamp,
-    ) -> Tx {
-        Tx {
-            conn,
-            dialect,
-            actor,
-            at,
-            audited: 0,
-        }
+    pub(crate) fn new(conn: Box<dyn Connection>, dialect: Dialect, actor: Principal, at: Timestamp) -> Tx {
+        Tx { conn, dialect, actor, at, audited: 0 }
     }
 
     pub fn conn(&mut self) -> &mut dyn Connection {
@@ -58,32 +47,18 @@ impl Tx {
     /// first: its row lock serialises concurrent appenders on PostgreSQL, so
     /// two transactions can never chain onto the same predecessor.
     pub async fn audit(&mut self, record: AuditRecord) -> Result<()> {
-        let head = self
-            .fetch_one(
-                "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash",
-                vec![],
-            )
-            .await?;
+        let head = self.fetch_one("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash", vec![]).await?;
         let (seq, prev) = (head.int(0)?, head.text(1)?);
         let details = record.details.to_string();
         let actor = self.actor.actor();
-        let hash = entry_hash(
-            &prev,
-            seq,
-            self.at,
-            &actor,
-            record.action,
-            record.entity,
-            &record.entity_id,
-            &details,
-        );
+        let body = EntryBody { actor: &actor, action: record.action, entity: record.entity, entity_id: &record.entity_id, details: &details };
+        let hash = entry_hash(&prev, seq, self.at, body);
         self.execute(
             "INSERT INTO audit_log (seq, at, actor, action, entity, entity_id, details, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             args![seq, to_micros(self.at), actor, record.action, record.entity, record.entity_id, details, prev, &hash],
         )
         .await?;
-        self.execute("UPDATE audit_head SET hash = $1 WHERE id = 1", args![hash])
-            .await?;
+        self.execute("UPDATE audit_head SET hash = $1 WHERE id = 1", args![hash]).await?;
         self.audited += 1;
         Ok(())
     }
@@ -105,9 +80,7 @@ impl Tx {
             }
             Ok(_) => {
                 let _ = self.conn.rollback().await;
-                Err(crate::error::StoreError::Corrupt(
-                    "an operation changed the ledger without an audit entry".into(),
-                ))
+                Err(crate::error::StoreError::Corrupt("an operation changed the ledger without an audit entry".into()))
             }
             Err(e) => {
                 if let Err(rollback) = self.conn.rollback().await {

@@ -1,1 +1,36 @@
-fn main() {}
+//! `tallinn`: parse the command line, run the command, and turn errors into
+//! a message on stderr and an exit status (1: refused input, 2: usage,
+//! 3: the store or system failed).
+
+mod cli;
+mod commands;
+mod output;
+mod store;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use tallinn_store::StoreError;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("TALLINN_LOG").unwrap_or_else(|_| "warn".into()))
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    match runtime.block_on(commands::run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            let system = e.chain().any(|c| matches!(c.downcast_ref::<StoreError>(), Some(s) if !s.is_client_error()));
+            ExitCode::from(if system { 3 } else { 1 })
+        }
+    }
+}

@@ -15,14 +15,7 @@ async fn open() -> Option<Harness> {
     let clock = Arc::new(ManualClock::new(start()));
     let ledger = Ledger::with_clock(Arc::new(backend), clock.clone());
     ledger.init().await.expect("init");
-    Some(Harness {
-        ledger,
-        clock,
-        disable_audit_triggers: &[
-            "DROP TRIGGER audit_log_no_update",
-            "DROP TRIGGER audit_log_no_delete",
-        ],
-    })
+    Some(Harness { ledger, clock, disable_audit_triggers: &["DROP TRIGGER audit_log_no_update", "DROP TRIGGER audit_log_no_delete"] })
 }
 
 tallinn_store::conformance_suite!(open);

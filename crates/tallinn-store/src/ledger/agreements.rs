@@ -25,16 +25,20 @@ pub(crate) async fn insert(tx: &mut Tx, a: &NewAgreement) -> Result<Agreement> {
     let id = tx
         .fetch_one(
             "INSERT INTO agreements (title, parties, domain, signed_on, status, synthetic, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-            args![a.title.trim(), json(&a.parties), a.domain.as_str(), a.signed_on.map(|d| d.to_string()), a.status.as_str(), a.synthetic, tallinn_core::time::to_micros(tx.at)],
+            args![
+                a.title.trim(),
+                json(&a.parties),
+                a.domain.as_str(),
+                a.signed_on.map(|d| d.to_string()),
+                a.status.as_str(),
+                a.synthetic,
+                tallinn_core::time::to_micros(tx.at)
+            ],
         )
         .await?
         .int(0)?;
     for p in &a.pledges {
-        tx.execute(
-            "INSERT INTO agreement_pledges (agreement_id, pledge_id) VALUES ($1, $2)",
-            args![id, *p],
-        )
-        .await?;
+        tx.execute("INSERT INTO agreement_pledges (agreement_id, pledge_id) VALUES ($1, $2)", args![id, *p]).await?;
     }
     let agreement = Agreement {
         id: Kind::Agreement.display(id),
@@ -46,14 +50,7 @@ pub(crate) async fn insert(tx: &mut Tx, a: &NewAgreement) -> Result<Agreement> {
         pledges: a.pledges.iter().map(|p| Kind::Pledge.display(*p)).collect(),
         synthetic: a.synthetic,
     };
-    audit(
-        tx,
-        "agreement.add",
-        "agreement",
-        &agreement.id.clone(),
-        &agreement,
-    )
-    .await?;
+    audit(tx, "agreement.add", "agreement", &agreement.id.clone(), &agreement).await?;
     Ok(agreement)
 }
 
@@ -67,20 +64,10 @@ impl Ledger {
     /// Agreements are public facts of the register; their linked pledges are
     /// listed only where the reader may see the pledge.
     pub async fn agreements(&self, reader: &Principal) -> Result<Vec<Agreement>> {
-        let visible: std::collections::HashSet<String> = self
-            .pledges(reader, None, None)
-            .await?
-            .into_iter()
-            .map(|p| p.id)
-            .collect();
+        let visible: std::collections::HashSet<String> = self.pledges(reader, None, None).await?.into_iter().map(|p| p.id).collect();
         let mut conn = self.read().await?;
         let rows = conn.fetch("SELECT id, title, parties, domain, signed_on, status, synthetic FROM agreements ORDER BY id", vec![]).await?;
-        let links = conn
-            .fetch(
-                "SELECT agreement_id, pledge_id FROM agreement_pledges ORDER BY pledge_id",
-                vec![],
-            )
-            .await?;
+        let links = conn.fetch("SELECT agreement_id, pledge_id FROM agreement_pledges ORDER BY pledge_id", vec![]).await?;
         let mut out = Vec::new();
         for r in &rows {
             let key = r.int(0)?;
@@ -116,8 +103,7 @@ impl Ledger {
                     end_date: r.opt_parse(2)?,
                     place: r.text(3)?,
                     new_funding_eur_minor: r.int(4)?,
-                    new_funding_year: i16::try_from(r.int(5)?)
-                        .map_err(|_| crate::StoreError::Corrupt("bad year".into()))?,
+                    new_funding_year: i16::try_from(r.int(5)?).map_err(|_| crate::StoreError::Corrupt("bad year".into()))?,
                     cumulative_eur_minor: r.int(6)?,
                     endorsers: r.json(7)?,
                     note: r.text(8)?,

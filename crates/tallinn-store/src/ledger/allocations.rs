@@ -29,14 +29,8 @@ pub(crate) async fn apply(tx: &mut Tx, lines: &[AllocationLine]) -> Result<Vec<A
     if lines.is_empty() {
         return Err(DomainError::invalid("allocations", "nothing to allocate").into());
     }
-    let mut need_keys: Vec<i64> = lines
-        .iter()
-        .map(|l| Kind::Need.parse(&l.need))
-        .collect::<Result<_, _>>()?;
-    let mut pledge_keys: Vec<i64> = lines
-        .iter()
-        .map(|l| Kind::Pledge.parse(&l.pledge))
-        .collect::<Result<_, _>>()?;
+    let mut need_keys: Vec<i64> = lines.iter().map(|l| Kind::Need.parse(&l.need)).collect::<Result<_, _>>()?;
+    let mut pledge_keys: Vec<i64> = lines.iter().map(|l| Kind::Pledge.parse(&l.pledge)).collect::<Result<_, _>>()?;
     need_keys.sort_unstable();
     need_keys.dedup();
     pledge_keys.sort_unstable();
@@ -49,19 +43,14 @@ pub(crate) async fn apply(tx: &mut Tx, lines: &[AllocationLine]) -> Result<Vec<A
     for key in &pledge_keys {
         let pledge = pledges::lock(tx, *key).await?;
         let donor = pledge.donor.clone();
-        require(&tx.actor, &format!("allocate pledges of {donor}"), |a| {
-            is_office(a) || is_member_of(a, Role::Donor, &donor)
-        })?;
+        require(&tx.actor, &format!("allocate pledges of {donor}"), |a| is_office(a) || is_member_of(a, Role::Donor, &donor))?;
         let principal = participants::as_principal(tx, &donor).await?;
         pledges.insert(*key, (pledge, principal));
     }
     let (at, actor) = (to_micros(tx.at), tx.actor.actor());
     let mut made = Vec::with_capacity(lines.len());
     for line in lines {
-        let (nk, pk) = (
-            Kind::Need.parse(&line.need)?,
-            Kind::Pledge.parse(&line.pledge)?,
-        );
+        let (nk, pk) = (Kind::Need.parse(&line.need)?, Kind::Pledge.parse(&line.pledge)?);
         let need = needs.get_mut(&nk).expect("locked above");
         let (pledge, donor) = pledges.get_mut(&pk).expect("locked above");
         check(need, pledge, donor, line.amount_eur_minor, tx.at)?;
@@ -88,36 +77,31 @@ pub(crate) async fn apply(tx: &mut Tx, lines: &[AllocationLine]) -> Result<Vec<A
     // move each need to its funding status.
     for (key, need) in needs.iter_mut() {
         check_all_or_nothing(need)?;
-        tx.execute(
-            "UPDATE needs SET funded_eur_minor = $1 WHERE id = $2",
-            args![need.funded_eur_minor, *key],
-        )
-        .await?;
+        tx.execute("UPDATE needs SET funded_eur_minor = $1 WHERE id = $2", args![need.funded_eur_minor, *key]).await?;
         let status = NeedStatus::for_funding(need.funded_eur_minor, need.cost_eur_minor);
         if status != need.status {
             needs::move_to(tx, need, status, "allocation").await?;
         }
     }
     for (key, (pledge, _)) in &pledges {
-        tx.execute(
-            "UPDATE pledges SET allocated_eur_minor = $1 WHERE id = $2",
-            args![pledge.allocated_eur_minor, *key],
-        )
-        .await?;
+        tx.execute("UPDATE pledges SET allocated_eur_minor = $1 WHERE id = $2", args![pledge.allocated_eur_minor, *key]).await?;
     }
     for a in &made {
-        audit(tx, "allocation.add", "allocation", &a.id, &json!({ "pledge": a.pledge, "need": a.need, "amount_eur": tallinn_core::money::format_minor(a.amount_eur_minor, 2) })).await?;
+        audit(
+            tx,
+            "allocation.add",
+            "allocation",
+            &a.id,
+            &json!({ "pledge": a.pledge, "need": a.need, "amount_eur": tallinn_core::money::format_minor(a.amount_eur_minor, 2) }),
+        )
+        .await?;
     }
     Ok(made)
 }
 
 impl Ledger {
     /// Allocates, all lines or none.
-    pub async fn allocate(
-        &self,
-        actor: Principal,
-        lines: &[AllocationLine],
-    ) -> Result<Vec<Allocation>> {
+    pub async fn allocate(&self, actor: Principal, lines: &[AllocationLine]) -> Result<Vec<Allocation>> {
         let mut tx = self.write(actor).await?;
         let result = apply(&mut tx, lines).await;
         tx.finish(result).await
@@ -138,9 +122,7 @@ impl Ledger {
         for r in rows {
             let need = needs::from_row(&crate::sql::Row(r.0[4..4 + need_width].to_vec()), now)?;
             let pledge = pledges::from_row(&crate::sql::Row(r.0[4 + need_width..].to_vec()))?;
-            if may_see(reader, &need.confidentiality())
-                && may_see(reader, &pledge.confidentiality())
-            {
+            if may_see(reader, &need.confidentiality()) && may_see(reader, &pledge.confidentiality()) {
                 out.push(Allocation {
                     id: Kind::Allocation.display(r.int(0)?),
                     pledge: pledge.id,
@@ -157,9 +139,5 @@ impl Ledger {
 }
 
 fn prefixed(alias: &str, columns: &str) -> String {
-    columns
-        .split(',')
-        .map(|c| format!("{alias}.{}", c.trim()))
-        .collect::<Vec<_>>()
-        .join(", ")
+    columns.split(',').map(|c| format!("{alias}.{}", c.trim())).collect::<Vec<_>>().join(", ")
 }

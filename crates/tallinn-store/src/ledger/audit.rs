@@ -43,14 +43,7 @@ fn from_row(r: &Row) -> Result<AuditEntry> {
 const COLUMNS: &str = "seq, at, actor, action, entity, entity_id, details, prev_hash, hash";
 
 fn may_read_audit(p: &Principal) -> bool {
-    matches!(
-        p,
-        Principal::System
-            | Principal::User {
-                role: Role::Auditor | Role::Coordinator,
-                ..
-            }
-    )
+    matches!(p, Principal::System | Principal::User { role: Role::Auditor | Role::Coordinator, .. })
 }
 
 impl Ledger {
@@ -60,14 +53,7 @@ impl Ledger {
         let mut verifier = ChainVerifier::default();
         let mut after = 0i64;
         loop {
-            let rows = conn
-                .fetch(
-                    &format!(
-                        "SELECT {COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2"
-                    ),
-                    args![after, PAGE],
-                )
-                .await?;
+            let rows = conn.fetch(&format!("SELECT {COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2"), args![after, PAGE]).await?;
             let Some(last) = rows.last() else { break };
             after = last.int(0)?;
             for row in &rows {
@@ -75,84 +61,56 @@ impl Ledger {
                     Ok(e) => e,
                     Err(e) => {
                         let seq = row.int(0).unwrap_or(after);
-                        return Ok(VerifyReport {
-                            entries: verifier.checked,
-                            broken: Some(BrokenEntry {
-                                seq,
-                                reason: e.to_string(),
-                            }),
-                        });
+                        return Ok(VerifyReport { entries: verifier.checked, broken: Some(BrokenEntry { seq, reason: e.to_string() }) });
                     }
                 };
                 if let Err(BrokenChain { seq, reason }) = verifier.check(&entry) {
-                    return Ok(VerifyReport {
-                        entries: verifier.checked,
-                        broken: Some(BrokenEntry { seq, reason }),
-                    });
+                    return Ok(VerifyReport { entries: verifier.checked, broken: Some(BrokenEntry { seq, reason }) });
                 }
             }
         }
         // The tip must match the head too: deleting the newest entries
         // (with the trigger dropped) leaves a valid but shorter chain.
-        let head = crate::sql::fetch_one(
-            conn.as_mut(),
-            "SELECT seq, hash FROM audit_head WHERE id = 1",
-            vec![],
-        )
-        .await?;
+        let head = crate::sql::fetch_one(conn.as_mut(), "SELECT seq, hash FROM audit_head WHERE id = 1", vec![]).await?;
         let (head_seq, head_hash) = (head.int(0)?, head.text(1)?);
         if head_seq != verifier.checked as i64 {
             return Ok(VerifyReport {
                 entries: verifier.checked,
                 broken: Some(BrokenEntry {
                     seq: verifier.checked as i64 + 1,
-                    reason: format!(
-                        "missing: the log ends at {} but {head_seq} entries were written",
-                        verifier.checked
-                    ),
+                    reason: format!("missing: the log ends at {} but {head_seq} entries were written", verifier.checked),
                 }),
             });
         }
         let tip = if head_seq == 0 {
             tallinn_core::audit::GENESIS.to_string()
         } else {
-            conn.fetch(
-                &format!("SELECT {COLUMNS} FROM audit_log WHERE seq = $1"),
-                args![head_seq],
-            )
-            .await?
-            .first()
-            .map(from_row)
-            .transpose()?
-            .map(|e| e.hash)
-            .unwrap_or_default()
+            conn.fetch(&format!("SELECT {COLUMNS} FROM audit_log WHERE seq = $1"), args![head_seq])
+                .await?
+                .first()
+                .map(from_row)
+                .transpose()?
+                .map(|e| e.hash)
+                .unwrap_or_default()
         };
         if tip != head_hash {
             return Ok(VerifyReport {
                 entries: verifier.checked,
-                broken: Some(BrokenEntry {
-                    seq: head_seq,
-                    reason: "its hash does not match the recorded head of the chain".into(),
-                }),
+                broken: Some(BrokenEntry { seq: head_seq, reason: "its hash does not match the recorded head of the chain".into() }),
             });
         }
-        Ok(VerifyReport {
-            entries: verifier.checked,
-            broken: None,
-        })
+        Ok(VerifyReport { entries: verifier.checked, broken: None })
     }
 
     /// Audit entries, newest first, for auditors and coordinators.
-    pub async fn audit_log(
-        &self,
-        reader: &Principal,
-        limit: i64,
-        entity: Option<&str>,
-    ) -> Result<Vec<AuditEntry>> {
+    pub async fn audit_log(&self, reader: &Principal, limit: i64, entity: Option<&str>) -> Result<Vec<AuditEntry>> {
         require(reader, "read the audit log", may_read_audit)?;
         let mut conn = self.read().await?;
         let rows = conn
-            .fetch(&format!("SELECT {COLUMNS} FROM audit_log WHERE ($1 = '' OR entity = $1 OR entity_id = $1) ORDER BY seq DESC LIMIT $2"), args![entity.unwrap_or(""), limit.max(0)])
+            .fetch(
+                &format!("SELECT {COLUMNS} FROM audit_log WHERE ($1 = '' OR entity = $1 OR entity_id = $1) ORDER BY seq DESC LIMIT $2"),
+                args![entity.unwrap_or(""), limit.max(0)],
+            )
             .await?;
         rows.iter().map(from_row).collect()
     }

@@ -33,25 +33,19 @@ pub(crate) async fn convert(tx: &mut Tx, money: Money, on: Date) -> Result<EurVa
         return Ok(EurValue::identity(money, on));
     }
     let code = money.currency.code().to_string();
-    let row = tx.fetch_optional("SELECT day, rate, source FROM fx_rates WHERE currency = $1 AND day <= $2 ORDER BY day DESC LIMIT 1", args![&code, on.to_string()]).await?;
-    let missing = || {
-        DomainError::invalid(
-            "currency",
-            format!(
-                "no EUR rate for {code} on or before {on}; import rates with `tallinn fx import`"
-            ),
-        )
-    };
+    let row = tx
+        .fetch_optional("SELECT day, rate, source FROM fx_rates WHERE currency = $1 AND day <= $2 ORDER BY day DESC LIMIT 1", args![&code, on.to_string()])
+        .await?;
+    let missing = || DomainError::invalid("currency", format!("no EUR rate for {code} on or before {on}; import rates with `tallinn fx import`"));
     let row = row.ok_or_else(missing)?;
-    let rate = FxRate {
-        date: row.parse(0)?,
-        currency: code.clone(),
-        rate: row.parse(1)?,
-        source: row.text(2)?,
-    };
+    let rate = FxRate { date: row.parse(0)?, currency: code.clone(), rate: row.parse(1)?, source: row.text(2)? };
     let age = (on - rate.date).get_days();
     if age > MAX_RATE_AGE_DAYS {
-        return Err(DomainError::invalid("currency", format!("the latest EUR rate for {code} before {on} is from {} ({age} days older); import current rates", rate.date)).into());
+        return Err(DomainError::invalid(
+            "currency",
+            format!("the latest EUR rate for {code} before {on} is from {} ({age} days older); import current rates", rate.date),
+        )
+        .into());
     }
     Ok(to_eur(money, &rate)?)
 }
@@ -59,38 +53,21 @@ pub(crate) async fn convert(tx: &mut Tx, money: Money, on: Date) -> Result<EurVa
 impl Ledger {
     /// Adds rates to the table; a (currency, day) already present keeps its
     /// stored rate (rates are facts of their day and never change).
-    pub async fn import_rates(
-        &self,
-        actor: Principal,
-        rates: Vec<FxRate>,
-        progress: &(dyn Fn(u64) + Send + Sync),
-    ) -> Result<FxImportReport> {
+    pub async fn import_rates(&self, actor: Principal, rates: Vec<FxRate>, progress: &(dyn Fn(u64) + Send + Sync)) -> Result<FxImportReport> {
         require(&actor, "import exchange rates", is_office)?;
         let mut tx = self.write(actor).await?;
         let result = async {
-            let existing: std::collections::HashSet<(String, String)> = tx
-                .fetch("SELECT currency, day FROM fx_rates", vec![])
-                .await?
-                .iter()
-                .map(|r| Ok((r.text(0)?, r.text(1)?)))
-                .collect::<Result<_>>()?;
+            let existing: std::collections::HashSet<(String, String)> =
+                tx.fetch("SELECT currency, day FROM fx_rates", vec![]).await?.iter().map(|r| Ok((r.text(0)?, r.text(1)?))).collect::<Result<_>>()?;
             let mut seen = std::collections::HashSet::new();
-            let currencies: std::collections::BTreeSet<&str> =
-                rates.iter().map(|r| r.currency.as_str()).collect();
+            let currencies: std::collections::BTreeSet<&str> = rates.iter().map(|r| r.currency.as_str()).collect();
             let fresh: Vec<Vec<Value>> = rates
                 .iter()
                 .filter(|r| {
                     let key = (r.currency.clone(), r.date.to_string());
                     !existing.contains(&key) && seen.insert(key)
                 })
-                .map(|r| {
-                    args![
-                        &r.currency,
-                        r.date.to_string(),
-                        r.rate.to_string(),
-                        &r.source
-                    ]
-                })
+                .map(|r| args![&r.currency, r.date.to_string(), r.rate.to_string(), &r.source])
                 .collect();
             let report = FxImportReport {
                 rates: rates.len(),
@@ -100,15 +77,7 @@ impl Ledger {
                 last_day: rates.iter().map(|r| r.date).max(),
             };
             let dialect = tx.dialect;
-            insert_many(
-                tx.conn(),
-                dialect,
-                "fx_rates",
-                &["currency", "day", "rate", "source"],
-                fresh,
-                |n| progress(n),
-            )
-            .await?;
+            insert_many(tx.conn(), dialect, "fx_rates", &["currency", "day", "rate", "source"], fresh, progress).await?;
             audit(&mut tx, "fx.import", "fx_rates", "", &json!(report)).await?;
             Ok(report)
         }

@@ -4,10 +4,7 @@ use serde_json::json;
 use tallinn_core::DomainError;
 use tallinn_core::id::Kind;
 use tallinn_core::import::{Numbered, RowError};
-use tallinn_core::need::{
-    Capability, DEFAULT_RESERVATION_DAYS, MAX_RESERVATION_DAYS, Need, NeedStatus, NeedTransition,
-    NewNeed, Reservation, Sector, Urgency,
-};
+use tallinn_core::need::{Capability, DEFAULT_RESERVATION_DAYS, MAX_RESERVATION_DAYS, Need, NeedStatus, NeedTransition, NewNeed, Reservation, Sector, Urgency};
 use tallinn_core::participant::{ParticipantKind, Role};
 use tallinn_core::policy::{Principal, may_see};
 use tallinn_core::review::{Decision, NewReview, Review, outcome, stage_of};
@@ -24,11 +21,7 @@ pub(crate) const COLUMNS: &str = "id, beneficiary, title, description, capabilit
 /// Decodes a need row; the reservation is shown only while active at `now`.
 pub(crate) fn from_row(r: &Row, now: jiff::Timestamp) -> Result<Need> {
     let reservation = match (r.opt_text(16)?, r.opt_int(17)?) {
-        (Some(donor), Some(until)) => Some(Reservation {
-            donor,
-            until: from_micros(until),
-        })
-        .filter(|res| res.is_active(now)),
+        (Some(donor), Some(until)) => Some(Reservation { donor, until: from_micros(until) }).filter(|res| res.is_active(now)),
         _ => None,
     };
     Ok(Need {
@@ -58,10 +51,7 @@ pub(crate) fn from_row(r: &Row, now: jiff::Timestamp) -> Result<Need> {
 /// Reads a need and locks its row for the rest of the transaction. A need
 /// the actor may not see is "not found".
 pub(crate) async fn lock(tx: &mut Tx, id: i64) -> Result<Need> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM needs WHERE id = $1{}",
-        tx.dialect.lock_rows
-    );
+    let sql = format!("SELECT {COLUMNS} FROM needs WHERE id = $1{}", tx.dialect.lock_rows);
     let row = tx.fetch_optional(&sql, args![id]).await?;
     let need = row.map(|r| from_row(&r, tx.at)).transpose()?;
     match need {
@@ -71,19 +61,10 @@ pub(crate) async fn lock(tx: &mut Tx, id: i64) -> Result<Need> {
 }
 
 /// Moves a need to `to`, stamping the step with time and actor.
-pub(crate) async fn move_to(
-    tx: &mut Tx,
-    need: &mut Need,
-    to: NeedStatus,
-    note: &str,
-) -> Result<()> {
+pub(crate) async fn move_to(tx: &mut Tx, need: &mut Need, to: NeedStatus, note: &str) -> Result<()> {
     need.status.check_move(to, &need.id)?;
     let key = Kind::Need.parse(&need.id)?;
-    tx.execute(
-        "UPDATE needs SET status = $1 WHERE id = $2",
-        args![to.as_str(), key],
-    )
-    .await?;
+    tx.execute("UPDATE needs SET status = $1 WHERE id = $2", args![to.as_str(), key]).await?;
     let (at, actor) = (to_micros(tx.at), tx.actor.actor());
     tx.execute(
         "INSERT INTO need_transitions (need_id, from_status, to_status, at, actor, note) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -143,16 +124,10 @@ const INSERT_COLUMNS: &[&str] = &[
 async fn check_beneficiary(tx: &mut Tx, code: &str) -> Result<()> {
     let kind = participants::kind_of(tx, code).await?;
     if kind != ParticipantKind::Beneficiary {
-        return Err(DomainError::invalid(
-            "beneficiary",
-            format!("{code} is a {kind}, not a beneficiary institution"),
-        )
-        .into());
+        return Err(DomainError::invalid("beneficiary", format!("{code} is a {kind}, not a beneficiary institution")).into());
     }
     let actor = tx.actor.clone();
-    require(&actor, &format!("file needs for {code}"), |a| {
-        is_office(a) || is_member_of(a, Role::Beneficiary, code)
-    })
+    require(&actor, &format!("file needs for {code}"), |a| is_office(a) || is_member_of(a, Role::Beneficiary, code))
 }
 
 /// Files a need as a draft (used by the operation and by the demo loader).
@@ -173,16 +148,14 @@ pub(crate) async fn insert(tx: &mut Tx, need: &NewNeed) -> Result<Need> {
     let sql = format!(
         "INSERT INTO needs ({}) VALUES ({}) RETURNING id",
         INSERT_COLUMNS.join(", "),
-        (1..=INSERT_COLUMNS.len())
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        (1..=INSERT_COLUMNS.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
     );
-    let id = tx
-        .fetch_one(&sql, insert_row(&need, at, &actor))
-        .await?
-        .int(0)?;
-    tx.execute("INSERT INTO need_transitions (need_id, from_status, to_status, at, actor, note) VALUES ($1, NULL, 'draft', $2, $3, 'filed')", args![id, at, &actor]).await?;
+    let id = tx.fetch_one(&sql, insert_row(&need, at, &actor)).await?.int(0)?;
+    tx.execute(
+        "INSERT INTO need_transitions (need_id, from_status, to_status, at, actor, note) VALUES ($1, NULL, 'draft', $2, $3, 'filed')",
+        args![id, at, &actor],
+    )
+    .await?;
     lock(tx, id).await
 }
 
@@ -249,12 +222,7 @@ impl Ledger {
     pub async fn need(&self, reader: &Principal, id: &str) -> Result<Need> {
         let key = Kind::Need.parse(id)?;
         let mut conn = self.read().await?;
-        let row = crate::sql::fetch_optional(
-            conn.as_mut(),
-            &format!("SELECT {COLUMNS} FROM needs WHERE id = $1"),
-            args![key],
-        )
-        .await?;
+        let row = crate::sql::fetch_optional(conn.as_mut(), &format!("SELECT {COLUMNS} FROM needs WHERE id = $1"), args![key]).await?;
         match row.map(|r| from_row(&r, self.now())).transpose()? {
             Some(n) if may_see(reader, &n.confidentiality()) => Ok(n),
             _ => Err(DomainError::not_found("need", Kind::Need.display(key)).into()),
@@ -316,13 +284,7 @@ impl Ledger {
     }
 
     /// submitted → technical_review (or rejected), by the office.
-    pub async fn triage_need(
-        &self,
-        actor: Principal,
-        id: &str,
-        decision: TriageDecision,
-        comment: &str,
-    ) -> Result<Need> {
+    pub async fn triage_need(&self, actor: Principal, id: &str, decision: TriageDecision, comment: &str) -> Result<Need> {
         let key = Kind::Need.parse(id)?;
         require(&actor, "triage needs", is_office)?;
         let mut tx = self.write(actor).await?;
@@ -339,22 +301,10 @@ impl Ledger {
     }
 
     /// Reserves an approved need for `donor` for `days` (default 30).
-    pub async fn reserve_need(
-        &self,
-        actor: Principal,
-        id: &str,
-        donor: &str,
-        days: Option<i64>,
-    ) -> Result<Need> {
+    pub async fn reserve_need(&self, actor: Principal, id: &str, donor: &str, days: Option<i64>) -> Result<Need> {
         let key = Kind::Need.parse(id)?;
         let mut tx = self.write(actor).await?;
-        let result = reserve(
-            &mut tx,
-            key,
-            donor,
-            days.unwrap_or(DEFAULT_RESERVATION_DAYS),
-        )
-        .await;
+        let result = reserve(&mut tx, key, donor, days.unwrap_or(DEFAULT_RESERVATION_DAYS)).await;
         tx.finish(result).await
     }
 
@@ -364,25 +314,12 @@ impl Ledger {
         let result = async {
             let mut need = lock(&mut tx, key).await?;
             let owner = need.beneficiary.clone();
-            require(&tx.actor, "withdraw this need", |a| {
-                is_office(a) || is_member_of(a, Role::Beneficiary, &owner)
-            })?;
+            require(&tx.actor, "withdraw this need", |a| is_office(a) || is_member_of(a, Role::Beneficiary, &owner))?;
             if need.funded_eur_minor > 0 {
-                return Err(DomainError::Conflict(format!(
-                    "need {} has allocations and cannot be withdrawn",
-                    need.id
-                ))
-                .into());
+                return Err(DomainError::Conflict(format!("need {} has allocations and cannot be withdrawn", need.id)).into());
             }
             move_to(&mut tx, &mut need, NeedStatus::Withdrawn, reason).await?;
-            audit(
-                &mut tx,
-                "need.withdraw",
-                "need",
-                &need.id.clone(),
-                &json!({ "reason": reason }),
-            )
-            .await?;
+            audit(&mut tx, "need.withdraw", "need", &need.id.clone(), &json!({ "reason": reason })).await?;
             Ok(need)
         }
         .await;
@@ -392,12 +329,7 @@ impl Ledger {
     /// Imports needs as drafts, all or nothing: any bad row (including an
     /// unknown beneficiary) means nothing is written, and every bad row is
     /// reported. `progress` is told how many rows have been written.
-    pub async fn import_needs(
-        &self,
-        actor: Principal,
-        rows: Vec<Numbered<NewNeed>>,
-        progress: &(dyn Fn(u64) + Send + Sync),
-    ) -> Result<usize> {
+    pub async fn import_needs(&self, actor: Principal, rows: Vec<Numbered<NewNeed>>, progress: &(dyn Fn(u64) + Send + Sync)) -> Result<usize> {
         let mut tx = self.write(actor).await?;
         let result = import(&mut tx, rows, progress).await;
         tx.finish(result).await
@@ -407,70 +339,36 @@ impl Ledger {
 pub(crate) async fn submit(tx: &mut Tx, key: i64) -> Result<Need> {
     let mut need = lock(tx, key).await?;
     let owner = need.beneficiary.clone();
-    require(&tx.actor, "submit this need", |a| {
-        is_office(a) || is_member_of(a, Role::Beneficiary, &owner)
-    })?;
+    require(&tx.actor, "submit this need", |a| is_office(a) || is_member_of(a, Role::Beneficiary, &owner))?;
     move_to(tx, &mut need, NeedStatus::Submitted, "submitted").await?;
     audit(tx, "need.submit", "need", &need.id.clone(), &json!({})).await?;
     Ok(need)
 }
 
-pub(crate) async fn triage(
-    tx: &mut Tx,
-    key: i64,
-    decision: TriageDecision,
-    comment: &str,
-) -> Result<Need> {
+pub(crate) async fn triage(tx: &mut Tx, key: i64, decision: TriageDecision, comment: &str) -> Result<Need> {
     let mut need = lock(tx, key).await?;
     let (to, action) = match decision {
         TriageDecision::Accept => (NeedStatus::TechnicalReview, "need.triage"),
         TriageDecision::Reject => {
             if comment.trim().is_empty() {
-                return Err(DomainError::invalid(
-                    "comment",
-                    "a rejection needs a comment that says why",
-                )
-                .into());
+                return Err(DomainError::invalid("comment", "a rejection needs a comment that says why").into());
             }
             (NeedStatus::Rejected, "need.reject")
         }
     };
     move_to(tx, &mut need, to, comment).await?;
-    audit(
-        tx,
-        action,
-        "need",
-        &need.id.clone(),
-        &json!({ "comment": comment }),
-    )
-    .await?;
+    audit(tx, action, "need", &need.id.clone(), &json!({ "comment": comment })).await?;
     Ok(need)
 }
 
 pub(crate) async fn review(tx: &mut Tx, key: i64, review: &NewReview) -> Result<Need> {
     review.validate()?;
-    let Principal::User {
-        name,
-        role: Role::Reviewer,
-        ..
-    } = tx.actor.clone()
-    else {
-        return Err(DomainError::Forbidden(format!(
-            "{} is not a panel reviewer; reviews are scored by named reviewers",
-            tx.actor.actor()
-        ))
-        .into());
+    let Principal::User { name, role: Role::Reviewer, .. } = tx.actor.clone() else {
+        return Err(DomainError::Forbidden(format!("{} is not a panel reviewer; reviews are scored by named reviewers", tx.actor.actor())).into());
     };
-    let panel: Option<String> = tx
-        .fetch_one("SELECT panel FROM users WHERE name = $1", args![&name])
-        .await?
-        .opt_text(0)?;
+    let panel: Option<String> = tx.fetch_one("SELECT panel FROM users WHERE name = $1", args![&name]).await?.opt_text(0)?;
     if panel.as_deref() != Some(review.panel.as_str()) {
-        return Err(DomainError::Forbidden(format!(
-            "user {name} does not sit on the {} panel",
-            review.panel
-        ))
-        .into());
+        return Err(DomainError::Forbidden(format!("user {name} does not sit on the {} panel", review.panel)).into());
     }
     let mut need = lock(tx, key).await?;
     if need.status != stage_of(review.panel) {
@@ -504,117 +402,60 @@ pub(crate) async fn review(tx: &mut Tx, key: i64, review: &NewReview) -> Result<
 
 pub(crate) async fn reserve(tx: &mut Tx, key: i64, donor: &str, days: i64) -> Result<Need> {
     if !(1..=MAX_RESERVATION_DAYS).contains(&days) {
-        return Err(DomainError::invalid(
-            "days",
-            format!("a reservation lasts 1 to {MAX_RESERVATION_DAYS} days"),
-        )
-        .into());
+        return Err(DomainError::invalid("days", format!("a reservation lasts 1 to {MAX_RESERVATION_DAYS} days")).into());
     }
     let kind = participants::kind_of(tx, donor).await?;
     if !matches!(kind, ParticipantKind::Member | ParticipantKind::Observer) {
-        return Err(DomainError::invalid(
-            "donor",
-            format!("{donor} is a {kind}; only members and observers reserve needs"),
-        )
-        .into());
+        return Err(DomainError::invalid("donor", format!("{donor} is a {kind}; only members and observers reserve needs")).into());
     }
-    require(&tx.actor, &format!("reserve needs for {donor}"), |a| {
-        is_office(a) || is_member_of(a, Role::Donor, donor)
-    })?;
+    require(&tx.actor, &format!("reserve needs for {donor}"), |a| is_office(a) || is_member_of(a, Role::Donor, donor))?;
     let mut need = lock(tx, key).await?;
     let donor_principal = participants::as_principal(tx, donor).await?;
     if !may_see(&donor_principal, &need.confidentiality()) {
         return Err(DomainError::not_found("need", &need.id).into());
     }
     if !need.status.is_reservable() {
-        return Err(DomainError::Conflict(format!(
-            "need {} is {}; only approved needs can be reserved",
-            need.id, need.status
-        ))
-        .into());
+        return Err(DomainError::Conflict(format!("need {} is {}; only approved needs can be reserved", need.id, need.status)).into());
     }
     if let Some(r) = &need.reservation
         && r.donor != donor
     {
-        return Err(DomainError::Conflict(format!(
-            "need {} is already under discussion by {} until {}",
-            need.id, r.donor, r.until
-        ))
-        .into());
+        return Err(DomainError::Conflict(format!("need {} is already under discussion by {} until {}", need.id, r.donor, r.until)).into());
     }
     let until = plus_days(tx.at, days);
-    tx.execute(
-        "UPDATE needs SET reserved_by = $1, reserved_until = $2 WHERE id = $3",
-        args![donor, to_micros(until), key],
-    )
-    .await?;
-    need.reservation = Some(Reservation {
-        donor: donor.to_string(),
-        until,
-    });
-    audit(
-        tx,
-        "need.reserve",
-        "need",
-        &need.id.clone(),
-        &json!({ "donor": donor, "until": until }),
-    )
-    .await?;
+    tx.execute("UPDATE needs SET reserved_by = $1, reserved_until = $2 WHERE id = $3", args![donor, to_micros(until), key]).await?;
+    need.reservation = Some(Reservation { donor: donor.to_string(), until });
+    audit(tx, "need.reserve", "need", &need.id.clone(), &json!({ "donor": donor, "until": until })).await?;
     Ok(need)
 }
 
-async fn import(
-    tx: &mut Tx,
-    rows: Vec<Numbered<NewNeed>>,
-    progress: &(dyn Fn(u64) + Send + Sync),
-) -> Result<usize> {
+async fn import(tx: &mut Tx, rows: Vec<Numbered<NewNeed>>, progress: &(dyn Fn(u64) + Send + Sync)) -> Result<usize> {
     // Check every referenced organisation once, and report every bad row.
-    let known: std::collections::HashMap<String, ParticipantKind> = tx
-        .fetch("SELECT code, kind FROM participants", vec![])
-        .await?
-        .iter()
-        .map(|r| Ok((r.text(0)?, r.parse(1)?)))
-        .collect::<Result<_>>()?;
+    let known: std::collections::HashMap<String, ParticipantKind> =
+        tx.fetch("SELECT code, kind FROM participants", vec![]).await?.iter().map(|r| Ok((r.text(0)?, r.parse(1)?))).collect::<Result<_>>()?;
     let actor = tx.actor.clone();
     let mut errors = Vec::new();
     for row in &rows {
         let need = &row.value;
         match known.get(&need.beneficiary) {
-            None => errors.push(RowError {
-                row: row.row,
-                field: "beneficiary".into(),
-                message: format!("unknown participant '{}'", need.beneficiary),
-            }),
+            None => errors.push(RowError { row: row.row, field: "beneficiary".into(), message: format!("unknown participant '{}'", need.beneficiary) }),
             Some(ParticipantKind::Beneficiary) => {
-                if !(is_office(&actor)
-                    || is_member_of(&actor, Role::Beneficiary, &need.beneficiary))
-                {
+                if !(is_office(&actor) || is_member_of(&actor, Role::Beneficiary, &need.beneficiary)) {
                     errors.push(RowError {
                         row: row.row,
                         field: "beneficiary".into(),
-                        message: format!(
-                            "{} may not file needs for {}",
-                            actor.actor(),
-                            need.beneficiary
-                        ),
+                        message: format!("{} may not file needs for {}", actor.actor(), need.beneficiary),
                     });
                 }
             }
             Some(kind) => errors.push(RowError {
                 row: row.row,
                 field: "beneficiary".into(),
-                message: format!(
-                    "{} is a {kind}, not a beneficiary institution",
-                    need.beneficiary
-                ),
+                message: format!("{} is a {kind}, not a beneficiary institution", need.beneficiary),
             }),
         }
         if let Some(org) = need.share_orgs.iter().find(|o| !known.contains_key(*o)) {
-            errors.push(RowError {
-                row: row.row,
-                field: "share_orgs".into(),
-                message: format!("unknown participant '{org}'"),
-            });
+            errors.push(RowError { row: row.row, field: "share_orgs".into(), message: format!("unknown participant '{org}'") });
         }
     }
     if !errors.is_empty() {
@@ -622,48 +463,25 @@ async fn import(
     }
     let (at, actor_name) = (to_micros(tx.at), tx.actor.actor());
     let count = rows.len();
-    let first: i64 = tx
-        .fetch_one("SELECT COALESCE(MAX(id), 0) FROM needs", vec![])
-        .await?
-        .int(0)?
-        + 1;
-    let values: Vec<Vec<Value>> = rows
-        .iter()
-        .map(|r| insert_row(&r.value, at, &actor_name))
-        .collect();
+    let first: i64 = tx.fetch_one("SELECT COALESCE(MAX(id), 0) FROM needs", vec![]).await?.int(0)? + 1;
+    let values: Vec<Vec<Value>> = rows.iter().map(|r| insert_row(&r.value, at, &actor_name)).collect();
     let dialect = tx.dialect;
-    insert_many(tx.conn(), dialect, "needs", INSERT_COLUMNS, values, |n| {
-        progress(n)
-    })
-    .await?;
+    insert_many(tx.conn(), dialect, "needs", INSERT_COLUMNS, values, progress).await?;
     // Ids were assigned in order after `first`: this transaction holds the write lock (SQLite)
     // or ids come from one sequence in insertion order within this statement set (PostgreSQL);
     // read them back rather than assume.
-    let ids: Vec<i64> = tx.fetch("SELECT id FROM needs WHERE id >= $1 AND created_at = $2 AND created_by = $3 ORDER BY id", args![first, at, &actor_name]).await?.iter().map(|r| r.int(0)).collect::<Result<_>>()?;
-    let transitions: Vec<Vec<Value>> = ids
+    let ids: Vec<i64> = tx
+        .fetch("SELECT id FROM needs WHERE id >= $1 AND created_at = $2 AND created_by = $3 ORDER BY id", args![first, at, &actor_name])
+        .await?
         .iter()
-        .map(|id| args![*id, Value::NullText, "draft", at, &actor_name, "imported"])
-        .collect();
-    insert_many(
-        tx.conn(),
-        dialect,
-        "need_transitions",
-        &["need_id", "from_status", "to_status", "at", "actor", "note"],
-        transitions,
-        |_| {},
-    )
-    .await?;
+        .map(|r| r.int(0))
+        .collect::<Result<_>>()?;
+    let transitions: Vec<Vec<Value>> = ids.iter().map(|id| args![*id, Value::NullText, "draft", at, &actor_name, "imported"]).collect();
+    insert_many(tx.conn(), dialect, "need_transitions", &["need_id", "from_status", "to_status", "at", "actor", "note"], transitions, |_| {}).await?;
     let range = match (ids.first(), ids.last()) {
         (Some(a), Some(b)) => format!("{}..{}", Kind::Need.display(*a), Kind::Need.display(*b)),
         _ => String::new(),
     };
-    audit(
-        tx,
-        "need.import",
-        "need",
-        &range,
-        &json!({ "count": count }),
-    )
-    .await?;
+    audit(tx, "need.import", "need", &range, &json!({ "count": count })).await?;
     Ok(count)
 }

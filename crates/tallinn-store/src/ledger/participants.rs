@@ -21,54 +21,39 @@ fn from_row(r: &Row) -> Result<Participant> {
         name: r.text(1)?,
         kind: r.parse(2)?,
         parent: r.opt_text(3)?,
-        joined: r
-            .opt_text(4)?
-            .map(|d| d.try_into())
-            .transpose()
-            .map_err(|e: tallinn_core::FieldError| crate::StoreError::Corrupt(e.to_string()))?,
-        left: r
-            .opt_text(5)?
-            .map(|d| d.try_into())
-            .transpose()
-            .map_err(|e: tallinn_core::FieldError| crate::StoreError::Corrupt(e.to_string()))?,
+        joined: r.opt_text(4)?.map(|d| d.try_into()).transpose().map_err(|e: tallinn_core::FieldError| crate::StoreError::Corrupt(e.to_string()))?,
+        left: r.opt_text(5)?.map(|d| d.try_into()).transpose().map_err(|e: tallinn_core::FieldError| crate::StoreError::Corrupt(e.to_string()))?,
         synthetic: r.bool(6)?,
     })
 }
 
 /// Reads a participant in a transaction.
 pub(crate) async fn get(tx: &mut Tx, code: &str) -> Result<Participant> {
-    let row = tx
-        .fetch_optional(
-            &format!("SELECT {COLUMNS} FROM participants WHERE code = $1"),
-            args![code],
-        )
-        .await?;
-    row.as_ref()
-        .map(from_row)
-        .transpose()?
-        .ok_or_else(|| DomainError::not_found("participant", code).into())
+    let row = tx.fetch_optional(&format!("SELECT {COLUMNS} FROM participants WHERE code = $1"), args![code]).await?;
+    row.as_ref().map(from_row).transpose()?.ok_or_else(|| DomainError::not_found("participant", code).into())
 }
 
 /// Inserts one participant (no audit: callers audit the operation).
 pub(crate) async fn insert(tx: &mut Tx, p: &Participant) -> Result<()> {
     p.validate()?;
-    if tx
-        .fetch_optional("SELECT 1 FROM participants WHERE code = $1", args![&p.code])
-        .await?
-        .is_some()
-    {
-        return Err(DomainError::AlreadyExists {
-            entity: "participant",
-            id: p.code.clone(),
-        }
-        .into());
+    if tx.fetch_optional("SELECT 1 FROM participants WHERE code = $1", args![&p.code]).await?.is_some() {
+        return Err(DomainError::AlreadyExists { entity: "participant", id: p.code.clone() }.into());
     }
     if let Some(parent) = &p.parent {
         get(tx, parent).await?;
     }
     tx.execute(
         &format!("INSERT INTO participants ({COLUMNS}, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"),
-        args![&p.code, &p.name, p.kind.as_str(), p.parent.clone(), p.joined.as_ref().map(|d| d.as_str()), p.left.as_ref().map(|d| d.as_str()), p.synthetic, to_micros(tx.at)],
+        args![
+            &p.code,
+            &p.name,
+            p.kind.as_str(),
+            p.parent.clone(),
+            p.joined.as_ref().map(|d| d.as_str()),
+            p.left.as_ref().map(|d| d.as_str()),
+            p.synthetic,
+            to_micros(tx.at)
+        ],
     )
     .await?;
     Ok(())
@@ -79,22 +64,13 @@ pub(crate) async fn insert(tx: &mut Tx, p: &Participant) -> Result<()> {
 pub(crate) async fn load_reference(tx: &mut Tx) -> Result<usize> {
     let mut added = Vec::new();
     for p in reference::participants() {
-        if tx
-            .fetch_optional("SELECT 1 FROM participants WHERE code = $1", args![&p.code])
-            .await?
-            .is_none()
-        {
+        if tx.fetch_optional("SELECT 1 FROM participants WHERE code = $1", args![&p.code]).await?.is_none() {
             insert(tx, &p).await?;
             added.push(p.code.clone());
         }
     }
     let fact = &reference::PARIS_2025;
-    let known = tx
-        .fetch_optional(
-            "SELECT 1 FROM announcements WHERE day = $1 AND place = $2",
-            args![fact.date, fact.place],
-        )
-        .await?;
+    let known = tx.fetch_optional("SELECT 1 FROM announcements WHERE day = $1 AND place = $2", args![fact.date, fact.place]).await?;
     if known.is_none() {
         tx.execute(
             "INSERT INTO announcements (day, end_day, place, new_funding_eur_minor, new_funding_year, cumulative_eur_minor, endorsers, note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -104,14 +80,7 @@ pub(crate) async fn load_reference(tx: &mut Tx) -> Result<usize> {
         added.push(format!("announcement {} {}", fact.place, fact.date));
     }
     if !added.is_empty() {
-        audit(
-            tx,
-            "reference.load",
-            "reference",
-            "SPEC-10",
-            &json!({ "added": added }),
-        )
-        .await?;
+        audit(tx, "reference.load", "reference", "SPEC-10", &json!({ "added": added })).await?;
     }
     Ok(added.len())
 }
@@ -157,7 +126,14 @@ impl Ledger {
             )
             .await?;
             // The password hash never enters the audit log.
-            audit(&mut tx, "user.add", "user", &user.name, &json!({ "org": user.org, "role": user.role, "panel": user.panel, "password": user.password_hash.is_some() })).await?;
+            audit(
+                &mut tx,
+                "user.add",
+                "user",
+                &user.name,
+                &json!({ "org": user.org, "role": user.role, "panel": user.panel, "password": user.password_hash.is_some() }),
+            )
+            .await?;
             Ok(User { name: user.name, org: user.org, role: user.role, panel: user.panel, created_at: at })
         }
         .await;
@@ -166,34 +142,16 @@ impl Ledger {
 
     pub async fn users(&self) -> Result<Vec<User>> {
         let mut conn = self.read().await?;
-        let rows = conn
-            .fetch(
-                "SELECT name, org, role, panel, created_at FROM users ORDER BY name",
-                vec![],
-            )
-            .await?;
+        let rows = conn.fetch("SELECT name, org, role, panel, created_at FROM users ORDER BY name", vec![]).await?;
         rows.iter()
-            .map(|r| {
-                Ok(User {
-                    name: r.text(0)?,
-                    org: r.text(1)?,
-                    role: r.parse(2)?,
-                    panel: r.opt_parse(3)?,
-                    created_at: from_micros(r.int(4)?),
-                })
-            })
+            .map(|r| Ok(User { name: r.text(0)?, org: r.text(1)?, role: r.parse(2)?, panel: r.opt_parse(3)?, created_at: from_micros(r.int(4)?) }))
             .collect()
     }
 
     /// The stored Argon2 hash of a user's password, for sign-in.
     pub async fn password_hash(&self, user: &str) -> Result<Option<String>> {
         let mut conn = self.read().await?;
-        let row = crate::sql::fetch_optional(
-            conn.as_mut(),
-            "SELECT password_hash FROM users WHERE name = $1",
-            args![user],
-        )
-        .await?;
+        let row = crate::sql::fetch_optional(conn.as_mut(), "SELECT password_hash FROM users WHERE name = $1", args![user]).await?;
         Ok(row.map(|r| r.opt_text(0)).transpose()?.flatten())
     }
 }
@@ -205,11 +163,6 @@ pub(crate) async fn kind_of(tx: &mut Tx, code: &str) -> Result<ParticipantKind> 
 
 /// The organisation as a principal, with its user names (for RED sharing).
 pub(crate) async fn as_principal(tx: &mut Tx, code: &str) -> Result<Principal> {
-    let users = tx
-        .fetch("SELECT name FROM users WHERE org = $1", args![code])
-        .await?;
-    Ok(Principal::Organisation {
-        code: code.to_string(),
-        users: users.iter().map(|r| r.text(0)).collect::<Result<_>>()?,
-    })
+    let users = tx.fetch("SELECT name FROM users WHERE org = $1", args![code]).await?;
+    Ok(Principal::Organisation { code: code.to_string(), users: users.iter().map(|r| r.text(0)).collect::<Result<_>>()? })
 }

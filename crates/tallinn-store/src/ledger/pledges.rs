@@ -37,11 +37,7 @@ pub(crate) fn from_row(r: &Row) -> Result<Pledge> {
         valuation: r.opt_parse(12)?,
         pledged_on: r.parse(13)?,
         budget_years: r.json(14)?,
-        earmarks: Earmarks {
-            capabilities: r.json(15)?,
-            sectors: r.json(16)?,
-            beneficiaries: r.json(17)?,
-        },
+        earmarks: Earmarks { capabilities: r.json(15)?, sectors: r.json(16)?, beneficiaries: r.json(17)? },
         status: r.parse(18)?,
         tlp: r.parse(19)?,
         share_orgs: r.json(20)?,
@@ -53,15 +49,8 @@ pub(crate) fn from_row(r: &Row) -> Result<Pledge> {
 
 /// Reads and locks a pledge the actor may see.
 pub(crate) async fn lock(tx: &mut Tx, key: i64) -> Result<Pledge> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM pledges WHERE id = $1{}",
-        tx.dialect.lock_rows
-    );
-    let pledge = tx
-        .fetch_optional(&sql, args![key])
-        .await?
-        .map(|r| from_row(&r))
-        .transpose()?;
+    let sql = format!("SELECT {COLUMNS} FROM pledges WHERE id = $1{}", tx.dialect.lock_rows);
+    let pledge = tx.fetch_optional(&sql, args![key]).await?.map(|r| from_row(&r)).transpose()?;
     match pledge {
         Some(p) if may_see(&tx.actor, &p.confidentiality()) => Ok(p),
         _ => Err(DomainError::not_found("pledge", Kind::Pledge.display(key)).into()),
@@ -72,24 +61,11 @@ pub(crate) async fn lock(tx: &mut Tx, key: i64) -> Result<Pledge> {
 async fn check_donor(tx: &mut Tx, pledge: &NewPledge) -> Result<()> {
     let kind = participants::kind_of(tx, &pledge.donor).await?;
     if !matches!(kind, ParticipantKind::Member | ParticipantKind::Observer) {
-        return Err(DomainError::invalid(
-            "donor",
-            format!(
-                "{} is a {kind}; pledges come from members and observers",
-                pledge.donor
-            ),
-        )
-        .into());
+        return Err(DomainError::invalid("donor", format!("{} is a {kind}; pledges come from members and observers", pledge.donor)).into());
     }
     let donor = pledge.donor.clone();
-    require(&tx.actor, &format!("pledge for {donor}"), |a| {
-        is_office(a) || is_member_of(a, Role::Donor, &donor)
-    })?;
-    for org in pledge
-        .share_orgs
-        .iter()
-        .chain(&pledge.earmarks.beneficiaries)
-    {
+    require(&tx.actor, &format!("pledge for {donor}"), |a| is_office(a) || is_member_of(a, Role::Donor, &donor))?;
+    for org in pledge.share_orgs.iter().chain(&pledge.earmarks.beneficiaries) {
         participants::get(tx, org).await?;
     }
     Ok(())
@@ -135,7 +111,8 @@ pub(crate) async fn insert(tx: &mut Tx, pledge: &NewPledge) -> Result<Pledge> {
         )
         .await?
         .int(0)?;
-    tx.execute("INSERT INTO pledge_transitions (pledge_id, from_status, to_status, at, actor) VALUES ($1, NULL, 'announced', $2, $3)", args![id, at, &actor]).await?;
+    tx.execute("INSERT INTO pledge_transitions (pledge_id, from_status, to_status, at, actor) VALUES ($1, NULL, 'announced', $2, $3)", args![id, at, &actor])
+        .await?;
     lock(tx, id).await
 }
 
@@ -143,39 +120,26 @@ pub(crate) async fn insert(tx: &mut Tx, pledge: &NewPledge) -> Result<Pledge> {
 pub(crate) async fn move_to(tx: &mut Tx, key: i64, to: PledgeStatus) -> Result<Pledge> {
     let mut pledge = lock(tx, key).await?;
     let donor = pledge.donor.clone();
-    require(&tx.actor, &format!("change pledges of {donor}"), |a| {
-        is_office(a) || is_member_of(a, Role::Donor, &donor)
-    })?;
+    require(&tx.actor, &format!("change pledges of {donor}"), |a| is_office(a) || is_member_of(a, Role::Donor, &donor))?;
     pledge.status.check_move(to, &pledge.id)?;
     if to == PledgeStatus::Cancelled && pledge.allocated_eur_minor > 0 {
-        return Err(DomainError::Conflict(format!(
-            "pledge {} has allocations to needs and cannot be cancelled",
-            pledge.id
-        ))
-        .into());
+        return Err(DomainError::Conflict(format!("pledge {} has allocations to needs and cannot be cancelled", pledge.id)).into());
     }
     let at = to_micros(tx.at);
+    tx.execute("UPDATE pledges SET status = $1 WHERE id = $2", args![to.as_str(), key]).await?;
+    let actor = tx.actor.actor();
     tx.execute(
-        "UPDATE pledges SET status = $1 WHERE id = $2",
-        args![to.as_str(), key],
+        "INSERT INTO pledge_transitions (pledge_id, from_status, to_status, at, actor) VALUES ($1, $2, $3, $4, $5)",
+        args![key, pledge.status.as_str(), to.as_str(), at, actor],
     )
     .await?;
-    let actor = tx.actor.actor();
-    tx.execute("INSERT INTO pledge_transitions (pledge_id, from_status, to_status, at, actor) VALUES ($1, $2, $3, $4, $5)", args![key, pledge.status.as_str(), to.as_str(), at, actor]).await?;
     let action = match to {
         PledgeStatus::Committed => "pledge.commit",
         PledgeStatus::Disbursed => "pledge.disburse",
         PledgeStatus::Cancelled => "pledge.cancel",
         PledgeStatus::Announced => "pledge.announce",
     };
-    audit(
-        tx,
-        action,
-        "pledge",
-        &pledge.id.clone(),
-        &json!({ "from": pledge.status, "to": to }),
-    )
-    .await?;
+    audit(tx, action, "pledge", &pledge.id.clone(), &json!({ "from": pledge.status, "to": to })).await?;
     pledge.status = to;
     Ok(pledge)
 }
@@ -192,12 +156,7 @@ impl Ledger {
         tx.finish(result).await
     }
 
-    pub async fn pledges(
-        &self,
-        reader: &Principal,
-        donor: Option<&str>,
-        status: Option<PledgeStatus>,
-    ) -> Result<Vec<Pledge>> {
+    pub async fn pledges(&self, reader: &Principal, donor: Option<&str>, status: Option<PledgeStatus>) -> Result<Vec<Pledge>> {
         let mut conn = self.read().await?;
         let rows = conn
             .fetch(
@@ -218,24 +177,14 @@ impl Ledger {
     pub async fn pledge(&self, reader: &Principal, id: &str) -> Result<Pledge> {
         let key = Kind::Pledge.parse(id)?;
         let mut conn = self.read().await?;
-        let row = crate::sql::fetch_optional(
-            conn.as_mut(),
-            &format!("SELECT {COLUMNS} FROM pledges WHERE id = $1"),
-            args![key],
-        )
-        .await?;
+        let row = crate::sql::fetch_optional(conn.as_mut(), &format!("SELECT {COLUMNS} FROM pledges WHERE id = $1"), args![key]).await?;
         match row.map(|r| from_row(&r)).transpose()? {
             Some(p) if may_see(reader, &p.confidentiality()) => Ok(p),
             _ => Err(DomainError::not_found("pledge", Kind::Pledge.display(key)).into()),
         }
     }
 
-    pub async fn set_pledge_status(
-        &self,
-        actor: Principal,
-        id: &str,
-        to: PledgeStatus,
-    ) -> Result<Pledge> {
+    pub async fn set_pledge_status(&self, actor: Principal, id: &str, to: PledgeStatus) -> Result<Pledge> {
         let key = Kind::Pledge.parse(id)?;
         let mut tx = self.write(actor).await?;
         let result = move_to(&mut tx, key, to).await;
@@ -243,12 +192,7 @@ impl Ledger {
     }
 
     /// Imports money pledges, all or nothing, each brought to its row's status.
-    pub async fn import_pledges(
-        &self,
-        actor: Principal,
-        rows: Vec<Numbered<PledgeRow>>,
-        progress: &(dyn Fn(u64) + Send + Sync),
-    ) -> Result<usize> {
+    pub async fn import_pledges(&self, actor: Principal, rows: Vec<Numbered<PledgeRow>>, progress: &(dyn Fn(u64) + Send + Sync)) -> Result<usize> {
         let mut tx = self.write(actor).await?;
         let result = async {
             let mut errors = Vec::new();
@@ -262,9 +206,7 @@ impl Ledger {
                         let key = Kind::Pledge.parse(&pledge.id)?;
                         let steps: &[PledgeStatus] = match row.value.1 {
                             PledgeStatus::Committed => &[PledgeStatus::Committed],
-                            PledgeStatus::Disbursed => {
-                                &[PledgeStatus::Committed, PledgeStatus::Disbursed]
-                            }
+                            PledgeStatus::Disbursed => &[PledgeStatus::Committed, PledgeStatus::Disbursed],
                             _ => &[],
                         };
                         for step in steps {
@@ -272,11 +214,7 @@ impl Ledger {
                         }
                     }
                     Err(crate::StoreError::Domain(e)) => {
-                        errors.push(RowError {
-                            row: row.row,
-                            field: e.field().unwrap_or("row").to_string(),
-                            message: e.to_string(),
-                        });
+                        errors.push(RowError { row: row.row, field: e.field().unwrap_or("row").to_string(), message: e.to_string() });
                     }
                     Err(other) => return Err(other),
                 }
@@ -285,14 +223,7 @@ impl Ledger {
             if !errors.is_empty() {
                 return Err(tallinn_core::import::ImportErrors(errors).into());
             }
-            audit(
-                &mut tx,
-                "pledge.import",
-                "pledge",
-                "",
-                &json!({ "count": count }),
-            )
-            .await?;
+            audit(&mut tx, "pledge.import", "pledge", "", &json!({ "count": count })).await?;
             Ok(count)
         }
         .await;

@@ -7,9 +7,7 @@ use tallinn_core::id::Kind;
 use tallinn_core::need::NeedStatus;
 use tallinn_core::participant::{ParticipantKind, Role};
 use tallinn_core::policy::{Principal, may_see};
-use tallinn_core::project::{
-    Acceptance, DeliveryItem, Milestone, NewProject, Project, ProjectStatus,
-};
+use tallinn_core::project::{Acceptance, DeliveryItem, Milestone, NewProject, Project, ProjectStatus};
 use tallinn_core::time::{from_micros, to_micros};
 
 use super::{Ledger, audit, is_member_of, is_office, needs, participants, require};
@@ -21,47 +19,21 @@ use crate::tx::Tx;
 const COLUMNS: &str = "p.id, p.need_id, p.implementer, p.title, p.status, p.synthetic, p.created_at, p.accepted_by, p.accepted_at, p.acceptance_statement, p.acceptance_seal, n.beneficiary";
 
 /// Reads a project whose need `reader` may see.
-async fn read(
-    conn: &mut dyn Connection,
-    reader: &Principal,
-    now: jiff::Timestamp,
-    key: i64,
-) -> Result<Project> {
+async fn read(conn: &mut dyn Connection, reader: &Principal, now: jiff::Timestamp, key: i64) -> Result<Project> {
     let hidden = || DomainError::not_found("project", Kind::Project.display(key));
-    let row = fetch_optional(
-        conn,
-        &format!(
-            "SELECT {COLUMNS} FROM projects p JOIN needs n ON n.id = p.need_id WHERE p.id = $1"
-        ),
-        args![key],
-    )
-    .await?;
+    let row = fetch_optional(conn, &format!("SELECT {COLUMNS} FROM projects p JOIN needs n ON n.id = p.need_id WHERE p.id = $1"), args![key]).await?;
     let row = row.ok_or_else(hidden)?;
     // The project is visible exactly when its need is.
-    let need_row = fetch_optional(
-        conn,
-        &format!("SELECT {} FROM needs WHERE id = $1", needs::COLUMNS),
-        args![row.int(1)?],
-    )
-    .await?
-    .ok_or_else(hidden)?;
+    let need_row = fetch_optional(conn, &format!("SELECT {} FROM needs WHERE id = $1", needs::COLUMNS), args![row.int(1)?]).await?.ok_or_else(hidden)?;
     if !may_see(reader, &needs::from_row(&need_row, now)?.confidentiality()) {
         return Err(hidden().into());
     }
-    let milestones = conn
-        .fetch(
-            "SELECT id, title, due, completed_at FROM milestones WHERE project_id = $1 ORDER BY id",
-            args![key],
-        )
-        .await?;
+    let milestones = conn.fetch("SELECT id, title, due, completed_at FROM milestones WHERE project_id = $1 ORDER BY id", args![key]).await?;
     let items = conn.fetch("SELECT description, quantity FROM project_items WHERE project_id = $1 ORDER BY position", args![key]).await?;
     let acceptance = match (row.opt_text(7)?, row.opt_int(8)?) {
-        (Some(by), Some(at)) => Some(Acceptance {
-            by,
-            at: from_micros(at),
-            statement: row.opt_text(9)?.unwrap_or_default(),
-            seal: row.opt_text(10)?.unwrap_or_default(),
-        }),
+        (Some(by), Some(at)) => {
+            Some(Acceptance { by, at: from_micros(at), statement: row.opt_text(9)?.unwrap_or_default(), seal: row.opt_text(10)?.unwrap_or_default() })
+        }
         _ => None,
     };
     Ok(Project {
@@ -77,22 +49,12 @@ async fn read(
         milestones: milestones
             .iter()
             .map(|m| {
-                Ok(Milestone {
-                    id: Kind::Milestone.display(m.int(0)?),
-                    title: m.text(1)?,
-                    due: m.opt_parse(2)?,
-                    completed_at: m.opt_int(3)?.map(from_micros),
-                })
+                Ok(Milestone { id: Kind::Milestone.display(m.int(0)?), title: m.text(1)?, due: m.opt_parse(2)?, completed_at: m.opt_int(3)?.map(from_micros) })
             })
             .collect::<Result<_>>()?,
         items: items
             .iter()
-            .map(|i| {
-                Ok(DeliveryItem {
-                    description: i.text(0)?,
-                    quantity: i.int(1)?.clamp(0, u32::MAX as i64) as u32,
-                })
-            })
+            .map(|i| Ok(DeliveryItem { description: i.text(0)?, quantity: i.int(1)?.clamp(0, u32::MAX as i64) as u32 }))
             .collect::<Result<_>>()?,
     })
 }
@@ -108,19 +70,11 @@ pub(crate) async fn create(tx: &mut Tx, p: &NewProject) -> Result<Project> {
     require(&tx.actor, "start projects", is_office)?;
     let kind = participants::kind_of(tx, &p.implementer).await?;
     if kind != ParticipantKind::Implementer {
-        return Err(DomainError::invalid(
-            "implementer",
-            format!("{} is a {kind}, not an implementer", p.implementer),
-        )
-        .into());
+        return Err(DomainError::invalid("implementer", format!("{} is a {kind}, not an implementer", p.implementer)).into());
     }
     let mut need = needs::lock(tx, p.need).await?;
     if need.status != NeedStatus::Funded {
-        return Err(DomainError::Conflict(format!(
-            "need {} is {}; a project delivers a funded need",
-            need.id, need.status
-        ))
-        .into());
+        return Err(DomainError::Conflict(format!("need {} is {}; a project delivers a funded need", need.id, need.status)).into());
     }
     let at = to_micros(tx.at);
     let key = tx
@@ -131,15 +85,13 @@ pub(crate) async fn create(tx: &mut Tx, p: &NewProject) -> Result<Project> {
         .await?
         .int(0)?;
     for (i, item) in p.items.iter().enumerate() {
-        tx.execute("INSERT INTO project_items (project_id, position, description, quantity) VALUES ($1, $2, $3, $4)", args![key, i as i64, &item.description, i64::from(item.quantity)]).await?;
+        tx.execute(
+            "INSERT INTO project_items (project_id, position, description, quantity) VALUES ($1, $2, $3, $4)",
+            args![key, i as i64, &item.description, i64::from(item.quantity)],
+        )
+        .await?;
     }
-    needs::move_to(
-        tx,
-        &mut need,
-        NeedStatus::InDelivery,
-        &format!("project {}", Kind::Project.display(key)),
-    )
-    .await?;
+    needs::move_to(tx, &mut need, NeedStatus::InDelivery, &format!("project {}", Kind::Project.display(key))).await?;
     let project = load(tx, key).await?;
     audit(tx, "project.add", "project", &project.id.clone(), &project).await?;
     Ok(project)
@@ -150,112 +102,50 @@ fn may_deliver(actor: &Principal, project: &Project) -> bool {
     is_office(actor) || is_member_of(actor, Role::Implementer, &project.implementer)
 }
 
-pub(crate) async fn add_milestone(
-    tx: &mut Tx,
-    key: i64,
-    title: &str,
-    due: Option<Date>,
-) -> Result<Project> {
+pub(crate) async fn add_milestone(tx: &mut Tx, key: i64, title: &str, due: Option<Date>) -> Result<Project> {
     let project = load(tx, key).await?;
     require(&tx.actor, "plan this project", |a| may_deliver(a, &project))?;
     if title.trim().is_empty() {
         return Err(DomainError::invalid("title", "a milestone needs a title").into());
     }
     if project.status != ProjectStatus::InDelivery {
-        return Err(DomainError::Conflict(format!(
-            "project {} is {}; milestones belong to projects in delivery",
-            project.id, project.status
-        ))
-        .into());
+        return Err(DomainError::Conflict(format!("project {} is {}; milestones belong to projects in delivery", project.id, project.status)).into());
     }
     let id = tx
-        .fetch_one(
-            "INSERT INTO milestones (project_id, title, due) VALUES ($1, $2, $3) RETURNING id",
-            args![key, title.trim(), due.map(|d| d.to_string())],
-        )
+        .fetch_one("INSERT INTO milestones (project_id, title, due) VALUES ($1, $2, $3) RETURNING id", args![key, title.trim(), due.map(|d| d.to_string())])
         .await?
         .int(0)?;
-    audit(
-        tx,
-        "project.milestone.add",
-        "project",
-        &project.id,
-        &json!({ "milestone": Kind::Milestone.display(id), "title": title, "due": due }),
-    )
-    .await?;
+    audit(tx, "project.milestone.add", "project", &project.id, &json!({ "milestone": Kind::Milestone.display(id), "title": title, "due": due })).await?;
     load(tx, key).await
 }
 
 pub(crate) async fn complete_milestone(tx: &mut Tx, key: i64, milestone: i64) -> Result<Project> {
     let project = load(tx, key).await?;
-    require(&tx.actor, "report on this project", |a| {
-        may_deliver(a, &project)
-    })?;
-    let row = tx
-        .fetch_optional(
-            "SELECT completed_at FROM milestones WHERE id = $1 AND project_id = $2",
-            args![milestone, key],
-        )
-        .await?;
-    let row =
-        row.ok_or_else(|| DomainError::not_found("milestone", Kind::Milestone.display(milestone)))?;
+    require(&tx.actor, "report on this project", |a| may_deliver(a, &project))?;
+    let row = tx.fetch_optional("SELECT completed_at FROM milestones WHERE id = $1 AND project_id = $2", args![milestone, key]).await?;
+    let row = row.ok_or_else(|| DomainError::not_found("milestone", Kind::Milestone.display(milestone)))?;
     if row.opt_int(0)?.is_some() {
-        return Err(DomainError::Conflict(format!(
-            "milestone {} is already complete",
-            Kind::Milestone.display(milestone)
-        ))
-        .into());
+        return Err(DomainError::Conflict(format!("milestone {} is already complete", Kind::Milestone.display(milestone))).into());
     }
-    tx.execute(
-        "UPDATE milestones SET completed_at = $1 WHERE id = $2",
-        args![to_micros(tx.at), milestone],
-    )
-    .await?;
-    audit(
-        tx,
-        "project.milestone.complete",
-        "project",
-        &project.id,
-        &json!({ "milestone": Kind::Milestone.display(milestone) }),
-    )
-    .await?;
+    tx.execute("UPDATE milestones SET completed_at = $1 WHERE id = $2", args![to_micros(tx.at), milestone]).await?;
+    audit(tx, "project.milestone.complete", "project", &project.id, &json!({ "milestone": Kind::Milestone.display(milestone) })).await?;
     load(tx, key).await
 }
 
 pub(crate) async fn deliver(tx: &mut Tx, key: i64) -> Result<Project> {
     let project = load(tx, key).await?;
-    require(&tx.actor, "report delivery of this project", |a| {
-        may_deliver(a, &project)
-    })?;
+    require(&tx.actor, "report delivery of this project", |a| may_deliver(a, &project))?;
     if project.status != ProjectStatus::InDelivery {
-        return Err(DomainError::InvalidTransition {
-            entity: "project",
-            id: project.id.clone(),
-            from: project.status.to_string(),
-            to: "delivered".into(),
-        }
-        .into());
+        return Err(
+            DomainError::InvalidTransition { entity: "project", id: project.id.clone(), from: project.status.to_string(), to: "delivered".into() }.into()
+        );
     }
     if let Some(open) = project.milestones.iter().find(|m| m.completed_at.is_none()) {
-        return Err(DomainError::Conflict(format!(
-            "milestone {} ({}) is not complete",
-            open.id, open.title
-        ))
-        .into());
+        return Err(DomainError::Conflict(format!("milestone {} ({}) is not complete", open.id, open.title)).into());
     }
-    tx.execute(
-        "UPDATE projects SET status = 'delivered', delivered_at = $1 WHERE id = $2",
-        args![to_micros(tx.at), key],
-    )
-    .await?;
+    tx.execute("UPDATE projects SET status = 'delivered', delivered_at = $1 WHERE id = $2", args![to_micros(tx.at), key]).await?;
     let mut need = needs::lock(tx, Kind::Need.parse(&project.need)?).await?;
-    needs::move_to(
-        tx,
-        &mut need,
-        NeedStatus::Delivered,
-        &format!("project {} delivered", project.id),
-    )
-    .await?;
+    needs::move_to(tx, &mut need, NeedStatus::Delivered, &format!("project {} delivered", project.id)).await?;
     audit(tx, "project.deliver", "project", &project.id, &json!({})).await?;
     load(tx, key).await
 }
@@ -263,29 +153,16 @@ pub(crate) async fn deliver(tx: &mut Tx, key: i64) -> Result<Project> {
 pub(crate) async fn accept(tx: &mut Tx, key: i64, statement: &str) -> Result<Project> {
     let project = load(tx, key).await?;
     let Principal::User { name, .. } = tx.actor.clone() else {
-        return Err(DomainError::Forbidden(
-            "acceptance is signed by a named user of the beneficiary institution".into(),
-        )
-        .into());
+        return Err(DomainError::Forbidden("acceptance is signed by a named user of the beneficiary institution".into()).into());
     };
-    require(
-        &tx.actor,
-        &format!("accept deliveries for {}", project.beneficiary),
-        |a| is_member_of(a, Role::Beneficiary, &project.beneficiary),
-    )?;
+    require(&tx.actor, &format!("accept deliveries for {}", project.beneficiary), |a| is_member_of(a, Role::Beneficiary, &project.beneficiary))?;
     if project.status != ProjectStatus::Delivered {
-        return Err(DomainError::InvalidTransition {
-            entity: "project",
-            id: project.id.clone(),
-            from: project.status.to_string(),
-            to: "accepted".into(),
-        }
-        .into());
+        return Err(
+            DomainError::InvalidTransition { entity: "project", id: project.id.clone(), from: project.status.to_string(), to: "accepted".into() }.into()
+        );
     }
     if statement.trim().is_empty() {
-        return Err(
-            DomainError::invalid("statement", "an acceptance states what was received").into(),
-        );
+        return Err(DomainError::invalid("statement", "an acceptance states what was received").into());
     }
     let seal = Acceptance::seal(&project.id, &project.need, &name, tx.at, statement);
     tx.execute(
@@ -294,21 +171,8 @@ pub(crate) async fn accept(tx: &mut Tx, key: i64, statement: &str) -> Result<Pro
     )
     .await?;
     let mut need = needs::lock(tx, Kind::Need.parse(&project.need)?).await?;
-    needs::move_to(
-        tx,
-        &mut need,
-        NeedStatus::Accepted,
-        &format!("accepted by {name}"),
-    )
-    .await?;
-    audit(
-        tx,
-        "project.accept",
-        "project",
-        &project.id,
-        &json!({ "by": name, "statement": statement, "seal": seal }),
-    )
-    .await?;
+    needs::move_to(tx, &mut need, NeedStatus::Accepted, &format!("accepted by {name}")).await?;
+    audit(tx, "project.accept", "project", &project.id, &json!({ "by": name, "statement": statement, "seal": seal })).await?;
     load(tx, key).await
 }
 
@@ -319,29 +183,15 @@ impl Ledger {
         tx.finish(result).await
     }
 
-    pub async fn add_milestone(
-        &self,
-        actor: Principal,
-        project: &str,
-        title: &str,
-        due: Option<Date>,
-    ) -> Result<Project> {
+    pub async fn add_milestone(&self, actor: Principal, project: &str, title: &str, due: Option<Date>) -> Result<Project> {
         let key = Kind::Project.parse(project)?;
         let mut tx = self.write(actor).await?;
         let result = add_milestone(&mut tx, key, title, due).await;
         tx.finish(result).await
     }
 
-    pub async fn complete_milestone(
-        &self,
-        actor: Principal,
-        project: &str,
-        milestone: &str,
-    ) -> Result<Project> {
-        let (key, m) = (
-            Kind::Project.parse(project)?,
-            Kind::Milestone.parse(milestone)?,
-        );
+    pub async fn complete_milestone(&self, actor: Principal, project: &str, milestone: &str) -> Result<Project> {
+        let (key, m) = (Kind::Project.parse(project)?, Kind::Milestone.parse(milestone)?);
         let mut tx = self.write(actor).await?;
         let result = complete_milestone(&mut tx, key, m).await;
         tx.finish(result).await
@@ -354,12 +204,7 @@ impl Ledger {
         tx.finish(result).await
     }
 
-    pub async fn accept_project(
-        &self,
-        actor: Principal,
-        project: &str,
-        statement: &str,
-    ) -> Result<Project> {
+    pub async fn accept_project(&self, actor: Principal, project: &str, statement: &str) -> Result<Project> {
         let key = Kind::Project.parse(project)?;
         let mut tx = self.write(actor).await?;
         let result = accept(&mut tx, key, statement).await;
@@ -369,12 +214,7 @@ impl Ledger {
     /// Projects whose need the reader may see.
     pub async fn projects(&self, reader: &Principal) -> Result<Vec<Project>> {
         let mut conn = self.read().await?;
-        let keys: Vec<i64> = conn
-            .fetch("SELECT id FROM projects ORDER BY id", vec![])
-            .await?
-            .iter()
-            .map(|r| r.int(0))
-            .collect::<Result<_>>()?;
+        let keys: Vec<i64> = conn.fetch("SELECT id FROM projects ORDER BY id", vec![]).await?.iter().map(|r| r.int(0)).collect::<Result<_>>()?;
         let now = self.now();
         let mut out = Vec::new();
         for key in keys {

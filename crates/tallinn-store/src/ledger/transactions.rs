@@ -68,12 +68,7 @@ pub struct TransactionFilter {
 }
 
 /// Checks references of one transaction and returns its row values.
-async fn prepare(
-    tx: &mut Tx,
-    t: &NewTransaction,
-    today: Date,
-    known: &std::collections::HashSet<String>,
-) -> Result<Vec<Value>> {
+async fn prepare(tx: &mut Tx, t: &NewTransaction, today: Date, known: &std::collections::HashSet<String>) -> Result<Vec<Value>> {
     t.validate(today)?;
     for (field, org) in [("provider", &t.provider), ("receiver", &t.receiver)] {
         if !known.contains(org) {
@@ -82,18 +77,8 @@ async fn prepare(
     }
     if let Some(p) = t.pledge {
         let pledge = pledges::lock(tx, p).await?;
-        if pledge.donor != t.provider
-            && t.kind != TransactionKind::IncomingFunds
-            && t.kind != TransactionKind::IncomingPledge
-        {
-            return Err(DomainError::invalid(
-                "provider",
-                format!(
-                    "pledge {} is from {}, not {}",
-                    pledge.id, pledge.donor, t.provider
-                ),
-            )
-            .into());
+        if pledge.donor != t.provider && t.kind != TransactionKind::IncomingFunds && t.kind != TransactionKind::IncomingPledge {
+            return Err(DomainError::invalid("provider", format!("pledge {} is from {}, not {}", pledge.id, pledge.donor, t.provider)).into());
         }
     }
     if let Some(n) = t.need {
@@ -101,32 +86,16 @@ async fn prepare(
     }
     let eur = fx::convert(tx, t.amount, t.value_date).await?;
     if let Some(upstream) = t.pass_through_of {
-        let row = tx
-            .fetch_optional(
-                &format!(
-                    "SELECT {COLUMNS} FROM transactions WHERE id = $1{}",
-                    tx.dialect.lock_rows
-                ),
-                args![upstream],
-            )
-            .await?;
-        let up = row.map(|r| from_row(&r)).transpose()?.ok_or_else(|| {
-            DomainError::invalid(
-                "pass_through_of",
-                format!("no transaction {}", Kind::Transaction.display(upstream)),
-            )
-        })?;
+        let row = tx.fetch_optional(&format!("SELECT {COLUMNS} FROM transactions WHERE id = $1{}", tx.dialect.lock_rows), args![upstream]).await?;
+        let up = row
+            .map(|r| from_row(&r))
+            .transpose()?
+            .ok_or_else(|| DomainError::invalid("pass_through_of", format!("no transaction {}", Kind::Transaction.display(upstream))))?;
         if up.receiver != t.provider {
-            return Err(DomainError::invalid(
-                "pass_through_of",
-                format!(
-                    "{} went to {}, so {} cannot pass it on",
-                    up.id, up.receiver, t.provider
-                ),
-            )
-            .into());
+            return Err(DomainError::invalid("pass_through_of", format!("{} went to {}, so {} cannot pass it on", up.id, up.receiver, t.provider)).into());
         }
-        let passed: i64 = tx.fetch_one("SELECT CAST(COALESCE(SUM(eur_minor), 0) AS BIGINT) FROM transactions WHERE pass_through_of = $1", args![upstream]).await?.int(0)?;
+        let passed: i64 =
+            tx.fetch_one("SELECT CAST(COALESCE(SUM(eur_minor), 0) AS BIGINT) FROM transactions WHERE pass_through_of = $1", args![upstream]).await?.int(0)?;
         if passed + eur.eur_minor > up.eur_minor {
             return Err(DomainError::Conflict(format!(
                 "passing on EUR {} would exceed what {} brought (EUR {}, of which EUR {} is already passed on)",
@@ -159,45 +128,20 @@ async fn prepare(
 }
 
 async fn participant_codes(tx: &mut Tx) -> Result<std::collections::HashSet<String>> {
-    tx.fetch("SELECT code FROM participants", vec![])
-        .await?
-        .iter()
-        .map(|r| r.text(0))
-        .collect()
+    tx.fetch("SELECT code FROM participants", vec![]).await?.iter().map(|r| r.text(0)).collect()
 }
 
 pub(crate) async fn insert(tx: &mut Tx, t: &NewTransaction) -> Result<Transaction> {
     let known = participant_codes(tx).await?;
     let values = prepare(tx, t, utc_date(tx.at), &known).await?;
-    let placeholders = (1..=INSERT_COLUMNS.len())
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let id = tx
-        .fetch_one(
-            &format!(
-                "INSERT INTO transactions ({}) VALUES ({placeholders}) RETURNING id",
-                INSERT_COLUMNS.join(", ")
-            ),
-            values,
-        )
-        .await?
-        .int(0)?;
-    let row = tx
-        .fetch_one(
-            &format!("SELECT {COLUMNS} FROM transactions WHERE id = $1"),
-            args![id],
-        )
-        .await?;
+    let placeholders = (1..=INSERT_COLUMNS.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+    let id = tx.fetch_one(&format!("INSERT INTO transactions ({}) VALUES ({placeholders}) RETURNING id", INSERT_COLUMNS.join(", ")), values).await?.int(0)?;
+    let row = tx.fetch_one(&format!("SELECT {COLUMNS} FROM transactions WHERE id = $1"), args![id]).await?;
     from_row(&row)
 }
 
 impl Ledger {
-    pub async fn add_transaction(
-        &self,
-        actor: Principal,
-        t: NewTransaction,
-    ) -> Result<Transaction> {
+    pub async fn add_transaction(&self, actor: Principal, t: NewTransaction) -> Result<Transaction> {
         require(&actor, "record transactions", is_office)?;
         let mut tx = self.write(actor).await?;
         let result = async {
@@ -210,12 +154,7 @@ impl Ledger {
     }
 
     /// Imports transactions, all or nothing, every bad row reported.
-    pub async fn import_transactions(
-        &self,
-        actor: Principal,
-        rows: Vec<Numbered<NewTransaction>>,
-        progress: &(dyn Fn(u64) + Send + Sync),
-    ) -> Result<usize> {
+    pub async fn import_transactions(&self, actor: Principal, rows: Vec<Numbered<NewTransaction>>, progress: &(dyn Fn(u64) + Send + Sync)) -> Result<usize> {
         require(&actor, "record transactions", is_office)?;
         let mut tx = self.write(actor).await?;
         let result = async {
@@ -226,11 +165,9 @@ impl Ledger {
             for row in &rows {
                 match prepare(&mut tx, &row.value, today, &known).await {
                     Ok(v) => values.push(v),
-                    Err(crate::StoreError::Domain(e)) => errors.push(RowError {
-                        row: row.row,
-                        field: e.field().unwrap_or("row").to_string(),
-                        message: e.to_string(),
-                    }),
+                    Err(crate::StoreError::Domain(e)) => {
+                        errors.push(RowError { row: row.row, field: e.field().unwrap_or("row").to_string(), message: e.to_string() })
+                    }
                     Err(other) => return Err(other),
                 }
             }
@@ -242,23 +179,8 @@ impl Ledger {
             // reading of the stored rows on the next import.
             let count = values.len();
             let dialect = tx.dialect;
-            insert_many(
-                tx.conn(),
-                dialect,
-                "transactions",
-                INSERT_COLUMNS,
-                values,
-                |n| progress(n),
-            )
-            .await?;
-            audit(
-                &mut tx,
-                "transaction.import",
-                "transaction",
-                "",
-                &json!({ "count": count }),
-            )
-            .await?;
+            insert_many(tx.conn(), dialect, "transactions", INSERT_COLUMNS, values, progress).await?;
+            audit(&mut tx, "transaction.import", "transaction", "", &json!({ "count": count })).await?;
             Ok(count)
         }
         .await;
@@ -268,16 +190,9 @@ impl Ledger {
     /// Transactions, newest value date first. Flows carry no TLP of their
     /// own: they are visible to anyone who may see the pledge or need they
     /// are linked to, and to every participant when unlinked.
-    pub async fn transactions(
-        &self,
-        reader: &Principal,
-        filter: &TransactionFilter,
-    ) -> Result<Vec<Transaction>> {
+    pub async fn transactions(&self, reader: &Principal, filter: &TransactionFilter) -> Result<Vec<Transaction>> {
         let mut conn = self.read().await?;
-        let year = filter
-            .year
-            .map(|y| format!("{y:04}-%"))
-            .unwrap_or_else(|| "%".into());
+        let year = filter.year.map(|y| format!("{y:04}-%")).unwrap_or_else(|| "%".into());
         let rows = conn
             .fetch(
                 &format!("SELECT {COLUMNS} FROM transactions WHERE ($1 = '' OR kind = $1) AND value_date LIKE $2 ORDER BY value_date DESC, id DESC"),
@@ -285,28 +200,13 @@ impl Ledger {
             )
             .await?;
         drop(conn);
-        let visible_pledges: std::collections::HashSet<String> = self
-            .pledges(reader, None, None)
-            .await?
-            .into_iter()
-            .map(|p| p.id)
-            .collect();
-        let visible_needs: std::collections::HashSet<String> = self
-            .needs(reader, &Default::default())
-            .await?
-            .into_iter()
-            .map(|n| n.id)
-            .collect();
+        let visible_pledges: std::collections::HashSet<String> = self.pledges(reader, None, None).await?.into_iter().map(|p| p.id).collect();
+        let visible_needs: std::collections::HashSet<String> = self.needs(reader, &Default::default()).await?.into_iter().map(|n| n.id).collect();
         let mut out = Vec::new();
         for row in &rows {
             let t = from_row(row)?;
-            let linked_ok = t
-                .pledge
-                .as_ref()
-                .is_none_or(|p| visible_pledges.contains(p))
-                && t.need.as_ref().is_none_or(|n| visible_needs.contains(n));
-            let public_ok =
-                *reader != Principal::Public || (t.pledge.is_none() && t.need.is_none());
+            let linked_ok = t.pledge.as_ref().is_none_or(|p| visible_pledges.contains(p)) && t.need.as_ref().is_none_or(|n| visible_needs.contains(n));
+            let public_ok = *reader != Principal::Public || (t.pledge.is_none() && t.need.is_none());
             if linked_ok && public_ok {
                 out.push(t);
                 if filter.limit.is_some_and(|l| out.len() >= l) {

@@ -1,0 +1,69 @@
+//! The error contract of SPEC §6: `{"error": {"code", "message", "field"?}}`.
+//! Internal failures are logged with their detail and answered with a
+//! generic message: internals are never echoed.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use tallinn_core::DomainError;
+use tallinn_store::StoreError;
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub field: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    error: Inner<'a>,
+}
+
+#[derive(Serialize)]
+struct Inner<'a> {
+    code: &'a str,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = Body { error: Inner { code: self.code, message: &self.message, field: self.field.as_deref() } };
+        (self.status, Json(body)).into_response()
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        let (status, code) = match &e {
+            StoreError::Domain(DomainError::Invalid(_)) | StoreError::Import(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
+            StoreError::Domain(DomainError::NotFound { .. }) => (StatusCode::NOT_FOUND, "not_found"),
+            StoreError::Domain(DomainError::AlreadyExists { .. }) => (StatusCode::CONFLICT, "already_exists"),
+            StoreError::Domain(DomainError::InvalidTransition { .. }) => (StatusCode::CONFLICT, "invalid_transition"),
+            StoreError::Domain(DomainError::Conflict(_)) | StoreError::Constraint(_) => (StatusCode::CONFLICT, "conflict"),
+            StoreError::Domain(DomainError::Forbidden(_)) => (StatusCode::FORBIDDEN, "forbidden"),
+            StoreError::Database(_) | StoreError::Corrupt(_) => {
+                tracing::error!(error = %e, "internal error");
+                return ApiError {
+                    status: StatusCode::INTERNAL_SERVER_ERROR,
+                    code: "internal",
+                    message: "internal error; it has been logged".into(),
+                    field: None,
+                };
+            }
+        };
+        let field = match &e {
+            StoreError::Domain(d) => d.field().map(str::to_string),
+            _ => None,
+        };
+        ApiError { status, code, message: e.to_string(), field }
+    }
+}
+
+pub async fn not_found() -> ApiError {
+    ApiError { status: StatusCode::NOT_FOUND, code: "not_found", message: "no such resource".into(), field: None }
+}

@@ -1,0 +1,75 @@
+//! The public read API: what anyone may see, TLP:CLEAR only.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Serialize;
+use tallinn_core::agreement::Announcement;
+use tallinn_core::need::{Need, NeedStatus};
+use tallinn_core::participant::Participant;
+use tallinn_core::policy::Principal;
+
+use crate::{ApiError, AppState};
+
+pub async fn ready(State(s): State<AppState>) -> Result<&'static str, ApiError> {
+    match s.ledger.backend().is_current().await {
+        Ok(true) => Ok("ready"),
+        _ => Err(ApiError {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            code: "not_ready",
+            message: "the store is unreachable or not migrated".into(),
+            field: None,
+        }),
+    }
+}
+
+pub async fn needs(State(s): State<AppState>) -> Result<Json<Vec<Need>>, ApiError> {
+    Ok(Json(s.ledger.needs(&Principal::Public, &Default::default()).await?))
+}
+
+pub async fn participants(State(s): State<AppState>) -> Result<Json<Vec<Participant>>, ApiError> {
+    Ok(Json(s.ledger.participants().await?))
+}
+
+pub async fn announcements(State(s): State<AppState>) -> Result<Json<Vec<Announcement>>, ApiError> {
+    Ok(Json(s.ledger.announcements().await?))
+}
+
+/// Headline figures over the needs the public may see.
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    pub needs: usize,
+    pub approved_cost_eur: String,
+    pub funded_eur: String,
+    pub unfunded_eur: String,
+    pub note: &'static str,
+}
+
+pub fn summarise(needs: &[Need]) -> Summary {
+    use tallinn_core::money::format_minor;
+    let in_catalogue = |n: &&Need| {
+        !matches!(
+            n.status,
+            NeedStatus::Draft
+                | NeedStatus::Submitted
+                | NeedStatus::TechnicalReview
+                | NeedStatus::StrategicReview
+                | NeedStatus::Rejected
+                | NeedStatus::Withdrawn
+        )
+    };
+    let cost: i64 = needs.iter().filter(in_catalogue).map(|n| n.cost_eur_minor).sum();
+    let funded: i64 = needs.iter().filter(in_catalogue).map(|n| n.funded_eur_minor).sum();
+    Summary {
+        needs: needs.len(),
+        approved_cost_eur: format_minor(cost, 2),
+        funded_eur: format_minor(funded, 2),
+        unfunded_eur: format_minor(cost - funded, 2),
+        note: "TLP:CLEAR records only. Figures cover approved needs and committed allocations.",
+    }
+}
+
+pub async fn summary(State(s): State<AppState>) -> Result<Json<Summary>, ApiError> {
+    let needs = s.ledger.needs(&Principal::Public, &Default::default()).await?;
+    Ok(Json(summarise(&needs)))
+}

@@ -1,0 +1,437 @@
+//! The command line: every subcommand and option, with `TALLINN_*`
+//! environment variables for the global options.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(name = "tallinn", version, about = "Coordination of civil cyber assistance to Ukraine: needs, pledges, allocations, flows and their audit trail.")]
+pub struct Cli {
+    /// The store: sqlite://PATH (created on first use) or postgres://...
+    #[arg(long, global = true, env = "TALLINN_DATABASE_URL", default_value = crate::store::DEFAULT_URL)]
+    pub database: String,
+
+    /// Act as this user (its role and organisation apply). Without it, the
+    /// command acts as the operator of this installation (the project office).
+    #[arg(long = "as", global = true, env = "TALLINN_AS", value_name = "USER")]
+    pub as_user: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create or migrate the store and load the reference data.
+    Init {
+        /// Also load the synthetic demo dataset.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Run the HTTP server.
+    Serve {
+        #[arg(long, env = "TALLINN_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Initialise the demo dataset if the store has none.
+        #[arg(long)]
+        demo: bool,
+    },
+    #[command(subcommand)]
+    Participant(ParticipantCmd),
+    #[command(subcommand)]
+    User(UserCmd),
+    #[command(subcommand)]
+    Need(NeedCmd),
+    #[command(subcommand)]
+    Pledge(PledgeCmd),
+    #[command(subcommand)]
+    Allocation(AllocationCmd),
+    #[command(subcommand)]
+    Transaction(TransactionCmd),
+    #[command(subcommand)]
+    Project(ProjectCmd),
+    #[command(subcommand)]
+    Agreement(AgreementCmd),
+    #[command(subcommand)]
+    Announcement(AnnouncementCmd),
+    /// Exchange rates.
+    #[command(subcommand)]
+    Fx(FxCmd),
+    /// The hash-chained audit log.
+    #[command(subcommand)]
+    Audit(AuditCmd),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, Default, PartialEq, Eq)]
+pub enum Format {
+    #[default]
+    Table,
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Args)]
+pub struct FormatArg {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ParticipantCmd {
+    /// List participants (members, observers, beneficiaries, implementers, office).
+    List(FormatArg),
+    /// Add an organisation.
+    Add {
+        code: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        kind: String,
+        /// The organisation it belongs to (e.g. UA for a Ukrainian institution).
+        #[arg(long)]
+        parent: Option<String>,
+        /// YYYY, YYYY-MM or YYYY-MM-DD.
+        #[arg(long)]
+        joined: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCmd {
+    /// Add a user to an organisation with a role.
+    Add {
+        name: String,
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        role: String,
+        /// technical or strategic (reviewers only).
+        #[arg(long)]
+        panel: Option<String>,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    List(FormatArg),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NeedCmd {
+    /// File a need (as a draft).
+    Add(Box<NeedAdd>),
+    /// List the needs you may see.
+    List {
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long)]
+        capability: Option<String>,
+        #[arg(long)]
+        sector: Option<String>,
+        #[arg(long)]
+        urgency: Option<String>,
+        #[arg(long)]
+        beneficiary: Option<String>,
+        #[command(flatten)]
+        format: FormatArg,
+    },
+    /// Show one need with its history and reviews.
+    Show {
+        id: String,
+        #[command(flatten)]
+        format: FormatArg,
+    },
+    /// draft → submitted.
+    Submit { id: String },
+    /// Triage a submitted need: send it to the technical panel, or reject it.
+    Triage {
+        id: String,
+        #[arg(long)]
+        reject: bool,
+        #[arg(long, default_value = "")]
+        comment: String,
+    },
+    /// Score a need for your panel (use --as REVIEWER).
+    Review {
+        id: String,
+        #[arg(long)]
+        panel: String,
+        /// approve, reject or abstain.
+        #[arg(long)]
+        decision: String,
+        #[arg(long)]
+        feasibility: Option<u8>,
+        #[arg(long)]
+        relevance: Option<u8>,
+        #[arg(long)]
+        importance: Option<u8>,
+        #[arg(long, default_value = "")]
+        comment: String,
+        /// Declare a conflict of interest (the review must then abstain).
+        #[arg(long)]
+        conflict_of_interest: bool,
+    },
+    /// Reserve an approved need for a donor (default 30 days).
+    Reserve {
+        id: String,
+        /// The donor organisation (default: yours).
+        #[arg(long)]
+        donor: Option<String>,
+        #[arg(long)]
+        days: Option<i64>,
+    },
+    Withdraw {
+        id: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Import needs from CSV, all or nothing.
+    Import { file: PathBuf },
+}
+
+#[derive(Debug, Args)]
+pub struct NeedAdd {
+    #[arg(long)]
+    pub beneficiary: String,
+    #[arg(long)]
+    pub title: String,
+    #[arg(long, default_value = "")]
+    pub description: String,
+    #[arg(long)]
+    pub capability: String,
+    #[arg(long)]
+    pub sector: String,
+    #[arg(long)]
+    pub urgency: String,
+    /// Estimated cost in EUR, e.g. 125000.00.
+    #[arg(long, allow_hyphen_values = true)]
+    pub cost: String,
+    /// The need can only be funded whole.
+    #[arg(long)]
+    pub all_or_nothing: bool,
+    #[arg(long)]
+    pub deadline: Option<String>,
+    #[arg(long)]
+    pub tlp: String,
+    #[arg(long = "share-org")]
+    pub share_orgs: Vec<String>,
+    #[arg(long = "share-user")]
+    pub share_users: Vec<String>,
+    #[arg(long = "tag")]
+    pub tags: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PledgeCmd {
+    /// Record a pledge (announced; not counted until committed).
+    Add(Box<PledgeAdd>),
+    List {
+        #[arg(long)]
+        donor: Option<String>,
+        #[arg(long)]
+        status: Option<String>,
+        #[command(flatten)]
+        format: FormatArg,
+    },
+    Commit {
+        id: String,
+    },
+    Disburse {
+        id: String,
+    },
+    Cancel {
+        id: String,
+    },
+    /// Import money pledges from CSV, all or nothing.
+    Import {
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct PledgeAdd {
+    #[arg(long)]
+    pub donor: String,
+    #[arg(long)]
+    pub title: String,
+    /// Amount in the currency, e.g. 500000.00 (for in-kind: the items' total).
+    #[arg(long, allow_hyphen_values = true)]
+    pub amount: String,
+    #[arg(long, default_value = "EUR")]
+    pub currency: String,
+    /// The day of the pledge (its EUR value uses that day's rate).
+    #[arg(long)]
+    pub date: String,
+    #[arg(long = "budget-year")]
+    pub budget_years: Vec<i16>,
+    #[arg(long = "capability")]
+    pub capabilities: Vec<String>,
+    #[arg(long = "sector")]
+    pub sectors: Vec<String>,
+    #[arg(long = "beneficiary")]
+    pub beneficiaries: Vec<String>,
+    #[arg(long)]
+    pub tlp: String,
+    #[arg(long = "share-org")]
+    pub share_orgs: Vec<String>,
+    /// In-kind item as DESCRIPTION:QUANTITY:UNIT_VALUE (makes an in-kind pledge).
+    #[arg(long = "item")]
+    pub items: Vec<String>,
+    /// market_price (default), donor_cost or replacement_cost.
+    #[arg(long)]
+    pub valuation: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AllocationCmd {
+    /// Allocate part of a pledge to a need (EUR).
+    Add {
+        #[arg(long)]
+        pledge: String,
+        #[arg(long)]
+        need: String,
+        #[arg(long, allow_hyphen_values = true)]
+        amount: String,
+    },
+    List(FormatArg),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TransactionCmd {
+    Add(Box<TransactionAdd>),
+    List {
+        #[arg(long)]
+        kind: Option<String>,
+        #[arg(long)]
+        year: Option<i16>,
+        #[arg(long)]
+        limit: Option<usize>,
+        #[command(flatten)]
+        format: FormatArg,
+    },
+    /// Import transactions from CSV, all or nothing.
+    Import {
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct TransactionAdd {
+    /// incoming_pledge, outgoing_pledge, commitment, disbursement, expenditure, incoming_funds.
+    #[arg(long)]
+    pub kind: String,
+    #[arg(long)]
+    pub provider: String,
+    #[arg(long)]
+    pub receiver: String,
+    /// Value date, YYYY-MM-DD.
+    #[arg(long)]
+    pub date: String,
+    #[arg(long, allow_hyphen_values = true)]
+    pub amount: String,
+    #[arg(long, default_value = "EUR")]
+    pub currency: String,
+    #[arg(long)]
+    pub pledge: Option<String>,
+    #[arg(long)]
+    pub need: Option<String>,
+    /// The transaction this one passes on (counted once, at its origin).
+    #[arg(long)]
+    pub pass_through_of: Option<String>,
+    #[arg(long, default_value = "")]
+    pub description: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProjectCmd {
+    /// Start a project that delivers a funded need.
+    Add {
+        #[arg(long)]
+        need: String,
+        #[arg(long)]
+        implementer: String,
+        #[arg(long)]
+        title: String,
+        /// Delivery item as DESCRIPTION:QUANTITY.
+        #[arg(long = "item")]
+        items: Vec<String>,
+    },
+    List(FormatArg),
+    /// Plan or complete milestones.
+    #[command(subcommand)]
+    Milestone(MilestoneCmd),
+    /// Report the project delivered (all milestones complete).
+    Deliver {
+        id: String,
+    },
+    /// Sign the acceptance (as a user of the beneficiary institution).
+    Accept {
+        id: String,
+        #[arg(long)]
+        statement: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MilestoneCmd {
+    Add {
+        project: String,
+        #[arg(long)]
+        title: String,
+        #[arg(long)]
+        due: Option<String>,
+    },
+    Complete {
+        project: String,
+        milestone: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AgreementCmd {
+    Add {
+        #[arg(long)]
+        title: String,
+        #[arg(long = "party", required = true)]
+        parties: Vec<String>,
+        /// cybersecurity or digital_state.
+        #[arg(long)]
+        domain: String,
+        /// negotiating, signed, in_force, expired, terminated.
+        #[arg(long)]
+        status: String,
+        #[arg(long)]
+        signed_on: Option<String>,
+        #[arg(long = "pledge")]
+        pledges: Vec<String>,
+    },
+    List(FormatArg),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AnnouncementCmd {
+    List(FormatArg),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FxCmd {
+    /// Import an ECB reference-rate CSV (Date,USD,JPY,...).
+    Import { file: PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCmd {
+    /// Recompute the hash chain; exit 1 naming the first bad entry.
+    Verify,
+    /// List entries, newest first.
+    Log {
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+        /// Only entries about this entity kind or id (e.g. need, N-12).
+        #[arg(long)]
+        entity: Option<String>,
+        #[command(flatten)]
+        format: FormatArg,
+    },
+}

@@ -1,0 +1,84 @@
+//! init, participants, users, and the audit log.
+
+use std::io::BufRead;
+
+use anyhow::bail;
+use argon2::password_hash::SaltString;
+use argon2::password_hash::rand_core::OsRng;
+use argon2::{Argon2, PasswordHasher};
+use tallinn_core::participant::{NewUser, PartialDate, Participant};
+
+use super::{Ctx, parse};
+use crate::cli::{AuditCmd, ParticipantCmd, UserCmd};
+use crate::output::{print, print_one};
+
+pub async fn init(ctx: &Ctx, demo: bool) -> anyhow::Result<()> {
+    // `open` has created the schema and loaded the reference data.
+    eprintln!("tallinn: {} store ready with reference data", ctx.ledger.backend().name());
+    if demo {
+        match ctx.ledger.load_demo().await? {
+            Some(report) => {
+                eprintln!("tallinn: loaded the synthetic demo dataset");
+                print_one(&report, crate::cli::Format::Json)?;
+            }
+            None => eprintln!("tallinn: the demo dataset is already loaded"),
+        }
+    }
+    Ok(())
+}
+
+pub async fn participant(ctx: &Ctx, cmd: ParticipantCmd) -> anyhow::Result<()> {
+    match cmd {
+        ParticipantCmd::List(f) => print(&ctx.ledger.participants().await?, f.format),
+        ParticipantCmd::Add { code, name, kind, parent, joined } => {
+            let joined = joined.map(|d| PartialDate::try_from(d).map_err(|e| anyhow::anyhow!("--joined: {}", e.message))).transpose()?;
+            let p = Participant { code, name, kind: parse("kind", &kind)?, parent, joined, left: None, synthetic: false };
+            let p = ctx.ledger.add_participant(ctx.actor.clone(), p).await?;
+            print_one(&p, crate::cli::Format::Json)
+        }
+    }
+}
+
+pub async fn user(ctx: &Ctx, cmd: UserCmd) -> anyhow::Result<()> {
+    match cmd {
+        UserCmd::List(f) => print(&ctx.ledger.users().await?, f.format),
+        UserCmd::Add { name, org, role, panel, password_stdin } => {
+            let password_hash = if password_stdin { Some(hash_password(&read_password()?)?) } else { None };
+            let user = NewUser { name, org, role: parse("role", &role)?, panel: panel.map(|p| parse("panel", &p)).transpose()?, password_hash };
+            let user = ctx.ledger.add_user(ctx.actor.clone(), user).await?;
+            print_one(&user, crate::cli::Format::Json)
+        }
+    }
+}
+
+fn read_password() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    let password = line.trim_end_matches(['\r', '\n']).to_string();
+    if password.chars().count() < 12 {
+        bail!("--password-stdin: a password has at least 12 characters");
+    }
+    Ok(password)
+}
+
+/// Argon2id with the crate's default (OWASP-recommended) parameters.
+fn hash_password(password: &str) -> anyhow::Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| anyhow::anyhow!("cannot hash the password: {e}"))
+}
+
+pub async fn audit(ctx: &Ctx, cmd: AuditCmd) -> anyhow::Result<()> {
+    match cmd {
+        AuditCmd::Verify => {
+            let report = ctx.ledger.verify_audit().await?;
+            match report.broken {
+                None => {
+                    println!("audit log intact: {} entries verified", report.entries);
+                    Ok(())
+                }
+                Some(bad) => bail!("audit log broken at entry {}: {} ({} entries before it verified)", bad.seq, bad.reason, report.entries),
+            }
+        }
+        AuditCmd::Log { limit, entity, format } => print(&ctx.ledger.audit_log(&ctx.actor, limit, entity.as_deref()).await?, format.format),
+    }
+}

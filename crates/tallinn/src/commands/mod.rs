@@ -1,0 +1,92 @@
+//! Subcommand handlers: parse the arguments into domain values, call the
+//! ledger, print the result. No business rules live here.
+
+mod admin;
+mod delivery;
+mod finance;
+mod needs;
+mod serve;
+
+use std::str::FromStr;
+
+use anyhow::{Context, anyhow};
+use indicatif::{ProgressBar, ProgressStyle};
+use jiff::civil::Date;
+use tallinn_core::policy::Principal;
+use tallinn_store::Ledger;
+
+use crate::cli::{Cli, Command};
+
+/// What every handler needs: the ledger and who is acting.
+pub struct Ctx {
+    pub ledger: Ledger,
+    pub actor: Principal,
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Serve { listen, demo } = &cli.command {
+        let ledger = crate::store::open(&cli.database).await?;
+        return serve::run(ledger, listen, *demo).await;
+    }
+    let ledger = crate::store::open(&cli.database).await?;
+    let actor = match &cli.as_user {
+        Some(name) => ledger.principal(name).await?,
+        None => Principal::System,
+    };
+    let ctx = Ctx { ledger, actor };
+    let result = match cli.command {
+        Command::Init { demo } => admin::init(&ctx, demo).await,
+        Command::Serve { .. } => unreachable!("handled above"),
+        Command::Participant(cmd) => admin::participant(&ctx, cmd).await,
+        Command::User(cmd) => admin::user(&ctx, cmd).await,
+        Command::Audit(cmd) => admin::audit(&ctx, cmd).await,
+        Command::Need(cmd) => needs::run(&ctx, cmd).await,
+        Command::Pledge(cmd) => finance::pledge(&ctx, cmd).await,
+        Command::Allocation(cmd) => finance::allocation(&ctx, cmd).await,
+        Command::Transaction(cmd) => finance::transaction(&ctx, cmd).await,
+        Command::Fx(cmd) => finance::fx(&ctx, cmd).await,
+        Command::Project(cmd) => delivery::project(&ctx, cmd).await,
+        Command::Agreement(cmd) => delivery::agreement(&ctx, cmd).await,
+        Command::Announcement(cmd) => delivery::announcement(&ctx, cmd).await,
+    };
+    ctx.ledger.backend().close().await;
+    result
+}
+
+/// Parses a vocabulary word or other `FromStr` value for an option,
+/// naming the option in the error.
+pub fn parse<T>(option: &str, text: &str) -> anyhow::Result<T>
+where
+    T: FromStr,
+    T::Err: std::fmt::Display,
+{
+    T::from_str(text).map_err(|e| anyhow!("--{option}: {e}"))
+}
+
+pub fn parse_all<T>(option: &str, texts: &[String]) -> anyhow::Result<Vec<T>>
+where
+    T: FromStr,
+    T::Err: std::fmt::Display,
+{
+    texts.iter().map(|t| parse(option, t)).collect()
+}
+
+pub fn date(option: &str, text: &str) -> anyhow::Result<Date> {
+    Date::from_str(text).map_err(|_| anyhow!("--{option}: '{text}' is not a date (YYYY-MM-DD)"))
+}
+
+pub fn read_file(path: &std::path::Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+/// A progress bar on stderr (hidden when stderr is not a terminal).
+pub fn progress(total: usize, what: &str) -> ProgressBar {
+    let bar = ProgressBar::new(total as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({per_sec}, {eta} left)")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.set_message(what.to_string());
+    bar
+}

@@ -1,0 +1,25 @@
+//! Opening the store named by `--database`.
+
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use tallinn_store::Ledger;
+
+pub const DEFAULT_URL: &str = "sqlite://./tallinn.db";
+
+/// Opens the backend for the URL's scheme and applies pending migrations.
+pub async fn open(url: &str) -> anyhow::Result<Ledger> {
+    let ledger = if url.starts_with("sqlite:") {
+        if url == DEFAULT_URL {
+            eprintln!("tallinn: using the SQLite store ./tallinn.db (set --database or TALLINN_DATABASE_URL to choose another)");
+        }
+        Ledger::new(Arc::new(tallinn_store_sqlite::SqliteBackend::connect(url).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ledger::new(Arc::new(tallinn_store_postgres::PostgresBackend::connect(url).await?))
+    } else {
+        let scheme = url.split_once(':').map_or(url, |(s, _)| s);
+        bail!("unknown database URL scheme '{scheme}': use sqlite://PATH or postgres://USER@HOST/DB");
+    };
+    ledger.init().await.with_context(|| format!("cannot initialise the {} store", ledger.backend().name()))?;
+    Ok(ledger)
+}
