@@ -45,6 +45,29 @@ impl fmt::Display for ImportErrors {
     }
 }
 
+/// A parsed file: the good rows, and every problem found in the others.
+/// The store adds its own checks (unknown participants) to `errors` and
+/// writes nothing unless the merged list is empty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parsed<T> {
+    pub rows: Vec<Numbered<T>>,
+    pub errors: Vec<RowError>,
+}
+
+impl<T> Parsed<T> {
+    /// The rows if the whole file is good.
+    pub fn into_result(self) -> Result<Vec<Numbered<T>>, ImportErrors> {
+        if self.errors.is_empty() { Ok(self.rows) } else { Err(ImportErrors(self.errors)) }
+    }
+}
+
+/// Merges row errors found later with those of parsing, in file order.
+pub fn merge_errors(mut errors: Vec<RowError>, more: Vec<RowError>) -> Vec<RowError> {
+    errors.extend(more);
+    errors.sort_by_key(|e| e.row);
+    errors
+}
+
 /// A parsed row with its line number, for error reports from later checks
 /// (unknown participants are found by the store).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,7 +115,7 @@ pub const TRANSACTION_COLUMNS: &[&str] =
 const TRANSACTION_REQUIRED: &[&str] = &["kind", "provider", "receiver", "value_date", "amount", "currency"];
 
 /// Parses a needs file (columns: `NEED_COLUMNS`; lists separated by `;`).
-pub fn parse_needs(text: &str, synthetic: bool) -> Result<Vec<Numbered<NewNeed>>, ImportErrors> {
+pub fn parse_needs(text: &str, synthetic: bool) -> Result<Parsed<NewNeed>, ImportErrors> {
     parse_rows(text, NEED_COLUMNS, NEED_REQUIRED, |r| {
         // Every field is read before any is combined, so that one bad field
         // does not hide another.
@@ -134,7 +157,7 @@ pub fn parse_needs(text: &str, synthetic: bool) -> Result<Vec<Numbered<NewNeed>>
 pub type PledgeRow = (NewPledge, PledgeStatus);
 
 /// Parses a pledges file of money pledges (columns: `PLEDGE_COLUMNS`).
-pub fn parse_pledges(text: &str, synthetic: bool) -> Result<Vec<Numbered<PledgeRow>>, ImportErrors> {
+pub fn parse_pledges(text: &str, synthetic: bool) -> Result<Parsed<PledgeRow>, ImportErrors> {
     parse_rows(text, PLEDGE_COLUMNS, PLEDGE_REQUIRED, |r| {
         let amount = r.money();
         let donor = r.required("donor", code);
@@ -177,7 +200,7 @@ pub fn parse_pledges(text: &str, synthetic: bool) -> Result<Vec<Numbered<PledgeR
 
 /// Parses a transactions file (columns: `TRANSACTION_COLUMNS`). Record ids
 /// are plain numbers or prefixed (`P-3`, `N-12`, `T-7`).
-pub fn parse_transactions(text: &str, today: Date, synthetic: bool) -> Result<Vec<Numbered<NewTransaction>>, ImportErrors> {
+pub fn parse_transactions(text: &str, today: Date, synthetic: bool) -> Result<Parsed<NewTransaction>, ImportErrors> {
     use crate::id::Kind;
     let id = |kind: Kind| move |s: &str| kind.parse(s).map_err(|e| e.message);
     parse_rows(text, TRANSACTION_COLUMNS, TRANSACTION_REQUIRED, |r| {
@@ -261,7 +284,8 @@ impl RowReader<'_> {
     }
 }
 
-fn parse_rows<T>(text: &str, known: &[&str], required: &[&str], mut parse: impl FnMut(&RowReader) -> Option<T>) -> Result<Vec<Numbered<T>>, ImportErrors> {
+/// Parses every row; `Err` only when the header itself is unusable.
+fn parse_rows<T>(text: &str, known: &[&str], required: &[&str], mut parse: impl FnMut(&RowReader) -> Option<T>) -> Result<Parsed<T>, ImportErrors> {
     let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(text.as_bytes());
     let mut errors = Vec::new();
     let header = match reader.headers() {
@@ -304,7 +328,7 @@ fn parse_rows<T>(text: &str, known: &[&str], required: &[&str], mut parse: impl 
     if rows.is_empty() && errors.is_empty() {
         errors.push(RowError { row: 2, field: "row".into(), message: "the file has no rows".into() });
     }
-    if errors.is_empty() { Ok(rows) } else { Err(ImportErrors(errors)) }
+    Ok(Parsed { rows, errors })
 }
 
 fn vocab<T: FromStr<Err = crate::ParseVocabularyError>>(s: &str) -> Result<T, String> {
@@ -335,12 +359,16 @@ fn list<T>(s: &str, item: impl Fn(&str) -> Result<T, String>) -> Result<Vec<T>, 
 mod tests {
     use super::*;
 
+    fn needs(text: &str) -> Result<Vec<Numbered<NewNeed>>, ImportErrors> {
+        parse_needs(text, false).and_then(Parsed::into_result)
+    }
+
     const HEADER: &str = "beneficiary,title,capability,sector,urgency,cost_eur,tlp,tags\n";
 
     #[test]
     fn imports_good_needs() {
         let text = format!("{HEADER}UA-CERT,SOC sensors,detect,energy,critical,125000.00,green,soc;ids\nUA-MOD,Backups,resilience,government,low,50,clear,\n");
-        let rows = parse_needs(&text, false).unwrap();
+        let rows = needs(&text).unwrap();
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].row, 2);
         assert_eq!(rows[0].value.cost_eur_minor, 12_500_000);
@@ -353,40 +381,40 @@ mod tests {
         let text = format!(
             "{HEADER}UA-CERT,ok,detect,energy,critical,1.00,green,\nUA-CERT,bad cost,detect,energy,critical,-5,green,\nUA-CERT,bad sector,detect,space,critical,5,green,\nUA-CERT,cents,detect,energy,high,1.001,green,\n"
         );
-        let errors = parse_needs(&text, false).unwrap_err().0;
+        let errors = needs(&text).unwrap_err().0;
         let got: Vec<(usize, &str)> = errors.iter().map(|e| (e.row, e.field.as_str())).collect();
         assert_eq!(got, vec![(3, "cost_eur"), (4, "sector"), (5, "cost_eur")]);
         assert!(errors[1].message.contains("unknown sector 'space'"));
         // Several bad fields in one row are all named.
         let many = format!("{HEADER}UA-CERT,,detekt,energy,urgent,-1,grey,\n");
-        let fields: Vec<String> = parse_needs(&many, false).unwrap_err().0.into_iter().map(|e| e.field).collect();
+        let fields: Vec<String> = needs(&many).unwrap_err().0.into_iter().map(|e| e.field).collect();
         assert_eq!(fields, ["title", "capability", "urgency", "cost_eur", "tlp"]);
     }
 
     #[test]
     fn refuses_bad_headers_and_ragged_rows() {
-        let errors = parse_needs("title,colour\nx,y\n", false).unwrap_err().0;
+        let errors = needs("title,colour\nx,y\n").unwrap_err().0;
         assert!(errors.iter().any(|e| e.field == "colour" && e.message.contains("unknown column")));
         assert!(errors.iter().any(|e| e.field == "beneficiary" && e.message.contains("missing")));
         let ragged = format!("{HEADER}UA-CERT,a,detect,energy,critical,1.00\n");
-        let errors = parse_needs(&ragged, false).unwrap_err().0;
+        let errors = needs(&ragged).unwrap_err().0;
         assert_eq!(errors[0].field, "row");
         assert!(errors[0].message.contains("malformed CSV"));
-        assert!(parse_needs(HEADER, false).is_err(), "an empty file imports nothing and says so");
+        assert!(needs(HEADER).is_err(), "an empty file imports nothing and says so");
     }
 
     #[test]
     fn pledges_and_transactions() {
         let pledges = "donor,title,amount,currency,pledged_on,tlp,capabilities,status\nEE,Support,1000.50,USD,2025-05-01,green,detect;remediate,committed\n";
-        let rows = parse_pledges(pledges, false).unwrap();
+        let rows = parse_pledges(pledges, false).and_then(Parsed::into_result).unwrap();
         assert_eq!(rows[0].value.0.amount.minor, 100_050);
         assert_eq!(rows[0].value.1, PledgeStatus::Committed);
         let bad = "donor,title,amount,currency,pledged_on,tlp\nEE,Support,10,XYZ,2025-05-01,green\n";
-        assert_eq!(parse_pledges(bad, false).unwrap_err().0[0].field, "currency");
+        assert_eq!(parse_pledges(bad, false).and_then(Parsed::into_result).unwrap_err().0[0].field, "currency");
 
         let today: Date = "2026-01-01".parse().unwrap();
         let tx = "kind,provider,receiver,value_date,amount,currency,pledge\ndisbursement,EE,UA-CERT,2025-06-01,10.00,EUR,P-3\ndisbursement,EE,UA-CERT,2027-06-01,10.00,EUR,\n";
-        let errors = parse_transactions(tx, today, false).unwrap_err().0;
+        let errors = parse_transactions(tx, today, false).and_then(Parsed::into_result).unwrap_err().0;
         assert_eq!((errors[0].row, errors[0].field.as_str()), (3, "value_date"));
     }
 }

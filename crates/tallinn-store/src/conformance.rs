@@ -472,6 +472,15 @@ pub async fn csv_import_is_all_or_nothing(h: Harness) {
     let StoreError::Import(errors) = e else { panic!("expected an import report") };
     let got: Vec<_> = errors.0.iter().map(|e| (e.row, e.field.as_str())).collect();
     assert_eq!(got, vec![(3, "beneficiary"), (4, "beneficiary")]);
+    // Parse errors and store checks come back together, in file order.
+    let mixed =
+        "beneficiary,title,capability,sector,urgency,cost_eur,tlp\nUA-NOWHERE,One,detect,energy,high,10.00,green\nUA-CERT,Two,detekt,energy,high,10.00,green\n";
+    let StoreError::Import(errors) = l.import_needs(Principal::System, tallinn_core::import::parse_needs(mixed, false).unwrap(), &|_| {}).await.unwrap_err()
+    else {
+        panic!()
+    };
+    let got: Vec<_> = errors.0.iter().map(|e| (e.row, e.field.as_str())).collect();
+    assert_eq!(got, vec![(2, "beneficiary"), (3, "capability")]);
     assert!(errors.0[0].message.contains("unknown participant 'UA-NOWHERE'"));
     assert!(l.needs(&Principal::System, &Default::default()).await.unwrap().is_empty(), "nothing written");
     assert_eq!(audit_len(l).await, before);

@@ -3,7 +3,7 @@
 use serde_json::json;
 use tallinn_core::DomainError;
 use tallinn_core::id::Kind;
-use tallinn_core::import::{Numbered, RowError};
+use tallinn_core::import::{Parsed, RowError, merge_errors};
 use tallinn_core::need::{Capability, DEFAULT_RESERVATION_DAYS, MAX_RESERVATION_DAYS, Need, NeedStatus, NeedTransition, NewNeed, Reservation, Sector, Urgency};
 use tallinn_core::participant::{ParticipantKind, Role};
 use tallinn_core::policy::{Principal, may_see};
@@ -329,7 +329,7 @@ impl Ledger {
     /// Imports needs as drafts, all or nothing: any bad row (including an
     /// unknown beneficiary) means nothing is written, and every bad row is
     /// reported. `progress` is told how many rows have been written.
-    pub async fn import_needs(&self, actor: Principal, rows: Vec<Numbered<NewNeed>>, progress: &(dyn Fn(u64) + Send + Sync)) -> Result<usize> {
+    pub async fn import_needs(&self, actor: Principal, rows: Parsed<NewNeed>, progress: &(dyn Fn(u64) + Send + Sync)) -> Result<usize> {
         let mut tx = self.write(actor).await?;
         let result = import(&mut tx, rows, progress).await;
         tx.finish(result).await
@@ -429,7 +429,8 @@ pub(crate) async fn reserve(tx: &mut Tx, key: i64, donor: &str, days: i64) -> Re
     Ok(need)
 }
 
-async fn import(tx: &mut Tx, rows: Vec<Numbered<NewNeed>>, progress: &(dyn Fn(u64) + Send + Sync)) -> Result<usize> {
+async fn import(tx: &mut Tx, parsed: Parsed<NewNeed>, progress: &(dyn Fn(u64) + Send + Sync)) -> Result<usize> {
+    let rows = parsed.rows;
     // Check every referenced organisation once, and report every bad row.
     let known: std::collections::HashMap<String, ParticipantKind> =
         tx.fetch("SELECT code, kind FROM participants", vec![]).await?.iter().map(|r| Ok((r.text(0)?, r.parse(1)?))).collect::<Result<_>>()?;
@@ -458,6 +459,7 @@ async fn import(tx: &mut Tx, rows: Vec<Numbered<NewNeed>>, progress: &(dyn Fn(u6
             errors.push(RowError { row: row.row, field: "share_orgs".into(), message: format!("unknown participant '{org}'") });
         }
     }
+    let errors = merge_errors(parsed.errors, errors);
     if !errors.is_empty() {
         return Err(tallinn_core::import::ImportErrors(errors).into());
     }

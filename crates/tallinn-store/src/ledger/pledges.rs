@@ -3,7 +3,7 @@
 use serde_json::json;
 use tallinn_core::DomainError;
 use tallinn_core::id::Kind;
-use tallinn_core::import::{Numbered, PledgeRow, RowError};
+use tallinn_core::import::{Parsed, PledgeRow, RowError, merge_errors};
 use tallinn_core::participant::{ParticipantKind, Role};
 use tallinn_core::pledge::{Earmarks, NewPledge, Pledge, PledgeStatus};
 use tallinn_core::policy::{Principal, may_see};
@@ -192,9 +192,10 @@ impl Ledger {
     }
 
     /// Imports money pledges, all or nothing, each brought to its row's status.
-    pub async fn import_pledges(&self, actor: Principal, rows: Vec<Numbered<PledgeRow>>, progress: &(dyn Fn(u64) + Send + Sync)) -> Result<usize> {
+    pub async fn import_pledges(&self, actor: Principal, parsed: Parsed<PledgeRow>, progress: &(dyn Fn(u64) + Send + Sync)) -> Result<usize> {
         let mut tx = self.write(actor).await?;
         let result = async {
+            let (rows, parsed_errors) = (parsed.rows, parsed.errors);
             let mut errors = Vec::new();
             let count = rows.len();
             for (n, row) in rows.iter().enumerate() {
@@ -220,6 +221,7 @@ impl Ledger {
                 }
                 progress((n + 1) as u64);
             }
+            let errors = merge_errors(parsed_errors, errors);
             if !errors.is_empty() {
                 return Err(tallinn_core::import::ImportErrors(errors).into());
             }

@@ -5,7 +5,7 @@ use jiff::civil::Date;
 use serde_json::json;
 use tallinn_core::DomainError;
 use tallinn_core::id::Kind;
-use tallinn_core::import::{Numbered, RowError};
+use tallinn_core::import::{Parsed, RowError, merge_errors};
 use tallinn_core::policy::Principal;
 use tallinn_core::time::{from_micros, to_micros, utc_date};
 use tallinn_core::transaction::{NewTransaction, Transaction, TransactionKind};
@@ -154,12 +154,13 @@ impl Ledger {
     }
 
     /// Imports transactions, all or nothing, every bad row reported.
-    pub async fn import_transactions(&self, actor: Principal, rows: Vec<Numbered<NewTransaction>>, progress: &(dyn Fn(u64) + Send + Sync)) -> Result<usize> {
+    pub async fn import_transactions(&self, actor: Principal, parsed: Parsed<NewTransaction>, progress: &(dyn Fn(u64) + Send + Sync)) -> Result<usize> {
         require(&actor, "record transactions", is_office)?;
         let mut tx = self.write(actor).await?;
         let result = async {
             let known = participant_codes(&mut tx).await?;
             let today = utc_date(tx.at);
+            let (rows, parsed_errors) = (parsed.rows, parsed.errors);
             let mut values = Vec::with_capacity(rows.len());
             let mut errors = Vec::new();
             for row in &rows {
@@ -171,6 +172,7 @@ impl Ledger {
                     Err(other) => return Err(other),
                 }
             }
+            let errors = merge_errors(parsed_errors, errors);
             if !errors.is_empty() {
                 return Err(tallinn_core::import::ImportErrors(errors).into());
             }

@@ -27,7 +27,7 @@ pub async fn pledge(ctx: &Ctx, cmd: PledgeCmd) -> anyhow::Result<()> {
         PledgeCmd::Cancel { id } => print_one(&l.set_pledge_status(actor(), &id, PledgeStatus::Cancelled).await?, Format::Json),
         PledgeCmd::Import { file } => {
             let rows = tallinn_core::import::parse_pledges(&read_file(&file)?, false)?;
-            let bar = progress(rows.len(), "importing pledges");
+            let bar = progress(rows.rows.len(), "importing pledges");
             let count = l.import_pledges(actor(), rows, &|n| bar.set_position(n)).await;
             bar.finish_and_clear();
             eprintln!("tallinn: imported {} pledges", count?);
@@ -105,7 +105,7 @@ pub async fn transaction(ctx: &Ctx, cmd: TransactionCmd) -> anyhow::Result<()> {
         TransactionCmd::Import { file } => {
             let today = utc_date(l.now());
             let rows = tallinn_core::import::parse_transactions(&read_file(&file)?, today, false)?;
-            let bar = progress(rows.len(), "importing transactions");
+            let bar = progress(rows.rows.len(), "importing transactions");
             let count = l.import_transactions(ctx.actor.clone(), rows, &|n| bar.inc(n)).await;
             bar.finish_and_clear();
             eprintln!("tallinn: imported {} transactions", count?);

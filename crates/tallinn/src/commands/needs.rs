@@ -71,7 +71,7 @@ pub async fn run(ctx: &Ctx, cmd: NeedCmd) -> anyhow::Result<()> {
         NeedCmd::Withdraw { id, reason } => print_one(&l.withdraw_need(actor(), &id, &reason).await?, Format::Json),
         NeedCmd::Import { file } => {
             let rows = tallinn_core::import::parse_needs(&read_file(&file)?, false)?;
-            let bar = progress(rows.len(), "importing needs");
+            let bar = progress(rows.rows.len(), "importing needs");
             let count = l.import_needs(actor(), rows, &|n| bar.inc(n)).await;
             bar.finish_and_clear();
             eprintln!("tallinn: imported {} needs as drafts", count?);

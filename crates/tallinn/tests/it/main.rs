@@ -1,0 +1,330 @@
+//! The `tallinn` binary as users run it: exit statuses, messages, output
+//! formats, on SQLite and (with `TALLINN_TEST_POSTGRES_URL`) PostgreSQL.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+/// A store for one test: a temp SQLite file, or a fresh PostgreSQL database.
+struct Store {
+    url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Store {
+    fn sqlite() -> Store {
+        let dir = tempfile::tempdir().unwrap();
+        Store { url: format!("sqlite://{}", dir.path().join("t.db").display()), _dir: dir }
+    }
+
+    fn postgres(tag: &str) -> Option<Store> {
+        let base = std::env::var("TALLINN_TEST_POSTGRES_URL").ok()?;
+        let name = format!("tallinn_cli_{tag}_{}_{}", std::process::id(), jiff::Timestamp::now().as_microsecond() % 1_000_000);
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let url = rt.block_on(tallinn_store_postgres::PostgresBackend::create_database(&base, &name)).unwrap();
+        Some(Store { url, _dir: tempfile::tempdir().unwrap() })
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.run_with_stdin(args, "")
+    }
+
+    fn run_with_stdin(&self, args: &[&str], stdin: &str) -> Output {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tallinn"))
+            .arg("--database")
+            .arg(&self.url)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(out.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn json(&self, args: &[&str]) -> serde_json::Value {
+        serde_json::from_str(&self.ok(args)).unwrap()
+    }
+
+    fn audit_entries(&self) -> String {
+        self.ok(&["audit", "verify"])
+    }
+}
+
+fn stores(tag: &str) -> Vec<Store> {
+    let mut all = vec![Store::sqlite()];
+    all.extend(Store::postgres(tag));
+    all
+}
+
+#[test]
+fn demo_dataset_through_the_command_line() {
+    for store in stores("demo") {
+        let out = store.run(&["init", "--demo"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let participants = store.json(&["participant", "list", "--format", "json"]);
+        let kind =
+            |k: &str| participants.as_array().unwrap().iter().filter(|p| p["kind"] == k).map(|p| p["code"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+        assert_eq!(kind("member").len(), 13);
+        assert_eq!(kind("observer"), ["CZ", "EU", "NATO", "WB"]);
+        let needs = store.json(&["need", "list", "--format", "json"]);
+        let needs = needs.as_array().unwrap();
+        assert_eq!(needs.len(), 200);
+        for key in ["id", "title", "capability", "sector", "urgency", "status", "tlp", "cost"] {
+            assert!(needs[0].get(key).is_some(), "need lacks {key}");
+        }
+        assert!(needs.iter().all(|n| n["title"].as_str().unwrap().ends_with("(demo)")));
+        let csv = store.ok(&["need", "list", "--status", "funded", "--format", "csv"]);
+        assert!(csv.starts_with("id,title,beneficiary,capability,sector,urgency,status,tlp,cost,funded"));
+        assert!(csv.lines().skip(1).all(|l| l.contains(",funded,")));
+        let table = store.ok(&["pledge", "list"]);
+        assert!(table.contains("row(s)"));
+        assert!(store.audit_entries().starts_with("audit log intact"));
+        // A second `init --demo` adds nothing.
+        let before = store.audit_entries();
+        store.ok(&["init", "--demo"]);
+        assert_eq!(store.audit_entries(), before);
+    }
+}
+
+#[test]
+fn a_need_from_filing_to_acceptance() {
+    for store in stores("flow") {
+        store.ok(&["init"]);
+        store.ok(&["participant", "add", "UA-CERT", "--name", "Test CERT", "--kind", "beneficiary", "--parent", "UA"]);
+        store.ok(&["participant", "add", "IMP-A", "--name", "Integrator", "--kind", "implementer"]);
+        store.ok(&["user", "add", "tech", "--org", "TMPO", "--role", "reviewer", "--panel", "technical"]);
+        store.ok(&["user", "add", "strat", "--org", "EE", "--role", "reviewer", "--panel", "strategic"]);
+        let out =
+            store.run_with_stdin(&["user", "add", "olena", "--org", "UA-CERT", "--role", "beneficiary", "--password-stdin"], "correct horse battery staple\n");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(!String::from_utf8_lossy(&out.stdout).contains("argon2"), "the hash is never printed");
+        store.ok(&[
+            "--as",
+            "olena",
+            "need",
+            "add",
+            "--beneficiary",
+            "UA-CERT",
+            "--title",
+            "SOC sensors",
+            "--capability",
+            "detect",
+            "--sector",
+            "energy",
+            "--urgency",
+            "critical",
+            "--cost",
+            "1000.00",
+            "--tlp",
+            "green",
+            "--tag",
+            "soc",
+        ]);
+        store.ok(&["--as", "olena", "need", "submit", "N-1"]);
+        store.ok(&["need", "triage", "N-1"]);
+        store.ok(&["--as", "tech", "need", "review", "N-1", "--panel", "technical", "--decision", "approve", "--feasibility", "4", "--relevance", "5"]);
+        store.ok(&["--as", "strat", "need", "review", "N-1", "--panel", "strategic", "--decision", "approve", "--importance", "5"]);
+        store.ok(&["pledge", "add", "--donor", "EE", "--title", "Help", "--amount", "600.00", "--date", "2026-01-05", "--tlp", "green"]);
+        store.ok(&[
+            "pledge",
+            "add",
+            "--donor",
+            "DE",
+            "--title",
+            "Terminals",
+            "--amount",
+            "400.00",
+            "--date",
+            "2026-01-05",
+            "--tlp",
+            "clear",
+            "--item",
+            "Terminal:4:100.00",
+        ]);
+        store.ok(&["pledge", "commit", "P-1"]);
+        store.ok(&["pledge", "commit", "P-2"]);
+        store.ok(&["allocation", "add", "--pledge", "P-1", "--need", "N-1", "--amount", "600.00"]);
+        store.ok(&["allocation", "add", "--pledge", "P-2", "--need", "N-1", "--amount", "400.00"]);
+        store.ok(&[
+            "transaction",
+            "add",
+            "--kind",
+            "disbursement",
+            "--provider",
+            "EE",
+            "--receiver",
+            "UA-CERT",
+            "--date",
+            "2026-02-01",
+            "--amount",
+            "600.00",
+            "--pledge",
+            "P-1",
+            "--need",
+            "N-1",
+        ]);
+        store.ok(&["project", "add", "--need", "N-1", "--implementer", "IMP-A", "--title", "Install sensors", "--item", "Sensor:4"]);
+        store.ok(&["project", "milestone", "add", "PR-1", "--title", "Installed", "--due", "2026-05-01"]);
+        store.ok(&["project", "milestone", "complete", "PR-1", "M-1"]);
+        store.ok(&["project", "deliver", "PR-1"]);
+        store.ok(&["--as", "olena", "project", "accept", "PR-1", "--statement", "Received and working"]);
+        store.ok(&[
+            "agreement",
+            "add",
+            "--title",
+            "MoU",
+            "--party",
+            "UA",
+            "--party",
+            "EE",
+            "--domain",
+            "cybersecurity",
+            "--status",
+            "in_force",
+            "--signed-on",
+            "2025-04-01",
+            "--pledge",
+            "P-1",
+        ]);
+        let shown = store.json(&["need", "show", "N-1", "--format", "json"]);
+        assert_eq!(shown["need"]["status"], "accepted");
+        let steps: Vec<&str> = shown["history"].as_array().unwrap().iter().map(|t| t["to"].as_str().unwrap()).collect();
+        assert_eq!(
+            steps,
+            ["draft", "submitted", "technical_review", "strategic_review", "approved", "partially_funded", "funded", "in_delivery", "delivered", "accepted"]
+        );
+        assert_eq!(shown["reviews"].as_array().unwrap().len(), 2);
+        let log = store.json(&["audit", "log", "--entity", "N-1", "--format", "json"]);
+        assert!(log.as_array().unwrap().len() >= 5);
+        assert_eq!(store.json(&["announcement", "list", "--format", "json"])[0]["cumulative_eur"], "241700000.00");
+    }
+}
+
+/// Each bad input exits 1 (or 2 for usage), names the problem, and
+/// changes nothing.
+#[test]
+fn bad_input_is_refused_and_changes_nothing() {
+    let store = Store::sqlite();
+    store.ok(&["init", "--demo"]);
+    let before = store.audit_entries();
+    let csv_bad = store._dir.path().join("bad.csv");
+    std::fs::write(&csv_bad, "beneficiary,title,capability,sector,urgency,cost_eur,tlp\nUA-NOWHERE,ok,detect,energy,high,10.00,green\nUA-DEMO-CERT,x,detekt,energy,high,1.001,green\n").unwrap();
+    let csv_ragged = store._dir.path().join("ragged.csv");
+    std::fs::write(&csv_ragged, "beneficiary,title,capability,sector,urgency,cost_eur,tlp\nUA-DEMO-CERT,ok,detect\n").unwrap();
+    let csv_unknown = store._dir.path().join("unknown.csv");
+    std::fs::write(&csv_unknown, "beneficiary,title,capability,sector,urgency,cost_eur,tlp\nUA-DEMO-CERT,ok,detect,energy,high,10.00,green\nUA-NOWHERE,ok,detect,energy,high,10.00,green\n").unwrap();
+    let (bad, ragged, unknown) = (csv_bad.to_str().unwrap(), csv_ragged.to_str().unwrap(), csv_unknown.to_str().unwrap());
+    let pledge = |amount: &'static str, currency: &'static str, donor: &'static str| {
+        vec!["pledge", "add", "--donor", donor, "--title", "t", "--amount", amount, "--currency", currency, "--date", "2026-01-05", "--tlp", "green"]
+    };
+    let cases: Vec<(Vec<&str>, i32, &str)> = vec![
+        (pledge("10.00", "XYZ", "EE"), 1, "unknown currency 'XYZ'"),
+        (pledge("-10.00", "EUR", "EE"), 1, "amounts cannot be negative"),
+        (pledge("10.001", "EUR", "EE"), 1, "more than 2 decimal places"),
+        (pledge("1.5", "JPY", "EE"), 1, "more than 0 decimal places"),
+        (pledge("10.00", "EUR", "ZZ"), 1, "participant 'ZZ' not found"),
+        (pledge("10.00", "EUR", "UA-DEMO-CERT"), 1, "pledges come from members and observers"),
+        (vec!["need", "import", bad], 1, "3 problem(s) found; nothing was imported"),
+        (vec!["need", "import", bad], 1, "row 2, beneficiary: unknown participant 'UA-NOWHERE'"),
+        (vec!["need", "import", bad], 1, "row 3, capability: unknown capability 'detekt'"),
+        (vec!["need", "import", bad], 1, "row 3, cost_eur"),
+        (vec!["need", "import", ragged], 1, "malformed CSV"),
+        (vec!["need", "import", unknown], 1, "row 3, beneficiary: unknown participant 'UA-NOWHERE'"),
+        (vec!["need", "import", "/nonexistent.csv"], 1, "cannot read /nonexistent.csv"),
+        (vec!["need", "submit", "N-1"], 1, "cannot go from"),
+        (vec!["need", "submit", "N-9999"], 1, "need 'N-9999' not found"),
+        (vec!["need", "list", "--sector", "space"], 1, "--sector: unknown sector 'space'"),
+        (vec!["pledge", "commit", "P-abc"], 1, "is not a pledge id"),
+        (vec!["user", "add", "x", "--org", "EE", "--role", "donor"], 1, "is not a user name"),
+        (vec!["user", "add", "mallory", "--org", "EE", "--role", "coordinator"], 1, "cannot hold the coordinator role"),
+        (vec!["--as", "nobody", "need", "list"], 1, "user 'nobody' not found"),
+        (vec!["--as", "demo.reviewer.technical", "participant", "add", "ZZ", "--name", "Z", "--kind", "member"], 1, "may not add participants"),
+        (vec!["need", "frobnicate"], 2, "unrecognized subcommand"),
+    ];
+    for (args, code, message) in cases {
+        let out = store.run(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {stderr}");
+        assert!(stderr.contains(message), "{args:?}: expected '{message}' in: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}");
+    }
+    assert_eq!(store.audit_entries(), before, "no refused command changed the ledger");
+    assert_eq!(store.json(&["need", "list", "--format", "json"]).as_array().unwrap().len(), 200);
+}
+
+#[test]
+fn unknown_database_scheme_is_a_clear_error() {
+    let out = Command::new(env!("CARGO_BIN_EXE_tallinn")).args(["--database", "mysql://localhost/x", "need", "list"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown database URL scheme 'mysql'"));
+}
+
+#[test]
+fn tampering_with_the_database_file_fails_verify() {
+    let store = Store::sqlite();
+    store.ok(&["init", "--demo"]);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let backend = tallinn_store_sqlite::SqliteBackend::connect(&store.url).await.unwrap();
+        let pool = backend.pool();
+        let refused = sqlx_update(pool, "UPDATE audit_log SET actor = 'mallory' WHERE seq = 10").await;
+        assert!(refused.unwrap_err().contains("append-only"));
+        sqlx_update(pool, "DROP TRIGGER audit_log_no_update").await.unwrap();
+        sqlx_update(pool, "UPDATE audit_log SET actor = 'mallory' WHERE seq = 10").await.unwrap();
+        pool.close().await;
+    });
+    let out = store.run(&["audit", "verify"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("audit log broken at entry 10"), "{stderr}");
+}
+
+async fn sqlx_update(pool: &sqlx_pool::SqlitePool, sql: &str) -> Result<(), String> {
+    sqlx_pool::query(sql).execute(pool).await.map(|_| ()).map_err(|e| e.to_string())
+}
+
+/// sqlx through the backend crate's re-export-free path: the test depends
+/// on sqlx directly only for this raw access.
+mod sqlx_pool {
+    pub use sqlx::{SqlitePool, query};
+}
+
+#[test]
+fn fx_import_reads_the_real_ecb_history() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/ecb/eurofxref-hist.csv");
+    if !std::path::Path::new(path).exists() {
+        eprintln!("skipped: shared/data not beside the repository");
+        return;
+    }
+    let store = Store::sqlite();
+    let report = store.json(&["fx", "import", path]);
+    assert!(report["added"].as_u64().unwrap() > 150_000, "{report}");
+    assert_eq!(report["last_day"], "2026-10-30");
+    assert_eq!(report["first_day"], "1999-01-04");
+    let again = store.json(&["fx", "import", path]);
+    assert_eq!(again["added"], 0);
+    let p = store.json(&[
+        "pledge",
+        "add",
+        "--donor",
+        "US",
+        "--title",
+        "t",
+        "--amount",
+        "1000000.00",
+        "--currency",
+        "USD",
+        "--date",
+        "2026-10-30",
+        "--tlp",
+        "clear",
+    ]);
+    assert_eq!((p["amount_eur"].as_str(), p["rate"].as_str(), p["rate_date"].as_str()), (Some("895094.88"), Some("1.1172"), Some("2026-10-30")));
+}
