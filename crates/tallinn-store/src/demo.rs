@@ -183,7 +183,7 @@ async fn build(tx: &mut Tx, now: Timestamp) -> Result<DemoReport> {
         let name = format!("demo.{}", code.trim_start_matches("UA-DEMO-").to_lowercase().replace('-', "."));
         insert_user(tx, &name, code, Role::Beneficiary, None).await?;
     }
-    for (name, org, role, panel) in USERS.iter().filter(|u| u.2 == Role::Reviewer) {
+    for (name, org, role, panel) in USERS {
         insert_user(tx, name, org, *role, *panel).await?;
     }
     let rates = tallinn_core::fx::parse_ecb_csv(DEMO_RATES).map_err(|e| crate::StoreError::Corrupt(format!("demo rates: {e}")))?;

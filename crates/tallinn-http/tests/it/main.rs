@@ -1,0 +1,65 @@
+//! The public HTTP slice, in process: only TLP:CLEAR data, the error
+//! contract on unknown routes, health and readiness.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use tallinn_core::policy::Tlp;
+use tallinn_store::Ledger;
+use tower::ServiceExt;
+
+async fn demo_app() -> (axum::Router, Ledger, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    let ledger = Ledger::new(Arc::new(tallinn_store_sqlite::SqliteBackend::connect(&url).await.unwrap()));
+    ledger.init().await.unwrap();
+    ledger.load_demo().await.unwrap();
+    (tallinn_http::router(ledger.clone()), ledger, dir)
+}
+
+async fn get(app: &axum::Router, uri: &str) -> (StatusCode, String) {
+    let response = app.clone().oneshot(Request::get(uri).body(Body::empty()).unwrap()).await.unwrap();
+    let status = response.status();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8(body.to_vec()).unwrap())
+}
+
+#[tokio::test]
+async fn public_reads_show_clear_records_only() {
+    let (app, ledger, _dir) = demo_app().await;
+    let all = ledger.needs(&tallinn_core::policy::Principal::System, &Default::default()).await.unwrap();
+    let clear: Vec<_> = all.iter().filter(|n| n.tlp == Tlp::Clear).collect();
+    assert!(clear.len() < all.len(), "the demo has confidential needs");
+
+    let (status, body) = get(&app, "/api/v1/public/needs").await;
+    assert_eq!(status, StatusCode::OK);
+    let needs: Vec<serde_json::Value> = serde_json::from_str(&body).unwrap();
+    assert_eq!(needs.len(), clear.len());
+    assert!(needs.iter().all(|n| n["tlp"] == "clear"));
+
+    let (status, page) = get(&app, "/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("TLP:CLEAR records only"));
+    for hidden in all.iter().filter(|n| n.tlp != Tlp::Clear) {
+        assert!(!page.contains(&format!("<td>{}</td>", hidden.id)), "{} ({}) leaked into the page", hidden.id, hidden.tlp);
+    }
+    let (_, summary) = get(&app, "/api/v1/public/summary").await;
+    let summary: serde_json::Value = serde_json::from_str(&summary).unwrap();
+    assert_eq!(summary["needs"], clear.len());
+    assert!(page.contains("241700000.00"), "the Paris announcement is shown");
+}
+
+#[tokio::test]
+async fn health_readiness_and_errors() {
+    let (app, _ledger, _dir) = demo_app().await;
+    assert_eq!(get(&app, "/healthz").await, (StatusCode::OK, "ok".into()));
+    assert_eq!(get(&app, "/readyz").await, (StatusCode::OK, "ready".into()));
+    let (status, body) = get(&app, "/api/v1/nothing-here").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(body["error"]["code"], "not_found");
+    let (_, participants) = get(&app, "/api/v1/participants").await;
+    assert!(participants.contains("\"code\":\"NATO\""));
+}
