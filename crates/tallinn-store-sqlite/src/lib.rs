@@ -87,17 +87,65 @@ fn decode(row: &SqliteRow) -> Result<Row> {
     Ok(Row(values))
 }
 
+/// Rewrites the shared SQL's `$n` parameters for SQLite. SQLite keeps
+/// named and numbered parameters (`$n`, `?n`) in a list that both the
+/// parser and `sqlite3_bind_parameter_name` (called by sqlx for every
+/// parameter) search linearly, so a multi-row insert with thousands of
+/// parameters costs quadratic time. Anonymous `?` parameters are not in that
+/// list: when a statement uses `$1, $2, ... $k` once each in order (every
+/// bulk insert does), they become `?`; otherwise `?n`. Text inside
+/// single-quoted literals is left alone.
+fn sqlite_parameters(sql: &str) -> std::borrow::Cow<'_, str> {
+    if !sql.contains('$') {
+        return std::borrow::Cow::Borrowed(sql);
+    }
+    // (byte range of "$n", n) for every parameter outside literals.
+    let mut params = Vec::new();
+    let mut in_literal = false;
+    let bytes = sql.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\'' => in_literal = !in_literal,
+            b'$' if !in_literal && bytes.get(i + 1).is_some_and(u8::is_ascii_digit) => {
+                let end = (i + 1..bytes.len()).find(|&j| !bytes[j].is_ascii_digit()).unwrap_or(bytes.len());
+                params.push((i, end, sql[i + 1..end].parse::<usize>().unwrap_or(0)));
+                i = end;
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    let sequential = params.iter().enumerate().all(|(k, (_, _, n))| *n == k + 1);
+    let mut out = String::with_capacity(sql.len());
+    let mut last = 0;
+    for (start, end, n) in params {
+        out.push_str(&sql[last..start]);
+        if sequential {
+            out.push('?');
+        } else {
+            out.push_str(&format!("?{n}"));
+        }
+        last = end;
+    }
+    out.push_str(&sql[last..]);
+    std::borrow::Cow::Owned(out)
+}
+
 struct SqliteTx(Transaction<'static, Sqlite>);
 
 #[async_trait]
 impl Connection for SqliteTx {
     async fn execute(&mut self, sql: &str, args: Vec<Value>) -> Result<u64> {
-        let done = bind(sqlx::query(sql), args).execute(&mut *self.0).await.map_err(map_error)?;
+        let sql = sqlite_parameters(sql);
+        let done = bind(sqlx::query(&sql), args).execute(&mut *self.0).await.map_err(map_error)?;
         Ok(done.rows_affected())
     }
 
     async fn fetch(&mut self, sql: &str, args: Vec<Value>) -> Result<Vec<Row>> {
-        let rows = bind(sqlx::query(sql), args).fetch_all(&mut *self.0).await.map_err(map_error)?;
+        let sql = sqlite_parameters(sql);
+        let rows = bind(sqlx::query(&sql), args).fetch_all(&mut *self.0).await.map_err(map_error)?;
         rows.iter().map(decode).collect()
     }
 
@@ -139,5 +187,18 @@ impl Backend for SqliteBackend {
 
     async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sqlite_parameters;
+
+    #[test]
+    fn rewrites_parameters_outside_literals() {
+        assert_eq!(sqlite_parameters("SELECT 1"), "SELECT 1");
+        assert_eq!(sqlite_parameters("INSERT INTO t VALUES ($1, $2), ($3, '$9 stays')"), "INSERT INTO t VALUES (?, ?), (?, '$9 stays')");
+        assert_eq!(sqlite_parameters("SELECT * FROM t WHERE ($1 = '' OR a = $1) AND b = $2"), "SELECT * FROM t WHERE (?1 = '' OR a = ?1) AND b = ?2");
+        assert_eq!(sqlite_parameters("SELECT '$' || $1 || $10"), "SELECT '$' || ?1 || ?10");
     }
 }

@@ -538,6 +538,11 @@ pub async fn pass_through_is_linked_and_bounded(h: Harness) {
     assert_eq!(e.field(), Some("value_date"), "no future disbursements");
     let e = domain(l.add_transaction(Principal::System, flow("NO", "XX", 1, None)).await.unwrap_err());
     assert!(e.to_string().contains("unknown participant 'XX'"));
+    // Within one import file too: 200 + 200 would pass on 400 of the 300 left.
+    let csv = "kind,provider,receiver,value_date,amount,currency,pass_through_of\ndisbursement,WB,UA,2026-02-02,200.00,EUR,T-1\ndisbursement,WB,UA,2026-02-03,200.00,EUR,T-1\n";
+    let parsed = tallinn_core::import::parse_transactions(csv, "2026-03-01".parse().unwrap(), false).unwrap();
+    let StoreError::Import(errors) = l.import_transactions(Principal::System, parsed, &|_| {}).await.unwrap_err() else { panic!() };
+    assert_eq!((errors.0.len(), errors.0[0].row), (1, 3), "{errors}");
     let listed = l.transactions(&Principal::System, &Default::default()).await.unwrap();
     assert_eq!(listed.len(), 2);
     assert_eq!(listed.iter().find(|t| t.pass_through_of.is_some()).unwrap().pass_through_of.as_deref(), Some("T-1"));

@@ -84,13 +84,4 @@ impl Ledger {
         .await;
         tx.finish(result).await
     }
-
-    /// The EUR value of an amount on a day, read-only (for previews).
-    pub async fn eur_value(&self, money: Money, on: Date) -> Result<EurValue> {
-        // Conversion needs no write; a rolled-back transaction reads the table.
-        let mut tx = self.write(Principal::System).await?;
-        let value = convert(&mut tx, money, on).await;
-        tx.rollback().await;
-        value
-    }
 }

@@ -67,8 +67,19 @@ pub struct TransactionFilter {
     pub limit: Option<usize>,
 }
 
+/// EUR passed on per upstream transaction by rows not yet written (an
+/// import checks each row against the stored rows *and* the earlier rows of
+/// the same file).
+type PendingPassThrough = std::collections::HashMap<i64, i64>;
+
 /// Checks references of one transaction and returns its row values.
-async fn prepare(tx: &mut Tx, t: &NewTransaction, today: Date, known: &std::collections::HashSet<String>) -> Result<Vec<Value>> {
+async fn prepare(
+    tx: &mut Tx,
+    t: &NewTransaction,
+    today: Date,
+    known: &std::collections::HashSet<String>,
+    pending: &mut PendingPassThrough,
+) -> Result<Vec<Value>> {
     t.validate(today)?;
     for (field, org) in [("provider", &t.provider), ("receiver", &t.receiver)] {
         if !known.contains(org) {
@@ -94,8 +105,9 @@ async fn prepare(tx: &mut Tx, t: &NewTransaction, today: Date, known: &std::coll
         if up.receiver != t.provider {
             return Err(DomainError::invalid("pass_through_of", format!("{} went to {}, so {} cannot pass it on", up.id, up.receiver, t.provider)).into());
         }
-        let passed: i64 =
+        let stored: i64 =
             tx.fetch_one("SELECT CAST(COALESCE(SUM(eur_minor), 0) AS BIGINT) FROM transactions WHERE pass_through_of = $1", args![upstream]).await?.int(0)?;
+        let passed = stored + pending.get(&upstream).copied().unwrap_or(0);
         if passed + eur.eur_minor > up.eur_minor {
             return Err(DomainError::Conflict(format!(
                 "passing on EUR {} would exceed what {} brought (EUR {}, of which EUR {} is already passed on)",
@@ -106,6 +118,7 @@ async fn prepare(tx: &mut Tx, t: &NewTransaction, today: Date, known: &std::coll
             ))
             .into());
         }
+        *pending.entry(upstream).or_default() += eur.eur_minor;
     }
     Ok(args![
         t.kind.as_str(),
@@ -133,7 +146,7 @@ async fn participant_codes(tx: &mut Tx) -> Result<std::collections::HashSet<Stri
 
 pub(crate) async fn insert(tx: &mut Tx, t: &NewTransaction) -> Result<Transaction> {
     let known = participant_codes(tx).await?;
-    let values = prepare(tx, t, utc_date(tx.at), &known).await?;
+    let values = prepare(tx, t, utc_date(tx.at), &known, &mut PendingPassThrough::new()).await?;
     let placeholders = (1..=INSERT_COLUMNS.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
     let id = tx.fetch_one(&format!("INSERT INTO transactions ({}) VALUES ({placeholders}) RETURNING id", INSERT_COLUMNS.join(", ")), values).await?.int(0)?;
     let row = tx.fetch_one(&format!("SELECT {COLUMNS} FROM transactions WHERE id = $1"), args![id]).await?;
@@ -163,8 +176,9 @@ impl Ledger {
             let (rows, parsed_errors) = (parsed.rows, parsed.errors);
             let mut values = Vec::with_capacity(rows.len());
             let mut errors = Vec::new();
+            let mut pending = PendingPassThrough::new();
             for row in &rows {
-                match prepare(&mut tx, &row.value, today, &known).await {
+                match prepare(&mut tx, &row.value, today, &known, &mut pending).await {
                     Ok(v) => values.push(v),
                     Err(crate::StoreError::Domain(e)) => {
                         errors.push(RowError { row: row.row, field: e.field().unwrap_or("row").to_string(), message: e.to_string() })
@@ -176,9 +190,6 @@ impl Ledger {
             if !errors.is_empty() {
                 return Err(tallinn_core::import::ImportErrors(errors).into());
             }
-            // Pass-through rows within one file are checked against rows
-            // already stored; the sum check is repeated by the database's
-            // reading of the stored rows on the next import.
             let count = values.len();
             let dialect = tx.dialect;
             insert_many(tx.conn(), dialect, "transactions", INSERT_COLUMNS, values, progress).await?;
