@@ -31,4 +31,4 @@ pub mod transaction;
 
 pub use error::{DomainError, FieldError};
 pub use money::{Currency, Money};
-pub use vocabulary::ParseVocabularyError;
+pub use vocabulary::{Lifecycle, ParseVocabularyError};

@@ -74,9 +74,11 @@ vocabulary! {
     }
 }
 
-impl NeedStatus {
+impl crate::Lifecycle for NeedStatus {
+    const ENTITY: &'static str = "need";
+
     /// The lifecycle, as one table: may a need go from `self` to `to`?
-    pub fn can_move_to(self, to: NeedStatus) -> bool {
+    fn can_move_to(self, to: NeedStatus) -> bool {
         use NeedStatus::*;
         matches!(
             (self, to),
@@ -93,7 +95,9 @@ impl NeedStatus {
                 | (Draft | Submitted | TechnicalReview | StrategicReview | Approved, Withdrawn)
         )
     }
+}
 
+impl NeedStatus {
     /// In the Catalogue: approved and open to funding.
     pub fn is_fundable(self) -> bool {
         matches!(self, NeedStatus::Approved | NeedStatus::PartiallyFunded)
@@ -102,15 +106,6 @@ impl NeedStatus {
     /// Statuses a donor may reserve in.
     pub fn is_reservable(self) -> bool {
         self.is_fundable()
-    }
-
-    /// Checks a step, naming both ends if it is not allowed.
-    pub fn check_move(self, to: NeedStatus, need_id: &str) -> Result<(), DomainError> {
-        if self.can_move_to(to) {
-            Ok(())
-        } else {
-            Err(DomainError::InvalidTransition { entity: "need", id: need_id.into(), from: self.to_string(), to: to.to_string() })
-        }
     }
 
     /// The funding status for `funded` euros of `cost`.
@@ -251,6 +246,7 @@ pub struct NeedTransition {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Lifecycle;
     use NeedStatus::*;
 
     #[test]

@@ -22,12 +22,16 @@ vocabulary! {
     }
 }
 
-impl PledgeStatus {
-    pub fn can_move_to(self, to: PledgeStatus) -> bool {
+impl crate::Lifecycle for PledgeStatus {
+    const ENTITY: &'static str = "pledge";
+
+    fn can_move_to(self, to: PledgeStatus) -> bool {
         use PledgeStatus::*;
         matches!((self, to), (Announced, Committed) | (Committed, Disbursed) | (Announced | Committed, Cancelled))
     }
+}
 
+impl PledgeStatus {
     /// Counted in totals (committed or disbursed).
     pub fn is_counted(self) -> bool {
         matches!(self, PledgeStatus::Committed | PledgeStatus::Disbursed)
@@ -36,14 +40,6 @@ impl PledgeStatus {
     /// Money that may be allocated to needs: only committed money funds a need.
     pub fn is_allocatable(self) -> bool {
         self.is_counted()
-    }
-
-    pub fn check_move(self, to: PledgeStatus, id: &str) -> Result<(), DomainError> {
-        if self.can_move_to(to) {
-            Ok(())
-        } else {
-            Err(DomainError::InvalidTransition { entity: "pledge", id: id.into(), from: self.to_string(), to: to.to_string() })
-        }
     }
 }
 
@@ -214,6 +210,7 @@ impl Pledge {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Lifecycle;
     use crate::money::Currency;
 
     fn pledge() -> NewPledge {

@@ -68,3 +68,20 @@ macro_rules! vocabulary {
 pub(crate) fn join<T: fmt::Display>(items: &[T]) -> String {
     items.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
 }
+
+/// A status with a transition table: `check_move` names both ends when a
+/// step is not allowed.
+pub trait Lifecycle: Copy + fmt::Display {
+    /// The record kind, for messages ("need", "pledge").
+    const ENTITY: &'static str;
+
+    fn can_move_to(self, to: Self) -> bool;
+
+    fn check_move(self, to: Self, id: &str) -> Result<(), crate::DomainError> {
+        if self.can_move_to(to) {
+            Ok(())
+        } else {
+            Err(crate::DomainError::InvalidTransition { entity: Self::ENTITY, id: id.into(), from: self.to_string(), to: to.to_string() })
+        }
+    }
+}

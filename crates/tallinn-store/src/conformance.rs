@@ -27,7 +27,11 @@ pub struct Harness {
     /// SQL that disables the audit log's append-only triggers (to simulate
     /// an attacker with direct database access).
     pub disable_audit_triggers: &'static [&'static str],
+    /// Run after the test passed (drops a PostgreSQL test database).
+    pub cleanup: Option<Cleanup>,
 }
+
+pub type Cleanup = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
 
 /// The instant every harness starts at.
 pub fn start() -> Timestamp {
@@ -62,7 +66,13 @@ macro_rules! conformance_suite {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() {
                 match $open().await {
-                    Some(harness) => $crate::conformance::$name(harness).await,
+                    Some(mut harness) => {
+                        let cleanup = harness.cleanup.take();
+                        $crate::conformance::$name(harness).await;
+                        if let Some(cleanup) = cleanup {
+                            cleanup.await;
+                        }
+                    }
                     None => eprintln!("skipped {}: backend not configured", stringify!($name)),
                 }
             }

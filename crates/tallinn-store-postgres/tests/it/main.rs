@@ -14,11 +14,16 @@ async fn open() -> Option<Harness> {
     let base = std::env::var("TALLINN_TEST_POSTGRES_URL").ok()?;
     let name = format!("tallinn_test_{}_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed), jiff::Timestamp::now().as_microsecond() % 1_000_000);
     let url = PostgresBackend::create_database(&base, &name).await.expect("create test database");
+    let cleanup: tallinn_store::conformance::Cleanup = Box::pin(async move {
+        if let Err(e) = PostgresBackend::drop_database(&base, &name).await {
+            eprintln!("could not drop test database {name}: {e}");
+        }
+    });
     let backend = PostgresBackend::connect(&url).await.expect("open PostgreSQL");
     let clock = Arc::new(ManualClock::new(start()));
     let ledger = Ledger::with_clock(Arc::new(backend), clock.clone());
     ledger.init().await.expect("init");
-    Some(Harness { ledger, clock, disable_audit_triggers: &["ALTER TABLE audit_log DISABLE TRIGGER USER"] })
+    Some(Harness { ledger, clock, disable_audit_triggers: &["ALTER TABLE audit_log DISABLE TRIGGER USER"], cleanup: Some(cleanup) })
 }
 
 tallinn_store::conformance_suite!(open);

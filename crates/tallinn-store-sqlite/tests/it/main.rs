@@ -9,13 +9,13 @@ use tallinn_store_sqlite::SqliteBackend;
 async fn open() -> Option<Harness> {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite://{}", dir.path().join("tallinn.db").display());
-    // The directory lives as long as the test process; each test has its own.
-    std::mem::forget(dir);
     let backend = SqliteBackend::connect(&url).await.expect("open SQLite");
     let clock = Arc::new(ManualClock::new(start()));
     let ledger = Ledger::with_clock(Arc::new(backend), clock.clone());
     ledger.init().await.expect("init");
-    Some(Harness { ledger, clock, disable_audit_triggers: &["DROP TRIGGER audit_log_no_update", "DROP TRIGGER audit_log_no_delete"] })
+    // The directory is removed once the test has passed.
+    let cleanup: tallinn_store::conformance::Cleanup = Box::pin(async move { drop(dir) });
+    Some(Harness { ledger, clock, disable_audit_triggers: &["DROP TRIGGER audit_log_no_update", "DROP TRIGGER audit_log_no_delete"], cleanup: Some(cleanup) })
 }
 
 tallinn_store::conformance_suite!(open);

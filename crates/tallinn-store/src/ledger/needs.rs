@@ -1,7 +1,6 @@
 //! Needs: filing, lifecycle, panel reviews, reservations and CSV import.
 
 use serde_json::json;
-use tallinn_core::DomainError;
 use tallinn_core::id::Kind;
 use tallinn_core::import::{Parsed, RowError, merge_errors};
 use tallinn_core::need::{Capability, DEFAULT_RESERVATION_DAYS, MAX_RESERVATION_DAYS, Need, NeedStatus, NeedTransition, NewNeed, Reservation, Sector, Urgency};
@@ -9,6 +8,7 @@ use tallinn_core::participant::{ParticipantKind, Role};
 use tallinn_core::policy::{Principal, may_see};
 use tallinn_core::review::{Decision, NewReview, Review, outcome, stage_of};
 use tallinn_core::time::{from_micros, plus_days, to_micros};
+use tallinn_core::{DomainError, Lifecycle};
 
 use super::{Ledger, audit, is_member_of, is_office, json, participants, require};
 use crate::args;

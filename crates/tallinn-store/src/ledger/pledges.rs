@@ -1,13 +1,13 @@
 //! Pledges: recording, the status steps, and CSV import.
 
 use serde_json::json;
-use tallinn_core::DomainError;
 use tallinn_core::id::Kind;
 use tallinn_core::import::{Parsed, PledgeRow, RowError, merge_errors};
 use tallinn_core::participant::{ParticipantKind, Role};
 use tallinn_core::pledge::{Earmarks, NewPledge, Pledge, PledgeStatus};
 use tallinn_core::policy::{Principal, may_see};
 use tallinn_core::time::{from_micros, to_micros};
+use tallinn_core::{DomainError, Lifecycle};
 
 use super::{Ledger, audit, fx, is_member_of, is_office, json, participants, require};
 use crate::args;

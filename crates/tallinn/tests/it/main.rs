@@ -8,12 +8,24 @@ use std::process::{Command, Output, Stdio};
 struct Store {
     url: String,
     _dir: tempfile::TempDir,
+    /// (server URL, database name) of a PostgreSQL test database to drop.
+    postgres: Option<(String, String)>,
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        if let Some((base, name)) = self.postgres.take()
+            && let Ok(rt) = tokio::runtime::Runtime::new()
+        {
+            let _ = rt.block_on(tallinn_store_postgres::PostgresBackend::drop_database(&base, &name));
+        }
+    }
 }
 
 impl Store {
     fn sqlite() -> Store {
         let dir = tempfile::tempdir().unwrap();
-        Store { url: format!("sqlite://{}", dir.path().join("t.db").display()), _dir: dir }
+        Store { url: format!("sqlite://{}", dir.path().join("t.db").display()), _dir: dir, postgres: None }
     }
 
     fn postgres(tag: &str) -> Option<Store> {
@@ -21,7 +33,7 @@ impl Store {
         let name = format!("tallinn_cli_{tag}_{}_{}", std::process::id(), jiff::Timestamp::now().as_microsecond() % 1_000_000);
         let rt = tokio::runtime::Runtime::new().unwrap();
         let url = rt.block_on(tallinn_store_postgres::PostgresBackend::create_database(&base, &name)).unwrap();
-        Some(Store { url, _dir: tempfile::tempdir().unwrap() })
+        Some(Store { url, _dir: tempfile::tempdir().unwrap(), postgres: Some((base, name)) })
     }
 
     fn run(&self, args: &[&str]) -> Output {
