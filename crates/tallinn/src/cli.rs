@@ -58,6 +58,15 @@ pub enum Command {
     /// Exchange rates.
     #[command(subcommand)]
     Fx(FxCmd),
+    /// Run the allocation engine on a JSON instance (the stable offline interface).
+    Allocate {
+        /// The instance: {"needs": [...], "pledges": [...], "weights": {...}}.
+        #[arg(long)]
+        input: PathBuf,
+        /// Where to write the result (default: standard output).
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
     /// The hash-chained audit log.
     #[command(subcommand)]
     Audit(AuditCmd),

@@ -2,6 +2,7 @@
 //! ledger, print the result. No business rules live here.
 
 mod admin;
+mod allocate;
 mod delivery;
 mod finance;
 mod needs;
@@ -24,6 +25,10 @@ pub struct Ctx {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    // The offline engine touches no store.
+    if let Command::Allocate { input, output } = &cli.command {
+        return allocate::run(input, output.as_deref());
+    }
     if let Command::Serve { listen, demo } = &cli.command {
         let ledger = crate::store::open(&cli.database).await?;
         return serve::run(ledger, listen, *demo).await;
@@ -36,7 +41,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let ctx = Ctx { ledger, actor };
     let result = match cli.command {
         Command::Init { demo } => admin::init(&ctx, demo).await,
-        Command::Serve { .. } => unreachable!("handled above"),
+        Command::Serve { .. } | Command::Allocate { .. } => unreachable!("handled above"),
         Command::Participant(cmd) => admin::participant(&ctx, cmd).await,
         Command::User(cmd) => admin::user(&ctx, cmd).await,
         Command::Audit(cmd) => admin::audit(&ctx, cmd).await,

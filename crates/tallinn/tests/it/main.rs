@@ -340,3 +340,32 @@ fn fx_import_reads_the_real_ecb_history() {
     ]);
     assert_eq!((p["amount_eur"].as_str(), p["rate"].as_str(), p["rate_date"].as_str()), (Some("895094.88"), Some("1.1172"), Some("2026-10-30")));
 }
+
+#[test]
+fn allocate_offline_interface() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("instance.json");
+    let output = dir.path().join("result.json");
+    std::fs::write(&input, r#"{"needs": [{"id": "N-1", "beneficiary": "UA-MINDIGIT", "capability": "detect", "sector": "energy", "urgency": "critical", "remainder_eur": "125000.00", "divisible": true, "threat_factor": 1.0},
+                                           {"id": "N-2", "beneficiary": "UA-MINDIGIT", "capability": "remediate", "sector": "energy", "urgency": "high", "remainder_eur": "10.00"}],
+                               "pledges": [{"id": "P-1", "donor": "EE", "balance_eur": "500000.00", "capabilities": ["detect"], "sectors": [], "beneficiaries": [], "preferences": {"UA-MINDIGIT": 1.5}}],
+                               "weights": {"critical": 8, "high": 4, "medium": 2, "low": 1}}"#).unwrap();
+    let bin = env!("CARGO_BIN_EXE_tallinn");
+    let out = Command::new(bin).args(["allocate", "--input", input.to_str().unwrap(), "--output", output.to_str().unwrap()]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let result: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&output).unwrap()).unwrap();
+    assert_eq!(result["allocations"][0]["amount_eur"], "125000.00");
+    assert_eq!(result["allocations"][0]["score_per_eur"], 12.0);
+    assert_eq!(result["objective"], "1500000.00");
+    assert_eq!(result["gap"], 0.0);
+    assert_eq!(result["unfunded"][0]["need"], "N-2");
+    assert_eq!(result["unfunded"][0]["remainder_eur"], "10.00");
+    assert_eq!(result["stats"]["needs"], 2);
+    // To stdout by default; bad input exits 1 naming the problem.
+    let out = Command::new(bin).args(["allocate", "--input", input.to_str().unwrap()]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\"allocations\""));
+    std::fs::write(&input, r#"{"needs": [{"id": "N-1", "beneficiary": "UA-A", "capability": "detect", "sector": "energy", "urgency": "urgentish", "remainder_eur": "1.00"}], "pledges": []}"#).unwrap();
+    let out = Command::new(bin).args(["allocate", "--input", input.to_str().unwrap()]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown urgency 'urgentish'"));
+}

@@ -1,0 +1,293 @@
+//! The optimisation of SPEC §3.
+//!
+//! 1. **Compression.** Needs that every pledge treats alike — same
+//!    beneficiary, capability, sector, urgency and threat factor, divisible,
+//!    and named by no preference — form one class with their remainders
+//!    summed; pledges with the same earmarks and preferences form one class
+//!    with their balances summed. Within a class members are interchangeable,
+//!    so the class problem has the same optimum.
+//! 2. **Exact LP.** The class problem is a transportation problem, solved as
+//!    a min-cost flow by network simplex with integer costs
+//!    (`-round(score × 10⁶)`) and integer cents: the optimum is exact for
+//!    scores resolved to six decimals.
+//! 3. **Expansion.** Class flows are split over members in input order
+//!    (north-west corner rule), which keeps the number of (pledge, need)
+//!    pairs small: a basic solution has fewer arcs than classes, and the
+//!    split adds at most one pair per member.
+//! 4. **All-or-nothing needs** are single-need classes. The LP with them
+//!    relaxed is the upper bound. Needs the LP funds only in part are set
+//!    aside and the LP solved again until none is partial; then each set-aside
+//!    need, most urgent first, is funded whole from what compatible pledges
+//!    have left, if they have enough. The gap to the bound is reported.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Instant;
+
+use crate::model::{AllocationOut, Instance, Need, Solution, Stats, Unfunded, eur};
+use crate::simplex::{self, INF, Network};
+
+/// Integer cost units per unit of score.
+pub const SCORE_SCALE: f64 = 1_000_000.0;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SolveError {
+    #[error("the solver failed: {0}")]
+    Simplex(#[from] simplex::SimplexError),
+    #[error("amounts too large: the total balance exceeds the representable range")]
+    Overflow,
+}
+
+/// One class-to-class arc of the compressed problem.
+#[derive(Debug, Clone, Copy)]
+struct Arc {
+    pledge_class: usize,
+    need_class: usize,
+    cost: i64,
+    score: f64,
+}
+
+struct Compressed {
+    need_class: Vec<usize>,
+    need_members: Vec<Vec<usize>>,
+    pledge_members: Vec<Vec<usize>>,
+    arcs: Vec<Arc>,
+}
+
+#[derive(Hash, PartialEq, Eq)]
+enum NeedKey<'a> {
+    Single(usize),
+    Group(&'a str, tallinn_core::need::Capability, tallinn_core::need::Sector, tallinn_core::need::Urgency, u64),
+}
+
+fn compress(inst: &Instance) -> Compressed {
+    let need_ids: HashSet<&str> = inst.needs.iter().map(|n| n.id.as_str()).collect();
+    let named: HashSet<&str> = inst.pledges.iter().flat_map(|p| p.preferences.keys()).map(String::as_str).filter(|k| need_ids.contains(k)).collect();
+
+    let mut need_index: HashMap<NeedKey, usize> = HashMap::new();
+    let mut need_class = Vec::with_capacity(inst.needs.len());
+    let mut need_members: Vec<Vec<usize>> = Vec::new();
+    for (i, n) in inst.needs.iter().enumerate() {
+        let key = if !n.divisible || named.contains(n.id.as_str()) {
+            NeedKey::Single(i)
+        } else {
+            NeedKey::Group(&n.beneficiary, n.capability, n.sector, n.urgency, n.threat.to_bits())
+        };
+        let next = need_members.len();
+        let c = *need_index.entry(key).or_insert(next);
+        if c == next {
+            need_members.push(Vec::new());
+        }
+        need_members[c].push(i);
+        need_class.push(c);
+    }
+
+    let mut pledge_index: HashMap<(String, Vec<(String, u64)>), usize> = HashMap::new();
+    let mut pledge_members: Vec<Vec<usize>> = Vec::new();
+    for (j, p) in inst.pledges.iter().enumerate() {
+        let earmarks = format!("{:?}|{:?}|{:?}", p.capabilities, p.sectors, p.beneficiaries);
+        let prefs = p.preferences.iter().map(|(k, v)| (k.clone(), v.to_bits())).collect();
+        let next = pledge_members.len();
+        let c = *pledge_index.entry((earmarks, prefs)).or_insert(next);
+        if c == next {
+            pledge_members.push(Vec::new());
+        }
+        pledge_members[c].push(j);
+    }
+
+    let mut arcs = Vec::new();
+    for (pc, pm) in pledge_members.iter().enumerate() {
+        let pledge = &inst.pledges[pm[0]];
+        for (nc, nm) in need_members.iter().enumerate() {
+            let need = &inst.needs[nm[0]];
+            if pledge.admits(need) {
+                let score = inst.score(pledge, need);
+                arcs.push(Arc { pledge_class: pc, need_class: nc, cost: -(score * SCORE_SCALE).round() as i64, score });
+            }
+        }
+    }
+    Compressed { need_class, need_members, pledge_members, arcs }
+}
+
+/// Solves the class LP for the given per-need remainders and per-pledge
+/// balances; returns the flow (cents) on each arc.
+fn solve_lp(comp: &Compressed, remainders: &[i64], balances: &[i64]) -> Result<Vec<i64>, SolveError> {
+    let (pl, nl) = (comp.pledge_members.len(), comp.need_members.len());
+    let sink = pl + nl;
+    let mut net = Network::with_nodes(pl + nl + 1);
+    let mut total = 0i64;
+    for (pc, members) in comp.pledge_members.iter().enumerate() {
+        let supply = members.iter().try_fold(0i64, |a, j| a.checked_add(balances[*j])).ok_or(SolveError::Overflow)?;
+        net.supply[pc] = supply;
+        total = total.checked_add(supply).ok_or(SolveError::Overflow)?;
+    }
+    net.supply[sink] = -total;
+    for arc in &comp.arcs {
+        net.add_arc(arc.pledge_class, pl + arc.need_class, INF, arc.cost);
+    }
+    for (nc, members) in comp.need_members.iter().enumerate() {
+        let cap = members.iter().try_fold(0i64, |a, i| a.checked_add(remainders[*i])).ok_or(SolveError::Overflow)?;
+        net.add_arc(pl + nc, sink, cap, 0);
+    }
+    for pc in 0..pl {
+        net.add_arc(pc, sink, INF, 0);
+    }
+    let mut flow = simplex::solve(&net)?;
+    flow.truncate(comp.arcs.len());
+    Ok(flow)
+}
+
+/// Splits class flows over members: (pledge, need, cents) triples.
+fn expand(comp: &Compressed, flows: &[i64], remainders: &mut [i64], balances: &mut [i64]) -> Vec<(usize, usize, i64)> {
+    let mut pcur = vec![0usize; comp.pledge_members.len()];
+    let mut ncur = vec![0usize; comp.need_members.len()];
+    let mut out = Vec::new();
+    for (arc, &flow) in comp.arcs.iter().zip(flows) {
+        let mut left = flow;
+        let (pm, nm) = (&comp.pledge_members[arc.pledge_class], &comp.need_members[arc.need_class]);
+        while left > 0 {
+            let (pc, nc) = (&mut pcur[arc.pledge_class], &mut ncur[arc.need_class]);
+            while *pc < pm.len() && balances[pm[*pc]] == 0 {
+                *pc += 1;
+            }
+            while *nc < nm.len() && remainders[nm[*nc]] == 0 {
+                *nc += 1;
+            }
+            // The LP respects class totals, so members never run out first.
+            let (Some(&p), Some(&n)) = (pm.get(*pc), nm.get(*nc)) else { break };
+            let take = left.min(balances[p]).min(remainders[n]);
+            balances[p] -= take;
+            remainders[n] -= take;
+            left -= take;
+            out.push((p, n, take));
+        }
+    }
+    out
+}
+
+fn priority(inst: &Instance, n: &Need) -> f64 {
+    inst.weights.of(n.urgency) * n.threat
+}
+
+/// Σ score · euros.
+fn objective(inst: &Instance, pairs: &[(usize, usize, i64)]) -> f64 {
+    pairs.iter().map(|(p, n, c)| inst.score(&inst.pledges[*p], &inst.needs[*n]) * (*c as f64) / 100.0).sum()
+}
+
+pub fn allocate(inst: &Instance) -> Result<Solution, SolveError> {
+    let started = Instant::now();
+    let comp = compress(inst);
+    let balances: Vec<i64> = inst.pledges.iter().map(|p| p.balance).collect();
+    let mut remainders: Vec<i64> = inst.needs.iter().map(|n| n.remainder).collect();
+
+    let mut flows = solve_lp(&comp, &remainders, &balances)?;
+    let upper_bound: f64 = comp.arcs.iter().zip(&flows).map(|(a, f)| a.score * (*f as f64) / 100.0).sum();
+
+    // All-or-nothing: set aside needs the LP funds in part, until none is.
+    let mut set_aside = Vec::new();
+    loop {
+        let mut inflow = vec![0i64; comp.need_members.len()];
+        for (a, f) in comp.arcs.iter().zip(&flows) {
+            inflow[a.need_class] += f;
+        }
+        let partial: Vec<usize> = (0..inst.needs.len())
+            .filter(|&i| !inst.needs[i].divisible && remainders[i] > 0)
+            .filter(|&i| (1..remainders[i]).contains(&inflow[comp.need_class[i]]))
+            .collect();
+        if partial.is_empty() {
+            break;
+        }
+        for i in partial {
+            remainders[i] = 0;
+            set_aside.push(i);
+        }
+        flows = solve_lp(&comp, &remainders, &balances)?;
+    }
+    let mut left = balances.clone();
+    let mut pairs = expand(&comp, &flows, &mut remainders.clone(), &mut left);
+
+    // Fund set-aside needs whole from what is left, most urgent first.
+    set_aside.sort_by(|a, b| priority(inst, &inst.needs[*b]).total_cmp(&priority(inst, &inst.needs[*a])).then(a.cmp(b)));
+    for i in set_aside {
+        let need = &inst.needs[i];
+        let mut candidates: Vec<usize> = (0..inst.pledges.len()).filter(|&j| left[j] > 0 && inst.pledges[j].admits(need)).collect();
+        candidates.sort_by(|a, b| inst.pledges[*b].preference(need).total_cmp(&inst.pledges[*a].preference(need)).then(a.cmp(b)));
+        if candidates.iter().map(|j| left[*j]).sum::<i64>() < need.remainder {
+            continue;
+        }
+        let mut owed = need.remainder;
+        for j in candidates {
+            let take = owed.min(left[j]);
+            left[j] -= take;
+            owed -= take;
+            pairs.push((j, i, take));
+            if owed == 0 {
+                break;
+            }
+        }
+    }
+    pairs.sort_unstable_by_key(|(p, n, _)| (*p, *n));
+
+    let value = objective(inst, &pairs);
+    let mut funded = vec![0i64; inst.needs.len()];
+    for (_, n, c) in &pairs {
+        funded[*n] += c;
+    }
+    let mut unfunded: Vec<Unfunded> = inst
+        .needs
+        .iter()
+        .zip(&funded)
+        .filter(|(n, f)| n.remainder > **f)
+        .map(|(n, f)| Unfunded { need: n.id.clone(), remainder_eur: eur(n.remainder - f), urgency: n.urgency, priority: priority(inst, n) })
+        .collect();
+    unfunded.sort_by(|a, b| b.priority.total_cmp(&a.priority).then_with(|| a.need.cmp(&b.need)));
+    let allocations = pairs.iter().map(|&(p, n, c)| explain(inst, p, n, c)).collect::<Vec<_>>();
+    let gap = if upper_bound > 0.0 { ((upper_bound - value) / upper_bound).max(0.0) } else { 0.0 };
+    Ok(Solution {
+        stats: Stats {
+            needs: inst.needs.len(),
+            pledges: inst.pledges.len(),
+            pairs: allocations.len(),
+            need_classes: comp.need_members.len(),
+            pledge_classes: comp.pledge_members.len(),
+            arcs: comp.arcs.len(),
+            seconds: started.elapsed().as_secs_f64(),
+        },
+        allocations,
+        objective: format!("{value:.2}"),
+        upper_bound: format!("{upper_bound:.2}"),
+        gap,
+        unfunded,
+    })
+}
+
+/// One allocation with the reasons it scores what it does.
+fn explain(inst: &Instance, p: usize, n: usize, cents: i64) -> AllocationOut {
+    let (pledge, need) = (&inst.pledges[p], &inst.needs[n]);
+    let score = inst.score(pledge, need);
+    let mut reason = format!(
+        "{} need (weight {}) x threat factor {} x {} preference {} = {} per euro",
+        need.urgency,
+        inst.weights.of(need.urgency),
+        need.threat,
+        pledge.donor,
+        pledge.preference(need),
+        score
+    );
+    let earmarks: Vec<String> = [
+        (!pledge.capabilities.is_empty()).then(|| format!("capability {}", need.capability)),
+        (!pledge.sectors.is_empty()).then(|| format!("sector {}", need.sector)),
+        (!pledge.beneficiaries.is_empty()).then(|| format!("beneficiary {}", need.beneficiary)),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if earmarks.is_empty() {
+        reason.push_str("; the pledge is not earmarked");
+    } else {
+        reason.push_str(&format!("; earmarks admit {}", earmarks.join(", ")));
+    }
+    if !need.divisible {
+        reason.push_str("; all-or-nothing need funded whole");
+    }
+    AllocationOut { pledge: pledge.id.clone(), need: need.id.clone(), amount_eur: eur(cents), score_per_eur: score, reason }
+}
