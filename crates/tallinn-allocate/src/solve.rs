@@ -6,6 +6,12 @@
 //!    summed; pledges with the same earmarks and preferences form one class
 //!    with their balances summed. Within a class members are interchangeable,
 //!    so the class problem has the same optimum.
+//!    A pledge admits a need by its cell (beneficiary, capability, sector)
+//!    alone, and where no preference applies it scores the need by its value
+//!    (weight × threat) alone; so pledges reach need classes through one hub
+//!    node per cell (pledge → cell at cost 0, cell → need class at −value),
+//!    except in cells where a preference changes the score, which get direct
+//!    arcs. This is the same LP with a fraction of the arcs.
 //! 2. **Exact LP.** The class problem is a transportation problem, solved as
 //!    a min-cost flow by network simplex with integer costs
 //!    (`-round(score × 10⁶)`) and integer cents: the optimum is exact for
@@ -37,26 +43,43 @@ pub enum SolveError {
     Overflow,
 }
 
-/// One class-to-class arc of the compressed problem.
+/// One arc of the compressed problem into a need class.
 #[derive(Debug, Clone, Copy)]
 struct Arc {
-    pledge_class: usize,
+    /// A pledge class (direct arcs) or a cell (hub arcs).
+    from: usize,
     need_class: usize,
     cost: i64,
-    score: f64,
 }
 
 struct Compressed {
     need_class: Vec<usize>,
     need_members: Vec<Vec<usize>>,
     pledge_members: Vec<Vec<usize>>,
-    arcs: Vec<Arc>,
+    /// Pledge class → need class, where the pledge's preferences change the
+    /// score of some need class in the cell.
+    direct: Vec<Arc>,
+    /// (pledge class, cell) everywhere else.
+    hub: Vec<(usize, usize)>,
+    /// Cell → need class, at the need class's value.
+    cell_arcs: Vec<Arc>,
+    cells: usize,
+}
+
+impl Compressed {
+    fn arc_count(&self) -> usize {
+        self.direct.len() + self.hub.len() + self.cell_arcs.len()
+    }
 }
 
 #[derive(Hash, PartialEq, Eq)]
 enum NeedKey<'a> {
     Single(usize),
     Group(&'a str, tallinn_core::need::Capability, tallinn_core::need::Sector, tallinn_core::need::Urgency, u64),
+}
+
+fn cost_of(score: f64) -> i64 {
+    -(score * SCORE_SCALE).round() as i64
 }
 
 fn compress(inst: &Instance) -> Compressed {
@@ -80,6 +103,18 @@ fn compress(inst: &Instance) -> Compressed {
         need_members[c].push(i);
         need_class.push(c);
     }
+    // Cells: the part of a need that earmarks look at.
+    let mut cell_index: HashMap<(&str, tallinn_core::need::Capability, tallinn_core::need::Sector), usize> = HashMap::new();
+    let mut cell_members: Vec<Vec<usize>> = Vec::new();
+    for (nc, members) in need_members.iter().enumerate() {
+        let n = &inst.needs[members[0]];
+        let next = cell_members.len();
+        let c = *cell_index.entry((n.beneficiary.as_str(), n.capability, n.sector)).or_insert(next);
+        if c == next {
+            cell_members.push(Vec::new());
+        }
+        cell_members[c].push(nc);
+    }
 
     let mut pledge_index: HashMap<(String, Vec<(String, u64)>), usize> = HashMap::new();
     let mut pledge_members: Vec<Vec<usize>> = Vec::new();
@@ -94,26 +129,44 @@ fn compress(inst: &Instance) -> Compressed {
         pledge_members[c].push(j);
     }
 
-    let mut arcs = Vec::new();
+    let value = |nc: usize| {
+        let n = &inst.needs[need_members[nc][0]];
+        inst.weights.of(n.urgency) * n.threat
+    };
+    let (mut direct, mut hub) = (Vec::new(), Vec::new());
     for (pc, pm) in pledge_members.iter().enumerate() {
         let pledge = &inst.pledges[pm[0]];
-        for (nc, nm) in need_members.iter().enumerate() {
-            let need = &inst.needs[nm[0]];
-            if pledge.admits(need) {
-                let score = inst.score(pledge, need);
-                arcs.push(Arc { pledge_class: pc, need_class: nc, cost: -(score * SCORE_SCALE).round() as i64, score });
+        for (cell, ncs) in cell_members.iter().enumerate() {
+            if !pledge.admits(&inst.needs[need_members[ncs[0]][0]]) {
+                continue;
+            }
+            // Through the hub unless a preference changes a score in this cell.
+            let plain = pledge.preferences.is_empty() || ncs.iter().all(|&nc| pledge.preference(&inst.needs[need_members[nc][0]]) == 1.0);
+            if plain {
+                hub.push((pc, cell));
+            } else {
+                for &nc in ncs {
+                    let score = inst.score(pledge, &inst.needs[need_members[nc][0]]);
+                    direct.push(Arc { from: pc, need_class: nc, cost: cost_of(score) });
+                }
             }
         }
     }
-    Compressed { need_class, need_members, pledge_members, arcs }
+    let cell_arcs = cell_members
+        .iter()
+        .enumerate()
+        .flat_map(|(cell, ncs)| ncs.iter().map(move |&nc| (cell, nc)))
+        .map(|(cell, nc)| Arc { from: cell, need_class: nc, cost: cost_of(value(nc)) })
+        .collect();
+    Compressed { need_class, need_members, pledge_members, direct, hub, cell_arcs, cells: cell_members.len() }
 }
 
 /// Solves the class LP for the given per-need remainders and per-pledge
-/// balances; returns the flow (cents) on each arc.
-fn solve_lp(comp: &Compressed, remainders: &[i64], balances: &[i64]) -> Result<Vec<i64>, SolveError> {
-    let (pl, nl) = (comp.pledge_members.len(), comp.need_members.len());
-    let sink = pl + nl;
-    let mut net = Network::with_nodes(pl + nl + 1);
+/// balances; returns (pledge class, need class, cents) flows.
+fn solve_lp(comp: &Compressed, remainders: &[i64], balances: &[i64]) -> Result<Vec<(usize, usize, i64)>, SolveError> {
+    let (pl, nl, cl) = (comp.pledge_members.len(), comp.need_members.len(), comp.cells);
+    let (need_node, cell_node, sink) = (|nc: usize| pl + nc, |c: usize| pl + nl + c, pl + nl + cl);
+    let mut net = Network::with_nodes(sink + 1);
     let mut total = 0i64;
     for (pc, members) in comp.pledge_members.iter().enumerate() {
         let supply = members.iter().try_fold(0i64, |a, j| a.checked_add(balances[*j])).ok_or(SolveError::Overflow)?;
@@ -121,31 +174,76 @@ fn solve_lp(comp: &Compressed, remainders: &[i64], balances: &[i64]) -> Result<V
         total = total.checked_add(supply).ok_or(SolveError::Overflow)?;
     }
     net.supply[sink] = -total;
-    for arc in &comp.arcs {
-        net.add_arc(arc.pledge_class, pl + arc.need_class, INF, arc.cost);
+    let direct_start = net.source.len();
+    for arc in &comp.direct {
+        net.add_arc(arc.from, need_node(arc.need_class), INF, arc.cost);
+    }
+    let hub_start = net.source.len();
+    for &(pc, cell) in &comp.hub {
+        net.add_arc(pc, cell_node(cell), INF, 0);
+    }
+    let cell_start = net.source.len();
+    for arc in &comp.cell_arcs {
+        net.add_arc(cell_node(arc.from), need_node(arc.need_class), INF, arc.cost);
     }
     for (nc, members) in comp.need_members.iter().enumerate() {
         let cap = members.iter().try_fold(0i64, |a, i| a.checked_add(remainders[*i])).ok_or(SolveError::Overflow)?;
-        net.add_arc(pl + nc, sink, cap, 0);
+        net.add_arc(need_node(nc), sink, cap, 0);
     }
     for pc in 0..pl {
         net.add_arc(pc, sink, INF, 0);
     }
-    let mut flow = simplex::solve(&net)?;
-    flow.truncate(comp.arcs.len());
-    Ok(flow)
+    let flow = simplex::solve(&net)?;
+
+    let mut out: Vec<(usize, usize, i64)> =
+        comp.direct.iter().zip(&flow[direct_start..hub_start]).filter(|(_, f)| **f > 0).map(|(a, f)| (a.from, a.need_class, *f)).collect();
+    // Split each cell's throughput between the pledge classes that fed it and
+    // the need classes it fed (north-west corner; costs sit on the way out,
+    // so any split has the same value).
+    let mut inflow: Vec<Vec<(usize, i64)>> = vec![Vec::new(); cl];
+    for (&(pc, cell), &f) in comp.hub.iter().zip(&flow[hub_start..cell_start]) {
+        if f > 0 {
+            inflow[cell].push((pc, f));
+        }
+    }
+    let mut cursor = vec![0usize; cl];
+    for (arc, &f) in comp.cell_arcs.iter().zip(&flow[cell_start..cell_start + comp.cell_arcs.len()]) {
+        let mut left = f;
+        let feeders = &mut inflow[arc.from];
+        while left > 0 {
+            let Some((pc, available)) = feeders.get_mut(cursor[arc.from]) else { break };
+            let take = left.min(*available);
+            *available -= take;
+            left -= take;
+            out.push((*pc, arc.need_class, take));
+            if *available == 0 {
+                cursor[arc.from] += 1;
+            }
+        }
+    }
+    out.sort_unstable_by_key(|&(pc, nc, _)| (pc, nc));
+    // Merge a pair that reached a need class by two routes.
+    out.dedup_by(|b, a| {
+        if a.0 == b.0 && a.1 == b.1 {
+            a.2 += b.2;
+            true
+        } else {
+            false
+        }
+    });
+    Ok(out)
 }
 
 /// Splits class flows over members: (pledge, need, cents) triples.
-fn expand(comp: &Compressed, flows: &[i64], remainders: &mut [i64], balances: &mut [i64]) -> Vec<(usize, usize, i64)> {
+fn expand(comp: &Compressed, flows: &[(usize, usize, i64)], remainders: &mut [i64], balances: &mut [i64]) -> Vec<(usize, usize, i64)> {
     let mut pcur = vec![0usize; comp.pledge_members.len()];
     let mut ncur = vec![0usize; comp.need_members.len()];
     let mut out = Vec::new();
-    for (arc, &flow) in comp.arcs.iter().zip(flows) {
+    for &(pledge_class, need_class, flow) in flows {
         let mut left = flow;
-        let (pm, nm) = (&comp.pledge_members[arc.pledge_class], &comp.need_members[arc.need_class]);
+        let (pm, nm) = (&comp.pledge_members[pledge_class], &comp.need_members[need_class]);
         while left > 0 {
-            let (pc, nc) = (&mut pcur[arc.pledge_class], &mut ncur[arc.need_class]);
+            let (pc, nc) = (&mut pcur[pledge_class], &mut ncur[need_class]);
             while *pc < pm.len() && balances[pm[*pc]] == 0 {
                 *pc += 1;
             }
@@ -180,14 +278,15 @@ pub fn allocate(inst: &Instance) -> Result<Solution, SolveError> {
     let mut remainders: Vec<i64> = inst.needs.iter().map(|n| n.remainder).collect();
 
     let mut flows = solve_lp(&comp, &remainders, &balances)?;
-    let upper_bound: f64 = comp.arcs.iter().zip(&flows).map(|(a, f)| a.score * (*f as f64) / 100.0).sum();
+    let class_score = |pc: usize, nc: usize| inst.score(&inst.pledges[comp.pledge_members[pc][0]], &inst.needs[comp.need_members[nc][0]]);
+    let upper_bound: f64 = flows.iter().map(|&(pc, nc, f)| class_score(pc, nc) * (f as f64) / 100.0).sum();
 
     // All-or-nothing: set aside needs the LP funds in part, until none is.
     let mut set_aside = Vec::new();
     loop {
         let mut inflow = vec![0i64; comp.need_members.len()];
-        for (a, f) in comp.arcs.iter().zip(&flows) {
-            inflow[a.need_class] += f;
+        for &(_, nc, f) in &flows {
+            inflow[nc] += f;
         }
         let partial: Vec<usize> = (0..inst.needs.len())
             .filter(|&i| !inst.needs[i].divisible && remainders[i] > 0)
@@ -202,6 +301,7 @@ pub fn allocate(inst: &Instance) -> Result<Solution, SolveError> {
         }
         flows = solve_lp(&comp, &remainders, &balances)?;
     }
+    let nothing_set_aside = set_aside.is_empty();
     let mut left = balances.clone();
     let mut pairs = expand(&comp, &flows, &mut remainders.clone(), &mut left);
 
@@ -241,7 +341,10 @@ pub fn allocate(inst: &Instance) -> Result<Solution, SolveError> {
         .collect();
     unfunded.sort_by(|a, b| b.priority.total_cmp(&a.priority).then_with(|| a.need.cmp(&b.need)));
     let allocations = pairs.iter().map(|&(p, n, c)| explain(inst, p, n, c)).collect::<Vec<_>>();
-    let gap = if upper_bound > 0.0 { ((upper_bound - value) / upper_bound).max(0.0) } else { 0.0 };
+    // With nothing set aside the solution is the LP optimum itself: its bound
+    // is its value (summing class flows instead would differ in the last bit).
+    let upper_bound = if nothing_set_aside { value } else { upper_bound.max(value) };
+    let gap = if upper_bound > 0.0 { (upper_bound - value) / upper_bound } else { 0.0 };
     Ok(Solution {
         stats: Stats {
             needs: inst.needs.len(),
@@ -249,7 +352,7 @@ pub fn allocate(inst: &Instance) -> Result<Solution, SolveError> {
             pairs: allocations.len(),
             need_classes: comp.need_members.len(),
             pledge_classes: comp.pledge_members.len(),
-            arcs: comp.arcs.len(),
+            arcs: comp.arc_count(),
             seconds: started.elapsed().as_secs_f64(),
         },
         allocations,
