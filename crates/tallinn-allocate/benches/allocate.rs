@@ -50,6 +50,7 @@ static INSTANCE: LazyLock<Instance> = LazyLock::new(|| {
                 remainder: (10_000 + rng.next(2_000_000) as i64) * 100,
                 divisible: true,
                 threat: threat[sector],
+                donors: None,
             }
         })
         .collect();

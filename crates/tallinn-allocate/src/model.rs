@@ -33,6 +33,10 @@ pub struct NeedInput {
     pub divisible: bool,
     #[serde(default)]
     pub threat_factor: Option<f64>,
+    /// Only pledges of these donors may fund the need (a reservation, or a
+    /// confidentiality level not every donor may see). Absent: any donor.
+    #[serde(default)]
+    pub donors: Option<Vec<String>>,
 }
 
 fn yes() -> bool {
@@ -93,6 +97,8 @@ pub struct Need {
     pub remainder: i64,
     pub divisible: bool,
     pub threat: f64,
+    /// Sorted; `None` admits every donor.
+    pub donors: Option<Vec<String>>,
 }
 
 /// A validated pledge: amounts in cents.
@@ -110,7 +116,8 @@ pub struct Pledge {
 impl Pledge {
     /// Do the earmarks admit the need? (An empty list admits anything.)
     pub fn admits(&self, need: &Need) -> bool {
-        (self.capabilities.is_empty() || self.capabilities.contains(&need.capability))
+        need.donors.as_ref().is_none_or(|d| d.contains(&self.donor))
+            && (self.capabilities.is_empty() || self.capabilities.contains(&need.capability))
             && (self.sectors.is_empty() || self.sectors.contains(&need.sector))
             && (self.beneficiaries.is_empty() || self.beneficiaries.contains(&need.beneficiary))
     }
@@ -176,7 +183,13 @@ pub fn validate(input: InstanceInput) -> Result<Instance, InputError> {
         let remainder = parse_minor("remainder_eur", &n.remainder_eur, 2).map_err(|e| err(path("remainder_eur"), e.message))?;
         let threat = factor(path("threat_factor"), n.threat_factor.unwrap_or(1.0), MAX_FACTOR)?;
         beneficiaries.insert(n.beneficiary.clone());
+        let donors = n.donors.map(|mut d| {
+            d.sort();
+            d.dedup();
+            d
+        });
         needs.push(Need {
+            donors,
             id: n.id,
             beneficiary: n.beneficiary,
             capability: n.capability,

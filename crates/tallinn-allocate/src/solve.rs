@@ -3,10 +3,12 @@
 //! 1. **Compression.** Needs that every pledge treats alike — same
 //!    beneficiary, capability, sector, urgency and threat factor, divisible,
 //!    and named by no preference — form one class with their remainders
-//!    summed; pledges with the same earmarks and preferences form one class
+//!    summed; pledges with the same earmarks and preferences (and the same donor,
+//!    where a need restricts its donors) form one class
 //!    with their balances summed. Within a class members are interchangeable,
 //!    so the class problem has the same optimum.
-//!    A pledge admits a need by its cell (beneficiary, capability, sector)
+//!    A pledge admits a need by its cell (beneficiary, capability, sector,
+//!    donor restriction)
 //!    alone, and where no preference applies it scores the need by its value
 //!    (weight × threat) alone; so pledges reach need classes through one hub
 //!    node per cell (pledge → cell at cost 0, cell → need class at −value),
@@ -90,7 +92,7 @@ fn compress(inst: &Instance) -> Compressed {
     let mut need_class = Vec::with_capacity(inst.needs.len());
     let mut need_members: Vec<Vec<usize>> = Vec::new();
     for (i, n) in inst.needs.iter().enumerate() {
-        let key = if !n.divisible || named.contains(n.id.as_str()) {
+        let key = if !n.divisible || named.contains(n.id.as_str()) || n.donors.is_some() {
             NeedKey::Single(i)
         } else {
             NeedKey::Group(&n.beneficiary, n.capability, n.sector, n.urgency, n.threat.to_bits())
@@ -104,22 +106,27 @@ fn compress(inst: &Instance) -> Compressed {
         need_class.push(c);
     }
     // Cells: the part of a need that earmarks look at.
-    let mut cell_index: HashMap<(&str, tallinn_core::need::Capability, tallinn_core::need::Sector), usize> = HashMap::new();
+    type CellKey<'a> = (&'a str, tallinn_core::need::Capability, tallinn_core::need::Sector, Option<&'a [String]>);
+    let mut cell_index: HashMap<CellKey, usize> = HashMap::new();
     let mut cell_members: Vec<Vec<usize>> = Vec::new();
     for (nc, members) in need_members.iter().enumerate() {
         let n = &inst.needs[members[0]];
         let next = cell_members.len();
-        let c = *cell_index.entry((n.beneficiary.as_str(), n.capability, n.sector)).or_insert(next);
+        let c = *cell_index.entry((n.beneficiary.as_str(), n.capability, n.sector, n.donors.as_deref())).or_insert(next);
         if c == next {
             cell_members.push(Vec::new());
         }
         cell_members[c].push(nc);
     }
 
+    // Donors named by a need's restriction must not share a class with other
+    // donors; every other donor is treated alike by every need.
+    let named_donors: HashSet<&str> = inst.needs.iter().filter_map(|n| n.donors.as_deref()).flatten().map(String::as_str).collect();
     let mut pledge_index: HashMap<(String, Vec<(String, u64)>), usize> = HashMap::new();
     let mut pledge_members: Vec<Vec<usize>> = Vec::new();
     for (j, p) in inst.pledges.iter().enumerate() {
-        let earmarks = format!("{:?}|{:?}|{:?}", p.capabilities, p.sectors, p.beneficiaries);
+        let donor = if named_donors.contains(p.donor.as_str()) { p.donor.as_str() } else { "" };
+        let earmarks = format!("{:?}|{:?}|{:?}|{donor}", p.capabilities, p.sectors, p.beneficiaries);
         let prefs = p.preferences.iter().map(|(k, v)| (k.clone(), v.to_bits())).collect();
         let next = pledge_members.len();
         let c = *pledge_index.entry((earmarks, prefs)).or_insert(next);

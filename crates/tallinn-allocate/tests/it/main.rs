@@ -170,6 +170,8 @@ fn arb_instance(allow_aon: bool) -> impl Strategy<Value = Instance> {
                 remainder: r * 100,
                 divisible: d || !allow_aon,
                 threat: factors[f],
+                // One need in five is reserved for the first pledge's donor.
+                donors: (r % 5 == 0).then(|| vec!["D0".to_string()]),
             })
             .collect();
         let pledges = ps
@@ -187,7 +189,7 @@ fn arb_instance(allow_aon: bool) -> impl Strategy<Value = Instance> {
                 beneficiaries.dedup();
                 Pledge {
                     id: format!("P-{j}"),
-                    donor: "EE".into(),
+                    donor: format!("D{}", j % 2),
                     balance: b * 100 + 37,
                     capabilities,
                     sectors: sectors_,
