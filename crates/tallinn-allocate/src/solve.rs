@@ -2,14 +2,13 @@
 //!
 //! 1. **Compression.** Needs that every pledge treats alike — same
 //!    beneficiary, capability, sector, urgency and threat factor, divisible,
-//!    and named by no preference — form one class with their remainders
+//!    open to every donor, and named by no preference — form one class with their remainders
 //!    summed; pledges with the same earmarks and preferences (and the same donor,
 //!    where a need restricts its donors) form one class
 //!    with their balances summed. Within a class members are interchangeable,
 //!    so the class problem has the same optimum.
 //!    A pledge admits a need by its cell (beneficiary, capability, sector,
-//!    donor restriction)
-//!    alone, and where no preference applies it scores the need by its value
+//!    donor restriction) alone, and where no preference applies it scores the need by its value
 //!    (weight × threat) alone; so pledges reach need classes through one hub
 //!    node per cell (pledge → cell at cost 0, cell → need class at −value),
 //!    except in cells where a preference changes the score, which get direct

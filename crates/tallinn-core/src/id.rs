@@ -17,6 +17,7 @@ pub enum Kind {
     Milestone,
     Agreement,
     Announcement,
+    Proposal,
 }
 
 impl Kind {
@@ -30,6 +31,7 @@ impl Kind {
             Kind::Milestone => "M",
             Kind::Agreement => "AG",
             Kind::Announcement => "AN",
+            Kind::Proposal => "AP",
         }
     }
 
@@ -43,6 +45,7 @@ impl Kind {
             Kind::Milestone => "milestone",
             Kind::Agreement => "agreement",
             Kind::Announcement => "announcement",
+            Kind::Proposal => "allocation proposal",
         }
     }
 

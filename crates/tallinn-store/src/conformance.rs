@@ -57,6 +57,7 @@ macro_rules! conformance_suite {
             pass_through_is_linked_and_bounded,
             projects_run_to_signed_acceptance,
             visibility_follows_tlp,
+            allocation_proposals_respect_the_ledger,
             bad_input_changes_nothing,
             demo_dataset_is_complete_and_valid
         );
@@ -721,4 +722,52 @@ pub async fn demo_dataset_is_complete_and_valid(h: Harness) {
     assert_eq!((fingerprint, titles), (1_002_040, 7_739), "the seeded dataset changed");
     assert_eq!((report.pledges, report.allocations, report.transactions, report.projects, report.agreements), (45, 74, 58, 19, 12));
     assert!(l.transactions(&Principal::System, &Default::default()).await.unwrap().iter().any(|t| t.pass_through_of.is_some()));
+}
+
+pub async fn allocation_proposals_respect_the_ledger(h: Harness) {
+    let l = &h.ledger;
+    setup_people(l).await;
+    let open = approved(l, need("UA-CERT", 1000, Tlp::Green)).await;
+    let hidden = approved(l, need("UA-CERT", 500, Tlp::AmberStrict)).await;
+    let reserved = approved(l, need("UA-GRID", 300, Tlp::Clear)).await;
+    l.reserve_need(user("ee.donor", "EE", Role::Donor), &reserved, "EE", None).await.unwrap();
+    let ee = committed(l, pledge("EE", 600)).await;
+    let de = committed(l, pledge("DE", 2000)).await;
+    assert!(matches!(domain(l.propose_allocations(user("ee.donor", "EE", Role::Donor)).await.unwrap_err()), DomainError::Forbidden(_)));
+
+    let proposal = l.propose_allocations(Principal::System).await.unwrap();
+    assert_eq!((proposal.id.as_str(), proposal.status.as_str(), proposal.gap), ("AP-1", "proposed", 0.0));
+    let lines: Vec<(String, String, String)> = proposal.result["allocations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["pledge"].as_str().unwrap().to_string(), a["need"].as_str().unwrap().to_string(), a["amount_eur"].as_str().unwrap().to_string()))
+        .collect();
+    assert!(lines.iter().all(|(_, n, _)| *n != hidden), "no donor may see the AMBER+STRICT need: {lines:?}");
+    assert!(lines.iter().filter(|(_, n, _)| *n == reserved).all(|(p, _, _)| *p == ee), "the reserved need only from EE: {lines:?}");
+    let funded: i64 = lines.iter().map(|(_, _, a)| tallinn_core::money::parse_minor("a", a, 2).unwrap()).sum();
+    assert_eq!(funded, 130_000, "both visible needs funded in full: {lines:?}");
+    assert_eq!(proposal.result["unfunded"][0]["need"], hidden.as_str());
+
+    // A stale proposal fails whole and stays open.
+    let stale = l.propose_allocations(Principal::System).await.unwrap();
+    let before = audit_len(l).await;
+    l.allocate(Principal::System, &[line(&de, &open, 1000)]).await.unwrap();
+    let after_manual = audit_len(l).await;
+    assert!(after_manual > before);
+    let e = domain(l.apply_proposal(Principal::System, &stale.id).await.unwrap_err());
+    assert!(matches!(e, DomainError::Conflict(_)), "the need was funded meanwhile: {e}");
+    assert_eq!(audit_len(l).await, after_manual, "nothing applied");
+    assert_eq!(l.proposal(&Principal::System, &stale.id).await.unwrap().status, "proposed");
+    assert!(l.apply_proposal(Principal::System, &proposal.id).await.is_err(), "the first proposal is stale too");
+
+    // A fresh proposal applies once.
+    let fresh = l.propose_allocations(Principal::System).await.unwrap();
+    let made = l.apply_proposal(Principal::System, &fresh.id).await.unwrap();
+    assert!(!made.is_empty());
+    assert_eq!(l.need(&Principal::System, &reserved).await.unwrap().status, NeedStatus::Funded);
+    assert_eq!(l.proposal(&Principal::System, &fresh.id).await.unwrap().status, "applied");
+    assert!(domain(l.apply_proposal(Principal::System, &fresh.id).await.unwrap_err()).to_string().contains("is applied"));
+    assert_eq!(l.proposals(&Principal::System).await.unwrap().len(), 3);
+    assert!(l.verify_audit().await.unwrap().broken.is_none());
 }

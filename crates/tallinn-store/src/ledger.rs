@@ -9,6 +9,7 @@ pub mod needs;
 pub mod participants;
 pub mod pledges;
 pub mod projects;
+pub mod proposals;
 pub mod transactions;
 
 use std::sync::Arc;

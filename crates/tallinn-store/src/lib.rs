@@ -27,6 +27,7 @@ pub use ledger::{
     audit::VerifyReport,
     fx::FxImportReport,
     needs::{NeedFilter, TriageDecision},
+    proposals::Proposal,
     transactions::TransactionFilter,
 };
 pub use tx::Tx;

@@ -58,14 +58,19 @@ pub enum Command {
     /// Exchange rates.
     #[command(subcommand)]
     Fx(FxCmd),
-    /// Run the allocation engine on a JSON instance (the stable offline interface).
+    /// Run the allocation engine: on a JSON instance (--input, the stable
+    /// offline interface), or over the ledger, saving a proposal to review;
+    /// --apply applies a saved proposal.
     Allocate {
         /// The instance: {"needs": [...], "pledges": [...], "weights": {...}}.
-        #[arg(long)]
-        input: PathBuf,
+        #[arg(long, conflicts_with = "apply")]
+        input: Option<PathBuf>,
         /// Where to write the result (default: standard output).
         #[arg(long)]
         output: Option<PathBuf>,
+        /// Apply a saved proposal (e.g. AP-3), re-checking every line.
+        #[arg(long)]
+        apply: Option<String>,
     },
     /// The hash-chained audit log.
     #[command(subcommand)]

@@ -1,4 +1,5 @@
-//! `tallinn allocate --input FILE [--output FILE]`: the offline engine.
+//! `tallinn allocate`: the engine offline (`--input FILE`) or over the
+//! ledger (a saved proposal; `--apply ID` applies one).
 
 use std::io::Write;
 use std::path::Path;
@@ -7,15 +8,11 @@ use anyhow::Context;
 
 use super::read_file;
 
-pub fn run(input: &Path, output: Option<&Path>) -> anyhow::Result<()> {
+pub fn offline(input: &Path, output: Option<&Path>) -> anyhow::Result<()> {
     let text = read_file(input)?;
     let instance = tallinn_allocate::parse_instance(&text).with_context(|| format!("{} is not a valid allocation instance", input.display()))?;
     let solution = tallinn_allocate::allocate(&instance)?;
-    let json = serde_json::to_string_pretty(&solution)?;
-    match output {
-        Some(path) => std::fs::write(path, json + "\n").with_context(|| format!("cannot write {}", path.display()))?,
-        None => writeln!(std::io::stdout().lock(), "{json}")?,
-    }
+    write(&solution, output)?;
     eprintln!(
         "tallinn: {} allocations, objective {} (upper bound {}, gap {:.6}), {} needs left with a gap, {:.3} s",
         solution.allocations.len(),
@@ -26,4 +23,31 @@ pub fn run(input: &Path, output: Option<&Path>) -> anyhow::Result<()> {
         solution.stats.seconds
     );
     Ok(())
+}
+
+fn write<T: serde::Serialize>(value: &T, output: Option<&Path>) -> anyhow::Result<()> {
+    let json = serde_json::to_string_pretty(value)?;
+    match output {
+        Some(path) => std::fs::write(path, json + "\n").with_context(|| format!("cannot write {}", path.display()))?,
+        None => writeln!(std::io::stdout().lock(), "{json}")?,
+    }
+    Ok(())
+}
+
+pub async fn ledger(ctx: &super::Ctx, apply: Option<&str>, output: Option<&Path>) -> anyhow::Result<()> {
+    match apply {
+        Some(id) => {
+            let made = ctx.ledger.apply_proposal(ctx.actor.clone(), id).await?;
+            eprintln!("tallinn: applied {id}: {} allocations", made.len());
+            write(&made, output)
+        }
+        None => {
+            let proposal = ctx.ledger.propose_allocations(ctx.actor.clone()).await?;
+            eprintln!(
+                "tallinn: saved proposal {} (objective {}, gap {}); review it, then `tallinn allocate --apply {}`",
+                proposal.id, proposal.objective, proposal.gap, proposal.id
+            );
+            write(&proposal, output)
+        }
+    }
 }

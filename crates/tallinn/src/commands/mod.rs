@@ -26,8 +26,8 @@ pub struct Ctx {
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     // The offline engine touches no store.
-    if let Command::Allocate { input, output } = &cli.command {
-        return allocate::run(input, output.as_deref());
+    if let Command::Allocate { input: Some(input), output, .. } = &cli.command {
+        return allocate::offline(input, output.as_deref());
     }
     if let Command::Serve { listen, demo } = &cli.command {
         let ledger = crate::store::open(&cli.database).await?;
@@ -41,7 +41,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let ctx = Ctx { ledger, actor };
     let result = match cli.command {
         Command::Init { demo } => admin::init(&ctx, demo).await,
-        Command::Serve { .. } | Command::Allocate { .. } => unreachable!("handled above"),
+        Command::Serve { .. } => unreachable!("handled above"),
+        Command::Allocate { apply, output, .. } => allocate::ledger(&ctx, apply.as_deref(), output.as_deref()).await,
         Command::Participant(cmd) => admin::participant(&ctx, cmd).await,
         Command::User(cmd) => admin::user(&ctx, cmd).await,
         Command::Audit(cmd) => admin::audit(&ctx, cmd).await,

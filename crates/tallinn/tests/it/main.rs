@@ -95,6 +95,12 @@ fn demo_dataset_through_the_command_line() {
         let csv = store.ok(&["need", "list", "--status", "funded", "--format", "csv"]);
         assert!(csv.starts_with("id,title,beneficiary,capability,sector,urgency,status,tlp,cost,funded"));
         assert!(csv.lines().skip(1).all(|l| l.contains(",funded,")));
+        let proposal = store.json(&["allocate"]);
+        let id = proposal["id"].as_str().unwrap().to_string();
+        assert!(!proposal["result"]["allocations"].as_array().unwrap().is_empty(), "the demo has money to allocate");
+        let applied = store.json(&["allocate", "--apply", &id]);
+        assert_eq!(applied.as_array().unwrap().len(), proposal["result"]["allocations"].as_array().unwrap().len());
+        assert!(store.run(&["allocate", "--apply", &id]).status.code() == Some(1), "applied once only");
         let table = store.ok(&["pledge", "list"]);
         assert!(table.contains("row(s)"));
         assert!(store.audit_entries().starts_with("audit log intact"));
