@@ -58,6 +58,14 @@ pub enum Command {
     /// Exchange rates.
     #[command(subcommand)]
     Fx(FxCmd),
+    /// The unfunded gap of approved needs you may see, ranked by urgency x threat.
+    Gaps {
+        /// need (default), capability, sector, beneficiary or urgency.
+        #[arg(long, default_value = "need")]
+        by: String,
+        #[command(flatten)]
+        format: FormatArg,
+    },
     /// Run the allocation engine: on a JSON instance (--input, the stable
     /// offline interface), or over the ledger, saving a proposal to review;
     /// --apply applies a saved proposal.

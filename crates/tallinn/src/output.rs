@@ -250,3 +250,10 @@ impl Listing for AuditEntry {
         ]
     }
 }
+
+impl Listing for tallinn_allocate::gaps::GapRow {
+    const COLUMNS: &'static [&'static str] = &["group", "needs", "unfunded_eur", "weighted_eur", "top_need"];
+    fn cells(&self) -> Vec<String> {
+        vec![self.group.clone(), self.needs.to_string(), self.unfunded_eur.clone(), self.weighted_eur.clone(), self.top_need.clone()]
+    }
+}

@@ -51,3 +51,19 @@ pub async fn ledger(ctx: &super::Ctx, apply: Option<&str>, output: Option<&Path>
         }
     }
 }
+
+pub async fn gaps(ctx: &super::Ctx, by: &str, format: crate::cli::Format) -> anyhow::Result<()> {
+    use tallinn_allocate::gaps::GapBy;
+    let by = match by {
+        "need" => GapBy::Need,
+        "capability" => GapBy::Capability,
+        "sector" => GapBy::Sector,
+        "beneficiary" => GapBy::Beneficiary,
+        "urgency" => GapBy::Urgency,
+        other => anyhow::bail!("--by: '{other}' is not one of need, capability, sector, beneficiary, urgency"),
+    };
+    let needs = ctx.ledger.needs(&ctx.actor, &Default::default()).await?;
+    // Threat factors are 1 until the threat exchange supplies them.
+    let rows = tallinn_allocate::gaps::gaps(&needs, by, &Default::default(), |_| 1.0);
+    crate::output::print(&rows, format)
+}

@@ -51,6 +51,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Allocation(cmd) => finance::allocation(&ctx, cmd).await,
         Command::Transaction(cmd) => finance::transaction(&ctx, cmd).await,
         Command::Fx(cmd) => finance::fx(&ctx, cmd).await,
+        Command::Gaps { by, format } => allocate::gaps(&ctx, &by, format.format).await,
         Command::Project(cmd) => delivery::project(&ctx, cmd).await,
         Command::Agreement(cmd) => delivery::agreement(&ctx, cmd).await,
         Command::Announcement(cmd) => delivery::announcement(&ctx, cmd).await,

@@ -95,6 +95,11 @@ fn demo_dataset_through_the_command_line() {
         let csv = store.ok(&["need", "list", "--status", "funded", "--format", "csv"]);
         assert!(csv.starts_with("id,title,beneficiary,capability,sector,urgency,status,tlp,cost,funded"));
         assert!(csv.lines().skip(1).all(|l| l.contains(",funded,")));
+        let gaps = store.json(&["gaps", "--by", "sector", "--format", "json"]);
+        assert!(!gaps.as_array().unwrap().is_empty());
+        let weighted: Vec<f64> = gaps.as_array().unwrap().iter().map(|g| g["weighted_eur"].as_str().unwrap().parse().unwrap()).collect();
+        assert!(weighted.windows(2).all(|w| w[0] >= w[1]), "ranked: {weighted:?}");
+        assert_eq!(store.run(&["gaps", "--by", "colour"]).status.code(), Some(1));
         let proposal = store.json(&["allocate"]);
         let id = proposal["id"].as_str().unwrap().to_string();
         assert!(!proposal["result"]["allocations"].as_array().unwrap().is_empty(), "the demo has money to allocate");
