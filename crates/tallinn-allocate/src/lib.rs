@@ -5,6 +5,7 @@
 //! upper bound and gap when all-or-nothing needs are present, an explanation
 //! of every allocation, and the unfunded gap ranked by urgency × threat.
 
+pub mod dedup;
 pub mod gaps;
 pub mod model;
 pub mod simplex;

@@ -58,6 +58,16 @@ pub enum Command {
     /// Exchange rates.
     #[command(subcommand)]
     Fx(FxCmd),
+    /// Likely duplicate needs (any language), from a JSON file or the ledger.
+    Dedup {
+        /// {"needs": [{"id", "beneficiary", "title", "description", "capability", "sector", "cost_eur"}]};
+        /// without it, the open needs of the ledger you may see.
+        #[arg(long)]
+        input: Option<PathBuf>,
+        /// Report pairs scoring at least this (0 to 1).
+        #[arg(long, default_value_t = tallinn_allocate::dedup::DEFAULT_THRESHOLD)]
+        threshold: f64,
+    },
     /// The unfunded gap of approved needs you may see, ranked by urgency x threat.
     Gaps {
         /// need (default), capability, sector, beneficiary or urgency.

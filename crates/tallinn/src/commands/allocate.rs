@@ -67,3 +67,44 @@ pub async fn gaps(ctx: &super::Ctx, by: &str, format: crate::cli::Format) -> any
     let rows = tallinn_allocate::gaps::gaps(&needs, by, &Default::default(), |_| 1.0);
     crate::output::print(&rows, format)
 }
+
+fn check_threshold(threshold: f64) -> anyhow::Result<()> {
+    if !(0.0..=1.0).contains(&threshold) {
+        anyhow::bail!("--threshold: {threshold} is not between 0 and 1");
+    }
+    Ok(())
+}
+
+fn print_pairs(pairs: &[tallinn_allocate::dedup::DuplicatePair], needs: usize) -> anyhow::Result<()> {
+    write(&pairs, None)?;
+    eprintln!("tallinn: {} likely duplicate pair(s) among {needs} needs", pairs.len());
+    Ok(())
+}
+
+pub fn dedup_file(input: &Path, threshold: f64) -> anyhow::Result<()> {
+    check_threshold(threshold)?;
+    let needs = tallinn_allocate::dedup::parse_dedup_input(&read_file(input)?).with_context(|| format!("{} is not a valid dedup input", input.display()))?;
+    print_pairs(&tallinn_allocate::dedup::find_duplicates(&needs, threshold), needs.len())
+}
+
+pub async fn dedup_ledger(ctx: &super::Ctx, threshold: f64) -> anyhow::Result<()> {
+    use tallinn_core::need::NeedStatus;
+    check_threshold(threshold)?;
+    let needs: Vec<_> = ctx
+        .ledger
+        .needs(&ctx.actor, &Default::default())
+        .await?
+        .into_iter()
+        .filter(|n| !matches!(n.status, NeedStatus::Rejected | NeedStatus::Withdrawn))
+        .map(|n| tallinn_allocate::dedup::DedupNeed {
+            id: n.id,
+            beneficiary: n.beneficiary,
+            title: n.title,
+            description: n.description,
+            capability: n.capability,
+            sector: n.sector,
+            cost_eur_minor: n.cost_eur_minor,
+        })
+        .collect();
+    print_pairs(&tallinn_allocate::dedup::find_duplicates(&needs, threshold), needs.len())
+}

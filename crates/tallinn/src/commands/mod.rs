@@ -29,6 +29,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Allocate { input: Some(input), output, .. } = &cli.command {
         return allocate::offline(input, output.as_deref());
     }
+    if let Command::Dedup { input: Some(input), threshold } = &cli.command {
+        return allocate::dedup_file(input, *threshold);
+    }
     if let Command::Serve { listen, demo } = &cli.command {
         let ledger = crate::store::open(&cli.database).await?;
         return serve::run(ledger, listen, *demo).await;
@@ -52,6 +55,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Transaction(cmd) => finance::transaction(&ctx, cmd).await,
         Command::Fx(cmd) => finance::fx(&ctx, cmd).await,
         Command::Gaps { by, format } => allocate::gaps(&ctx, &by, format.format).await,
+        Command::Dedup { threshold, .. } => allocate::dedup_ledger(&ctx, threshold).await,
         Command::Project(cmd) => delivery::project(&ctx, cmd).await,
         Command::Agreement(cmd) => delivery::agreement(&ctx, cmd).await,
         Command::Announcement(cmd) => delivery::announcement(&ctx, cmd).await,
