@@ -174,6 +174,24 @@ impl NewNeed {
     }
 }
 
+vocabulary! {
+    /// A coordinator's verdict on a pair of needs found by deconfliction.
+    pub enum Relation as "relation" {
+        Duplicate = "duplicate",
+        Complementary = "complementary",
+    }
+}
+
+/// A recorded verdict, as seen from one of the two needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NeedRelation {
+    pub other: String,
+    pub relation: Relation,
+    pub note: String,
+    pub decided_at: Timestamp,
+    pub decided_by: String,
+}
+
 /// Funding remainder with a reservation, as the store reads it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reservation {

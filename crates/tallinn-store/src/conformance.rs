@@ -58,6 +58,7 @@ macro_rules! conformance_suite {
             projects_run_to_signed_acceptance,
             visibility_follows_tlp,
             allocation_proposals_respect_the_ledger,
+            deconfliction_verdicts_are_recorded,
             bad_input_changes_nothing,
             demo_dataset_is_complete_and_valid
         );
@@ -770,4 +771,32 @@ pub async fn allocation_proposals_respect_the_ledger(h: Harness) {
     assert!(domain(l.apply_proposal(Principal::System, &fresh.id).await.unwrap_err()).to_string().contains("is applied"));
     assert_eq!(l.proposals(&Principal::System).await.unwrap().len(), 3);
     assert!(l.verify_audit().await.unwrap().broken.is_none());
+}
+
+pub async fn deconfliction_verdicts_are_recorded(h: Harness) {
+    use tallinn_core::need::Relation;
+    let l = &h.ledger;
+    setup_people(l).await;
+    let a = l.add_need(Principal::System, need("UA-CERT", 100, Tlp::Green)).await.unwrap().id;
+    let b = l.add_need(Principal::System, need("UA-GRID", 100, Tlp::Green)).await.unwrap().id;
+    let secret = l.add_need(Principal::System, need("UA-GRID", 100, Tlp::AmberStrict)).await.unwrap().id;
+    assert!(matches!(
+        domain(l.relate_needs(user("ee.donor", "EE", Role::Donor), &a, &b, Relation::Duplicate, "").await.unwrap_err()),
+        DomainError::Forbidden(_)
+    ));
+    assert_eq!(domain(l.relate_needs(Principal::System, &a, &a, Relation::Duplicate, "").await.unwrap_err()).field(), Some("need"));
+    l.relate_needs(Principal::System, &b, &a, Relation::Duplicate, "same sensors").await.unwrap();
+    l.relate_needs(Principal::System, &a, &b, Relation::Complementary, "different sites after all").await.unwrap();
+    l.relate_needs(Principal::System, &a, &secret, Relation::Duplicate, "").await.unwrap();
+    for (id, other) in [(&a, &b), (&b, &a)] {
+        let rel = l.need_relations(&Principal::System, id).await.unwrap();
+        let seen: Vec<_> = rel.iter().filter(|r| &r.other == other).collect();
+        assert_eq!(seen.len(), 1, "shown on both needs, the later verdict only");
+        assert_eq!((seen[0].relation, seen[0].note.as_str()), (Relation::Complementary, "different sites after all"));
+    }
+    // A donor does not learn of the AMBER+STRICT need through the relation.
+    let donor = user("de.donor", "DE", Role::Donor);
+    assert_eq!(l.need_relations(&donor, &a).await.unwrap().len(), 1);
+    assert_eq!(l.related_pairs().await.unwrap().len(), 2);
+    assert_eq!(l.audit_log(&Principal::System, 10, Some("need")).await.unwrap().iter().filter(|e| e.action == "need.relate").count(), 3);
 }

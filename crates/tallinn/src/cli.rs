@@ -220,6 +220,16 @@ pub enum NeedCmd {
     },
     /// Import needs from CSV, all or nothing.
     Import { file: PathBuf },
+    /// Record the verdict on a pair found by `tallinn dedup`.
+    Relate {
+        a: String,
+        b: String,
+        /// duplicate or complementary.
+        #[arg(long)]
+        relation: String,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
 }
 
 #[derive(Debug, Args)]

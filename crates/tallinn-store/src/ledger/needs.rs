@@ -3,7 +3,9 @@
 use serde_json::json;
 use tallinn_core::id::Kind;
 use tallinn_core::import::{Parsed, RowError, merge_errors};
-use tallinn_core::need::{Capability, DEFAULT_RESERVATION_DAYS, MAX_RESERVATION_DAYS, Need, NeedStatus, NeedTransition, NewNeed, Reservation, Sector, Urgency};
+use tallinn_core::need::{
+    Capability, DEFAULT_RESERVATION_DAYS, MAX_RESERVATION_DAYS, Need, NeedRelation, NeedStatus, NeedTransition, NewNeed, Relation, Reservation, Sector, Urgency,
+};
 use tallinn_core::participant::{ParticipantKind, Role};
 use tallinn_core::policy::{Principal, may_see};
 use tallinn_core::review::{Decision, NewReview, Review, outcome, stage_of};
@@ -324,6 +326,64 @@ impl Ledger {
         }
         .await;
         tx.finish(result).await
+    }
+
+    /// Records a coordinator's verdict on a pair of needs (replacing an
+    /// earlier verdict on the same pair).
+    pub async fn relate_needs(&self, actor: Principal, a: &str, b: &str, relation: Relation, note: &str) -> Result<()> {
+        require(&actor, "record verdicts on needs", is_office)?;
+        let (ka, kb) = (Kind::Need.parse(a)?, Kind::Need.parse(b)?);
+        if ka == kb {
+            return Err(DomainError::invalid("need", "a need cannot be related to itself").into());
+        }
+        let (lo, hi) = (ka.min(kb), ka.max(kb));
+        let mut tx = self.write(actor).await?;
+        let result = async {
+            lock(&mut tx, lo).await?;
+            lock(&mut tx, hi).await?;
+            let (at, by) = (to_micros(tx.at), tx.actor.actor());
+            tx.execute("DELETE FROM need_relations WHERE need_a = $1 AND need_b = $2", args![lo, hi]).await?;
+            tx.execute(
+                "INSERT INTO need_relations (need_a, need_b, relation, note, decided_at, decided_by) VALUES ($1, $2, $3, $4, $5, $6)",
+                args![lo, hi, relation.as_str(), note, at, &by],
+            )
+            .await?;
+            let (da, db) = (Kind::Need.display(lo), Kind::Need.display(hi));
+            audit(&mut tx, "need.relate", "need", &format!("{da}~{db}"), &json!({ "a": da, "b": db, "relation": relation, "note": note })).await
+        }
+        .await;
+        tx.finish(result).await
+    }
+
+    /// The verdicts involving a need, with the other need of each pair
+    /// shown only if the reader may see it.
+    pub async fn need_relations(&self, reader: &Principal, id: &str) -> Result<Vec<NeedRelation>> {
+        let need = self.need(reader, id).await?;
+        let key = Kind::Need.parse(&need.id)?;
+        let mut conn = self.read().await?;
+        let rows = conn
+            .fetch(
+                "SELECT need_a, need_b, relation, note, decided_at, decided_by FROM need_relations WHERE need_a = $1 OR need_b = $1 ORDER BY decided_at",
+                args![key],
+            )
+            .await?;
+        drop(conn);
+        let mut out = Vec::new();
+        for r in rows {
+            let other = if r.int(0)? == key { r.int(1)? } else { r.int(0)? };
+            let other = Kind::Need.display(other);
+            if self.need(reader, &other).await.is_ok() {
+                out.push(NeedRelation { other, relation: r.parse(2)?, note: r.text(3)?, decided_at: from_micros(r.int(4)?), decided_by: r.text(5)? });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every recorded pair (lower id first), for deconfliction to skip.
+    pub async fn related_pairs(&self) -> Result<Vec<(String, String)>> {
+        let mut conn = self.read().await?;
+        let rows = conn.fetch("SELECT need_a, need_b FROM need_relations", vec![]).await?;
+        rows.iter().map(|r| Ok((Kind::Need.display(r.int(0)?), Kind::Need.display(r.int(1)?)))).collect()
     }
 
     /// Imports needs as drafts, all or nothing: any bad row (including an

@@ -75,16 +75,17 @@ fn check_threshold(threshold: f64) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_pairs(pairs: &[tallinn_allocate::dedup::DuplicatePair], needs: usize) -> anyhow::Result<()> {
-    write(&pairs, None)?;
-    eprintln!("tallinn: {} likely duplicate pair(s) among {needs} needs", pairs.len());
+/// `{"needs": [pairs], "pledges": [pairs]}` on stdout.
+fn print_pairs(needs: &[tallinn_allocate::dedup::DuplicatePair], pledges: &[tallinn_allocate::dedup::DuplicatePair], scanned: usize) -> anyhow::Result<()> {
+    write(&serde_json::json!({ "needs": needs, "pledges": pledges }), None)?;
+    eprintln!("tallinn: {} likely duplicate need pair(s) among {scanned} needs, {} overlapping pledge pair(s)", needs.len(), pledges.len());
     Ok(())
 }
 
 pub fn dedup_file(input: &Path, threshold: f64) -> anyhow::Result<()> {
     check_threshold(threshold)?;
     let needs = tallinn_allocate::dedup::parse_dedup_input(&read_file(input)?).with_context(|| format!("{} is not a valid dedup input", input.display()))?;
-    print_pairs(&tallinn_allocate::dedup::find_duplicates(&needs, threshold), needs.len())
+    print_pairs(&tallinn_allocate::dedup::find_duplicates(&needs, threshold), &[], needs.len())
 }
 
 pub async fn dedup_ledger(ctx: &super::Ctx, threshold: f64) -> anyhow::Result<()> {
@@ -106,5 +107,37 @@ pub async fn dedup_ledger(ctx: &super::Ctx, threshold: f64) -> anyhow::Result<()
             cost_eur_minor: n.cost_eur_minor,
         })
         .collect();
-    print_pairs(&tallinn_allocate::dedup::find_duplicates(&needs, threshold), needs.len())
+    // Pairs a coordinator has already judged are not proposed again.
+    let decided: std::collections::HashSet<(String, String)> = ctx.ledger.related_pairs().await?.into_iter().collect();
+    let key = |id: &str| id.trim_start_matches("N-").parse::<i64>().unwrap_or(0);
+    let pairs: Vec<_> = tallinn_allocate::dedup::find_duplicates(&needs, threshold)
+        .into_iter()
+        .filter(|p| {
+            let (lo, hi) = if key(&p.a) < key(&p.b) { (&p.a, &p.b) } else { (&p.b, &p.a) };
+            !decided.contains(&(lo.clone(), hi.clone()))
+        })
+        .collect();
+    let pledges: Vec<_> = ctx
+        .ledger
+        .pledges(&ctx.actor, None, None)
+        .await?
+        .into_iter()
+        .filter(|p| p.status != tallinn_core::pledge::PledgeStatus::Cancelled)
+        .map(|p| tallinn_allocate::dedup::OverlapPledge {
+            earmarks: p
+                .earmarks
+                .capabilities
+                .iter()
+                .map(ToString::to_string)
+                .chain(p.earmarks.sectors.iter().map(ToString::to_string))
+                .chain(p.earmarks.beneficiaries.iter().cloned())
+                .collect(),
+            id: p.id,
+            donor: p.donor,
+            amount_eur_minor: p.eur_minor,
+            pledged_on: p.pledged_on,
+        })
+        .collect();
+    let overlaps = tallinn_allocate::dedup::overlapping_pledges(&pledges, threshold);
+    print_pairs(&pairs, &overlaps, needs.len())
 }

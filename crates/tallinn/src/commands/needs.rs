@@ -30,8 +30,9 @@ pub async fn run(ctx: &Ctx, cmd: NeedCmd) -> anyhow::Result<()> {
             let need = l.need(&ctx.actor, &id).await?;
             let history = l.need_history(&ctx.actor, &id).await?;
             let reviews = l.need_reviews(&ctx.actor, &id).await?;
+            let relations = l.need_relations(&ctx.actor, &id).await?;
             if format.format == Format::Json {
-                print_one(&serde_json::json!({ "need": need, "history": history, "reviews": reviews }), Format::Json)
+                print_one(&serde_json::json!({ "need": need, "history": history, "reviews": reviews, "relations": relations }), Format::Json)
             } else {
                 print_one(&need, Format::Table)?;
                 for t in history {
@@ -39,6 +40,9 @@ pub async fn run(ctx: &Ctx, cmd: NeedCmd) -> anyhow::Result<()> {
                 }
                 for r in reviews {
                     println!("review  {} panel  {}  by {}  {}", r.panel, r.decision, r.reviewer, r.comment);
+                }
+                for r in relations {
+                    println!("{} of {}  (by {} at {})  {}", r.relation, r.other, r.decided_by, r.decided_at, r.note);
                 }
                 Ok(())
             }
@@ -67,6 +71,11 @@ pub async fn run(ctx: &Ctx, cmd: NeedCmd) -> anyhow::Result<()> {
                 (None, _) => bail!("--donor: name the donor organisation the need is reserved for"),
             };
             print_one(&l.reserve_need(actor(), &id, &donor, days).await?, Format::Json)
+        }
+        NeedCmd::Relate { a, b, relation, note } => {
+            l.relate_needs(actor(), &a, &b, parse("relation", &relation)?, &note).await?;
+            eprintln!("tallinn: recorded {a} and {b} as {relation}");
+            Ok(())
         }
         NeedCmd::Withdraw { id, reason } => print_one(&l.withdraw_need(actor(), &id, &reason).await?, Format::Json),
         NeedCmd::Import { file } => {

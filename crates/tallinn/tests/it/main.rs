@@ -392,7 +392,8 @@ fn dedup_finds_translated_duplicates() {
     let bin = env!("CARGO_BIN_EXE_tallinn");
     let out = Command::new(bin).args(["dedup", "--input", input.to_str().unwrap()]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let pairs: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let pairs = &result["needs"];
     assert_eq!(pairs.as_array().unwrap().len(), 1, "{pairs}");
     assert_eq!((pairs[0]["a"].as_str(), pairs[0]["b"].as_str()), (Some("N-1"), Some("N-2")));
     assert!(pairs[0]["reason"].as_str().unwrap().contains("beneficiaries UA-GRID and UA-KHARKIV"));
@@ -401,6 +402,13 @@ fn dedup_finds_translated_duplicates() {
     // Over the ledger: the demo has none flagged at the default threshold or some; it must run.
     let store = Store::sqlite();
     store.ok(&["init", "--demo"]);
-    let pairs = store.json(&["dedup"]);
-    assert!(pairs.is_array());
+    let found = store.json(&["dedup"]);
+    let first = &found["needs"][0];
+    let (a, b) = (first["a"].as_str().unwrap().to_string(), first["b"].as_str().unwrap().to_string());
+    store.ok(&["need", "relate", &a, &b, "--relation", "complementary", "--note", "different sites"]);
+    let again = store.json(&["dedup"]);
+    assert!(!again["needs"].as_array().unwrap().iter().any(|p| p["a"] == a.as_str() && p["b"] == b.as_str()), "a judged pair is not proposed again");
+    let shown = store.json(&["need", "show", &a, "--format", "json"]);
+    assert_eq!(shown["relations"][0]["relation"], "complementary");
+    assert!(found["pledges"].is_array());
 }
