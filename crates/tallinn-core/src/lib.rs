@@ -14,6 +14,7 @@ mod vocabulary;
 pub mod agreement;
 pub mod allocation;
 pub mod audit;
+pub mod auth;
 pub mod error;
 pub mod fx;
 pub mod id;

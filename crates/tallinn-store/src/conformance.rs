@@ -59,6 +59,7 @@ macro_rules! conformance_suite {
             visibility_follows_tlp,
             allocation_proposals_respect_the_ledger,
             deconfliction_verdicts_are_recorded,
+            tokens_and_the_access_log,
             bad_input_changes_nothing,
             demo_dataset_is_complete_and_valid
         );
@@ -799,4 +800,36 @@ pub async fn deconfliction_verdicts_are_recorded(h: Harness) {
     assert_eq!(l.need_relations(&donor, &a).await.unwrap().len(), 1);
     assert_eq!(l.related_pairs().await.unwrap().len(), 2);
     assert_eq!(l.audit_log(&Principal::System, 10, Some("need")).await.unwrap().iter().filter(|e| e.action == "need.relate").count(), 3);
+}
+
+pub async fn tokens_and_the_access_log(h: Harness) {
+    let l = &h.ledger;
+    setup_people(l).await;
+    let (info, secret) = l.create_token(Principal::System, "ee.donor", Some(30)).await.unwrap();
+    assert!(secret.starts_with("tallinn_") && secret.starts_with(&info.prefix));
+    assert_eq!(l.principal_for_token(&secret).await.unwrap(), Some(user("ee.donor", "EE", Role::Donor)));
+    assert_eq!(l.principal_for_token("tallinn_0000000000000000000000000000000000000000").await.unwrap(), None);
+    assert_eq!(l.principal_for_token("not a token").await.unwrap(), None);
+    assert!(l.tokens(&Principal::System).await.unwrap().iter().all(|t| !format!("{t:?}").contains(&secret[12..])), "secrets are never listed");
+    // Expiry, by the clock.
+    h.clock.advance(SignedDuration::from_hours(24 * 31));
+    assert_eq!(l.principal_for_token(&secret).await.unwrap(), None, "expired");
+    let (forever, secret2) = l.create_token(Principal::System, "de.donor", None).await.unwrap();
+    assert!(
+        matches!(domain(l.revoke_token(user("ee.donor", "EE", Role::Donor), forever.id).await.unwrap_err()), DomainError::NotFound { .. }),
+        "another user's token is not found"
+    );
+    l.revoke_token(user("de.donor", "DE", Role::Donor), forever.id).await.unwrap();
+    assert_eq!(l.principal_for_token(&secret2).await.unwrap(), None, "revoked");
+    assert!(l.create_token(user("de.donor", "DE", Role::Donor), "de.donor", None).await.is_err(), "only the office issues tokens");
+    assert_eq!(domain(l.create_token(Principal::System, "nobody", None).await.unwrap_err()), DomainError::not_found("user", "nobody"));
+
+    let before = audit_len(l).await;
+    let reader = user("ee.donor", "EE", Role::Donor);
+    l.log_access(&reader, "api", &[("need", "N-1", Tlp::Amber), ("need", "N-2", Tlp::Green), ("need", "N-3", Tlp::Red)]).await.unwrap();
+    let log = l.access_log(&Principal::System, 10).await.unwrap();
+    let got: Vec<_> = log.iter().map(|e| (e.actor.as_str(), e.entity_id.as_str(), e.tlp, e.via.as_str())).collect();
+    assert_eq!(got, vec![("ee.donor", "N-3", Tlp::Red, "api"), ("ee.donor", "N-1", Tlp::Amber, "api")], "GREEN reads are not logged");
+    assert_eq!(audit_len(l).await, before, "reads are not ledger changes");
+    assert!(matches!(domain(l.access_log(&reader, 10).await.unwrap_err()), DomainError::Forbidden(_)));
 }

@@ -1,6 +1,7 @@
 //! The ledger facade: opening transactions as an actor, initialisation, and
 //! the shared helpers of the operation modules.
 
+pub mod access;
 pub mod agreements;
 pub mod allocations;
 pub mod audit;

@@ -22,6 +22,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Result, StoreError};
 pub use ledger::{
     Ledger,
+    access::{AccessEntry, TokenInfo},
     agreements::AgreementDraft,
     allocations::AllocationLine,
     audit::VerifyReport,

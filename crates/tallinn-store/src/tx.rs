@@ -63,6 +63,21 @@ impl Tx {
         Ok(())
     }
 
+    /// Commits a write that is not a change to the ledger (the access log
+    /// records reads), so carries no audit entry.
+    pub async fn finish_unaudited<T>(self, result: Result<T>) -> Result<T> {
+        match result {
+            Ok(value) => {
+                self.conn.commit().await?;
+                Ok(value)
+            }
+            Err(e) => {
+                let _ = self.conn.rollback().await;
+                Err(e)
+            }
+        }
+    }
+
     /// Abandons the transaction.
     pub async fn rollback(self) {
         if let Err(e) = self.conn.rollback().await {

@@ -41,6 +41,16 @@ pub enum Command {
     Participant(ParticipantCmd),
     #[command(subcommand)]
     User(UserCmd),
+    /// API tokens.
+    #[command(subcommand)]
+    Token(TokenCmd),
+    /// Reads of AMBER, AMBER+STRICT and RED records (auditors and the office).
+    AccessLog {
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+        #[command(flatten)]
+        format: FormatArg,
+    },
     #[command(subcommand)]
     Need(NeedCmd),
     #[command(subcommand)]
@@ -147,6 +157,21 @@ pub enum UserCmd {
         password_stdin: bool,
     },
     List(FormatArg),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCmd {
+    /// Create a token for a user; it is printed once and stored only as a hash.
+    Create {
+        user: String,
+        #[arg(long)]
+        expires_days: Option<i64>,
+    },
+    List(FormatArg),
+    /// Revoke a token by its id (see `token list`).
+    Revoke {
+        id: i64,
+    },
 }
 
 #[derive(Debug, Subcommand)]

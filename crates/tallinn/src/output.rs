@@ -257,3 +257,17 @@ impl Listing for tallinn_allocate::gaps::GapRow {
         vec![self.group.clone(), self.needs.to_string(), self.unfunded_eur.clone(), self.weighted_eur.clone(), self.top_need.clone()]
     }
 }
+
+impl Listing for tallinn_store::TokenInfo {
+    const COLUMNS: &'static [&'static str] = &["id", "user", "prefix", "created_at", "expires_at", "revoked_at"];
+    fn cells(&self) -> Vec<String> {
+        vec![self.id.to_string(), self.user.clone(), self.prefix.clone(), self.created_at.to_string(), opt(&self.expires_at), opt(&self.revoked_at)]
+    }
+}
+
+impl Listing for tallinn_store::AccessEntry {
+    const COLUMNS: &'static [&'static str] = &["at", "actor", "entity", "entity_id", "tlp", "via"];
+    fn cells(&self) -> Vec<String> {
+        vec![self.at.to_string(), self.actor.clone(), self.entity.clone(), self.entity_id.clone(), self.tlp.to_string(), self.via.clone()]
+    }
+}

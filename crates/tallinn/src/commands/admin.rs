@@ -9,7 +9,7 @@ use argon2::{Argon2, PasswordHasher};
 use tallinn_core::participant::{NewUser, PartialDate, Participant};
 
 use super::{Ctx, parse};
-use crate::cli::{AuditCmd, ParticipantCmd, UserCmd};
+use crate::cli::{AuditCmd, ParticipantCmd, TokenCmd, UserCmd};
 use crate::output::{print, print_one};
 
 pub async fn init(ctx: &Ctx, demo: bool) -> anyhow::Result<()> {
@@ -80,5 +80,23 @@ pub async fn audit(ctx: &Ctx, cmd: AuditCmd) -> anyhow::Result<()> {
             }
         }
         AuditCmd::Log { limit, entity, format } => print(&ctx.ledger.audit_log(&ctx.actor, limit, entity.as_deref()).await?, format.format),
+    }
+}
+
+pub async fn token(ctx: &Ctx, cmd: TokenCmd) -> anyhow::Result<()> {
+    match cmd {
+        TokenCmd::Create { user, expires_days } => {
+            let (info, secret) = ctx.ledger.create_token(ctx.actor.clone(), &user, expires_days).await?;
+            // The secret goes to stdout alone, so that it can be piped; it is shown only now.
+            println!("{secret}");
+            eprintln!("tallinn: token {} ({}) for {}; it is shown only once", info.id, info.prefix, info.user);
+            Ok(())
+        }
+        TokenCmd::List(f) => print(&ctx.ledger.tokens(&ctx.actor).await?, f.format),
+        TokenCmd::Revoke { id } => {
+            ctx.ledger.revoke_token(ctx.actor.clone(), id).await?;
+            eprintln!("tallinn: token {id} revoked");
+            Ok(())
+        }
     }
 }

@@ -20,7 +20,10 @@ pub async fn pledge(ctx: &Ctx, cmd: PledgeCmd) -> anyhow::Result<()> {
         PledgeCmd::Add(a) => print_one(&l.add_pledge(actor(), new_pledge(*a)?).await?, Format::Json),
         PledgeCmd::List { donor, status, format } => {
             let status: Option<PledgeStatus> = status.map(|s| parse("status", &s)).transpose()?;
-            print(&l.pledges(&ctx.actor, donor.as_deref(), status).await?, format.format)
+            let pledges = l.pledges(&ctx.actor, donor.as_deref(), status).await?;
+            let read: Vec<(&str, &str, _)> = pledges.iter().map(|p| ("pledge", p.id.as_str(), p.tlp)).collect();
+            l.log_access(&ctx.actor, "cli", &read).await?;
+            print(&pledges, format.format)
         }
         PledgeCmd::Commit { id } => print_one(&l.set_pledge_status(actor(), &id, PledgeStatus::Committed).await?, Format::Json),
         PledgeCmd::Disburse { id } => print_one(&l.set_pledge_status(actor(), &id, PledgeStatus::Disbursed).await?, Format::Json),

@@ -48,6 +48,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Allocate { apply, output, .. } => allocate::ledger(&ctx, apply.as_deref(), output.as_deref()).await,
         Command::Participant(cmd) => admin::participant(&ctx, cmd).await,
         Command::User(cmd) => admin::user(&ctx, cmd).await,
+        Command::Token(cmd) => admin::token(&ctx, cmd).await,
+        Command::AccessLog { limit, format } => crate::output::print(&ctx.ledger.access_log(&ctx.actor, limit).await?, format.format),
         Command::Audit(cmd) => admin::audit(&ctx, cmd).await,
         Command::Need(cmd) => needs::run(&ctx, cmd).await,
         Command::Pledge(cmd) => finance::pledge(&ctx, cmd).await,

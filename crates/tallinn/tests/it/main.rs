@@ -224,6 +224,32 @@ fn a_need_from_filing_to_acceptance() {
             ["draft", "submitted", "technical_review", "strategic_review", "approved", "partially_funded", "funded", "in_delivery", "delivered", "accepted"]
         );
         assert_eq!(shown["reviews"].as_array().unwrap().len(), 2);
+        let token = store.ok(&["token", "create", "olena", "--expires-days", "30"]);
+        assert!(token.trim().starts_with("tallinn_") && token.trim().len() == 48, "{token}");
+        let tokens = store.json(&["token", "list", "--format", "json"]);
+        assert!(!tokens.to_string().contains(token.trim()), "the secret is never listed");
+        store.ok(&["token", "revoke", &tokens[0]["id"].to_string()]);
+        store.ok(&[
+            "need",
+            "add",
+            "--beneficiary",
+            "UA-CERT",
+            "--title",
+            "Amber need",
+            "--capability",
+            "detect",
+            "--sector",
+            "energy",
+            "--urgency",
+            "low",
+            "--cost",
+            "1.00",
+            "--tlp",
+            "amber",
+        ]);
+        store.ok(&["--as", "olena", "need", "list"]);
+        let access = store.json(&["access-log", "--format", "json"]);
+        assert!(access.as_array().unwrap().iter().any(|e| e["actor"] == "olena" && e["tlp"] == "amber" && e["via"] == "cli"), "{access}");
         let log = store.json(&["audit", "log", "--entity", "N-1", "--format", "json"]);
         assert!(log.as_array().unwrap().len() >= 5);
         assert_eq!(store.json(&["announcement", "list", "--format", "json"])[0]["cumulative_eur"], "241700000.00");

@@ -1,0 +1,162 @@
+//! API tokens and the access log.
+
+use jiff::Timestamp;
+use rand::RngCore;
+use serde::Serialize;
+use serde_json::json;
+use tallinn_core::DomainError;
+use tallinn_core::auth::{TOKEN_BYTES, is_token, token_display_prefix, token_from_bytes, token_hash};
+use tallinn_core::participant::Role;
+use tallinn_core::policy::{Principal, Tlp};
+use tallinn_core::time::{from_micros, plus_days, to_micros};
+
+use super::{Ledger, audit, is_office, require};
+use crate::args;
+use crate::error::Result;
+use crate::sql::{Value, fetch_optional, insert_many};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TokenInfo {
+    pub id: i64,
+    pub user: String,
+    /// The start of the token, to recognise it.
+    pub prefix: String,
+    pub created_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// One read of a confidential record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccessEntry {
+    pub at: Timestamp,
+    pub actor: String,
+    pub entity: String,
+    pub entity_id: String,
+    pub tlp: Tlp,
+    /// Which interface served the read (`api`, `cli`, `web`).
+    pub via: String,
+}
+
+fn auditor_or_office(p: &Principal) -> bool {
+    is_office(p) || matches!(p, Principal::User { role: Role::Auditor, .. })
+}
+
+impl Ledger {
+    /// Creates a token for `user`; the secret is returned once and never
+    /// stored.
+    pub async fn create_token(&self, actor: Principal, user: &str, expires_in_days: Option<i64>) -> Result<(TokenInfo, String)> {
+        require(&actor, "create API tokens", is_office)?;
+        if let Some(days) = expires_in_days
+            && !(1..=3650).contains(&days)
+        {
+            return Err(DomainError::invalid("expires_days", "a token lasts 1 to 3650 days").into());
+        }
+        let mut random = [0u8; TOKEN_BYTES];
+        rand::rng().fill_bytes(&mut random);
+        let secret = token_from_bytes(&random);
+        let mut tx = self.write(actor).await?;
+        let result = async {
+            if tx.fetch_optional("SELECT 1 FROM users WHERE name = $1", args![user]).await?.is_none() {
+                return Err(DomainError::not_found("user", user).into());
+            }
+            let expires = expires_in_days.map(|d| plus_days(tx.at, d));
+            let prefix = token_display_prefix(&secret);
+            let id = tx
+                .fetch_one(
+                    "INSERT INTO api_tokens (user_name, prefix, hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                    args![user, &prefix, token_hash(&secret), to_micros(tx.at), expires.map(to_micros)],
+                )
+                .await?
+                .int(0)?;
+            audit(&mut tx, "token.create", "user", user, &json!({ "token": id, "prefix": prefix, "expires_at": expires })).await?;
+            Ok(TokenInfo { id, user: user.to_string(), prefix, created_at: tx.at, expires_at: expires, revoked_at: None })
+        }
+        .await;
+        Ok((tx.finish(result).await?, secret))
+    }
+
+    /// Revokes a token by id (the office, or the token's own user).
+    pub async fn revoke_token(&self, actor: Principal, id: i64) -> Result<()> {
+        let mut tx = self.write(actor).await?;
+        let result = async {
+            let row = tx.fetch_optional("SELECT user_name, revoked_at FROM api_tokens WHERE id = $1", args![id]).await?;
+            let row = row.ok_or_else(|| DomainError::not_found("token", id))?;
+            let owner = row.text(0)?;
+            let actor = tx.actor.clone();
+            if !(is_office(&actor) || matches!(&actor, Principal::User { name, .. } if *name == owner)) {
+                return Err(DomainError::not_found("token", id).into());
+            }
+            if row.opt_int(1)?.is_some() {
+                return Err(DomainError::Conflict(format!("token {id} is already revoked")).into());
+            }
+            tx.execute("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2", args![to_micros(tx.at), id]).await?;
+            audit(&mut tx, "token.revoke", "user", &owner, &json!({ "token": id })).await
+        }
+        .await;
+        tx.finish(result).await
+    }
+
+    pub async fn tokens(&self, reader: &Principal) -> Result<Vec<TokenInfo>> {
+        require(reader, "list API tokens", auditor_or_office)?;
+        let mut conn = self.read().await?;
+        let rows = conn.fetch("SELECT id, user_name, prefix, created_at, expires_at, revoked_at FROM api_tokens ORDER BY id", vec![]).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(TokenInfo {
+                    id: r.int(0)?,
+                    user: r.text(1)?,
+                    prefix: r.text(2)?,
+                    created_at: from_micros(r.int(3)?),
+                    expires_at: r.opt_int(4)?.map(from_micros),
+                    revoked_at: r.opt_int(5)?.map(from_micros),
+                })
+            })
+            .collect()
+    }
+
+    /// The user a live token belongs to, or `None` (unknown, revoked or
+    /// expired tokens look alike).
+    pub async fn principal_for_token(&self, token: &str) -> Result<Option<Principal>> {
+        if !is_token(token) {
+            return Ok(None);
+        }
+        let mut conn = self.read().await?;
+        let row = fetch_optional(
+            conn.as_mut(),
+            "SELECT u.name, u.org, u.role FROM api_tokens t JOIN users u ON u.name = t.user_name WHERE t.hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)",
+            args![token_hash(token), to_micros(self.now())],
+        )
+        .await?;
+        row.map(|r| Ok(Principal::User { name: r.text(0)?, org: r.text(1)?, role: r.parse(2)? })).transpose()
+    }
+
+    /// Writes reads of confidential records to the access log. Reads are not
+    /// changes, so this is the one write without an audit entry.
+    pub async fn log_access(&self, reader: &Principal, via: &str, records: &[(&str, &str, Tlp)]) -> Result<()> {
+        let logged: Vec<Vec<Value>> = records
+            .iter()
+            .filter(|(_, _, tlp)| tlp.is_logged_on_read())
+            .map(|(entity, id, tlp)| args![to_micros(self.now()), reader.actor(), *entity, *id, tlp.as_str(), via])
+            .collect();
+        if logged.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.write(reader.clone()).await?;
+        let dialect = tx.dialect;
+        let result = insert_many(tx.conn(), dialect, "access_log", &["at", "actor", "entity", "entity_id", "tlp", "via"], logged, |_| {}).await;
+        tx.finish_unaudited(result).await
+    }
+
+    /// The access log, newest first (auditors and the office).
+    pub async fn access_log(&self, reader: &Principal, limit: i64) -> Result<Vec<AccessEntry>> {
+        require(reader, "read the access log", auditor_or_office)?;
+        let mut conn = self.read().await?;
+        let rows = conn.fetch("SELECT at, actor, entity, entity_id, tlp, via FROM access_log ORDER BY id DESC LIMIT $1", args![limit.max(0)]).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(AccessEntry { at: from_micros(r.int(0)?), actor: r.text(1)?, entity: r.text(2)?, entity_id: r.text(3)?, tlp: r.parse(4)?, via: r.text(5)? })
+            })
+            .collect()
+    }
+}
