@@ -64,6 +64,26 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl ApiError {
+    pub fn bad_request(field: &str, message: &str) -> ApiError {
+        ApiError { status: StatusCode::BAD_REQUEST, code: "bad_request", message: message.into(), field: Some(field.into()) }
+    }
+}
+
+/// Malformed query strings (unknown parameters, words outside a vocabulary).
+impl From<axum::extract::rejection::QueryRejection> for ApiError {
+    fn from(e: axum::extract::rejection::QueryRejection) -> Self {
+        ApiError { status: StatusCode::BAD_REQUEST, code: "bad_query", message: e.body_text(), field: None }
+    }
+}
+
+/// Malformed JSON bodies (syntax, types, unknown fields, wrong media type).
+impl From<axum::extract::rejection::JsonRejection> for ApiError {
+    fn from(e: axum::extract::rejection::JsonRejection) -> Self {
+        ApiError { status: e.status(), code: "bad_body", message: e.body_text(), field: None }
+    }
+}
+
 pub async fn not_found() -> ApiError {
     ApiError { status: StatusCode::NOT_FOUND, code: "not_found", message: "no such resource".into(), field: None }
 }

@@ -1,11 +1,12 @@
 //! The HTTP surface of Tallinn.
 //!
-//! This first slice serves what anyone may see without signing in: health
-//! checks, the public dashboard page and the public read API — all through
-//! the one visibility policy as `Principal::Public`, so only TLP:CLEAR
-//! records appear. Accounts, the full API, TAXII and the role pages build on
-//! this router.
+//! Health checks, the public dashboard page and public read API (as
+//! `Principal::Public`: TLP:CLEAR only), and the authenticated API
+//! (`Authorization: Bearer` or Basic), every read through the one
+//! visibility policy, confidential reads written to the access log.
 
+mod api;
+mod auth;
 mod error;
 mod pages;
 mod public_api;
@@ -20,10 +21,16 @@ pub use error::ApiError;
 #[derive(Clone)]
 pub struct AppState {
     pub ledger: Ledger,
+    pub credentials: auth::Credentials,
 }
 
+/// Largest request body accepted.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Longest a request may take.
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 pub fn router(ledger: Ledger) -> Router {
-    let state = AppState { ledger };
+    let state = AppState { ledger, credentials: Default::default() };
     Router::new()
         .route("/", get(pages::dashboard))
         .route("/healthz", get(|| async { "ok" }))
@@ -31,7 +38,14 @@ pub fn router(ledger: Ledger) -> Router {
         .route("/api/v1/public/summary", get(public_api::summary))
         .route("/api/v1/public/needs", get(public_api::needs))
         .route("/api/v1/participants", get(public_api::participants))
+        .route("/api/v1/needs", get(api::needs::list))
+        .route("/api/v1/needs/{id}", get(api::needs::get))
         .route("/api/v1/announcements", get(public_api::announcements))
         .fallback(error::not_found)
         .with_state(state)
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(tower_http::request_id::PropagateRequestIdLayer::x_request_id())
+        .layer(tower_http::request_id::SetRequestIdLayer::x_request_id(tower_http::request_id::MakeRequestUuid))
 }

@@ -641,6 +641,18 @@ pub async fn visibility_follows_tlp(h: Harness) {
     assert_eq!(seen(user("ee.donor", "EE", Role::Donor)).await, vec![Red, Amber, Green, Clear]);
     assert_eq!(seen(user("ben", "UA-CERT", Role::Beneficiary)).await, vec![AmberStrict, Amber, Green, Clear]);
     assert_eq!(seen(Principal::System).await.len(), 5);
+    // Pages: keyset, newest first, hidden needs skipped, nothing repeated.
+    for _ in 0..7 {
+        l.add_need(Principal::System, need("UA-CERT", 1, Tlp::Green)).await.unwrap();
+    }
+    let donor = user("de.donor", "DE", Role::Donor);
+    let (first, next) = l.needs_page(&donor, &Default::default(), None, 4).await.unwrap();
+    let (second, next2) = l.needs_page(&donor, &Default::default(), next, 4).await.unwrap();
+    let (third, end) = l.needs_page(&donor, &Default::default(), next2, 4).await.unwrap();
+    let ids: Vec<String> = first.iter().chain(&second).chain(&third).map(|n| n.id.clone()).collect();
+    let all: Vec<String> = l.needs(&donor, &Default::default()).await.unwrap().into_iter().map(|n| n.id).collect();
+    assert_eq!(ids, all, "pages concatenate to the full visible list");
+    assert_eq!((first.len(), second.len(), third.len(), end), (4, 4, 1, None));
     // A hidden need is "not found", word for word as a missing one.
     let hidden = l.need(&Principal::Public, "N-2").await.unwrap_err().to_string();
     let missing = l.need(&Principal::Public, "N-99").await.unwrap_err().to_string();

@@ -10,7 +10,9 @@ use tallinn_core::policy::Tlp;
 use tallinn_store::Ledger;
 use tower::ServiceExt;
 
-async fn demo_app() -> (axum::Router, Ledger, tempfile::TempDir) {
+mod api;
+
+pub async fn demo_app() -> (axum::Router, Ledger, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("t.db").display());
     let ledger = Ledger::new(Arc::new(tallinn_store_sqlite::SqliteBackend::connect(&url).await.unwrap()));

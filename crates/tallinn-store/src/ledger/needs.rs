@@ -220,6 +220,55 @@ impl Ledger {
         Ok(needs)
     }
 
+    /// A page of the needs the reader may see, newest first, after the need
+    /// with key `before` (keyset pagination: stable while needs are added,
+    /// and valid on any server process). Returns the page and the key to
+    /// continue from, if there is more.
+    pub async fn needs_page(&self, reader: &Principal, filter: &NeedFilter, before: Option<i64>, limit: usize) -> Result<(Vec<Need>, Option<i64>)> {
+        let mut sql = format!("SELECT {COLUMNS} FROM needs WHERE id < $1");
+        let mut base: Vec<Value> = vec![Value::Int(before.unwrap_or(i64::MAX))];
+        for (column, value) in [
+            ("status", filter.status.map(|s| s.to_string())),
+            ("capability", filter.capability.map(|s| s.to_string())),
+            ("sector", filter.sector.map(|s| s.to_string())),
+            ("urgency", filter.urgency.map(|s| s.to_string())),
+            ("beneficiary", filter.beneficiary.clone()),
+        ] {
+            if let Some(v) = value {
+                base.push(Value::Text(v));
+                sql.push_str(&format!(" AND {column} = ${}", base.len()));
+            }
+        }
+        sql.push_str(&format!(" ORDER BY id DESC LIMIT ${}", base.len() + 1));
+        let now = self.now();
+        let mut conn = self.read().await?;
+        let mut page = Vec::with_capacity(limit);
+        let mut after = before.unwrap_or(i64::MAX);
+        // Hidden rows are skipped, so read in batches until the page is full.
+        let batch = (limit * 2).clamp(50, 1000);
+        loop {
+            let mut args = base.clone();
+            args[0] = Value::Int(after);
+            args.push(Value::Int(batch as i64));
+            let rows = conn.fetch(&sql, args).await?;
+            let exhausted = rows.len() < batch;
+            for row in &rows {
+                let need = from_row(row, now)?;
+                after = Kind::Need.parse(&need.id)?;
+                if may_see(reader, &need.confidentiality()) {
+                    page.push(need);
+                    if page.len() == limit {
+                        // More may follow: the next page starts after this one.
+                        return Ok((page, Some(after)));
+                    }
+                }
+            }
+            if exhausted {
+                return Ok((page, None));
+            }
+        }
+    }
+
     /// One need, if the reader may see it.
     pub async fn need(&self, reader: &Principal, id: &str) -> Result<Need> {
         let key = Kind::Need.parse(id)?;

@@ -148,6 +148,21 @@ impl Ledger {
             .collect()
     }
 
+    /// Sets a user's password (an Argon2id PHC string computed by the caller).
+    pub async fn set_password(&self, actor: Principal, user: &str, password_hash: &str) -> Result<()> {
+        require(&actor, "set passwords", is_office)?;
+        let mut tx = self.write(actor).await?;
+        let result = async {
+            if tx.execute("UPDATE users SET password_hash = $1 WHERE name = $2", args![password_hash, user]).await? == 0 {
+                return Err(DomainError::not_found("user", user).into());
+            }
+            // The hash itself never enters the audit log.
+            audit(&mut tx, "user.password", "user", user, &json!({})).await
+        }
+        .await;
+        tx.finish(result).await
+    }
+
     /// The stored Argon2 hash of a user's password, for sign-in.
     pub async fn password_hash(&self, user: &str) -> Result<Option<String>> {
         let mut conn = self.read().await?;

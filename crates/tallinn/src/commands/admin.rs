@@ -62,7 +62,7 @@ fn read_password() -> anyhow::Result<String> {
 }
 
 /// Argon2id with the crate's default (OWASP-recommended) parameters.
-fn hash_password(password: &str) -> anyhow::Result<String> {
+pub fn hash_password(password: &str) -> anyhow::Result<String> {
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| anyhow::anyhow!("cannot hash the password: {e}"))
 }

@@ -1,7 +1,7 @@
 //! Subcommand handlers: parse the arguments into domain values, call the
 //! ledger, print the result. No business rules live here.
 
-mod admin;
+pub mod admin;
 mod allocate;
 mod delivery;
 mod finance;

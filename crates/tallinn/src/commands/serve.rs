@@ -9,6 +9,7 @@ pub async fn run(ledger: Ledger, listen: &str, demo: bool) -> anyhow::Result<()>
             Some(r) => eprintln!("tallinn: loaded the synthetic demo dataset ({} needs, {} pledges)", r.needs, r.pledges),
             None => eprintln!("tallinn: demo dataset already present"),
         }
+        demo_accounts(&ledger).await?;
     }
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
@@ -36,4 +37,18 @@ async fn shutdown() {
         () = ctrl_c => {},
         () = term => {},
     }
+}
+
+/// Gives every demo account (one per role) a fresh random password, printed
+/// on stderr: they are for trying the platform, and change at every start.
+async fn demo_accounts(ledger: &Ledger) -> anyhow::Result<()> {
+    use rand::Rng;
+    eprintln!("tallinn: demo accounts (synthetic; passwords change at every start):");
+    for (name, org, role, _) in tallinn_store::demo::USERS {
+        let password: String = rand::rng().sample_iter(rand::distr::Alphanumeric).take(16).map(char::from).collect();
+        let hash = crate::commands::admin::hash_password(&password)?;
+        ledger.set_password(tallinn_core::policy::Principal::System, name, &hash).await?;
+        eprintln!("  {name:<26} {password}  ({role} at {org})");
+    }
+    Ok(())
 }

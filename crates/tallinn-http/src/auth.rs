@@ -1,0 +1,136 @@
+//! Who is calling: `Authorization: Bearer TOKEN`, HTTP Basic (user name and
+//! password, for protocol clients), or nobody (the public).
+//!
+//! Argon2 verification is deliberately slow, so it runs on the blocking pool,
+//! and a successful check is remembered for a few minutes under a keyed
+//! SHA-256 of the credentials (the key is random per process, so the cache
+//! holds nothing that reveals a password). Bad credentials are a 401, never
+//! a silent downgrade to the public.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use argon2::password_hash::rand_core::{OsRng, RngCore};
+use argon2::{Argon2, PasswordHash, PasswordVerifier};
+use axum::extract::FromRequestParts;
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use base64::Engine;
+use sha2::{Digest, Sha256};
+use tallinn_core::policy::Principal;
+
+use crate::{ApiError, AppState};
+
+/// How long a verified Basic credential is trusted without re-hashing.
+const CACHE_TTL: Duration = Duration::from_secs(300);
+const CACHE_MAX: usize = 10_000;
+
+/// Remembers successful Basic checks.
+pub struct CredentialCache {
+    key: [u8; 32],
+    entries: Mutex<HashMap<[u8; 32], (Principal, Instant)>>,
+}
+
+impl Default for CredentialCache {
+    fn default() -> Self {
+        let mut key = [0u8; 32];
+        OsRng.fill_bytes(&mut key);
+        CredentialCache { key, entries: Mutex::new(HashMap::new()) }
+    }
+}
+
+impl CredentialCache {
+    fn digest(&self, user: &str, password: &str) -> [u8; 32] {
+        let mut h = Sha256::new();
+        h.update(self.key);
+        h.update((user.len() as u64).to_be_bytes());
+        h.update(user.as_bytes());
+        h.update(password.as_bytes());
+        h.finalize().into()
+    }
+
+    fn get(&self, digest: &[u8; 32]) -> Option<Principal> {
+        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries.get(digest).filter(|(_, at)| at.elapsed() < CACHE_TTL).map(|(p, _)| p.clone())
+    }
+
+    fn put(&self, digest: [u8; 32], principal: Principal) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if entries.len() >= CACHE_MAX {
+            entries.retain(|_, (_, at)| at.elapsed() < CACHE_TTL);
+            if entries.len() >= CACHE_MAX {
+                entries.clear();
+            }
+        }
+        entries.insert(digest, (principal, Instant::now()));
+    }
+}
+
+fn unauthorized(message: &str) -> ApiError {
+    ApiError { status: StatusCode::UNAUTHORIZED, code: "unauthorized", message: message.into(), field: None }
+}
+
+/// The caller, as the visibility policy sees it.
+#[derive(Debug, Clone)]
+pub struct Caller(pub Principal);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let Some(header) = parts.headers.get(axum::http::header::AUTHORIZATION) else {
+            return Ok(Caller(Principal::Public));
+        };
+        let header = header.to_str().map_err(|_| unauthorized("the Authorization header is not readable"))?;
+        let (scheme, value) = header.split_once(' ').ok_or_else(|| unauthorized("use Authorization: Bearer TOKEN or Basic"))?;
+        match scheme.to_ascii_lowercase().as_str() {
+            "bearer" => match state.ledger.principal_for_token(value.trim()).await? {
+                Some(p) => Ok(Caller(p)),
+                None => Err(unauthorized("the token is unknown, expired or revoked")),
+            },
+            "basic" => basic(state, value.trim()).await.map(Caller),
+            _ => Err(unauthorized("use Authorization: Bearer TOKEN or Basic")),
+        }
+    }
+}
+
+async fn basic(state: &AppState, value: &str) -> Result<Principal, ApiError> {
+    let bad = || unauthorized("the user name or password is wrong");
+    let decoded = base64::engine::general_purpose::STANDARD.decode(value).map_err(|_| bad())?;
+    let text = String::from_utf8(decoded).map_err(|_| bad())?;
+    let (user, password) = text.split_once(':').ok_or_else(bad)?;
+    let digest = state.credentials.digest(user, password);
+    if let Some(p) = state.credentials.get(&digest) {
+        return Ok(p);
+    }
+    // The same work whether or not the user exists, so that timing does not
+    // tell which user names are real.
+    let stored = state.ledger.password_hash(user).await.ok().flatten();
+    let hash = stored.clone().unwrap_or_else(|| DUMMY_HASH.clone());
+    let password = password.to_string();
+    let ok = tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash).map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok()).unwrap_or(false)
+    })
+    .await
+    .unwrap_or(false);
+    if !(ok && stored.is_some()) {
+        return Err(bad());
+    }
+    let principal = state.ledger.principal(user).await.map_err(|_| bad())?;
+    state.credentials.put(digest, principal.clone());
+    Ok(principal)
+}
+
+/// An Argon2id hash of a random password, verified against when the user
+/// does not exist (or has no password).
+static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    use argon2::PasswordHasher;
+    let salt = argon2::password_hash::SaltString::generate(&mut OsRng);
+    let mut password = [0u8; 32];
+    OsRng.fill_bytes(&mut password);
+    Argon2::default().hash_password(&password, &salt).map(|h| h.to_string()).unwrap_or_default()
+});
+
+/// Shared across handlers.
+pub type Credentials = Arc<CredentialCache>;

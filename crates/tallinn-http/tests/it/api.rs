@@ -1,0 +1,114 @@
+//! The authenticated API in process: credentials, visibility, pagination,
+//! the access log, and the error contract.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use base64::Engine;
+use http_body_util::BodyExt;
+use tallinn_core::policy::{Principal, Tlp};
+use tower::ServiceExt;
+
+use super::demo_app;
+
+async fn call(app: &axum::Router, uri: &str, auth: Option<&str>) -> (StatusCode, serde_json::Value) {
+    let mut req = Request::get(uri);
+    if let Some(a) = auth {
+        req = req.header("authorization", a);
+    }
+    let response = app.clone().oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
+    let status = response.status();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (status, serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null))
+}
+
+#[tokio::test]
+async fn credentials_visibility_pages_and_access_log() {
+    let (app, ledger, _dir) = demo_app().await;
+    let (_, token) = ledger.create_token(Principal::System, "demo.donor", None).await.unwrap();
+    let bearer = format!("Bearer {token}");
+    let all = ledger.needs(&Principal::System, &Default::default()).await.unwrap();
+    let donor = ledger.principal("demo.donor").await.unwrap();
+    let visible: Vec<String> = ledger.needs(&donor, &Default::default()).await.unwrap().into_iter().map(|n| n.id).collect();
+    assert!(visible.len() < all.len());
+
+    // Pages of 30 concatenate to exactly what the donor may see.
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let uri = match &cursor {
+            Some(c) => format!("/api/v1/needs?limit=30&cursor={c}"),
+            None => "/api/v1/needs?limit=30".to_string(),
+        };
+        let (status, body) = call(&app, &uri, Some(&bearer)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        seen.extend(body["items"].as_array().unwrap().iter().map(|n| n["id"].as_str().unwrap().to_string()));
+        match body["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(seen, visible);
+
+    // The public sees CLEAR only; filters apply.
+    let (_, public) = call(&app, "/api/v1/needs?limit=500", None).await;
+    assert!(public["items"].as_array().unwrap().iter().all(|n| n["tlp"] == "clear"));
+    let (_, energy) = call(&app, "/api/v1/needs?sector=energy&limit=500", Some(&bearer)).await;
+    assert!(energy["items"].as_array().unwrap().iter().all(|n| n["sector"] == "energy"));
+
+    // A hidden need answers exactly like a missing one.
+    let hidden = all.iter().find(|n| !visible.contains(&n.id)).unwrap();
+    let (s1, b1) = call(&app, &format!("/api/v1/needs/{}", hidden.id), Some(&bearer)).await;
+    let (s2, b2) = call(&app, "/api/v1/needs/N-99999", Some(&bearer)).await;
+    assert_eq!((s1, s2), (StatusCode::NOT_FOUND, StatusCode::NOT_FOUND));
+    assert_eq!(b1["error"]["message"].as_str().unwrap().replace(&hidden.id, "N-?"), b2["error"]["message"].as_str().unwrap().replace("N-99999", "N-?"));
+
+    // Confidential reads are logged; CLEAR and GREEN ones are not.
+    let amber = all.iter().find(|n| n.tlp == Tlp::Amber && visible.contains(&n.id));
+    let log = ledger.access_log(&Principal::System, 10_000).await.unwrap();
+    assert!(log.iter().all(|e| e.actor == "demo.donor" && e.via == "api" && e.tlp != Tlp::Green && e.tlp != Tlp::Clear));
+    if let Some(a) = amber {
+        assert!(log.iter().any(|e| e.entity_id == a.id));
+    }
+
+    // Basic: right password works (and again, from the cache); wrong is 401.
+    let hash = {
+        use argon2::PasswordHasher;
+        let salt = argon2::password_hash::SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
+        argon2::Argon2::default().hash_password(b"correct horse battery", &salt).unwrap().to_string()
+    };
+    ledger.set_password(Principal::System, "demo.donor", &hash).await.unwrap();
+    let basic = |p: &str| format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("demo.donor:{p}")));
+    for _ in 0..2 {
+        let (status, body) = call(&app, "/api/v1/needs?limit=1", Some(&basic("correct horse battery"))).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let (status, body) = call(&app, "/api/v1/needs", Some(&basic("wrong"))).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("unauthorized")));
+}
+
+#[tokio::test]
+async fn malformed_requests_are_4xx_with_the_error_body() {
+    let (app, ledger, _dir) = demo_app().await;
+    let (_, token) = ledger.create_token(Principal::System, "demo.donor", None).await.unwrap();
+    let bearer = format!("Bearer {token}");
+    let before = ledger.verify_audit().await.unwrap().entries;
+    let cases: &[(&str, Option<&str>, StatusCode, &str)] = &[
+        ("/api/v1/needs?colour=red", Some(&bearer), StatusCode::BAD_REQUEST, "bad_query"),
+        ("/api/v1/needs?sector=space", Some(&bearer), StatusCode::BAD_REQUEST, "bad_query"),
+        ("/api/v1/needs?limit=0", Some(&bearer), StatusCode::BAD_REQUEST, "bad_request"),
+        ("/api/v1/needs?limit=abc", Some(&bearer), StatusCode::BAD_REQUEST, "bad_query"),
+        ("/api/v1/needs?cursor=zz", Some(&bearer), StatusCode::BAD_REQUEST, "bad_request"),
+        ("/api/v1/needs/P-1", Some(&bearer), StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
+        ("/api/v1/needs", Some("Bearer tallinn_0000000000000000000000000000000000000000"), StatusCode::UNAUTHORIZED, "unauthorized"),
+        ("/api/v1/needs", Some("Bearer nonsense"), StatusCode::UNAUTHORIZED, "unauthorized"),
+        ("/api/v1/needs", Some("Digest abc"), StatusCode::UNAUTHORIZED, "unauthorized"),
+        ("/api/v1/needs", Some("Basic !!!"), StatusCode::UNAUTHORIZED, "unauthorized"),
+        ("/api/v1/nothing", None, StatusCode::NOT_FOUND, "not_found"),
+    ];
+    for (uri, auth, status, code) in cases {
+        let (got, body) = call(&app, uri, *auth).await;
+        assert_eq!((got, body["error"]["code"].as_str()), (*status, Some(*code)), "{uri}: {body}");
+        assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{uri}");
+    }
+    assert_eq!(ledger.verify_audit().await.unwrap().entries, before, "nothing changed");
+}
