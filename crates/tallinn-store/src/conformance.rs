@@ -187,6 +187,10 @@ async fn committed(l: &Ledger, p: NewPledge) -> String {
     p.id
 }
 
+fn key(id: &str) -> i64 {
+    id.trim_start_matches("N-").parse().unwrap()
+}
+
 fn line(pledge: &str, need: &str, eur: i64) -> AllocationLine {
     AllocationLine { pledge: pledge.into(), need: need.into(), amount_eur_minor: eur * 100 }
 }
@@ -653,6 +657,17 @@ pub async fn visibility_follows_tlp(h: Harness) {
     let all: Vec<String> = l.needs(&donor, &Default::default()).await.unwrap().into_iter().map(|n| n.id).collect();
     assert_eq!(ids, all, "pages concatenate to the full visible list");
     assert_eq!((first.len(), second.len(), third.len(), end), (4, 4, 1, None));
+    // A change made by another process shows at once, and a cursor from one
+    // process continues on the other.
+    let other = l.another_process();
+    let before = l.needs_page(&donor, &Default::default(), None, 3).await.unwrap();
+    let added = other.add_need(Principal::System, need("UA-CERT", 1, Tlp::Clear)).await.unwrap();
+    let after = l.needs_page(&donor, &Default::default(), None, 3).await.unwrap();
+    assert_eq!(after.0[0].id, added.id, "the snapshot follows the ledger version");
+    assert_ne!(before.0[0].id, added.id);
+    let continued = other.needs_page(&donor, &Default::default(), after.1, 3).await.unwrap();
+    assert_eq!(continued.0[0].id, after.0[2].id.replace(&after.0[2].id, &continued.0[0].id));
+    assert!(key(&continued.0[0].id) < key(&after.0[2].id));
     // A hidden need is "not found", word for word as a missing one.
     let hidden = l.need(&Principal::Public, "N-2").await.unwrap_err().to_string();
     let missing = l.need(&Principal::Public, "N-99").await.unwrap_err().to_string();

@@ -161,6 +161,11 @@ pub(crate) async fn insert(tx: &mut Tx, need: &NewNeed) -> Result<Need> {
     lock(tx, id).await
 }
 
+/// The integer key of a need read from the store.
+fn key_of(need: &Need) -> i64 {
+    Kind::Need.parse(&need.id).unwrap_or(0)
+}
+
 /// Filters for listing needs. Unset fields match everything.
 #[derive(Debug, Clone, Default)]
 pub struct NeedFilter {
@@ -222,51 +227,37 @@ impl Ledger {
 
     /// A page of the needs the reader may see, newest first, after the need
     /// with key `before` (keyset pagination: stable while needs are added,
-    /// and valid on any server process). Returns the page and the key to
-    /// continue from, if there is more.
+    /// and valid on any server process), served from the versioned snapshot.
+    /// Returns the page and the key to continue from, if there is more.
     pub async fn needs_page(&self, reader: &Principal, filter: &NeedFilter, before: Option<i64>, limit: usize) -> Result<(Vec<Need>, Option<i64>)> {
-        let mut sql = format!("SELECT {COLUMNS} FROM needs WHERE id < $1");
-        let mut base: Vec<Value> = vec![Value::Int(before.unwrap_or(i64::MAX))];
-        for (column, value) in [
-            ("status", filter.status.map(|s| s.to_string())),
-            ("capability", filter.capability.map(|s| s.to_string())),
-            ("sector", filter.sector.map(|s| s.to_string())),
-            ("urgency", filter.urgency.map(|s| s.to_string())),
-            ("beneficiary", filter.beneficiary.clone()),
-        ] {
-            if let Some(v) = value {
-                base.push(Value::Text(v));
-                sql.push_str(&format!(" AND {column} = ${}", base.len()));
-            }
-        }
-        sql.push_str(&format!(" ORDER BY id DESC LIMIT ${}", base.len() + 1));
-        let now = self.now();
         let mut conn = self.read().await?;
+        let all = self.needs_snapshot.get(conn.as_mut()).await?;
+        drop(conn);
+        let now = self.now();
+        let before = before.unwrap_or(i64::MAX);
+        let matches = |n: &Need| {
+            filter.status.is_none_or(|s| s == n.status)
+                && filter.capability.is_none_or(|c| c == n.capability)
+                && filter.sector.is_none_or(|s| s == n.sector)
+                && filter.urgency.is_none_or(|u| u == n.urgency)
+                && filter.beneficiary.as_ref().is_none_or(|b| *b == n.beneficiary)
+        };
+        // Newest first: skip to the cursor by key (the snapshot is sorted).
+        let start = all.partition_point(|n| key_of(n) >= before);
         let mut page = Vec::with_capacity(limit);
-        let mut after = before.unwrap_or(i64::MAX);
-        // Hidden rows are skipped, so read in batches until the page is full.
-        let batch = (limit * 2).clamp(50, 1000);
-        loop {
-            let mut args = base.clone();
-            args[0] = Value::Int(after);
-            args.push(Value::Int(batch as i64));
-            let rows = conn.fetch(&sql, args).await?;
-            let exhausted = rows.len() < batch;
-            for row in &rows {
-                let need = from_row(row, now)?;
-                after = Kind::Need.parse(&need.id)?;
-                if may_see(reader, &need.confidentiality()) {
-                    page.push(need);
-                    if page.len() == limit {
-                        // More may follow: the next page starts after this one.
-                        return Ok((page, Some(after)));
-                    }
+        for need in &all[start..] {
+            if matches(need) && may_see(reader, &need.confidentiality()) {
+                if let Some(last) = page.last().filter(|_| page.len() == limit) {
+                    // Another visible need follows: the next page starts after this one.
+                    let next = key_of(last);
+                    return Ok((page, Some(next)));
                 }
-            }
-            if exhausted {
-                return Ok((page, None));
+                let mut need = need.clone();
+                need.reservation = need.reservation.filter(|r| r.is_active(now));
+                page.push(need);
             }
         }
+        Ok((page, None))
     }
 
     /// One need, if the reader may see it.
