@@ -87,3 +87,29 @@ impl From<axum::extract::rejection::JsonRejection> for ApiError {
 pub async fn not_found() -> ApiError {
     ApiError { status: StatusCode::NOT_FOUND, code: "not_found", message: "no such resource".into(), field: None }
 }
+
+/// Gives error responses made outside our handlers (the body limit, the
+/// timeout, the router's 405) the JSON error body of SPEC §6.
+pub async fn json_errors(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response.headers().get(axum::http::header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (code, message) = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", format!("the request body is larger than {} bytes", crate::MAX_BODY_BYTES)),
+        StatusCode::REQUEST_TIMEOUT => ("timeout", format!("the request took longer than {} s", crate::REQUEST_TIMEOUT.as_secs())),
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "this resource does not accept that method".to_string()),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", "send application/json".to_string()),
+        s if s.is_server_error() => ("internal", "internal error; it has been logged".to_string()),
+        _ => ("bad_request", status.canonical_reason().unwrap_or("bad request").to_lowercase()),
+    };
+    let mut out = ApiError { status, code, message, field: None }.into_response();
+    // Keep headers such as `allow` and `x-request-id`.
+    for (name, value) in response.headers() {
+        if name != axum::http::header::CONTENT_TYPE && name != axum::http::header::CONTENT_LENGTH {
+            out.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    out
+}

@@ -47,5 +47,8 @@ pub fn router(ledger: Ledger) -> Router {
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .layer(tower_http::request_id::PropagateRequestIdLayer::x_request_id())
+        // Outside the body limit and timeout, so that it also gives their
+        // errors the JSON body (headers, such as the request id, are kept).
+        .layer(axum::middleware::map_response(error::json_errors))
         .layer(tower_http::request_id::SetRequestIdLayer::x_request_id(tower_http::request_id::MakeRequestUuid))
 }

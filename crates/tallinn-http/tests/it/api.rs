@@ -112,3 +112,20 @@ async fn malformed_requests_are_4xx_with_the_error_body() {
     }
     assert_eq!(ledger.verify_audit().await.unwrap().entries, before, "nothing changed");
 }
+
+#[tokio::test]
+async fn framework_errors_have_the_json_body_too() {
+    let (app, _ledger, _dir) = demo_app().await;
+    // Oversized body, announced by its length.
+    let big = vec![b'x'; tallinn_http::MAX_BODY_BYTES + 1];
+    let response = app.clone().oneshot(Request::post("/api/v1/needs").header("content-length", big.len()).body(Body::from(big)).unwrap()).await.unwrap();
+    let status = response.status();
+    let body: serde_json::Value = serde_json::from_slice(&response.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::PAYLOAD_TOO_LARGE, Some("payload_too_large")));
+    // A method the route does not take.
+    let response = app.clone().oneshot(Request::delete("/api/v1/needs").body(Body::empty()).unwrap()).await.unwrap();
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert!(response.headers().get("x-request-id").is_some());
+    let body: serde_json::Value = serde_json::from_slice(&response.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    assert_eq!(body["error"]["code"], "method_not_allowed");
+}
