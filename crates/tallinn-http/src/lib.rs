@@ -12,7 +12,7 @@ mod pages;
 mod public_api;
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, post};
 use tallinn_store::Ledger;
 
 pub use error::ApiError;
@@ -38,8 +38,13 @@ pub fn router(ledger: Ledger) -> Router {
         .route("/api/v1/public/summary", get(public_api::summary))
         .route("/api/v1/public/needs", get(public_api::needs))
         .route("/api/v1/participants", get(public_api::participants))
-        .route("/api/v1/needs", get(api::needs::list))
+        .route("/api/v1/needs", get(api::needs::list).post(api::needs::create))
         .route("/api/v1/needs/{id}", get(api::needs::get))
+        .route("/api/v1/needs/{id}/submit", post(api::needs::submit))
+        .route("/api/v1/needs/{id}/triage", post(api::needs::triage))
+        .route("/api/v1/needs/{id}/reviews", post(api::needs::review))
+        .route("/api/v1/needs/{id}/reservation", post(api::needs::reserve))
+        .route("/api/v1/needs/{id}/withdraw", post(api::needs::withdraw))
         .route("/api/v1/announcements", get(public_api::announcements))
         .fallback(error::not_found)
         .with_state(state)

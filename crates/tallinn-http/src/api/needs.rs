@@ -1,11 +1,17 @@
 //! `/api/v1/needs`: the Catalogue as each caller may see it.
 
 use axum::Json;
-use axum::extract::rejection::QueryRejection;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use jiff::civil::Date;
 use serde::Deserialize;
-use tallinn_core::need::{Capability, Need, NeedStatus, Sector, Urgency};
-use tallinn_store::NeedFilter;
+use tallinn_core::money::parse_minor;
+use tallinn_core::need::{Capability, Need, NeedStatus, NewNeed, Sector, Urgency};
+use tallinn_core::participant::Panel;
+use tallinn_core::policy::{Principal, Tlp};
+use tallinn_core::review::{Decision, NewReview};
+use tallinn_store::{NeedFilter, TriageDecision};
 
 use super::{Page, check_limit, decode_cursor, encode_cursor};
 use crate::auth::Caller;
@@ -40,4 +46,189 @@ pub async fn get(State(s): State<AppState>, Caller(who): Caller, Path(id): Path<
     let need = s.ledger.need(&who, &id).await?;
     s.ledger.log_access(&who, "api", &[("need", need.id.as_str(), need.tlp)]).await?;
     Ok(Json(need))
+}
+
+/// Writes need a signed-in caller; the store decides what each role may do.
+fn signed_in(who: Principal) -> Result<Principal, ApiError> {
+    match who {
+        Principal::Public => {
+            Err(ApiError { status: StatusCode::UNAUTHORIZED, code: "unauthorized", message: "sign in to change the ledger".into(), field: None })
+        }
+        other => Ok(other),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateNeed {
+    beneficiary: String,
+    title: String,
+    #[serde(default)]
+    description: String,
+    capability: Capability,
+    sector: Sector,
+    urgency: Urgency,
+    /// EUR, e.g. "125000.00".
+    cost_eur: String,
+    #[serde(default = "yes")]
+    divisible: bool,
+    deadline: Option<Date>,
+    tlp: Tlp,
+    #[serde(default)]
+    share_orgs: Vec<String>,
+    #[serde(default)]
+    share_users: Vec<String>,
+    #[serde(default)]
+    tags: Vec<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `POST /api/v1/needs`: files a draft.
+pub async fn create(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    body: Result<Json<CreateNeed>, JsonRejection>,
+) -> Result<(StatusCode, Json<Need>), ApiError> {
+    let who = signed_in(who)?;
+    let Json(b) = body?;
+    let cost_eur_minor = parse_minor("cost_eur", &b.cost_eur, 2).map_err(|e| ApiError {
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        code: "invalid",
+        message: e.message,
+        field: Some("cost_eur".into()),
+    })?;
+    let need = NewNeed {
+        beneficiary: b.beneficiary,
+        title: b.title,
+        description: b.description,
+        capability: b.capability,
+        sector: b.sector,
+        urgency: b.urgency,
+        cost_eur_minor,
+        divisible: b.divisible,
+        deadline: b.deadline,
+        tlp: b.tlp,
+        share_orgs: b.share_orgs,
+        share_users: b.share_users,
+        tags: b.tags,
+        synthetic: false,
+    };
+    Ok((StatusCode::CREATED, Json(s.ledger.add_need(who, need).await?)))
+}
+
+/// `POST /api/v1/needs/{id}/submit`
+pub async fn submit(State(s): State<AppState>, Caller(who): Caller, Path(id): Path<String>) -> Result<Json<Need>, ApiError> {
+    Ok(Json(s.ledger.submit_need(signed_in(who)?, &id).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub enum Triage {
+    Accept,
+    Reject,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TriageBody {
+    decision: Triage,
+    #[serde(default)]
+    comment: String,
+}
+
+/// `POST /api/v1/needs/{id}/triage`: to the technical panel, or rejected.
+pub async fn triage(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+    body: Result<Json<TriageBody>, JsonRejection>,
+) -> Result<Json<Need>, ApiError> {
+    let who = signed_in(who)?;
+    let Json(b) = body?;
+    let decision = match b.decision {
+        Triage::Accept => TriageDecision::Accept,
+        Triage::Reject => TriageDecision::Reject,
+    };
+    Ok(Json(s.ledger.triage_need(who, &id, decision, &b.comment).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewBody {
+    panel: Panel,
+    decision: Decision,
+    feasibility: Option<u8>,
+    relevance: Option<u8>,
+    importance: Option<u8>,
+    #[serde(default)]
+    comment: String,
+    #[serde(default)]
+    conflict_of_interest: bool,
+}
+
+/// `POST /api/v1/needs/{id}/reviews`: a panel member's review.
+pub async fn review(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+    body: Result<Json<ReviewBody>, JsonRejection>,
+) -> Result<Json<Need>, ApiError> {
+    let who = signed_in(who)?;
+    let Json(b) = body?;
+    let review = NewReview {
+        panel: b.panel,
+        decision: b.decision,
+        feasibility: b.feasibility,
+        relevance: b.relevance,
+        importance: b.importance,
+        comment: b.comment,
+        conflict_of_interest: b.conflict_of_interest,
+    };
+    Ok(Json(s.ledger.review_need(who, &id, review).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReserveBody {
+    /// Default: the caller's organisation.
+    donor: Option<String>,
+    days: Option<i64>,
+}
+
+/// `POST /api/v1/needs/{id}/reservation`
+pub async fn reserve(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+    body: Result<Json<ReserveBody>, JsonRejection>,
+) -> Result<Json<Need>, ApiError> {
+    let who = signed_in(who)?;
+    let Json(b) = body?;
+    let donor = match (&b.donor, &who) {
+        (Some(d), _) => d.clone(),
+        (None, Principal::User { org, .. }) => org.clone(),
+        (None, _) => return Err(ApiError::bad_request("donor", "name the donor organisation")),
+    };
+    Ok(Json(s.ledger.reserve_need(who, &id, &donor, b.days).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WithdrawBody {
+    reason: String,
+}
+
+/// `POST /api/v1/needs/{id}/withdraw`
+pub async fn withdraw(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+    body: Result<Json<WithdrawBody>, JsonRejection>,
+) -> Result<Json<Need>, ApiError> {
+    let who = signed_in(who)?;
+    let Json(b) = body?;
+    Ok(Json(s.ledger.withdraw_need(who, &id, &b.reason).await?))
 }

@@ -129,3 +129,77 @@ async fn framework_errors_have_the_json_body_too() {
     let body: serde_json::Value = serde_json::from_slice(&response.into_body().collect().await.unwrap().to_bytes()).unwrap();
     assert_eq!(body["error"]["code"], "method_not_allowed");
 }
+
+async fn send(app: &axum::Router, method: &str, uri: &str, token: Option<&str>, body: Option<&str>) -> (StatusCode, serde_json::Value) {
+    let mut req = Request::builder().method(method).uri(uri);
+    if let Some(t) = token {
+        req = req.header("authorization", format!("Bearer {t}"));
+    }
+    if body.is_some() {
+        req = req.header("content-type", "application/json");
+    }
+    let response = app.clone().oneshot(req.body(body.map(|b| Body::from(b.to_string())).unwrap_or_default()).unwrap()).await.unwrap();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (status, serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null))
+}
+
+#[tokio::test]
+async fn a_need_through_the_api() {
+    let (app, ledger, _dir) = demo_app().await;
+    let token = |user: &'static str| {
+        let l = ledger.clone();
+        async move { l.create_token(Principal::System, user, None).await.unwrap().1 }
+    };
+    let (ben, donor, coord, tech, strat, observer) = (
+        token("demo.beneficiary").await,
+        token("demo.donor").await,
+        token("demo.coordinator").await,
+        token("demo.reviewer.technical").await,
+        token("demo.reviewer.strategic").await,
+        token("demo.observer").await,
+    );
+    let body = r#"{"beneficiary": "UA-DEMO-CERT", "title": "Sensors for the SOC", "capability": "detect", "sector": "energy", "urgency": "critical", "cost_eur": "250000.00", "tlp": "green"}"#;
+    let before = ledger.verify_audit().await.unwrap().entries;
+    for (who, status) in [(None, StatusCode::UNAUTHORIZED), (Some(donor.as_str()), StatusCode::FORBIDDEN), (Some(observer.as_str()), StatusCode::FORBIDDEN)] {
+        let (got, b) = send(&app, "POST", "/api/v1/needs", who, Some(body)).await;
+        assert_eq!(got, status, "{b}");
+    }
+    // Malformed bodies.
+    for (text, status) in [
+        ("{not json", StatusCode::BAD_REQUEST),
+        (r#"{"beneficiary": 5}"#, StatusCode::UNPROCESSABLE_ENTITY),
+        (&body.replace("\"tlp\"", "\"colour\": \"red\", \"tlp\"") as &str, StatusCode::UNPROCESSABLE_ENTITY),
+        (&body.replace("250000.00", "-5") as &str, StatusCode::UNPROCESSABLE_ENTITY),
+        (&body.replace("energy", "space") as &str, StatusCode::UNPROCESSABLE_ENTITY),
+    ] {
+        let (got, b) = send(&app, "POST", "/api/v1/needs", Some(&ben), Some(text)).await;
+        assert_eq!(got, status, "{text}: {b}");
+        assert!(b["error"]["message"].is_string(), "{b}");
+    }
+    assert_eq!(ledger.verify_audit().await.unwrap().entries, before, "no refused request wrote anything");
+
+    let (got, need) = send(&app, "POST", "/api/v1/needs", Some(&ben), Some(body)).await;
+    assert_eq!(got, StatusCode::CREATED, "{need}");
+    let id = need["id"].as_str().unwrap().to_string();
+    assert_eq!(need["status"], "draft");
+    let at = |action: &str| format!("/api/v1/needs/{id}/{action}");
+    assert_eq!(send(&app, "POST", &at("submit"), Some(&ben), None).await.1["status"], "submitted");
+    let (got, b) = send(&app, "POST", &at("submit"), Some(&ben), None).await;
+    assert_eq!((got, b["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("invalid_transition")));
+    assert_eq!(send(&app, "POST", &at("triage"), Some(&ben), Some(r#"{"decision": "accept"}"#)).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(send(&app, "POST", &at("triage"), Some(&coord), Some(r#"{"decision": "accept"}"#)).await.1["status"], "technical_review");
+    let tech_review = r#"{"panel": "technical", "decision": "approve", "feasibility": 4, "relevance": 5}"#;
+    assert_eq!(send(&app, "POST", &at("reviews"), Some(&strat), Some(tech_review)).await.0, StatusCode::FORBIDDEN, "not on that panel");
+    assert_eq!(send(&app, "POST", &at("reviews"), Some(&tech), Some(tech_review)).await.1["status"], "strategic_review");
+    let strat_review = r#"{"panel": "strategic", "decision": "approve", "importance": 5}"#;
+    assert_eq!(send(&app, "POST", &at("reviews"), Some(&strat), Some(strat_review)).await.1["status"], "approved");
+    let (got, reserved) = send(&app, "POST", &at("reservation"), Some(&donor), Some("{}")).await;
+    assert_eq!((got, reserved["reservation"]["donor"].as_str()), (StatusCode::OK, Some("EE")));
+    assert_eq!(send(&app, "POST", &at("withdraw"), Some(&observer), Some(r#"{"reason": "x"}"#)).await.0, StatusCode::FORBIDDEN);
+    let history = ledger.need_history(&Principal::System, &id).await.unwrap();
+    assert_eq!(
+        history.iter().map(|t| t.actor.as_str()).collect::<Vec<_>>(),
+        ["demo.beneficiary", "demo.beneficiary", "demo.coordinator", "demo.reviewer.technical", "demo.reviewer.strategic"]
+    );
+}
