@@ -5,6 +5,7 @@ pub mod access;
 pub mod agreements;
 pub mod allocations;
 pub mod audit;
+pub mod deconfliction;
 pub mod fx;
 pub mod needs;
 pub mod participants;

@@ -26,6 +26,7 @@ pub use ledger::{
     agreements::AgreementDraft,
     allocations::AllocationLine,
     audit::VerifyReport,
+    deconfliction::{Duplicates, gap_by},
     fx::FxImportReport,
     needs::{NeedFilter, TriageDecision},
     proposals::Proposal,

@@ -1,5 +1,6 @@
 //! The JSON API under `/api/v1` for signed-in callers.
 
+pub mod engine;
 pub mod needs;
 
 use serde::Serialize;

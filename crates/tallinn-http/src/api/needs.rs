@@ -49,7 +49,7 @@ pub async fn get(State(s): State<AppState>, Caller(who): Caller, Path(id): Path<
 }
 
 /// Writes need a signed-in caller; the store decides what each role may do.
-fn signed_in(who: Principal) -> Result<Principal, ApiError> {
+pub fn signed_in(who: Principal) -> Result<Principal, ApiError> {
     match who {
         Principal::Public => {
             Err(ApiError { status: StatusCode::UNAUTHORIZED, code: "unauthorized", message: "sign in to change the ledger".into(), field: None })

@@ -203,3 +203,37 @@ async fn a_need_through_the_api() {
         ["demo.beneficiary", "demo.beneficiary", "demo.coordinator", "demo.reviewer.technical", "demo.reviewer.strategic"]
     );
 }
+
+#[tokio::test]
+async fn the_engine_through_the_api() {
+    let (app, ledger, _dir) = demo_app().await;
+    let coord = ledger.create_token(Principal::System, "demo.coordinator", None).await.unwrap().1;
+    let donor = ledger.create_token(Principal::System, "demo.donor", None).await.unwrap().1;
+    assert_eq!(send(&app, "POST", "/api/v1/allocation-proposals", Some(&donor), None).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(send(&app, "POST", "/api/v1/allocation-proposals", None, None).await.0, StatusCode::UNAUTHORIZED);
+    let (got, proposal) = send(&app, "POST", "/api/v1/allocation-proposals", Some(&coord), None).await;
+    assert_eq!(got, StatusCode::CREATED, "{proposal}");
+    let id = proposal["id"].as_str().unwrap().to_string();
+    assert_eq!(send(&app, "GET", &format!("/api/v1/allocation-proposals/{id}"), Some(&coord), None).await.1["status"], "proposed");
+    let (got, made) = send(&app, "POST", &format!("/api/v1/allocation-proposals/{id}/apply"), Some(&coord), None).await;
+    assert_eq!(got, StatusCode::OK, "{made}");
+    assert_eq!(made.as_array().unwrap().len(), proposal["result"]["allocations"].as_array().unwrap().len());
+    assert_eq!(send(&app, "POST", &format!("/api/v1/allocation-proposals/{id}/apply"), Some(&coord), None).await.0, StatusCode::CONFLICT);
+    assert_eq!(send(&app, "GET", "/api/v1/allocation-proposals", Some(&coord), None).await.1.as_array().unwrap().len(), 1);
+
+    let (got, gaps) = send(&app, "GET", "/api/v1/gaps?by=sector", None, None).await;
+    assert_eq!(got, StatusCode::OK);
+    assert!(gaps.is_array());
+    assert_eq!(send(&app, "GET", "/api/v1/gaps?by=colour", None, None).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+
+    let (got, dup) = send(&app, "GET", "/api/v1/duplicates", Some(&coord), None).await;
+    assert_eq!(got, StatusCode::OK);
+    let pair = &dup["needs"][0];
+    let (a, b) = (pair["a"].as_str().unwrap(), pair["b"].as_str().unwrap());
+    let body = format!(r#"{{"other": "{b}", "relation": "duplicate", "note": "same request"}}"#);
+    assert_eq!(send(&app, "POST", &format!("/api/v1/needs/{a}/relations"), Some(&donor), Some(&body)).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(send(&app, "POST", &format!("/api/v1/needs/{a}/relations"), Some(&coord), Some(&body)).await.0, StatusCode::NO_CONTENT);
+    let (_, again) = send(&app, "GET", "/api/v1/duplicates", Some(&coord), None).await;
+    assert!(!again["needs"].as_array().unwrap().iter().any(|p| p["a"] == a && p["b"] == b));
+    assert_eq!(send(&app, "GET", "/api/v1/duplicates?threshold=7", Some(&coord), None).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+}

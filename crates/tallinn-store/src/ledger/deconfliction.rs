@@ -1,0 +1,99 @@
+//! Deconfliction and gap analysis over the ledger, as the reader may see it.
+
+use std::collections::HashSet;
+
+use serde::Serialize;
+use tallinn_allocate::dedup::{DedupNeed, DuplicatePair, OverlapPledge, find_duplicates, overlapping_pledges};
+use tallinn_allocate::gaps::{GapBy, GapRow, gaps};
+use tallinn_core::DomainError;
+use tallinn_core::id::Kind;
+use tallinn_core::need::NeedStatus;
+use tallinn_core::pledge::PledgeStatus;
+use tallinn_core::policy::Principal;
+
+use super::Ledger;
+use crate::error::Result;
+
+/// Likely duplicate needs and overlapping pledges.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Duplicates {
+    pub needs: Vec<DuplicatePair>,
+    pub pledges: Vec<DuplicatePair>,
+    /// How many needs were compared.
+    pub scanned: usize,
+}
+
+impl Ledger {
+    /// Duplicate candidates among the open needs and pledges the reader may
+    /// see, leaving out pairs a coordinator has already judged.
+    pub async fn duplicates(&self, reader: &Principal, threshold: f64) -> Result<Duplicates> {
+        if !(0.0..=1.0).contains(&threshold) {
+            return Err(DomainError::invalid("threshold", format!("{threshold} is not between 0 and 1")).into());
+        }
+        let needs: Vec<DedupNeed> = self
+            .needs(reader, &Default::default())
+            .await?
+            .into_iter()
+            .filter(|n| !matches!(n.status, NeedStatus::Rejected | NeedStatus::Withdrawn))
+            .map(|n| DedupNeed {
+                id: n.id,
+                beneficiary: n.beneficiary,
+                title: n.title,
+                description: n.description,
+                capability: n.capability,
+                sector: n.sector,
+                cost_eur_minor: n.cost_eur_minor,
+            })
+            .collect();
+        let decided: HashSet<(String, String)> = self.related_pairs().await?.into_iter().collect();
+        let key = |id: &str| Kind::Need.parse(id).unwrap_or(0);
+        let need_pairs = find_duplicates(&needs, threshold)
+            .into_iter()
+            .filter(|p| {
+                let (lo, hi) = if key(&p.a) < key(&p.b) { (&p.a, &p.b) } else { (&p.b, &p.a) };
+                !decided.contains(&(lo.clone(), hi.clone()))
+            })
+            .collect();
+        let pledges: Vec<OverlapPledge> = self
+            .pledges(reader, None, None)
+            .await?
+            .into_iter()
+            .filter(|p| p.status != PledgeStatus::Cancelled)
+            .map(|p| OverlapPledge {
+                earmarks: p
+                    .earmarks
+                    .capabilities
+                    .iter()
+                    .map(ToString::to_string)
+                    .chain(p.earmarks.sectors.iter().map(ToString::to_string))
+                    .chain(p.earmarks.beneficiaries.iter().cloned())
+                    .collect(),
+                id: p.id,
+                donor: p.donor,
+                amount_eur_minor: p.eur_minor,
+                pledged_on: p.pledged_on,
+            })
+            .collect();
+        Ok(Duplicates { needs: need_pairs, pledges: overlapping_pledges(&pledges, threshold), scanned: needs.len() })
+    }
+
+    /// The unfunded gap of the approved needs the reader may see, ranked by
+    /// urgency × threat (threat factors are 1 until the threat exchange
+    /// supplies them).
+    pub async fn gaps(&self, reader: &Principal, by: GapBy) -> Result<Vec<GapRow>> {
+        let needs = self.needs(reader, &Default::default()).await?;
+        Ok(gaps(&needs, by, &Default::default(), |_| 1.0))
+    }
+}
+
+/// Parses a `--by` / `?by=` word.
+pub fn gap_by(word: &str) -> Result<GapBy> {
+    Ok(match word {
+        "need" => GapBy::Need,
+        "capability" => GapBy::Capability,
+        "sector" => GapBy::Sector,
+        "beneficiary" => GapBy::Beneficiary,
+        "urgency" => GapBy::Urgency,
+        other => return Err(DomainError::invalid("by", format!("'{other}' is not one of need, capability, sector, beneficiary, urgency")).into()),
+    })
+}
