@@ -2,6 +2,7 @@
 
 pub mod engine;
 pub mod needs;
+pub mod pledges;
 
 use serde::Serialize;
 

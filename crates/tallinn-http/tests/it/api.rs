@@ -237,3 +237,55 @@ async fn the_engine_through_the_api() {
     assert!(!again["needs"].as_array().unwrap().iter().any(|p| p["a"] == a && p["b"] == b));
     assert_eq!(send(&app, "GET", "/api/v1/duplicates?threshold=7", Some(&coord), None).await.0, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+#[tokio::test]
+async fn pledges_and_allocations_through_the_api() {
+    let (app, ledger, _dir) = demo_app().await;
+    let donor = ledger.create_token(Principal::System, "demo.donor", None).await.unwrap().1;
+    let observer = ledger.create_token(Principal::System, "demo.observer", None).await.unwrap().1;
+    let body = r#"{"donor": "EE", "title": "SOC support", "amount": "300.00", "pledged_on": "2026-10-01", "tlp": "green"}"#;
+    assert_eq!(send(&app, "POST", "/api/v1/pledges", Some(&observer), Some(body)).await.0, StatusCode::FORBIDDEN, "observers never write");
+    assert_eq!(
+        send(&app, "POST", "/api/v1/pledges", Some(&donor), Some(&body.replace("EUR", "XYZ").replace("\"tlp\"", "\"currency\": \"XYZ\", \"tlp\""))).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        send(&app, "POST", "/api/v1/pledges", Some(&donor), Some(&body.replace("\"EE\"", "\"DE\""))).await.0,
+        StatusCode::FORBIDDEN,
+        "only for its own organisation"
+    );
+    let (got, pledge) = send(&app, "POST", "/api/v1/pledges", Some(&donor), Some(body)).await;
+    assert_eq!(got, StatusCode::CREATED, "{pledge}");
+    let id = pledge["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        send(&app, "POST", &format!("/api/v1/pledges/{id}/disburse"), Some(&donor), None).await.0,
+        StatusCode::CONFLICT,
+        "announced cannot be disbursed"
+    );
+    assert_eq!(send(&app, "POST", &format!("/api/v1/pledges/{id}/commit"), Some(&donor), None).await.1["status"], "committed");
+    // Allocate to an approved need the donor may see; over-allocation is refused whole.
+    let needs = ledger
+        .needs(
+            &ledger.principal("demo.donor").await.unwrap(),
+            &tallinn_store::NeedFilter { status: Some(tallinn_core::need::NeedStatus::Approved), ..Default::default() },
+        )
+        .await
+        .unwrap();
+    let target = needs.iter().find(|n| n.reservation.as_ref().is_none_or(|r| r.donor == "EE")).unwrap();
+    let too_much = format!(
+        r#"{{"lines": [{{"pledge": "{id}", "need": "{}", "amount_eur": "200.00"}}, {{"pledge": "{id}", "need": "{}", "amount_eur": "200.00"}}]}}"#,
+        target.id, target.id
+    );
+    let (got, err) = send(&app, "POST", "/api/v1/allocations", Some(&donor), Some(&too_much)).await;
+    assert_eq!(got, StatusCode::CONFLICT, "{err}");
+    let ok = format!(r#"{{"lines": [{{"pledge": "{id}", "need": "{}", "amount_eur": "200.00"}}]}}"#, target.id);
+    let (got, made) = send(&app, "POST", "/api/v1/allocations", Some(&donor), Some(&ok)).await;
+    assert_eq!(got, StatusCode::CREATED, "{made}");
+    assert_eq!(send(&app, "GET", &format!("/api/v1/pledges/{id}"), Some(&donor), None).await.1["allocated_eur"], "200.00");
+    let bad = format!(r#"{{"lines": [{{"pledge": "{id}", "need": "{}", "amount_eur": "1.001"}}]}}"#, target.id);
+    let (got, err) = send(&app, "POST", "/api/v1/allocations", Some(&donor), Some(&bad)).await;
+    assert_eq!((got, err["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("lines[0].amount_eur")));
+    // The public sees CLEAR pledges only.
+    let (_, public) = send(&app, "GET", "/api/v1/pledges", None, None).await;
+    assert!(public.as_array().unwrap().iter().all(|p| p["tlp"] == "clear"));
+}

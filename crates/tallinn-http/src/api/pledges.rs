@@ -1,0 +1,163 @@
+//! `/api/v1/pledges` and `/api/v1/allocations`.
+
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use jiff::civil::Date;
+use serde::Deserialize;
+use tallinn_core::allocation::Allocation;
+use tallinn_core::id::Kind;
+use tallinn_core::money::{Currency, Money, parse_minor};
+use tallinn_core::need::{Capability, Sector};
+use tallinn_core::pledge::{Earmarks, NewPledge, Pledge, PledgeKind, PledgeStatus};
+use tallinn_core::policy::Tlp;
+use tallinn_store::AllocationLine;
+
+use super::needs::signed_in;
+use crate::auth::Caller;
+use crate::{ApiError, AppState};
+
+fn invalid(field: &str, message: String) -> ApiError {
+    ApiError { status: StatusCode::UNPROCESSABLE_ENTITY, code: "invalid", message, field: Some(field.into()) }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    donor: Option<String>,
+    status: Option<PledgeStatus>,
+}
+
+/// `GET /api/v1/pledges`
+pub async fn list(State(s): State<AppState>, Caller(who): Caller, query: Result<Query<ListQuery>, QueryRejection>) -> Result<Json<Vec<Pledge>>, ApiError> {
+    let Query(q) = query?;
+    let pledges = s.ledger.pledges(&who, q.donor.as_deref(), q.status).await?;
+    let read: Vec<(&str, &str, _)> = pledges.iter().map(|p| ("pledge", p.id.as_str(), p.tlp)).collect();
+    s.ledger.log_access(&who, "api", &read).await?;
+    Ok(Json(pledges))
+}
+
+/// `GET /api/v1/pledges/{id}`
+pub async fn get(State(s): State<AppState>, Caller(who): Caller, Path(id): Path<String>) -> Result<Json<Pledge>, ApiError> {
+    let pledge = s.ledger.pledge(&who, &id).await?;
+    s.ledger.log_access(&who, "api", &[("pledge", pledge.id.as_str(), pledge.tlp)]).await?;
+    Ok(Json(pledge))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreatePledge {
+    donor: String,
+    title: String,
+    /// In `currency`, e.g. "500000.00".
+    amount: String,
+    #[serde(default = "eur")]
+    currency: String,
+    pledged_on: Date,
+    #[serde(default)]
+    budget_years: Vec<i16>,
+    #[serde(default)]
+    capabilities: Vec<Capability>,
+    #[serde(default)]
+    sectors: Vec<Sector>,
+    #[serde(default)]
+    beneficiaries: Vec<String>,
+    tlp: Tlp,
+    #[serde(default)]
+    share_orgs: Vec<String>,
+}
+
+fn eur() -> String {
+    "EUR".into()
+}
+
+/// `POST /api/v1/pledges`: records a money pledge as announced.
+pub async fn create(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    body: Result<Json<CreatePledge>, JsonRejection>,
+) -> Result<(StatusCode, Json<Pledge>), ApiError> {
+    let who = signed_in(who)?;
+    let Json(b) = body?;
+    let currency = Currency::from_code(&b.currency).map_err(|e| invalid("currency", e.message))?;
+    let amount = Money::parse("amount", &b.amount, currency).map_err(|e| invalid("amount", e.message))?;
+    let pledge = NewPledge {
+        donor: b.donor,
+        title: b.title,
+        kind: PledgeKind::Money,
+        amount,
+        items: vec![],
+        valuation: None,
+        pledged_on: b.pledged_on,
+        budget_years: b.budget_years,
+        earmarks: Earmarks { capabilities: b.capabilities, sectors: b.sectors, beneficiaries: b.beneficiaries },
+        tlp: b.tlp,
+        share_orgs: b.share_orgs,
+        share_users: vec![],
+        synthetic: false,
+    };
+    Ok((StatusCode::CREATED, Json(s.ledger.add_pledge(who, pledge).await?)))
+}
+
+async fn step(s: AppState, who: tallinn_core::policy::Principal, id: &str, to: PledgeStatus) -> Result<Json<Pledge>, ApiError> {
+    Ok(Json(s.ledger.set_pledge_status(signed_in(who)?, id, to).await?))
+}
+
+/// `POST /api/v1/pledges/{id}/commit`
+pub async fn commit(State(s): State<AppState>, Caller(who): Caller, Path(id): Path<String>) -> Result<Json<Pledge>, ApiError> {
+    step(s, who, &id, PledgeStatus::Committed).await
+}
+
+/// `POST /api/v1/pledges/{id}/disburse`
+pub async fn disburse(State(s): State<AppState>, Caller(who): Caller, Path(id): Path<String>) -> Result<Json<Pledge>, ApiError> {
+    step(s, who, &id, PledgeStatus::Disbursed).await
+}
+
+/// `POST /api/v1/pledges/{id}/cancel`
+pub async fn cancel(State(s): State<AppState>, Caller(who): Caller, Path(id): Path<String>) -> Result<Json<Pledge>, ApiError> {
+    step(s, who, &id, PledgeStatus::Cancelled).await
+}
+
+/// `GET /api/v1/allocations`: those whose need and pledge the caller may both see.
+pub async fn allocations(State(s): State<AppState>, Caller(who): Caller) -> Result<Json<Vec<Allocation>>, ApiError> {
+    Ok(Json(s.ledger.allocations(&who).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AllocationLineBody {
+    pledge: String,
+    need: String,
+    amount_eur: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AllocateBody {
+    lines: Vec<AllocationLineBody>,
+}
+
+/// `POST /api/v1/allocations`: one or more lines, all or nothing.
+pub async fn allocate(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    body: Result<Json<AllocateBody>, JsonRejection>,
+) -> Result<(StatusCode, Json<Vec<Allocation>>), ApiError> {
+    let who = signed_in(who)?;
+    let Json(b) = body?;
+    let lines = b
+        .lines
+        .into_iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let field = |f: &str| format!("lines[{i}].{f}");
+            Ok(AllocationLine {
+                pledge: Kind::Pledge.display(Kind::Pledge.parse(&l.pledge).map_err(|e| invalid(&field("pledge"), e.message))?),
+                need: Kind::Need.display(Kind::Need.parse(&l.need).map_err(|e| invalid(&field("need"), e.message))?),
+                amount_eur_minor: parse_minor("amount_eur", &l.amount_eur, 2).map_err(|e| invalid(&field("amount_eur"), e.message))?,
+            })
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    Ok((StatusCode::CREATED, Json(s.ledger.allocate(who, &lines).await?)))
+}
