@@ -8,6 +8,7 @@
 mod api;
 mod auth;
 mod error;
+mod metrics;
 mod pages;
 mod public_api;
 
@@ -34,6 +35,7 @@ pub fn router(ledger: Ledger) -> Router {
     Router::new()
         .route("/", get(pages::dashboard))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/metrics", get(metrics::render))
         .route("/readyz", get(public_api::ready))
         .route("/api/v1/public/summary", get(public_api::summary))
         .route("/api/v1/public/needs", get(public_api::needs))
@@ -59,6 +61,7 @@ pub fn router(ledger: Ledger) -> Router {
         .route("/api/v1/duplicates", get(api::engine::duplicates))
         .route("/api/v1/announcements", get(public_api::announcements))
         .fallback(error::not_found)
+        .route_layer(axum::middleware::from_fn(metrics::track))
         .with_state(state)
         .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))

@@ -17,8 +17,18 @@ pub struct Cli {
     #[arg(long = "as", global = true, env = "TALLINN_AS", value_name = "USER")]
     pub as_user: Option<String>,
 
+    /// Log format on stderr (levels via TALLINN_LOG, e.g. info or tallinn_http=debug).
+    #[arg(long, global = true, env = "TALLINN_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
     #[command(subcommand)]
     pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]

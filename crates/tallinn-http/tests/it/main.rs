@@ -64,4 +64,9 @@ async fn health_readiness_and_errors() {
     assert_eq!(body["error"]["code"], "not_found");
     let (_, participants) = get(&app, "/api/v1/participants").await;
     assert!(participants.contains("\"code\":\"NATO\""));
+    let (status, metrics) = get(&app, "/metrics").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(metrics.contains("tallinn_http_requests_total"), "{metrics}");
+    assert!(metrics.contains("route=\"/api/v1/participants\""), "by route pattern");
+    assert!(metrics.contains("tallinn_http_request_duration_seconds_bucket"));
 }
