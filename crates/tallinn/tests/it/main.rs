@@ -438,3 +438,18 @@ fn dedup_finds_translated_duplicates() {
     assert_eq!(shown["relations"][0]["relation"], "complementary");
     assert!(found["pledges"].is_array());
 }
+
+#[test]
+fn json_logs_on_request() {
+    let store = Store::sqlite();
+    let out = Command::new(env!("CARGO_BIN_EXE_tallinn"))
+        .args(["--database", &store.url, "--log-format", "json", "need", "list"])
+        .env("TALLINN_LOG", "debug")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let line = stderr.lines().find(|l| l.starts_with('{')).expect("a JSON log line");
+    let event: serde_json::Value = serde_json::from_str(line).unwrap();
+    assert!(event["level"].is_string() && event["timestamp"].is_string(), "{event}");
+}
