@@ -130,7 +130,7 @@ async fn framework_errors_have_the_json_body_too() {
     assert_eq!(body["error"]["code"], "method_not_allowed");
 }
 
-async fn send(app: &axum::Router, method: &str, uri: &str, token: Option<&str>, body: Option<&str>) -> (StatusCode, serde_json::Value) {
+pub async fn send(app: &axum::Router, method: &str, uri: &str, token: Option<&str>, body: Option<&str>) -> (StatusCode, serde_json::Value) {
     let mut req = Request::builder().method(method).uri(uri);
     if let Some(t) = token {
         req = req.header("authorization", format!("Bearer {t}"));

@@ -11,6 +11,7 @@ use tallinn_store::Ledger;
 use tower::ServiceExt;
 
 mod api;
+mod matrix;
 
 pub async fn demo_app() -> (axum::Router, Ledger, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();

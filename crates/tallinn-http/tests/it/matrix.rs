@@ -1,0 +1,126 @@
+//! The access matrix: every role x every TLP level x the need endpoints, on
+//! SQLite and (with TALLINN_TEST_POSTGRES_URL) PostgreSQL.
+
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use tallinn_core::need::{Capability, NewNeed, Sector, Urgency};
+use tallinn_core::policy::{Principal, Tlp};
+use tallinn_store::Ledger;
+
+use super::api::send;
+
+async fn ledgers() -> Vec<(Ledger, Option<(String, String)>, tempfile::TempDir)> {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    let mut out = vec![(Ledger::new(Arc::new(tallinn_store_sqlite::SqliteBackend::connect(&url).await.unwrap())), None, dir)];
+    if let Ok(base) = std::env::var("TALLINN_TEST_POSTGRES_URL") {
+        let name = format!("tallinn_matrix_{}_{}", std::process::id(), jiff::Timestamp::now().as_microsecond() % 1_000_000);
+        let url = tallinn_store_postgres::PostgresBackend::create_database(&base, &name).await.unwrap();
+        out.push((
+            Ledger::new(Arc::new(tallinn_store_postgres::PostgresBackend::connect(&url).await.unwrap())),
+            Some((base, name)),
+            tempfile::tempdir().unwrap(),
+        ));
+    }
+    out
+}
+
+#[tokio::test]
+async fn every_role_sees_exactly_what_tlp_allows() {
+    for (ledger, pg, _dir) in ledgers().await {
+        ledger.init().await.unwrap();
+        ledger.load_demo().await.unwrap();
+        // One need per level, owned by UA-DEMO-CERT; AMBER shared with EE, RED naming demo.donor.
+        let mut ids = Vec::new();
+        for tlp in Tlp::ALL {
+            let need = NewNeed {
+                beneficiary: "UA-DEMO-CERT".into(),
+                title: format!("Matrix need {tlp}"),
+                description: String::new(),
+                capability: Capability::Detect,
+                sector: Sector::Energy,
+                urgency: Urgency::High,
+                cost_eur_minor: 100,
+                divisible: true,
+                deadline: None,
+                tlp: *tlp,
+                share_orgs: if *tlp == Tlp::Amber { vec!["EE".into()] } else { vec![] },
+                share_users: if *tlp == Tlp::Red { vec!["demo.donor".into()] } else { vec![] },
+                tags: vec![],
+                synthetic: false,
+            };
+            ids.push(ledger.add_need(Principal::System, need).await.unwrap().id);
+        }
+        let app = tallinn_http::router(ledger.clone());
+        use Tlp::*;
+        // (user, the levels it may read, may it submit a draft it can see)
+        let matrix: &[(Option<&str>, &[Tlp], StatusCode)] = &[
+            (None, &[Clear], StatusCode::UNAUTHORIZED),
+            (Some("demo.coordinator"), &[Clear, Green, Amber, AmberStrict, Red], StatusCode::OK),
+            (Some("demo.auditor"), &[Clear, Green, Amber, AmberStrict, Red], StatusCode::FORBIDDEN),
+            (Some("demo.beneficiary"), &[Clear, Green, Amber, AmberStrict], StatusCode::OK),
+            (Some("demo.grid"), &[Clear, Green], StatusCode::FORBIDDEN),
+            (Some("demo.reviewer.technical"), &[Clear, Green, Amber, AmberStrict], StatusCode::FORBIDDEN),
+            (Some("demo.donor"), &[Clear, Green, Amber, Red], StatusCode::FORBIDDEN),
+            (Some("demo.observer"), &[Clear, Green], StatusCode::FORBIDDEN),
+            (Some("demo.implementer"), &[Clear, Green], StatusCode::FORBIDDEN),
+            (Some("demo.analyst"), &[Clear, Green, Amber, AmberStrict], StatusCode::FORBIDDEN),
+        ];
+        let before = ledger.verify_audit().await.unwrap().entries;
+        for (user, levels, submit) in matrix {
+            let token = match user {
+                Some(u) => Some(ledger.create_token(Principal::System, u, None).await.unwrap().1),
+                None => None,
+            };
+            let token = token.as_deref();
+            let (status, list) = send(&app, "GET", "/api/v1/needs?limit=500", token, None).await;
+            assert_eq!(status, StatusCode::OK);
+            let listed: Vec<&str> = list["items"].as_array().unwrap().iter().map(|n| n["id"].as_str().unwrap()).collect();
+            for (tlp, id) in Tlp::ALL.iter().zip(&ids) {
+                let may = levels.contains(tlp);
+                assert_eq!(listed.contains(&id.as_str()), may, "{user:?} list {tlp}");
+                let (status, body) = send(&app, "GET", &format!("/api/v1/needs/{id}"), token, None).await;
+                assert_eq!(status == StatusCode::OK, may, "{user:?} get {tlp}: {body}");
+                if !may {
+                    // Exactly like a need that does not exist.
+                    let (_, missing) = send(&app, "GET", "/api/v1/needs/N-999999", token, None).await;
+                    assert_eq!(
+                        body["error"]["message"].as_str().unwrap().replace(id.as_str(), "N-?"),
+                        missing["error"]["message"].as_str().unwrap().replace("N-999999", "N-?")
+                    );
+                    // A write on a hidden need is "not found" too, never "forbidden".
+                    if token.is_some() {
+                        assert_eq!(
+                            send(&app, "POST", &format!("/api/v1/needs/{id}/withdraw"), token, Some(r#"{"reason": "x"}"#)).await.0,
+                            StatusCode::NOT_FOUND,
+                            "{user:?} withdraw {tlp}"
+                        );
+                    }
+                }
+            }
+            // The CLEAR draft: may this role submit it? (Refusals change nothing.)
+            if *submit != StatusCode::OK {
+                assert_eq!(send(&app, "POST", &format!("/api/v1/needs/{}/submit", ids[0]), token, None).await.0, *submit, "{user:?} submit");
+            }
+        }
+        // Only token creations were written; every refused request changed nothing.
+        assert_eq!(ledger.verify_audit().await.unwrap().entries, before + matrix.iter().filter(|m| m.0.is_some()).count() as u64);
+        assert_eq!(
+            send(
+                &app,
+                "POST",
+                &format!("/api/v1/needs/{}/submit", ids[0]),
+                Some(&ledger.create_token(Principal::System, "demo.beneficiary", None).await.unwrap().1),
+                None
+            )
+            .await
+            .0,
+            StatusCode::OK
+        );
+        ledger.backend().close().await;
+        if let Some((base, name)) = pg {
+            tallinn_store_postgres::PostgresBackend::drop_database(&base, &name).await.unwrap();
+        }
+    }
+}
