@@ -12,6 +12,7 @@ use tower::ServiceExt;
 
 mod api;
 mod matrix;
+mod random;
 
 pub async fn demo_app() -> (axum::Router, Ledger, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
