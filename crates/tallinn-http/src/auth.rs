@@ -89,13 +89,17 @@ impl FromRequestParts<AppState> for Caller {
                 Some(p) => Ok(Caller(p)),
                 None => Err(unauthorized("the token is unknown, expired or revoked")),
             },
-            "basic" => basic(state, value.trim()).await.map(Caller),
+            "basic" => {
+                let address =
+                    parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map_or("unknown".to_string(), |c| c.0.ip().to_string());
+                basic(state, value.trim(), &address).await.map(Caller)
+            }
             _ => Err(unauthorized("use Authorization: Bearer TOKEN or Basic")),
         }
     }
 }
 
-async fn basic(state: &AppState, value: &str) -> Result<Principal, ApiError> {
+async fn basic(state: &AppState, value: &str, address: &str) -> Result<Principal, ApiError> {
     let bad = || unauthorized("the user name or password is wrong");
     let decoded = base64::engine::general_purpose::STANDARD.decode(value).map_err(|_| bad())?;
     let text = String::from_utf8(decoded).map_err(|_| bad())?;
@@ -103,6 +107,16 @@ async fn basic(state: &AppState, value: &str) -> Result<Principal, ApiError> {
     let digest = state.credentials.digest(user, password);
     if let Some(p) = state.credentials.get(&digest) {
         return Ok(p);
+    }
+    // Too many recent failures for this account or address: refuse before
+    // spending any work, whatever the password.
+    if let Some(until) = state.ledger.login_blocked(user, address).await? {
+        return Err(ApiError {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            code: "rate_limited",
+            message: format!("too many failed sign-ins; try again after {until}"),
+            field: None,
+        });
     }
     // The same work whether or not the user exists, so that timing does not
     // tell which user names are real.
@@ -115,6 +129,7 @@ async fn basic(state: &AppState, value: &str) -> Result<Principal, ApiError> {
     .await
     .unwrap_or(false);
     if !(ok && stored.is_some()) {
+        state.ledger.record_login_failure(user, address).await?;
         return Err(bad());
     }
     let principal = state.ledger.principal(user).await.map_err(|_| bad())?;

@@ -859,4 +859,17 @@ pub async fn tokens_and_the_access_log(h: Harness) {
     assert_eq!(got, vec![("ee.donor", "N-3", Tlp::Red, "api"), ("ee.donor", "N-1", Tlp::Amber, "api")], "GREEN reads are not logged");
     assert_eq!(audit_len(l).await, before, "reads are not ledger changes");
     assert!(matches!(domain(l.access_log(&reader, 10).await.unwrap_err()), DomainError::Forbidden(_)));
+
+    // Sign-in limits, shared through the database.
+    let other = l.another_process();
+    assert!(l.login_blocked("ee.donor", "10.0.0.1").await.unwrap().is_none());
+    for _ in 0..crate::ledger::access::MAX_FAILURES_PER_ACCOUNT {
+        other.record_login_failure("ee.donor", "10.0.0.1").await.unwrap();
+    }
+    let until = l.login_blocked("ee.donor", "10.0.0.2").await.unwrap().expect("the account is blocked for every address");
+    assert!(until > l.now());
+    assert!(l.login_blocked("de.donor", "10.0.0.3").await.unwrap().is_none(), "other accounts are not");
+    h.clock.advance(SignedDuration::from_mins(16));
+    assert!(l.login_blocked("ee.donor", "10.0.0.1").await.unwrap().is_none(), "the window slides");
+    assert_eq!(audit_len(l).await, before, "failures are not ledger changes");
 }

@@ -38,6 +38,13 @@ pub struct AccessEntry {
     pub via: String,
 }
 
+/// Failed sign-ins are counted over this window.
+pub const LOGIN_WINDOW_MICROS: i64 = 15 * 60 * 1_000_000;
+/// Failures allowed per account within the window.
+pub const MAX_FAILURES_PER_ACCOUNT: i64 = 10;
+/// Failures allowed per client address within the window.
+pub const MAX_FAILURES_PER_ADDRESS: i64 = 50;
+
 fn auditor_or_office(p: &Principal) -> bool {
     is_office(p) || matches!(p, Principal::User { role: Role::Auditor, .. })
 }
@@ -145,6 +152,42 @@ impl Ledger {
         let mut tx = self.write(reader.clone()).await?;
         let dialect = tx.dialect;
         let result = insert_many(tx.conn(), dialect, "access_log", &["at", "actor", "entity", "entity_id", "tlp", "via"], logged, |_| {}).await;
+        tx.finish_unaudited(result).await
+    }
+
+    /// Is sign-in refused for this account or address? Returns when the
+    /// oldest counted failure leaves the window, if so.
+    pub async fn login_blocked(&self, account: &str, address: &str) -> Result<Option<Timestamp>> {
+        let now = self.now();
+        let since = to_micros(now) - LOGIN_WINDOW_MICROS;
+        let mut conn = self.read().await?;
+        for (column, value, limit) in [("account", account, MAX_FAILURES_PER_ACCOUNT), ("address", address, MAX_FAILURES_PER_ADDRESS)] {
+            let row = fetch_optional(
+                conn.as_mut(),
+                &format!("SELECT CAST(COUNT(*) AS BIGINT), CAST(COALESCE(MIN(at), 0) AS BIGINT) FROM login_failures WHERE {column} = $1 AND at > $2"),
+                args![value, since],
+            )
+            .await?;
+            if let Some(r) = row
+                && r.int(0)? >= limit
+            {
+                return Ok(Some(from_micros(r.int(1)? + LOGIN_WINDOW_MICROS)));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Counts a failed sign-in (not a ledger change: no audit entry).
+    pub async fn record_login_failure(&self, account: &str, address: &str) -> Result<()> {
+        let mut tx = self.write(Principal::Public).await?;
+        let at = to_micros(tx.at);
+        let result = async {
+            tx.execute("INSERT INTO login_failures (at, account, address) VALUES ($1, $2, $3)", args![at, account, address]).await?;
+            // Old failures are of no further use.
+            tx.execute("DELETE FROM login_failures WHERE at < $1", args![at - 24 * 3600 * 1_000_000]).await?;
+            Ok(())
+        }
+        .await;
         tx.finish_unaudited(result).await
     }
 

@@ -15,7 +15,8 @@ pub async fn run(ledger: Ledger, listen: &str, demo: bool) -> anyhow::Result<()>
     let addr = listener.local_addr()?;
     eprintln!("tallinn: serving on http://{addr}/ ({} store); Ctrl-C to stop", ledger.backend().name());
     let app = tallinn_http::router(ledger.clone());
-    axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
+    // Client addresses feed the sign-in rate limits.
+    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).with_graceful_shutdown(shutdown()).await?;
     ledger.backend().close().await;
     eprintln!("tallinn: stopped");
     Ok(())
