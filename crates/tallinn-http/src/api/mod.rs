@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1` for signed-in callers.
 
 pub mod engine;
+pub mod flows;
 pub mod needs;
 pub mod pledges;
 

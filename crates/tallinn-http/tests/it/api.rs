@@ -298,3 +298,58 @@ async fn pledges_and_allocations_through_the_api() {
     let (_, public) = send(&app, "GET", "/api/v1/pledges", None, None).await;
     assert!(public.as_array().unwrap().iter().all(|p| p["tlp"] == "clear"));
 }
+
+#[tokio::test]
+async fn delivery_flows_and_logs_through_the_api() {
+    let (app, ledger, _dir) = demo_app().await;
+    let tok = |u: &'static str| {
+        let l = ledger.clone();
+        async move { l.create_token(Principal::System, u, None).await.unwrap().1 }
+    };
+    let (coord, imp, cert, auditor, donor) =
+        (tok("demo.coordinator").await, tok("demo.implementer").await, tok("demo.cert").await, tok("demo.auditor").await, tok("demo.donor").await);
+    // A funded need of UA-DEMO-CERT without a project.
+    let funded = ledger
+        .needs(
+            &Principal::System,
+            &tallinn_store::NeedFilter { status: Some(tallinn_core::need::NeedStatus::Funded), beneficiary: Some("UA-DEMO-CERT".into()), ..Default::default() },
+        )
+        .await
+        .unwrap();
+    {
+        let need = funded.first().expect("the seeded demo has a funded need of UA-DEMO-CERT");
+        let body =
+            format!(r#"{{"need": "{}", "implementer": "IMP-DEMO-A", "title": "Deliver", "items": [{{"description": "Sensor", "quantity": 3}}]}}"#, need.id);
+        assert_eq!(send(&app, "POST", "/api/v1/projects", Some(&imp), Some(&body)).await.0, StatusCode::FORBIDDEN);
+        let (got, project) = send(&app, "POST", "/api/v1/projects", Some(&coord), Some(&body)).await;
+        assert_eq!(got, StatusCode::CREATED, "{project}");
+        let id = project["id"].as_str().unwrap().to_string();
+        let (_, with_m) =
+            send(&app, "POST", &format!("/api/v1/projects/{id}/milestones"), Some(&imp), Some(r#"{"title": "Installed", "due": "2027-01-01"}"#)).await;
+        let m = with_m["milestones"][0]["id"].as_str().unwrap().to_string();
+        assert_eq!(send(&app, "POST", &format!("/api/v1/projects/{id}/deliver"), Some(&imp), None).await.0, StatusCode::CONFLICT, "milestone open");
+        assert_eq!(send(&app, "POST", &format!("/api/v1/projects/{id}/milestones/{m}/complete"), Some(&imp), None).await.0, StatusCode::OK);
+        assert_eq!(send(&app, "POST", &format!("/api/v1/projects/{id}/deliver"), Some(&imp), None).await.1["status"], "delivered");
+        let (got, accepted) = send(&app, "POST", &format!("/api/v1/projects/{id}/accept"), Some(&cert), Some(r#"{"statement": "Received"}"#)).await;
+        assert_eq!((got, accepted["acceptance"]["by"].as_str()), (StatusCode::OK, Some("demo.cert")), "{accepted}");
+    }
+    let tx = r#"{"kind": "disbursement", "provider": "EE", "receiver": "UA-DEMO-CERT", "value_date": "2026-01-10", "amount": "100.00"}"#;
+    assert_eq!(send(&app, "POST", "/api/v1/transactions", Some(&donor), Some(tx)).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(send(&app, "POST", "/api/v1/transactions", Some(&coord), Some(tx)).await.0, StatusCode::CREATED);
+    assert_eq!(
+        send(&app, "POST", "/api/v1/transactions", Some(&coord), Some(&tx.replace("2026-01-10", "2099-01-10"))).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "no future disbursements"
+    );
+    assert!(send(&app, "GET", "/api/v1/transactions?limit=5", Some(&donor), None).await.1.as_array().unwrap().len() <= 5);
+    let agreement = r#"{"title": "MoU", "parties": ["UA", "EE"], "domain": "cybersecurity", "status": "signed", "signed_on": "2025-06-01"}"#;
+    assert_eq!(send(&app, "POST", "/api/v1/agreements", Some(&coord), Some(agreement)).await.0, StatusCode::CREATED);
+    assert_eq!(
+        send(&app, "POST", "/api/v1/agreements", Some(&coord), Some(&agreement.replace(r#", "signed_on": "2025-06-01""#, ""))).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(send(&app, "GET", "/api/v1/audit-log?limit=3", Some(&donor), None).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(send(&app, "GET", "/api/v1/audit-log?limit=3", Some(&auditor), None).await.1.as_array().unwrap().len(), 3);
+    assert_eq!(send(&app, "GET", "/api/v1/access-log", Some(&auditor), None).await.0, StatusCode::OK);
+    assert_eq!(send(&app, "GET", "/api/v1/access-log", None, None).await.0, StatusCode::UNAUTHORIZED);
+}

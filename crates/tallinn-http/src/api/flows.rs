@@ -1,0 +1,229 @@
+//! Transactions, projects, agreements, and the audit and access logs.
+
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use jiff::civil::Date;
+use serde::Deserialize;
+use tallinn_core::agreement::{Agreement, AgreementDomain, AgreementStatus, NewAgreement};
+use tallinn_core::audit::AuditEntry;
+use tallinn_core::id::Kind;
+use tallinn_core::money::{Currency, Money};
+use tallinn_core::project::{NewDeliveryItem, NewProject, Project};
+use tallinn_core::transaction::{NewTransaction, Transaction, TransactionKind};
+use tallinn_store::{AccessEntry, TransactionFilter};
+
+use super::needs::signed_in;
+use crate::auth::Caller;
+use crate::{ApiError, AppState};
+
+fn invalid(field: &str, message: String) -> ApiError {
+    ApiError { status: StatusCode::UNPROCESSABLE_ENTITY, code: "invalid", message, field: Some(field.into()) }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransactionsQuery {
+    kind: Option<TransactionKind>,
+    year: Option<i16>,
+    limit: Option<usize>,
+}
+
+/// `GET /api/v1/transactions`
+pub async fn transactions(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    query: Result<Query<TransactionsQuery>, QueryRejection>,
+) -> Result<Json<Vec<Transaction>>, ApiError> {
+    let Query(q) = query?;
+    let limit = super::check_limit(q.limit)?;
+    Ok(Json(s.ledger.transactions(&who, &TransactionFilter { kind: q.kind, year: q.year, limit: Some(limit) }).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTransaction {
+    kind: TransactionKind,
+    provider: String,
+    receiver: String,
+    value_date: Date,
+    amount: String,
+    #[serde(default = "eur")]
+    currency: String,
+    pledge: Option<String>,
+    need: Option<String>,
+    pass_through_of: Option<String>,
+    #[serde(default)]
+    description: String,
+}
+
+fn eur() -> String {
+    "EUR".into()
+}
+
+/// `POST /api/v1/transactions`
+pub async fn create_transaction(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    body: Result<Json<CreateTransaction>, JsonRejection>,
+) -> Result<(StatusCode, Json<Transaction>), ApiError> {
+    let who = signed_in(who)?;
+    let Json(b) = body?;
+    let currency = Currency::from_code(&b.currency).map_err(|e| invalid("currency", e.message))?;
+    let reference = |field: &str, kind: Kind, v: Option<String>| v.map(|v| kind.parse(&v).map_err(|e| invalid(field, e.message))).transpose();
+    let t = NewTransaction {
+        kind: b.kind,
+        provider: b.provider,
+        receiver: b.receiver,
+        value_date: b.value_date,
+        amount: Money::parse("amount", &b.amount, currency).map_err(|e| invalid("amount", e.message))?,
+        pledge: reference("pledge", Kind::Pledge, b.pledge)?,
+        need: reference("need", Kind::Need, b.need)?,
+        pass_through_of: reference("pass_through_of", Kind::Transaction, b.pass_through_of)?,
+        description: b.description,
+        synthetic: false,
+    };
+    Ok((StatusCode::CREATED, Json(s.ledger.add_transaction(who, t).await?)))
+}
+
+/// `GET /api/v1/projects`: those whose need the caller may see.
+pub async fn projects(State(s): State<AppState>, Caller(who): Caller) -> Result<Json<Vec<Project>>, ApiError> {
+    Ok(Json(s.ledger.projects(&who).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateProject {
+    need: String,
+    implementer: String,
+    title: String,
+    #[serde(default)]
+    items: Vec<NewDeliveryItem>,
+}
+
+/// `POST /api/v1/projects`: delivery of a funded need.
+pub async fn create_project(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    body: Result<Json<CreateProject>, JsonRejection>,
+) -> Result<(StatusCode, Json<Project>), ApiError> {
+    let who = signed_in(who)?;
+    let Json(b) = body?;
+    let need = Kind::Need.parse(&b.need).map_err(|e| invalid("need", e.message))?;
+    let p = NewProject { need, implementer: b.implementer, title: b.title, items: b.items, synthetic: false };
+    Ok((StatusCode::CREATED, Json(s.ledger.add_project(who, p).await?)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MilestoneBody {
+    title: String,
+    due: Option<Date>,
+}
+
+/// `POST /api/v1/projects/{id}/milestones`
+pub async fn add_milestone(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+    body: Result<Json<MilestoneBody>, JsonRejection>,
+) -> Result<Json<Project>, ApiError> {
+    let who = signed_in(who)?;
+    let Json(b) = body?;
+    Ok(Json(s.ledger.add_milestone(who, &id, &b.title, b.due).await?))
+}
+
+/// `POST /api/v1/projects/{id}/milestones/{milestone}/complete`
+pub async fn complete_milestone(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Path((id, milestone)): Path<(String, String)>,
+) -> Result<Json<Project>, ApiError> {
+    Ok(Json(s.ledger.complete_milestone(signed_in(who)?, &id, &milestone).await?))
+}
+
+/// `POST /api/v1/projects/{id}/deliver`
+pub async fn deliver(State(s): State<AppState>, Caller(who): Caller, Path(id): Path<String>) -> Result<Json<Project>, ApiError> {
+    Ok(Json(s.ledger.deliver_project(signed_in(who)?, &id).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptBody {
+    statement: String,
+}
+
+/// `POST /api/v1/projects/{id}/accept`: the beneficiary's sealed acceptance.
+pub async fn accept(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+    body: Result<Json<AcceptBody>, JsonRejection>,
+) -> Result<Json<Project>, ApiError> {
+    let who = signed_in(who)?;
+    let Json(b) = body?;
+    Ok(Json(s.ledger.accept_project(who, &id, &b.statement).await?))
+}
+
+/// `GET /api/v1/agreements`
+pub async fn agreements(State(s): State<AppState>, Caller(who): Caller) -> Result<Json<Vec<Agreement>>, ApiError> {
+    Ok(Json(s.ledger.agreements(&who).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateAgreement {
+    title: String,
+    parties: Vec<String>,
+    domain: AgreementDomain,
+    signed_on: Option<Date>,
+    status: AgreementStatus,
+    #[serde(default)]
+    pledges: Vec<String>,
+}
+
+/// `POST /api/v1/agreements`
+pub async fn create_agreement(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    body: Result<Json<CreateAgreement>, JsonRejection>,
+) -> Result<(StatusCode, Json<Agreement>), ApiError> {
+    let who = signed_in(who)?;
+    let Json(b) = body?;
+    let pledges = b.pledges.iter().map(|p| Kind::Pledge.parse(p).map_err(|e| invalid("pledges", e.message))).collect::<Result<_, _>>()?;
+    let a = NewAgreement { title: b.title, parties: b.parties, domain: b.domain, signed_on: b.signed_on, status: b.status, pledges, synthetic: false };
+    Ok((StatusCode::CREATED, Json(s.ledger.add_agreement(who, a).await?)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogQuery {
+    limit: Option<usize>,
+    entity: Option<String>,
+}
+
+/// `GET /api/v1/audit-log` (auditors and coordinators)
+pub async fn audit_log(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    query: Result<Query<LogQuery>, QueryRejection>,
+) -> Result<Json<Vec<AuditEntry>>, ApiError> {
+    let Query(q) = query?;
+    let limit = super::check_limit(q.limit)?;
+    Ok(Json(s.ledger.audit_log(&signed_in(who)?, limit as i64, q.entity.as_deref()).await?))
+}
+
+/// `GET /api/v1/access-log` (auditors and coordinators)
+pub async fn access_log(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    query: Result<Query<LogQuery>, QueryRejection>,
+) -> Result<Json<Vec<AccessEntry>>, ApiError> {
+    let Query(q) = query?;
+    if q.entity.is_some() {
+        return Err(ApiError::bad_request("entity", "the access log is not filtered by entity"));
+    }
+    let limit = super::check_limit(q.limit)?;
+    Ok(Json(s.ledger.access_log(&signed_in(who)?, limit as i64).await?))
+}
