@@ -80,7 +80,7 @@ impl FromRequestParts<AppState> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let Some(header) = parts.headers.get(axum::http::header::AUTHORIZATION) else {
-            return Ok(Caller(Principal::Public));
+            return session(parts, state).await.map(Caller);
         };
         let header = header.to_str().map_err(|_| unauthorized("the Authorization header is not readable"))?;
         let (scheme, value) = header.split_once(' ').ok_or_else(|| unauthorized("use Authorization: Bearer TOKEN or Basic"))?;
@@ -89,14 +89,54 @@ impl FromRequestParts<AppState> for Caller {
                 Some(p) => Ok(Caller(p)),
                 None => Err(unauthorized("the token is unknown, expired or revoked")),
             },
-            "basic" => {
-                let address =
-                    parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map_or("unknown".to_string(), |c| c.0.ip().to_string());
-                basic(state, value.trim(), &address).await.map(Caller)
-            }
+            "basic" => basic(state, value.trim(), &client_address(parts)).await.map(Caller),
             _ => Err(unauthorized("use Authorization: Bearer TOKEN or Basic")),
         }
     }
+}
+
+/// The client's IP address (for sign-in limits), or "unknown" when the
+/// server runs without connection info (as in tests).
+pub fn client_address(parts: &Parts) -> String {
+    parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map_or("unknown".to_string(), |c| c.0.ip().to_string())
+}
+
+/// The client's address as an extractor.
+pub struct ClientAddress(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddress(client_address(parts)))
+    }
+}
+
+/// The name of the session cookie.
+pub const SESSION_COOKIE: &str = "tallinn_session";
+
+/// The session cookie's secret, if the request carries one.
+pub fn session_secret(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| c.trim().strip_prefix(SESSION_COOKIE).and_then(|r| r.strip_prefix('=')).map(str::to_string))
+}
+
+/// A browser session: reads need only the cookie; writes also need the
+/// session's CSRF token in `x-csrf-token` (a cross-site page can make the
+/// browser send the cookie, but cannot read the token). An unknown or
+/// expired cookie is the public.
+async fn session(parts: &Parts, state: &AppState) -> Result<Principal, ApiError> {
+    let Some(secret) = session_secret(&parts.headers) else { return Ok(Principal::Public) };
+    let Some((principal, csrf)) = state.ledger.session(&secret).await? else { return Ok(Principal::Public) };
+    let safe = matches!(parts.method, axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS);
+    if !safe && parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()) != Some(csrf.as_str()) {
+        return Err(ApiError { status: StatusCode::FORBIDDEN, code: "csrf", message: "send the session's CSRF token in x-csrf-token".into(), field: None });
+    }
+    Ok(principal)
 }
 
 async fn basic(state: &AppState, value: &str, address: &str) -> Result<Principal, ApiError> {
@@ -104,6 +144,13 @@ async fn basic(state: &AppState, value: &str, address: &str) -> Result<Principal
     let decoded = base64::engine::general_purpose::STANDARD.decode(value).map_err(|_| bad())?;
     let text = String::from_utf8(decoded).map_err(|_| bad())?;
     let (user, password) = text.split_once(':').ok_or_else(bad)?;
+    verify_password(state, user, password, address).await
+}
+
+/// Checks a user name and password (rate-limited, Argon2 on the blocking
+/// pool, remembered briefly once verified).
+pub async fn verify_password(state: &AppState, user: &str, password: &str, address: &str) -> Result<Principal, ApiError> {
+    let bad = || unauthorized("the user name or password is wrong");
     let digest = state.credentials.digest(user, password);
     if let Some(p) = state.credentials.get(&digest) {
         return Ok(p);

@@ -40,6 +40,7 @@ pub fn router(ledger: Ledger) -> Router {
         .route("/api/v1/public/summary", get(public_api::summary))
         .route("/api/v1/public/needs", get(public_api::needs))
         .route("/api/v1/participants", get(public_api::participants))
+        .route("/api/v1/session", post(api::session::sign_in).delete(api::session::sign_out))
         .route("/api/v1/needs", get(api::needs::list).post(api::needs::create))
         .route("/api/v1/needs/{id}", get(api::needs::get))
         .route("/api/v1/needs/{id}/submit", post(api::needs::submit))

@@ -860,6 +860,17 @@ pub async fn tokens_and_the_access_log(h: Harness) {
     assert_eq!(audit_len(l).await, before, "reads are not ledger changes");
     assert!(matches!(domain(l.access_log(&reader, 10).await.unwrap_err()), DomainError::Forbidden(_)));
 
+    // Sessions: opened on one process, valid on another, closed everywhere.
+    let (cookie, csrf) = l.open_session("ee.donor", 8).await.unwrap();
+    let (who, token) = l.another_process().session(&cookie).await.unwrap().expect("a live session");
+    assert_eq!((who, token), (user("ee.donor", "EE", Role::Donor), csrf));
+    assert!(l.session("00").await.unwrap().is_none());
+    l.another_process().close_session(&cookie).await.unwrap();
+    assert!(l.session(&cookie).await.unwrap().is_none());
+    let (expiring, _) = l.open_session("ee.donor", 1).await.unwrap();
+    h.clock.advance(SignedDuration::from_mins(61));
+    assert!(l.session(&expiring).await.unwrap().is_none(), "expired");
+
     // Sign-in limits, shared through the database.
     let other = l.another_process();
     assert!(l.login_blocked("ee.donor", "10.0.0.1").await.unwrap().is_none());

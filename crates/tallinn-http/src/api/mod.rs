@@ -4,6 +4,7 @@ pub mod engine;
 pub mod flows;
 pub mod needs;
 pub mod pledges;
+pub mod session;
 
 use serde::Serialize;
 

@@ -353,3 +353,54 @@ async fn delivery_flows_and_logs_through_the_api() {
     assert_eq!(send(&app, "GET", "/api/v1/access-log", Some(&auditor), None).await.0, StatusCode::OK);
     assert_eq!(send(&app, "GET", "/api/v1/access-log", None, None).await.0, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn browser_sessions_with_csrf_across_processes() {
+    let (app, ledger, _dir) = demo_app().await;
+    let hash = {
+        use argon2::PasswordHasher;
+        let salt = argon2::password_hash::SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
+        argon2::Argon2::default().hash_password(b"a long password", &salt).unwrap().to_string()
+    };
+    ledger.set_password(Principal::System, "demo.beneficiary", &hash).await.unwrap();
+    let sign_in = |body: &'static str| {
+        let app = app.clone();
+        async move { app.oneshot(Request::post("/api/v1/session").header("content-type", "application/json").body(Body::from(body)).unwrap()).await.unwrap() }
+    };
+    assert_eq!(sign_in(r#"{"user": "demo.beneficiary", "password": "nope"}"#).await.status(), StatusCode::UNAUTHORIZED);
+    let response = sign_in(r#"{"user": "demo.beneficiary", "password": "a long password"}"#).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let cookie = response.headers().get("set-cookie").unwrap().to_str().unwrap().to_string();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+    let pair = cookie.split(';').next().unwrap().to_string();
+    let csrf =
+        serde_json::from_slice::<serde_json::Value>(&response.into_body().collect().await.unwrap().to_bytes()).unwrap()["csrf"].as_str().unwrap().to_string();
+    // Another process (its own router and caches over the same database) accepts the cookie.
+    let other = tallinn_http::router(ledger.another_process());
+    let request = |method: &str, uri: &str, csrf: Option<&str>, body: Option<&'static str>| {
+        let mut r = Request::builder().method(method).uri(uri).header("cookie", pair.clone());
+        if let Some(c) = csrf {
+            r = r.header("x-csrf-token", c);
+        }
+        if body.is_some() {
+            r = r.header("content-type", "application/json");
+        }
+        r.body(body.map(Body::from).unwrap_or_default()).unwrap()
+    };
+    let listed = other.clone().oneshot(request("GET", "/api/v1/needs?limit=500", None, None)).await.unwrap();
+    assert_eq!(listed.status(), StatusCode::OK);
+    let body: serde_json::Value = serde_json::from_slice(&listed.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    assert!(body["items"].as_array().unwrap().iter().any(|n| n["tlp"] == "amber+strict" && n["beneficiary"] == "UA-DEMO-CERT"), "signed in as the beneficiary");
+    let new_need =
+        r#"{"beneficiary": "UA-DEMO-CERT", "title": "t", "capability": "detect", "sector": "energy", "urgency": "low", "cost_eur": "1.00", "tlp": "clear"}"#;
+    let refused = other.clone().oneshot(request("POST", "/api/v1/needs", None, Some(new_need))).await.unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN, "a cookie alone cannot write");
+    let wrong = other.clone().oneshot(request("POST", "/api/v1/needs", Some("0000"), Some(new_need))).await.unwrap();
+    assert_eq!(wrong.status(), StatusCode::FORBIDDEN);
+    let made = other.clone().oneshot(request("POST", "/api/v1/needs", Some(&csrf), Some(new_need))).await.unwrap();
+    assert_eq!(made.status(), StatusCode::CREATED);
+    let out = app.clone().oneshot(request("DELETE", "/api/v1/session", Some(&csrf), None)).await.unwrap();
+    assert_eq!(out.status(), StatusCode::NO_CONTENT);
+    let after = other.clone().oneshot(request("POST", "/api/v1/needs", Some(&csrf), Some(new_need))).await.unwrap();
+    assert_eq!(after.status(), StatusCode::UNAUTHORIZED, "signed out everywhere");
+}

@@ -155,6 +155,50 @@ impl Ledger {
         tx.finish_unaudited(result).await
     }
 
+    /// Opens a browser session for a user whose password the caller has
+    /// verified. Returns the cookie secret and the CSRF token.
+    pub async fn open_session(&self, user: &str, hours: i64) -> Result<(String, String)> {
+        let mut random = [0u8; TOKEN_BYTES];
+        rand::rng().fill_bytes(&mut random);
+        let secret = hex::encode(random);
+        rand::rng().fill_bytes(&mut random);
+        let csrf = hex::encode(random);
+        let mut tx = self.write(Principal::Public).await?;
+        let (at, expires) = (to_micros(tx.at), to_micros(tx.at) + hours * 3600 * 1_000_000);
+        let result = tx
+            .execute(
+                "INSERT INTO sessions (hash, user_name, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+                args![token_hash(&secret), user, &csrf, at, expires],
+            )
+            .await
+            .map(|_| ());
+        tx.finish_unaudited(result).await?;
+        Ok((secret, csrf))
+    }
+
+    /// The user and CSRF token of a live session.
+    pub async fn session(&self, secret: &str) -> Result<Option<(Principal, String)>> {
+        if secret.len() != TOKEN_BYTES * 2 || !secret.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok(None);
+        }
+        let mut conn = self.read().await?;
+        let row = fetch_optional(
+            conn.as_mut(),
+            "SELECT u.name, u.org, u.role, s.csrf FROM sessions s JOIN users u ON u.name = s.user_name WHERE s.hash = $1 AND s.closed_at IS NULL AND s.expires_at > $2",
+            args![token_hash(secret), to_micros(self.now())],
+        )
+        .await?;
+        row.map(|r| Ok((Principal::User { name: r.text(0)?, org: r.text(1)?, role: r.parse(2)? }, r.text(3)?))).transpose()
+    }
+
+    /// Signs a session out.
+    pub async fn close_session(&self, secret: &str) -> Result<()> {
+        let mut tx = self.write(Principal::Public).await?;
+        let at = to_micros(tx.at);
+        let result = tx.execute("UPDATE sessions SET closed_at = $1 WHERE hash = $2 AND closed_at IS NULL", args![at, token_hash(secret)]).await.map(|_| ());
+        tx.finish_unaudited(result).await
+    }
+
     /// Is sign-in refused for this account or address? Returns when the
     /// oldest counted failure leaves the window, if so.
     pub async fn login_blocked(&self, account: &str, address: &str) -> Result<Option<Timestamp>> {
