@@ -453,3 +453,96 @@ fn json_logs_on_request() {
     let event: serde_json::Value = serde_json::from_str(line).unwrap();
     assert!(event["level"].is_string() && event["timestamp"].is_string(), "{event}");
 }
+
+/// Starts `tallinn serve` on a free port; the child is killed on drop.
+struct Server {
+    child: std::process::Child,
+    base: String,
+}
+
+impl Server {
+    fn start(database: &str, demo: bool) -> Server {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tallinn"));
+        cmd.args(["--database", database, "serve", "--listen", &format!("127.0.0.1:{port}")]).stdout(Stdio::null()).stderr(Stdio::null());
+        if demo {
+            cmd.arg("--demo");
+        }
+        let child = cmd.spawn().unwrap();
+        let base = format!("http://127.0.0.1:{port}");
+        for _ in 0..200 {
+            if http(&base, "GET", "/readyz", &[], None).0 == 200 {
+                return Server { child, base };
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("the server did not become ready");
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A minimal HTTP/1.1 client over a TCP stream: (status, headers, body).
+fn http(base: &str, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&str>) -> (u16, String, String) {
+    use std::io::Read;
+    let addr = base.trim_start_matches("http://");
+    let Ok(mut stream) = std::net::TcpStream::connect(addr) else { return (0, String::new(), String::new()) };
+    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        request.push_str(&format!("{k}: {v}\r\n"));
+    }
+    if let Some(b) = body {
+        request.push_str(&format!("content-type: application/json\r\ncontent-length: {}\r\n", b.len()));
+    }
+    request.push_str("\r\n");
+    request.push_str(body.unwrap_or(""));
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut raw = String::new();
+    let _ = stream.read_to_string(&mut raw);
+    let (head, rest) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    // Bodies may be chunked: keep from the first '{' or '[' to the last '}' or ']'.
+    let body = match (rest.find(['{', '[']), rest.rfind(['}', ']'])) {
+        (Some(a), Some(b)) if b >= a => rest[a..=b].to_string(),
+        _ => rest.to_string(),
+    };
+    (status, head.to_string(), body)
+}
+
+#[test]
+fn two_server_processes_share_sessions_and_cursors() {
+    let Some(store) = Store::postgres("twoproc") else {
+        eprintln!("skipped: set TALLINN_TEST_POSTGRES_URL");
+        return;
+    };
+    store.ok(&["init", "--demo"]);
+    let out = store.run_with_stdin(&["user", "add", "two.proc", "--org", "EE", "--role", "donor", "--password-stdin"], "a long enough password\n");
+    assert!(out.status.success());
+    let (a, b) = (Server::start(&store.url, false), Server::start(&store.url, false));
+    // Sign in on A; the cookie works on B.
+    let (status, head, body) = http(&a.base, "POST", "/api/v1/session", &[], Some(r#"{"user": "two.proc", "password": "a long enough password"}"#));
+    assert_eq!(status, 200, "{head}\n{body}");
+    let cookie = head.lines().find_map(|l| l.strip_prefix("set-cookie: ")).unwrap().split(';').next().unwrap().to_string();
+    let csrf = serde_json::from_str::<serde_json::Value>(&body).unwrap()["csrf"].as_str().unwrap().to_string();
+    // A cursor made on A continues on B.
+    let (status, _, page1) = http(&a.base, "GET", "/api/v1/needs?limit=5", &[("cookie", &cookie)], None);
+    assert_eq!(status, 200, "{page1}");
+    let page1: serde_json::Value = serde_json::from_str(&page1).unwrap();
+    let cursor = page1["next_cursor"].as_str().unwrap();
+    let (status, _, page2) = http(&b.base, "GET", &format!("/api/v1/needs?limit=5&cursor={cursor}"), &[("cookie", &cookie)], None);
+    assert_eq!(status, 200, "{page2}");
+    let page2: serde_json::Value = serde_json::from_str(&page2).unwrap();
+    let last1 = page1["items"][4]["id"].as_str().unwrap().trim_start_matches("N-").parse::<i64>().unwrap();
+    let first2 = page2["items"][0]["id"].as_str().unwrap().trim_start_matches("N-").parse::<i64>().unwrap();
+    assert!(first2 < last1, "B continues where A stopped");
+    // A write through B with the session made on A, then signing out on B ends it on A.
+    let pledge = r#"{"donor": "EE", "title": "Two processes", "amount": "10.00", "pledged_on": "2026-10-01", "tlp": "green"}"#;
+    assert_eq!(http(&b.base, "POST", "/api/v1/pledges", &[("cookie", &cookie), ("x-csrf-token", &csrf)], Some(pledge)).0, 201);
+    assert_eq!(http(&b.base, "DELETE", "/api/v1/session", &[("cookie", &cookie), ("x-csrf-token", &csrf)], None).0, 204);
+    assert_eq!(http(&a.base, "POST", "/api/v1/pledges", &[("cookie", &cookie), ("x-csrf-token", &csrf)], Some(pledge)).0, 401);
+}
