@@ -468,11 +468,11 @@ impl Server {
         if demo {
             cmd.arg("--demo");
         }
-        let child = cmd.spawn().unwrap();
-        let base = format!("http://127.0.0.1:{port}");
+        // Owned by `Server` at once, so that its `Drop` always reaps it.
+        let server = Server { child: cmd.spawn().unwrap(), base: format!("http://127.0.0.1:{port}") };
         for _ in 0..200 {
-            if http(&base, "GET", "/readyz", &[], None).0 == 200 {
-                return Server { child, base };
+            if http(&server.base, "GET", "/readyz", &[], None).0 == 200 {
+                return server;
             }
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
