@@ -23,6 +23,14 @@ pub use error::ApiError;
 pub struct AppState {
     pub ledger: Ledger,
     pub credentials: auth::Credentials,
+    pub options: Options,
+}
+
+/// How the server is deployed.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Mark session cookies `Secure` (the public address is https).
+    pub secure_cookies: bool,
 }
 
 /// Largest request body accepted.
@@ -31,7 +39,11 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 pub fn router(ledger: Ledger) -> Router {
-    let state = AppState { ledger, credentials: Default::default() };
+    router_with(ledger, Options::default())
+}
+
+pub fn router_with(ledger: Ledger, options: Options) -> Router {
+    let state = AppState { ledger, credentials: Default::default(), options };
     Router::new()
         .route("/", get(pages::dashboard))
         .route("/healthz", get(|| async { "ok" }))

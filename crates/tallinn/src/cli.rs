@@ -43,6 +43,10 @@ pub enum Command {
     Serve {
         #[arg(long, env = "TALLINN_LISTEN", default_value = "127.0.0.1:8080")]
         listen: String,
+        /// The address users reach the server at (behind a proxy), e.g.
+        /// https://tallinn.example.org; with https, session cookies are Secure.
+        #[arg(long, env = "TALLINN_PUBLIC_URL")]
+        public_url: Option<String>,
         /// Initialise the demo dataset if the store has none.
         #[arg(long)]
         demo: bool,

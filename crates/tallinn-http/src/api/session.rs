@@ -36,7 +36,8 @@ pub async fn sign_in(
     let Json(b) = body?;
     verify_password(&s, &b.user, &b.password, &address).await?;
     let (secret, csrf) = s.ledger.open_session(&b.user, SESSION_HOURS).await?;
-    let cookie = format!("{SESSION_COOKIE}={secret}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}", SESSION_HOURS * 3600);
+    let secure = if s.options.secure_cookies { "; Secure" } else { "" };
+    let cookie = format!("{SESSION_COOKIE}={secret}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}", SESSION_HOURS * 3600);
     Ok(([(header::SET_COOKIE, cookie)], Json(Signed { user: b.user, csrf })).into_response())
 }
 

@@ -371,7 +371,18 @@ async fn browser_sessions_with_csrf_across_processes() {
     let response = sign_in(r#"{"user": "demo.beneficiary", "password": "a long password"}"#).await;
     assert_eq!(response.status(), StatusCode::OK);
     let cookie = response.headers().get("set-cookie").unwrap().to_str().unwrap().to_string();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && !cookie.contains("Secure"), "{cookie}");
+    let secure_app = tallinn_http::router_with(ledger.clone(), tallinn_http::Options { secure_cookies: true });
+    let secure = secure_app
+        .oneshot(
+            Request::post("/api/v1/session")
+                .header("content-type", "application/json")
+                .body(Body::from(r#"{"user": "demo.beneficiary", "password": "a long password"}"#))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert!(secure.headers().get("set-cookie").unwrap().to_str().unwrap().ends_with("; Secure"));
     let pair = cookie.split(';').next().unwrap().to_string();
     let csrf =
         serde_json::from_slice::<serde_json::Value>(&response.into_body().collect().await.unwrap().to_bytes()).unwrap()["csrf"].as_str().unwrap().to_string();

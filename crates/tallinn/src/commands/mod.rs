@@ -32,9 +32,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Dedup { input: Some(input), threshold } = &cli.command {
         return allocate::dedup_file(input, *threshold);
     }
-    if let Command::Serve { listen, demo } = &cli.command {
+    if let Command::Serve { listen, demo, public_url } = &cli.command {
         let ledger = crate::store::open(&cli.database).await?;
-        return serve::run(ledger, listen, *demo).await;
+        return serve::run(ledger, listen, *demo, public_url.as_deref()).await;
     }
     let ledger = crate::store::open(&cli.database).await?;
     let actor = match &cli.as_user {

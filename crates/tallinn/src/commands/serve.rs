@@ -3,7 +3,13 @@
 use anyhow::Context;
 use tallinn_store::Ledger;
 
-pub async fn run(ledger: Ledger, listen: &str, demo: bool) -> anyhow::Result<()> {
+pub async fn run(ledger: Ledger, listen: &str, demo: bool, public_url: Option<&str>) -> anyhow::Result<()> {
+    let options = match public_url {
+        None => tallinn_http::Options::default(),
+        Some(url) if url.starts_with("https://") => tallinn_http::Options { secure_cookies: true },
+        Some(url) if url.starts_with("http://") => tallinn_http::Options { secure_cookies: false },
+        Some(url) => anyhow::bail!("--public-url: '{url}' is not an http:// or https:// address"),
+    };
     if demo {
         match ledger.load_demo().await? {
             Some(r) => eprintln!("tallinn: loaded the synthetic demo dataset ({} needs, {} pledges)", r.needs, r.pledges),
@@ -14,7 +20,7 @@ pub async fn run(ledger: Ledger, listen: &str, demo: bool) -> anyhow::Result<()>
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     eprintln!("tallinn: serving on http://{addr}/ ({} store); Ctrl-C to stop", ledger.backend().name());
-    let app = tallinn_http::router(ledger.clone());
+    let app = tallinn_http::router_with(ledger.clone(), options);
     // Client addresses feed the sign-in rate limits.
     axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).with_graceful_shutdown(shutdown()).await?;
     ledger.backend().close().await;
