@@ -1,5 +1,6 @@
 //! The JSON API under `/api/v1` for signed-in callers.
 
+pub mod accounts;
 pub mod engine;
 pub mod flows;
 pub mod needs;

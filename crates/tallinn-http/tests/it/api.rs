@@ -415,3 +415,32 @@ async fn browser_sessions_with_csrf_across_processes() {
     let after = other.clone().oneshot(request("POST", "/api/v1/needs", Some(&csrf), Some(new_need))).await.unwrap();
     assert_eq!(after.status(), StatusCode::UNAUTHORIZED, "signed out everywhere");
 }
+
+#[tokio::test]
+async fn accounts_through_the_api() {
+    let (app, ledger, _dir) = demo_app().await;
+    let coord = ledger.create_token(Principal::System, "demo.coordinator", None).await.unwrap().1;
+    let donor = ledger.create_token(Principal::System, "demo.donor", None).await.unwrap().1;
+    let org = r#"{"code": "UA-NEW", "name": "New institution", "kind": "beneficiary", "parent": "UA"}"#;
+    assert_eq!(send(&app, "POST", "/api/v1/participants", Some(&donor), Some(org)).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(send(&app, "POST", "/api/v1/participants", Some(&coord), Some(org)).await.0, StatusCode::CREATED);
+    assert_eq!(send(&app, "POST", "/api/v1/participants", Some(&coord), Some(org)).await.0, StatusCode::CONFLICT, "exists");
+    let user = r#"{"name": "new.user", "org": "UA-NEW", "role": "beneficiary", "password": "short"}"#;
+    assert_eq!(send(&app, "POST", "/api/v1/users", Some(&coord), Some(user)).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+    let (got, created) = send(&app, "POST", "/api/v1/users", Some(&coord), Some(&user.replace("short", "a long password"))).await;
+    assert_eq!(got, StatusCode::CREATED, "{created}");
+    assert!(!created.to_string().contains("argon2"), "no hash in answers");
+    let (got, token) = send(&app, "POST", "/api/v1/users/new.user/tokens", Some(&coord), Some(r#"{"expires_days": 30}"#)).await;
+    assert_eq!(got, StatusCode::CREATED);
+    let secret = token["token"].as_str().unwrap().to_string();
+    assert_eq!(send(&app, "GET", "/api/v1/needs?limit=1", Some(&secret), None).await.0, StatusCode::OK);
+    let listed = send(&app, "GET", "/api/v1/tokens", Some(&coord), None).await.1;
+    assert!(!listed.to_string().contains(&secret), "secrets are never listed");
+    assert_eq!(send(&app, "GET", "/api/v1/users", Some(&donor), None).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        send(&app, "DELETE", &format!("/api/v1/tokens/{}", token["id"]), Some(&secret), None).await.0,
+        StatusCode::NO_CONTENT,
+        "users revoke their own tokens"
+    );
+    assert_eq!(send(&app, "GET", "/api/v1/needs?limit=1", Some(&secret), None).await.0, StatusCode::UNAUTHORIZED);
+}

@@ -140,7 +140,9 @@ impl Ledger {
         tx.finish(result).await
     }
 
-    pub async fn users(&self) -> Result<Vec<User>> {
+    /// Users, for coordinators and auditors.
+    pub async fn users(&self, reader: &Principal) -> Result<Vec<User>> {
+        require(reader, "list users", |p| is_office(p) || matches!(p, Principal::User { role: tallinn_core::participant::Role::Auditor, .. }))?;
         let mut conn = self.read().await?;
         let rows = conn.fetch("SELECT name, org, role, panel, created_at FROM users ORDER BY name", vec![]).await?;
         rows.iter()

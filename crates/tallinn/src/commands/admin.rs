@@ -41,7 +41,7 @@ pub async fn participant(ctx: &Ctx, cmd: ParticipantCmd) -> anyhow::Result<()> {
 
 pub async fn user(ctx: &Ctx, cmd: UserCmd) -> anyhow::Result<()> {
     match cmd {
-        UserCmd::List(f) => print(&ctx.ledger.users().await?, f.format),
+        UserCmd::List(f) => print(&ctx.ledger.users(&ctx.actor).await?, f.format),
         UserCmd::Add { name, org, role, panel, password_stdin } => {
             let password_hash = if password_stdin { Some(hash_password(&read_password()?)?) } else { None };
             let user = NewUser { name, org, role: parse("role", &role)?, panel: panel.map(|p| parse("panel", &p)).transpose()?, password_hash };

@@ -1,0 +1,127 @@
+//! Participants, users and tokens, for coordinators (and auditors, to read).
+
+use argon2::password_hash::SaltString;
+use argon2::password_hash::rand_core::OsRng;
+use argon2::{Argon2, PasswordHasher};
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use tallinn_core::participant::{NewUser, Panel, PartialDate, Participant, ParticipantKind, Role, User};
+use tallinn_store::TokenInfo;
+
+use super::needs::signed_in;
+use crate::auth::Caller;
+use crate::{ApiError, AppState};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateParticipant {
+    code: String,
+    name: String,
+    kind: ParticipantKind,
+    parent: Option<String>,
+    joined: Option<PartialDate>,
+}
+
+/// `POST /api/v1/participants`
+pub async fn create_participant(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    body: Result<Json<CreateParticipant>, JsonRejection>,
+) -> Result<(StatusCode, Json<Participant>), ApiError> {
+    let who = signed_in(who)?;
+    let Json(b) = body?;
+    let p = Participant { code: b.code, name: b.name, kind: b.kind, parent: b.parent, joined: b.joined, left: None, synthetic: false };
+    Ok((StatusCode::CREATED, Json(s.ledger.add_participant(who, p).await?)))
+}
+
+/// `GET /api/v1/users`
+pub async fn users(State(s): State<AppState>, Caller(who): Caller) -> Result<Json<Vec<User>>, ApiError> {
+    Ok(Json(s.ledger.users(&signed_in(who)?).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUser {
+    name: String,
+    org: String,
+    role: Role,
+    panel: Option<Panel>,
+    /// At least 12 characters; stored only as an Argon2id hash.
+    password: Option<String>,
+}
+
+/// `POST /api/v1/users`
+pub async fn create_user(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    body: Result<Json<CreateUser>, JsonRejection>,
+) -> Result<(StatusCode, Json<User>), ApiError> {
+    let who = signed_in(who)?;
+    let Json(b) = body?;
+    let password_hash = match b.password {
+        None => None,
+        Some(p) if p.chars().count() < 12 => {
+            return Err(ApiError {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                code: "invalid",
+                message: "a password has at least 12 characters".into(),
+                field: Some("password".into()),
+            });
+        }
+        Some(p) => Some(
+            tokio::task::spawn_blocking(move || Argon2::default().hash_password(p.as_bytes(), &SaltString::generate(&mut OsRng)).map(|h| h.to_string()))
+                .await
+                .ok()
+                .and_then(Result::ok)
+                .ok_or_else(|| ApiError {
+                    status: StatusCode::INTERNAL_SERVER_ERROR,
+                    code: "internal",
+                    message: "internal error; it has been logged".into(),
+                    field: None,
+                })?,
+        ),
+    };
+    let user = NewUser { name: b.name, org: b.org, role: b.role, panel: b.panel, password_hash };
+    Ok((StatusCode::CREATED, Json(s.ledger.add_user(who, user).await?)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateToken {
+    expires_days: Option<i64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct NewToken {
+    #[serde(flatten)]
+    info: TokenInfo,
+    /// Shown once; only its hash is stored.
+    token: String,
+}
+
+/// `POST /api/v1/users/{name}/tokens`
+pub async fn create_token(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Path(name): Path<String>,
+    body: Result<Json<CreateToken>, JsonRejection>,
+) -> Result<(StatusCode, Json<NewToken>), ApiError> {
+    let who = signed_in(who)?;
+    let Json(b) = body?;
+    let (info, token) = s.ledger.create_token(who, &name, b.expires_days).await?;
+    Ok((StatusCode::CREATED, Json(NewToken { info, token })))
+}
+
+/// `GET /api/v1/tokens`
+pub async fn tokens(State(s): State<AppState>, Caller(who): Caller) -> Result<Json<Vec<TokenInfo>>, ApiError> {
+    Ok(Json(s.ledger.tokens(&signed_in(who)?).await?))
+}
+
+/// `DELETE /api/v1/tokens/{id}` (the office, or the token's own user)
+pub async fn revoke_token(State(s): State<AppState>, Caller(who): Caller, Path(id): Path<i64>) -> Result<StatusCode, ApiError> {
+    s.ledger.revoke_token(signed_in(who)?, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
