@@ -52,6 +52,26 @@ async fn every_role_sees_exactly_what_tlp_allows() {
             };
             ids.push(ledger.add_need(Principal::System, need).await.unwrap().id);
         }
+        // One pledge per level, from DE; AMBER shared with EE, RED naming demo.donor.
+        let mut pledge_ids = Vec::new();
+        for tlp in Tlp::ALL {
+            let p = tallinn_core::pledge::NewPledge {
+                donor: "DE".into(),
+                title: format!("Matrix pledge {tlp}"),
+                kind: tallinn_core::pledge::PledgeKind::Money,
+                amount: tallinn_core::Money::eur(100),
+                items: vec![],
+                valuation: None,
+                pledged_on: "2026-01-05".parse().unwrap(),
+                budget_years: vec![],
+                earmarks: Default::default(),
+                tlp: *tlp,
+                share_orgs: if *tlp == Tlp::Amber { vec!["EE".into()] } else { vec![] },
+                share_users: if *tlp == Tlp::Red { vec!["demo.donor".into()] } else { vec![] },
+                synthetic: false,
+            };
+            pledge_ids.push(ledger.add_pledge(Principal::System, p).await.unwrap().id);
+        }
         let app = tallinn_http::router(ledger.clone());
         use Tlp::*;
         // (user, the levels it may read, may it submit a draft it can see)
@@ -98,6 +118,26 @@ async fn every_role_sees_exactly_what_tlp_allows() {
                         );
                     }
                 }
+            }
+            // Pledges: the owner is DE, which no test role belongs to, so
+            // AMBER+STRICT is for the office and auditors only.
+            let (_, pledges) = send(&app, "GET", "/api/v1/pledges", token, None).await;
+            let listed: Vec<&str> = pledges.as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap()).collect();
+            for (tlp, id) in Tlp::ALL.iter().zip(&pledge_ids) {
+                let office = matches!(user, Some("demo.coordinator" | "demo.auditor"));
+                let may = office
+                    || match tlp {
+                        Clear => true,
+                        Green => user.is_some(),
+                        Amber => matches!(user, Some("demo.donor" | "demo.reviewer.strategic")),
+                        AmberStrict => false,
+                        Red => *user == Some("demo.donor"),
+                    };
+                // Reviewers read every level but RED; the strategic reviewer sits at EE.
+                let may = may || (matches!(user, Some(u) if u.starts_with("demo.reviewer")) && *tlp != Red);
+                assert_eq!(listed.contains(&id.as_str()), may, "{user:?} pledge list {tlp}");
+                let (status, _) = send(&app, "GET", &format!("/api/v1/pledges/{id}"), token, None).await;
+                assert_eq!(status == StatusCode::OK, may, "{user:?} pledge get {tlp}");
             }
             // The CLEAR draft: may this role submit it? (Refusals change nothing.)
             if *submit != StatusCode::OK {
