@@ -283,6 +283,7 @@ pub fn parse_dedup_input(json: &str) -> Result<Vec<DedupNeed>, InputError> {
 }
 
 /// A likely duplicate pair, `a` before `b` in input order.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DuplicatePair {
     pub a: String,

@@ -17,6 +17,7 @@ pub enum GapBy {
     Urgency,
 }
 
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GapRow {
     /// The need id, or the group's value.

@@ -55,6 +55,7 @@ impl NewAgreement {
     }
 }
 
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Agreement {
     pub id: String,
@@ -68,6 +69,7 @@ pub struct Agreement {
 }
 
 /// A public statement with figures (SPEC §2, §10).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Announcement {
     pub id: String,
@@ -75,10 +77,12 @@ pub struct Announcement {
     pub end_date: Option<Date>,
     pub place: String,
     /// New funding announced for `new_funding_year`, EUR.
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
     #[serde(with = "crate::money::eur_string", rename = "new_funding_eur")]
     pub new_funding_eur_minor: i64,
     pub new_funding_year: i16,
     /// Cumulative coordinated support to date, EUR.
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
     #[serde(with = "crate::money::eur_string", rename = "cumulative_eur")]
     pub cumulative_eur_minor: i64,
     pub endorsers: Vec<String>,

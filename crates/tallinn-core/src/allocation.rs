@@ -9,12 +9,14 @@ use crate::need::Need;
 use crate::pledge::Pledge;
 use crate::policy::{Principal, may_see};
 
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Allocation {
     pub id: String,
     pub pledge: String,
     pub need: String,
     pub donor: String,
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
     #[serde(with = "crate::money::eur_string", rename = "amount_eur")]
     pub amount_eur_minor: i64,
     pub created_at: Timestamp,

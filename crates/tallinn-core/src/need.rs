@@ -121,6 +121,7 @@ impl NeedStatus {
 }
 
 /// A need as filed.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewNeed {
     pub beneficiary: String,
@@ -183,6 +184,7 @@ vocabulary! {
 }
 
 /// A recorded verdict, as seen from one of the two needs.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NeedRelation {
     pub other: String,
@@ -193,6 +195,7 @@ pub struct NeedRelation {
 }
 
 /// Funding remainder with a reservation, as the store reads it.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reservation {
     pub donor: String,
@@ -213,6 +216,7 @@ pub const DEFAULT_RESERVATION_DAYS: i64 = 30;
 pub const MAX_RESERVATION_DAYS: i64 = 90;
 
 /// A need as read from the ledger.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Need {
     pub id: String,
@@ -222,8 +226,10 @@ pub struct Need {
     pub capability: Capability,
     pub sector: Sector,
     pub urgency: Urgency,
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
     #[serde(with = "crate::money::eur_string", rename = "cost")]
     pub cost_eur_minor: i64,
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
     #[serde(with = "crate::money::eur_string", rename = "funded")]
     pub funded_eur_minor: i64,
     pub divisible: bool,
@@ -251,6 +257,7 @@ impl Need {
 }
 
 /// One stamped step of a need's lifecycle.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NeedTransition {
     pub need: String,

@@ -41,6 +41,7 @@ vocabulary! {
 /// A date known to the precision the public sources give: `2025`, `2023-12`
 /// or `2025-03-14`. Membership dates are often only announced by year, and we
 /// never invent the missing part.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct PartialDate(String);
@@ -70,6 +71,7 @@ impl From<PartialDate> for String {
     }
 }
 
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Participant {
     pub code: String,
@@ -124,6 +126,7 @@ pub fn role_fits(kind: ParticipantKind, role: Role) -> bool {
     }
 }
 
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
     pub name: String,

@@ -60,6 +60,7 @@ vocabulary! {
 }
 
 /// One line of in-kind help, valued per unit in the pledge's currency.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InKindItem {
     pub description: String,
@@ -69,6 +70,7 @@ pub struct InKindItem {
 }
 
 /// What a pledge may fund. An empty list means "any".
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Earmarks {
     #[serde(default)]
@@ -167,6 +169,7 @@ impl NewPledge {
     }
 }
 
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pledge {
     pub id: String,
@@ -177,8 +180,10 @@ pub struct Pledge {
     pub currency: String,
     #[serde(skip)]
     pub amount_minor: i64,
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
     #[serde(with = "crate::money::eur_string", rename = "amount_eur")]
     pub eur_minor: i64,
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
     #[serde(with = "crate::money::eur_string", rename = "allocated_eur")]
     pub allocated_eur_minor: i64,
     pub rate: Decimal,

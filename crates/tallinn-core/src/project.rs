@@ -27,6 +27,7 @@ pub struct NewProject {
     pub synthetic: bool,
 }
 
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewDeliveryItem {
     pub description: String,
@@ -45,6 +46,7 @@ impl NewProject {
     }
 }
 
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Milestone {
     pub id: String,
@@ -53,6 +55,7 @@ pub struct Milestone {
     pub completed_at: Option<Timestamp>,
 }
 
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeliveryItem {
     pub description: String,
@@ -61,6 +64,7 @@ pub struct DeliveryItem {
 
 /// The beneficiary's acceptance: who, when, what they stated, and a SHA-256
 /// seal over those facts so that any later change to them is detectable.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Acceptance {
     pub by: String,
@@ -80,6 +84,7 @@ impl Acceptance {
     }
 }
 
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Project {
     pub id: String,

@@ -73,6 +73,7 @@ impl NewTransaction {
     }
 }
 
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Transaction {
     pub id: String,
@@ -82,6 +83,7 @@ pub struct Transaction {
     pub value_date: Date,
     pub amount: String,
     pub currency: String,
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
     #[serde(with = "crate::money::eur_string", rename = "amount_eur")]
     pub eur_minor: i64,
     pub rate: Decimal,

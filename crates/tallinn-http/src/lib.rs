@@ -9,6 +9,7 @@ mod api;
 mod auth;
 mod error;
 mod metrics;
+pub mod openapi;
 mod pages;
 mod public_api;
 
@@ -56,6 +57,8 @@ pub fn router_with(ledger: Ledger, options: Options) -> Router {
         .route("/api/v1/users/{name}/tokens", post(api::accounts::create_token))
         .route("/api/v1/tokens", get(api::accounts::tokens))
         .route("/api/v1/tokens/{id}", axum::routing::delete(api::accounts::revoke_token))
+        .route("/api/v1/openapi.json", get(openapi::document))
+        .route("/api/docs", get(openapi::docs))
         .route("/api/v1/session", post(api::session::sign_in).delete(api::session::sign_out))
         .route("/api/v1/needs", get(api::needs::list).post(api::needs::create))
         .route("/api/v1/needs/{id}", get(api::needs::get))

@@ -36,7 +36,7 @@ pub async fn announcements(State(s): State<AppState>) -> Result<Json<Vec<Announc
 }
 
 /// Headline figures over the needs the public may see.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct Summary {
     pub needs: usize,
     pub approved_cost_eur: String,

@@ -15,7 +15,7 @@ use super::needs::signed_in;
 use crate::auth::Caller;
 use crate::{ApiError, AppState};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateParticipant {
     code: String,
@@ -42,7 +42,7 @@ pub async fn users(State(s): State<AppState>, Caller(who): Caller) -> Result<Jso
     Ok(Json(s.ledger.users(&signed_in(who)?).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
     name: String,
@@ -88,13 +88,13 @@ pub async fn create_user(
     Ok((StatusCode::CREATED, Json(s.ledger.add_user(who, user).await?)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateToken {
     expires_days: Option<i64>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct NewToken {
     #[serde(flatten)]
     info: TokenInfo,

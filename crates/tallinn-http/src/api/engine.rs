@@ -34,7 +34,7 @@ pub async fn apply(State(s): State<AppState>, Caller(who): Caller, Path(id): Pat
     Ok(Json(s.ledger.apply_proposal(signed_in(who)?, &id).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GapsQuery {
     by: Option<String>,
@@ -47,7 +47,7 @@ pub async fn gaps(State(s): State<AppState>, Caller(who): Caller, query: Result<
     Ok(Json(s.ledger.gaps(&who, by).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DuplicatesQuery {
     threshold: Option<f64>,
@@ -64,7 +64,7 @@ pub async fn duplicates(
     Ok(Json(s.ledger.duplicates(&signed_in(who)?, threshold).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RelationBody {
     other: String,

@@ -22,7 +22,7 @@ fn invalid(field: &str, message: String) -> ApiError {
     ApiError { status: StatusCode::UNPROCESSABLE_ENTITY, code: "invalid", message, field: Some(field.into()) }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TransactionsQuery {
     kind: Option<TransactionKind>,
@@ -41,7 +41,7 @@ pub async fn transactions(
     Ok(Json(s.ledger.transactions(&who, &TransactionFilter { kind: q.kind, year: q.year, limit: Some(limit) }).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateTransaction {
     kind: TransactionKind,
@@ -92,7 +92,7 @@ pub async fn projects(State(s): State<AppState>, Caller(who): Caller) -> Result<
     Ok(Json(s.ledger.projects(&who).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateProject {
     need: String,
@@ -115,7 +115,7 @@ pub async fn create_project(
     Ok((StatusCode::CREATED, Json(s.ledger.add_project(who, p).await?)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MilestoneBody {
     title: String,
@@ -148,7 +148,7 @@ pub async fn deliver(State(s): State<AppState>, Caller(who): Caller, Path(id): P
     Ok(Json(s.ledger.deliver_project(signed_in(who)?, &id).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AcceptBody {
     statement: String,
@@ -171,7 +171,7 @@ pub async fn agreements(State(s): State<AppState>, Caller(who): Caller) -> Resul
     Ok(Json(s.ledger.agreements(&who).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateAgreement {
     title: String,
@@ -196,7 +196,7 @@ pub async fn create_agreement(
     Ok((StatusCode::CREATED, Json(s.ledger.add_agreement(who, a).await?)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LogQuery {
     limit: Option<usize>,

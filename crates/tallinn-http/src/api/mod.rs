@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::ApiError;
 
 /// A page of a list: the items and the cursor for the next page.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
     /// Opaque; pass as `cursor` for the next page. Absent on the last page.

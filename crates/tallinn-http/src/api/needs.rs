@@ -17,7 +17,7 @@ use super::{Page, check_limit, decode_cursor, encode_cursor};
 use crate::auth::Caller;
 use crate::{ApiError, AppState};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     status: Option<NeedStatus>,
@@ -58,7 +58,7 @@ pub fn signed_in(who: Principal) -> Result<Principal, ApiError> {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateNeed {
     beneficiary: String,
@@ -124,14 +124,14 @@ pub async fn submit(State(s): State<AppState>, Caller(who): Caller, Path(id): Pa
     Ok(Json(s.ledger.submit_need(signed_in(who)?, &id).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "snake_case")]
 pub enum Triage {
     Accept,
     Reject,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TriageBody {
     decision: Triage,
@@ -155,7 +155,7 @@ pub async fn triage(
     Ok(Json(s.ledger.triage_need(who, &id, decision, &b.comment).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewBody {
     panel: Panel,
@@ -190,7 +190,7 @@ pub async fn review(
     Ok(Json(s.ledger.review_need(who, &id, review).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReserveBody {
     /// Default: the caller's organisation.
@@ -215,7 +215,7 @@ pub async fn reserve(
     Ok(Json(s.ledger.reserve_need(who, &id, &donor, b.days).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WithdrawBody {
     reason: String,

@@ -22,7 +22,7 @@ fn invalid(field: &str, message: String) -> ApiError {
     ApiError { status: StatusCode::UNPROCESSABLE_ENTITY, code: "invalid", message, field: Some(field.into()) }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     donor: Option<String>,
@@ -45,7 +45,7 @@ pub async fn get(State(s): State<AppState>, Caller(who): Caller, Path(id): Path<
     Ok(Json(pledge))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreatePledge {
     donor: String,
@@ -124,7 +124,7 @@ pub async fn allocations(State(s): State<AppState>, Caller(who): Caller) -> Resu
     Ok(Json(s.ledger.allocations(&who).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AllocationLineBody {
     pledge: String,
@@ -132,7 +132,7 @@ pub struct AllocationLineBody {
     amount_eur: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AllocateBody {
     lines: Vec<AllocationLineBody>,

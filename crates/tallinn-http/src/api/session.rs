@@ -13,14 +13,14 @@ use crate::{ApiError, AppState};
 /// How long a session lasts.
 pub const SESSION_HOURS: i64 = 8;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignIn {
     user: String,
     password: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct Signed {
     user: String,
     /// Send as `x-csrf-token` with every write made with the cookie.

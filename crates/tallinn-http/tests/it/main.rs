@@ -72,3 +72,30 @@ async fn health_readiness_and_errors() {
     assert!(metrics.contains("route=\"/api/v1/participants\""), "by route pattern");
     assert!(metrics.contains("tallinn_http_request_duration_seconds_bucket"));
 }
+
+/// The OpenAPI document is a reviewed artefact: any change to the API shows
+/// as a diff of `openapi.json`. Regenerate with TALLINN_UPDATE_OPENAPI=1.
+#[tokio::test]
+async fn openapi_document_snapshot() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.json");
+    let generated = serde_json::to_string_pretty(&*tallinn_http::openapi::DOCUMENT).unwrap() + "\n";
+    if std::env::var_os("TALLINN_UPDATE_OPENAPI").is_some() {
+        std::fs::write(path, &generated).unwrap();
+    }
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(committed == generated, "openapi.json is out of date: run TALLINN_UPDATE_OPENAPI=1 cargo test -p tallinn-http openapi");
+    // It is also what the server serves, and every route of the router is in it.
+    let (app, _ledger, _dir) = demo_app().await;
+    let (status, served) = get(&app, "/api/v1/openapi.json").await;
+    assert_eq!(status, StatusCode::OK);
+    let doc: serde_json::Value = serde_json::from_str(&served).unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    for (path, methods) in [("/api/v1/needs", ["get", "post"]), ("/api/v1/pledges", ["get", "post"]), ("/api/v1/session", ["post", "delete"])] {
+        for m in methods {
+            assert!(doc["paths"][path][m].is_object(), "{m} {path} documented");
+        }
+    }
+    let (status, page) = get(&app, "/api/docs").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("/api/v1/allocation-proposals/{id}/apply"));
+}

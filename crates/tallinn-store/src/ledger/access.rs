@@ -15,6 +15,7 @@ use crate::args;
 use crate::error::Result;
 use crate::sql::{Value, fetch_optional, insert_many};
 
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TokenInfo {
     pub id: i64,
@@ -27,6 +28,7 @@ pub struct TokenInfo {
 }
 
 /// One read of a confidential record.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AccessEntry {
     pub at: Timestamp,

@@ -15,6 +15,7 @@ use super::Ledger;
 use crate::error::Result;
 
 /// Likely duplicate needs and overlapping pledges.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Duplicates {
     pub needs: Vec<DuplicatePair>,

@@ -23,6 +23,7 @@ use crate::error::Result;
 use crate::sql::{Connection, fetch_optional};
 
 /// A saved proposal.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Proposal {
     pub id: String,
