@@ -115,7 +115,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             body: s!(engine::RelationBody),
             ..op("post", "/api/v1/needs/{id}/relations", "Record a duplicate/complementary verdict (coordinators)", "engine", SignedIn, (204, None), WRITE)
         },
-        Op { query: s!(pledges::ListQuery), ..op("get", "/api/v1/pledges", "Pledges the caller may see", "pledges", Public, (200, s!(Vec<Pledge>)), READ) },
+        Op { query: s!(pledges::ListQuery), ..op("get", "/api/v1/pledges", "Pledges the caller may see", "pledges", Public, (200, s!(Page<Pledge>)), READ) },
         Op {
             body: s!(pledges::CreatePledge),
             ..op("post", "/api/v1/pledges", "Record a money pledge (announced)", "pledges", SignedIn, (201, s!(Pledge)), WRITE)
@@ -124,17 +124,23 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
         op("post", "/api/v1/pledges/{id}/commit", "announced → committed", "pledges", SignedIn, (200, s!(Pledge)), WRITE),
         op("post", "/api/v1/pledges/{id}/disburse", "committed → disbursed", "pledges", SignedIn, (200, s!(Pledge)), WRITE),
         op("post", "/api/v1/pledges/{id}/cancel", "Cancel a pledge without allocations", "pledges", SignedIn, (200, s!(Pledge)), WRITE),
-        op("get", "/api/v1/allocations", "Allocations whose need and pledge the caller may see", "pledges", Public, (200, s!(Vec<Allocation>)), READ),
+        Op {
+            query: s!(crate::api::PageQuery),
+            ..op("get", "/api/v1/allocations", "Allocations whose need and pledge the caller may see", "pledges", Public, (200, s!(Page<Allocation>)), READ)
+        },
         Op {
             body: s!(pledges::AllocateBody),
             ..op("post", "/api/v1/allocations", "Allocate, all lines or none", "pledges", SignedIn, (201, s!(Vec<Allocation>)), WRITE)
         },
-        Op { query: s!(flows::TransactionsQuery), ..op("get", "/api/v1/transactions", "Funding flows", "flows", Public, (200, s!(Vec<Transaction>)), READ) },
+        Op { query: s!(flows::TransactionsQuery), ..op("get", "/api/v1/transactions", "Funding flows", "flows", Public, (200, s!(Page<Transaction>)), READ) },
         Op {
             body: s!(flows::CreateTransaction),
             ..op("post", "/api/v1/transactions", "Record a flow (coordinators)", "flows", SignedIn, (201, s!(Transaction)), WRITE)
         },
-        op("get", "/api/v1/projects", "Projects whose need the caller may see", "flows", Public, (200, s!(Vec<Project>)), READ),
+        Op {
+            query: s!(crate::api::PageQuery),
+            ..op("get", "/api/v1/projects", "Projects whose need the caller may see", "flows", Public, (200, s!(Page<Project>)), READ)
+        },
         Op {
             body: s!(flows::CreateProject),
             ..op("post", "/api/v1/projects", "Start the delivery of a funded need", "flows", SignedIn, (201, s!(Project)), WRITE)
@@ -149,7 +155,10 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             body: s!(flows::AcceptBody),
             ..op("post", "/api/v1/projects/{id}/accept", "The beneficiary's sealed acceptance", "flows", SignedIn, (200, s!(Project)), WRITE)
         },
-        op("get", "/api/v1/agreements", "The agreements register", "flows", Public, (200, s!(Vec<Agreement>)), READ),
+        Op {
+            query: s!(crate::api::PageQuery),
+            ..op("get", "/api/v1/agreements", "The agreements register", "flows", Public, (200, s!(Page<Agreement>)), READ)
+        },
         Op {
             body: s!(flows::CreateAgreement),
             ..op("post", "/api/v1/agreements", "Register an agreement (coordinators)", "flows", SignedIn, (201, s!(Agreement)), WRITE)

@@ -650,22 +650,36 @@ pub async fn visibility_follows_tlp(h: Harness) {
         l.add_need(Principal::System, need("UA-CERT", 1, Tlp::Green)).await.unwrap();
     }
     let donor = user("de.donor", "DE", Role::Donor);
-    let (first, next) = l.needs_page(&donor, &Default::default(), None, 4).await.unwrap();
-    let (second, next2) = l.needs_page(&donor, &Default::default(), next, 4).await.unwrap();
-    let (third, end) = l.needs_page(&donor, &Default::default(), next2, 4).await.unwrap();
+    let (first, next) = l.needs_page(&donor, &Default::default(), None, 4, false).await.unwrap();
+    let (second, next2) = l.needs_page(&donor, &Default::default(), next, 4, false).await.unwrap();
+    let (third, end) = l.needs_page(&donor, &Default::default(), next2, 4, false).await.unwrap();
     let ids: Vec<String> = first.iter().chain(&second).chain(&third).map(|n| n.id.clone()).collect();
     let all: Vec<String> = l.needs(&donor, &Default::default()).await.unwrap().into_iter().map(|n| n.id).collect();
     assert_eq!(ids, all, "pages concatenate to the full visible list");
     assert_eq!((first.len(), second.len(), third.len(), end), (4, 4, 1, None));
+    // Oldest first walks the same needs the other way.
+    let mut ascending = Vec::new();
+    let mut cursor = None;
+    loop {
+        let (page, next) = l.needs_page(&donor, &Default::default(), cursor, 4, true).await.unwrap();
+        ascending.extend(page.into_iter().map(|n| n.id));
+        match next {
+            Some(k) => cursor = Some(k),
+            None => break,
+        }
+    }
+    let mut reversed = all.clone();
+    reversed.reverse();
+    assert_eq!(ascending, reversed);
     // A change made by another process shows at once, and a cursor from one
     // process continues on the other.
     let other = l.another_process();
-    let before = l.needs_page(&donor, &Default::default(), None, 3).await.unwrap();
+    let before = l.needs_page(&donor, &Default::default(), None, 3, false).await.unwrap();
     let added = other.add_need(Principal::System, need("UA-CERT", 1, Tlp::Clear)).await.unwrap();
-    let after = l.needs_page(&donor, &Default::default(), None, 3).await.unwrap();
+    let after = l.needs_page(&donor, &Default::default(), None, 3, false).await.unwrap();
     assert_eq!(after.0[0].id, added.id, "the snapshot follows the ledger version");
     assert_ne!(before.0[0].id, added.id);
-    let continued = other.needs_page(&donor, &Default::default(), after.1, 3).await.unwrap();
+    let continued = other.needs_page(&donor, &Default::default(), after.1, 3, false).await.unwrap();
     assert_eq!(continued.0[0].id, after.0[2].id.replace(&after.0[2].id, &continued.0[0].id));
     assert!(key(&continued.0[0].id) < key(&after.0[2].id));
     // A hidden need is "not found", word for word as a missing one.

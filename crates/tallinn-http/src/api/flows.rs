@@ -15,6 +15,7 @@ use tallinn_core::transaction::{NewTransaction, Transaction, TransactionKind};
 use tallinn_store::{AccessEntry, TransactionFilter};
 
 use super::needs::signed_in;
+use super::{Page, PageQuery, Sort, key_of, paginate};
 use crate::auth::Caller;
 use crate::{ApiError, AppState};
 
@@ -27,7 +28,9 @@ fn invalid(field: &str, message: String) -> ApiError {
 pub struct TransactionsQuery {
     kind: Option<TransactionKind>,
     year: Option<i16>,
+    sort: Option<Sort>,
     limit: Option<usize>,
+    cursor: Option<String>,
 }
 
 /// `GET /api/v1/transactions`
@@ -35,10 +38,10 @@ pub async fn transactions(
     State(s): State<AppState>,
     Caller(who): Caller,
     query: Result<Query<TransactionsQuery>, QueryRejection>,
-) -> Result<Json<Vec<Transaction>>, ApiError> {
+) -> Result<Json<Page<Transaction>>, ApiError> {
     let Query(q) = query?;
-    let limit = super::check_limit(q.limit)?;
-    Ok(Json(s.ledger.transactions(&who, &TransactionFilter { kind: q.kind, year: q.year, limit: Some(limit) }).await?))
+    let all = s.ledger.transactions(&who, &TransactionFilter { kind: q.kind, year: q.year, limit: None }).await?;
+    Ok(Json(paginate(all, |t| key_of(&t.id), q.sort, q.cursor.as_deref(), q.limit)?))
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
@@ -88,8 +91,13 @@ pub async fn create_transaction(
 }
 
 /// `GET /api/v1/projects`: those whose need the caller may see.
-pub async fn projects(State(s): State<AppState>, Caller(who): Caller) -> Result<Json<Vec<Project>>, ApiError> {
-    Ok(Json(s.ledger.projects(&who).await?))
+pub async fn projects(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    query: Result<Query<PageQuery>, QueryRejection>,
+) -> Result<Json<Page<Project>>, ApiError> {
+    let Query(q) = query?;
+    Ok(Json(paginate(s.ledger.projects(&who).await?, |p| key_of(&p.id), q.sort, q.cursor.as_deref(), q.limit)?))
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
@@ -167,8 +175,13 @@ pub async fn accept(
 }
 
 /// `GET /api/v1/agreements`
-pub async fn agreements(State(s): State<AppState>, Caller(who): Caller) -> Result<Json<Vec<Agreement>>, ApiError> {
-    Ok(Json(s.ledger.agreements(&who).await?))
+pub async fn agreements(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    query: Result<Query<PageQuery>, QueryRejection>,
+) -> Result<Json<Page<Agreement>>, ApiError> {
+    let Query(q) = query?;
+    Ok(Json(paginate(s.ledger.agreements(&who).await?, |a| key_of(&a.id), q.sort, q.cursor.as_deref(), q.limit)?))
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]

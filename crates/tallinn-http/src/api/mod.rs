@@ -33,6 +33,52 @@ pub fn decode_cursor(cursor: &str) -> Result<i64, ApiError> {
     i64::from_str_radix(cursor, 16).ok().filter(|k| *k > 0).ok_or_else(|| ApiError::bad_request("cursor", "the cursor is not one this server issued"))
 }
 
+/// List order: by record id, newest (the default) or oldest first.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Sort {
+    #[default]
+    Newest,
+    Oldest,
+}
+
+/// The paging part of a list's query string.
+#[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    pub sort: Option<Sort>,
+    pub limit: Option<usize>,
+    pub cursor: Option<String>,
+}
+
+/// Keyset pagination of a list already filtered by visibility: `key` is the
+/// record's integer id, the cursor the last key of the previous page.
+pub fn paginate<T>(mut items: Vec<T>, key: impl Fn(&T) -> i64, sort: Option<Sort>, cursor: Option<&str>, limit: Option<usize>) -> Result<Page<T>, ApiError> {
+    let limit = check_limit(limit)?;
+    let after = cursor.map(decode_cursor).transpose()?;
+    let sort = sort.unwrap_or_default();
+    match sort {
+        Sort::Newest => items.sort_by_key(|t| std::cmp::Reverse(key(t))),
+        Sort::Oldest => items.sort_by_key(|t| key(t)),
+    }
+    let mut rest: Vec<T> = items
+        .into_iter()
+        .filter(|t| match (after, sort) {
+            (None, _) => true,
+            (Some(a), Sort::Newest) => key(t) < a,
+            (Some(a), Sort::Oldest) => key(t) > a,
+        })
+        .collect();
+    let next_cursor = (rest.len() > limit).then(|| encode_cursor(key(&rest[limit - 1])));
+    rest.truncate(limit);
+    Ok(Page { items: rest, next_cursor })
+}
+
+/// The integer part of an id such as `P-12`.
+pub fn key_of(id: &str) -> i64 {
+    id.rsplit('-').next().and_then(|k| k.parse().ok()).unwrap_or(0)
+}
+
 pub fn check_limit(limit: Option<usize>) -> Result<usize, ApiError> {
     match limit {
         None => Ok(DEFAULT_LIMIT),

@@ -25,6 +25,7 @@ pub struct ListQuery {
     sector: Option<Sector>,
     urgency: Option<Urgency>,
     beneficiary: Option<String>,
+    sort: Option<super::Sort>,
     limit: Option<usize>,
     cursor: Option<String>,
 }
@@ -35,7 +36,8 @@ pub async fn list(State(s): State<AppState>, Caller(who): Caller, query: Result<
     let limit = check_limit(q.limit)?;
     let before = q.cursor.as_deref().map(decode_cursor).transpose()?;
     let filter = NeedFilter { status: q.status, capability: q.capability, sector: q.sector, urgency: q.urgency, beneficiary: q.beneficiary };
-    let (items, next) = s.ledger.needs_page(&who, &filter, before, limit).await?;
+    let oldest_first = q.sort == Some(super::Sort::Oldest);
+    let (items, next) = s.ledger.needs_page(&who, &filter, before, limit, oldest_first).await?;
     let read: Vec<(&str, &str, _)> = items.iter().map(|n| ("need", n.id.as_str(), n.tlp)).collect();
     s.ledger.log_access(&who, "api", &read).await?;
     Ok(Json(Page { items, next_cursor: next.map(encode_cursor) }))

@@ -15,6 +15,7 @@ use tallinn_core::policy::Tlp;
 use tallinn_store::AllocationLine;
 
 use super::needs::signed_in;
+use super::{Page, PageQuery, Sort, key_of, paginate};
 use crate::auth::Caller;
 use crate::{ApiError, AppState};
 
@@ -27,15 +28,19 @@ fn invalid(field: &str, message: String) -> ApiError {
 pub struct ListQuery {
     donor: Option<String>,
     status: Option<PledgeStatus>,
+    sort: Option<Sort>,
+    limit: Option<usize>,
+    cursor: Option<String>,
 }
 
 /// `GET /api/v1/pledges`
-pub async fn list(State(s): State<AppState>, Caller(who): Caller, query: Result<Query<ListQuery>, QueryRejection>) -> Result<Json<Vec<Pledge>>, ApiError> {
+pub async fn list(State(s): State<AppState>, Caller(who): Caller, query: Result<Query<ListQuery>, QueryRejection>) -> Result<Json<Page<Pledge>>, ApiError> {
     let Query(q) = query?;
     let pledges = s.ledger.pledges(&who, q.donor.as_deref(), q.status).await?;
-    let read: Vec<(&str, &str, _)> = pledges.iter().map(|p| ("pledge", p.id.as_str(), p.tlp)).collect();
+    let page = paginate(pledges, |p| key_of(&p.id), q.sort, q.cursor.as_deref(), q.limit)?;
+    let read: Vec<(&str, &str, _)> = page.items.iter().map(|p| ("pledge", p.id.as_str(), p.tlp)).collect();
     s.ledger.log_access(&who, "api", &read).await?;
-    Ok(Json(pledges))
+    Ok(Json(page))
 }
 
 /// `GET /api/v1/pledges/{id}`
@@ -120,8 +125,13 @@ pub async fn cancel(State(s): State<AppState>, Caller(who): Caller, Path(id): Pa
 }
 
 /// `GET /api/v1/allocations`: those whose need and pledge the caller may both see.
-pub async fn allocations(State(s): State<AppState>, Caller(who): Caller) -> Result<Json<Vec<Allocation>>, ApiError> {
-    Ok(Json(s.ledger.allocations(&who).await?))
+pub async fn allocations(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    query: Result<Query<PageQuery>, QueryRejection>,
+) -> Result<Json<Page<Allocation>>, ApiError> {
+    let Query(q) = query?;
+    Ok(Json(paginate(s.ledger.allocations(&who).await?, |a| key_of(&a.id), q.sort, q.cursor.as_deref(), q.limit)?))
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]

@@ -296,7 +296,7 @@ async fn pledges_and_allocations_through_the_api() {
     assert_eq!((got, err["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("lines[0].amount_eur")));
     // The public sees CLEAR pledges only.
     let (_, public) = send(&app, "GET", "/api/v1/pledges", None, None).await;
-    assert!(public.as_array().unwrap().iter().all(|p| p["tlp"] == "clear"));
+    assert!(public["items"].as_array().unwrap().iter().all(|p| p["tlp"] == "clear"));
 }
 
 #[tokio::test]
@@ -341,7 +341,14 @@ async fn delivery_flows_and_logs_through_the_api() {
         StatusCode::UNPROCESSABLE_ENTITY,
         "no future disbursements"
     );
-    assert!(send(&app, "GET", "/api/v1/transactions?limit=5", Some(&donor), None).await.1.as_array().unwrap().len() <= 5);
+    let (status, page) = send(&app, "GET", "/api/v1/transactions?limit=5&sort=oldest", Some(&donor), None).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(page["items"].as_array().unwrap().len(), 5);
+    let (_, next) =
+        send(&app, "GET", &format!("/api/v1/transactions?limit=5&sort=oldest&cursor={}", page["next_cursor"].as_str().unwrap()), Some(&donor), None).await;
+    let key = |v: &serde_json::Value| v["id"].as_str().unwrap().trim_start_matches("T-").parse::<i64>().unwrap();
+    assert!(key(&next["items"][0]) > key(&page["items"][4]), "oldest first, continued by the cursor");
+    assert_eq!(send(&app, "GET", "/api/v1/transactions?sort=sideways", Some(&donor), None).await.0, StatusCode::BAD_REQUEST);
     let agreement = r#"{"title": "MoU", "parties": ["UA", "EE"], "domain": "cybersecurity", "status": "signed", "signed_on": "2025-06-01"}"#;
     assert_eq!(send(&app, "POST", "/api/v1/agreements", Some(&coord), Some(agreement)).await.0, StatusCode::CREATED);
     assert_eq!(

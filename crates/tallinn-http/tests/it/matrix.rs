@@ -121,8 +121,8 @@ async fn every_role_sees_exactly_what_tlp_allows() {
             }
             // Pledges: the owner is DE, which no test role belongs to, so
             // AMBER+STRICT is for the office and auditors only.
-            let (_, pledges) = send(&app, "GET", "/api/v1/pledges", token, None).await;
-            let listed: Vec<&str> = pledges.as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap()).collect();
+            let (_, pledges) = send(&app, "GET", "/api/v1/pledges?limit=500", token, None).await;
+            let listed: Vec<&str> = pledges["items"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap()).collect();
             for (tlp, id) in Tlp::ALL.iter().zip(&pledge_ids) {
                 let office = matches!(user, Some("demo.coordinator" | "demo.auditor"));
                 let may = office

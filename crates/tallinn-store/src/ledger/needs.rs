@@ -229,12 +229,18 @@ impl Ledger {
     /// with key `before` (keyset pagination: stable while needs are added,
     /// and valid on any server process), served from the versioned snapshot.
     /// Returns the page and the key to continue from, if there is more.
-    pub async fn needs_page(&self, reader: &Principal, filter: &NeedFilter, before: Option<i64>, limit: usize) -> Result<(Vec<Need>, Option<i64>)> {
+    pub async fn needs_page(
+        &self,
+        reader: &Principal,
+        filter: &NeedFilter,
+        after: Option<i64>,
+        limit: usize,
+        oldest_first: bool,
+    ) -> Result<(Vec<Need>, Option<i64>)> {
         let mut conn = self.read().await?;
         let all = self.needs_snapshot.get(conn.as_mut()).await?;
         drop(conn);
         let now = self.now();
-        let before = before.unwrap_or(i64::MAX);
         let matches = |n: &Need| {
             filter.status.is_none_or(|s| s == n.status)
                 && filter.capability.is_none_or(|c| c == n.capability)
@@ -242,10 +248,17 @@ impl Ledger {
                 && filter.urgency.is_none_or(|u| u == n.urgency)
                 && filter.beneficiary.as_ref().is_none_or(|b| *b == n.beneficiary)
         };
-        // Newest first: skip to the cursor by key (the snapshot is sorted).
-        let start = all.partition_point(|n| key_of(n) >= before);
+        // The snapshot is newest first: skip to the cursor by key, or walk it
+        // backwards for oldest first.
+        let ordered: Box<dyn Iterator<Item = &Need> + Send> = if oldest_first {
+            let end = all.partition_point(|n| after.is_none_or(|a| key_of(n) > a));
+            Box::new(all[..end].iter().rev())
+        } else {
+            let start = all.partition_point(|n| key_of(n) >= after.unwrap_or(i64::MAX));
+            Box::new(all[start..].iter())
+        };
         let mut page = Vec::with_capacity(limit);
-        for need in &all[start..] {
+        for need in ordered {
             if matches(need) && may_see(reader, &need.confidentiality()) {
                 if let Some(last) = page.last().filter(|_| page.len() == limit) {
                     // Another visible need follows: the next page starts after this one.
