@@ -89,6 +89,7 @@ pub fn outcome(panel: Panel, decision: Decision) -> Option<NeedStatus> {
     }
 }
 
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Review {
     pub need: String,

@@ -234,3 +234,26 @@ pub async fn withdraw(
     let Json(b) = body?;
     Ok(Json(s.ledger.withdraw_need(who, &id, &b.reason).await?))
 }
+
+/// `GET /api/v1/needs/{id}/history`: every stamped lifecycle step.
+pub async fn history(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<tallinn_core::need::NeedTransition>>, ApiError> {
+    Ok(Json(s.ledger.need_history(&who, &id).await?))
+}
+
+/// `GET /api/v1/needs/{id}/reviews`: the panels' reviews.
+pub async fn reviews(State(s): State<AppState>, Caller(who): Caller, Path(id): Path<String>) -> Result<Json<Vec<tallinn_core::review::Review>>, ApiError> {
+    Ok(Json(s.ledger.need_reviews(&who, &id).await?))
+}
+
+/// `GET /api/v1/needs/{id}/relations`: duplicate/complementary verdicts.
+pub async fn relations(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<tallinn_core::need::NeedRelation>>, ApiError> {
+    Ok(Json(s.ledger.need_relations(&who, &id).await?))
+}

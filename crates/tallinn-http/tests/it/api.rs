@@ -206,6 +206,11 @@ async fn a_need_through_the_api() {
     let (got, reserved) = send(&app, "POST", &at("reservation"), Some(&donor), Some("{}")).await;
     assert_eq!((got, reserved["reservation"]["donor"].as_str()), (StatusCode::OK, Some("EE")));
     assert_eq!(send(&app, "POST", &at("withdraw"), Some(&observer), Some(r#"{"reason": "x"}"#)).await.0, StatusCode::FORBIDDEN);
+    let (_, reviews) = send(&app, "GET", &at("reviews"), Some(&ben), None).await;
+    assert_eq!(reviews.as_array().unwrap().len(), 2);
+    let (_, steps) = send(&app, "GET", &at("history"), Some(&ben), None).await;
+    assert_eq!(steps.as_array().unwrap().last().unwrap()["to"], "approved");
+    assert_eq!(send(&app, "GET", &at("history"), None, None).await.0, StatusCode::NOT_FOUND, "a GREEN need's history is hidden from the public");
     let history = ledger.need_history(&Principal::System, &id).await.unwrap();
     assert_eq!(
         history.iter().map(|t| t.actor.as_str()).collect::<Vec<_>>(),
