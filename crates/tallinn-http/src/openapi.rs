@@ -79,7 +79,10 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             body: s!(accounts::CreateToken),
             ..op("post", "/api/v1/users/{name}/tokens", "Create an API token; shown once", "accounts", SignedIn, (201, s!(accounts::NewToken)), WRITE)
         },
-        op("get", "/api/v1/tokens", "API tokens, without their secrets", "accounts", SignedIn, (200, s!(Vec<TokenInfo>)), &[401, 403]),
+        Op {
+            query: s!(crate::api::PageQuery),
+            ..op("get", "/api/v1/tokens", "API tokens, without their secrets", "accounts", SignedIn, (200, s!(Page<TokenInfo>)), &[401, 403])
+        },
         op("delete", "/api/v1/tokens/{id}", "Revoke a token (the office or its user)", "accounts", SignedIn, (204, None), WRITE),
         Op {
             body: s!(session::SignIn),
@@ -178,19 +181,26 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             query: s!(crate::api::PageQuery),
             ..op("get", "/api/v1/agreements", "The agreements register", "flows", Public, (200, s!(Page<Agreement>)), READ)
         },
+        op("get", "/api/v1/transactions/{id}", "One flow", "flows", Public, (200, s!(Transaction)), READ),
+        op("get", "/api/v1/projects/{id}", "One project", "flows", Public, (200, s!(Project)), READ),
+        op("get", "/api/v1/agreements/{id}", "One agreement", "flows", Public, (200, s!(Agreement)), READ),
+        op("get", "/api/v1/allocations/{id}", "One allocation", "pledges", Public, (200, s!(Allocation)), READ),
         Op {
             body: s!(flows::CreateAgreement),
             ..op("post", "/api/v1/agreements", "Register an agreement (coordinators)", "flows", SignedIn, (201, s!(Agreement)), WRITE)
         },
         Op {
             query: s!(flows::LogQuery),
-            ..op("get", "/api/v1/audit-log", "The hash-chained audit log, newest first", "audit", SignedIn, (200, s!(Vec<AuditEntry>)), &[400, 401, 403])
+            ..op("get", "/api/v1/audit-log", "The hash-chained audit log, newest first", "audit", SignedIn, (200, s!(Page<AuditEntry>)), &[400, 401, 403])
         },
         Op {
             query: s!(flows::LogQuery),
             ..op("get", "/api/v1/access-log", "Reads of AMBER, AMBER+STRICT and RED records", "audit", SignedIn, (200, s!(Vec<AccessEntry>)), &[400, 401, 403])
         },
-        op("get", "/api/v1/allocation-proposals", "Saved proposals", "engine", SignedIn, (200, s!(Vec<Proposal>)), &[401, 403]),
+        Op {
+            query: s!(crate::api::PageQuery),
+            ..op("get", "/api/v1/allocation-proposals", "Saved proposals", "engine", SignedIn, (200, s!(Page<Proposal>)), &[401, 403])
+        },
         op("post", "/api/v1/allocation-proposals", "Run the allocation engine over the ledger", "engine", SignedIn, (201, s!(Proposal)), &[401, 403]),
         op("get", "/api/v1/allocation-proposals/{id}", "One proposal", "engine", SignedIn, (200, s!(Proposal)), READ),
         op("post", "/api/v1/allocation-proposals/{id}/apply", "Apply a proposal, all lines or none", "engine", SignedIn, (200, s!(Vec<Allocation>)), WRITE),

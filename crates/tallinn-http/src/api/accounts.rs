@@ -116,8 +116,13 @@ pub async fn create_token(
 }
 
 /// `GET /api/v1/tokens`
-pub async fn tokens(State(s): State<AppState>, Caller(who): Caller) -> Result<Json<Vec<TokenInfo>>, ApiError> {
-    Ok(Json(s.ledger.tokens(&signed_in(who)?).await?))
+pub async fn tokens(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    query: Result<axum::extract::Query<super::PageQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<super::Page<TokenInfo>>, ApiError> {
+    let axum::extract::Query(q) = query?;
+    Ok(Json(super::paginate(s.ledger.tokens(&signed_in(who)?).await?, |t| t.id, q.sort, q.cursor.as_deref(), q.limit)?))
 }
 
 /// `DELETE /api/v1/tokens/{id}` (the office, or the token's own user)

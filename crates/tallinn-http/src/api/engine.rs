@@ -20,8 +20,13 @@ pub async fn propose(State(s): State<AppState>, Caller(who): Caller) -> Result<(
 }
 
 /// `GET /api/v1/allocation-proposals`
-pub async fn proposals(State(s): State<AppState>, Caller(who): Caller) -> Result<Json<Vec<Proposal>>, ApiError> {
-    Ok(Json(s.ledger.proposals(&signed_in(who)?).await?))
+pub async fn proposals(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    query: Result<Query<super::PageQuery>, QueryRejection>,
+) -> Result<Json<super::Page<Proposal>>, ApiError> {
+    let Query(q) = query?;
+    Ok(Json(super::paginate(s.ledger.proposals(&signed_in(who)?).await?, |p| super::key_of(&p.id), q.sort, q.cursor.as_deref(), q.limit)?))
 }
 
 /// `GET /api/v1/allocation-proposals/{id}`

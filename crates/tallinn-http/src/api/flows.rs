@@ -214,6 +214,8 @@ pub async fn create_agreement(
 pub struct LogQuery {
     limit: Option<usize>,
     entity: Option<String>,
+    /// Continue after this page (audit log only).
+    cursor: Option<String>,
 }
 
 /// `GET /api/v1/audit-log` (auditors and coordinators)
@@ -221,10 +223,13 @@ pub async fn audit_log(
     State(s): State<AppState>,
     Caller(who): Caller,
     query: Result<Query<LogQuery>, QueryRejection>,
-) -> Result<Json<Vec<AuditEntry>>, ApiError> {
+) -> Result<Json<Page<AuditEntry>>, ApiError> {
     let Query(q) = query?;
     let limit = super::check_limit(q.limit)?;
-    Ok(Json(s.ledger.audit_log(&signed_in(who)?, limit as i64, q.entity.as_deref()).await?))
+    let before = q.cursor.as_deref().map(super::decode_cursor).transpose()?;
+    let items = s.ledger.audit_page(&signed_in(who)?, limit as i64, q.entity.as_deref(), before).await?;
+    let next_cursor = (items.len() == limit).then(|| items.last().map(|e| super::encode_cursor(e.seq))).flatten();
+    Ok(Json(Page { items, next_cursor }))
 }
 
 /// `GET /api/v1/access-log` (auditors and coordinators)
@@ -234,9 +239,24 @@ pub async fn access_log(
     query: Result<Query<LogQuery>, QueryRejection>,
 ) -> Result<Json<Vec<AccessEntry>>, ApiError> {
     let Query(q) = query?;
-    if q.entity.is_some() {
-        return Err(ApiError::bad_request("entity", "the access log is not filtered by entity"));
+    if q.entity.is_some() || q.cursor.is_some() {
+        return Err(ApiError::bad_request("entity", "the access log takes only a limit"));
     }
     let limit = super::check_limit(q.limit)?;
     Ok(Json(s.ledger.access_log(&signed_in(who)?, limit as i64).await?))
+}
+
+/// `GET /api/v1/transactions/{id}`
+pub async fn transaction(State(s): State<AppState>, Caller(who): Caller, Path(id): Path<String>) -> Result<Json<Transaction>, ApiError> {
+    Ok(Json(s.ledger.transaction(&who, &id).await?))
+}
+
+/// `GET /api/v1/projects/{id}`
+pub async fn project(State(s): State<AppState>, Caller(who): Caller, Path(id): Path<String>) -> Result<Json<Project>, ApiError> {
+    Ok(Json(s.ledger.project(&who, &id).await?))
+}
+
+/// `GET /api/v1/agreements/{id}`
+pub async fn agreement(State(s): State<AppState>, Caller(who): Caller, Path(id): Path<String>) -> Result<Json<Agreement>, ApiError> {
+    Ok(Json(s.ledger.agreement(&who, &id).await?))
 }

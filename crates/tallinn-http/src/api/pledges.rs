@@ -171,3 +171,8 @@ pub async fn allocate(
         .collect::<Result<Vec<_>, ApiError>>()?;
     Ok((StatusCode::CREATED, Json(s.ledger.allocate(who, &lines).await?)))
 }
+
+/// `GET /api/v1/allocations/{id}`
+pub async fn allocation(State(s): State<AppState>, Caller(who): Caller, Path(id): Path<String>) -> Result<Json<Allocation>, ApiError> {
+    Ok(Json(s.ledger.allocation(&who, &id).await?))
+}

@@ -233,7 +233,7 @@ async fn the_engine_through_the_api() {
     assert_eq!(got, StatusCode::OK, "{made}");
     assert_eq!(made.as_array().unwrap().len(), proposal["result"]["allocations"].as_array().unwrap().len());
     assert_eq!(send(&app, "POST", &format!("/api/v1/allocation-proposals/{id}/apply"), Some(&coord), None).await.0, StatusCode::CONFLICT);
-    assert_eq!(send(&app, "GET", "/api/v1/allocation-proposals", Some(&coord), None).await.1.as_array().unwrap().len(), 1);
+    assert_eq!(send(&app, "GET", "/api/v1/allocation-proposals", Some(&coord), None).await.1["items"].as_array().unwrap().len(), 1);
 
     let (got, gaps) = send(&app, "GET", "/api/v1/gaps?by=sector", None, None).await;
     assert_eq!(got, StatusCode::OK);
@@ -361,7 +361,24 @@ async fn delivery_flows_and_logs_through_the_api() {
         StatusCode::UNPROCESSABLE_ENTITY
     );
     assert_eq!(send(&app, "GET", "/api/v1/audit-log?limit=3", Some(&donor), None).await.0, StatusCode::FORBIDDEN);
-    assert_eq!(send(&app, "GET", "/api/v1/audit-log?limit=3", Some(&auditor), None).await.1.as_array().unwrap().len(), 3);
+    let (_, first) = send(&app, "GET", "/api/v1/audit-log?limit=3", Some(&auditor), None).await;
+    assert_eq!(first["items"].as_array().unwrap().len(), 3);
+    let (_, second) = send(&app, "GET", &format!("/api/v1/audit-log?limit=3&cursor={}", first["next_cursor"].as_str().unwrap()), Some(&auditor), None).await;
+    assert_eq!(second["items"][0]["seq"].as_i64().unwrap(), first["items"][2]["seq"].as_i64().unwrap() - 1, "the cursor continues the chain");
+    // Single reads follow their lists' visibility.
+    let (_, txs) = send(&app, "GET", "/api/v1/transactions?limit=1", Some(&coord), None).await;
+    let tx_id = txs["items"][0]["id"].as_str().unwrap();
+    assert_eq!(send(&app, "GET", &format!("/api/v1/transactions/{tx_id}"), Some(&coord), None).await.0, StatusCode::OK);
+    assert_eq!(send(&app, "GET", "/api/v1/transactions/T-999999", Some(&coord), None).await.0, StatusCode::NOT_FOUND);
+    let (_, projects) = send(&app, "GET", "/api/v1/projects?limit=1", Some(&coord), None).await;
+    let project_id = projects["items"][0]["id"].as_str().unwrap();
+    assert_eq!(send(&app, "GET", &format!("/api/v1/projects/{project_id}"), Some(&coord), None).await.1["id"], project_id);
+    let (_, agreements) = send(&app, "GET", "/api/v1/agreements?limit=1", None, None).await;
+    let agreement_id = agreements["items"][0]["id"].as_str().unwrap();
+    assert_eq!(send(&app, "GET", &format!("/api/v1/agreements/{agreement_id}"), None, None).await.0, StatusCode::OK);
+    let (_, allocations) = send(&app, "GET", "/api/v1/allocations?limit=1", Some(&coord), None).await;
+    let allocation_id = allocations["items"][0]["id"].as_str().unwrap();
+    assert_eq!(send(&app, "GET", &format!("/api/v1/allocations/{allocation_id}"), Some(&coord), None).await.0, StatusCode::OK);
     assert_eq!(send(&app, "GET", "/api/v1/access-log", Some(&auditor), None).await.0, StatusCode::OK);
     assert_eq!(send(&app, "GET", "/api/v1/access-log", None, None).await.0, StatusCode::UNAUTHORIZED);
 }

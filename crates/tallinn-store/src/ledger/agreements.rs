@@ -1,6 +1,7 @@
 //! The agreements register and the announcements.
 
 use jiff::civil::Date;
+use tallinn_core::DomainError;
 use tallinn_core::agreement::{Agreement, Announcement, NewAgreement};
 use tallinn_core::id::Kind;
 use tallinn_core::policy::Principal;
@@ -90,6 +91,12 @@ impl Ledger {
             });
         }
         Ok(out)
+    }
+
+    /// One agreement (the register is public; linked pledges as visible).
+    pub async fn agreement(&self, reader: &Principal, id: &str) -> Result<Agreement> {
+        let display = Kind::Agreement.display(Kind::Agreement.parse(id)?);
+        self.agreements(reader).await?.into_iter().find(|a| a.id == display).ok_or_else(|| DomainError::not_found("agreement", display).into())
     }
 
     pub async fn announcements(&self) -> Result<Vec<Announcement>> {

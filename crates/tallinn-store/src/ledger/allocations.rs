@@ -107,6 +107,12 @@ impl Ledger {
         tx.finish(result).await
     }
 
+    /// One allocation, if the reader may see both its need and its pledge.
+    pub async fn allocation(&self, reader: &Principal, id: &str) -> Result<Allocation> {
+        let display = Kind::Allocation.display(Kind::Allocation.parse(id)?);
+        self.allocations(reader).await?.into_iter().find(|a| a.id == display).ok_or_else(|| DomainError::not_found("allocation", display).into())
+    }
+
     /// Allocations whose need and pledge the reader may both see.
     pub async fn allocations(&self, reader: &Principal) -> Result<Vec<Allocation>> {
         let mut conn = self.read().await?;

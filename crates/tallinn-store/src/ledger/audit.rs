@@ -104,12 +104,17 @@ impl Ledger {
 
     /// Audit entries, newest first, for auditors and coordinators.
     pub async fn audit_log(&self, reader: &Principal, limit: i64, entity: Option<&str>) -> Result<Vec<AuditEntry>> {
+        self.audit_page(reader, limit, entity, None).await
+    }
+
+    /// Audit entries before sequence number `before`, newest first.
+    pub async fn audit_page(&self, reader: &Principal, limit: i64, entity: Option<&str>, before: Option<i64>) -> Result<Vec<AuditEntry>> {
         require(reader, "read the audit log", may_read_audit)?;
         let mut conn = self.read().await?;
         let rows = conn
             .fetch(
-                &format!("SELECT {COLUMNS} FROM audit_log WHERE ($1 = '' OR entity = $1 OR entity_id = $1) ORDER BY seq DESC LIMIT $2"),
-                args![entity.unwrap_or(""), limit.max(0)],
+                &format!("SELECT {COLUMNS} FROM audit_log WHERE ($1 = '' OR entity = $1 OR entity_id = $1) AND seq < $3 ORDER BY seq DESC LIMIT $2"),
+                args![entity.unwrap_or(""), limit.max(0), before.unwrap_or(i64::MAX)],
             )
             .await?;
         rows.iter().map(from_row).collect()

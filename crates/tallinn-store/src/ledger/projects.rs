@@ -211,6 +211,13 @@ impl Ledger {
         tx.finish(result).await
     }
 
+    /// One project, if the reader may see its need.
+    pub async fn project(&self, reader: &Principal, id: &str) -> Result<Project> {
+        let key = Kind::Project.parse(id)?;
+        let mut conn = self.read().await?;
+        read(conn.as_mut(), reader, self.now(), key).await
+    }
+
     /// Projects whose need the reader may see.
     pub async fn projects(&self, reader: &Principal) -> Result<Vec<Project>> {
         let mut conn = self.read().await?;

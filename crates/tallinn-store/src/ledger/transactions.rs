@@ -200,6 +200,32 @@ impl Ledger {
         tx.finish(result).await
     }
 
+    /// One transaction, under the same rule as the list: visible when its
+    /// linked pledge and need are, and to the public only when unlinked.
+    pub async fn transaction(&self, reader: &Principal, id: &str) -> Result<Transaction> {
+        let key = Kind::Transaction.parse(id)?;
+        let hidden = || DomainError::not_found("transaction", Kind::Transaction.display(key));
+        let mut conn = self.read().await?;
+        let row = crate::sql::fetch_optional(conn.as_mut(), &format!("SELECT {COLUMNS} FROM transactions WHERE id = $1"), args![key]).await?;
+        drop(conn);
+        let t = row.map(|r| from_row(&r)).transpose()?.ok_or_else(hidden)?;
+        let linked = t.pledge.is_some() || t.need.is_some();
+        if *reader == Principal::Public && linked {
+            return Err(hidden().into());
+        }
+        if let Some(p) = &t.pledge
+            && self.pledge(reader, p).await.is_err()
+        {
+            return Err(hidden().into());
+        }
+        if let Some(n) = &t.need
+            && self.need(reader, n).await.is_err()
+        {
+            return Err(hidden().into());
+        }
+        Ok(t)
+    }
+
     /// Transactions, newest value date first. Flows carry no TLP of their
     /// own: they are visible to anyone who may see the pledge or need they
     /// are linked to, and to every participant when unlinked.
