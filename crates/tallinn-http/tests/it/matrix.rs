@@ -164,3 +164,74 @@ async fn every_role_sees_exactly_what_tlp_allows() {
         }
     }
 }
+
+/// Every list endpoint applies the caller's visibility (the same set the
+/// store yields for that principal), and the restricted endpoints answer
+/// by role.
+#[tokio::test]
+async fn every_list_endpoint_applies_the_callers_visibility() {
+    for (ledger, pg, _dir) in ledgers().await {
+        ledger.init().await.unwrap();
+        ledger.load_demo().await.unwrap();
+        let app = tallinn_http::router(ledger.clone());
+        let users = [
+            "demo.coordinator",
+            "demo.auditor",
+            "demo.beneficiary",
+            "demo.reviewer.technical",
+            "demo.donor",
+            "demo.observer",
+            "demo.implementer",
+            "demo.analyst",
+        ];
+        let ids = |v: &serde_json::Value| -> Vec<String> {
+            let mut out: Vec<String> = v["items"].as_array().unwrap().iter().map(|x| x["id"].as_str().unwrap().to_string()).collect();
+            out.sort();
+            out
+        };
+        for user in std::iter::once(None).chain(users.iter().map(|u| Some(*u))) {
+            let token = match user {
+                Some(u) => Some(ledger.create_token(Principal::System, u, None).await.unwrap().1),
+                None => None,
+            };
+            let token = token.as_deref();
+            let who = match user {
+                Some(u) => ledger.principal(u).await.unwrap(),
+                None => Principal::Public,
+            };
+            let sorted = |mut v: Vec<String>| {
+                v.sort();
+                v
+            };
+            let expected = [
+                ("/api/v1/pledges", sorted(ledger.pledges(&who, None, None).await.unwrap().into_iter().map(|p| p.id).collect())),
+                ("/api/v1/allocations", sorted(ledger.allocations(&who).await.unwrap().into_iter().map(|a| a.id).collect())),
+                ("/api/v1/transactions", sorted(ledger.transactions(&who, &Default::default()).await.unwrap().into_iter().map(|t| t.id).collect())),
+                ("/api/v1/projects", sorted(ledger.projects(&who).await.unwrap().into_iter().map(|p| p.id).collect())),
+                ("/api/v1/agreements", sorted(ledger.agreements(&who).await.unwrap().into_iter().map(|a| a.id).collect())),
+                ("/api/v1/needs", sorted(ledger.needs(&who, &Default::default()).await.unwrap().into_iter().map(|n| n.id).collect())),
+            ];
+            for (path, want) in expected {
+                let (status, body) = send(&app, "GET", &format!("{path}?limit=500"), token, None).await;
+                assert_eq!(status, StatusCode::OK, "{user:?} {path}");
+                assert_eq!(ids(&body), want, "{user:?} {path}");
+            }
+            let privileged = matches!(user, Some("demo.coordinator" | "demo.auditor"));
+            for path in ["/api/v1/audit-log", "/api/v1/access-log", "/api/v1/users", "/api/v1/tokens"] {
+                let (status, _) = send(&app, "GET", path, token, None).await;
+                let want = match (user, privileged) {
+                    (None, _) => StatusCode::UNAUTHORIZED,
+                    (_, true) => StatusCode::OK,
+                    _ => StatusCode::FORBIDDEN,
+                };
+                assert_eq!(status, want, "{user:?} {path}");
+            }
+            let (status, _) = send(&app, "GET", "/api/v1/allocation-proposals", token, None).await;
+            assert_eq!(status == StatusCode::OK, privileged, "{user:?} proposals");
+        }
+        ledger.backend().close().await;
+        if let Some((base, name)) = pg {
+            tallinn_store_postgres::PostgresBackend::drop_database(&base, &name).await.unwrap();
+        }
+    }
+}
