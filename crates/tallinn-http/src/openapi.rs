@@ -67,13 +67,27 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
     vec![
         op("get", "/api/v1/public/summary", "Headline figures over TLP:CLEAR needs", "public", Public, (200, s!(crate::public_api::Summary)), &[]),
         op("get", "/api/v1/public/needs", "Every TLP:CLEAR need", "public", Public, (200, s!(Vec<Need>)), &[]),
-        op("get", "/api/v1/participants", "Members, observers, beneficiaries, implementers, the office", "accounts", Public, (200, s!(Vec<Participant>)), &[]),
+        Op {
+            query: s!(crate::api::NameQuery),
+            ..op(
+                "get",
+                "/api/v1/participants",
+                "Members, observers, beneficiaries, implementers, the office",
+                "accounts",
+                Public,
+                (200, s!(Page<Participant>)),
+                &[],
+            )
+        },
         Op {
             body: s!(accounts::CreateParticipant),
             ..op("post", "/api/v1/participants", "Add an organisation (coordinators)", "accounts", SignedIn, (201, s!(Participant)), WRITE)
         },
         op("get", "/api/v1/announcements", "Public announcements with figures", "public", Public, (200, s!(Vec<Announcement>)), &[]),
-        op("get", "/api/v1/users", "Users (coordinators, auditors)", "accounts", SignedIn, (200, s!(Vec<User>)), &[401, 403]),
+        Op {
+            query: s!(crate::api::NameQuery),
+            ..op("get", "/api/v1/users", "Users (coordinators, auditors)", "accounts", SignedIn, (200, s!(Page<User>)), &[401, 403])
+        },
         Op { body: s!(accounts::CreateUser), ..op("post", "/api/v1/users", "Add a user (coordinators)", "accounts", SignedIn, (201, s!(User)), WRITE) },
         Op {
             body: s!(accounts::CreateToken),

@@ -27,8 +27,12 @@ pub async fn needs(State(s): State<AppState>) -> Result<Json<Vec<Need>>, ApiErro
     Ok(Json(s.ledger.needs(&Principal::Public, &Default::default()).await?))
 }
 
-pub async fn participants(State(s): State<AppState>) -> Result<Json<Vec<Participant>>, ApiError> {
-    Ok(Json(s.ledger.participants().await?))
+pub async fn participants(
+    State(s): State<AppState>,
+    query: Result<axum::extract::Query<crate::api::NameQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<crate::api::Page<Participant>>, ApiError> {
+    let axum::extract::Query(q) = query?;
+    Ok(Json(crate::api::paginate_by_name(s.ledger.participants().await?, |p| p.code.as_str(), q.cursor.as_deref(), q.limit)?))
 }
 
 pub async fn announcements(State(s): State<AppState>) -> Result<Json<Vec<Announcement>>, ApiError> {

@@ -38,8 +38,13 @@ pub async fn create_participant(
 }
 
 /// `GET /api/v1/users`
-pub async fn users(State(s): State<AppState>, Caller(who): Caller) -> Result<Json<Vec<User>>, ApiError> {
-    Ok(Json(s.ledger.users(&signed_in(who)?).await?))
+pub async fn users(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    query: Result<axum::extract::Query<super::NameQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<super::Page<User>>, ApiError> {
+    let axum::extract::Query(q) = query?;
+    Ok(Json(super::paginate_by_name(s.ledger.users(&signed_in(who)?).await?, |u| u.name.as_str(), q.cursor.as_deref(), q.limit)?))
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]

@@ -74,6 +74,33 @@ pub fn paginate<T>(mut items: Vec<T>, key: impl Fn(&T) -> i64, sort: Option<Sort
     Ok(Page { items: rest, next_cursor })
 }
 
+/// Keyset pagination by a text key (organisation codes, user names),
+/// ascending; the cursor is the hex of the last key.
+pub fn paginate_by_name<T>(mut items: Vec<T>, key: impl Fn(&T) -> &str, cursor: Option<&str>, limit: Option<usize>) -> Result<Page<T>, ApiError> {
+    let limit = check_limit(limit)?;
+    let after = cursor
+        .map(|c| {
+            hex::decode(c)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .ok_or_else(|| ApiError::bad_request("cursor", "the cursor is not one this server issued"))
+        })
+        .transpose()?;
+    items.sort_by(|a, b| key(a).cmp(key(b)));
+    let mut rest: Vec<T> = items.into_iter().filter(|t| after.as_deref().is_none_or(|a| key(t) > a)).collect();
+    let next_cursor = (rest.len() > limit).then(|| hex::encode(key(&rest[limit - 1])));
+    rest.truncate(limit);
+    Ok(Page { items: rest, next_cursor })
+}
+
+/// The paging part of a list keyed by name.
+#[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NameQuery {
+    pub limit: Option<usize>,
+    pub cursor: Option<String>,
+}
+
 /// The integer part of an id such as `P-12`.
 pub fn key_of(id: &str) -> i64 {
     id.rsplit('-').next().and_then(|k| k.parse().ok()).unwrap_or(0)

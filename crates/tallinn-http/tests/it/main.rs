@@ -66,6 +66,23 @@ async fn health_readiness_and_errors() {
     assert_eq!(body["error"]["code"], "not_found");
     let (_, participants) = get(&app, "/api/v1/participants").await;
     assert!(participants.contains("\"code\":\"NATO\""));
+    // Pages of 5 walk every participant once, in code order.
+    let mut codes = Vec::new();
+    let mut uri = "/api/v1/participants?limit=5".to_string();
+    loop {
+        let (_, page) = get(&app, &uri).await;
+        let page: serde_json::Value = serde_json::from_str(&page).unwrap();
+        codes.extend(page["items"].as_array().unwrap().iter().map(|p| p["code"].as_str().unwrap().to_string()));
+        match page["next_cursor"].as_str() {
+            Some(c) => uri = format!("/api/v1/participants?limit=5&cursor={c}"),
+            None => break,
+        }
+    }
+    let mut sorted = codes.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(codes, sorted);
+    assert!(codes.len() > 30);
     let (status, metrics) = get(&app, "/metrics").await;
     assert_eq!(status, StatusCode::OK);
     assert!(metrics.contains("tallinn_http_requests_total"), "{metrics}");
