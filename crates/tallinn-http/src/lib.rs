@@ -54,6 +54,8 @@ pub fn router_with(ledger: Ledger, options: Options) -> Router {
         .route("/api/v1/public/needs", get(public_api::needs))
         .route("/api/v1/participants", get(public_api::participants).post(api::accounts::create_participant))
         .route("/api/v1/users", get(api::accounts::users).post(api::accounts::create_user))
+        .route("/api/v1/participants/{code}", get(api::accounts::participant))
+        .route("/api/v1/users/{name}", get(api::accounts::user))
         .route("/api/v1/users/{name}/tokens", post(api::accounts::create_token))
         .route("/api/v1/tokens", get(api::accounts::tokens))
         .route("/api/v1/tokens/{id}", axum::routing::delete(api::accounts::revoke_token))

@@ -89,6 +89,8 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             ..op("get", "/api/v1/users", "Users (coordinators, auditors)", "accounts", SignedIn, (200, s!(Page<User>)), &[401, 403])
         },
         Op { body: s!(accounts::CreateUser), ..op("post", "/api/v1/users", "Add a user (coordinators)", "accounts", SignedIn, (201, s!(User)), WRITE) },
+        op("get", "/api/v1/participants/{code}", "One organisation", "accounts", Public, (200, s!(Participant)), &[404]),
+        op("get", "/api/v1/users/{name}", "One user (coordinators, auditors)", "accounts", SignedIn, (200, s!(User)), &[401, 403, 404]),
         Op {
             body: s!(accounts::CreateToken),
             ..op("post", "/api/v1/users/{name}/tokens", "Create an API token; shown once", "accounts", SignedIn, (201, s!(accounts::NewToken)), WRITE)

@@ -135,3 +135,15 @@ pub async fn revoke_token(State(s): State<AppState>, Caller(who): Caller, Path(i
     s.ledger.revoke_token(signed_in(who)?, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// `GET /api/v1/participants/{code}`
+pub async fn participant(State(s): State<AppState>, Path(code): Path<String>) -> Result<Json<Participant>, ApiError> {
+    let found = s.ledger.participants().await?.into_iter().find(|p| p.code == code);
+    found.map(Json).ok_or_else(|| tallinn_store::StoreError::from(tallinn_core::DomainError::not_found("participant", &code)).into())
+}
+
+/// `GET /api/v1/users/{name}` (coordinators, auditors)
+pub async fn user(State(s): State<AppState>, Caller(who): Caller, Path(name): Path<String>) -> Result<Json<User>, ApiError> {
+    let found = s.ledger.users(&signed_in(who)?).await?.into_iter().find(|u| u.name == name);
+    found.map(Json).ok_or_else(|| tallinn_store::StoreError::from(tallinn_core::DomainError::not_found("user", &name)).into())
+}

@@ -466,6 +466,10 @@ async fn accounts_through_the_api() {
     let listed = send(&app, "GET", "/api/v1/tokens", Some(&coord), None).await.1;
     assert!(!listed.to_string().contains(&secret), "secrets are never listed");
     assert_eq!(send(&app, "GET", "/api/v1/users", Some(&donor), None).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(send(&app, "GET", "/api/v1/users/new.user", Some(&coord), None).await.1["org"], "UA-NEW");
+    assert_eq!(send(&app, "GET", "/api/v1/users/new.user", Some(&donor), None).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(send(&app, "GET", "/api/v1/participants/UA-NEW", None, None).await.1["kind"], "beneficiary");
+    assert_eq!(send(&app, "GET", "/api/v1/participants/ZZ-NONE", None, None).await.0, StatusCode::NOT_FOUND);
     assert_eq!(
         send(&app, "DELETE", &format!("/api/v1/tokens/{}", token["id"]), Some(&secret), None).await.0,
         StatusCode::NO_CONTENT,

@@ -546,3 +546,14 @@ fn two_server_processes_share_sessions_and_cursors() {
     assert_eq!(http(&b.base, "DELETE", "/api/v1/session", &[("cookie", &cookie), ("x-csrf-token", &csrf)], None).0, 204);
     assert_eq!(http(&a.base, "POST", "/api/v1/pledges", &[("cookie", &cookie), ("x-csrf-token", &csrf)], Some(pledge)).0, 401);
 }
+
+#[test]
+fn serve_stops_cleanly_on_sigterm() {
+    let store = Store::sqlite();
+    store.ok(&["init"]);
+    let mut server = Server::start(&store.url, false);
+    let pid = server.child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let status = server.child.wait().unwrap();
+    assert!(status.success(), "graceful shutdown exits 0: {status:?}");
+}
