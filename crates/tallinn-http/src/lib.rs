@@ -2,7 +2,8 @@
 //!
 //! Health checks, the public dashboard page and public read API (as
 //! `Principal::Public`: TLP:CLEAR only), and the authenticated API
-//! (`Authorization: Bearer` or Basic), every read through the one
+//! (`Authorization: Bearer`, Basic, or a session cookie with its CSRF
+//! token for writes), every read through the one
 //! visibility policy, confidential reads written to the access log.
 
 mod api;
