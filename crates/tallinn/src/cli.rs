@@ -82,6 +82,9 @@ pub enum Command {
     /// Exchange rates.
     #[command(subcommand)]
     Fx(FxCmd),
+    /// STIX 2.1 objects and patterns.
+    #[command(subcommand)]
+    Stix(StixCmd),
     /// Likely duplicate needs (any language), from a JSON file or the ledger.
     Dedup {
         /// {"needs": [{"id", "beneficiary", "title", "description", "capability", "sector", "cost_eur"}]};
@@ -171,6 +174,15 @@ pub enum UserCmd {
         password_stdin: bool,
     },
     List(FormatArg),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StixCmd {
+    /// Validate objects, lists of objects or bundles; exit 1 naming every problem.
+    Validate {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -7,6 +7,7 @@ mod delivery;
 mod finance;
 mod needs;
 mod serve;
+mod stix;
 
 use std::str::FromStr;
 
@@ -29,6 +30,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Allocate { input: Some(input), output, .. } = &cli.command {
         return allocate::offline(input, output.as_deref());
     }
+    if let Command::Stix(cmd) = &cli.command {
+        return stix::run(cmd);
+    }
     if let Command::Dedup { input: Some(input), threshold } = &cli.command {
         return allocate::dedup_file(input, *threshold);
     }
@@ -44,7 +48,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let ctx = Ctx { ledger, actor };
     let result = match cli.command {
         Command::Init { demo } => admin::init(&ctx, demo).await,
-        Command::Serve { .. } => unreachable!("handled above"),
+        Command::Serve { .. } | Command::Stix(_) => unreachable!("handled above"),
         Command::Allocate { apply, output, .. } => allocate::ledger(&ctx, apply.as_deref(), output.as_deref()).await,
         Command::Participant(cmd) => admin::participant(&ctx, cmd).await,
         Command::User(cmd) => admin::user(&ctx, cmd).await,

@@ -557,3 +557,23 @@ fn serve_stops_cleanly_on_sigterm() {
     let status = server.child.wait().unwrap();
     assert!(status.success(), "graceful shutdown exits 0: {status:?}");
 }
+
+#[test]
+fn stix_validate_reports_every_problem() {
+    let bin = env!("CARGO_BIN_EXE_tallinn");
+    let examples = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/stix/poisonivy.json");
+    if std::path::Path::new(examples).exists() {
+        let out = Command::new(bin).args(["stix", "validate", examples]).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+        assert!(String::from_utf8_lossy(&out.stdout).contains("155 object(s), valid"));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, r#"{"type": "bundle", "id": "bundle--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", "objects": [
+        {"type": "indicator", "spec_version": "2.1", "id": "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", "created": "2016-04-06T20:03:48Z", "modified": "2016-04-06T20:03:48Z", "pattern": "[file:name = ", "pattern_type": "stix"}]}"#).unwrap();
+    let out = Command::new(bin).args(["stix", "validate", bad.to_str().unwrap()]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("valid_from: required on indicator") && stdout.contains("pattern: not a valid STIX pattern"), "{stdout}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("2 problem(s) found"));
+}

@@ -1,0 +1,312 @@
+//! STIX 2.1 objects: kept as received (every property, custom ones
+//! included, verbatim) and validated with precise messages.
+
+use std::collections::HashSet;
+
+use serde_json::{Map, Value};
+
+/// Problems found in one object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The object's id when it has a usable one, else its position.
+    pub object: String,
+    pub property: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}: {}", self.object, self.property, self.message)
+    }
+}
+
+/// STIX Domain Objects, Relationship Objects and meta objects carry the common
+/// properties `spec_version`, `created` and `modified`.
+const SDO_SRO_META: &[&str] = &[
+    "attack-pattern",
+    "campaign",
+    "course-of-action",
+    "grouping",
+    "identity",
+    "incident",
+    "indicator",
+    "infrastructure",
+    "intrusion-set",
+    "location",
+    "malware",
+    "malware-analysis",
+    "note",
+    "observed-data",
+    "opinion",
+    "report",
+    "threat-actor",
+    "tool",
+    "vulnerability",
+    "relationship",
+    "sighting",
+    "language-content",
+    "marking-definition",
+    "extension-definition",
+];
+
+/// Required properties beyond the common ones, per type (STIX 2.1 §4–§7).
+fn required(object_type: &str) -> &'static [&'static str] {
+    match object_type {
+        "attack-pattern" | "campaign" | "course-of-action" | "identity" | "infrastructure" | "intrusion-set" | "threat-actor" | "tool" | "vulnerability" => {
+            &["name"]
+        }
+        "grouping" => &["context", "object_refs"],
+        "indicator" => &["pattern", "pattern_type", "valid_from"],
+        "malware" => &["is_family"],
+        "malware-analysis" => &["product"],
+        "note" => &["content", "object_refs"],
+        "observed-data" => &["first_observed", "last_observed", "number_observed"],
+        "opinion" => &["opinion", "object_refs"],
+        "report" => &["name", "published", "object_refs"],
+        "relationship" => &["relationship_type", "source_ref", "target_ref"],
+        "sighting" => &["sighting_of_ref"],
+        "language-content" => &["object_ref", "contents"],
+        "extension-definition" => &["name", "schema", "version", "extension_types", "created_by_ref"],
+        "ipv4-addr" | "ipv6-addr" | "domain-name" | "url" | "email-addr" | "mac-addr" | "mutex" | "autonomous-system" => match object_type {
+            "mutex" => &["name"],
+            "autonomous-system" => &["number"],
+            _ => &["value"],
+        },
+        "directory" => &["path"],
+        "windows-registry-key" | "x509-certificate" | "file" | "network-traffic" | "process" | "software" | "user-account" | "email-message" | "artifact" => {
+            &[]
+        }
+        _ => &[],
+    }
+}
+
+/// Timestamp properties that must be RFC 3339 UTC when present.
+const TIMESTAMPS: &[&str] =
+    &["created", "modified", "valid_from", "valid_until", "first_seen", "last_seen", "first_observed", "last_observed", "published", "start_time", "stop_time"];
+
+/// Reference properties whose target type is fixed.
+fn ref_target(property: &str) -> Option<&'static [&'static str]> {
+    match property {
+        "created_by_ref" => Some(&["identity"]),
+        "object_marking_refs" => Some(&["marking-definition"]),
+        "sighting_of_ref" => None,
+        "where_sighted_refs" => Some(&["identity", "location"]),
+        "observed_data_refs" => Some(&["observed-data"]),
+        _ => None,
+    }
+}
+
+fn is_type_name(t: &str) -> bool {
+    (3..=250).contains(&t.len())
+        && t.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !t.starts_with('-')
+        && !t.ends_with('-')
+        && !t.contains("--")
+}
+
+/// An RFC 4122 UUID as the OASIS STIX 2.1 JSON schemas define it: hex in
+/// either case, version 1-5, variant 8, 9, a or b.
+fn is_uuid(u: &str) -> bool {
+    let parts: Vec<&str> = u.split('-').collect();
+    let shape = parts.len() == 5 && [8, 4, 4, 4, 12].iter().zip(&parts).all(|(n, p)| p.len() == *n && p.bytes().all(|b| b.is_ascii_hexdigit()));
+    shape && matches!(parts[2].as_bytes()[0], b'1'..=b'5') && matches!(parts[3].as_bytes()[0].to_ascii_lowercase(), b'8' | b'9' | b'a' | b'b')
+}
+
+/// `type--UUID`, returning the type.
+pub fn id_type(id: &str) -> Option<&str> {
+    let (t, u) = id.split_once("--")?;
+    (is_type_name(t) && is_uuid(u)).then_some(t)
+}
+
+fn timestamp(v: &Value) -> Option<jiff::Timestamp> {
+    let s = v.as_str()?;
+    if !(s.ends_with('Z') && s.len() >= 20 && s.as_bytes().get(10) == Some(&b'T')) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// Validates one object; `label` names it when it has no usable id.
+pub fn validate_object(obj: &Map<String, Value>, label: &str) -> Vec<Problem> {
+    let object = obj.get("id").and_then(Value::as_str).filter(|id| id_type(id).is_some()).unwrap_or(label).to_string();
+    let mut problems = Vec::new();
+    let mut bad = |property: &str, message: String| problems.push(Problem { object: object.clone(), property: property.into(), message });
+    let Some(object_type) = obj.get("type").and_then(Value::as_str) else {
+        bad("type", "required (a string)".into());
+        return problems;
+    };
+    if !is_type_name(object_type) {
+        bad("type", format!("'{object_type}' is not a type name (3-250 of a-z, 0-9, '-')"));
+    }
+    match obj.get("id").and_then(Value::as_str) {
+        None => bad("id", "required (type--UUID)".into()),
+        Some(id) => match id_type(id) {
+            None => bad("id", format!("'{id}' is not of the form {object_type}--UUID (RFC 4122, version 1-5)")),
+            Some(t) if t != object_type => bad("id", format!("'{id}' names type {t}, but the object is a {object_type}")),
+            Some(_) => {}
+        },
+    }
+    let core = SDO_SRO_META.contains(&object_type);
+    if core {
+        match obj.get("spec_version").and_then(Value::as_str) {
+            None => bad("spec_version", "required on domain, relationship and meta objects".into()),
+            Some("2.1") => {}
+            Some(v) => bad("spec_version", format!("'{v}' (this validator checks STIX 2.1)")),
+        }
+        // Marking definitions are immutable: they have no `modified`.
+        for p in ["created", "modified"] {
+            if (object_type != "marking-definition" || p == "created") && !obj.contains_key(p) {
+                bad(p, "required".into());
+            }
+        }
+    }
+    for p in TIMESTAMPS {
+        if let Some(v) = obj.get(*p)
+            && timestamp(v).is_none()
+        {
+            bad(p, format!("{v} is not an RFC 3339 UTC timestamp (YYYY-MM-DDTHH:MM:SS[.s]Z)"));
+        }
+    }
+    if let (Some(c), Some(m)) = (obj.get("created").and_then(timestamp), obj.get("modified").and_then(timestamp))
+        && m < c
+    {
+        bad("modified", "is earlier than created".into());
+    }
+    if let (Some(a), Some(b)) = (obj.get("first_observed").and_then(timestamp), obj.get("last_observed").and_then(timestamp))
+        && b < a
+    {
+        bad("last_observed", "is earlier than first_observed".into());
+    }
+    for p in required(object_type) {
+        if !obj.contains_key(*p) {
+            bad(p, format!("required on {object_type}"));
+        }
+    }
+    for (key, value) in obj {
+        let refs: Vec<&Value> = if key.ends_with("_ref") {
+            vec![value]
+        } else if key.ends_with("_refs") {
+            match value.as_array() {
+                Some(list) => list.iter().collect(),
+                None => {
+                    bad(key, "must be a list of identifiers".into());
+                    continue;
+                }
+            }
+        } else {
+            continue;
+        };
+        for r in refs {
+            match r.as_str().and_then(id_type) {
+                None => bad(key, format!("{r} is not an identifier (type--UUID)")),
+                Some(t) => {
+                    if let Some(allowed) = ref_target(key)
+                        && !allowed.contains(&t)
+                    {
+                        bad(key, format!("must refer to {}, not {t}", allowed.join(" or ")));
+                    }
+                }
+            }
+        }
+    }
+    if object_type == "indicator" && obj.get("pattern_type").and_then(Value::as_str) == Some("stix") {
+        match obj.get("pattern").and_then(Value::as_str) {
+            Some(pattern) => {
+                if let Err(e) = crate::pattern::parse(pattern) {
+                    bad("pattern", format!("not a valid STIX pattern: {e}"));
+                }
+            }
+            None => bad("pattern", "must be a string".into()),
+        }
+    }
+    problems
+}
+
+/// Validates a JSON document: one object, a bundle, or a list of objects.
+/// Returns the number of objects and every problem.
+pub fn validate_document(doc: &Value) -> (usize, Vec<Problem>) {
+    let objects: Vec<&Value> = match doc {
+        Value::Object(o) if o.get("type").and_then(Value::as_str) == Some("bundle") => match o.get("objects").and_then(Value::as_array) {
+            Some(list) => list.iter().collect(),
+            None => return (0, vec![Problem { object: "bundle".into(), property: "objects".into(), message: "a bundle lists its objects".into() }]),
+        },
+        Value::Array(list) => list.iter().collect(),
+        other => vec![other],
+    };
+    let mut problems = Vec::new();
+    let mut seen = HashSet::new();
+    for (i, v) in objects.iter().enumerate() {
+        match v.as_object() {
+            None => problems.push(Problem { object: format!("objects[{i}]"), property: String::new(), message: "is not a JSON object".into() }),
+            Some(o) => {
+                let label = format!("objects[{i}]");
+                problems.extend(validate_object(o, &label));
+                if let (Some(id), Some(m)) = (o.get("id").and_then(Value::as_str), o.get("modified").and_then(Value::as_str))
+                    && !seen.insert((id, m))
+                {
+                    problems.push(Problem { object: id.into(), property: "modified".into(), message: "the same version appears twice".into() });
+                }
+            }
+        }
+    }
+    (objects.len(), problems)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn problems(v: Value) -> Vec<String> {
+        validate_document(&v).1.into_iter().map(|p| format!("{}: {}", p.property, p.message)).collect()
+    }
+
+    #[test]
+    fn a_good_indicator_passes_and_keeps_custom_properties() {
+        let v = json!({"type": "indicator", "spec_version": "2.1", "id": "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", "created": "2016-04-06T20:03:48.000Z", "modified": "2016-04-06T20:03:48.000Z", "pattern": "[ipv4-addr:value = '198.51.100.1']", "pattern_type": "stix", "valid_from": "2016-01-01T00:00:00Z", "x_custom": {"anything": [1, 2]}});
+        assert!(problems(v.clone()).is_empty());
+        let text = serde_json::to_string(&v).unwrap();
+        let back: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(back["x_custom"], v["x_custom"], "custom properties kept verbatim");
+    }
+
+    #[test]
+    fn names_every_problem() {
+        let v = json!({"type": "indicator", "spec_version": "2.1", "id": "malware--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", "created": "2016-04-06T20:03:48Z", "modified": "2016-01-01T00:00:00Z", "pattern": "[ipv4-addr:value = ", "pattern_type": "stix", "created_by_ref": "malware--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", "object_marking_refs": ["nonsense"]});
+        let got = problems(v);
+        for fragment in [
+            "id: 'malware--",
+            "modified: is earlier than created",
+            "valid_from: required on indicator",
+            "created_by_ref: must refer to identity, not malware",
+            "object_marking_refs: \"nonsense\" is not an identifier",
+            "pattern: not a valid STIX pattern: at offset 19",
+        ] {
+            assert!(got.iter().any(|p| p.contains(fragment)), "{fragment} not in {got:#?}");
+        }
+        assert!(problems(json!({"type": "x", "id": "x--1"})).iter().any(|p| p.starts_with("type:")));
+        assert!(
+            problems(json!({"type": "file", "id": "file--8e2e2d2b-17d4-0cbf-938f-98ee46b3cd3f"})).iter().any(|p| p.starts_with("id:")),
+            "UUID version 0 is refused"
+        );
+        assert!(problems(json!({"type": "file", "id": "file--8E2E2D2B-17d4-4cbf-938f-98ee46b3cd3f"})).is_empty(), "either case, as the OASIS schemas allow");
+    }
+
+    #[test]
+    fn the_oasis_examples_validate() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/stix");
+        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        let mut files = 0;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "json") {
+                let doc: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+                let (n, problems) = validate_document(&doc);
+                assert!(n > 0);
+                assert!(problems.is_empty(), "{}: {problems:#?}", path.display());
+                files += 1;
+            }
+        }
+        assert_eq!(files, 8);
+    }
+}
