@@ -3,5 +3,6 @@
 //! errors that give the position and what was expected, and a printer such
 //! that parsing the printed form gives the same AST.
 
+pub mod marking;
 pub mod object;
 pub mod pattern;
