@@ -241,11 +241,15 @@ pub async fn history(
     Caller(who): Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<tallinn_core::need::NeedTransition>>, ApiError> {
+    let need = s.ledger.need(&who, &id).await?;
+    s.ledger.log_access(&who, "api", &[("need", need.id.as_str(), need.tlp)]).await?;
     Ok(Json(s.ledger.need_history(&who, &id).await?))
 }
 
 /// `GET /api/v1/needs/{id}/reviews`: the panels' reviews.
 pub async fn reviews(State(s): State<AppState>, Caller(who): Caller, Path(id): Path<String>) -> Result<Json<Vec<tallinn_core::review::Review>>, ApiError> {
+    let need = s.ledger.need(&who, &id).await?;
+    s.ledger.log_access(&who, "api", &[("need", need.id.as_str(), need.tlp)]).await?;
     Ok(Json(s.ledger.need_reviews(&who, &id).await?))
 }
 
@@ -255,5 +259,7 @@ pub async fn relations(
     Caller(who): Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<tallinn_core::need::NeedRelation>>, ApiError> {
+    let need = s.ledger.need(&who, &id).await?;
+    s.ledger.log_access(&who, "api", &[("need", need.id.as_str(), need.tlp)]).await?;
     Ok(Json(s.ledger.need_relations(&who, &id).await?))
 }

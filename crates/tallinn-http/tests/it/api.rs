@@ -211,6 +211,16 @@ async fn a_need_through_the_api() {
     let (_, steps) = send(&app, "GET", &at("history"), Some(&ben), None).await;
     assert_eq!(steps.as_array().unwrap().last().unwrap()["to"], "approved");
     assert_eq!(send(&app, "GET", &at("history"), None, None).await.0, StatusCode::NOT_FOUND, "a GREEN need's history is hidden from the public");
+    // Reading an AMBER need's history is a confidential read, logged.
+    let amber = ledger
+        .needs(&Principal::System, &Default::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|n| n.tlp == tallinn_core::policy::Tlp::Amber && n.beneficiary == "UA-DEMO-CERT")
+        .unwrap();
+    assert_eq!(send(&app, "GET", &format!("/api/v1/needs/{}/history", amber.id), Some(&ben), None).await.0, StatusCode::OK);
+    assert!(ledger.access_log(&Principal::System, 50).await.unwrap().iter().any(|e| e.entity_id == amber.id && e.actor == "demo.beneficiary"));
     let history = ledger.need_history(&Principal::System, &id).await.unwrap();
     assert_eq!(
         history.iter().map(|t| t.actor.as_str()).collect::<Vec<_>>(),
