@@ -4,5 +4,6 @@
 //! that parsing the printed form gives the same AST.
 
 pub mod marking;
+pub mod matcher;
 pub mod object;
 pub mod pattern;

@@ -6,4 +6,41 @@ mod parser;
 mod printer;
 
 pub use ast::{CompOp, Comparison, Literal, ObjectPath, Observation, PathStep, Pattern, Qualifier, Test};
-pub use parser::{ParseError, parse};
+pub use parser::{ParseError, parse, parse_version};
+
+/// The STIX version a pattern and its observations are written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum StixVersion {
+    /// STIX 2.0: observed-data objects with their observables embedded.
+    V20,
+    /// STIX 2.1: bundles of observed-data and the SCOs they reference.
+    #[default]
+    V21,
+}
+
+impl StixVersion {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StixVersion::V20 => "2.0",
+            StixVersion::V21 => "2.1",
+        }
+    }
+}
+
+impl std::fmt::Display for StixVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for StixVersion {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "2.0" => Ok(StixVersion::V20),
+            "2.1" => Ok(StixVersion::V21),
+            other => Err(format!("unknown STIX version '{other}' (expected 2.0 or 2.1)")),
+        }
+    }
+}

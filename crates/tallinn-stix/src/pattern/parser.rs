@@ -3,6 +3,7 @@
 //! observation (or parenthesised group) before them; OR, AND inside
 //! brackets. All binary operators associate to the left.
 
+use super::StixVersion;
 use super::ast::{CompOp, Comparison, Literal, ObjectPath, Observation, PathStep, Pattern, Qualifier, Test};
 use super::lexer::{Tok, tokens};
 
@@ -15,10 +16,16 @@ pub struct ParseError {
     pub message: String,
 }
 
-/// Parses a whole pattern.
+/// Parses a whole STIX 2.1 pattern.
 pub fn parse(src: &str) -> Result<Pattern, ParseError> {
+    parse_version(src, StixVersion::V21)
+}
+
+/// Parses a whole pattern of the given STIX version. The only difference:
+/// STIX 2.0 writes `START '…' STOP '…'` with strings, 2.1 with `t'…'`.
+pub fn parse_version(src: &str, version: StixVersion) -> Result<Pattern, ParseError> {
     let toks = tokens(src)?;
-    let mut p = Parser { toks, pos: 0, end: src.len() };
+    let mut p = Parser { toks, pos: 0, end: src.len(), version };
     let pattern = p.followed_by()?;
     if p.pos < p.toks.len() {
         return Err(p.unexpected("AND, OR, FOLLOWEDBY, a qualifier or the end"));
@@ -30,6 +37,7 @@ struct Parser {
     toks: Vec<(usize, Tok)>,
     pos: usize,
     end: usize,
+    version: StixVersion,
 }
 
 impl Parser {
@@ -120,8 +128,9 @@ impl Parser {
         if self.keyword("WITHIN") {
             let at = self.offset();
             let n = match self.next() {
-                Some(Tok::Int(n)) if n > 0 => n as f64,
-                Some(Tok::Float(f)) if f > 0.0 => f,
+                // Zero parses (as in the OASIS grammar); matching refuses it.
+                Some(Tok::Int(n)) if n >= 0 => n as f64,
+                Some(Tok::Float(f)) if f >= 0.0 => f,
                 _ => return Err(ParseError { offset: at, message: "WITHIN takes a positive number of seconds".into() }),
             };
             if !self.keyword("SECONDS") {
@@ -132,7 +141,7 @@ impl Parser {
         if self.keyword("REPEATS") {
             let at = self.offset();
             let n = match self.next() {
-                Some(Tok::Int(n)) if n > 0 => n as u64,
+                Some(Tok::Int(n)) if n >= 0 => n as u64,
                 _ => return Err(ParseError { offset: at, message: "REPEATS takes a positive whole number".into() }),
             };
             if !self.keyword("TIMES") {
@@ -152,6 +161,12 @@ impl Parser {
 
     fn timestamp(&mut self) -> Result<String, ParseError> {
         match self.peek() {
+            Some(Tok::Str(t)) if self.version == StixVersion::V20 => {
+                let t = t.clone();
+                self.pos += 1;
+                Ok(t)
+            }
+            _ if self.version == StixVersion::V20 => Err(self.unexpected("a timestamp string '…'")),
             Some(Tok::Timestamp(t)) => {
                 let t = t.clone();
                 self.pos += 1;

@@ -1,0 +1,388 @@
+//! Comparison expressions (what is inside one pair of brackets), compiled
+//! once and evaluated against each object of an observation.
+//!
+//! A comparison holds for an observation when one object of the observation
+//! (the "root") satisfies it: `AND` needs both sides on the same root, a
+//! property test holds when any value its path selects passes (after `NOT`),
+//! and a root whose path selects nothing passes no test but `NOT EXISTS`.
+
+use std::cmp::Ordering;
+
+use base64::Engine;
+use regex::{Regex, RegexBuilder, bytes};
+use serde_json::Value;
+use unicode_normalization::UnicodeNormalization;
+
+use super::MatchError;
+use super::observations::{NON_OBSERVABLE_TYPES, Observation, type_of};
+use super::value::{Lit, Net, Val, bytes_of, equal, member, order, parse_timestamp, text_of};
+use crate::pattern::{CompOp, Comparison, Literal, ObjectPath, PathStep, StixVersion, Test};
+
+/// Compiled regular expressions stay small and run in linear time (the
+/// `regex` crate never backtracks), so no pattern can stall the matcher.
+const REGEX_SIZE_LIMIT: usize = 1 << 20;
+
+#[derive(Debug)]
+pub(crate) enum Expr {
+    And(Box<Expr>, Box<Expr>),
+    Or(Box<Expr>, Box<Expr>),
+    Test(PropTest),
+}
+
+#[derive(Debug)]
+pub(crate) struct PropTest {
+    pub(crate) path: ObjectPath,
+    negated: bool,
+    kind: Kind,
+}
+
+#[derive(Debug)]
+enum Kind {
+    Equal { lit: Lit, as_address: bool },
+    NotEqual { lit: Lit, as_address: bool },
+    Order(CompOp, Lit),
+    In(Vec<Lit>),
+    Like(Vec<LikeTok>),
+    Matches { text: Regex, binary: Option<bytes::Regex> },
+    IsSubset(String),
+    IsSuperset(String),
+    Exists,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum LikeTok {
+    Any,
+    One,
+    Char(char),
+}
+
+pub(crate) fn compile(c: &Comparison) -> Result<Expr, MatchError> {
+    Ok(match c {
+        Comparison::And(a, b) => Expr::And(Box::new(compile(a)?), Box::new(compile(b)?)),
+        Comparison::Or(a, b) => Expr::Or(Box::new(compile(a)?), Box::new(compile(b)?)),
+        Comparison::Test(t) => Expr::Test(compile_test(t)?),
+    })
+}
+
+fn literal(l: &Literal) -> Result<Lit, MatchError> {
+    Ok(match l {
+        Literal::Int(i) => Lit::Int(*i),
+        Literal::Float(f) => Lit::Float(*f),
+        Literal::String(s) => Lit::Text(s.clone()),
+        Literal::Bool(b) => Lit::Bool(*b),
+        Literal::Binary(b) | Literal::Hex(b) => Lit::Bytes(b.clone()),
+        Literal::Timestamp(t) => Lit::Time(parse_timestamp(t).ok_or_else(|| MatchError::new(format!("Invalid TimestampLiteral: t'{t}'")))?),
+    })
+}
+
+/// Whether the test compares an address (`ipv4-addr:value`, `ipv6-addr:value`),
+/// where `'10.0.0.1' = '10.0.0.1/32'` as the specification means.
+fn compares_address(path: &ObjectPath) -> bool {
+    matches!(path.object_type.as_str(), "ipv4-addr" | "ipv6-addr") && path.steps == [PathStep::Key("value".into())]
+}
+
+fn compile_test(t: &Test) -> Result<PropTest, MatchError> {
+    let (path, negated, kind) = match t {
+        Test::Exists { path, negated } => (path, *negated, Kind::Exists),
+        Test::In { path, negated, values } => (path, *negated, Kind::In(set(values)?)),
+        Test::Compare { path, negated, op, value } => {
+            let kind = match op {
+                CompOp::Eq => Kind::Equal { lit: literal(value)?, as_address: compares_address(path) },
+                CompOp::Neq => Kind::NotEqual { lit: literal(value)?, as_address: compares_address(path) },
+                CompOp::Lt | CompOp::Le | CompOp::Gt | CompOp::Ge => Kind::Order(*op, literal(value)?),
+                CompOp::Like => Kind::Like(like(string_operand(value, "LIKE")?)),
+                CompOp::Matches => matches(string_operand(value, "MATCHES")?)?,
+                // The operand is read when a string value meets it, as the
+                // reference does: a bad block against no string is no error.
+                CompOp::IsSubset => Kind::IsSubset(string_operand(value, "ISSUBSET")?.to_string()),
+                CompOp::IsSuperset => Kind::IsSuperset(string_operand(value, "ISSUPERSET")?.to_string()),
+            };
+            (path, *negated, kind)
+        }
+    };
+    Ok(PropTest { path: path.clone(), negated, kind })
+}
+
+fn string_operand<'l>(value: &'l Literal, op: &str) -> Result<&'l str, MatchError> {
+    match value {
+        Literal::String(s) => Ok(s),
+        _ => Err(MatchError::new(format!("{op} takes a string"))),
+    }
+}
+
+/// A set literal's members, which must all be of one kind (ints and floats
+/// mix), as the reference requires.
+fn set(values: &[Literal]) -> Result<Vec<Lit>, MatchError> {
+    let lits = values.iter().map(literal).collect::<Result<Vec<_>, _>>()?;
+    let kind = |l: &Lit| match l {
+        Lit::Int(_) | Lit::Float(_) => 0,
+        Lit::Text(_) => 1,
+        Lit::Bytes(_) => 2,
+        Lit::Bool(_) => 3,
+        Lit::Time(_) => 4,
+    };
+    if lits.windows(2).any(|w| kind(&w[0]) != kind(&w[1])) {
+        return Err(MatchError::new("Nonhomogenous set: a set's members must be of one kind"));
+    }
+    Ok(lits)
+}
+
+fn like(pattern: &str) -> Vec<LikeTok> {
+    pattern
+        .nfc()
+        .map(|c| match c {
+            '%' => LikeTok::Any,
+            '_' => LikeTok::One,
+            c => LikeTok::Char(c),
+        })
+        .collect()
+}
+
+/// LIKE over the whole string: `%` any run of characters, `_` one character.
+/// Greedy with one backtrack point (the last `%`), so linear in practice.
+fn like_match(pattern: &[LikeTok], text: &[char]) -> bool {
+    let (mut p, mut t) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        match pattern.get(p) {
+            Some(LikeTok::Any) => {
+                star = Some((p, t));
+                p += 1;
+            }
+            Some(LikeTok::One) => {
+                p += 1;
+                t += 1;
+            }
+            Some(LikeTok::Char(c)) if *c == text[t] => {
+                p += 1;
+                t += 1;
+            }
+            _ => match star {
+                Some((sp, st)) => {
+                    p = sp + 1;
+                    t = st + 1;
+                    star = Some((sp, st + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    pattern[p..].iter().all(|x| *x == LikeTok::Any)
+}
+
+fn matches(source: &str) -> Result<Kind, MatchError> {
+    let source: String = source.nfc().collect();
+    let bad = |e: regex::Error| MatchError::new(format!("invalid MATCHES regular expression '{source}': {e}"));
+    let text = RegexBuilder::new(&source).size_limit(REGEX_SIZE_LIMIT).dfa_size_limit(REGEX_SIZE_LIMIT).build().map_err(bad)?;
+    // Binary values are searched byte by byte when every code point of the
+    // expression is below 256 (as the reference does).
+    let binary = if source.chars().all(|c| u32::from(c) < 256) {
+        let mut escaped = String::from("(?-u)");
+        for c in source.chars() {
+            if c.is_ascii() {
+                escaped.push(c);
+            } else {
+                escaped.push_str(&format!("\\x{:02x}", u32::from(c)));
+            }
+        }
+        bytes::RegexBuilder::new(&escaped).size_limit(REGEX_SIZE_LIMIT).dfa_size_limit(REGEX_SIZE_LIMIT).build().ok()
+    } else {
+        None
+    };
+    Ok(Kind::Matches { text, binary })
+}
+
+/// Evaluates comparison expressions on the objects of one observation.
+pub(crate) struct Evaluator<'o, 'a> {
+    pub(crate) obs: &'o Observation<'a>,
+    pub(crate) version: StixVersion,
+}
+
+impl<'a> Evaluator<'_, 'a> {
+    /// Whether some object of the observation satisfies `expr`. Every test
+    /// is evaluated on every object, so that an error in the data is
+    /// reported whatever the order of the expression.
+    pub(crate) fn holds(&self, expr: &Expr) -> Result<bool, MatchError> {
+        let mut any = false;
+        for (_, root) in &self.obs.objects {
+            let Some(ty) = type_of(root) else { continue };
+            if self.version == StixVersion::V21 && NON_OBSERVABLE_TYPES.contains(&ty) {
+                continue;
+            }
+            any |= self.on_root(expr, root, ty)?;
+        }
+        Ok(any)
+    }
+
+    fn on_root(&self, expr: &Expr, root: &'a Value, ty: &str) -> Result<bool, MatchError> {
+        Ok(match expr {
+            Expr::And(a, b) => {
+                let l = self.on_root(a, root, ty)?;
+                self.on_root(b, root, ty)? && l
+            }
+            Expr::Or(a, b) => {
+                let l = self.on_root(a, root, ty)?;
+                self.on_root(b, root, ty)? || l
+            }
+            Expr::Test(t) => t.path.object_type == ty && self.test(t, root)?,
+        })
+    }
+
+    fn test(&self, t: &PropTest, root: &'a Value) -> Result<bool, MatchError> {
+        let values = self.select(root, &t.path.steps)?;
+        if let Kind::Exists = t.kind {
+            return Ok(values.is_empty() == t.negated);
+        }
+        for v in &values {
+            if self.passes(&t.kind, v)? != t.negated {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    fn passes(&self, kind: &Kind, v: &Val<'a>) -> Result<bool, MatchError> {
+        Ok(match kind {
+            Kind::Equal { lit, as_address } => same_address(*as_address, v, lit).unwrap_or(equal(v, lit)?),
+            Kind::NotEqual { lit, as_address } => !same_address(*as_address, v, lit).unwrap_or(equal(v, lit)?),
+            Kind::Order(op, lit) => match order(v, lit)? {
+                None => false,
+                Some(o) => match op {
+                    CompOp::Lt => o == Ordering::Less,
+                    CompOp::Le => o != Ordering::Greater,
+                    CompOp::Gt => o == Ordering::Greater,
+                    _ => o != Ordering::Less,
+                },
+            },
+            Kind::In(set) => member(v, set)?,
+            Kind::Like(p) => {
+                let text = match (text_of(v), bytes_of(v)) {
+                    (Some(s), _) => Some(s.to_string()),
+                    (None, Some(b)) if p.iter().all(|t| !matches!(t, LikeTok::Char(c) if u32::from(*c) >= 256)) => {
+                        std::str::from_utf8(b).ok().map(str::to_string)
+                    }
+                    _ => None,
+                };
+                text.is_some_and(|s| like_match(p, &s.nfc().collect::<Vec<char>>()))
+            }
+            Kind::Matches { text, binary } => match (text_of(v), bytes_of(v)) {
+                (Some(s), _) => text.is_match(&s.nfc().collect::<String>()),
+                (None, Some(b)) => binary.as_ref().is_some_and(|r| r.is_match(b)),
+                _ => false,
+            },
+            Kind::IsSubset(block) => match text_of(v) {
+                Some(s) => address(s)?.within(cidr(block)?),
+                None => false,
+            },
+            Kind::IsSuperset(lit) => match text_of(v) {
+                Some(s) => address(lit)?.within(cidr(s)?),
+                None => false,
+            },
+            Kind::Exists => true,
+        })
+    }
+
+    /// The JSON values a path selects from one object (for the index).
+    pub(crate) fn select_values(&self, root: &'a Value, steps: &[PathStep]) -> Result<Vec<&'a Value>, MatchError> {
+        Ok(self.select(root, steps)?.into_iter().filter_map(|v| if let Val::Json(j) = v { Some(j) } else { None }).collect())
+    }
+
+    /// The values a path selects from one root object, following `*_ref`
+    /// and `*_refs` to the objects of the same observation.
+    fn select(&self, root: &'a Value, steps: &[PathStep]) -> Result<Vec<Val<'a>>, MatchError> {
+        let mut current = vec![Val::Json(root)];
+        for step in steps {
+            let mut next = Vec::new();
+            for v in current {
+                match step {
+                    PathStep::Key(k) => {
+                        if let Val::Json(Value::Object(m)) = v
+                            && let Some(x) = m.get(k)
+                        {
+                            self.step_key(k, x, &mut next)?;
+                        }
+                    }
+                    PathStep::Index(i) => {
+                        if let Ok(i) = usize::try_from(*i) {
+                            match v {
+                                Val::Json(Value::Array(a)) => next.extend(a.get(i).map(Val::Json)),
+                                Val::Objects(a) => next.extend(a.get(i).map(|x| Val::Json(x))),
+                                _ => {}
+                            }
+                        }
+                    }
+                    PathStep::AnyIndex => match v {
+                        Val::Json(Value::Array(a)) => next.extend(a.iter().map(Val::Json)),
+                        Val::Objects(a) => next.extend(a.into_iter().map(Val::Json)),
+                        _ => {}
+                    },
+                }
+            }
+            if next.is_empty() {
+                return Ok(next);
+            }
+            current = next;
+        }
+        Ok(current)
+    }
+
+    fn step_key(&self, key: &str, x: &'a Value, out: &mut Vec<Val<'a>>) -> Result<(), MatchError> {
+        if key.ends_with("_hex") || key.ends_with("_bin") {
+            let Some(s) = x.as_str() else {
+                return Err(MatchError::new(format!("The value of binary property '{key}' is not a string")));
+            };
+            let decoded = if key.ends_with("_hex") {
+                hex::decode(s).map_err(|_| MatchError::new(format!("The value of '{key}' is not hex: {s}")))?
+            } else {
+                base64::engine::general_purpose::STANDARD.decode(s).map_err(|_| MatchError::new(format!("The value of '{key}' is not base64: {s}")))?
+            };
+            out.push(Val::Bytes(decoded));
+        } else if key.ends_with("_ref") {
+            let Some(r) = x.as_str() else {
+                return Err(MatchError::new(format!("The value of reference property '{key}' was not a string!  Got {x}")));
+            };
+            out.extend(self.resolve(r).map(Val::Json));
+        } else if key.ends_with("_refs") {
+            let Some(list) = x.as_array() else {
+                return Err(MatchError::new(format!("The value of reference list property '{key}' was not a list!  Got {x}")));
+            };
+            let mut objects = Vec::new();
+            for r in list {
+                let Some(r) = r.as_str() else {
+                    return Err(MatchError::new(format!("A value of reference property '{key}' was not a string!  Got {r}")));
+                };
+                objects.extend(self.resolve(r));
+            }
+            if !objects.is_empty() {
+                out.push(Val::Objects(objects));
+            }
+        } else {
+            out.push(Val::Json(x));
+        }
+        Ok(())
+    }
+
+    /// Objects of this observation a reference names; unresolved references
+    /// are ignored.
+    fn resolve<'r>(&'r self, reference: &'r str) -> impl Iterator<Item = &'a Value> + 'r {
+        self.obs.objects.iter().filter(move |(key, _)| *key == reference).map(|(_, o)| *o)
+    }
+}
+
+fn cidr(s: &str) -> Result<Net, MatchError> {
+    Net::parse(s).filter(|_| Net::is_block(s)).ok_or_else(|| MatchError::new(format!("Invalid CIDR subnet: {s}")))
+}
+
+fn address(s: &str) -> Result<Net, MatchError> {
+    Net::parse(s).ok_or_else(|| MatchError::new(format!("Invalid IP address: {s}")))
+}
+
+/// For address comparisons: `Some(equal)` when both sides are addresses or
+/// blocks, so that an address equals its own `/32` or `/128`.
+fn same_address(as_address: bool, v: &Val<'_>, lit: &Lit) -> Option<bool> {
+    if !as_address {
+        return None;
+    }
+    let (Some(s), Lit::Text(l)) = (text_of(v), lit) else { return None };
+    Some(Net::parse(s)?.same(Net::parse(l)?))
+}

@@ -1,0 +1,138 @@
+//! Matching patterns against observations, with the semantics of the OASIS
+//! reference matcher (`stix2-matcher` 3.0.0) — except where it contradicts
+//! the STIX 2.1 specification or cannot answer:
+//!
+//! # Divergences from the reference
+//!
+//! * **`EXISTS` / `NOT EXISTS`**: the reference does not implement them (the
+//!   tree walk leaves its stack unbalanced). Here `EXISTS path` holds for an
+//!   object whose path selects a value, and `NOT EXISTS path` for an object of
+//!   the path's type whose path selects nothing (STIX 2.1 §9.5).
+//! * **IPv6 `ISSUBSET` / `ISSUPERSET`**: the reference reads only IPv4 and
+//!   raises an error on IPv6; here both families work (an IPv4 value is never
+//!   in an IPv6 block, nor the reverse).
+//! * **An address and its `/32` or `/128`**: for `ipv4-addr:value` and
+//!   `ipv6-addr:value`, `=`, `!=` compare blocks, so `'198.51.100.1'` equals
+//!   `'198.51.100.1/32'` as the specification's own example means; the
+//!   reference compares the strings.
+//! * **`/0` blocks** are valid CIDR blocks here; the reference rejects them.
+//! * **LIKE and newlines**: `%` and `_` match any character including a
+//!   newline, and the match covers the whole string; the reference translates
+//!   LIKE to a Python regular expression whose `.` skips newlines and whose `$`
+//!   also matches before a final newline.
+//! * **MATCHES** uses the `regex` crate (PCRE-like syntax, linear time, size
+//!   limited), so look-around and back-references are errors instead of
+//!   being supported with exponential worst cases.
+//! * **Which observations a match reports**: both report the observations of
+//!   the first binding found, but the orders of search differ: the reference
+//!   walks AND and FOLLOWEDBY operands diagonally, this matcher
+//!   lexicographically (left operand first, observations in input order).
+//!   When only one binding exists — as the reference's own tests arrange —
+//!   they agree.
+//! * **Input the reference corrupts**: given several 2.1 bundles, the
+//!   reference appends the later bundles' objects to the first bundle's own
+//!   list (its deep merge aliases it), so calling it twice on one list gives
+//!   different answers. Input is never changed here.
+//!
+//! A binding may take at most [`MAX_BINDING_SIZE`] observations (e.g.
+//! `REPEATS 256 TIMES`); larger patterns are an error, not a slow search.
+
+mod compare;
+mod observations;
+mod plan;
+mod search;
+mod set;
+mod value;
+
+pub use observations::Observations;
+pub use plan::MAX_BINDING_SIZE;
+pub use set::PatternSet;
+
+use crate::pattern::{ParseError, Pattern, StixVersion, parse_version};
+
+/// Why matching could not answer (the reference's `MatcherException`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct MatchError {
+    pub message: String,
+}
+
+impl MatchError {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
+        MatchError { message: message.into() }
+    }
+}
+
+/// A pattern that does not parse, or that cannot be matched.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CompileError {
+    #[error("{0}")]
+    Parse(#[from] ParseError),
+    #[error("{0}")]
+    Match(#[from] MatchError),
+}
+
+/// A pattern compiled for matching: comparisons resolved (literals, regular
+/// expressions, CIDR blocks) and the observation structure planned.
+#[derive(Debug)]
+pub struct Matcher {
+    version: StixVersion,
+    plan: plan::Plan,
+    leaves: Vec<compare::Expr>,
+}
+
+/// A successful match: the indexes (into the input's observations) of the
+/// observed-data of the first binding, in input order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Match {
+    pub observations: Vec<usize>,
+}
+
+impl Matcher {
+    /// Parses and compiles a pattern of the given STIX version.
+    pub fn compile(src: &str, version: StixVersion) -> Result<Matcher, CompileError> {
+        let pattern = parse_version(src, version)?;
+        Ok(Matcher::new(&pattern, version)?)
+    }
+
+    pub fn new(pattern: &Pattern, version: StixVersion) -> Result<Matcher, MatchError> {
+        let plan = plan::Plan::new(pattern)?;
+        let leaves = plan.leaves.iter().map(compare::compile).collect::<Result<_, _>>()?;
+        Ok(Matcher { version, plan, leaves })
+    }
+
+    pub fn version(&self) -> StixVersion {
+        self.version
+    }
+
+    /// Matches the observations; `Ok(None)` when the pattern does not match.
+    pub fn matches(&self, observations: &Observations<'_>) -> Result<Option<Match>, MatchError> {
+        if observations.version != self.version {
+            return Err(MatchError::new(format!("a STIX {} pattern cannot match STIX {} observations", self.version, observations.version)));
+        }
+        // Every comparison is evaluated on every observation first, so that
+        // an error in the data is reported whatever the search would visit.
+        let mut candidates = vec![Vec::new(); self.leaves.len()];
+        for (i, obs) in observations.list.iter().enumerate() {
+            let eval = compare::Evaluator { obs, version: self.version };
+            for (leaf, expr) in self.leaves.iter().enumerate() {
+                if eval.holds(expr)? {
+                    candidates[leaf].push(i as u32);
+                }
+            }
+        }
+        let first: Vec<i64> = observations.list.iter().map(|o| o.first).collect();
+        let last: Vec<i64> = observations.list.iter().map(|o| o.last).collect();
+        let counts = observations.list.iter().map(|o| o.count).collect();
+        let found = search::Search::new(&self.plan, &candidates, &first, &last, counts).run();
+        Ok(found.map(|obs| Match { observations: obs.into_iter().map(|i| i as usize).collect() }))
+    }
+}
+
+/// Parses `input` as what the reference's `match()` takes and matches it:
+/// the ids of the matching observed-data (empty when there is no match).
+pub fn match_json(pattern: &str, version: StixVersion, input: &[serde_json::Value]) -> Result<Option<Vec<Option<String>>>, CompileError> {
+    let matcher = Matcher::compile(pattern, version)?;
+    let observations = Observations::from_json(input, version)?;
+    Ok(matcher.matches(&observations)?.map(|m| m.observations.iter().map(|&i| observations.sdo_id(i).map(str::to_string)).collect()))
+}

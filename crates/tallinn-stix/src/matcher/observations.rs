@@ -1,0 +1,168 @@
+//! What a pattern is matched against: a list of observations, each with its
+//! time interval, how many times it was observed, and its objects.
+//!
+//! STIX 2.1 input is a list of bundles: their objects are pooled (as the
+//! reference merges them), and each `observed-data` becomes one observation
+//! whose objects are the SCOs its `object_refs` name. STIX 2.0 input is a
+//! list of `observed-data` objects with their SCOs embedded under `objects`.
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Value};
+
+use super::MatchError;
+use super::value::parse_timestamp;
+use crate::pattern::StixVersion;
+
+/// Object types that are not observables in STIX 2.1 (SDOs, SROs, meta
+/// objects): a pattern never matches them, as in the reference.
+pub(crate) const NON_OBSERVABLE_TYPES: &[&str] = &[
+    "attack-pattern",
+    "bundle",
+    "campaign",
+    "course-of-action",
+    "extension-definition",
+    "grouping",
+    "identity",
+    "incident",
+    "indicator",
+    "infrastructure",
+    "intrusion-set",
+    "language-content",
+    "location",
+    "malware",
+    "malware-analysis",
+    "marking-definition",
+    "note",
+    "observed-data",
+    "opinion",
+    "relationship",
+    "report",
+    "threat-actor",
+    "tool",
+    "sighting",
+    "vulnerability",
+];
+
+/// Observations ready to be matched; borrows the JSON it was built from.
+#[derive(Debug)]
+pub struct Observations<'a> {
+    pub(crate) version: StixVersion,
+    pub(crate) list: Vec<Observation<'a>>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Observation<'a> {
+    /// The `observed-data` object.
+    pub(crate) sdo: &'a Map<String, Value>,
+    /// `first_observed`, `last_observed` in microseconds.
+    pub(crate) first: i64,
+    pub(crate) last: i64,
+    pub(crate) count: u64,
+    /// The observation's objects with the key a reference names them by
+    /// (the `objects` key in 2.0, the `id` in 2.1).
+    /// Each is a JSON object.
+    pub(crate) objects: Vec<(&'a str, &'a Value)>,
+}
+
+impl<'a> Observations<'a> {
+    /// Reads what the reference's `match()` takes: 2.1 bundles or 2.0
+    /// observed-data objects.
+    pub fn from_json(input: &'a [Value], version: StixVersion) -> Result<Self, MatchError> {
+        let list = match version {
+            StixVersion::V21 => from_bundles(input)?,
+            StixVersion::V20 => input.iter().map(from_v20).collect::<Result<_, _>>()?,
+        };
+        Ok(Observations { version, list })
+    }
+
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// The id of the i-th observed-data, if it has one.
+    pub fn sdo_id(&self, i: usize) -> Option<&'a str> {
+        self.list.get(i)?.sdo.get("id")?.as_str()
+    }
+}
+
+fn object<'v>(v: &'v Value, what: &str) -> Result<&'v Map<String, Value>, MatchError> {
+    v.as_object().ok_or_else(|| MatchError::new(format!("{what} is not a JSON object")))
+}
+
+fn interval(sdo: &Map<String, Value>, what: &str) -> Result<(i64, i64, u64), MatchError> {
+    let (Some(n), Some(first), Some(last)) = (sdo.get("number_observed"), sdo.get("first_observed"), sdo.get("last_observed")) else {
+        return Err(MatchError::new(format!("{what} must have all the following keys: number_observed, first_observed, last_observed.")));
+    };
+    let count = match n.as_i64() {
+        Some(c) if c >= 1 => c as u64,
+        _ => return Err(MatchError::new(format!("SDO with invalid number_observed (must be >= 1): {n}"))),
+    };
+    let time = |v: &Value| v.as_str().and_then(parse_timestamp).ok_or_else(|| MatchError::new(format!("invalid timestamp in observed-data: {v}")));
+    let (first, last) = (time(first)?, time(last)?);
+    if first > last {
+        return Err(MatchError::new(format!("observed-data first_observed {} is after last_observed {}", sdo["first_observed"], sdo["last_observed"])));
+    }
+    Ok((first, last, count))
+}
+
+fn from_v20(sdo: &Value) -> Result<Observation<'_>, MatchError> {
+    let sdo = object(sdo, "an observed-data SDO")?;
+    let (first, last, count) = interval(sdo, "STIX v2.0 SDO")?;
+    let mut objects = Vec::new();
+    if let Some(embedded) = sdo.get("objects").and_then(Value::as_object) {
+        for (key, obj) in embedded {
+            if obj.is_object() {
+                objects.push((key.as_str(), obj));
+            }
+        }
+    }
+    Ok(Observation { sdo, first, last, count, objects })
+}
+
+fn from_bundles(bundles: &[Value]) -> Result<Vec<Observation<'_>>, MatchError> {
+    let mut pooled: Vec<&Value> = Vec::new();
+    for bundle in bundles {
+        let bundle = object(bundle, "a bundle")?;
+        let Some(objects) = bundle.get("objects").and_then(Value::as_array) else {
+            return Err(MatchError::new("STIX v2.1 bundle object must have 'objects' key"));
+        };
+        for o in objects {
+            object(o, "a bundle's object")?;
+            pooled.push(o);
+        }
+    }
+    if pooled.is_empty() {
+        return Ok(Vec::new());
+    }
+    // The last object with a given id wins, as in the reference.
+    let by_id: HashMap<&str, &Value> =
+        pooled.iter().filter(|o| type_of(o) != Some("observed-data")).filter_map(|o| Some((o.get("id")?.as_str()?, *o))).collect();
+    let mut list = Vec::new();
+    for sdo_value in pooled.iter().filter(|o| type_of(o) == Some("observed-data")) {
+        let sdo = object(sdo_value, "an observed-data object")?;
+        let Some(refs) = sdo.get("object_refs").and_then(Value::as_array) else {
+            return Err(MatchError::new("STIX v2.1 observed-data object must have 'object_refs' key"));
+        };
+        let (first, last, count) = interval(sdo, "STIX v2.1 observed-data object")?;
+        let mut objects = Vec::with_capacity(refs.len() + 1);
+        if let Some(id) = sdo.get("id").and_then(Value::as_str) {
+            objects.push((id, *sdo_value));
+        }
+        for r in refs.iter().filter_map(Value::as_str) {
+            if let Some((id, obj)) = by_id.get_key_value(r) {
+                objects.push((*id, *obj));
+            }
+        }
+        list.push(Observation { sdo, first, last, count, objects });
+    }
+    Ok(list)
+}
+
+pub(crate) fn type_of(o: &Value) -> Option<&str> {
+    o.get("type")?.as_str()
+}

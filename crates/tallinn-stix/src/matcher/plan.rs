@@ -1,0 +1,182 @@
+//! The observation-level structure of a pattern, ready for the binding
+//! search: leaves are the distinct comparison expressions, nodes the
+//! operators and qualifiers over them.
+
+use std::collections::HashMap;
+
+use super::MatchError;
+use super::value::parse_timestamp;
+use crate::pattern::{Comparison, Pattern, Qualifier};
+
+/// The most observations one binding may take. The search recurses once per
+/// observation bound, so this also bounds its stack.
+pub const MAX_BINDING_SIZE: u64 = 256;
+
+pub(crate) type NodeId = usize;
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Node {
+    /// One `[ … ]`: the index of its comparison among the leaves.
+    Leaf(usize),
+    And(NodeId, NodeId),
+    Or(NodeId, NodeId),
+    FollowedBy(NodeId, NodeId),
+    /// `REPEATS n TIMES`: n disjoint bindings of the node.
+    Repeat(NodeId, u64),
+    /// `WITHIN`, in microseconds.
+    Within(NodeId, i64),
+    /// `START … STOP …`, in microseconds.
+    StartStop(NodeId, i64, i64),
+}
+
+#[derive(Debug)]
+pub(crate) struct Plan {
+    pub(crate) nodes: Vec<Node>,
+    pub(crate) root: NodeId,
+    /// The distinct comparison expressions, by leaf index.
+    pub(crate) leaves: Vec<Comparison>,
+    /// For each node, the leaves every binding of it must bind, with how
+    /// many times (what is under an OR is not mandatory).
+    pub(crate) mandatory: Vec<Vec<(usize, u64)>>,
+}
+
+impl Plan {
+    pub(crate) fn new(pattern: &Pattern) -> Result<Plan, MatchError> {
+        let mut b = Builder::default();
+        let root = b.node(pattern)?;
+        let plan = Plan { mandatory: (0..b.nodes.len()).map(|n| b.mandatory(n)).collect(), nodes: b.nodes, root, leaves: b.leaves };
+        let size = plan.binding_size(root);
+        if size > MAX_BINDING_SIZE {
+            return Err(MatchError::new(format!("this pattern binds up to {size} observations at once; the limit is {MAX_BINDING_SIZE}")));
+        }
+        Ok(plan)
+    }
+
+    /// The most observations a binding of `n` takes.
+    fn binding_size(&self, n: NodeId) -> u64 {
+        match self.nodes[n] {
+            Node::Leaf(_) => 1,
+            Node::And(a, b) | Node::FollowedBy(a, b) => self.binding_size(a).saturating_add(self.binding_size(b)),
+            Node::Or(a, b) => self.binding_size(a).max(self.binding_size(b)),
+            Node::Repeat(a, k) => self.binding_size(a).saturating_mul(k),
+            Node::Within(a, _) | Node::StartStop(a, _, _) => self.binding_size(a),
+        }
+    }
+}
+
+#[derive(Default)]
+struct Builder {
+    nodes: Vec<Node>,
+    leaves: Vec<Comparison>,
+    leaf_ids: HashMap<String, usize>,
+}
+
+impl Builder {
+    fn push(&mut self, n: Node) -> NodeId {
+        // Equal subtrees share one id, which lets AND find repeated operands.
+        if let Some(i) = self.nodes.iter().position(|x| *x == n) {
+            return i;
+        }
+        self.nodes.push(n);
+        self.nodes.len() - 1
+    }
+
+    fn node(&mut self, p: &Pattern) -> Result<NodeId, MatchError> {
+        Ok(match p {
+            Pattern::Observation(o) => {
+                let key = o.0.to_string();
+                let next = self.leaves.len();
+                let leaf = *self.leaf_ids.entry(key).or_insert(next);
+                if leaf == next {
+                    self.leaves.push(o.0.clone());
+                }
+                self.push(Node::Leaf(leaf))
+            }
+            Pattern::And(..) => {
+                let mut operands = Vec::new();
+                self.and_operands(p, &mut operands)?;
+                self.and_of(operands)
+            }
+            Pattern::Or(a, b) => {
+                let (a, b) = (self.node(a)?, self.node(b)?);
+                self.push(Node::Or(a, b))
+            }
+            Pattern::FollowedBy(a, b) => {
+                let (a, b) = (self.node(a)?, self.node(b)?);
+                self.push(Node::FollowedBy(a, b))
+            }
+            Pattern::Qualified(inner, q) => {
+                let inner = self.node(inner)?;
+                match q {
+                    Qualifier::Repeats(0) => return Err(MatchError::new("Invalid repetition count: 0")),
+                    Qualifier::Within(s) if *s <= 0.0 => return Err(MatchError::new(format!("Invalid WITHIN value (must be positive): {s}"))),
+                    Qualifier::Repeats(1) => inner,
+                    Qualifier::Repeats(n) => self.push(Node::Repeat(inner, *n)),
+                    Qualifier::Within(seconds) => self.push(Node::Within(inner, (seconds * 1e6).round() as i64)),
+                    Qualifier::StartStop(start, stop) => {
+                        let t = |s: &str| parse_timestamp(s).ok_or_else(|| MatchError::new(format!("Invalid timestamp format: {s}")));
+                        let (start, stop) = (t(start)?, t(stop)?);
+                        self.push(Node::StartStop(inner, start, stop))
+                    }
+                }
+            }
+        })
+    }
+
+    fn and_operands(&mut self, p: &Pattern, out: &mut Vec<NodeId>) -> Result<(), MatchError> {
+        match p {
+            Pattern::And(a, b) => {
+                self.and_operands(a, out)?;
+                self.and_operands(b, out)
+            }
+            other => {
+                out.push(self.node(other)?);
+                Ok(())
+            }
+        }
+    }
+
+    /// AND is commutative for whether a binding exists and which
+    /// observations it takes, so equal operands become one REPEATS, whose
+    /// copies the search binds in order instead of in every order.
+    fn and_of(&mut self, operands: Vec<NodeId>) -> NodeId {
+        let mut groups: Vec<(NodeId, u64)> = Vec::new();
+        for n in operands {
+            match groups.iter_mut().find(|(g, _)| *g == n) {
+                Some((_, count)) => *count += 1,
+                None => groups.push((n, 1)),
+            }
+        }
+        let mut acc: Option<NodeId> = None;
+        for (n, count) in groups {
+            let operand = if count == 1 { n } else { self.push(Node::Repeat(n, count)) };
+            acc = Some(match acc {
+                None => operand,
+                Some(left) => self.push(Node::And(left, operand)),
+            });
+        }
+        acc.expect("an AND has operands")
+    }
+
+    fn mandatory(&self, n: NodeId) -> Vec<(usize, u64)> {
+        let mut out: Vec<(usize, u64)> = Vec::new();
+        self.collect(n, 1, &mut out);
+        out
+    }
+
+    fn collect(&self, n: NodeId, times: u64, out: &mut Vec<(usize, u64)>) {
+        match self.nodes[n] {
+            Node::Leaf(l) => match out.iter_mut().find(|(x, _)| *x == l) {
+                Some((_, c)) => *c = c.saturating_add(times),
+                None => out.push((l, times)),
+            },
+            Node::And(a, b) | Node::FollowedBy(a, b) => {
+                self.collect(a, times, out);
+                self.collect(b, times, out);
+            }
+            Node::Or(..) => {}
+            Node::Repeat(a, k) => self.collect(a, times.saturating_mul(k), out),
+            Node::Within(a, _) | Node::StartStop(a, _, _) => self.collect(a, times, out),
+        }
+    }
+}

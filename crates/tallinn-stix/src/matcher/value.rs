@@ -1,0 +1,259 @@
+//! Comparing an observed value with a pattern literal, the way the reference
+//! matcher (`stix2-matcher` 3.0.0) does: a table of which kinds compare with
+//! which (ints with floats, binary with strings whose code points are all
+//! below 256, timestamps with strings that parse as timestamps), and unequal —
+//! never an error — when the kinds do not compare.
+
+use std::cmp::Ordering;
+use std::net::IpAddr;
+
+use serde_json::Value;
+
+use super::MatchError;
+
+/// A literal of the pattern, resolved to the kind it compares as.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Lit {
+    Int(i64),
+    Float(f64),
+    Text(String),
+    Bytes(Vec<u8>),
+    Bool(bool),
+    /// Microseconds since the Unix epoch (the reference's precision).
+    Time(i64),
+}
+
+/// A value selected from an observed object.
+#[derive(Debug, Clone)]
+pub(crate) enum Val<'a> {
+    Json(&'a Value),
+    /// A `*_hex` or `*_bin` property, decoded.
+    Bytes(Vec<u8>),
+    /// A `*_refs` list, dereferenced to the objects it names.
+    Objects(Vec<&'a Value>),
+}
+
+/// The scalar kinds a comparison sees.
+#[derive(Clone, Copy)]
+enum Scalar<'v> {
+    Int(i64),
+    Float(f64),
+    Text(&'v str),
+    Bytes(&'v [u8]),
+    Bool(bool),
+    Time(i64),
+    Other,
+}
+
+fn scalar<'v>(v: &'v Val<'_>) -> Scalar<'v> {
+    match v {
+        Val::Bytes(b) => Scalar::Bytes(b),
+        Val::Objects(_) => Scalar::Other,
+        Val::Json(Value::String(s)) => Scalar::Text(s),
+        Val::Json(Value::Bool(b)) => Scalar::Bool(*b),
+        Val::Json(Value::Number(n)) => match n.as_i64() {
+            Some(i) => Scalar::Int(i),
+            None => n.as_f64().map_or(Scalar::Other, Scalar::Float),
+        },
+        Val::Json(_) => Scalar::Other,
+    }
+}
+
+fn lit_scalar(l: &Lit) -> Scalar<'_> {
+    match l {
+        Lit::Int(i) => Scalar::Int(*i),
+        Lit::Float(f) => Scalar::Float(*f),
+        Lit::Text(s) => Scalar::Text(s),
+        Lit::Bytes(b) => Scalar::Bytes(b),
+        Lit::Bool(b) => Scalar::Bool(*b),
+        Lit::Time(t) => Scalar::Time(*t),
+    }
+}
+
+/// A string's code points as bytes, when every one is below 256 (the
+/// specification's rule for comparing strings with binary values).
+fn latin1(s: &str) -> Option<Vec<u8>> {
+    s.chars().map(|c| u8::try_from(u32::from(c)).ok()).collect()
+}
+
+/// A timestamp literal against a string property: the string is read as a
+/// timestamp, and a string that is not one is an error (as in the reference).
+fn as_time<'v>(value: Scalar<'v>, lit: &Lit) -> Result<Scalar<'v>, MatchError> {
+    match (value, lit) {
+        (Scalar::Text(s), Lit::Time(_)) => parse_timestamp(s).map(Scalar::Time).ok_or_else(|| MatchError::new(format!("Invalid timestamp in JSON: {s}"))),
+        (v, _) => Ok(v),
+    }
+}
+
+/// `value = lit`.
+pub(crate) fn equal(value: &Val<'_>, lit: &Lit) -> Result<bool, MatchError> {
+    Ok(equal_scalars(as_time(scalar(value), lit)?, lit_scalar(lit)))
+}
+
+fn equal_scalars(v: Scalar<'_>, l: Scalar<'_>) -> bool {
+    match (v, l) {
+        (Scalar::Int(a), Scalar::Int(b)) => a == b,
+        (Scalar::Int(a), Scalar::Float(b)) | (Scalar::Float(b), Scalar::Int(a)) => (a as f64) == b,
+        (Scalar::Float(a), Scalar::Float(b)) => a == b,
+        (Scalar::Text(a), Scalar::Text(b)) => a == b,
+        (Scalar::Bytes(a), Scalar::Bytes(b)) => a == b,
+        (Scalar::Bytes(a), Scalar::Text(s)) | (Scalar::Text(s), Scalar::Bytes(a)) => latin1(s).is_some_and(|s| s == a),
+        (Scalar::Bool(a), Scalar::Bool(b)) => a == b,
+        (Scalar::Time(a), Scalar::Time(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// `value <op> lit` for `< <= > >=`: `None` when the kinds do not order
+/// (the test is then false, whatever the operator).
+pub(crate) fn order(value: &Val<'_>, lit: &Lit) -> Result<Option<Ordering>, MatchError> {
+    let v = as_time(scalar(value), lit)?;
+    Ok(match (v, lit_scalar(lit)) {
+        (Scalar::Int(a), Scalar::Int(b)) => Some(a.cmp(&b)),
+        (Scalar::Int(a), Scalar::Float(b)) => (a as f64).partial_cmp(&b),
+        (Scalar::Float(a), Scalar::Int(b)) => a.partial_cmp(&(b as f64)),
+        (Scalar::Float(a), Scalar::Float(b)) => a.partial_cmp(&b),
+        // Rust orders `str` by UTF-8 bytes, which is code point order, as Python does.
+        (Scalar::Text(a), Scalar::Text(b)) => Some(a.cmp(b)),
+        (Scalar::Bytes(a), Scalar::Bytes(b)) => Some(a.cmp(b)),
+        (Scalar::Bytes(a), Scalar::Text(s)) => latin1(s).map(|s| a.cmp(&s[..])),
+        (Scalar::Text(s), Scalar::Bytes(b)) => latin1(s).map(|s| s[..].cmp(b)),
+        (Scalar::Time(a), Scalar::Time(b)) => Some(a.cmp(&b)),
+        _ => None,
+    })
+}
+
+/// Membership in a set literal, with Python's `==` of the reference's
+/// `value in set` (so `true` is in `(1, 2)` there, and here).
+pub(crate) fn member(value: &Val<'_>, set: &[Lit]) -> Result<bool, MatchError> {
+    for lit in set {
+        let v = as_time(scalar(value), lit)?;
+        let hit = match (v, lit_scalar(lit)) {
+            (Scalar::Bool(a), Scalar::Int(b)) => i64::from(a) == b,
+            (Scalar::Bool(a), Scalar::Float(b)) => f64::from(u8::from(a)) == b,
+            (Scalar::Bytes(_), Scalar::Text(_)) | (Scalar::Text(_), Scalar::Bytes(_)) => false,
+            (v, l) => equal_scalars(v, l),
+        };
+        if hit {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// The text a LIKE or MATCHES test reads: strings, and binary values where
+/// the reference reads them (UTF-8 for LIKE).
+pub(crate) fn text_of<'v>(value: &'v Val<'_>) -> Option<&'v str> {
+    match value {
+        Val::Json(Value::String(s)) => Some(s),
+        _ => None,
+    }
+}
+
+pub(crate) fn bytes_of<'v>(value: &'v Val<'_>) -> Option<&'v [u8]> {
+    match value {
+        Val::Bytes(b) => Some(b),
+        _ => None,
+    }
+}
+
+/// A timestamp as the reference reads it: `YYYY-MM-DDTHH:MM:SS[.f+]Z`,
+/// upper-case `T` and `Z`, fractions beyond microseconds truncated.
+/// Microseconds since the epoch.
+pub(crate) fn parse_timestamp(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' || *b.last()? != b'Z' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let part = s.get(r)?;
+        part.bytes().all(|c| c.is_ascii_digit()).then(|| part.parse().ok())?
+    };
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let micros = match &s[19..s.len() - 1] {
+        "" => 0,
+        frac => {
+            let digits = frac.strip_prefix('.')?;
+            if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
+                return None;
+            }
+            let kept = &digits[..digits.len().min(6)];
+            kept.parse::<i64>().ok()? * 10_i64.pow(6 - kept.len() as u32)
+        }
+    };
+    let dt = jiff::civil::DateTime::new(
+        i16::try_from(year).ok()?,
+        i8::try_from(month).ok()?,
+        i8::try_from(day).ok()?,
+        i8::try_from(hour).ok()?,
+        i8::try_from(minute).ok()?,
+        i8::try_from(second).ok()?,
+        0,
+    )
+    .ok()?;
+    let ts = dt.to_zoned(jiff::tz::TimeZone::UTC).ok()?.timestamp();
+    Some(ts.as_microsecond() + micros)
+}
+
+/// An address or a CIDR block, of either family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Net {
+    addr: IpAddr,
+    prefix: u8,
+}
+
+impl Net {
+    /// `a.b.c.d`, `a.b.c.d/n`, IPv6 likewise; `None` when it is neither.
+    pub(crate) fn parse(s: &str) -> Option<Net> {
+        let (addr, prefix) = match s.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (s, None),
+        };
+        let addr: IpAddr = addr.parse().ok()?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            None => max,
+            Some(p) if !p.is_empty() && p.bytes().all(|c| c.is_ascii_digit()) && p.len() <= 3 => p.parse::<u8>().ok().filter(|p| *p <= max)?,
+            Some(_) => return None,
+        };
+        Some(Net { addr, prefix })
+    }
+
+    pub(crate) fn is_block(s: &str) -> bool {
+        s.contains('/')
+    }
+
+    fn bits(self) -> (u128, u32) {
+        match self.addr {
+            IpAddr::V4(a) => (u128::from(u32::from(a)) << 96, 32),
+            IpAddr::V6(a) => (u128::from(a), 128),
+        }
+    }
+
+    /// Addresses are left-aligned in 128 bits, so a prefix is always the top bits.
+    fn mask(prefix: u8) -> u128 {
+        if prefix == 0 { 0 } else { u128::MAX << (128 - u32::from(prefix)) }
+    }
+
+    /// Whether every address of `self` is in `container` (families must agree).
+    pub(crate) fn within(self, container: Net) -> bool {
+        let ((a, wa), (b, wb)) = (self.bits(), container.bits());
+        if wa != wb || container.prefix > self.prefix {
+            return false;
+        }
+        let m = Net::mask(container.prefix);
+        a & m == b & m
+    }
+
+    /// One spelling per block (host bits cleared), for indexing.
+    pub(crate) fn canonical(self) -> String {
+        let (bits, width) = self.bits();
+        format!("{width}:{:032x}/{}", bits & Net::mask(self.prefix), self.prefix)
+    }
+
+    /// The same block: an address equals its own `/32` (or `/128`).
+    pub(crate) fn same(self, other: Net) -> bool {
+        self.prefix == other.prefix && self.within(other)
+    }
+}
