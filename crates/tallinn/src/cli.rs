@@ -183,6 +183,20 @@ pub enum StixCmd {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Match a pattern against observations: STIX 2.1 bundles (one, or a
+    /// list) or STIX 2.0 observed-data (one, or a list). Prints "match" and
+    /// the ids of the matching observed-data, or "no match".
+    Match {
+        #[arg(long)]
+        pattern: String,
+        #[arg(long, default_value = "2.1", value_parser = ["2.0", "2.1"])]
+        stix_version: String,
+        file: PathBuf,
+    },
+    /// Match many patterns: JSON lines on stdin, each {"pattern", "stix_version",
+    /// "observations"}; one JSON line out per line in, in order:
+    /// {"matched", "sdo_ids"} or {"error": "parse"|"match", "message"}.
+    MatchBatch,
 }
 
 #[derive(Debug, Subcommand)]

@@ -4,8 +4,9 @@
 //!
 //! # Divergences from the reference
 //!
-//! * **`EXISTS` / `NOT EXISTS`**: the reference does not implement them (the
-//!   tree walk leaves its stack unbalanced). Here `EXISTS path` holds for an
+//! * **`EXISTS` / `NOT EXISTS`**: the reference cannot run them (its parser
+//!   rejects `[EXISTS a:b]`, reading `EXISTSa`, and it has no `NOT EXISTS`,
+//!   nor a matching rule for either). Here `EXISTS path` holds for an
 //!   object whose path selects a value, and `NOT EXISTS path` for an object of
 //!   the path's type whose path selects nothing (STIX 2.1 §9.5).
 //! * **IPv6 `ISSUBSET` / `ISSUPERSET`**: the reference reads only IPv4 and

@@ -54,28 +54,17 @@ pub(crate) struct Search<'s> {
     scopes: Vec<Scope>,
     /// Observations bound so far, in binding order.
     bound: Vec<u32>,
-    /// How many more bindings each leaf must still get, beyond the subtree
-    /// being searched (the counting check).
-    pending: Vec<u64>,
-    pending_total: u64,
+    /// Bindings that must still be made beyond the subtree being searched
+    /// (the counting check): leaf, count, and how many of the open scopes
+    /// enclose them. A stack: continuations add and remove in LIFO order.
+    pending: Vec<Demand>,
     /// The first observation the next REPEATS copy may start from.
     repeat_floor: Option<u32>,
 }
 
 impl<'s> Search<'s> {
     pub(crate) fn new(plan: &'s Plan, candidates: &'s [Vec<u32>], first: &'s [i64], last: &'s [i64], counts: Vec<u64>) -> Self {
-        Search {
-            plan,
-            candidates,
-            first,
-            last,
-            left: counts,
-            scopes: Vec::new(),
-            bound: Vec::new(),
-            pending: vec![0; plan.leaves.len()],
-            pending_total: 0,
-            repeat_floor: None,
-        }
+        Search { plan, candidates, first, last, left: counts, scopes: Vec::new(), bound: Vec::new(), pending: Vec::new(), repeat_floor: None }
     }
 
     /// The observations of the first binding found, or `None`.
@@ -99,16 +88,25 @@ impl<'s> Search<'s> {
     }
 
     fn add_pending(&mut self, n: NodeId, times: u64) {
+        self.add_pending_after(n, times, None);
+    }
+
+    /// `after`: the demand can only take observations from the one bound at
+    /// that position on (the remaining copies of a repeated leaf).
+    fn add_pending_after(&mut self, n: NodeId, times: u64, after: Option<usize>) {
+        let scopes = self.scopes.len();
         for &(leaf, c) in &self.plan.mandatory[n] {
-            self.pending[leaf] += c * times;
-            self.pending_total += c * times;
+            if times > 0 {
+                self.pending.push(Demand { leaf, count: c * times, scopes, after });
+            }
         }
     }
 
     fn remove_pending(&mut self, n: NodeId, times: u64) {
-        for &(leaf, c) in &self.plan.mandatory[n] {
-            self.pending[leaf] -= c * times;
-            self.pending_total -= c * times;
+        if times > 0 {
+            let keep = self.pending.len() - self.plan.mandatory[n].len();
+            debug_assert!(self.pending[keep..].iter().zip(&self.plan.mandatory[n]).all(|(d, (l, _))| d.leaf == *l), "pending demands are a stack");
+            self.pending.truncate(keep);
         }
     }
 
@@ -184,13 +182,16 @@ impl<'s> Search<'s> {
         if floor.is_some() {
             self.repeat_floor = floor;
         }
-        self.add_pending(n, copies - 1);
         let start = self.bound.len();
+        // Copies of a single leaf are bound in observation order, so the
+        // remaining ones can only use observations from this copy's on.
+        let after = matches!(self.plan.nodes[n], Node::Leaf(_)).then_some(start);
+        self.add_pending_after(n, copies - 1, after);
         let found = self.node(n, &mut |s: &mut Search<'s>| {
             let first = s.bound[start];
             s.remove_pending(n, copies - 1);
             let found = s.repeat(n, copies - 1, Some(first), k);
-            s.add_pending(n, copies - 1);
+            s.add_pending_after(n, copies - 1, after);
             found
         });
         self.remove_pending(n, copies - 1);
@@ -224,8 +225,13 @@ impl<'s> Search<'s> {
 
     /// Whether observation `i` can join every open scope.
     fn fits(&self, i: usize) -> bool {
+        self.fits_within(i, self.scopes.len())
+    }
+
+    /// Whether observation `i` can join the outermost `depth` open scopes.
+    fn fits_within(&self, i: usize, depth: usize) -> bool {
         let (first, last) = (self.first[i], self.last[i]);
-        self.scopes.iter().all(|s| match *s {
+        self.scopes[..depth].iter().all(|s| match *s {
             Scope::Within { span, latest_first, earliest_last } => {
                 i128::from(latest_first.max(first)) - i128::from(earliest_last.min(last)) <= i128::from(span)
             }
@@ -251,48 +257,62 @@ impl<'s> Search<'s> {
         }
     }
 
-    /// Whether the instances left can still give every pending leaf its
-    /// count of distinct instances: a maximum flow from leaves (demands) to
-    /// observations (instances left), by augmenting paths.
+    /// Whether the instances left can still give every pending demand its
+    /// count of distinct instances, each among the observations that
+    /// satisfy its leaf and fit the scopes enclosing it: a maximum flow from
+    /// demands to observations, by augmenting paths. Time bounds between
+    /// pending demands are ignored, so this is necessary, not sufficient.
     fn feasible(&self) -> bool {
-        if self.pending_total == 0 {
+        if self.pending.is_empty() {
             return true;
         }
-        let demands: Vec<(usize, u64)> = self.pending.iter().enumerate().filter(|(_, d)| **d > 0).map(|(l, d)| (l, *d)).collect();
-        for &(l, d) in &demands {
-            let mut supply = 0u64;
-            for &o in &self.candidates[l] {
-                supply = supply.saturating_add(self.left[o as usize]);
-                if supply >= d {
-                    break;
-                }
-            }
-            if supply < d {
+        let options: Vec<Vec<u32>> = self
+            .pending
+            .iter()
+            .map(|d| {
+                let floor = d.after.and_then(|p| self.bound.get(p).copied()).unwrap_or(0);
+                let candidates = &self.candidates[d.leaf];
+                let from = candidates.partition_point(|&o| o < floor);
+                candidates[from..].iter().copied().filter(|&o| self.left[o as usize] > 0 && self.fits_within(o as usize, d.scopes)).collect()
+            })
+            .collect();
+        for (d, options) in self.pending.iter().zip(&options) {
+            let supply = options.iter().fold(0u64, |sum, &o| sum.saturating_add(self.left[o as usize]));
+            if supply < d.count {
                 return false;
             }
         }
-        if demands.len() == 1 {
+        if self.pending.len() == 1 {
             return true;
         }
-        let mut flow = Flow { search: self, demands: &demands, used: HashMap::new(), assigned: vec![HashMap::new(); demands.len()] };
-        (0..demands.len()).all(|j| flow.satisfy(j))
+        let mut flow = Flow { left: &self.left, options: &options, used: HashMap::new(), assigned: vec![HashMap::new(); options.len()] };
+        self.pending.iter().enumerate().all(|(j, d)| flow.satisfy(j, d.count))
     }
 }
 
-struct Flow<'f, 's> {
-    search: &'f Search<'s>,
-    demands: &'f [(usize, u64)],
-    /// Instances of each observation given to some leaf.
+#[derive(Debug, Clone, Copy)]
+struct Demand {
+    leaf: usize,
+    count: u64,
+    scopes: usize,
+    after: Option<usize>,
+}
+
+struct Flow<'f> {
+    left: &'f [u64],
+    /// Per demand, the observations it may take instances from.
+    options: &'f [Vec<u32>],
+    /// Instances of each observation given to some demand.
     used: HashMap<u32, u64>,
     /// Per demand, instances taken from each observation.
     assigned: Vec<HashMap<u32, u64>>,
 }
 
-impl Flow<'_, '_> {
-    fn satisfy(&mut self, j: usize) -> bool {
-        let mut missing = self.demands[j].1;
+impl Flow<'_> {
+    fn satisfy(&mut self, j: usize, count: u64) -> bool {
+        let mut missing = count;
         while missing > 0 {
-            let mut visited = vec![false; self.demands.len()];
+            let mut visited = vec![false; self.options.len()];
             let pushed = self.augment(j, missing, &mut visited);
             if pushed == 0 {
                 return false;
@@ -306,9 +326,9 @@ impl Flow<'_, '_> {
     /// or moving another demand's elsewhere.
     fn augment(&mut self, j: usize, amount: u64, visited: &mut [bool]) -> u64 {
         visited[j] = true;
-        let candidates = &self.search.candidates[self.demands[j].0];
-        for &o in candidates {
-            let free = self.search.left[o as usize] - self.used.get(&o).copied().unwrap_or(0);
+        let options = self.options;
+        for &o in &options[j] {
+            let free = self.left[o as usize] - self.used.get(&o).copied().unwrap_or(0);
             if free > 0 {
                 let x = free.min(amount);
                 *self.used.entry(o).or_default() += x;
@@ -316,8 +336,8 @@ impl Flow<'_, '_> {
                 return x;
             }
         }
-        for &o in candidates {
-            for other in 0..self.demands.len() {
+        for &o in &options[j] {
+            for other in 0..options.len() {
                 let held = self.assigned[other].get(&o).copied().unwrap_or(0);
                 if visited[other] || held == 0 {
                     continue;

@@ -2,6 +2,7 @@
 //! and parse ∘ print ∘ parse = parse on random trees.
 
 mod conformance;
+mod matcher;
 
 use proptest::prelude::*;
 use tallinn_stix::pattern::{CompOp, Comparison, Literal, ObjectPath, Observation, PathStep, Pattern, Qualifier, Test, parse};

@@ -578,3 +578,94 @@ fn stix_validate_reports_every_problem() {
     assert!(stdout.contains("valid_from: required on indicator") && stdout.contains("pattern: not a valid STIX pattern"), "{stdout}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("2 problem(s) found"));
 }
+
+const OBSERVED: &str = r#"{"type": "bundle", "id": "bundle--00000000-0000-4000-8000-000000000001", "objects": [
+    {"type": "observed-data", "spec_version": "2.1", "id": "observed-data--00000000-0000-4000-8000-000000000001", "created": "2026-11-01T10:00:00Z", "modified": "2026-11-01T10:00:00Z",
+     "first_observed": "2026-11-01T10:00:00Z", "last_observed": "2026-11-01T10:00:00Z", "number_observed": 1, "object_refs": ["ipv4-addr--00000000-0000-4000-8000-000000000001"]},
+    {"type": "ipv4-addr", "spec_version": "2.1", "id": "ipv4-addr--00000000-0000-4000-8000-000000000001", "value": "203.0.113.7"}]}"#;
+
+#[test]
+fn stix_match_answers_match_or_no_match() {
+    let bin = env!("CARGO_BIN_EXE_tallinn");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("observed.json");
+    std::fs::write(&file, OBSERVED).unwrap();
+    let run = |pattern: &str| Command::new(bin).args(["stix", "match", "--pattern", pattern, file.to_str().unwrap()]).output().unwrap();
+    let out = run("[ipv4-addr:value ISSUBSET '203.0.113.0/24']");
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "match\nobserved-data--00000000-0000-4000-8000-000000000001\n");
+    let out = run("[ipv4-addr:value = '198.51.100.1']");
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "no match\n");
+    let out = run("[ipv4-addr:value = ");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not parse at offset"), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(bin).args(["stix", "match", "--stix-version", "2.0", "--pattern", "[a:b = 1]", file.to_str().unwrap()]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "a 2.1 bundle is not 2.0 observed-data");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot be matched"));
+}
+
+/// Runs `tallinn stix match-batch` on the given lines; its output lines.
+fn match_batch(lines: &[String]) -> Vec<serde_json::Value> {
+    use std::io::Write;
+    let bin = env!("CARGO_BIN_EXE_tallinn");
+    let mut child = Command::new(bin).args(["stix", "match-batch"]).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let input = lines.join("\n") + "\n";
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()).unwrap());
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+#[test]
+fn stix_match_batch_answers_every_line_in_order() {
+    let bundle: serde_json::Value = serde_json::from_str(OBSERVED).unwrap();
+    let line = |pattern: &str, version: &str| serde_json::json!({"pattern": pattern, "stix_version": version, "observations": [bundle]}).to_string();
+    let lines = vec![
+        line("[ipv4-addr:value = '203.0.113.7']", "2.1"),
+        "not json".to_string(),
+        line("[ipv4-addr:value = '203.0.113.8']", "2.1"),
+        line("[ipv4-addr:value = ", "2.1"),
+        line("[a:b = 1] REPEATS 0 TIMES", "2.1"),
+        line("[a:b = 1]", "2.0"),
+        line("[a:b = 1]", "3.0"),
+        line("[ipv4-addr:value = '203.0.113.7']", "2.1"),
+    ];
+    let answers = match_batch(&lines);
+    assert_eq!(answers.len(), lines.len());
+    assert_eq!(answers[0], serde_json::json!({"matched": true, "sdo_ids": ["observed-data--00000000-0000-4000-8000-000000000001"]}));
+    assert_eq!(answers[1]["error"], "parse");
+    assert_eq!(answers[2], serde_json::json!({"matched": false, "sdo_ids": []}));
+    assert_eq!(answers[3]["error"], "parse");
+    assert!(answers[3]["message"].as_str().unwrap().contains("offset"));
+    assert_eq!(answers[4]["error"], "match");
+    assert_eq!(answers[5]["error"], "match", "a 2.1 bundle given as 2.0 observed-data");
+    assert_eq!(answers[6]["error"], "parse");
+    assert_eq!(answers[7], answers[0]);
+}
+
+/// The reference suite's cases (see tallinn-stix's conformance test) through
+/// the stable command-line interface other tools use.
+#[test]
+fn stix_match_batch_agrees_with_the_reference_suite() {
+    let Ok(path) = std::env::var("TALLINN_STIX_MATCHER_CASES") else {
+        eprintln!("skipped: TALLINN_STIX_MATCHER_CASES is not set");
+        return;
+    };
+    let cases: Vec<serde_json::Value> = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let lines: Vec<String> = cases
+        .iter()
+        .map(|c| serde_json::json!({"pattern": c["pattern"], "stix_version": c["stix_version"], "observations": c["observations"]}).to_string())
+        .collect();
+    let answers = match_batch(&lines);
+    assert_eq!(answers.len(), cases.len());
+    for (case, answer) in cases.iter().zip(&answers) {
+        let expected = &case["expected"];
+        match expected.get("error") {
+            Some(kind) => assert_eq!(&answer["error"], kind, "{}", case["name"]),
+            None => assert_eq!((&answer["matched"], &answer["sdo_ids"]), (&expected["matched"], &expected["sdo_ids"]), "{}", case["name"]),
+        }
+    }
+}

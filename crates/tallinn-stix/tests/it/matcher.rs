@@ -1,0 +1,191 @@
+//! The matcher beyond the reference's suite: the documented divergences,
+//! `number_observed`, patterns on which the reference's enumeration explodes,
+//! guarded regular expressions, and the pattern index agreeing with the
+//! matcher.
+
+use proptest::prelude::*;
+use serde_json::{Value, json};
+use tallinn_stix::matcher::{CompileError, MAX_BINDING_SIZE, Matcher, Observations, PatternSet, match_json};
+use tallinn_stix::pattern::StixVersion;
+
+/// One STIX 2.1 bundle: an observed-data per (time in seconds, count, objects).
+fn bundle(observations: &[(i64, u64, Vec<Value>)]) -> Vec<Value> {
+    let mut objects = Vec::new();
+    for (n, (t, count, scos)) in observations.iter().enumerate() {
+        let at = jiff::Timestamp::from_second(1_700_000_000 + t).unwrap().to_string();
+        let mut refs = Vec::new();
+        for (k, sco) in scos.iter().enumerate() {
+            let mut sco = sco.clone();
+            let id = format!("{}--00000000-0000-4000-8000-{:06}{:06}", sco["type"].as_str().unwrap(), n, k);
+            sco["id"] = json!(id);
+            refs.push(json!(id));
+            objects.push(sco);
+        }
+        objects.push(json!({
+            "type": "observed-data", "spec_version": "2.1",
+            "id": format!("observed-data--00000000-0000-4000-8000-{n:012}"),
+            "created": at, "modified": at, "first_observed": at, "last_observed": at,
+            "number_observed": count, "object_refs": refs,
+        }));
+    }
+    vec![json!({"type": "bundle", "id": "bundle--00000000-0000-4000-8000-000000000000", "objects": objects})]
+}
+
+fn matched(pattern: &str, input: &[Value]) -> bool {
+    match match_json(pattern, StixVersion::V21, input) {
+        Ok(m) => m.is_some(),
+        Err(e) => panic!("{pattern}: {e}"),
+    }
+}
+
+fn ipv4(v: &str) -> Value {
+    json!({"type": "ipv4-addr", "value": v})
+}
+
+#[test]
+fn exists_and_not_exists_follow_the_specification() {
+    let input = bundle(&[(0, 1, vec![json!({"type": "file", "name": "a.exe", "size": 3})])]);
+    assert!(matched("[file:name = 'a.exe' AND EXISTS file:size]", &input));
+    assert!(matched("[EXISTS file:size]", &input));
+    assert!(!matched("[EXISTS file:hashes]", &input));
+    assert!(matched("[NOT EXISTS file:hashes]", &input));
+    assert!(!matched("[NOT EXISTS file:size]", &input));
+    assert!(!matched("[NOT EXISTS process:pid]", &input), "NOT EXISTS still needs an object of the type");
+}
+
+#[test]
+fn addresses_of_both_families_and_their_host_blocks() {
+    let input = bundle(&[(0, 1, vec![ipv4("198.51.100.1"), json!({"type": "ipv6-addr", "value": "2001:db8::1"})])]);
+    assert!(matched("[ipv4-addr:value = '198.51.100.1/32']", &input));
+    assert!(!matched("[ipv4-addr:value != '198.51.100.1/32']", &input));
+    assert!(matched("[ipv6-addr:value = '2001:db8:0:0::1/128']", &input));
+    assert!(matched("[ipv6-addr:value ISSUBSET '2001:db8::/32']", &input));
+    assert!(!matched("[ipv6-addr:value ISSUBSET '2001:db9::/32']", &input));
+    assert!(!matched("[ipv4-addr:value ISSUBSET '2001:db8::/32']", &input), "families never mix");
+    assert!(matched("[ipv4-addr:value ISSUBSET '0.0.0.0/0']", &input));
+    let block = bundle(&[(0, 1, vec![json!({"type": "ipv6-addr", "value": "2001:db8::/48"})])]);
+    assert!(matched("[ipv6-addr:value ISSUPERSET '2001:db8::7']", &block));
+    assert!(!matched("[ipv6-addr:value ISSUPERSET '2001:db9::7']", &block));
+}
+
+#[test]
+fn number_observed_gives_interchangeable_instances() {
+    let twice = bundle(&[(0, 2, vec![ipv4("10.0.0.1")])]);
+    let once = bundle(&[(0, 1, vec![ipv4("10.0.0.1")])]);
+    assert!(matched("[ipv4-addr:value = '10.0.0.1'] AND [ipv4-addr:value = '10.0.0.1']", &twice));
+    assert!(!matched("[ipv4-addr:value = '10.0.0.1'] AND [ipv4-addr:value = '10.0.0.1']", &once));
+    assert!(matched("[ipv4-addr:value = '10.0.0.1'] REPEATS 2 TIMES", &twice));
+    assert!(!matched("[ipv4-addr:value = '10.0.0.1'] REPEATS 3 TIMES", &twice));
+    let ids = match_json("[ipv4-addr:value = '10.0.0.1'] REPEATS 2 TIMES", StixVersion::V21, &twice).unwrap().unwrap();
+    assert_eq!(ids, vec![Some("observed-data--00000000-0000-4000-8000-000000000000".to_string())]);
+}
+
+#[test]
+fn time_qualifiers() {
+    let input = bundle(&[(0, 1, vec![ipv4("10.0.0.1")]), (30, 1, vec![ipv4("10.0.0.2")])]);
+    assert!(matched("[ipv4-addr:value = '10.0.0.1'] FOLLOWEDBY [ipv4-addr:value = '10.0.0.2']", &input));
+    assert!(!matched("[ipv4-addr:value = '10.0.0.2'] FOLLOWEDBY [ipv4-addr:value = '10.0.0.1']", &input));
+    assert!(matched("([ipv4-addr:value = '10.0.0.1'] AND [ipv4-addr:value = '10.0.0.2']) WITHIN 30 SECONDS", &input));
+    assert!(!matched("([ipv4-addr:value = '10.0.0.1'] AND [ipv4-addr:value = '10.0.0.2']) WITHIN 29.5 SECONDS", &input));
+    let t0 = jiff::Timestamp::from_second(1_700_000_000).unwrap();
+    let window = |a: i64, b: i64| {
+        format!("[ipv4-addr:value = '10.0.0.2'] START t'{}' STOP t'{}'", t0 + jiff::SignedDuration::from_secs(a), t0 + jiff::SignedDuration::from_secs(b))
+    };
+    assert!(matched(&window(30, 31), &input), "START is inclusive");
+    assert!(!matched(&window(0, 30), &input), "STOP is exclusive");
+}
+
+/// Twenty observations a second apart; the reference's own explosion test,
+/// scaled up to sizes its enumeration could never finish.
+#[test]
+fn no_combinatorial_blow_up() {
+    let many: Vec<(i64, u64, Vec<Value>)> = (0..200).map(|i| (i, 1, vec![json!({"type": "person", "age": i % 20})])).collect();
+    let input = bundle(&many);
+    let started = std::time::Instant::now();
+    assert!(!matched("[person:age < 20] REPEATS 60 TIMES WITHIN 58 SECONDS", &input));
+    assert!(matched("[person:age < 20] REPEATS 60 TIMES WITHIN 59 SECONDS", &input));
+
+    let same = ["[person:age < 20]"; 12].join(" AND ");
+    let few = bundle(&many[..11]);
+    assert!(!matched(&same, &few), "twelve equal operands cannot bind eleven observations");
+    let distinct = (0..12).map(|k| format!("[person:age < {}]", 20 + k)).collect::<Vec<_>>().join(" AND ");
+    assert!(!matched(&distinct, &few), "nor can twelve different ones");
+    assert!(matched(&distinct, &bundle(&many[..12])));
+    assert!(!matched("([person:age < 20] FOLLOWEDBY [person:age > 18]) REPEATS 11 TIMES", &few));
+    // Not a timing assertion: a guard that the search did not enumerate.
+    assert!(started.elapsed() < std::time::Duration::from_secs(60), "took {:?}", started.elapsed());
+}
+
+#[test]
+fn a_binding_is_bounded() {
+    let err = Matcher::compile(&format!("[a:b = 1] REPEATS {} TIMES", MAX_BINDING_SIZE + 1), StixVersion::V21).unwrap_err();
+    assert!(matches!(err, CompileError::Match(_)), "{err}");
+    assert!(Matcher::compile(&format!("[a:b = 1] REPEATS {MAX_BINDING_SIZE} TIMES"), StixVersion::V21).is_ok());
+}
+
+#[test]
+fn regular_expressions_are_guarded_and_normalised() {
+    let long = format!("{}!", "a".repeat(5000));
+    let input = bundle(&[(0, 1, vec![json!({"type": "x-text", "value": long, "name": "Cafe\u{301}"})])]);
+    assert!(!matched("[x-text:value MATCHES '^(a+)+$']", &input), "a catastrophic pattern for a backtracking engine");
+    assert!(matched("[x-text:value MATCHES 'a{3}!']", &input));
+    let err = match_json("[x-text:value MATCHES '(?=a)']", StixVersion::V21, &input).unwrap_err();
+    assert!(matches!(err, CompileError::Match(_)), "look-around is refused with a clear error: {err}");
+    assert!(matched("[x-text:name LIKE 'Caf\u{e9}']", &input), "LIKE compares NFC forms");
+    assert!(matched("[x-text:name MATCHES '^Caf\u{e9}$']", &input), "MATCHES too");
+    assert!(!matched("[x-text:name = 'Caf\u{e9}']", &input), "= compares code points, as the reference does");
+}
+
+#[test]
+fn observations_are_checked() {
+    let no_refs = vec![
+        json!({"type": "bundle", "objects": [{"type": "observed-data", "first_observed": "2020-01-01T00:00:00Z", "last_observed": "2020-01-01T00:00:00Z", "number_observed": 1}]}),
+    ];
+    assert!(matches!(match_json("[a:b = 1]", StixVersion::V21, &no_refs), Err(CompileError::Match(_))));
+    let zero = bundle(&[(0, 0, vec![ipv4("10.0.0.1")])]);
+    assert!(matches!(match_json("[a:b = 1]", StixVersion::V21, &zero), Err(CompileError::Match(_))));
+    let input = bundle(&[(0, 1, vec![ipv4("10.0.0.1")])]);
+    let v20 = Observations::from_json(&input, StixVersion::V20);
+    assert!(v20.is_err(), "a bundle is not a 2.0 observed-data");
+}
+
+fn event(i: u64) -> Vec<Value> {
+    bundle(&[(
+        i as i64,
+        1,
+        vec![
+            ipv4(&format!("10.0.{}.{}", i % 7, i % 11)),
+            json!({"type": "domain-name", "value": format!("host{}.example", i % 13)}),
+            json!({"type": "file", "name": format!("f{}.exe", i % 5), "size": i % 17}),
+        ],
+    )])
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// The index only narrows: the set answers exactly what each matcher answers.
+    #[test]
+    fn the_pattern_set_agrees_with_each_matcher(seeds in proptest::collection::vec(0u64..40, 1..30), ev in 0u64..200) {
+        let sources: Vec<String> = seeds.iter().map(|s| match s % 8 {
+            0 => format!("[ipv4-addr:value = '10.0.{}.{}']", s % 7, s % 11),
+            1 => format!("[ipv4-addr:value = '10.0.{}.{}/32']", s % 7, s % 11),
+            2 => format!("[domain-name:value IN ('host{}.example', 'nowhere')]", s % 13),
+            3 => format!("[file:size > {}]", s % 17),
+            4 => format!("[file:name = 'f{}.exe' AND file:size < {}]", s % 5, s),
+            5 => format!("[file:name LIKE 'f{}%'] OR [domain-name:value = 'host{}.example']", s % 5, s % 13),
+            6 => format!("[ipv4-addr:value ISSUBSET '10.0.{}.0/24'] AND [domain-name:value = 'host{}.example']", s % 7, s % 13),
+            _ => format!("[NOT EXISTS file:hashes] AND [ipv4-addr:value != '10.0.0.{}']", s % 11),
+        }).collect();
+        let mut set = PatternSet::new();
+        let matchers: Vec<Matcher> = sources.iter().map(|s| Matcher::compile(s, StixVersion::V21).unwrap()).collect();
+        for s in &sources {
+            set.add(Matcher::compile(s, StixVersion::V21).unwrap());
+        }
+        let input = event(ev);
+        let obs = Observations::from_json(&input, StixVersion::V21).unwrap();
+        let from_set: Vec<usize> = set.matching(&obs).into_iter().map(|(i, r)| { r.unwrap(); i }).collect();
+        let each: Vec<usize> = matchers.iter().enumerate().filter(|(_, m)| m.matches(&obs).unwrap().is_some()).map(|(i, _)| i).collect();
+        prop_assert_eq!(from_set, each);
+    }
+}
