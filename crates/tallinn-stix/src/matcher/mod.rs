@@ -113,6 +113,17 @@ impl Matcher {
         }
         // Every comparison is evaluated on every observation first, so that
         // an error in the data is reported whatever the search would visit.
+        if let plan::Node::Leaf(leaf) = self.plan.nodes[self.plan.root] {
+            // One observation expression: the first observation satisfying it.
+            let mut first = None;
+            for (i, obs) in observations.list.iter().enumerate() {
+                let eval = compare::Evaluator { obs, version: self.version };
+                if eval.holds(&self.leaves[leaf])? && first.is_none() {
+                    first = Some(i);
+                }
+            }
+            return Ok(first.map(|i| Match { observations: vec![i] }));
+        }
         let mut candidates = vec![Vec::new(); self.leaves.len()];
         for (i, obs) in observations.list.iter().enumerate() {
             let eval = compare::Evaluator { obs, version: self.version };

@@ -3,7 +3,9 @@
 //!
 //! Each pattern gets anchors: facts without which it cannot match. A
 //! comparison `type:path = 'literal'` (or `IN`) anchors on that value at that
-//! path; any other test anchors on its object type. AND needs only one
+//! path, `type:path ISSUBSET 'block'` on that block (an observed address is
+//! looked up under each prefix length the set uses); any other test anchors
+//! on its object type. AND needs only one
 //! operand's anchors (the more selective), OR needs both operands'. A pattern
 //! is tried on observations that carry one of its anchors; the answer is
 //! always the full matcher's.
@@ -33,6 +35,8 @@ pub struct PatternSet {
     matchers: Vec<Matcher>,
     /// Distinct anchored paths, by index.
     paths: Vec<ObjectPath>,
+    /// Per path, the prefix lengths of the blocks anchored on it.
+    block_prefixes: HashMap<usize, Vec<u8>>,
     by_value: HashMap<(usize, String), Vec<u32>>,
     by_type: HashMap<String, Vec<u32>>,
 }
@@ -91,6 +95,14 @@ impl PatternSet {
                         {
                             candidates.extend(ids);
                         }
+                        let prefixes = self.block_prefixes.get(&p).map(Vec::as_slice).unwrap_or_default();
+                        if let Some(net) = v.as_str().filter(|_| !prefixes.is_empty()).and_then(Net::parse) {
+                            for &len in prefixes {
+                                if let Some(ids) = net.widened(len).and_then(|block| self.by_value.get(&(p, block_key(block)))) {
+                                    candidates.extend(ids);
+                                }
+                            }
+                        }
                     }
                 }
             }
@@ -143,7 +155,27 @@ impl PatternSet {
         }
     }
 
+    fn path_index(&mut self, path: &ObjectPath) -> usize {
+        match self.paths.iter().position(|x| x == path) {
+            Some(p) => p,
+            None => {
+                self.paths.push(path.clone());
+                self.paths.len() - 1
+            }
+        }
+    }
+
     fn anchors_of_test(&mut self, t: &Test) -> Vec<Anchor> {
+        if let Test::Compare { path, negated: false, op: CompOp::IsSubset, value: Literal::String(s) } = t
+            && let Some(block) = Net::parse(s).filter(|_| Net::is_block(s))
+        {
+            let p = self.path_index(path);
+            let prefixes = self.block_prefixes.entry(p).or_default();
+            if !prefixes.contains(&block.prefix()) {
+                prefixes.push(block.prefix());
+            }
+            return vec![Anchor::Value { path: p, value: block_key(block) }];
+        }
         let values: Vec<&str> = match t {
             Test::Compare { negated: false, op: CompOp::Eq, value: Literal::String(s), .. } => vec![s],
             Test::In { negated: false, values, .. } if !values.is_empty() && values.iter().all(|v| matches!(v, Literal::String(_))) => {
@@ -154,13 +186,7 @@ impl PatternSet {
         let path = match t {
             Test::Compare { path, .. } | Test::In { path, .. } | Test::Exists { path, .. } => path,
         };
-        let p = match self.paths.iter().position(|x| x == path) {
-            Some(p) => p,
-            None => {
-                self.paths.push(path.clone());
-                self.paths.len() - 1
-            }
-        };
+        let p = self.path_index(path);
         values.into_iter().map(|v| Anchor::Value { path: p, value: normalise(path, v) }).collect()
     }
 }
@@ -179,6 +205,11 @@ fn normalise(path: &ObjectPath, value: &str) -> String {
         Some(net) if address => net.canonical(),
         _ => value.to_string(),
     }
+}
+
+/// Blocks share the value index, under keys no string value can have.
+fn block_key(block: Net) -> String {
+    format!("\u{0}block:{}", block.canonical())
 }
 
 fn key_of_value(path: &ObjectPath, v: &Value) -> Option<String> {

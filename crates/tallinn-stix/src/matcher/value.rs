@@ -220,6 +220,10 @@ impl Net {
         Some(Net { addr, prefix })
     }
 
+    pub(crate) fn prefix(self) -> u8 {
+        self.prefix
+    }
+
     pub(crate) fn is_block(s: &str) -> bool {
         s.contains('/')
     }
@@ -244,6 +248,11 @@ impl Net {
         }
         let m = Net::mask(container.prefix);
         a & m == b & m
+    }
+
+    /// The enclosing block of the given prefix length, if there is one.
+    pub(crate) fn widened(self, prefix: u8) -> Option<Net> {
+        (prefix <= self.prefix).then_some(Net { addr: self.addr, prefix })
     }
 
     /// One spelling per block (host bits cleared), for indexing.

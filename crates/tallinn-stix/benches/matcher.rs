@@ -1,0 +1,138 @@
+//! SPEC §8 for the pattern engine: compile time per pattern, and events per
+//! second when 1, 1,000 and 100,000 patterns watch a stream of observed-data.
+//!
+//!     cargo bench -p tallinn-stix --bench matcher
+//!
+//! Patterns are indicator-like (SPEC §4): exact addresses, domains and file
+//! hashes (indexed by value), some LIKE / ISSUBSET / MATCHES tests (indexed
+//! by object type only) and some two-observation patterns. Each event is a
+//! STIX 2.1 bundle of one observed-data with an address, a domain and a
+//! file; one event in ten carries a value some pattern names.
+
+use std::sync::LazyLock;
+
+use divan::counter::ItemsCount;
+use serde_json::{Value, json};
+use tallinn_stix::matcher::{Matcher, Observations, PatternSet};
+use tallinn_stix::pattern::StixVersion;
+
+fn main() {
+    divan::main();
+}
+
+const EVENTS: usize = 10_000;
+
+/// A deterministic pseudo-random sequence (no dependency needed for this).
+fn mix(i: u64) -> u64 {
+    let mut x = i.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x2545_F491_4F6C_DD1D;
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    x ^ (x >> 33)
+}
+
+fn ip(n: u64) -> String {
+    format!("10.{}.{}.{}", (n >> 16) & 255, (n >> 8) & 255, n & 255)
+}
+
+fn pattern(i: u64) -> String {
+    let r = mix(i);
+    match r % 100 {
+        0..40 => format!("[ipv4-addr:value = '{}']", ip(r >> 8)),
+        40..60 => format!("[domain-name:value = 'h{}.example.org']", (r >> 8) % 1_000_000),
+        60..80 => format!("[file:hashes.'SHA-256' = '{:064x}']", r >> 8),
+        80..90 => format!("[ipv4-addr:value = '{}'] FOLLOWEDBY [domain-name:value = 'h{}.example.org'] WITHIN 300 SECONDS", ip(r >> 8), (r >> 20) % 1_000_000),
+        90..97 => format!("[file:name = 'dropper{}.exe' AND file:size > {}]", (r >> 8) % 100_000, r % 5000),
+        97 => format!("[domain-name:value LIKE '%.c2-{}.example']", (r >> 8) % 1000),
+        98 => format!("[ipv4-addr:value ISSUBSET '172.{}.0.0/16']", (r >> 8) % 256),
+        _ => format!("[file:name MATCHES '^invoice_[0-9]{{{}}}\\\\.pdf\\\\.exe$']", 4 + r % 4),
+    }
+}
+
+fn event(i: u64) -> Value {
+    let r = mix(i + 1_000_000_007);
+    // One event in ten reuses a value of pattern `r % 1000`'s kind.
+    let hit = r.is_multiple_of(10);
+    let p = mix(r % 1000);
+    let addr = if hit { ip(p >> 8) } else { format!("192.168.{}.{}", (r >> 8) & 255, (r >> 16) & 255) };
+    let domain = if hit { format!("h{}.example.org", (p >> 8) % 1_000_000) } else { format!("www{}.example.net", r % 100_000) };
+    let at = jiff::Timestamp::from_second(1_790_000_000 + i as i64).unwrap().to_string();
+    let id = |t: &str| format!("{t}--{:08x}-0000-4000-8000-{:012x}", i, r & 0xffff_ffff_ffff);
+    json!({"type": "bundle", "id": id("bundle"), "objects": [
+        {"type": "observed-data", "spec_version": "2.1", "id": id("observed-data"), "created": at, "modified": at,
+         "first_observed": at, "last_observed": at, "number_observed": 1,
+         "object_refs": [id("ipv4-addr"), id("domain-name"), id("file")]},
+        {"type": "ipv4-addr", "spec_version": "2.1", "id": id("ipv4-addr"), "value": addr},
+        {"type": "domain-name", "spec_version": "2.1", "id": id("domain-name"), "value": domain},
+        {"type": "file", "spec_version": "2.1", "id": id("file"), "name": format!("invoice_{}.pdf.exe", r % 100_000), "size": r % 10_000,
+         "hashes": {"SHA-256": format!("{:064x}", if hit { p >> 8 } else { r })}},
+    ]})
+}
+
+static STREAM: LazyLock<Vec<Vec<Value>>> = LazyLock::new(|| (0..EVENTS as u64).map(|i| vec![event(i)]).collect());
+
+/// The detection mix of SPEC §8: equality and CIDR comparisons only.
+fn indicator(i: u64) -> String {
+    let r = mix(i);
+    match r % 100 {
+        0..45 => format!("[ipv4-addr:value = '{}']", ip(r >> 8)),
+        45..65 => format!("[domain-name:value = 'h{}.example.org']", (r >> 8) % 1_000_000),
+        65..90 => format!("[file:hashes.'SHA-256' = '{:064x}']", r >> 8),
+        90..95 => format!("[ipv4-addr:value ISSUBSET '10.{}.{}.0/24']", (r >> 8) & 255, (r >> 16) & 255),
+        _ => format!("[ipv4-addr:value ISSUBSET '192.168.{}.0/24']", (r >> 8) & 255),
+    }
+}
+
+fn set_of(n: usize, source: fn(u64) -> String) -> PatternSet {
+    let mut set = PatternSet::new();
+    for i in 0..n as u64 {
+        set.add(Matcher::compile(&source(i), StixVersion::V21).expect("benchmark patterns compile"));
+    }
+    set
+}
+
+fn run_stream(set: &PatternSet) -> usize {
+    let mut matches = 0usize;
+    for input in LazyLock::force(&STREAM) {
+        let obs = Observations::from_json(input, StixVersion::V21).unwrap();
+        matches += set.matching(&obs).len();
+    }
+    matches
+}
+
+/// Compiling (parse + plan + literals and regular expressions), per pattern
+/// of each kind.
+#[divan::bench(args = [0u64, 40, 60, 80, 90, 97, 98, 99])]
+fn compile_pattern(bencher: divan::Bencher, kind: u64) {
+    let src = (0..10_000).map(pattern).find(|p| pattern_kind(p) == kind).expect("every kind occurs");
+    bencher.bench(|| Matcher::compile(divan::black_box(&src), StixVersion::V21).unwrap());
+}
+
+fn pattern_kind(p: &str) -> u64 {
+    match p {
+        p if p.contains("FOLLOWEDBY") => 80,
+        p if p.contains("LIKE") => 97,
+        p if p.contains("ISSUBSET") => 98,
+        p if p.contains("MATCHES") => 99,
+        p if p.contains("file:name =") => 90,
+        p if p.starts_with("[ipv4") => 0,
+        p if p.starts_with("[domain") => 40,
+        _ => 60,
+    }
+}
+
+/// Events per second through a set of 1, 1,000 or 100,000 patterns of the
+/// mixed kinds above (the set is built once, outside the measurement).
+#[divan::bench(args = [1, 1_000, 100_000], sample_count = 5, sample_size = 1)]
+fn stream_mixed_patterns(bencher: divan::Bencher, patterns: usize) {
+    let set = set_of(patterns, pattern);
+    LazyLock::force(&STREAM);
+    bencher.counter(ItemsCount::new(EVENTS)).bench(|| run_stream(&set));
+}
+
+/// The same stream through equality and CIDR indicators only.
+#[divan::bench(args = [1, 1_000, 100_000], sample_count = 5, sample_size = 1)]
+fn stream_indicators(bencher: divan::Bencher, patterns: usize) {
+    let set = set_of(patterns, indicator);
+    LazyLock::force(&STREAM);
+    bencher.counter(ItemsCount::new(EVENTS)).bench(|| run_stream(&set));
+}
