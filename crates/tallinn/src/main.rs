@@ -9,6 +9,11 @@ mod store;
 
 use std::process::ExitCode;
 
+/// mimalloc: the server and the STIX tools allocate many small, short-lived
+/// values (JSON trees above all); it halves their allocation cost.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::Parser;
 use tallinn_store::StoreError;
 

@@ -9,7 +9,10 @@
 use std::cmp::Ordering;
 
 use base64::Engine;
-use regex::{Regex, RegexBuilder, bytes};
+use std::sync::OnceLock;
+
+use regex_automata::meta::{self, Regex};
+use regex_automata::util::syntax;
 use serde_json::Value;
 use unicode_normalization::UnicodeNormalization;
 
@@ -19,8 +22,14 @@ use super::value::{Lit, Net, Val, bytes_of, equal, member, order, parse_timestam
 use crate::pattern::{CompOp, Comparison, Literal, ObjectPath, PathStep, StixVersion, Test};
 
 /// Compiled regular expressions stay small and run in linear time (the
-/// `regex` crate never backtracks), so no pattern can stall the matcher.
+/// engine never backtracks), so no pattern can stall the matcher. Only the
+/// lazy DFA is used: a full DFA would make compiling a pattern cost more
+/// than matching it thousands of times.
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
+
+fn regex_config() -> meta::Config {
+    meta::Config::new().dfa(false).nfa_size_limit(Some(REGEX_SIZE_LIMIT)).hybrid_cache_capacity(REGEX_SIZE_LIMIT)
+}
 
 #[derive(Debug)]
 pub(crate) enum Expr {
@@ -43,7 +52,7 @@ enum Kind {
     Order(CompOp, Lit),
     In(Vec<Lit>),
     Like(Vec<LikeTok>),
-    Matches { text: Regex, binary: Option<bytes::Regex> },
+    Matches { text: Regex, source: String, binary: OnceLock<Option<Regex>> },
     IsSubset(String),
     IsSuperset(String),
     Exists,
@@ -172,24 +181,29 @@ fn like_match(pattern: &[LikeTok], text: &[char]) -> bool {
 
 fn matches(source: &str) -> Result<Kind, MatchError> {
     let source: String = source.nfc().collect();
-    let bad = |e: regex::Error| MatchError::new(format!("invalid MATCHES regular expression '{source}': {e}"));
-    let text = RegexBuilder::new(&source).size_limit(REGEX_SIZE_LIMIT).dfa_size_limit(REGEX_SIZE_LIMIT).build().map_err(bad)?;
-    // Binary values are searched byte by byte when every code point of the
-    // expression is below 256 (as the reference does).
-    let binary = if source.chars().all(|c| u32::from(c) < 256) {
-        let mut escaped = String::from("(?-u)");
-        for c in source.chars() {
-            if c.is_ascii() {
-                escaped.push(c);
-            } else {
-                escaped.push_str(&format!("\\x{:02x}", u32::from(c)));
-            }
+    let text = Regex::builder()
+        .configure(regex_config())
+        .build(&source)
+        .map_err(|e| MatchError::new(format!("invalid MATCHES regular expression '{source}': {e}")))?;
+    Ok(Kind::Matches { text, source, binary: OnceLock::new() })
+}
+
+/// The expression for binary values, built when one is first met: bytes
+/// are searched one by one when every code point of the expression is below
+/// 256 (as the reference does), and never match otherwise.
+fn binary_regex(source: &str) -> Option<Regex> {
+    if !source.chars().all(|c| u32::from(c) < 256) {
+        return None;
+    }
+    let mut escaped = String::from("(?-u)");
+    for c in source.chars() {
+        if c.is_ascii() {
+            escaped.push(c);
+        } else {
+            escaped.push_str(&format!("\\x{:02x}", u32::from(c)));
         }
-        bytes::RegexBuilder::new(&escaped).size_limit(REGEX_SIZE_LIMIT).dfa_size_limit(REGEX_SIZE_LIMIT).build().ok()
-    } else {
-        None
-    };
-    Ok(Kind::Matches { text, binary })
+    }
+    Regex::builder().configure(regex_config()).syntax(syntax::Config::new().utf8(false)).build(&escaped).ok()
 }
 
 /// Evaluates comparison expressions on the objects of one observation.
@@ -265,9 +279,9 @@ impl<'a> Evaluator<'_, 'a> {
                 };
                 text.is_some_and(|s| like_match(p, &s.nfc().collect::<Vec<char>>()))
             }
-            Kind::Matches { text, binary } => match (text_of(v), bytes_of(v)) {
+            Kind::Matches { text, source, binary } => match (text_of(v), bytes_of(v)) {
                 (Some(s), _) => text.is_match(&s.nfc().collect::<String>()),
-                (None, Some(b)) => binary.as_ref().is_some_and(|r| r.is_match(b)),
+                (None, Some(b)) => binary.get_or_init(|| binary_regex(source)).as_ref().is_some_and(|r| r.is_match(b)),
                 _ => false,
             },
             Kind::IsSubset(block) => match text_of(v) {
