@@ -22,7 +22,7 @@ impl std::fmt::Display for Problem {
 
 /// STIX Domain Objects, Relationship Objects and meta objects carry the common
 /// properties `spec_version`, `created` and `modified`.
-const SDO_SRO_META: &[&str] = &[
+pub(crate) const SDO_SRO_META: &[&str] = &[
     "attack-pattern",
     "campaign",
     "course-of-action",

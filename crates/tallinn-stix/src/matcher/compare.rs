@@ -17,7 +17,7 @@ use serde_json::Value;
 use unicode_normalization::UnicodeNormalization;
 
 use super::MatchError;
-use super::observations::{NON_OBSERVABLE_TYPES, Observation, type_of};
+use super::observations::{Observation, is_non_observable, type_of};
 use super::value::{Lit, Net, Val, bytes_of, equal, member, order, parse_timestamp, text_of};
 use crate::pattern::{CompOp, Comparison, Literal, ObjectPath, PathStep, StixVersion, Test};
 
@@ -220,7 +220,7 @@ impl<'a> Evaluator<'_, 'a> {
         let mut any = false;
         for (_, root) in &self.obs.objects {
             let Some(ty) = type_of(root) else { continue };
-            if self.version == StixVersion::V21 && NON_OBSERVABLE_TYPES.contains(&ty) {
+            if self.version == StixVersion::V21 && is_non_observable(ty) {
                 continue;
             }
             any |= self.on_root(expr, root, ty)?;
@@ -296,9 +296,19 @@ impl<'a> Evaluator<'_, 'a> {
         })
     }
 
-    /// The JSON values a path selects from one object (for the index).
-    pub(crate) fn select_values(&self, root: &'a Value, steps: &[PathStep]) -> Result<Vec<&'a Value>, MatchError> {
-        Ok(self.select(root, steps)?.into_iter().filter_map(|v| if let Val::Json(j) = v { Some(j) } else { None }).collect())
+    /// The strings a path selects from one object, for the index; a binary
+    /// value reads as the string of its bytes' code points, which is what
+    /// equals it in a comparison.
+    pub(crate) fn select_strings(&self, root: &'a Value, steps: &[PathStep]) -> Result<Vec<String>, MatchError> {
+        Ok(self
+            .select(root, steps)?
+            .into_iter()
+            .filter_map(|v| match v {
+                Val::Json(Value::String(s)) => Some(s.clone()),
+                Val::Bytes(b) => Some(b.iter().map(|&x| char::from(x)).collect()),
+                _ => None,
+            })
+            .collect())
     }
 
     /// The values a path selects from one root object, following `*_ref`

@@ -12,37 +12,14 @@ use serde_json::{Map, Value};
 
 use super::MatchError;
 use super::value::parse_timestamp;
+use crate::object::SDO_SRO_META;
 use crate::pattern::StixVersion;
 
-/// Object types that are not observables in STIX 2.1 (SDOs, SROs, meta
-/// objects): a pattern never matches them, as in the reference.
-pub(crate) const NON_OBSERVABLE_TYPES: &[&str] = &[
-    "attack-pattern",
-    "bundle",
-    "campaign",
-    "course-of-action",
-    "extension-definition",
-    "grouping",
-    "identity",
-    "incident",
-    "indicator",
-    "infrastructure",
-    "intrusion-set",
-    "language-content",
-    "location",
-    "malware",
-    "malware-analysis",
-    "marking-definition",
-    "note",
-    "observed-data",
-    "opinion",
-    "relationship",
-    "report",
-    "threat-actor",
-    "tool",
-    "sighting",
-    "vulnerability",
-];
+/// Whether a STIX 2.1 object type is not an observable (an SDO, SRO, meta
+/// object or bundle): a pattern never matches those, as in the reference.
+pub(crate) fn is_non_observable(ty: &str) -> bool {
+    ty == "bundle" || SDO_SRO_META.contains(&ty)
+}
 
 /// Observations ready to be matched; borrows the JSON it was built from.
 #[derive(Debug)]

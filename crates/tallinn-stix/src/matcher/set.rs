@@ -12,8 +12,6 @@
 
 use std::collections::{HashMap, HashSet};
 
-use serde_json::Value;
-
 use super::compare::Evaluator;
 use super::observations::type_of;
 use super::plan::{Node, NodeId, Plan};
@@ -89,14 +87,12 @@ impl PatternSet {
                         continue;
                     }
                     // A value the index cannot read is left to the matcher, which reports it.
-                    for v in eval.select_values(root, &path.steps).unwrap_or_default() {
-                        if let Some(key) = key_of_value(path, v)
-                            && let Some(ids) = self.by_value.get(&(p, key))
-                        {
+                    for v in eval.select_strings(root, &path.steps).unwrap_or_default() {
+                        if let Some(ids) = self.by_value.get(&(p, normalise(path, &v))) {
                             candidates.extend(ids);
                         }
                         let prefixes = self.block_prefixes.get(&p).map(Vec::as_slice).unwrap_or_default();
-                        if let Some(net) = v.as_str().filter(|_| !prefixes.is_empty()).and_then(Net::parse) {
+                        if let Some(net) = Some(v.as_str()).filter(|_| !prefixes.is_empty()).and_then(Net::parse) {
                             for &len in prefixes {
                                 if let Some(ids) = net.widened(len).and_then(|block| self.by_value.get(&(p, block_key(block)))) {
                                     candidates.extend(ids);
@@ -210,8 +206,4 @@ fn normalise(path: &ObjectPath, value: &str) -> String {
 /// Blocks share the value index, under keys no string value can have.
 fn block_key(block: Net) -> String {
     format!("\u{0}block:{}", block.canonical())
-}
-
-fn key_of_value(path: &ObjectPath, v: &Value) -> Option<String> {
-    v.as_str().map(|s| normalise(path, s))
 }

@@ -149,6 +149,18 @@ fn observations_are_checked() {
     assert!(v20.is_err(), "a bundle is not a 2.0 observed-data");
 }
 
+#[test]
+fn the_pattern_set_finds_binary_values_and_blocks() {
+    let input = bundle(&[(0, 1, vec![json!({"type": "x-blob", "data_hex": "4142"}), ipv4("172.16.5.9")])]);
+    let obs = Observations::from_json(&input, StixVersion::V21).unwrap();
+    let mut set = PatternSet::new();
+    for src in ["[x-blob:data_hex = 'AB']", "[ipv4-addr:value ISSUBSET '172.16.0.0/12']", "[ipv4-addr:value ISSUBSET '172.17.0.0/16']"] {
+        set.add(Matcher::compile(src, StixVersion::V21).unwrap());
+    }
+    let found: Vec<usize> = set.matching(&obs).into_iter().map(|(i, r)| r.map(|_| i).unwrap()).collect();
+    assert_eq!(found, vec![0, 1]);
+}
+
 fn event(i: u64) -> Vec<Value> {
     bundle(&[(
         i as i64,
