@@ -63,7 +63,7 @@ impl Principal {
 
     /// Roles that read the whole ledger (SPEC §1: coordinators manage it,
     /// auditors read everything).
-    fn reads_everything(&self) -> bool {
+    pub fn reads_everything(&self) -> bool {
         matches!(self, Principal::System | Principal::User { role: Role::Coordinator | Role::Auditor, .. })
     }
 }

@@ -11,6 +11,7 @@ use jiff::civil::Date;
 use tallinn_core::agreement::{AgreementDomain, Announcement};
 use tallinn_core::need::{Capability, NeedStatus, Sector, Urgency};
 use tallinn_core::pledge::PledgeStatus;
+use tallinn_core::policy::Tlp;
 use tallinn_core::transaction::TransactionKind;
 
 /// Who the report is for, said on every report so that no reader mistakes a
@@ -40,6 +41,8 @@ pub struct NeedFact {
     pub cost_eur_minor: i64,
     pub funded_eur_minor: i64,
     pub deadline: Option<Date>,
+    /// For the access log: naming an AMBER or RED need in a report is a read of it.
+    pub tlp: Tlp,
     pub approved_at: Option<Timestamp>,
     pub funded_at: Option<Timestamp>,
     pub delivered_at: Option<Timestamp>,
@@ -153,6 +156,6 @@ impl Facts {
 /// no TLP of their own, so a flow is visible when the pledge and the need it
 /// names are (an unlinked flow is visible to everyone). The store applies the
 /// same rule to its transaction lists.
-pub fn flow_visible(pledge: Option<i64>, need: Option<i64>, pledge_visible: impl Fn(i64) -> bool, need_visible: impl Fn(i64) -> bool) -> bool {
+pub fn flow_visible<K>(pledge: Option<K>, need: Option<K>, pledge_visible: impl FnOnce(K) -> bool, need_visible: impl FnOnce(K) -> bool) -> bool {
     pledge.is_none_or(pledge_visible) && need.is_none_or(need_visible)
 }

@@ -538,6 +538,23 @@ async fn advance(tx: &mut Tx, rng: &mut ChaCha8Rng, key: i64, target: NeedStatus
     }
     later(tx, rng);
     projects::deliver(tx, pkey).await?;
+    // What the implementer spent delivering it, linked to the need.
+    transactions::insert(
+        tx,
+        &NewTransaction {
+            kind: TransactionKind::Expenditure,
+            provider: implementer.into(),
+            receiver: need.beneficiary.clone(),
+            value_date: day(tx.at),
+            amount: Money::new(need.cost_eur_minor, Currency::from_code("EUR")?),
+            pledge: None,
+            need: Some(key),
+            pass_through_of: None,
+            description: "Delivery expenditure (demo)".into(),
+            synthetic: true,
+        },
+    )
+    .await?;
     if target == Delivered {
         return Ok(());
     }

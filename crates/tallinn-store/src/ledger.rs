@@ -12,6 +12,7 @@ pub mod participants;
 pub mod pledges;
 pub mod projects;
 pub mod proposals;
+pub mod reports;
 pub mod snapshot;
 pub mod transactions;
 
@@ -35,21 +36,22 @@ pub struct Ledger {
     backend: Arc<dyn Backend>,
     clock: Arc<dyn Clock>,
     needs_snapshot: Arc<snapshot::NeedsSnapshot>,
+    flows_snapshot: Arc<reports::FlowsSnapshot>,
 }
 
 impl Ledger {
     pub fn new(backend: Arc<dyn Backend>) -> Ledger {
-        Ledger { backend, clock: Arc::new(SystemClock), needs_snapshot: Default::default() }
+        Ledger { backend, clock: Arc::new(SystemClock), needs_snapshot: Default::default(), flows_snapshot: Default::default() }
     }
 
     pub fn with_clock(backend: Arc<dyn Backend>, clock: Arc<dyn Clock>) -> Ledger {
-        Ledger { backend, clock, needs_snapshot: Default::default() }
+        Ledger { backend, clock, needs_snapshot: Default::default(), flows_snapshot: Default::default() }
     }
 
     /// A ledger over the same database with its own in-memory state, as a
     /// second server process would have.
     pub fn another_process(&self) -> Ledger {
-        Ledger { backend: self.backend.clone(), clock: self.clock.clone(), needs_snapshot: Default::default() }
+        Ledger { backend: self.backend.clone(), clock: self.clock.clone(), needs_snapshot: Default::default(), flows_snapshot: Default::default() }
     }
 
     pub fn backend(&self) -> &dyn Backend {

@@ -101,21 +101,31 @@ impl Ledger {
 
     pub async fn announcements(&self) -> Result<Vec<Announcement>> {
         let mut conn = self.read().await?;
-        let rows = conn.fetch("SELECT id, day, end_day, place, new_funding_eur_minor, new_funding_year, cumulative_eur_minor, endorsers, note FROM announcements ORDER BY day", vec![]).await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Announcement {
-                    id: Kind::Announcement.display(r.int(0)?),
-                    date: r.parse(1)?,
-                    end_date: r.opt_parse(2)?,
-                    place: r.text(3)?,
-                    new_funding_eur_minor: r.int(4)?,
-                    new_funding_year: i16::try_from(r.int(5)?).map_err(|_| crate::StoreError::Corrupt("bad year".into()))?,
-                    cumulative_eur_minor: r.int(6)?,
-                    endorsers: r.json(7)?,
-                    note: r.text(8)?,
-                })
-            })
-            .collect()
+        announcements_on(conn.as_mut()).await
     }
+}
+
+/// The announcements, oldest first, read through `conn`.
+pub(crate) async fn announcements_on(conn: &mut dyn crate::sql::Connection) -> Result<Vec<Announcement>> {
+    let rows = conn
+        .fetch(
+            "SELECT id, day, end_day, place, new_funding_eur_minor, new_funding_year, cumulative_eur_minor, endorsers, note FROM announcements ORDER BY day",
+            vec![],
+        )
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Announcement {
+                id: Kind::Announcement.display(r.int(0)?),
+                date: r.parse(1)?,
+                end_date: r.opt_parse(2)?,
+                place: r.text(3)?,
+                new_funding_eur_minor: r.int(4)?,
+                new_funding_year: i16::try_from(r.int(5)?).map_err(|_| crate::StoreError::Corrupt("bad year".into()))?,
+                cumulative_eur_minor: r.int(6)?,
+                endorsers: r.json(7)?,
+                note: r.text(8)?,
+            })
+        })
+        .collect()
 }

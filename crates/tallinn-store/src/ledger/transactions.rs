@@ -200,8 +200,8 @@ impl Ledger {
         tx.finish(result).await
     }
 
-    /// One transaction, under the same rule as the list: visible when its
-    /// linked pledge and need are, and to the public only when unlinked.
+    /// One transaction, under the same rule as the list and the reports:
+    /// visible when the pledge and the need it is linked to are.
     pub async fn transaction(&self, reader: &Principal, id: &str) -> Result<Transaction> {
         let key = Kind::Transaction.parse(id)?;
         let hidden = || DomainError::not_found("transaction", Kind::Transaction.display(key));
@@ -209,10 +209,6 @@ impl Ledger {
         let row = crate::sql::fetch_optional(conn.as_mut(), &format!("SELECT {COLUMNS} FROM transactions WHERE id = $1"), args![key]).await?;
         drop(conn);
         let t = row.map(|r| from_row(&r)).transpose()?.ok_or_else(hidden)?;
-        let linked = t.pledge.is_some() || t.need.is_some();
-        if *reader == Principal::Public && linked {
-            return Err(hidden().into());
-        }
         if let Some(p) = &t.pledge
             && self.pledge(reader, p).await.is_err()
         {
@@ -227,8 +223,9 @@ impl Ledger {
     }
 
     /// Transactions, newest value date first. Flows carry no TLP of their
-    /// own: they are visible to anyone who may see the pledge or need they
-    /// are linked to, and to every participant when unlinked.
+    /// own: they are visible to anyone who may see the pledge and the need
+    /// they are linked to, and to everyone when unlinked (the rule of
+    /// `tallinn_report::facts::flow_visible`, which reports apply too).
     pub async fn transactions(&self, reader: &Principal, filter: &TransactionFilter) -> Result<Vec<Transaction>> {
         let mut conn = self.read().await?;
         let year = filter.year.map(|y| format!("{y:04}-%")).unwrap_or_else(|| "%".into());
@@ -244,9 +241,7 @@ impl Ledger {
         let mut out = Vec::new();
         for row in &rows {
             let t = from_row(row)?;
-            let linked_ok = t.pledge.as_ref().is_none_or(|p| visible_pledges.contains(p)) && t.need.as_ref().is_none_or(|n| visible_needs.contains(n));
-            let public_ok = *reader != Principal::Public || (t.pledge.is_none() && t.need.is_none());
-            if linked_ok && public_ok {
+            if tallinn_report::facts::flow_visible(t.pledge.as_deref(), t.need.as_deref(), |p| visible_pledges.contains(p), |n| visible_needs.contains(n)) {
                 out.push(t);
                 if filter.limit.is_some_and(|l| out.len() >= l) {
                     break;

@@ -1,0 +1,174 @@
+//! Reports: every figure against an independent sum over the raw tables, and
+//! a reader's report against the report over only the records that reader
+//! may see.
+
+use std::collections::{BTreeMap, HashSet};
+
+use tallinn_core::participant::Role;
+use tallinn_core::policy::Principal;
+use tallinn_core::transaction::{NewTransaction, TransactionKind};
+use tallinn_report::facts::Facts;
+use tallinn_report::{By, funding, overview};
+
+use super::{Harness, user};
+use crate::Ledger;
+
+/// `SELECT key, SUM(value)` as a map, straight from the database.
+async fn sums(l: &Ledger, sql: &str) -> BTreeMap<String, i64> {
+    let mut conn = l.backend().begin_read().await.unwrap();
+    let rows = conn.fetch(sql, vec![]).await.unwrap();
+    let _ = conn.rollback().await;
+    rows.iter().map(|r| (r.text(0).unwrap(), r.int(1).unwrap())).collect()
+}
+
+async fn total(l: &Ledger, sql: &str) -> i64 {
+    sums(l, &format!("SELECT 'all', CAST(COALESCE(SUM(x), 0) AS BIGINT) FROM ({sql}) t")).await["all"]
+}
+
+pub async fn report_figures_equal_independent_sums(h: Harness) {
+    let l = &h.ledger;
+    l.load_demo().await.unwrap();
+    let facts = l.report_facts(&Principal::System).await.unwrap();
+    let all = overview(&facts, None);
+    assert!(all.scope.as_ref().unwrap().whole_ledger);
+
+    let origin = "FROM transactions WHERE pass_through_of IS NULL";
+    for (kind, figure) in [("commitment", all.totals.committed), ("disbursement", all.totals.disbursed), ("expenditure", all.totals.spent)] {
+        assert_eq!(figure, total(l, &format!("SELECT eur_minor AS x {origin} AND kind = '{kind}'")).await, "{kind}");
+    }
+    assert!(all.totals.committed > 0 && all.totals.disbursed > 0 && all.totals.spent > 0, "{:?}", all.totals);
+    assert_eq!(all.totals.announced, total(l, "SELECT eur_minor AS x FROM pledges WHERE status = 'announced'").await);
+    assert_eq!(
+        all.pass_through_excluded,
+        total(l, "SELECT eur_minor AS x FROM transactions WHERE pass_through_of IS NOT NULL AND kind IN ('commitment', 'disbursement', 'expenditure')").await
+    );
+    assert!(all.pass_through_excluded > 0, "the demo passes money through the World Bank");
+
+    // By donor and by year: plain GROUP BYs.
+    let by_donor = sums(l, &format!("SELECT provider, CAST(SUM(eur_minor) AS BIGINT) {origin} AND kind = 'commitment' GROUP BY provider")).await;
+    let ours: BTreeMap<String, i64> = all.funding.donor.iter().filter(|r| r.amounts.committed > 0).map(|r| (r.key.clone(), r.amounts.committed)).collect();
+    assert_eq!(ours, by_donor);
+    let by_year = sums(
+        l,
+        &format!("SELECT SUBSTR(value_date, 1, 4), CAST(SUM(eur_minor) AS BIGINT) {origin} AND kind = 'disbursement' GROUP BY SUBSTR(value_date, 1, 4)"),
+    )
+    .await;
+    let ours: BTreeMap<String, i64> = all.funding.year.iter().filter(|r| r.amounts.disbursed > 0).map(|r| (r.key.clone(), r.amounts.disbursed)).collect();
+    assert_eq!(ours, by_year);
+    let announced = sums(l, "SELECT donor, CAST(SUM(eur_minor) AS BIGINT) FROM pledges WHERE status = 'announced' GROUP BY donor").await;
+    let ours: BTreeMap<String, i64> = all.funding.donor.iter().filter(|r| r.amounts.announced > 0).map(|r| (r.key.clone(), r.amounts.announced)).collect();
+    assert_eq!(ours, announced, "announced pledges beside, by donor");
+
+    // Need dimensions: need-linked flows exactly; pledge-level flows are
+    // apportioned, so each table still adds up to the totals to the cent.
+    for rows in [&all.funding.capability, &all.funding.sector, &all.funding.beneficiary, &all.funding.status] {
+        assert_eq!(rows.iter().map(|r| r.amounts.committed).sum::<i64>(), all.totals.committed);
+        assert_eq!(rows.iter().map(|r| r.amounts.disbursed).sum::<i64>(), all.totals.disbursed);
+        assert_eq!(rows.iter().map(|r| r.amounts.spent).sum::<i64>(), all.totals.spent);
+        assert_eq!(rows.iter().map(|r| r.amounts.announced).sum::<i64>(), all.totals.announced);
+    }
+    let spent = sums(
+        l,
+        "SELECT n.capability, CAST(SUM(t.eur_minor) AS BIGINT) FROM transactions t JOIN needs n ON n.id = t.need_id WHERE t.pass_through_of IS NULL AND t.kind = 'expenditure' GROUP BY n.capability",
+    )
+    .await;
+    let ours: BTreeMap<String, i64> = all.funding.capability.iter().filter(|r| r.amounts.spent > 0).map(|r| (r.key.clone(), r.amounts.spent)).collect();
+    assert_eq!(ours, spent, "expenditure is linked to needs");
+    // A year keeps the figures exact.
+    let year = funding(&facts, By::Capability, Some(2024));
+    assert_eq!(year.total.committed, total(l, &format!("SELECT eur_minor AS x {origin} AND kind = 'commitment' AND value_date LIKE '2024-%'")).await);
+
+    // Coverage and gaps over the Catalogue.
+    let catalogue = "status IN ('approved', 'partially_funded', 'funded', 'in_delivery', 'delivered', 'accepted')";
+    let cost = total(l, &format!("SELECT cost_eur_minor AS x FROM needs WHERE {catalogue}")).await;
+    let funded = total(l, &format!("SELECT funded_eur_minor AS x FROM needs WHERE {catalogue}")).await;
+    assert_eq!((all.coverage.total.approved_cost, all.coverage.total.funded), (cost, funded));
+    assert_eq!(all.gaps.unfunded, cost - funded);
+    let by_sector = sums(l, &format!("SELECT sector, CAST(SUM(funded_eur_minor) AS BIGINT) FROM needs WHERE {catalogue} GROUP BY sector")).await;
+    assert_eq!(all.coverage.by_sector.iter().map(|r| (r.key.clone(), r.funded)).collect::<BTreeMap<_, _>>(), by_sector);
+    assert!(all.funding.capability.iter().map(|r| r.amounts.flows).sum::<u64>() >= all.funding.donor.iter().map(|r| r.amounts.flows).sum::<u64>());
+
+    // Agreements and timing.
+    let agreements = total(l, "SELECT 1 AS x FROM agreements").await;
+    assert_eq!(all.agreements.iter().map(|a| a.agreements as i64).sum::<i64>(), agreements);
+    let funded_needs = total(l, "SELECT 1 AS x FROM need_transitions WHERE to_status = 'funded'").await;
+    assert_eq!(all.timing.by_capability.iter().map(|r| r.funded_needs as i64).sum::<i64>(), funded_needs);
+
+    // Reconciliation with Paris 2025.
+    let paris = &all.reconciliation[0];
+    assert_eq!((paris.announced_new, paris.announced_cumulative), (6_090_000_000, 24_170_000_000));
+    let cumulative = total(l, &format!("SELECT eur_minor AS x {origin} AND kind = 'commitment' AND value_date <= '2025-10-31'")).await;
+    assert_eq!(paris.ledger_cumulative, cumulative);
+    assert_eq!(paris.difference_cumulative, 24_170_000_000 - cumulative);
+    assert!(paris.explanation.iter().any(|e| e.contains("synthetic demo records")), "{:?}", paris.explanation);
+}
+
+/// The facts of `reader`, computed independently from the ledger's own list
+/// reads (each applies `may_see`), out of the operator's facts.
+async fn restricted(l: &Ledger, reader: &Principal, everything: &Facts) -> Facts {
+    let key = |id: &str| id.split('-').nth(1).unwrap().parse::<i64>().unwrap();
+    let needs: HashSet<i64> = l.needs(reader, &Default::default()).await.unwrap().iter().map(|n| key(&n.id)).collect();
+    let pledges: HashSet<i64> = l.pledges(reader, None, None).await.unwrap().iter().map(|p| key(&p.id)).collect();
+    let flows: HashSet<i64> = l.transactions(reader, &Default::default()).await.unwrap().iter().map(|t| key(&t.id)).collect();
+    let mut facts = everything.clone();
+    facts.needs.retain(|n| needs.contains(&n.key));
+    facts.pledges.retain(|p| pledges.contains(&p.key));
+    facts.allocations.retain(|a| needs.contains(&a.need) && pledges.contains(&a.pledge));
+    facts.projects.retain(|p| needs.contains(&p.need));
+    facts.flows.retain(|f| flows.contains(&f.key));
+    facts
+}
+
+pub async fn reports_show_only_what_the_reader_may_see(h: Harness) {
+    let l = &h.ledger;
+    l.load_demo().await.unwrap();
+    let everything = l.report_facts(&Principal::System).await.unwrap();
+    let readers = [Principal::Public, user("demo.donor", "EE", Role::Donor), user("someone", "UA-DEMO-DTEK", Role::Beneficiary)];
+    for reader in readers {
+        let facts = l.report_facts(&reader).await.unwrap();
+        assert!(!facts.scope.as_ref().unwrap().whole_ledger);
+        assert!(facts.needs.len() < everything.needs.len(), "{reader:?} sees fewer needs");
+        let mut expected = restricted(l, &reader, &everything).await;
+        expected.scope = facts.scope.clone();
+        assert_eq!(overview(&facts, None), overview(&expected, None), "{reader:?}");
+        assert_eq!(overview(&facts, Some(2025)), overview(&expected, Some(2025)), "{reader:?}");
+        for kind in tallinn_report::ChartKind::ALL {
+            assert_eq!(tallinn_report::chart::render(*kind, &facts), tallinn_report::chart::render(*kind, &expected));
+        }
+    }
+    let public = l.report_facts(&Principal::Public).await.unwrap();
+    assert!(public.needs.iter().all(|n| n.tlp == tallinn_core::policy::Tlp::Clear));
+    let iati = tallinn_report::iati::export(&public, &tallinn_report::iati::IatiOptions::new(l.now()));
+    assert!(iati.activities > 0);
+    for n in everything.needs.iter().filter(|n| n.tlp != tallinn_core::policy::Tlp::Clear) {
+        assert!(!iati.xml.contains(&format!("-{}<", n.id)), "{} is not TLP:CLEAR", n.id);
+    }
+}
+
+pub async fn flows_snapshot_follows_every_writer(h: Harness) {
+    let l = &h.ledger;
+    l.load_demo().await.unwrap();
+    let other = l.another_process();
+    let before = other.report_facts(&Principal::System).await.unwrap();
+    let add = |provider: &str| NewTransaction {
+        kind: TransactionKind::Commitment,
+        provider: provider.into(),
+        receiver: "UA".into(),
+        value_date: "2026-01-05".parse().unwrap(),
+        amount: tallinn_core::Money::new(12_345, tallinn_core::Currency::from_code("EUR").unwrap()),
+        pledge: None,
+        need: None,
+        pass_through_of: None,
+        description: String::new(),
+        synthetic: true,
+    };
+    l.add_transaction(Principal::System, add("EE")).await.unwrap();
+    let after = other.report_facts(&Principal::System).await.unwrap();
+    assert_eq!(after.flows.len(), before.flows.len() + 1, "a flow written by another process is seen");
+    let committed = |f: &Facts| funding(f, By::Donor, None).total.committed;
+    assert_eq!(committed(&after), committed(&before) + 12_345);
+    // A refused write changes nothing, and the snapshot still matches the table.
+    assert!(l.add_transaction(Principal::System, add("UA")).await.is_err());
+    let again = other.report_facts(&Principal::System).await.unwrap();
+    assert_eq!(again.flows, after.flows);
+}
