@@ -71,6 +71,11 @@ impl ApiError {
     pub fn bad_request(field: &str, message: &str) -> ApiError {
         ApiError { status: StatusCode::BAD_REQUEST, code: "bad_request", message: message.into(), field: Some(field.into()) }
     }
+
+    /// A resource that does not exist, with what would have existed.
+    pub fn missing(message: &str) -> ApiError {
+        ApiError { status: StatusCode::NOT_FOUND, code: "not_found", message: message.into(), field: None }
+    }
 }
 
 /// Malformed query strings (unknown parameters, words outside a vocabulary).

@@ -18,7 +18,9 @@ use tallinn_core::project::Project;
 use tallinn_core::transaction::Transaction;
 use tallinn_store::{AccessEntry, Duplicates, Proposal, TokenInfo};
 
-use crate::api::{Page, accounts, engine, flows, needs, pledges, session};
+use tallinn_report::Overview;
+
+use crate::api::{Page, accounts, engine, flows, needs, pledges, reports, session};
 
 /// Who may call an operation.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -232,6 +234,45 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
                 &[400, 422],
             )
         },
+        op("get", "/api/v1/public/dashboard", "Every figure over TLP:CLEAR records (the public dashboard)", "reports", Public, (200, s!(Overview)), &[]),
+        op("get", "/api/v1/public/iati.xml", "IATI 2.03 activities XML: one activity per funded TLP:CLEAR need", "reports", Public, (200, None), &[]),
+        Op {
+            query: s!(reports::ReportQuery),
+            ..op("get", "/api/v1/reports", "Every figure over what the caller may see", "reports", Public, (200, s!(Overview)), &[400, 401])
+        },
+        Op {
+            query: s!(reports::ReportQuery),
+            ..op(
+                "get",
+                "/api/v1/reports/funding",
+                "Committed, disbursed and spent EUR by one dimension (announced beside); format=csv for CSV",
+                "reports",
+                Public,
+                (200, s!(tallinn_report::FundingTable)),
+                &[400, 401],
+            )
+        },
+        Op {
+            query: s!(reports::ReportQuery),
+            ..op(
+                "get",
+                "/api/v1/reports/{section}",
+                "One section: coverage, gaps, timing, agreements or reconciliation; format=csv for CSV",
+                "reports",
+                Public,
+                (200, None),
+                &[400, 401, 404],
+            )
+        },
+        op(
+            "get",
+            "/api/v1/reports/charts/{file}",
+            "An SVG chart: funding-by-year.svg, coverage-by-sector.svg, top-gaps.svg, time-to-fund.svg",
+            "reports",
+            Public,
+            (200, None),
+            &[401, 404],
+        ),
         Op {
             query: s!(engine::DuplicatesQuery),
             ..op("get", "/api/v1/duplicates", "Likely duplicate needs and overlapping pledges", "engine", SignedIn, (200, s!(Duplicates)), &[400, 401, 422])

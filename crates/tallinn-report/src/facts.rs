@@ -119,12 +119,21 @@ pub struct AgreementFact {
     pub synthetic: bool,
 }
 
+/// A participant as reports name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Org {
+    pub code: String,
+    pub name: String,
+    /// A member or observer: its flows are its own money.
+    pub donor: bool,
+}
+
 /// Everything one reader may see that reports are made of.
 #[derive(Debug, Clone, Default)]
 pub struct Facts {
     pub scope: Option<Scope>,
-    /// Participant codes and names; flows refer to them by index.
-    pub orgs: Vec<(String, String)>,
+    /// Participants; flows refer to them by index.
+    pub orgs: Vec<Org>,
     pub needs: Vec<NeedFact>,
     pub pledges: Vec<PledgeFact>,
     pub allocations: Vec<AllocationFact>,
@@ -136,11 +145,11 @@ pub struct Facts {
 
 impl Facts {
     pub fn org_code(&self, ix: u32) -> &str {
-        self.orgs.get(ix as usize).map_or("?", |(code, _)| code.as_str())
+        self.orgs.get(ix as usize).map_or("?", |o| o.code.as_str())
     }
 
     pub fn org_name<'a>(&'a self, code: &'a str) -> &'a str {
-        self.orgs.iter().find(|(c, _)| c == code).map_or(code, |(_, name)| name.as_str())
+        self.orgs.iter().find(|o| o.code == code).map_or(code, |o| o.name.as_str())
     }
 
     pub fn needs_by_key(&self) -> HashMap<i64, &NeedFact> {
@@ -149,6 +158,13 @@ impl Facts {
 
     pub fn pledges_by_key(&self) -> HashMap<i64, &PledgeFact> {
         self.pledges.iter().map(|p| (p.key, p)).collect()
+    }
+
+    /// The needs among `ids` whose reading must be written to the access
+    /// log (AMBER and above), as `(kind, id, tlp)`.
+    pub fn logged_reads<'a>(&'a self, ids: impl IntoIterator<Item = &'a str>) -> Vec<(&'static str, &'a str, Tlp)> {
+        let by_id: HashMap<&str, Tlp> = self.needs.iter().map(|n| (n.id.as_str(), n.tlp)).collect();
+        ids.into_iter().filter_map(|id| by_id.get(id).filter(|t| t.is_logged_on_read()).map(|t| ("need", id, *t))).collect()
     }
 }
 

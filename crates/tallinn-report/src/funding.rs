@@ -8,8 +8,11 @@
 //! - A flow that passes on another (`pass_through_of`) is the same euro: it is
 //!   counted once, at its origin, and the amount left out is reported.
 //! - `announced` is the EUR value of pledges still in status `announced`.
-//! - Donor and year come from the flow (its provider and value date); the
-//!   need dimensions (capability, sector, beneficiary, status) from the need it
+//! - Year comes from the flow's value date. Donor is the flow's provider when
+//!   that is a member or observer; money spent on a need by someone else (an
+//!   implementer's expenditure) is attributed to the donors funding that need
+//!   in proportion to their allocations, else to `unspecified`.
+//! - The need dimensions (capability, sector, beneficiary, status) from the need it
 //!   funds. A flow linked only to a pledge is attributed to the needs that
 //!   pledge funds in proportion to the allocations, and the part of the pledge
 //!   not allocated to any need to `unspecified`, exactly (largest remainder).
@@ -175,12 +178,12 @@ struct Spread {
 pub fn funding(facts: &Facts, by: By, year: Option<i16>) -> FundingTable {
     let mut rows = Rows::default();
     let in_year = |y: i16| year.is_none_or(|wanted| wanted == y);
-    let unspecified = if by.is_need_dimension() { Some(rows.intern(UNSPECIFIED)) } else { None };
+    let unspecified = if by == By::Year { None } else { Some(rows.intern(UNSPECIFIED)) };
 
     // Row of each need and the spread of each pledge (need dimensions only).
     let mut need_row: HashMap<i64, u32> = HashMap::new();
     let mut spreads: HashMap<i64, Spread> = HashMap::new();
-    if let Some(unspecified) = unspecified {
+    if let (true, Some(unspecified)) = (by.is_need_dimension(), unspecified) {
         for n in &facts.needs {
             need_row.insert(n.key, rows.intern(&need_key(by, n)));
         }
@@ -200,6 +203,19 @@ pub fn funding(facts: &Facts, by: By, year: Option<i16>) -> FundingTable {
             }
         }
     }
+    // Donors of each need, for money spent on it by someone else.
+    let mut donor_spreads: HashMap<i64, Spread> = HashMap::new();
+    if by == By::Donor {
+        let pledges = facts.pledges_by_key();
+        for a in &facts.allocations {
+            if let Some(p) = pledges.get(&a.pledge) {
+                let row = rows.intern(&p.donor);
+                let s = donor_spreads.entry(a.need).or_insert_with(|| Spread { rows: vec![], weights: vec![] });
+                s.rows.push(row);
+                s.weights.push(a.eur_minor);
+            }
+        }
+    }
     let mut year_row: HashMap<i16, u32> = HashMap::new();
     let mut org_row: Vec<Option<u32>> = vec![None; facts.orgs.len()];
 
@@ -215,9 +231,13 @@ pub fn funding(facts: &Facts, by: By, year: Option<i16>) -> FundingTable {
         }
         total.add_flow(f.kind, f.eur_minor);
         match (by, unspecified) {
-            (By::Donor, _) => {
-                let row = org_row_of(&mut org_row, &mut rows, facts, f.provider);
-                rows.amounts[row as usize].add_flow(f.kind, f.eur_minor);
+            (By::Donor, Some(unspecified)) => {
+                if facts.orgs.get(f.provider as usize).is_some_and(|o| o.donor) {
+                    let row = org_row_of(&mut org_row, &mut rows, facts, f.provider);
+                    rows.amounts[row as usize].add_flow(f.kind, f.eur_minor);
+                } else {
+                    spread(f, f.need.and_then(|n| donor_spreads.get(&n)), unspecified, &mut rows);
+                }
             }
             (By::Year, _) => {
                 let y = f.value_date.year();
@@ -225,7 +245,7 @@ pub fn funding(facts: &Facts, by: By, year: Option<i16>) -> FundingTable {
                 rows.amounts[row as usize].add_flow(f.kind, f.eur_minor);
             }
             (_, Some(unspecified)) => attribute(f, &need_row, &spreads, unspecified, &mut rows),
-            (_, None) => unreachable!("need dimensions have an unspecified row"),
+            (_, None) => unreachable!("only years have no unspecified row"),
         }
     }
     for p in facts.pledges.iter().filter(|p| p.status == PledgeStatus::Announced && in_year(p.pledged_on.year())) {
@@ -275,7 +295,12 @@ fn attribute(f: &Flow, need_row: &HashMap<i64, u32>, spreads: &HashMap<i64, Spre
         rows.amounts[*row as usize].add_flow(f.kind, f.eur_minor);
         return;
     }
-    match f.pledge.and_then(|p| spreads.get(&p)) {
+    spread(f, f.pledge.and_then(|p| spreads.get(&p)), unspecified, rows);
+}
+
+/// Adds a flow to the rows of `spread` in proportion, or wholly to `unspecified`.
+fn spread(f: &Flow, spread: Option<&Spread>, unspecified: u32, rows: &mut Rows) {
+    match spread {
         Some(spread) => {
             for (part, row) in apportion(f.eur_minor, &spread.weights).into_iter().zip(&spread.rows) {
                 if part > 0 {

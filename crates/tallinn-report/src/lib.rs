@@ -16,6 +16,7 @@ pub mod funding;
 pub mod iati;
 pub mod overview;
 pub mod reconcile;
+pub mod table;
 pub mod timing;
 
 pub use chart::ChartKind;

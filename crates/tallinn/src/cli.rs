@@ -103,6 +103,31 @@ pub enum Command {
         #[command(flatten)]
         format: FormatArg,
     },
+    /// Figures over what you may see: every figure, funding by one
+    /// dimension (--by), one section (--view) or a chart (--chart).
+    Report {
+        /// Funding (committed, disbursed, spent; announced beside) grouped by
+        /// donor, year, capability, sector, beneficiary or status.
+        #[arg(long, value_parser = clap::value_parser!(tallinn_report::By))]
+        by: Option<tallinn_report::By>,
+        /// Only flows and pledges of this year in the funding figures.
+        #[arg(long)]
+        year: Option<i16>,
+        /// One section of the report.
+        #[arg(long, value_enum, conflicts_with = "by")]
+        view: Option<ReportView>,
+        /// An SVG chart: funding-by-year, coverage-by-sector, top-gaps, time-to-fund.
+        #[arg(long, value_parser = clap::value_parser!(tallinn_report::ChartKind), conflicts_with_all = ["by", "view"])]
+        chart: Option<tallinn_report::ChartKind>,
+        /// Where to write the chart (default: stdout).
+        #[arg(long, requires = "chart")]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        format: FormatArg,
+    },
+    /// Public exports.
+    #[command(subcommand)]
+    Export(ExportCmd),
     /// Run the allocation engine: on a JSON instance (--input, the stable
     /// offline interface), or over the ledger, saving a proposal to review;
     /// --apply applies a saved proposal.
@@ -128,6 +153,29 @@ pub enum Format {
     Table,
     Json,
     Csv,
+}
+
+/// The sections of `tallinn report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportView {
+    Coverage,
+    Gaps,
+    Timing,
+    Agreements,
+    Reconciliation,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCmd {
+    /// IATI 2.03 activities XML: one activity per funded TLP:CLEAR need.
+    Iati {
+        /// Where to write the file (default: stdout).
+        #[arg(long)]
+        output: Option<PathBuf>,
+        /// The reporting organisation's IATI identifier; activity identifiers start with it.
+        #[arg(long, env = "TALLINN_IATI_REPORTING_ORG", default_value = "XM-TALLINN")]
+        reporting_org: String,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -5,6 +5,7 @@ pub mod engine;
 pub mod flows;
 pub mod needs;
 pub mod pledges;
+pub mod reports;
 pub mod session;
 
 use serde::Serialize;

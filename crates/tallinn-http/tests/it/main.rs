@@ -13,6 +13,7 @@ use tower::ServiceExt;
 mod api;
 mod matrix;
 mod random;
+mod reports;
 
 pub async fn demo_app() -> (axum::Router, Ledger, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();

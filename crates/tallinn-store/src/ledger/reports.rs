@@ -12,9 +12,10 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use tallinn_core::participant::ParticipantKind;
 use tallinn_core::policy::{Principal, may_see};
 use tallinn_core::time::from_micros;
-use tallinn_report::facts::{AgreementFact, AllocationFact, Facts, Flow, NeedFact, PledgeFact, ProjectFact, Scope, flow_visible};
+use tallinn_report::facts::{AgreementFact, AllocationFact, Facts, Flow, NeedFact, Org, PledgeFact, ProjectFact, Scope, flow_visible};
 use tokio::sync::Mutex;
 
 use super::{Ledger, pledges};
@@ -205,14 +206,18 @@ impl Ledger {
         }
         let announcements = super::agreements::announcements_on(conn).await?;
 
-        let names: HashMap<String, String> =
-            conn.fetch("SELECT code, name FROM participants", vec![]).await?.iter().map(|r| Ok((r.text(0)?, r.text(1)?))).collect::<Result<_>>()?;
-        let mut orgs: Vec<(String, String)> = loaded.orgs.iter().map(|c| (c.clone(), names.get(c).cloned().unwrap_or_else(|| c.clone()))).collect();
-        let known: HashSet<&String> = loaded.orgs.iter().collect();
-        let mut others: Vec<(&String, &String)> = names.iter().filter(|(c, _)| !known.contains(c)).collect();
-        others.sort();
-        orgs.extend(others.into_iter().map(|(c, n)| (c.clone(), n.clone())));
-
+        // Participants in the order the flows index them, then the others.
+        let mut known: HashMap<String, Org> = HashMap::new();
+        for r in conn.fetch("SELECT code, name, kind FROM participants", vec![]).await? {
+            let kind: ParticipantKind = r.parse(2)?;
+            let code = r.text(0)?;
+            known.insert(code.clone(), Org { code, name: r.text(1)?, donor: matches!(kind, ParticipantKind::Member | ParticipantKind::Observer) });
+        }
+        let mut orgs: Vec<Org> =
+            loaded.orgs.iter().map(|c| known.remove(c).unwrap_or_else(|| Org { code: c.clone(), name: c.clone(), donor: false })).collect();
+        let mut others: Vec<Org> = known.into_values().collect();
+        others.sort_by(|a, b| a.code.cmp(&b.code));
+        orgs.extend(others);
         let flows: Vec<Flow> = if reader.reads_everything() {
             loaded.flows.as_ref().clone()
         } else {

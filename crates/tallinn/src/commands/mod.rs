@@ -6,6 +6,7 @@ mod allocate;
 mod delivery;
 mod finance;
 mod needs;
+mod reports;
 mod serve;
 mod stix;
 
@@ -56,6 +57,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::AccessLog { limit, format } => crate::output::print(&ctx.ledger.access_log(&ctx.actor, limit).await?, format.format),
         Command::Audit(cmd) => admin::audit(&ctx, cmd).await,
         Command::Need(cmd) => needs::run(&ctx, cmd).await,
+        Command::Report { by, year, view, chart, output, format } => {
+            reports::report(&ctx, reports::ReportArgs { by, year, view, chart, output, format: format.format }).await
+        }
+        Command::Export(cmd) => reports::export(&ctx, cmd).await,
         Command::Pledge(cmd) => finance::pledge(&ctx, cmd).await,
         Command::Allocation(cmd) => finance::allocation(&ctx, cmd).await,
         Command::Transaction(cmd) => finance::transaction(&ctx, cmd).await,
