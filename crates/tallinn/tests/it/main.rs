@@ -117,6 +117,59 @@ fn demo_dataset_through_the_command_line() {
 }
 
 #[test]
+fn reports_charts_and_the_iati_export() {
+    let xsd = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/iati/iati-activities-schema.xsd");
+    let xmllint = Command::new("xmllint").arg("--version").output().is_ok_and(|o| o.status.success());
+    assert!(xmllint || std::env::var_os("TALLINN_REQUIRE_XMLLINT").is_none(), "xmllint is required (TALLINN_REQUIRE_XMLLINT is set)");
+    for store in stores("report") {
+        store.ok(&["init", "--demo"]);
+        let all = store.json(&["report", "--format", "json"]);
+        for key in ["scope", "totals", "funding", "coverage", "gaps", "timing", "agreements", "reconciliation"] {
+            assert!(all.get(key).is_some(), "report lacks {key}");
+        }
+        assert_eq!(all["reconciliation"][0]["announced_cumulative_eur"], "241700000.00");
+        let donor = store.json(&["--as", "demo.donor", "report", "--format", "json"]);
+        assert_eq!(donor["scope"]["whole_ledger"], false);
+        assert_ne!(donor["coverage"], all["coverage"], "a donor sees fewer needs");
+        let csv = store.ok(&["report", "--by", "sector", "--year", "2025", "--format", "csv"]);
+        assert!(csv.starts_with("key,label,committed_eur,disbursed_eur,spent_eur,announced_eur,flows\n"), "{csv}");
+        let table = store.ok(&["report"]);
+        assert!(table.contains("Reconciliation with Paris") && table.contains("241700000.00"), "{table}");
+        assert!(store.ok(&["report", "--view", "gaps", "--format", "csv"]).starts_with("id,title,"));
+        // Bad input: a usage error, or a clear refusal.
+        assert_eq!(store.run(&["report", "--by", "planet"]).status.code(), Some(2));
+        let out = store.run(&["report", "--format", "csv"]);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("--by or --view"));
+        assert_eq!(store.run(&["report", "--chart", "pie"]).status.code(), Some(2));
+
+        let dir = tempfile::tempdir().unwrap();
+        for chart in ["funding-by-year", "coverage-by-sector", "top-gaps", "time-to-fund"] {
+            let path = dir.path().join(format!("{chart}.svg"));
+            store.ok(&["report", "--chart", chart, "--output", path.to_str().unwrap()]);
+            let svg = std::fs::read_to_string(&path).unwrap();
+            assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\"") && svg.contains("<title"), "{chart}");
+        }
+        let iati = dir.path().join("iati.xml");
+        let out = store.run(&["export", "iati", "--output", iati.to_str().unwrap()]);
+        assert!(out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("activities"));
+        let xml = std::fs::read_to_string(&iati).unwrap();
+        let ids: Vec<&str> = xml.split("<iati-identifier>").skip(1).map(|s| s.split('<').next().unwrap()).collect();
+        assert!(ids.len() > 10);
+        assert_eq!(ids.iter().collect::<std::collections::HashSet<_>>().len(), ids.len(), "identifiers are unique");
+        assert!(ids.iter().all(|id| id.starts_with("XM-TALLINN-N-")));
+        assert_eq!(store.run(&["export", "iati", "--reporting-org", "has space"]).status.code(), Some(1));
+        if !xsd.exists() {
+            eprintln!("skipped IATI schema validation: shared/iati not beside the repository");
+        } else if xmllint {
+            let check = Command::new("xmllint").args(["--noout", "--nonet", "--schema"]).arg(&xsd).arg(&iati).output().unwrap();
+            assert!(check.status.success(), "the IATI file does not validate: {}", String::from_utf8_lossy(&check.stderr));
+        }
+    }
+}
+
+#[test]
 fn a_need_from_filing_to_acceptance() {
     for store in stores("flow") {
         store.ok(&["init"]);
