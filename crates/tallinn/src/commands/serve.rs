@@ -21,6 +21,14 @@ pub async fn run(ledger: Ledger, listen: &str, demo: bool, public_url: Option<&s
     let addr = listener.local_addr()?;
     eprintln!("tallinn: serving on http://{addr}/ ({} store); Ctrl-C to stop", ledger.backend().name());
     let app = tallinn_http::router_with(ledger.clone(), options);
+    // Load the flows reports read while the server starts taking requests,
+    // so that the first report does not pay for reading every flow.
+    let warm = ledger.clone();
+    tokio::spawn(async move {
+        if let Err(e) = warm.report_facts(&tallinn_core::policy::Principal::System).await {
+            tracing::warn!(error = %e, "could not preload the report figures");
+        }
+    });
     // Client addresses feed the sign-in rate limits.
     axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).with_graceful_shutdown(shutdown()).await?;
     ledger.backend().close().await;
