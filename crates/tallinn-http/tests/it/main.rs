@@ -54,6 +54,10 @@ async fn public_reads_show_clear_records_only() {
     let summary: serde_json::Value = serde_json::from_str(&summary).unwrap();
     assert_eq!(summary["needs"], clear.len());
     assert!(page.contains("241700000.00"), "the Paris announcement is shown");
+    assert!(page.contains("Reconciliation with Paris") && page.contains("not recorded in this ledger"), "the reconciliation is explained");
+    assert!(page.contains("<img src=\"/api/v1/reports/charts/funding-by-year.svg\" alt="), "charts are images with text alternatives");
+    let public = tallinn_report::overview(&ledger.report_facts(&tallinn_core::policy::Principal::Public).await.unwrap(), None);
+    assert!(page.contains(&format!("Committed<br><strong>EUR {}</strong>", tallinn_core::money::format_minor(public.totals.committed, 2))));
 }
 
 #[tokio::test]
