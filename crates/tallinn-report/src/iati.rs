@@ -19,7 +19,7 @@
 //!   allocation), planned end at the deadline, actual end at delivery; an end
 //!   before the start is left out.
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 use std::io;
 
 use jiff::civil::Date;
@@ -113,12 +113,12 @@ fn write_file(w: &mut Writer<Vec<u8>>, facts: &Facts, opts: &IatiOptions, today:
             for need in funded {
                 let project = facts.projects.iter().find(|p| p.need == need.key);
                 // Donors and commitments from the allocations the public may see.
-                let mut donors: BTreeMap<&str, ()> = BTreeMap::new();
+                let mut donors: BTreeSet<&str> = BTreeSet::new();
                 let mut txns: Vec<Txn> = Vec::new();
                 let mut first_allocation: Option<Date> = None;
                 for a in facts.allocations.iter().filter(|a| a.need == need.key) {
                     let Some(p) = pledges.get(&a.pledge) else { continue };
-                    donors.insert(p.donor.as_str(), ());
+                    donors.insert(p.donor.as_str());
                     let date = day(a.at);
                     first_allocation = Some(first_allocation.map_or(date, |d: Date| d.min(date)));
                     txns.push(Txn {
@@ -131,10 +131,6 @@ fn write_file(w: &mut Writer<Vec<u8>>, facts: &Facts, opts: &IatiOptions, today:
                     });
                 }
                 for f in facts.flows.iter().filter(|f| f.need == Some(need.key)) {
-                    if f.value_date > today {
-                        counts.2 += 1;
-                        continue;
-                    }
                     txns.push(Txn {
                         code: f.kind.iati_code(),
                         date: f.value_date,
@@ -144,6 +140,7 @@ fn write_file(w: &mut Writer<Vec<u8>>, facts: &Facts, opts: &IatiOptions, today:
                         description: "Funding flow",
                     });
                 }
+                // The IATI validator refuses transactions dated after today.
                 txns.retain(|t| {
                     let keep = t.date <= today;
                     if !keep {
@@ -171,7 +168,7 @@ fn write_activity(
     opts: &IatiOptions,
     need: &NeedFact,
     generated: &str,
-    donors: &BTreeMap<&str, ()>,
+    donors: &BTreeSet<&str>,
     implementer: Option<&str>,
     (started, start): (Option<Date>, Date),
     txns: &[Txn],
@@ -190,7 +187,7 @@ fn write_activity(
                 .write_inner_content(|w| narrative(w, &opts.reporting_org_name))?;
             w.create_element("title").write_inner_content(|w| narrative(w, &need.title))?;
             w.create_element("description").with_attribute(("type", "1")).write_inner_content(|w| narrative(w, &need.description))?;
-            for donor in donors.keys() {
+            for donor in donors {
                 org(w, "participating-org", "1", donor, facts.org_name(donor))?;
             }
             org(w, "participating-org", "2", &need.beneficiary, facts.org_name(&need.beneficiary))?;
