@@ -24,6 +24,10 @@ use crate::{ApiError, AppState};
 
 /// How long a verified Basic credential is trusted without re-hashing.
 const CACHE_TTL: Duration = Duration::from_secs(300);
+/// How long a resolved Bearer token is trusted without reading the store:
+/// short, because a token revoked by another server process stays usable
+/// here for at most this long (this process forgets at once).
+const TOKEN_TTL: Duration = Duration::from_secs(10);
 const CACHE_MAX: usize = 10_000;
 
 /// Remembers successful Basic checks.
@@ -50,9 +54,18 @@ impl CredentialCache {
         h.finalize().into()
     }
 
-    fn get(&self, digest: &[u8; 32]) -> Option<Principal> {
+    fn token_digest(&self, token: &str) -> [u8; 32] {
+        self.digest("", token)
+    }
+
+    fn get(&self, digest: &[u8; 32], ttl: Duration) -> Option<Principal> {
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        entries.get(digest).filter(|(_, at)| at.elapsed() < CACHE_TTL).map(|(p, _)| p.clone())
+        entries.get(digest).filter(|(_, at)| at.elapsed() < ttl).map(|(p, _)| p.clone())
+    }
+
+    /// Forgets every remembered credential (a token was revoked).
+    pub fn clear(&self) {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner()).clear();
     }
 
     fn put(&self, digest: [u8; 32], principal: Principal) {
@@ -85,10 +98,7 @@ impl FromRequestParts<AppState> for Caller {
         let header = header.to_str().map_err(|_| unauthorized("the Authorization header is not readable"))?;
         let (scheme, value) = header.split_once(' ').ok_or_else(|| unauthorized("use Authorization: Bearer TOKEN or Basic"))?;
         match scheme.to_ascii_lowercase().as_str() {
-            "bearer" => match state.ledger.principal_for_token(value.trim()).await? {
-                Some(p) => Ok(Caller(p)),
-                None => Err(unauthorized("the token is unknown, expired or revoked")),
-            },
+            "bearer" => bearer(state, value.trim()).await.map(Caller),
             "basic" => basic(state, value.trim(), &client_address(parts)).await.map(Caller),
             _ => Err(unauthorized("use Authorization: Bearer TOKEN or Basic")),
         }
@@ -139,6 +149,22 @@ async fn session(parts: &Parts, state: &AppState) -> Result<Principal, ApiError>
     Ok(principal)
 }
 
+/// Resolves a token, remembered for `TOKEN_TTL` (machine clients send
+/// thousands of requests a minute with the same token).
+async fn bearer(state: &AppState, token: &str) -> Result<Principal, ApiError> {
+    let digest = state.credentials.token_digest(token);
+    if let Some(p) = state.credentials.get(&digest, TOKEN_TTL) {
+        return Ok(p);
+    }
+    match state.ledger.principal_for_token(token).await? {
+        Some(p) => {
+            state.credentials.put(digest, p.clone());
+            Ok(p)
+        }
+        None => Err(unauthorized("the token is unknown, expired or revoked")),
+    }
+}
+
 async fn basic(state: &AppState, value: &str, address: &str) -> Result<Principal, ApiError> {
     let bad = || unauthorized("the user name or password is wrong");
     let decoded = base64::engine::general_purpose::STANDARD.decode(value).map_err(|_| bad())?;
@@ -152,7 +178,7 @@ async fn basic(state: &AppState, value: &str, address: &str) -> Result<Principal
 pub async fn verify_password(state: &AppState, user: &str, password: &str, address: &str) -> Result<Principal, ApiError> {
     let bad = || unauthorized("the user name or password is wrong");
     let digest = state.credentials.digest(user, password);
-    if let Some(p) = state.credentials.get(&digest) {
+    if let Some(p) = state.credentials.get(&digest, CACHE_TTL) {
         return Ok(p);
     }
     // Too many recent failures for this account or address: refuse before

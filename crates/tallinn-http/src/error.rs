@@ -92,15 +92,22 @@ impl From<axum::extract::rejection::JsonRejection> for ApiError {
     }
 }
 
-pub async fn not_found() -> ApiError {
-    ApiError { status: StatusCode::NOT_FOUND, code: "not_found", message: "no such resource".into(), field: None }
+pub async fn not_found(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/taxii2/") {
+        return crate::taxii::TaxiiError::not_found("no such TAXII resource").into_response();
+    }
+    ApiError { status: StatusCode::NOT_FOUND, code: "not_found", message: "no such resource".into(), field: None }.into_response()
 }
 
 /// Gives error responses made outside our handlers (the body limit, the
 /// timeout, the router's 405) the JSON error body of SPEC §6.
 pub async fn json_errors(response: Response) -> Response {
     let status = response.status();
-    let is_json = response.headers().get(axum::http::header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    // JSON, or TAXII's own error resource.
+    let is_json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json") || v.as_bytes().starts_with(b"application/taxii+json"));
     if !(status.is_client_error() || status.is_server_error()) || is_json {
         return response;
     }

@@ -6,6 +6,7 @@
 //! token for writes), every read through the one
 //! visibility policy, confidential reads written to the access log.
 
+mod access;
 mod api;
 mod auth;
 mod error;
@@ -13,6 +14,7 @@ mod metrics;
 pub mod openapi;
 mod pages;
 mod public_api;
+pub mod taxii;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -25,14 +27,18 @@ pub use error::ApiError;
 pub struct AppState {
     pub ledger: Ledger,
     pub credentials: auth::Credentials,
+    pub access_log: access::AccessLogger,
     pub options: Options,
 }
 
 /// How the server is deployed.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Options {
     /// Mark session cookies `Secure` (the public address is https).
     pub secure_cookies: bool,
+    /// The address clients reach the server at (`https://tallinn.example`),
+    /// for absolute URLs such as TAXII's API roots; else the request's `Host`.
+    pub public_url: Option<String>,
 }
 
 /// Largest request body accepted.
@@ -45,7 +51,7 @@ pub fn router(ledger: Ledger) -> Router {
 }
 
 pub fn router_with(ledger: Ledger, options: Options) -> Router {
-    let state = AppState { ledger, credentials: Default::default(), options };
+    let state = AppState { ledger, credentials: Default::default(), access_log: Default::default(), options };
     Router::new()
         .route("/", get(pages::dashboard))
         .route("/healthz", get(|| async { "ok" }))
@@ -64,6 +70,7 @@ pub fn router_with(ledger: Ledger, options: Options) -> Router {
         .route("/api/v1/participants/{code}", get(api::accounts::participant))
         .route("/api/v1/users/{name}", get(api::accounts::user))
         .route("/api/v1/users/{name}/tokens", post(api::accounts::create_token))
+        .route("/api/v1/collections", get(api::exchange::list).post(api::exchange::create))
         .route("/api/v1/tokens", get(api::accounts::tokens))
         .route("/api/v1/tokens/{id}", axum::routing::delete(api::accounts::revoke_token))
         .route("/api/v1/openapi.json", get(openapi::document))
@@ -103,10 +110,12 @@ pub fn router_with(ledger: Ledger, options: Options) -> Router {
         .route("/api/v1/gaps", get(api::engine::gaps))
         .route("/api/v1/duplicates", get(api::engine::duplicates))
         .route("/api/v1/announcements", get(public_api::announcements))
+        // TAXII envelopes have their own, larger limit (and error form).
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .merge(taxii::routes())
         .fallback(error::not_found)
         .route_layer(axum::middleware::from_fn(metrics::track))
         .with_state(state)
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .layer(tower_http::request_id::PropagateRequestIdLayer::x_request_id())

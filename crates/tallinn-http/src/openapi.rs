@@ -102,6 +102,19 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             ..op("get", "/api/v1/tokens", "API tokens, without their secrets", "accounts", SignedIn, (200, s!(Page<TokenInfo>)), &[401, 403])
         },
         op("delete", "/api/v1/tokens/{id}", "Revoke a token (the office or its user)", "accounts", SignedIn, (204, None), WRITE),
+        op(
+            "get",
+            "/api/v1/collections",
+            "TAXII collections the caller may read or write",
+            "exchange",
+            SignedIn,
+            (200, s!(Vec<tallinn_store::Collection>)),
+            &[401],
+        ),
+        Op {
+            body: s!(crate::api::exchange::CreateCollection),
+            ..op("post", "/api/v1/collections", "Create a TAXII collection (coordinators)", "exchange", SignedIn, (201, s!(tallinn_store::Collection)), WRITE)
+        },
         Op {
             body: s!(session::SignIn),
             ..op(

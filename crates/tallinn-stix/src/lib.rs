@@ -3,6 +3,7 @@
 //! errors that give the position and what was expected, and a printer such
 //! that parsing the printed form gives the same AST.
 
+pub mod exchange;
 pub mod marking;
 pub mod matcher;
 pub mod object;

@@ -14,6 +14,7 @@ pub mod projects;
 pub mod proposals;
 pub mod reports;
 pub mod snapshot;
+pub mod taxii;
 pub mod transactions;
 
 use std::sync::Arc;
@@ -67,7 +68,7 @@ impl Ledger {
     pub async fn init(&self) -> Result<()> {
         self.backend.migrate().await?;
         let mut tx = self.write(Principal::System).await?;
-        let result = participants::load_reference(&mut tx).await;
+        let result = async { Ok(participants::load_reference(&mut tx).await? + taxii::collections::ensure_community(&mut tx).await?) }.await;
         match result {
             Ok(0) => {
                 // Nothing new: no change, no audit entry.

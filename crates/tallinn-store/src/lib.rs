@@ -22,7 +22,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Result, StoreError};
 pub use ledger::{
     Ledger,
-    access::{AccessEntry, TokenInfo},
+    access::{AccessEntry, AccessRead, TokenInfo},
     agreements::AgreementDraft,
     allocations::AllocationLine,
     audit::VerifyReport,
@@ -30,6 +30,7 @@ pub use ledger::{
     fx::FxImportReport,
     needs::{NeedFilter, TriageDecision},
     proposals::Proposal,
+    taxii::{Audience, COMMUNITY, Collection, NewCollection, ObjectQuery, Page, Status, StatusDetail, StoredObject, VersionFilter, version_string},
     transactions::TransactionFilter,
 };
 pub use tx::Tx;

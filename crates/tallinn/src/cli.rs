@@ -85,6 +85,9 @@ pub enum Command {
     /// STIX 2.1 objects and patterns.
     #[command(subcommand)]
     Stix(StixCmd),
+    /// The TAXII 2.1 threat exchange.
+    #[command(subcommand)]
+    Taxii(TaxiiCmd),
     /// Likely duplicate needs (any language), from a JSON file or the ledger.
     Dedup {
         /// {"needs": [{"id", "beneficiary", "title", "description", "capability", "sector", "cost_eur"}]};
@@ -245,6 +248,38 @@ pub enum StixCmd {
     /// "observations"}; one JSON line out per line in, in order:
     /// {"matched", "sdo_ids"} or {"error": "parse"|"match", "message"}.
     MatchBatch,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TaxiiCmd {
+    /// TAXII collections.
+    #[command(subcommand)]
+    Collection(CollectionCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CollectionCmd {
+    /// Create a collection and say which organisations' analysts may read
+    /// and write it.
+    Add {
+        #[arg(long)]
+        title: String,
+        #[arg(long)]
+        description: Option<String>,
+        /// A short name usable in URLs in place of the id (a-z, 0-9, '-').
+        #[arg(long)]
+        alias: Option<String>,
+        /// `all` (every analyst) or participant codes, comma-separated.
+        #[arg(long, default_value = "all")]
+        read: String,
+        /// `all` (every analyst) or participant codes, comma-separated.
+        #[arg(long, default_value = "all")]
+        write: String,
+        #[command(flatten)]
+        format: FormatArg,
+    },
+    /// The collections you may read or write.
+    List(FormatArg),
 }
 
 #[derive(Debug, Subcommand)]

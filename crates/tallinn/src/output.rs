@@ -101,6 +101,17 @@ impl Listing for Participant {
     }
 }
 
+impl Listing for tallinn_store::Collection {
+    const COLUMNS: &'static [&'static str] = &["id", "alias", "title", "read", "write", "created_at"];
+    fn cells(&self) -> Vec<String> {
+        let audience = |a: &tallinn_store::Audience| match a {
+            tallinn_store::Audience::All => "all".to_string(),
+            tallinn_store::Audience::Orgs(orgs) => orgs.join(","),
+        };
+        vec![self.id.clone(), opt(&self.alias), self.title.clone(), audience(&self.read), audience(&self.write), self.created_at.to_string()]
+    }
+}
+
 impl Listing for User {
     const COLUMNS: &'static [&'static str] = &["name", "org", "role", "panel", "created_at"];
     fn cells(&self) -> Vec<String> {

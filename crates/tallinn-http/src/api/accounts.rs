@@ -133,6 +133,8 @@ pub async fn tokens(
 /// `DELETE /api/v1/tokens/{id}` (the office, or the token's own user)
 pub async fn revoke_token(State(s): State<AppState>, Caller(who): Caller, Path(id): Path<i64>) -> Result<StatusCode, ApiError> {
     s.ledger.revoke_token(signed_in(who)?, id).await?;
+    // This process stops accepting it at once (others within the token TTL).
+    s.credentials.clear();
     Ok(StatusCode::NO_CONTENT)
 }
 

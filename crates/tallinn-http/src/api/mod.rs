@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod engine;
+pub mod exchange;
 pub mod flows;
 pub mod needs;
 pub mod pledges;

@@ -411,7 +411,7 @@ async fn browser_sessions_with_csrf_across_processes() {
     assert_eq!(response.status(), StatusCode::OK);
     let cookie = response.headers().get("set-cookie").unwrap().to_str().unwrap().to_string();
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && !cookie.contains("Secure"), "{cookie}");
-    let secure_app = tallinn_http::router_with(ledger.clone(), tallinn_http::Options { secure_cookies: true });
+    let secure_app = tallinn_http::router_with(ledger.clone(), tallinn_http::Options { secure_cookies: true, ..Default::default() });
     let secure = secure_app
         .oneshot(
             Request::post("/api/v1/session")

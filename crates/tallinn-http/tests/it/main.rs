@@ -14,6 +14,7 @@ mod api;
 mod matrix;
 mod random;
 mod reports;
+mod taxii;
 
 pub async fn demo_app() -> (axum::Router, Ledger, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();

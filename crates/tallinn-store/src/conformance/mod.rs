@@ -20,8 +20,10 @@ use tallinn_core::transaction::{NewTransaction, TransactionKind};
 use crate::ledger::allocations::AllocationLine;
 
 mod reports;
+mod taxii;
 use crate::{Ledger, ManualClock, StoreError, TriageDecision};
 pub use reports::*;
+pub use taxii::*;
 
 /// A fresh ledger on one backend, with a clock the test moves.
 pub struct Harness {
@@ -67,7 +69,11 @@ macro_rules! conformance_suite {
             demo_dataset_is_complete_and_valid,
             report_figures_equal_independent_sums,
             reports_show_only_what_the_reader_may_see,
-            flows_snapshot_follows_every_writer
+            flows_snapshot_follows_every_writer,
+            collections_are_created_and_scoped,
+            uploads_report_each_object,
+            reads_follow_tlp,
+            versions_and_pages_hold_under_writes
         );
     };
     (@tests $open:path; $($name:ident),+) => {

@@ -40,6 +40,17 @@ pub struct AccessEntry {
     pub via: String,
 }
 
+/// One read to write to the access log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessRead {
+    /// Who read (`Principal::actor`).
+    pub actor: String,
+    pub via: String,
+    pub entity: String,
+    pub id: String,
+    pub tlp: Tlp,
+}
+
 /// Failed sign-ins are counted over this window.
 pub const LOGIN_WINDOW_MICROS: i64 = 15 * 60 * 1_000_000;
 /// Failures allowed per account within the window.
@@ -143,15 +154,23 @@ impl Ledger {
     /// Writes reads of confidential records to the access log. Reads are not
     /// changes, so this is the one write without an audit entry.
     pub async fn log_access(&self, reader: &Principal, via: &str, records: &[(&str, &str, Tlp)]) -> Result<()> {
-        let logged: Vec<Vec<Value>> = records
+        let reads = records
             .iter()
-            .filter(|(_, _, tlp)| tlp.is_logged_on_read())
-            .map(|(entity, id, tlp)| args![to_micros(self.now()), reader.actor(), *entity, *id, tlp.as_str(), via])
+            .map(|(entity, id, tlp)| AccessRead { actor: reader.actor(), via: via.to_string(), entity: entity.to_string(), id: id.to_string(), tlp: *tlp })
             .collect();
+        self.log_reads(reads).await
+    }
+
+    /// Writes reads (of any readers) in one transaction; only AMBER,
+    /// AMBER+STRICT and RED reads are kept.
+    pub async fn log_reads(&self, reads: Vec<AccessRead>) -> Result<()> {
+        let at = to_micros(self.now());
+        let logged: Vec<Vec<Value>> =
+            reads.into_iter().filter(|r| r.tlp.is_logged_on_read()).map(|r| args![at, r.actor, r.entity, r.id, r.tlp.as_str(), r.via]).collect();
         if logged.is_empty() {
             return Ok(());
         }
-        let mut tx = self.write(reader.clone()).await?;
+        let mut tx = self.write(Principal::System).await?;
         let dialect = tx.dialect;
         let result = insert_many(tx.conn(), dialect, "access_log", &["at", "actor", "entity", "entity_id", "tlp", "via"], logged, |_| {}).await;
         tx.finish_unaudited(result).await

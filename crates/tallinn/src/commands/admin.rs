@@ -9,7 +9,7 @@ use argon2::{Argon2, PasswordHasher};
 use tallinn_core::participant::{NewUser, PartialDate, Participant};
 
 use super::{Ctx, parse};
-use crate::cli::{AuditCmd, ParticipantCmd, TokenCmd, UserCmd};
+use crate::cli::{AuditCmd, CollectionCmd, ParticipantCmd, TaxiiCmd, TokenCmd, UserCmd};
 use crate::output::{print, print_one};
 
 pub async fn init(ctx: &Ctx, demo: bool) -> anyhow::Result<()> {
@@ -80,6 +80,18 @@ pub async fn audit(ctx: &Ctx, cmd: AuditCmd) -> anyhow::Result<()> {
             }
         }
         AuditCmd::Log { limit, entity, format } => print(&ctx.ledger.audit_log(&ctx.actor, limit, entity.as_deref()).await?, format.format),
+    }
+}
+
+pub async fn taxii(ctx: &Ctx, cmd: TaxiiCmd) -> anyhow::Result<()> {
+    let TaxiiCmd::Collection(cmd) = cmd;
+    match cmd {
+        CollectionCmd::Add { title, description, alias, read, write, format } => {
+            let new = tallinn_store::NewCollection { title, description, alias, read: super::parse("--read", &read)?, write: super::parse("--write", &write)? };
+            let created = ctx.ledger.add_collection(ctx.actor.clone(), new).await?;
+            print(&[created], format.format)
+        }
+        CollectionCmd::List(f) => print(&ctx.ledger.collections(&ctx.actor).await?, f.format),
     }
 }
 

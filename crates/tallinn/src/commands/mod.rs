@@ -54,6 +54,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Participant(cmd) => admin::participant(&ctx, cmd).await,
         Command::User(cmd) => admin::user(&ctx, cmd).await,
         Command::Token(cmd) => admin::token(&ctx, cmd).await,
+        Command::Taxii(cmd) => admin::taxii(&ctx, cmd).await,
         Command::AccessLog { limit, format } => crate::output::print(&ctx.ledger.access_log(&ctx.actor, limit).await?, format.format),
         Command::Audit(cmd) => admin::audit(&ctx, cmd).await,
         Command::Need(cmd) => needs::run(&ctx, cmd).await,

@@ -6,8 +6,9 @@ use tallinn_store::Ledger;
 pub async fn run(ledger: Ledger, listen: &str, demo: bool, public_url: Option<&str>) -> anyhow::Result<()> {
     let options = match public_url {
         None => tallinn_http::Options::default(),
-        Some(url) if url.starts_with("https://") => tallinn_http::Options { secure_cookies: true },
-        Some(url) if url.starts_with("http://") => tallinn_http::Options { secure_cookies: false },
+        Some(url) if url.starts_with("https://") || url.starts_with("http://") => {
+            tallinn_http::Options { secure_cookies: url.starts_with("https://"), public_url: Some(url.trim_end_matches('/').to_string()) }
+        }
         Some(url) => anyhow::bail!("--public-url: '{url}' is not an http:// or https:// address"),
     };
     if demo {
