@@ -96,6 +96,9 @@ pub async fn not_found(uri: axum::http::Uri) -> Response {
     if uri.path().starts_with("/taxii2/") {
         return crate::taxii::TaxiiError::not_found("no such TAXII resource").into_response();
     }
+    if !uri.path().starts_with("/api/") {
+        return crate::web::not_found();
+    }
     ApiError { status: StatusCode::NOT_FOUND, code: "not_found", message: "no such resource".into(), field: None }.into_response()
 }
 
@@ -103,11 +106,11 @@ pub async fn not_found(uri: axum::http::Uri) -> Response {
 /// timeout, the router's 405) the JSON error body of SPEC §6.
 pub async fn json_errors(response: Response) -> Response {
     let status = response.status();
-    // JSON, or TAXII's own error resource.
-    let is_json = response
-        .headers()
-        .get(axum::http::header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json") || v.as_bytes().starts_with(b"application/taxii+json"));
+    // JSON, TAXII's own error resource, or an error page of the web interface.
+    let is_json = response.headers().get(axum::http::header::CONTENT_TYPE).is_some_and(|v| {
+        let v = v.as_bytes();
+        v.starts_with(b"application/json") || v.starts_with(b"application/taxii+json") || v.starts_with(b"text/html")
+    });
     if !(status.is_client_error() || status.is_server_error()) || is_json {
         return response;
     }

@@ -12,9 +12,9 @@ mod auth;
 mod error;
 mod metrics;
 pub mod openapi;
-mod pages;
 mod public_api;
 pub mod taxii;
+pub mod web;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -53,7 +53,6 @@ pub fn router(ledger: Ledger) -> Router {
 pub fn router_with(ledger: Ledger, options: Options) -> Router {
     let state = AppState { ledger, credentials: Default::default(), access_log: Default::default(), options };
     Router::new()
-        .route("/", get(pages::dashboard))
         .route("/healthz", get(|| async { "ok" }))
         .route("/metrics", get(metrics::render))
         .route("/readyz", get(public_api::ready))
@@ -112,6 +111,7 @@ pub fn router_with(ledger: Ledger, options: Options) -> Router {
         .route("/api/v1/announcements", get(public_api::announcements))
         // TAXII envelopes have their own, larger limit (and error form).
         .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .merge(web::routes())
         .merge(taxii::routes())
         .fallback(error::not_found)
         .route_layer(axum::middleware::from_fn(metrics::track))

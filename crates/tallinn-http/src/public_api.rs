@@ -51,6 +51,19 @@ pub struct Summary {
 
 pub fn summarise(needs: &[Need]) -> Summary {
     use tallinn_core::money::format_minor;
+    let (cost, funded) = catalogue_totals(needs);
+    Summary {
+        needs: needs.len(),
+        approved_cost_eur: format_minor(cost, 2),
+        funded_eur: format_minor(funded, 2),
+        unfunded_eur: format_minor(cost - funded, 2),
+        note: "TLP:CLEAR records only. Figures cover approved needs and committed allocations.",
+    }
+}
+
+/// EUR cents of approved cost and of funding over the needs in the
+/// Catalogue (approved onwards; not drafts, reviews, rejected or withdrawn).
+pub fn catalogue_totals(needs: &[Need]) -> (i64, i64) {
     let in_catalogue = |n: &&Need| {
         !matches!(
             n.status,
@@ -64,13 +77,7 @@ pub fn summarise(needs: &[Need]) -> Summary {
     };
     let cost: i64 = needs.iter().filter(in_catalogue).map(|n| n.cost_eur_minor).sum();
     let funded: i64 = needs.iter().filter(in_catalogue).map(|n| n.funded_eur_minor).sum();
-    Summary {
-        needs: needs.len(),
-        approved_cost_eur: format_minor(cost, 2),
-        funded_eur: format_minor(funded, 2),
-        unfunded_eur: format_minor(cost - funded, 2),
-        note: "TLP:CLEAR records only. Figures cover approved needs and committed allocations.",
-    }
+    (cost, funded)
 }
 
 pub async fn summary(State(s): State<AppState>) -> Result<Json<Summary>, ApiError> {

@@ -30,7 +30,9 @@ pub use ledger::{
     fx::FxImportReport,
     needs::{NeedFilter, TriageDecision},
     proposals::Proposal,
-    taxii::{Audience, COMMUNITY, Collection, NewCollection, ObjectQuery, Page, Status, StatusDetail, StoredObject, VersionFilter, version_string},
+    taxii::{
+        Audience, COMMUNITY, Collection, NewCollection, ObjectCount, ObjectQuery, Page, Status, StatusDetail, StoredObject, VersionFilter, version_string,
+    },
     transactions::TransactionFilter,
 };
 pub use tx::Tx;

@@ -40,7 +40,7 @@ pub async fn transactions(
     query: Result<Query<TransactionsQuery>, QueryRejection>,
 ) -> Result<Json<Page<Transaction>>, ApiError> {
     let Query(q) = query?;
-    let all = s.ledger.transactions(&who, &TransactionFilter { kind: q.kind, year: q.year, limit: None }).await?;
+    let all = s.ledger.transactions(&who, &TransactionFilter { kind: q.kind, year: q.year, need: None, limit: None }).await?;
     Ok(Json(paginate(all, |t| key_of(&t.id), q.sort, q.cursor.as_deref(), q.limit)?))
 }
 

@@ -15,6 +15,7 @@ mod matrix;
 mod random;
 mod reports;
 mod taxii;
+mod web;
 
 pub async fn demo_app() -> (axum::Router, Ledger, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
@@ -49,16 +50,22 @@ async fn public_reads_show_clear_records_only() {
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("TLP:CLEAR records only"));
     for hidden in all.iter().filter(|n| n.tlp != Tlp::Clear) {
-        assert!(!page.contains(&format!("<td>{}</td>", hidden.id)), "{} ({}) leaked into the page", hidden.id, hidden.tlp);
+        assert!(
+            !page.contains(&format!("<td>{}</td>", hidden.id)) && !page.contains(&format!("/needs/{}\"", hidden.id)),
+            "{} ({}) leaked into the page",
+            hidden.id,
+            hidden.tlp
+        );
     }
     let (_, summary) = get(&app, "/api/v1/public/summary").await;
     let summary: serde_json::Value = serde_json::from_str(&summary).unwrap();
     assert_eq!(summary["needs"], clear.len());
-    assert!(page.contains("241700000.00"), "the Paris announcement is shown");
+    assert!(page.contains("241,700,000.00"), "the Paris announcement is shown");
     assert!(page.contains("Reconciliation with Paris") && page.contains("not recorded in this ledger"), "the reconciliation is explained");
     assert!(page.contains("<img src=\"/api/v1/reports/charts/funding-by-year.svg\" alt="), "charts are images with text alternatives");
     let public = tallinn_report::overview(&ledger.report_facts(&tallinn_core::policy::Principal::Public).await.unwrap(), None);
-    assert!(page.contains(&format!("Committed<br><strong>EUR {}</strong>", tallinn_core::money::format_minor(public.totals.committed, 2))));
+    let committed = tallinn_http::web::group_digits(&tallinn_core::money::format_minor(public.totals.committed, 2), ",");
+    assert!(page.contains(&format!("<dd id=\"fig-committed\">EUR {committed}</dd>")), "the committed total is shown");
 }
 
 #[tokio::test]

@@ -1,5 +1,5 @@
-//! Random requests never produce a 500, a panic, or an error without the
-//! JSON error body.
+//! Random requests never produce a 500, a panic, or an error without its
+//! body: the JSON error body under the API, an HTML page (or JSON) elsewhere.
 
 use axum::body::Body;
 use axum::http::Request;
@@ -26,6 +26,19 @@ const PATHS: &[&str] = &[
     "/api/v1/duplicates",
     "/api/v1/public/needs",
     "/{x}",
+    "/login",
+    "/logout",
+    "/home",
+    "/needs",
+    "/needs/{x}",
+    "/needs/{x}/review",
+    "/needs/{x}/{x}",
+    "/pledges/{x}",
+    "/pledges/{x}/commit",
+    "/allocation/{x}/apply",
+    "/projects/{x}/accept",
+    "/audit",
+    "/exchange",
 ];
 
 fn segment() -> impl Strategy<Value = String> {
@@ -92,9 +105,14 @@ fn random_requests_never_fail_the_server() {
         }
         let response = rt.block_on(app.clone().oneshot(req)).unwrap();
         let status = response.status();
+        let html = response.headers().get("content-type").is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
         let bytes = rt.block_on(response.into_body().collect()).unwrap().to_bytes();
         prop_assert!(!status.is_server_error(), "{method} {uri}: {status} {}", String::from_utf8_lossy(&bytes));
-        if status.is_client_error() {
+        if status.is_client_error() && html {
+            prop_assert!(!uri.starts_with("/api/"), "{method} {uri}: an HTML error under the API");
+            let page = String::from_utf8_lossy(&bytes);
+            prop_assert!(page.contains("role=\"alert\"") && page.contains(status.as_str()), "{method} {uri}: {page}");
+        } else if status.is_client_error() {
             let body: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| TestCaseError::fail(format!("{method} {uri}: {status} not JSON: {e}")))?;
             prop_assert!(body["error"]["code"].is_string() && body["error"]["message"].is_string(), "{method} {uri}: {body}");
         }

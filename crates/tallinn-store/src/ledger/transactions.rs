@@ -64,6 +64,8 @@ fn from_row(r: &Row) -> Result<Transaction> {
 pub struct TransactionFilter {
     pub kind: Option<TransactionKind>,
     pub year: Option<i16>,
+    /// Only the flows linked to this need (`N-12`).
+    pub need: Option<String>,
     pub limit: Option<usize>,
 }
 
@@ -229,10 +231,13 @@ impl Ledger {
     pub async fn transactions(&self, reader: &Principal, filter: &TransactionFilter) -> Result<Vec<Transaction>> {
         let mut conn = self.read().await?;
         let year = filter.year.map(|y| format!("{y:04}-%")).unwrap_or_else(|| "%".into());
+        let need = filter.need.as_deref().map(|id| Kind::Need.parse(id)).transpose()?.unwrap_or(0);
         let rows = conn
             .fetch(
-                &format!("SELECT {COLUMNS} FROM transactions WHERE ($1 = '' OR kind = $1) AND value_date LIKE $2 ORDER BY value_date DESC, id DESC"),
-                args![filter.kind.map_or("", |k| k.as_str()), year],
+                &format!(
+                    "SELECT {COLUMNS} FROM transactions WHERE ($1 = '' OR kind = $1) AND value_date LIKE $2 AND ($3 = 0 OR need_id = $3) ORDER BY value_date DESC, id DESC"
+                ),
+                args![filter.kind.map_or("", |k| k.as_str()), year, need],
             )
             .await?;
         drop(conn);

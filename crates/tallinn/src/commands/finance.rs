@@ -102,7 +102,7 @@ pub async fn transaction(ctx: &Ctx, cmd: TransactionCmd) -> anyhow::Result<()> {
     match cmd {
         TransactionCmd::Add(a) => print_one(&l.add_transaction(ctx.actor.clone(), new_transaction(*a)?).await?, Format::Json),
         TransactionCmd::List { kind, year, limit, format } => {
-            let filter = TransactionFilter { kind: kind.map(|k| parse("kind", &k)).transpose()?, year, limit };
+            let filter = TransactionFilter { kind: kind.map(|k| parse("kind", &k)).transpose()?, year, need: None, limit };
             print(&l.transactions(&ctx.actor, &filter).await?, format.format)
         }
         TransactionCmd::Import { file } => {

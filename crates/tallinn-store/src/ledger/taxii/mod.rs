@@ -18,7 +18,7 @@ use serde::{Serialize, Serializer};
 use tallinn_core::participant::Role;
 use tallinn_core::policy::{Confidentiality, Principal, Tlp};
 
-pub use read::{ObjectQuery, VersionFilter, version_string};
+pub use read::{ObjectCount, ObjectQuery, VersionFilter, version_string};
 
 /// Who may read or write a collection.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -12,6 +12,14 @@ use crate::error::Result;
 use crate::ledger::{Ledger, audit, is_office};
 use crate::sql::{Row, Value};
 
+/// How many objects of one type and TLP level a reader may see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectCount {
+    pub object_type: String,
+    pub tlp: tallinn_core::policy::Tlp,
+    pub count: i64,
+}
+
 /// Which versions of each object a read returns (`match[version]`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum VersionFilter {
@@ -175,6 +183,49 @@ impl Ledger {
                 }
             }
             Ok((c, Page { items, more }))
+        }
+        .await;
+        let _ = conn.rollback().await;
+        result
+    }
+
+    /// What a collection holds that `reader` may see: the latest version of
+    /// each object, counted by type and TLP, and the most recently added
+    /// objects of `recent_type` (newest first, with their JSON) — the threat
+    /// exchange overview.
+    pub async fn stix_overview(
+        &self,
+        reader: &Principal,
+        collection: &str,
+        recent_type: &str,
+        recent: usize,
+    ) -> Result<(Collection, Vec<ObjectCount>, Vec<StoredObject>)> {
+        let mut conn = self.read().await?;
+        let result = async {
+            let (c, _) = collections::usable(conn.as_mut(), reader, collection, "").await?;
+            if !c.can_read(reader) {
+                return Err(DomainError::Forbidden(format!("{} may not read collection {}", reader.actor(), c.id)).into());
+            }
+            let mut args = args![c.id.as_str()];
+            let visible = visible_to(reader, &mut args);
+            let counts = conn
+                .fetch(&format!("SELECT type, tlp, COUNT(*) FROM taxii_objects WHERE collection = $1 AND is_latest{visible} GROUP BY type, tlp ORDER BY type, tlp"), args.clone())
+                .await?
+                .iter()
+                .map(|r| Ok(ObjectCount { object_type: r.text(0)?, tlp: r.parse(1)?, count: r.int(2)? }))
+                .collect::<Result<Vec<_>>>()?;
+            let kind = push(&mut args, Value::from(recent_type));
+            let limit = push(&mut args, Value::Int(recent as i64));
+            let rows = conn
+                .fetch(&format!("SELECT {COLUMNS}, body FROM taxii_objects WHERE collection = $1 AND is_latest{visible} AND type = {kind} ORDER BY date_added DESC LIMIT {limit}"), args)
+                .await?;
+            let mut items = Vec::new();
+            for r in &rows {
+                if may_see(reader, &confidentiality(r.parse(4)?, &r.text(5)?, &r.text(6)?, &r.text(7)?)) {
+                    items.push(from_row(r, true)?);
+                }
+            }
+            Ok((c, counts, items))
         }
         .await;
         let _ = conn.rollback().await;

@@ -1,0 +1,311 @@
+//! The web interface: server-rendered pages (askama templates in
+//! `templates/`, compiled into the binary), one stylesheet embedded as well,
+//! no JavaScript needed. Every page reads the ledger through the same
+//! visibility policy as the API (the store applies it), writes its reads of
+//! AMBER/RED records to the access log (`via = "web"`), and every form is a
+//! POST checked against the session's CSRF token before anything changes.
+//! After a successful POST the browser is redirected (303) to the page that
+//! shows the result; a refused one re-renders the form with each error
+//! beside its field and what the user typed kept.
+
+mod allocation;
+mod dashboard;
+mod exchange;
+mod form;
+mod home;
+pub mod i18n;
+mod login;
+mod needs;
+mod pledges;
+mod registers;
+mod session;
+
+use askama::Template;
+use axum::Router;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use tallinn_core::participant::Role;
+use tallinn_core::policy::{Principal, Tlp};
+use tallinn_store::StoreError;
+
+pub use form::FormState;
+use i18n::Catalogue;
+pub use session::Viewer;
+
+use crate::{ApiError, AppState};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(dashboard::page))
+        .route("/assets/tallinn.css", get(stylesheet))
+        .route("/login", get(login::form).post(login::sign_in))
+        .route("/logout", post(login::sign_out))
+        .route("/home", get(home::page))
+        .route("/needs", get(needs::catalogue))
+        .route("/needs/new", get(needs::new_form).post(needs::create))
+        .route("/needs/{id}", get(needs::detail))
+        .route("/needs/{id}/{action}", post(needs::act))
+        .route("/reviews", get(needs::review_queue))
+        .route("/pledges", get(pledges::list))
+        .route("/pledges/new", get(pledges::new_form).post(pledges::create))
+        .route("/pledges/{id}", get(pledges::detail))
+        .route("/pledges/{id}/{action}", post(pledges::act))
+        .route("/allocation", get(allocation::list))
+        .route("/allocation/run", post(allocation::run))
+        .route("/allocation/{id}", get(allocation::detail))
+        .route("/allocation/{id}/apply", post(allocation::apply))
+        .route("/projects", get(registers::projects))
+        .route("/projects/{id}/{action}", post(registers::project_act))
+        .route("/agreements", get(registers::agreements))
+        .route("/participants", get(registers::participants))
+        .route("/audit", get(registers::audit_log))
+        .route("/access", get(registers::access_log))
+        .route("/exchange", get(exchange::overview))
+}
+
+/// The stylesheet, embedded; cached by browsers for an hour.
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8")),
+            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600")),
+        ],
+        include_str!("../../assets/tallinn.css"),
+    )
+        .into_response()
+}
+
+/// One link of the navigation bar.
+#[derive(Debug, Clone)]
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub current: bool,
+}
+
+/// What every page's frame shows: title, reader, navigation, message.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    pub cat: &'static Catalogue,
+    pub title: String,
+    /// "name · role · organisation", when signed in.
+    pub user: Option<String>,
+    /// The session's CSRF token (for the sign-out form and page forms).
+    pub csrf: String,
+    pub nav: Vec<NavItem>,
+    /// A confirmation after a redirect (`?done=...`).
+    pub flash: Option<String>,
+}
+
+/// The pages each role works in, in the order of the navigation bar.
+fn nav_for(role: Option<Role>) -> Vec<(&'static str, &'static str)> {
+    let mut items = vec![("/", "nav.dashboard")];
+    let Some(role) = role else { return items };
+    items.push(("/home", "nav.home"));
+    items.push(("/needs", "nav.catalogue"));
+    match role {
+        Role::Beneficiary => items.extend([("/needs/new", "nav.file_need"), ("/projects", "nav.projects")]),
+        Role::Reviewer => items.push(("/reviews", "nav.reviews")),
+        Role::Donor => items.extend([("/pledges", "nav.pledges"), ("/pledges/new", "nav.new_pledge")]),
+        Role::Coordinator => items.extend([
+            ("/reviews", "nav.reviews"),
+            ("/pledges", "nav.pledges"),
+            ("/allocation", "nav.allocation"),
+            ("/projects", "nav.projects"),
+            ("/participants", "nav.participants"),
+            ("/audit", "nav.audit"),
+        ]),
+        Role::Implementer => items.push(("/projects", "nav.projects")),
+        Role::Analyst => items.push(("/exchange", "nav.exchange")),
+        Role::Auditor => items.extend([("/pledges", "nav.pledges"), ("/projects", "nav.projects"), ("/audit", "nav.audit"), ("/access", "nav.access")]),
+        Role::Observer => items.push(("/pledges", "nav.pledges")),
+    }
+    items.push(("/agreements", "nav.agreements"));
+    if matches!(role, Role::Coordinator | Role::Analyst | Role::Auditor) && !items.iter().any(|(h, _)| *h == "/exchange") {
+        items.push(("/exchange", "nav.exchange"));
+    }
+    items
+}
+
+impl Layout {
+    /// The frame of a page at `path` titled by the catalogue key `title`.
+    pub fn new(viewer: &Viewer, title_key: &str, path: &str) -> Layout {
+        Layout::titled(viewer, viewer.cat.get(title_key).to_string(), path)
+    }
+
+    /// The frame of a page with a title of its own (a record's name).
+    pub fn titled(viewer: &Viewer, title: String, path: &str) -> Layout {
+        let cat = viewer.cat;
+        let user = match &viewer.principal {
+            Principal::User { name, org, role } => Some(format!("{name} · {} · {org}", cat.word("role", role.as_str()))),
+            _ => None,
+        };
+        let nav = nav_for(viewer.role())
+            .into_iter()
+            .map(|(href, key)| NavItem {
+                href,
+                label: cat.get(key),
+                current: href == path || (href != "/" && path.starts_with(href) && !nav_has_longer(viewer, path, href)),
+            })
+            .collect();
+        Layout { cat, title, user, csrf: viewer.csrf.clone().unwrap_or_default(), nav, flash: None }
+    }
+
+    /// Adds the confirmation named by `?done=KEY` (only known keys are shown,
+    /// so a link cannot make the page say anything else).
+    pub fn with_flash(mut self, done: Option<&str>) -> Layout {
+        self.flash = done.map(|d| format!("flash.{d}")).and_then(|key| (self.cat.get(&key) != key).then(|| self.cat.get(&key).to_string()));
+        self
+    }
+
+    pub fn t<'a>(&self, key: &'a str) -> &'a str {
+        self.cat.get(key)
+    }
+
+    pub fn word<'a>(&self, vocabulary: &str, word: &'a str) -> &'a str {
+        self.cat.word(vocabulary, word)
+    }
+
+    /// EUR cents as "1,234,567.89".
+    pub fn eur<T: std::borrow::Borrow<i64>>(&self, minor: T) -> String {
+        group_digits(&tallinn_core::money::format_minor(*minor.borrow(), 2), self.cat.get("number.group"))
+    }
+
+    /// A TLP badge's text, `TLP:AMBER+STRICT`, from the level's word.
+    pub fn tlp(&self, word: &str) -> String {
+        format!("TLP:{}", word.to_uppercase())
+    }
+}
+
+/// Whether a longer navigation link also matches `path` (so `/needs/new` and
+/// not `/needs` is the current page).
+fn nav_has_longer(viewer: &Viewer, path: &str, href: &str) -> bool {
+    nav_for(viewer.role()).iter().any(|(h, _)| h.len() > href.len() && path.starts_with(h))
+}
+
+/// Inserts `separator` between groups of three digits of a decimal string.
+pub fn group_digits(number: &str, separator: &str) -> String {
+    let (sign, rest) = number.strip_prefix('-').map_or(("", number), |r| ("-", r));
+    let (int, frac) = rest.split_once('.').map_or((rest, None), |(i, f)| (i, Some(f)));
+    let mut grouped = String::with_capacity(number.len() + int.len() / 3);
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push_str(separator);
+        }
+        grouped.push(c);
+    }
+    match frac {
+        Some(f) => format!("{sign}{grouped}.{f}"),
+        None => format!("{sign}{grouped}"),
+    }
+}
+
+/// Renders a page with status 200.
+pub fn render(page: &impl Template) -> Result<Response, WebError> {
+    render_status(StatusCode::OK, page)
+}
+
+/// Renders a page with the given status (a refused form is 422).
+pub fn render_status(status: StatusCode, page: &impl Template) -> Result<Response, WebError> {
+    match page.render() {
+        Ok(html) => Ok((status, [(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"))], html).into_response()),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            Err(WebError::page(StatusCode::INTERNAL_SERVER_ERROR, "internal error; it has been logged".into()))
+        }
+    }
+}
+
+/// A 303 to the page that shows the result of a form.
+pub fn see_other(location: &str) -> Response {
+    (StatusCode::SEE_OTHER, [(header::LOCATION, location.to_string())]).into_response()
+}
+
+/// Why a page could not be shown: an HTML error page, or a redirect to the
+/// sign-in page.
+#[derive(Debug)]
+pub enum WebError {
+    Page { status: StatusCode, message: String },
+    SignIn { back_to: String },
+}
+
+impl WebError {
+    pub fn page(status: StatusCode, message: String) -> WebError {
+        WebError::Page { status, message }
+    }
+
+    pub fn sign_in(back_to: &str) -> WebError {
+        WebError::SignIn { back_to: back_to.to_string() }
+    }
+
+    pub fn csrf(cat: &'static Catalogue) -> WebError {
+        WebError::page(StatusCode::FORBIDDEN, cat.get("error.csrf").to_string())
+    }
+
+    pub fn bad_request(message: String) -> WebError {
+        WebError::page(StatusCode::BAD_REQUEST, message)
+    }
+}
+
+impl From<ApiError> for WebError {
+    fn from(e: ApiError) -> Self {
+        WebError::page(e.status, e.message)
+    }
+}
+
+impl From<StoreError> for WebError {
+    fn from(e: StoreError) -> Self {
+        ApiError::from(e).into()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    l: Layout,
+    status: u16,
+    message: String,
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        match self {
+            WebError::SignIn { back_to } => {
+                let next = serde_urlencoded::to_string([("next", back_to.as_str())]).unwrap_or_default();
+                see_other(&format!("/login?{next}"))
+            }
+            WebError::Page { status, message } => {
+                let cat = Catalogue::english();
+                let l = Layout { cat, title: cat.get("error.title").to_string(), user: None, csrf: String::new(), nav: Vec::new(), flash: None };
+                let page = ErrorPage { l, status: status.as_u16(), message };
+                match page.render() {
+                    Ok(html) => (status, [(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"))], html).into_response(),
+                    Err(_) => (status, page.message).into_response(),
+                }
+            }
+        }
+    }
+}
+
+/// The HTML answer for a path that is no page.
+pub fn not_found() -> Response {
+    WebError::page(StatusCode::NOT_FOUND, Catalogue::english().get("error.not_found").to_string()).into_response()
+}
+
+/// Writes the reads of confidential records shown on a page to the access log.
+pub async fn log_reads(state: &AppState, viewer: &Viewer, records: &[(&str, &str, Tlp)]) -> Result<(), WebError> {
+    state.ledger.log_access(&viewer.principal, "web", records).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn groups_digits() {
+        assert_eq!(super::group_digits("241700000.00", ","), "241,700,000.00");
+        assert_eq!(super::group_digits("-1234.5", ","), "-1,234.5");
+        assert_eq!(super::group_digits("999", ","), "999");
+        assert_eq!(super::group_digits("1000", ","), "1,000");
+    }
+}

@@ -1,0 +1,430 @@
+//! The Catalogue (`/needs`), a need's page with the actions its reader may
+//! take, the form to file a need, and the panels' review queue.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use tallinn_core::allocation::Allocation;
+use tallinn_core::money::parse_minor;
+use tallinn_core::need::{Capability, Need, NeedRelation, NeedStatus, NeedTransition, NewNeed, Sector, Urgency};
+use tallinn_core::participant::{Panel, Role};
+use tallinn_core::policy::{Principal, Tlp};
+use tallinn_core::project::Project;
+use tallinn_core::review::{Decision, NewReview, Review};
+use tallinn_core::transaction::Transaction;
+use tallinn_store::{NeedFilter, TransactionFilter, TriageDecision};
+
+use super::form::Posted;
+use super::home::panel_of;
+use super::i18n::Catalogue;
+use super::{FormState, Layout, Viewer, WebError, log_reads, render, render_status, see_other};
+use crate::AppState;
+
+/// Needs per page of the Catalogue.
+pub const PAGE_SIZE: usize = 25;
+
+/// How the Catalogue may be ordered.
+pub const SORTS: &[&str] = &["newest", "oldest", "urgency", "deadline", "cost", "remainder"];
+
+#[derive(Template)]
+#[template(path = "needs.html")]
+struct CataloguePage {
+    l: Layout,
+    query: FormState,
+    needs: Vec<Need>,
+    total: usize,
+    page: usize,
+    pages: usize,
+    prev_href: Option<String>,
+    next_href: Option<String>,
+    statuses: &'static [NeedStatus],
+    capabilities: &'static [Capability],
+    sectors: &'static [Sector],
+    urgencies: &'static [Urgency],
+    sorts: &'static [&'static str],
+}
+
+/// Reads one vocabulary word of the query string; a word outside the
+/// vocabulary is a 400 naming it.
+fn word<T: std::str::FromStr>(q: &HashMap<String, String>, key: &str, cat: &'static Catalogue) -> Result<Option<T>, WebError> {
+    match q.get(key).map(|v| v.trim()).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => v.parse().map(Some).map_err(|_| WebError::bad_request(cat.fill("error.bad_filter", &[("field", key), ("value", v)]))),
+    }
+}
+
+/// `GET /needs`: filters, search, sort and pages over what the reader may see.
+pub async fn catalogue(State(s): State<AppState>, viewer: Viewer, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
+    let cat = viewer.cat;
+    for key in q.keys() {
+        if !["q", "status", "capability", "sector", "urgency", "beneficiary", "sort", "page"].contains(&key.as_str()) {
+            return Err(WebError::bad_request(cat.fill("error.unknown_parameter", &[("field", key)])));
+        }
+    }
+    let filter = NeedFilter {
+        status: word(&q, "status", cat)?,
+        capability: word(&q, "capability", cat)?,
+        sector: word(&q, "sector", cat)?,
+        urgency: word(&q, "urgency", cat)?,
+        beneficiary: q.get("beneficiary").map(|b| b.trim().to_string()).filter(|b| !b.is_empty()),
+    };
+    let sort = q.get("sort").map(String::as_str).filter(|s| !s.is_empty()).unwrap_or("newest");
+    if !SORTS.contains(&sort) {
+        return Err(WebError::bad_request(cat.fill("error.bad_filter", &[("field", "sort"), ("value", sort)])));
+    }
+    let page: usize = match q.get("page").map(|p| p.trim()).filter(|p| !p.is_empty()) {
+        None => 1,
+        Some(p) => p.parse().ok().filter(|p| *p >= 1).ok_or_else(|| WebError::bad_request(cat.fill("error.bad_filter", &[("field", "page"), ("value", p)])))?,
+    };
+    let mut needs = s.ledger.needs(&viewer.principal, &filter).await?;
+    if let Some(text) = q.get("q").map(|t| t.trim().to_lowercase()).filter(|t| !t.is_empty()) {
+        needs.retain(|n| {
+            n.id.to_lowercase() == text
+                || n.title.to_lowercase().contains(&text)
+                || n.description.to_lowercase().contains(&text)
+                || n.tags.iter().any(|t| t.to_lowercase() == text)
+        });
+    }
+    let key = |n: &Need| super::super::api::key_of(&n.id);
+    match sort {
+        "oldest" => needs.sort_by_key(key),
+        "urgency" => needs.sort_by_key(|n| (std::cmp::Reverse(n.urgency.default_weight()), std::cmp::Reverse(key(n)))),
+        "deadline" => needs.sort_by_key(|n| (n.deadline.is_none(), n.deadline, std::cmp::Reverse(key(n)))),
+        "cost" => needs.sort_by_key(|n| (std::cmp::Reverse(n.cost_eur_minor), std::cmp::Reverse(key(n)))),
+        "remainder" => needs.sort_by_key(|n| (std::cmp::Reverse(n.remainder_eur_minor()), std::cmp::Reverse(key(n)))),
+        _ => needs.sort_by_key(|n| std::cmp::Reverse(key(n))),
+    }
+    let total = needs.len();
+    let pages = total.div_ceil(PAGE_SIZE).max(1);
+    let shown: Vec<Need> = needs.into_iter().skip((page - 1) * PAGE_SIZE).take(PAGE_SIZE).collect();
+    let read: Vec<(&str, &str, Tlp)> = shown.iter().map(|n| ("need", n.id.as_str(), n.tlp)).collect();
+    log_reads(&s, &viewer, &read).await?;
+    let link = |p: usize| {
+        let mut params: Vec<(&str, &str)> = q.iter().filter(|(k, v)| k.as_str() != "page" && !v.is_empty()).map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        params.sort();
+        let page = p.to_string();
+        params.push(("page", &page));
+        format!("/needs?{}", serde_urlencoded::to_string(&params).unwrap_or_default())
+    };
+    let prev_href = (page > 1).then(|| link(page - 1));
+    let next_href = (page < pages).then(|| link(page + 1));
+    let mut query = FormState::new(q.clone());
+    if !query.values().contains_key("sort") {
+        query = FormState::new(q.into_iter().chain([("sort".to_string(), "newest".to_string())]).collect());
+    }
+    render(&CataloguePage {
+        l: Layout::new(&viewer, "needs.title", "/needs"),
+        query,
+        needs: shown,
+        total,
+        page,
+        pages,
+        prev_href,
+        next_href,
+        statuses: NeedStatus::ALL,
+        capabilities: Capability::ALL,
+        sectors: Sector::ALL,
+        urgencies: Urgency::ALL,
+        sorts: SORTS,
+    })
+}
+
+/// What the reader may do with a need now (the store checks again).
+#[derive(Debug, Default)]
+struct Actions {
+    submit: bool,
+    triage: bool,
+    review: Option<Panel>,
+    reserve: bool,
+    withdraw: bool,
+}
+
+impl Actions {
+    fn any(&self) -> bool {
+        self.submit || self.triage || self.review.is_some() || self.reserve || self.withdraw
+    }
+}
+
+#[derive(Template)]
+#[template(path = "need.html")]
+struct NeedPage {
+    l: Layout,
+    need: Need,
+    reviews: Vec<Review>,
+    history: Vec<NeedTransition>,
+    relations: Vec<NeedRelation>,
+    allocations: Vec<Allocation>,
+    transactions: Vec<Transaction>,
+    projects: Vec<Project>,
+    actions: Actions,
+    /// The form that was refused, and which action it was.
+    form: FormState,
+    failed: String,
+    decisions: &'static [Decision],
+}
+
+async fn actions_for(state: &AppState, viewer: &Viewer, need: &Need) -> Result<Actions, WebError> {
+    let Principal::User { org, role, .. } = &viewer.principal else { return Ok(Actions::default()) };
+    let office = *role == Role::Coordinator;
+    let owner = *role == Role::Beneficiary && *org == need.beneficiary;
+    let review = match (role, need.status) {
+        (Role::Reviewer, NeedStatus::TechnicalReview) => panel_of(state, viewer).await?.filter(|p| *p == Panel::Technical),
+        (Role::Reviewer, NeedStatus::StrategicReview) => panel_of(state, viewer).await?.filter(|p| *p == Panel::Strategic),
+        _ => None,
+    };
+    Ok(Actions {
+        submit: need.status == NeedStatus::Draft && (office || owner),
+        triage: need.status == NeedStatus::Submitted && office,
+        review,
+        reserve: need.status.is_reservable() && (*role == Role::Donor || office),
+        withdraw: (office || owner) && need.funded_eur_minor == 0 && !matches!(need.status, NeedStatus::Withdrawn | NeedStatus::Rejected),
+    })
+}
+
+async fn need_page(
+    state: &AppState,
+    viewer: &Viewer,
+    id: &str,
+    form: FormState,
+    failed: &str,
+    status: StatusCode,
+    done: Option<&str>,
+) -> Result<Response, WebError> {
+    let who = &viewer.principal;
+    let need = state.ledger.need(who, id).await?;
+    log_reads(state, viewer, &[("need", need.id.as_str(), need.tlp)]).await?;
+    let reviews = state.ledger.need_reviews(who, id).await?;
+    let history = state.ledger.need_history(who, id).await?;
+    let relations = state.ledger.need_relations(who, id).await?;
+    let allocations: Vec<Allocation> = state.ledger.allocations(who).await?.into_iter().filter(|a| a.need == need.id).collect();
+    let transactions = state.ledger.transactions(who, &TransactionFilter { need: Some(need.id.clone()), ..Default::default() }).await?;
+    let projects: Vec<Project> = state.ledger.projects(who).await?.into_iter().filter(|p| p.need == need.id).collect();
+    let actions = actions_for(state, viewer, &need).await?;
+    let l = Layout::titled(viewer, format!("{} · {}", need.id, need.title), "/needs").with_flash(done);
+    let page = NeedPage {
+        l,
+        need,
+        reviews,
+        history,
+        relations,
+        allocations,
+        transactions,
+        projects,
+        actions,
+        form,
+        failed: failed.to_string(),
+        decisions: Decision::ALL,
+    };
+    render_status(status, &page)
+}
+
+#[derive(serde::Deserialize)]
+pub struct DoneQuery {
+    done: Option<String>,
+}
+
+/// `GET /needs/{id}`
+pub async fn detail(State(s): State<AppState>, viewer: Viewer, Path(id): Path<String>, Query(query): Query<DoneQuery>) -> Result<Response, WebError> {
+    let done = query.done;
+    need_page(&s, &viewer, &id, FormState::default(), "", StatusCode::OK, done.as_deref()).await
+}
+
+/// A store error on a form: beside its field when it names one (else at the
+/// top of the form), with the status the API would give.
+pub fn refuse(form: &mut FormState, e: tallinn_store::StoreError) -> Result<StatusCode, WebError> {
+    let api = crate::ApiError::from(e);
+    if api.status.is_server_error() {
+        return Err(api.into());
+    }
+    form.fail(api.field.as_deref().unwrap_or("form"), api.message);
+    Ok(api.status)
+}
+
+/// `POST /needs/{id}/{action}`: submit, triage, review, reserve, withdraw.
+pub async fn act(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    Path((id, action)): Path<(String, String)>,
+    Posted(mut form): Posted,
+) -> Result<Response, WebError> {
+    let here = format!("/needs/{id}");
+    let who = viewer.check_form(form.values(), &here)?;
+    let cat = viewer.cat;
+    let result = match action.as_str() {
+        "submit" => Some(s.ledger.submit_need(who, &id).await.map(|_| "need_submitted")),
+        "triage" => match form.parse::<String>("decision", cat.get("form.choose")).as_deref() {
+            Some("accept") => Some(s.ledger.triage_need(who, &id, TriageDecision::Accept, form.value("comment")).await.map(|_| "need_triaged")),
+            Some("reject") => Some(s.ledger.triage_need(who, &id, TriageDecision::Reject, form.value("comment")).await.map(|_| "need_rejected")),
+            _ => {
+                form.fail("decision", cat.get("form.choose"));
+                None
+            }
+        },
+        "review" => {
+            let panel = form.parse::<Panel>("panel", cat.get("form.choose"));
+            let decision = form.parse::<Decision>("decision", cat.get("form.choose"));
+            let score = cat.get("review.score_range");
+            let feasibility = form.optional::<u8>("feasibility", score);
+            let relevance = form.optional::<u8>("relevance", score);
+            let importance = form.optional::<u8>("importance", score);
+            match (panel, decision, feasibility, relevance, importance) {
+                (Some(panel), Some(decision), Some(feasibility), Some(relevance), Some(importance)) => {
+                    let review = NewReview {
+                        panel,
+                        decision,
+                        feasibility,
+                        relevance,
+                        importance,
+                        comment: form.value("comment").to_string(),
+                        conflict_of_interest: form.checked("conflict_of_interest"),
+                    };
+                    Some(s.ledger.review_need(who, &id, review).await.map(|_| "review_recorded"))
+                }
+                _ => None,
+            }
+        }
+        "reserve" => match form.optional::<i64>("days", cat.get("form.whole_days")) {
+            Some(days) => {
+                let donor = viewer.org().unwrap_or_default().to_string();
+                let donor = if form.value("donor").is_empty() { donor } else { form.value("donor").to_string() };
+                Some(s.ledger.reserve_need(who, &id, &donor, days).await.map(|_| "need_reserved"))
+            }
+            None => None,
+        },
+        "withdraw" => match form.required("reason", cat.get("need.reason_required")) {
+            Some(reason) => Some(s.ledger.withdraw_need(who, &id, &reason).await.map(|_| "need_withdrawn")),
+            None => None,
+        },
+        _ => return Err(WebError::page(StatusCode::NOT_FOUND, cat.get("error.not_found").to_string())),
+    };
+    let status = match result {
+        Some(Ok(done)) => return Ok(see_other(&format!("{here}?done={done}"))),
+        Some(Err(e)) => refuse(&mut form, e)?,
+        None => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    need_page(&s, &viewer, &id, form, &action, status, None).await
+}
+
+#[derive(Template)]
+#[template(path = "need_form.html")]
+struct NeedFormPage {
+    l: Layout,
+    form: FormState,
+    capabilities: &'static [Capability],
+    sectors: &'static [Sector],
+    urgencies: &'static [Urgency],
+    tlps: &'static [Tlp],
+}
+
+fn need_form_page(viewer: &Viewer, form: FormState, status: StatusCode) -> Result<Response, WebError> {
+    let page = NeedFormPage {
+        l: Layout::new(viewer, "need_form.title", "/needs/new"),
+        form,
+        capabilities: Capability::ALL,
+        sectors: Sector::ALL,
+        urgencies: Urgency::ALL,
+        tlps: Tlp::ALL,
+    };
+    render_status(status, &page)
+}
+
+/// `GET /needs/new`
+pub async fn new_form(viewer: Viewer) -> Result<Response, WebError> {
+    viewer.signed_in("/needs/new")?;
+    let org = viewer.org().unwrap_or_default().to_string();
+    need_form_page(&viewer, FormState::with(&[("beneficiary", &org), ("urgency", "medium"), ("tlp", "amber"), ("divisible", "on")]), StatusCode::OK)
+}
+
+/// Reads the need form; `None` when a field is wrong (each error recorded).
+fn read_need(form: &mut FormState, cat: &'static Catalogue) -> Option<NewNeed> {
+    let choose = cat.get("form.choose");
+    let beneficiary = form.required("beneficiary", cat.get("form.required"));
+    let title = form.required("title", cat.get("form.required"));
+    let capability = form.parse::<Capability>("capability", choose);
+    let sector = form.parse::<Sector>("sector", choose);
+    let urgency = form.parse::<Urgency>("urgency", choose);
+    let tlp = form.parse::<Tlp>("tlp", choose);
+    let deadline = form.optional::<jiff::civil::Date>("deadline", cat.get("form.date"));
+    let cost = match parse_minor("cost_eur", form.value("cost_eur"), 2) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            form.fail("cost_eur", e.message);
+            None
+        }
+    };
+    Some(NewNeed {
+        beneficiary: beneficiary?,
+        title: title?,
+        description: form.raw("description").trim().to_string(),
+        capability: capability?,
+        sector: sector?,
+        urgency: urgency?,
+        cost_eur_minor: cost?,
+        divisible: form.checked("divisible"),
+        deadline: deadline?,
+        tlp: tlp?,
+        share_orgs: form.list("share_orgs"),
+        share_users: form.list("share_users"),
+        tags: form.list("tags"),
+        synthetic: false,
+    })
+}
+
+/// `POST /needs/new`: files a draft and shows it.
+pub async fn create(State(s): State<AppState>, viewer: Viewer, Posted(mut form): Posted) -> Result<Response, WebError> {
+    let who = viewer.check_form(form.values(), "/needs/new")?;
+    let Some(need) = read_need(&mut form, viewer.cat) else {
+        return need_form_page(&viewer, form, StatusCode::UNPROCESSABLE_ENTITY);
+    };
+    match s.ledger.add_need(who, need).await {
+        Ok(need) => Ok(see_other(&format!("/needs/{}?done=need_filed", need.id))),
+        Err(e) => {
+            let status = refuse(&mut form, e)?;
+            // The domain names the cost field `cost`; the form calls it `cost_eur`.
+            if let Some(message) = form.error("cost").map(str::to_string) {
+                form.fail("cost_eur", message);
+            }
+            need_form_page(&viewer, form, status)
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "reviews.html")]
+struct ReviewQueuePage {
+    l: Layout,
+    /// (heading key, needs) per stage the reader acts on.
+    queues: Vec<(&'static str, Vec<Need>)>,
+}
+
+/// `GET /reviews`: needs waiting for the reader's panel (reviewers) or for
+/// triage (coordinators).
+pub async fn review_queue(State(s): State<AppState>, viewer: Viewer) -> Result<Response, WebError> {
+    let who = viewer.signed_in("/reviews")?.clone();
+    let stages: Vec<(&'static str, NeedStatus)> = match viewer.role() {
+        Some(Role::Coordinator) => vec![
+            ("reviews.triage", NeedStatus::Submitted),
+            ("reviews.technical", NeedStatus::TechnicalReview),
+            ("reviews.strategic", NeedStatus::StrategicReview),
+        ],
+        Some(Role::Reviewer) => match panel_of(&s, &viewer).await? {
+            Some(Panel::Technical) => vec![("reviews.technical", NeedStatus::TechnicalReview)],
+            Some(Panel::Strategic) => vec![("reviews.strategic", NeedStatus::StrategicReview)],
+            None => vec![],
+        },
+        _ => return Err(WebError::page(StatusCode::FORBIDDEN, viewer.cat.get("error.forbidden").to_string())),
+    };
+    let mut queues = Vec::new();
+    let mut read = Vec::new();
+    for (key, status) in stages {
+        let needs = s.ledger.needs(&who, &NeedFilter { status: Some(status), ..Default::default() }).await?;
+        read.extend(needs.iter().map(|n| (n.id.clone(), n.tlp)));
+        queues.push((key, needs));
+    }
+    let records: Vec<(&str, &str, Tlp)> = read.iter().map(|(id, tlp)| ("need", id.as_str(), *tlp)).collect();
+    log_reads(&s, &viewer, &records).await?;
+    render(&ReviewQueuePage { l: Layout::new(&viewer, "reviews.title", "/reviews"), queues })
+}

@@ -1,0 +1,236 @@
+//! Pledges: the list, the form to pledge, and a pledge's page with the
+//! steps of its life (commit, disburse, cancel).
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use tallinn_core::allocation::Allocation;
+use tallinn_core::money::{Currency, Money};
+use tallinn_core::need::{Capability, Sector};
+use tallinn_core::participant::Role;
+use tallinn_core::pledge::{Earmarks, NewPledge, Pledge, PledgeKind, PledgeStatus};
+use tallinn_core::policy::{Principal, Tlp};
+
+use super::form::Posted;
+use super::i18n::Catalogue;
+use super::needs::refuse;
+use super::{FormState, Layout, Viewer, WebError, log_reads, render, render_status, see_other};
+use crate::AppState;
+
+#[derive(Template)]
+#[template(path = "pledges.html")]
+struct PledgesPage {
+    l: Layout,
+    query: FormState,
+    pledges: Vec<Pledge>,
+    statuses: &'static [PledgeStatus],
+    can_pledge: bool,
+}
+
+fn may_pledge(viewer: &Viewer) -> bool {
+    matches!(viewer.role(), Some(Role::Donor | Role::Coordinator))
+}
+
+/// `GET /pledges?donor=&status=`
+pub async fn list(State(s): State<AppState>, viewer: Viewer, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
+    let who = viewer.signed_in("/pledges")?.clone();
+    let cat = viewer.cat;
+    let donor = q.get("donor").map(|d| d.trim()).filter(|d| !d.is_empty());
+    let status = match q.get("status").map(|v| v.trim()).filter(|v| !v.is_empty()) {
+        None => None,
+        Some(v) => Some(v.parse::<PledgeStatus>().map_err(|_| WebError::bad_request(cat.fill("error.bad_filter", &[("field", "status"), ("value", v)])))?),
+    };
+    let pledges = s.ledger.pledges(&who, donor, status).await?;
+    let read: Vec<(&str, &str, Tlp)> = pledges.iter().map(|p| ("pledge", p.id.as_str(), p.tlp)).collect();
+    log_reads(&s, &viewer, &read).await?;
+    let page = PledgesPage {
+        l: Layout::new(&viewer, "pledges.title", "/pledges"),
+        query: FormState::new(q),
+        pledges,
+        statuses: PledgeStatus::ALL,
+        can_pledge: may_pledge(&viewer),
+    };
+    render(&page)
+}
+
+#[derive(Template)]
+#[template(path = "pledge.html")]
+struct PledgePage {
+    l: Layout,
+    pledge: Pledge,
+    allocations: Vec<Allocation>,
+    /// The steps the reader may take now.
+    /// (action, label key, drawn as a secondary button)
+    steps: Vec<(&'static str, &'static str, bool)>,
+    form: FormState,
+}
+
+async fn pledge_page(state: &AppState, viewer: &Viewer, id: &str, form: FormState, status: StatusCode, done: Option<&str>) -> Result<Response, WebError> {
+    let who = viewer.signed_in(&format!("/pledges/{id}"))?.clone();
+    let pledge = state.ledger.pledge(&who, id).await?;
+    log_reads(state, viewer, &[("pledge", pledge.id.as_str(), pledge.tlp)]).await?;
+    let allocations = state.ledger.allocations(&who).await?.into_iter().filter(|a| a.pledge == pledge.id).collect();
+    let own = match &who {
+        Principal::User { role: Role::Coordinator, .. } => true,
+        Principal::User { role: Role::Donor, org, .. } => *org == pledge.donor,
+        _ => false,
+    };
+    let steps = if !own {
+        vec![]
+    } else {
+        match pledge.status {
+            PledgeStatus::Announced => vec![("commit", "pledge.commit", false), ("cancel", "pledge.cancel", true)],
+            PledgeStatus::Committed => vec![("disburse", "pledge.disburse", false), ("cancel", "pledge.cancel", true)],
+            _ => vec![],
+        }
+    };
+    let l = Layout::titled(viewer, format!("{} · {}", pledge.id, pledge.title), "/pledges").with_flash(done);
+    render_status(status, &PledgePage { l, pledge, allocations, steps, form })
+}
+
+#[derive(serde::Deserialize)]
+pub struct DoneQuery {
+    done: Option<String>,
+}
+
+/// `GET /pledges/{id}`
+pub async fn detail(State(s): State<AppState>, viewer: Viewer, Path(id): Path<String>, Query(query): Query<DoneQuery>) -> Result<Response, WebError> {
+    let done = query.done;
+    pledge_page(&s, &viewer, &id, FormState::default(), StatusCode::OK, done.as_deref()).await
+}
+
+/// `POST /pledges/{id}/{commit|disburse|cancel}`
+pub async fn act(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    Path((id, action)): Path<(String, String)>,
+    Posted(mut form): Posted,
+) -> Result<Response, WebError> {
+    let here = format!("/pledges/{id}");
+    let who = viewer.check_form(form.values(), &here)?;
+    let (to, done) = match action.as_str() {
+        "commit" => (PledgeStatus::Committed, "pledge_committed"),
+        "disburse" => (PledgeStatus::Disbursed, "pledge_disbursed"),
+        "cancel" => (PledgeStatus::Cancelled, "pledge_cancelled"),
+        _ => return Err(WebError::page(StatusCode::NOT_FOUND, viewer.cat.get("error.not_found").to_string())),
+    };
+    match s.ledger.set_pledge_status(who, &id, to).await {
+        Ok(_) => Ok(see_other(&format!("{here}?done={done}"))),
+        Err(e) => {
+            let status = refuse(&mut form, e)?;
+            pledge_page(&s, &viewer, &id, form, status, None).await
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "pledge_form.html")]
+struct PledgeFormPage {
+    l: Layout,
+    form: FormState,
+    tlps: &'static [Tlp],
+    capabilities: &'static [Capability],
+    sectors: &'static [Sector],
+}
+
+fn pledge_form_page(viewer: &Viewer, form: FormState, status: StatusCode) -> Result<Response, WebError> {
+    let page = PledgeFormPage {
+        l: Layout::new(viewer, "pledge_form.title", "/pledges/new"),
+        form,
+        tlps: Tlp::ALL,
+        capabilities: Capability::ALL,
+        sectors: Sector::ALL,
+    };
+    render_status(status, &page)
+}
+
+/// `GET /pledges/new`
+pub async fn new_form(State(s): State<AppState>, viewer: Viewer) -> Result<Response, WebError> {
+    viewer.signed_in("/pledges/new")?;
+    let org = viewer.org().unwrap_or_default().to_string();
+    let today = s.ledger.now().to_zoned(jiff::tz::TimeZone::UTC).date().to_string();
+    pledge_form_page(&viewer, FormState::with(&[("donor", &org), ("currency", "EUR"), ("pledged_on", &today), ("tlp", "green")]), StatusCode::OK)
+}
+
+/// Reads a list of vocabulary words (checkboxes of one name arrive joined).
+fn words<T: std::str::FromStr>(form: &mut FormState, field: &str, cat: &'static Catalogue) -> Option<Vec<T>> {
+    let mut out = Vec::new();
+    for w in form.list(field) {
+        match w.parse() {
+            Ok(v) => out.push(v),
+            Err(_) => {
+                form.fail(field, cat.fill("form.not_a_word", &[("value", &w)]));
+                return None;
+            }
+        }
+    }
+    Some(out)
+}
+
+fn read_pledge(form: &mut FormState, cat: &'static Catalogue) -> Option<NewPledge> {
+    let donor = form.required("donor", cat.get("form.required"));
+    let title = form.required("title", cat.get("form.required"));
+    let tlp = form.parse::<Tlp>("tlp", cat.get("form.choose"));
+    let pledged_on = form.parse::<jiff::civil::Date>("pledged_on", cat.get("form.date"));
+    let currency = match Currency::from_code(form.value("currency")) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            form.fail("currency", e.message);
+            None
+        }
+    };
+    let amount = currency.and_then(|c| match Money::parse("amount", form.value("amount"), c) {
+        Ok(m) => Some(m),
+        Err(e) => {
+            form.fail("amount", e.message);
+            None
+        }
+    });
+    let mut budget_years = Vec::new();
+    for y in form.list("budget_years") {
+        match y.parse::<i16>() {
+            Ok(y) => budget_years.push(y),
+            Err(_) => form.fail("budget_years", cat.fill("form.not_a_year", &[("value", &y)])),
+        }
+    }
+    let capabilities = words::<Capability>(form, "capabilities", cat);
+    let sectors = words::<Sector>(form, "sectors", cat);
+    let beneficiaries = form.list("beneficiaries");
+    let share_orgs = form.list("share_orgs");
+    if form.has_errors() {
+        return None;
+    }
+    Some(NewPledge {
+        donor: donor?,
+        title: title?,
+        kind: PledgeKind::Money,
+        amount: amount?,
+        items: vec![],
+        valuation: None,
+        pledged_on: pledged_on?,
+        budget_years,
+        earmarks: Earmarks { capabilities: capabilities?, sectors: sectors?, beneficiaries },
+        tlp: tlp?,
+        share_orgs,
+        share_users: vec![],
+        synthetic: false,
+    })
+}
+
+/// `POST /pledges/new`: records an announced pledge and shows it.
+pub async fn create(State(s): State<AppState>, viewer: Viewer, Posted(mut form): Posted) -> Result<Response, WebError> {
+    let who = viewer.check_form(form.values(), "/pledges/new")?;
+    let Some(pledge) = read_pledge(&mut form, viewer.cat) else {
+        return pledge_form_page(&viewer, form, StatusCode::UNPROCESSABLE_ENTITY);
+    };
+    match s.ledger.add_pledge(who, pledge).await {
+        Ok(p) => Ok(see_other(&format!("/pledges/{}?done=pledge_recorded", p.id))),
+        Err(e) => {
+            let status = refuse(&mut form, e)?;
+            pledge_form_page(&viewer, form, status)
+        }
+    }
+}

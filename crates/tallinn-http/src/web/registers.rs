@@ -1,0 +1,170 @@
+//! The registers: projects (with their delivery steps), agreements,
+//! participants and users, and the audit and access logs.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use tallinn_core::agreement::Agreement;
+use tallinn_core::audit::AuditEntry;
+use tallinn_core::participant::{Participant, Role, User};
+use tallinn_core::project::{Project, ProjectStatus};
+use tallinn_store::AccessEntry;
+
+use super::form::Posted;
+use super::needs::refuse;
+use super::{FormState, Layout, Viewer, WebError, render, render_status, see_other};
+use crate::AppState;
+
+/// Entries per page of the logs.
+const LOG_PAGE: i64 = 100;
+
+#[derive(Template)]
+#[template(path = "projects.html")]
+struct ProjectsPage {
+    l: Layout,
+    projects: Vec<Project>,
+    /// The implementer's or beneficiary's organisation, to offer their steps.
+    org: String,
+    role: String,
+    form: FormState,
+    failed: String,
+}
+
+async fn projects_page(state: &AppState, viewer: &Viewer, form: FormState, failed: &str, status: StatusCode, done: Option<&str>) -> Result<Response, WebError> {
+    let who = viewer.signed_in("/projects")?.clone();
+    let mut projects = state.ledger.projects(&who).await?;
+    projects.sort_by_key(|p| std::cmp::Reverse(crate::api::key_of(&p.id)));
+    let l = Layout::new(viewer, "projects.title", "/projects").with_flash(done);
+    let role = viewer.role().map_or("", |r| r.as_str()).to_string();
+    render_status(status, &ProjectsPage { l, projects, org: viewer.org().unwrap_or_default().to_string(), role, form, failed: failed.to_string() })
+}
+
+#[derive(serde::Deserialize)]
+pub struct DoneQuery {
+    done: Option<String>,
+}
+
+/// `GET /projects`
+pub async fn projects(State(s): State<AppState>, viewer: Viewer, Query(query): Query<DoneQuery>) -> Result<Response, WebError> {
+    let done = query.done;
+    projects_page(&s, &viewer, FormState::default(), "", StatusCode::OK, done.as_deref()).await
+}
+
+/// `POST /projects/{id}/{milestone|deliver|accept}`
+pub async fn project_act(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    Path((id, action)): Path<(String, String)>,
+    Posted(mut form): Posted,
+) -> Result<Response, WebError> {
+    let who = viewer.check_form(form.values(), "/projects")?;
+    let cat = viewer.cat;
+    let result = match action.as_str() {
+        "milestone" => match form.required("milestone", cat.get("form.required")) {
+            Some(m) => Some(s.ledger.complete_milestone(who, &id, &m).await.map(|_| "milestone_completed")),
+            None => None,
+        },
+        "deliver" => Some(s.ledger.deliver_project(who, &id).await.map(|_| "project_delivered")),
+        "accept" => match form.required("statement", cat.get("projects.statement_required")) {
+            Some(statement) => Some(s.ledger.accept_project(who, &id, &statement).await.map(|_| "project_accepted")),
+            None => None,
+        },
+        _ => return Err(WebError::page(StatusCode::NOT_FOUND, cat.get("error.not_found").to_string())),
+    };
+    let status = match result {
+        Some(Ok(done)) => return Ok(see_other(&format!("/projects?done={done}"))),
+        Some(Err(e)) => refuse(&mut form, e)?,
+        None => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    projects_page(&s, &viewer, form, &format!("{id}/{action}"), status, None).await
+}
+
+#[derive(Template)]
+#[template(path = "agreements.html")]
+struct AgreementsPage {
+    l: Layout,
+    agreements: Vec<Agreement>,
+}
+
+/// `GET /agreements`
+pub async fn agreements(State(s): State<AppState>, viewer: Viewer) -> Result<Response, WebError> {
+    let who = viewer.signed_in("/agreements")?.clone();
+    let agreements = s.ledger.agreements(&who).await?;
+    render(&AgreementsPage { l: Layout::new(&viewer, "agreements.title", "/agreements"), agreements })
+}
+
+#[derive(Template)]
+#[template(path = "participants.html")]
+struct ParticipantsPage {
+    l: Layout,
+    participants: Vec<Participant>,
+    /// Only the office sees the user accounts.
+    users: Vec<User>,
+}
+
+/// `GET /participants`
+pub async fn participants(State(s): State<AppState>, viewer: Viewer) -> Result<Response, WebError> {
+    let who = viewer.signed_in("/participants")?.clone();
+    let participants = s.ledger.participants().await?;
+    let users = if matches!(viewer.role(), Some(Role::Coordinator | Role::Auditor)) { s.ledger.users(&who).await? } else { Vec::new() };
+    render(&ParticipantsPage { l: Layout::new(&viewer, "participants.title", "/participants"), participants, users })
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    l: Layout,
+    entries: Vec<AuditEntry>,
+    entity: String,
+    older_href: Option<String>,
+}
+
+/// `GET /audit?entity=&before=`: the hash-chained log, newest first.
+pub async fn audit_log(State(s): State<AppState>, viewer: Viewer, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
+    let who = viewer.signed_in("/audit")?.clone();
+    let entity = q.get("entity").map(|e| e.trim().to_string()).filter(|e| !e.is_empty());
+    let before = match q.get("before").map(|b| b.trim()).filter(|b| !b.is_empty()) {
+        None => None,
+        Some(b) => Some(b.parse::<i64>().map_err(|_| WebError::bad_request(viewer.cat.fill("error.bad_filter", &[("field", "before"), ("value", b)])))?),
+    };
+    let entries = s.ledger.audit_page(&who, LOG_PAGE, entity.as_deref(), before).await?;
+    let older_href = (entries.len() as i64 == LOG_PAGE).then(|| {
+        let last = entries.last().map_or(0, |e| e.seq);
+        let mut params = vec![("before", last.to_string())];
+        if let Some(e) = &entity {
+            params.push(("entity", e.clone()));
+        }
+        format!("/audit?{}", serde_urlencoded::to_string(&params).unwrap_or_default())
+    });
+    render(&AuditPage { l: Layout::new(&viewer, "audit.title", "/audit"), entries, entity: entity.unwrap_or_default(), older_href })
+}
+
+#[derive(Template)]
+#[template(path = "access.html")]
+struct AccessPage {
+    l: Layout,
+    entries: Vec<AccessEntry>,
+}
+
+/// `GET /access`: who read which confidential record, newest first.
+pub async fn access_log(State(s): State<AppState>, viewer: Viewer) -> Result<Response, WebError> {
+    let who = viewer.signed_in("/access")?.clone();
+    let entries = s.ledger.access_log(&who, 500).await?;
+    render(&AccessPage { l: Layout::new(&viewer, "access.title", "/access"), entries })
+}
+
+impl ProjectsPage {
+    /// Whether a project step is offered to this reader (the store decides
+    /// again when it is posted).
+    fn offers(&self, p: &Project, step: &str) -> bool {
+        let (role, org) = (self.role.as_str(), self.org.as_str());
+        match step {
+            "milestone" | "deliver" => (role == "implementer" && org == p.implementer || role == "coordinator") && p.status == ProjectStatus::InDelivery,
+            "accept" => (role == "beneficiary" && org == p.beneficiary || role == "coordinator") && p.status == ProjectStatus::Delivered,
+            _ => false,
+        }
+    }
+}

@@ -1,0 +1,282 @@
+//! The web interface in process: sign-in and its CSRF checks, forms that
+//! keep what was typed, and pages that show only what their reader may see.
+//! (The whole flow in a real browser is in `crates/tallinn/tests/it/browser.rs`.)
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use tallinn_core::policy::{Principal, may_see};
+use tallinn_store::Ledger;
+use tower::ServiceExt;
+
+const PASSWORD: &str = "correct horse battery";
+
+/// A browser in miniature: the cookies it holds.
+#[derive(Default, Clone)]
+struct Browser {
+    cookies: Vec<(String, String)>,
+}
+
+struct Answer {
+    status: StatusCode,
+    location: String,
+    body: String,
+}
+
+impl Browser {
+    async fn send(&mut self, app: &axum::Router, method: &str, uri: &str, form: Option<&[(&str, &str)]>) -> Answer {
+        let mut req = Request::builder().method(method).uri(uri);
+        if !self.cookies.is_empty() {
+            let cookie: Vec<String> = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            req = req.header(header::COOKIE, cookie.join("; "));
+        }
+        let body = match form {
+            Some(fields) => {
+                req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+                Body::from(serde_urlencoded::to_string(fields).unwrap())
+            }
+            None => Body::empty(),
+        };
+        let response = app.clone().oneshot(req.body(body).unwrap()).await.unwrap();
+        for set in response.headers().get_all(header::SET_COOKIE) {
+            let (pair, _) = set.to_str().unwrap().split_once(';').unwrap();
+            let (name, value) = pair.split_once('=').unwrap();
+            self.cookies.retain(|(k, _)| k != name);
+            if !value.is_empty() {
+                self.cookies.push((name.to_string(), value.to_string()));
+            }
+        }
+        let status = response.status();
+        let location = response.headers().get(header::LOCATION).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+        let body = String::from_utf8(response.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+        Answer { status, location, body }
+    }
+
+    async fn get(&mut self, app: &axum::Router, uri: &str) -> Answer {
+        self.send(app, "GET", uri, None).await
+    }
+
+    async fn post(&mut self, app: &axum::Router, uri: &str, form: &[(&str, &str)]) -> Answer {
+        self.send(app, "POST", uri, Some(form)).await
+    }
+
+    fn has_session(&self) -> bool {
+        self.cookies.iter().any(|(k, _)| k == "tallinn_session")
+    }
+
+    /// Signs in through the login form.
+    async fn sign_in(&mut self, app: &axum::Router, user: &str) -> Answer {
+        let page = self.get(app, "/login").await;
+        let token = hidden(&page.body, "csrf");
+        self.post(app, "/login", &[("csrf", &token), ("user", user), ("password", PASSWORD), ("next", "/home")]).await
+    }
+}
+
+/// The value of a hidden input of a page.
+fn hidden(page: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = page.find(&marker).unwrap_or_else(|| panic!("no {name} field in {page}")) + marker.len();
+    page[start..start + page[start..].find('"').unwrap()].to_string()
+}
+
+/// The demo ledger, every demo account with the same password.
+async fn app() -> (axum::Router, Ledger, tempfile::TempDir) {
+    let (app, ledger, dir) = super::demo_app().await;
+    let hash = {
+        use argon2::PasswordHasher;
+        let salt = argon2::password_hash::SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
+        argon2::Argon2::default().hash_password(PASSWORD.as_bytes(), &salt).unwrap().to_string()
+    };
+    for (name, ..) in tallinn_store::demo::USERS {
+        ledger.set_password(Principal::System, name, &hash).await.unwrap();
+    }
+    (app, ledger, dir)
+}
+
+#[tokio::test]
+async fn sign_in_needs_the_form_token_and_the_right_password() {
+    let (app, _ledger, _dir) = app().await;
+    let mut b = Browser::default();
+
+    // No token at all, or a token without its cookie: refused, no session.
+    let r = b.post(&app, "/login", &[("user", "demo.donor"), ("password", PASSWORD)]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    assert!(r.body.contains("nothing was changed"));
+    let r = Browser::default().post(&app, "/login", &[("csrf", "0123"), ("user", "demo.donor"), ("password", PASSWORD)]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(!b.has_session());
+
+    // A token from another form: refused.
+    let page = b.get(&app, "/login").await;
+    assert!(page.body.contains("<label for=\"user\">") && page.body.contains("<main id=\"main\""), "labelled fields, landmarks");
+    let token = hidden(&page.body, "csrf");
+    let r = b.post(&app, "/login", &[("csrf", &format!("{token}x")), ("user", "demo.donor"), ("password", PASSWORD)]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    // A wrong password: refused, the user name kept, no session.
+    let page = b.get(&app, "/login").await;
+    let r = b.post(&app, "/login", &[("csrf", &hidden(&page.body, "csrf")), ("user", "demo.donor"), ("password", "wrong")]).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert!(r.body.contains("The user name or password is wrong") && r.body.contains("value=\"demo.donor\""), "{}", r.body);
+    assert!(!b.has_session());
+
+    // The right password: a session, and back to where the reader was going.
+    let page = b.get(&app, "/login?next=/pledges").await;
+    let r = b.post(&app, "/login", &[("csrf", &hidden(&page.body, "csrf")), ("user", "demo.donor"), ("password", PASSWORD), ("next", "/pledges")]).await;
+    assert_eq!((r.status, r.location.as_str()), (StatusCode::SEE_OTHER, "/pledges"));
+    assert!(b.has_session());
+    let home = b.get(&app, "/home").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(home.body.contains("demo.donor · Donor · EE") && home.body.contains("href=\"/pledges/new\""), "{}", home.body);
+
+    // Sign-out needs the session's token too.
+    let r = b.post(&app, "/logout", &[("csrf", "forged")]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(b.get(&app, "/home").await.status, StatusCode::OK, "still signed in");
+    let r = b.post(&app, "/logout", &[("csrf", &hidden(&home.body, "csrf"))]).await;
+    assert_eq!((r.status, r.location.as_str()), (StatusCode::SEE_OTHER, "/?done=signed_out"));
+    let r = b.get(&app, "/home").await;
+    assert_eq!((r.status, r.location.as_str()), (StatusCode::SEE_OTHER, "/login?next=%2Fhome"));
+}
+
+#[tokio::test]
+async fn forms_keep_what_was_typed_and_show_each_error_beside_its_field() {
+    let (app, ledger, _dir) = app().await;
+    let mut b = Browser::default();
+    b.sign_in(&app, "demo.beneficiary").await;
+    let form = b.get(&app, "/needs/new").await;
+    assert_eq!(form.status, StatusCode::OK);
+    let csrf = hidden(&form.body, "csrf");
+    let before = ledger.needs(&Principal::System, &Default::default()).await.unwrap().len();
+
+    // Without the session's token: nothing is filed.
+    let r = b.post(&app, "/needs/new", &[("title", "Sensors"), ("beneficiary", "UA-DEMO-CERT")]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    let typed = [
+        ("csrf", csrf.as_str()),
+        ("beneficiary", "UA-DEMO-CERT"),
+        ("title", "Network sensors for the regional SOC"),
+        ("description", "Twelve sensors <b>now</b>"),
+        ("capability", ""),
+        ("sector", "energy"),
+        ("urgency", "high"),
+        ("cost_eur", "12,5k"),
+        ("tlp", "amber"),
+        ("tags", "sensors soc"),
+    ];
+    let r = b.post(&app, "/needs/new", &typed).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("id=\"cost_eur-error\"") && r.body.contains("&#39;12,5k&#39; is not a valid amount"), "{}", r.body);
+    assert!(r.body.contains("id=\"capability-error\""));
+    assert!(r.body.contains("aria-invalid=\"true\" aria-describedby=\"cost_eur-error\""));
+    assert!(r.body.contains("value=\"Network sensors for the regional SOC\"") && r.body.contains("<option value=\"energy\" selected>"));
+    assert!(r.body.contains("Twelve sensors &#60;b&#62;now&#60;/b&#62;") || r.body.contains("Twelve sensors &lt;b&gt;now&lt;/b&gt;"), "escaped");
+    assert_eq!(ledger.needs(&Principal::System, &Default::default()).await.unwrap().len(), before, "nothing filed");
+
+    // Corrected: filed as a draft, shown with a confirmation.
+    let mut fixed = typed.to_vec();
+    fixed.retain(|(k, _)| !matches!(*k, "capability" | "cost_eur"));
+    fixed.extend([("capability", "detect"), ("cost_eur", "12500.50")]);
+    let r = b.post(&app, "/needs/new", &fixed).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let id = r.location.strip_prefix("/needs/").unwrap().split('?').next().unwrap().to_string();
+    let need = ledger.need(&Principal::System, &id).await.unwrap();
+    assert_eq!((need.cost_eur_minor, need.tags.clone(), need.status.as_str()), (1_250_050, vec!["sensors".to_string(), "soc".to_string()], "draft"));
+    let page = b.get(&app, &r.location).await;
+    assert!(page.body.contains("The need is saved as a draft") && page.body.contains("id=\"submit-need\""));
+
+    // A review by someone who may not review: refused with the store's reason, nothing changes.
+    let r = b.post(&app, &format!("/needs/{id}/review"), &[("csrf", &csrf), ("panel", "technical"), ("decision", "approve"), ("feasibility", "nine")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "a score that is not a number is named first");
+    assert!(r.body.contains("Give a whole number from 0 to 5"));
+    let r = b
+        .post(
+            &app,
+            &format!("/needs/{id}/review"),
+            &[("csrf", &csrf), ("panel", "technical"), ("decision", "approve"), ("feasibility", "4"), ("relevance", "4")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    assert!(r.body.contains("not a panel reviewer"), "{}", r.body);
+    assert!(ledger.need_reviews(&Principal::System, &id).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn no_page_shows_a_record_its_reader_may_not_see() {
+    let (app, ledger, _dir) = app().await;
+    let needs = ledger.needs(&Principal::System, &Default::default()).await.unwrap();
+    let pledges = ledger.pledges(&Principal::System, None, None).await.unwrap();
+    let mut checked_hidden = 0;
+    for (name, ..) in tallinn_store::demo::USERS {
+        let who = ledger.principal(name).await.unwrap();
+        let mut b = Browser::default();
+        let r = b.sign_in(&app, name).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{name} signs in");
+        let mut pages = String::new();
+        for uri in ["/home", "/pledges", "/reviews", "/allocation", "/projects", "/agreements", "/exchange", "/audit", "/access"] {
+            let r = b.get(&app, uri).await;
+            assert!(!r.status.is_server_error(), "{name} {uri}: {}", r.status);
+            pages.push_str(&r.body);
+        }
+        let mut uri = "/needs?sort=oldest".to_string();
+        loop {
+            let r = b.get(&app, &uri).await;
+            assert_eq!(r.status, StatusCode::OK);
+            pages.push_str(&r.body);
+            let Some(at) = r.body.find("rel=\"next\"") else { break };
+            let start = r.body[..at].rfind("href=\"").unwrap() + 6;
+            uri = r.body[start..start + r.body[start..].find('"').unwrap()].replace("&#38;", "&").replace("&amp;", "&");
+        }
+        let visible = needs.iter().filter(|n| may_see(&who, &n.confidentiality())).count();
+        assert!(pages.contains(&format!("Found: {visible} ")), "{name} is told how many needs they may see ({visible})");
+        for n in &needs {
+            let shown = pages.contains(&format!("href=\"/needs/{}\"", n.id));
+            if !may_see(&who, &n.confidentiality()) {
+                checked_hidden += 1;
+                assert!(!shown, "{name} was shown need {} ({})", n.id, n.tlp);
+                let r = b.get(&app, &format!("/needs/{}", n.id)).await;
+                assert_eq!(r.status, StatusCode::NOT_FOUND, "{name} opened need {}", n.id);
+                assert!(!r.body.contains(&n.title), "the 404 says nothing of the need");
+            } else {
+                assert!(shown, "{name} may see need {} but the Catalogue omits it", n.id);
+            }
+        }
+        for p in &pledges {
+            if !may_see(&who, &p.confidentiality()) {
+                assert!(!pages.contains(&format!("href=\"/pledges/{}\"", p.id)), "{name} was shown pledge {}", p.id);
+                assert_eq!(b.get(&app, &format!("/pledges/{}", p.id)).await.status, StatusCode::NOT_FOUND);
+            }
+        }
+    }
+    assert!(checked_hidden > 0, "the demo holds records some readers may not see");
+    // The web's reads of AMBER/RED needs are in the access log.
+    let log = ledger.access_log(&Principal::System, 10_000).await.unwrap();
+    assert!(log.iter().any(|e| e.via == "web" && e.entity == "need"));
+}
+
+#[tokio::test]
+async fn the_catalogue_filters_sorts_searches_and_pages() {
+    let (app, ledger, _dir) = app().await;
+    let mut b = Browser::default();
+    b.sign_in(&app, "demo.coordinator").await;
+    let all = ledger.needs(&Principal::System, &Default::default()).await.unwrap();
+    let approved = all.iter().filter(|n| n.status.as_str() == "approved" && n.capability.as_str() == "detect").count();
+    let r = b.get(&app, "/needs?status=approved&capability=detect").await;
+    assert!(r.body.contains(&format!("Found: {approved} ")), "{}", &r.body[r.body.find("Found").unwrap()..][..40]);
+    let target = &all[all.len() / 2];
+    let r = b.get(&app, &format!("/needs?q={}", target.id)).await;
+    assert!(r.body.contains("Found: 1 ") && r.body.contains(&format!("href=\"/needs/{}\"", target.id)));
+    let r = b.get(&app, "/needs?sort=cost").await;
+    let largest = all.iter().max_by_key(|n| n.cost_eur_minor).unwrap();
+    let first = r.body.find("href=\"/needs/N-").unwrap();
+    assert!(
+        r.body[first..].starts_with(&format!("href=\"/needs/{}\"", largest.id))
+            || all.iter().filter(|n| n.cost_eur_minor == largest.cost_eur_minor).count() > 1
+    );
+    for bad in ["/needs?status=nonsense", "/needs?sort=sideways", "/needs?page=0", "/needs?colour=red"] {
+        let r = b.get(&app, bad).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad}");
+        assert!(r.body.contains("role=\"alert\""), "{bad}: an HTML page that says why");
+    }
+}
