@@ -31,8 +31,7 @@ struct HomePage {
 
 /// The panel a reviewer sits on.
 pub async fn panel_of(state: &AppState, viewer: &Viewer) -> Result<Option<Panel>, WebError> {
-    let Some(name) = viewer.name() else { return Ok(None) };
-    Ok(state.ledger.users(&viewer.principal).await?.into_iter().find(|u| u.name == name).and_then(|u| u.panel))
+    Ok(state.ledger.own_panel(&viewer.principal).await?)
 }
 
 pub async fn page(State(s): State<AppState>, viewer: Viewer) -> Result<Response, WebError> {

@@ -217,6 +217,14 @@ async fn no_page_shows_a_record_its_reader_may_not_see() {
         for uri in ["/home", "/pledges", "/reviews", "/allocation", "/projects", "/agreements", "/exchange", "/audit", "/access"] {
             let r = b.get(&app, uri).await;
             assert!(!r.status.is_server_error(), "{name} {uri}: {}", r.status);
+            // Every page in a reader's navigation opens for them.
+            if r.status != StatusCode::OK {
+                assert!(
+                    !b.get(&app, "/home").await.body.contains(&format!("<a href=\"{uri}\"")),
+                    "{name}: {uri} is in the navigation but answers {}",
+                    r.status
+                );
+            }
             pages.push_str(&r.body);
         }
         let mut uri = "/needs?sort=oldest".to_string();

@@ -150,6 +150,18 @@ impl Ledger {
             .collect()
     }
 
+    /// The panel the reader sits on (each user may know their own).
+    pub async fn own_panel(&self, reader: &Principal) -> Result<Option<tallinn_core::participant::Panel>> {
+        let Principal::User { name, .. } = reader else { return Ok(None) };
+        let mut conn = self.read().await?;
+        let rows = conn.fetch("SELECT panel FROM users WHERE name = $1", args![name.as_str()]).await?;
+        let _ = conn.rollback().await;
+        match rows.first() {
+            Some(r) => r.opt_parse(0),
+            None => Ok(None),
+        }
+    }
+
     /// Sets a user's password (an Argon2id PHC string computed by the caller).
     pub async fn set_password(&self, actor: Principal, user: &str, password_hash: &str) -> Result<()> {
         require(&actor, "set passwords", is_office)?;

@@ -2,44 +2,10 @@
 //! and `stix2` (Python, `tests/taxii/taxii2_client_test.py`) against a live
 //! `tallinn serve`, on SQLite and PostgreSQL; and the collections commands.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
-use super::{Store, stores};
-
-/// A `tallinn serve` on a free port, stopped when dropped.
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    fn start(store: &Store) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tallinn"))
-            .args(["--database", &store.url, "serve", "--listen", "127.0.0.1:0"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let url = loop {
-            let line = lines.next().expect("the server stopped before serving").unwrap();
-            if let Some(rest) = line.split("serving on ").nth(1) {
-                break rest.split_whitespace().next().unwrap().trim_end_matches('/').to_string();
-            }
-        };
-        // Keep draining the log so that the server never blocks on it.
-        std::thread::spawn(move || lines.for_each(drop));
-        Server { child, url }
-    }
-}
+use super::server::Server;
+use super::stores;
 
 fn has_python_client() -> bool {
     Command::new("python3").args(["-c", "import taxii2client, stix2"]).output().is_ok_and(|o| o.status.success())

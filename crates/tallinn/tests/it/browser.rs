@@ -1,0 +1,271 @@
+//! The web interface in a real headless Chromium (Debian's `chromium` and
+//! `chromium-driver`, driven over WebDriver by fantoccini), against
+//! `tallinn serve --demo` exactly as the README starts it: each role signs in
+//! through the login page and walks the main flow — a beneficiary files a
+//! need, both panels approve it, a donor pledges and commits, the
+//! coordinator runs and applies an allocation — and the public dashboard's
+//! figures change. Every page visited is saved as a PNG under
+//! `target/browser-screenshots/`.
+//!
+//! Skipped (with a message) when chromedriver is not installed, unless
+//! `TALLINN_REQUIRE_BROWSER` is set, as `.ci/run` does.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+
+use super::Store;
+use super::server::Server;
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// chromedriver on a free port, stopped when dropped.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Driver {
+    fn start() -> Driver {
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = Command::new(CHROMEDRIVER).arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Driver { child, url: format!("http://127.0.0.1:{port}") }
+    }
+}
+
+/// "EUR 1,234.50" as cents.
+fn cents(text: &str) -> i64 {
+    let digits: String = text.chars().filter(|c| c.is_ascii_digit() || *c == '-').collect();
+    digits.parse().unwrap_or_else(|_| panic!("not an amount: {text}"))
+}
+
+struct Walk {
+    c: Client,
+    base: String,
+    shots: std::path::PathBuf,
+    count: usize,
+}
+
+impl Walk {
+    async fn shot(&mut self, name: &str) {
+        self.count += 1;
+        let png = self.c.screenshot().await.unwrap();
+        std::fs::write(self.shots.join(format!("{:02}-{name}.png", self.count)), png).unwrap();
+    }
+
+    async fn open(&mut self, path: &str, name: &str) {
+        self.c.goto(&format!("{}{path}", self.base)).await.unwrap();
+        self.c.wait().for_element(Locator::Css("main h1")).await.unwrap();
+        self.shot(name).await;
+    }
+
+    async fn text(&self, id: &str) -> String {
+        self.c.wait().for_element(Locator::Id(id)).await.unwrap().text().await.unwrap()
+    }
+
+    async fn fill(&self, id: &str, value: &str) {
+        let field = self.c.find(Locator::Id(id)).await.unwrap();
+        field.clear().await.unwrap();
+        field.send_keys(value).await.unwrap();
+    }
+
+    async fn choose(&self, id: &str, value: &str) {
+        self.c.find(Locator::Id(id)).await.unwrap().select_by_value(value).await.unwrap();
+    }
+
+    async fn click(&self, css: &str) {
+        self.c.find(Locator::Css(css)).await.unwrap().click().await.unwrap();
+    }
+
+    /// Clicks a submit button and waits for the page it leads to.
+    async fn submit(&self, css: &str, then: Locator<'_>) {
+        self.click(css).await;
+        if let Err(e) = self.c.wait().at_most(Duration::from_secs(20)).for_element(then).await {
+            let page = self.c.source().await.unwrap_or_default();
+            let main = page.split("<main").nth(1).unwrap_or(&page);
+            panic!("after clicking {css}, the expected page did not come ({e}); the page shows:\n{}", &main[..main.len().min(3000)]);
+        }
+    }
+
+    async fn sign_in(&mut self, user: &str, password: &str) {
+        self.c.goto(&format!("{}/login", self.base)).await.unwrap();
+        self.fill("user", user).await;
+        self.fill("password", password).await;
+        self.submit("form[action='/login'] button[type=submit]", Locator::Css("a[href='/home'][aria-current='page']")).await;
+        let who = self.c.find(Locator::Css(".who .user")).await.unwrap().text().await.unwrap();
+        assert!(who.starts_with(user), "signed in as {who}");
+        self.shot(&format!("home-{}", user.replace('.', "-"))).await;
+    }
+
+    async fn sign_out(&self) {
+        self.submit("form[action='/logout'] button", Locator::Css("a[href='/login']")).await;
+    }
+
+    async fn status(&self) -> String {
+        self.text("need-status").await
+    }
+}
+
+#[test]
+fn every_role_walks_the_main_flow_in_chromium() {
+    let required = std::env::var_os("TALLINN_REQUIRE_BROWSER").is_some();
+    if !std::path::Path::new(CHROMEDRIVER).exists() || !std::path::Path::new(CHROMIUM).exists() {
+        assert!(!required, "chromium and chromium-driver are required (TALLINN_REQUIRE_BROWSER is set)");
+        eprintln!("skipped: apt-get install chromium chromium-driver to run the browser test");
+        return;
+    }
+    let store = Store::sqlite();
+    let (server, log) = Server::start_with(&store, &["--demo"]);
+    // "  demo.donor   PASSWORD  (donor at EE)"
+    let password = |user: &str| {
+        log.iter()
+            .find_map(|l| {
+                let mut words = l.split_whitespace();
+                (words.next() == Some(user)).then(|| words.next().unwrap().to_string())
+            })
+            .unwrap_or_else(|| panic!("serve --demo printed no password for {user}: {log:?}"))
+    };
+    let driver = Driver::start();
+    let shots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/browser-screenshots");
+    let _ = std::fs::remove_dir_all(&shots);
+    std::fs::create_dir_all(&shots).unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({ "binary": CHROMIUM, "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1400"] }),
+        );
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let c = ClientBuilder::new(connector).capabilities(caps).connect(&driver.url).await.expect("chromedriver session");
+        let mut w = Walk { c, base: server.url.clone(), shots: shots.clone(), count: 0 };
+
+        // The public dashboard, before.
+        w.open("/", "dashboard-before").await;
+        let approved_before = cents(&w.text("fig-approved").await);
+        let funded_before = cents(&w.text("fig-funded").await);
+
+        // A beneficiary files a need (a refused form first: errors beside
+        // the fields, what was typed kept), then submits it.
+        w.sign_in("demo.beneficiary", &password("demo.beneficiary")).await;
+        w.open("/needs/new", "need-form").await;
+        let title = "Browser test: forensic lab for the water utility";
+        w.fill("title", title).await;
+        w.fill("description", "Disk imaging and malware triage for incident response.").await;
+        w.choose("capability", "impose_cost").await;
+        w.choose("sector", "water").await;
+        w.choose("urgency", "critical").await;
+        w.fill("cost_eur", "250 000").await;
+        w.choose("tlp", "clear").await;
+        w.submit("#file-need", Locator::Id("cost_eur-error")).await;
+        w.shot("need-form-refused").await;
+        assert_eq!(w.c.find(Locator::Id("title")).await.unwrap().prop("value").await.unwrap().as_deref(), Some(title));
+        w.fill("cost_eur", "250000.00").await;
+        w.submit("#file-need", Locator::Id("submit-need")).await;
+        w.shot("need-draft").await;
+        let url = w.c.current_url().await.unwrap();
+        let id = url.path().rsplit('/').next().unwrap().to_string();
+        assert!(id.starts_with("N-"), "{url}");
+        w.submit("#submit-need", Locator::Css(".flash")).await;
+        assert_eq!(w.status().await, "Submitted");
+        w.open("/needs?q=forensic+lab+for+the+water", "catalogue-search").await;
+        assert!(w.text("needs-count").await.starts_with("Found: 1 "));
+        w.sign_out().await;
+
+        // The office triages it to the technical panel.
+        w.sign_in("demo.coordinator", &password("demo.coordinator")).await;
+        w.open("/reviews", "review-queues-coordinator").await;
+        w.open(&format!("/needs/{id}"), "need-to-triage").await;
+        w.click("input[name=decision][value=accept]").await;
+        w.submit("#triage-need", Locator::Css(".flash")).await;
+        assert_eq!(w.status().await, "Technical review");
+        w.sign_out().await;
+
+        // The technical panel, then the strategic panel, approve it.
+        w.sign_in("demo.reviewer.technical", &password("demo.reviewer.technical")).await;
+        w.open("/reviews", "review-queue-technical").await;
+        w.open(&format!("/needs/{id}"), "need-technical-review").await;
+        w.click("input[name=decision][value=approve]").await;
+        w.fill("feasibility", "4").await;
+        w.fill("relevance", "5").await;
+        w.fill("review-comment", "Sound plan; the utility has the staff to run it.").await;
+        w.submit("#send-review", Locator::Css(".flash")).await;
+        assert_eq!(w.status().await, "Strategic review");
+        w.sign_out().await;
+        w.sign_in("demo.reviewer.strategic", &password("demo.reviewer.strategic")).await;
+        w.open(&format!("/needs/{id}"), "need-strategic-review").await;
+        w.click("input[name=decision][value=approve]").await;
+        w.fill("importance", "5").await;
+        w.submit("#send-review", Locator::Css(".flash")).await;
+        assert_eq!(w.status().await, "Approved");
+        w.shot("need-approved").await;
+        w.sign_out().await;
+
+        // A donor pledges, earmarked to what this need is, and commits.
+        w.sign_in("demo.donor", &password("demo.donor")).await;
+        w.open("/pledges/new", "pledge-form").await;
+        w.fill("title", "Browser test: incident response for water utilities").await;
+        w.fill("amount", "250000.00").await;
+        w.fill("capabilities", "impose_cost").await;
+        w.fill("sectors", "water").await;
+        w.fill("beneficiaries", "UA-DEMO-CERT").await;
+        w.choose("tlp", "clear").await;
+        w.submit("#record-pledge", Locator::Id("pledge-commit")).await;
+        w.shot("pledge-announced").await;
+        w.submit("#pledge-commit", Locator::Css(".flash")).await;
+        assert_eq!(w.text("pledge-status").await, "Committed");
+        w.shot("pledge-committed").await;
+        w.open("/pledges", "pledges").await;
+        w.sign_out().await;
+
+        // The office runs the engine, reads the proposal, applies it.
+        w.sign_in("demo.coordinator", &password("demo.coordinator")).await;
+        w.open("/allocation", "allocation").await;
+        w.submit("#run-allocation", Locator::Id("proposal-status")).await;
+        w.shot("proposal").await;
+        let proposal = w.c.source().await.unwrap();
+        assert!(proposal.contains(&format!("href=\"/needs/{id}\"")), "the proposal funds the new need");
+        w.submit("#apply-proposal", Locator::Css(".flash")).await;
+        assert_eq!(w.text("proposal-status").await, "Applied");
+        w.open(&format!("/needs/{id}"), "need-funded").await;
+        assert!(cents(&w.text("need-funded").await) > 0, "the need is funded");
+        for (path, name) in [("/participants", "participants"), ("/audit", "audit-log"), ("/agreements", "agreements"), ("/projects", "projects")] {
+            w.open(path, name).await;
+        }
+        w.sign_out().await;
+
+        // The auditor's logs and the analyst's exchange overview.
+        w.sign_in("demo.auditor", &password("demo.auditor")).await;
+        w.open("/access", "access-log").await;
+        w.sign_out().await;
+        w.sign_in("demo.analyst", &password("demo.analyst")).await;
+        w.open("/exchange", "threat-exchange").await;
+        w.sign_out().await;
+
+        // The public dashboard, after: the approved need is in the
+        // Catalogue's approved cost, and its funding in the funded figure.
+        w.open("/", "dashboard-after").await;
+        assert_eq!(cents(&w.text("fig-approved").await) - approved_before, 25_000_000, "the approved cost grew by the new need");
+        assert!(cents(&w.text("fig-funded").await) > funded_before, "the funded figure grew");
+        w.c.close().await.unwrap();
+    });
+    let saved = std::fs::read_dir(&shots).unwrap().count();
+    eprintln!("{saved} screenshots in {}", shots.display());
+    assert!(saved >= 25);
+}
