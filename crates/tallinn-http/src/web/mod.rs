@@ -45,6 +45,7 @@ pub fn routes() -> Router<AppState> {
         .route("/needs", get(needs::catalogue))
         .route("/needs/new", get(needs::new_form).post(needs::create))
         .route("/needs/{id}", get(needs::detail))
+        .route("/needs/{id}/edit", get(needs::edit_form).post(needs::amend))
         .route("/needs/{id}/{action}", post(needs::act))
         .route("/reviews", get(needs::review_queue))
         .route("/pledges", get(pledges::list))

@@ -135,6 +135,7 @@ pub async fn catalogue(State(s): State<AppState>, viewer: Viewer, Query(q): Quer
 /// What the reader may do with a need now (the store checks again).
 #[derive(Debug, Default)]
 struct Actions {
+    /// Edit the draft, then submit it.
     submit: bool,
     triage: bool,
     review: Option<Panel>,
@@ -313,6 +314,9 @@ pub async fn act(
 struct NeedFormPage {
     l: Layout,
     form: FormState,
+    /// Where the form posts: `/needs/new`, or `/needs/{id}/edit`.
+    action: String,
+    editing: bool,
     capabilities: &'static [Capability],
     sectors: &'static [Sector],
     urgencies: &'static [Urgency],
@@ -320,9 +324,20 @@ struct NeedFormPage {
 }
 
 fn need_form_page(viewer: &Viewer, form: FormState, status: StatusCode) -> Result<Response, WebError> {
+    need_form(viewer, form, status, None)
+}
+
+/// The need form: a new need, or (`editing`) the draft `id`.
+fn need_form(viewer: &Viewer, form: FormState, status: StatusCode, editing: Option<&str>) -> Result<Response, WebError> {
+    let (l, action) = match editing {
+        None => (Layout::new(viewer, "need_form.title", "/needs/new"), "/needs/new".to_string()),
+        Some(id) => (Layout::titled(viewer, viewer.cat.fill("need_form.edit_title", &[("id", id)]), "/needs"), format!("/needs/{id}/edit")),
+    };
     let page = NeedFormPage {
-        l: Layout::new(viewer, "need_form.title", "/needs/new"),
+        l,
         form,
+        action,
+        editing: editing.is_some(),
         capabilities: Capability::ALL,
         sectors: Sector::ALL,
         urgencies: Urgency::ALL,
@@ -388,6 +403,54 @@ pub async fn create(State(s): State<AppState>, viewer: Viewer, Posted(mut form):
                 form.fail("cost_eur", message);
             }
             need_form_page(&viewer, form, status)
+        }
+    }
+}
+
+/// A need's fields as the form shows them.
+fn form_of(need: &Need) -> FormState {
+    let cost = tallinn_core::money::format_minor(need.cost_eur_minor, 2);
+    let deadline = need.deadline.map(|d| d.to_string()).unwrap_or_default();
+    let (orgs, users, tags) = (need.share_orgs.join(", "), need.share_users.join(", "), need.tags.join(", "));
+    FormState::with(&[
+        ("beneficiary", &need.beneficiary),
+        ("title", &need.title),
+        ("description", &need.description),
+        ("capability", need.capability.as_str()),
+        ("sector", need.sector.as_str()),
+        ("urgency", need.urgency.as_str()),
+        ("cost_eur", &cost),
+        ("divisible", if need.divisible { "on" } else { "" }),
+        ("deadline", &deadline),
+        ("tlp", need.tlp.as_str()),
+        ("share_orgs", &orgs),
+        ("share_users", &users),
+        ("tags", &tags),
+    ])
+}
+
+/// `GET /needs/{id}/edit`: the draft in the need form.
+pub async fn edit_form(State(s): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Result<Response, WebError> {
+    let who = viewer.signed_in(&format!("/needs/{id}/edit"))?.clone();
+    let need = s.ledger.need(&who, &id).await?;
+    log_reads(&s, &viewer, &[("need", need.id.as_str(), need.tlp)]).await?;
+    need_form(&viewer, form_of(&need), StatusCode::OK, Some(&need.id))
+}
+
+/// `POST /needs/{id}/edit`: rewrites the draft, or shows the form again.
+pub async fn amend(State(s): State<AppState>, viewer: Viewer, Path(id): Path<String>, Posted(mut form): Posted) -> Result<Response, WebError> {
+    let who = viewer.check_form(form.values(), &format!("/needs/{id}/edit"))?;
+    let Some(need) = read_need(&mut form, viewer.cat) else {
+        return need_form(&viewer, form, StatusCode::UNPROCESSABLE_ENTITY, Some(&id));
+    };
+    match s.ledger.amend_need(who, &id, need).await {
+        Ok(need) => Ok(see_other(&format!("/needs/{}?done=need_amended", need.id))),
+        Err(e) => {
+            let status = refuse(&mut form, e)?;
+            if let Some(message) = form.error("cost").map(str::to_string) {
+                form.fail("cost_eur", message);
+            }
+            need_form(&viewer, form, status, Some(&id))
         }
     }
 }

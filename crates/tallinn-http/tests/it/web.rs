@@ -186,6 +186,25 @@ async fn forms_keep_what_was_typed_and_show_each_error_beside_its_field() {
     let page = b.get(&app, &r.location).await;
     assert!(page.body.contains("The need is saved as a draft") && page.body.contains("id=\"submit-need\""));
 
+    // The draft is edited in the same form, filled with what was filed.
+    let edit = b.get(&app, &format!("/needs/{id}/edit")).await;
+    assert_eq!(edit.status, StatusCode::OK);
+    assert!(
+        edit.body.contains("value=\"12500.50\"") && edit.body.contains("value=\"sensors, soc\"") && edit.body.contains(&format!("action=\"/needs/{id}/edit\""))
+    );
+    let mut revised = fixed.clone();
+    revised.retain(|(k, _)| *k != "cost_eur");
+    revised.push(("cost_eur", "13000"));
+    let r = b.post(&app, &format!("/needs/{id}/edit"), &revised).await;
+    assert_eq!((r.status, r.location.clone()), (StatusCode::SEE_OTHER, format!("/needs/{id}?done=need_amended")), "{}", r.body);
+    assert_eq!(ledger.need(&Principal::System, &id).await.unwrap().cost_eur_minor, 1_300_000);
+    // Submitted, it can no longer be edited: the form says why.
+    let r = b.post(&app, &format!("/needs/{id}/submit"), &[("csrf", &csrf)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let r = b.post(&app, &format!("/needs/{id}/edit"), &revised).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(r.body.contains("only a draft may be edited"), "{}", r.body);
+
     // A review by someone who may not review: refused with the store's reason, nothing changes.
     let r = b.post(&app, &format!("/needs/{id}/review"), &[("csrf", &csrf), ("panel", "technical"), ("decision", "approve"), ("feasibility", "nine")]).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "a score that is not a number is named first");

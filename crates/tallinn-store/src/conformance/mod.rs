@@ -252,10 +252,28 @@ pub async fn need_lifecycle_is_stamped_and_enforced(h: Harness) {
     // Out of order: a draft cannot be triaged.
     let e = domain(l.triage_need(Principal::System, &n.id, TriageDecision::Accept, "").await.unwrap_err());
     assert!(matches!(e, DomainError::InvalidTransition { ref from, ref to, .. } if from == "draft" && to == "technical_review"), "{e}");
+    // A draft may be edited by its institution, not by another one.
+    let mut changed = need("UA-CERT", 2500, Tlp::Amber);
+    changed.title = "Sensors, revised".into();
+    changed.tags = vec!["soc".into()];
+    let e = domain(l.amend_need(user("grid", "UA-GRID", Role::Beneficiary), &n.id, changed.clone()).await.unwrap_err());
+    assert!(matches!(e, DomainError::Forbidden(_)), "{e}");
+    let mut elsewhere = changed.clone();
+    elsewhere.beneficiary = "UA-GRID".into();
+    let e = domain(l.amend_need(ben.clone(), &n.id, elsewhere).await.unwrap_err());
+    assert_eq!(e.field(), Some("beneficiary"), "{e}");
+    let amended = l.amend_need(ben.clone(), &n.id, changed.clone()).await.unwrap();
+    assert_eq!((amended.title.as_str(), amended.cost_eur_minor, amended.tlp), ("Sensors, revised", changed.cost_eur_minor, Tlp::Amber));
+    assert_eq!(amended.tags, vec!["soc".to_string()]);
+    assert!(amended.share_users.contains(&"ben".to_string()), "the filer keeps seeing it");
+    assert_eq!(l.need(&Principal::System, &n.id).await.unwrap(), amended);
     h.clock.advance(SignedDuration::from_hours(1));
     l.submit_need(ben.clone(), &n.id).await.unwrap();
     let e = domain(l.submit_need(ben.clone(), &n.id).await.unwrap_err());
     assert!(matches!(e, DomainError::InvalidTransition { .. }));
+    // Once submitted, it no longer changes.
+    let e = domain(l.amend_need(ben.clone(), &n.id, changed).await.unwrap_err());
+    assert!(matches!(e, DomainError::Conflict(ref m) if m.contains("only a draft")), "{e}");
     let history = l.need_history(&Principal::System, &n.id).await.unwrap();
     let steps: Vec<_> = history.iter().map(|t| (t.from, t.to, t.actor.as_str())).collect();
     assert_eq!(steps, vec![(None, NeedStatus::Draft, "ben"), (Some(NeedStatus::Draft), NeedStatus::Submitted, "ben")]);

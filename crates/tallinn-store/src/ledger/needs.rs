@@ -161,6 +161,64 @@ pub(crate) async fn insert(tx: &mut Tx, need: &NewNeed) -> Result<Need> {
     lock(tx, id).await
 }
 
+/// Rewrites a draft's fields (not its beneficiary, status or funding).
+async fn amend(tx: &mut Tx, key: i64, new: &NewNeed) -> Result<Need> {
+    let old = lock(tx, key).await?;
+    let actor = tx.actor.clone();
+    require(&actor, &format!("edit need {}", old.id), |a| is_office(a) || is_member_of(a, Role::Beneficiary, &old.beneficiary))?;
+    if old.status != NeedStatus::Draft {
+        return Err(DomainError::Conflict(format!("need {} is {}; only a draft may be edited", old.id, old.status)).into());
+    }
+    if new.beneficiary != old.beneficiary {
+        return Err(DomainError::invalid("beneficiary", format!("need {} stays with {}; withdraw it and file a new one", old.id, old.beneficiary)).into());
+    }
+    new.validate()?;
+    for org in &new.share_orgs {
+        participants::get(tx, org).await?;
+    }
+    let mut new = new.clone();
+    // The filing user keeps seeing their own need, whatever its new level.
+    if old.share_users.contains(&old.created_by) && !new.share_users.contains(&old.created_by) {
+        new.share_users.push(old.created_by.clone());
+    }
+    let fields: [(&str, bool); 12] = [
+        ("title", old.title != new.title.trim()),
+        ("description", old.description != new.description),
+        ("capability", old.capability != new.capability),
+        ("sector", old.sector != new.sector),
+        ("urgency", old.urgency != new.urgency),
+        ("cost", old.cost_eur_minor != new.cost_eur_minor),
+        ("divisible", old.divisible != new.divisible),
+        ("deadline", old.deadline != new.deadline),
+        ("tlp", old.tlp != new.tlp),
+        ("share_orgs", old.share_orgs != new.share_orgs),
+        ("share_users", old.share_users != new.share_users),
+        ("tags", old.tags != new.tags),
+    ];
+    let changed: Vec<&str> = fields.iter().filter(|(_, c)| *c).map(|(f, _)| *f).collect();
+    tx.execute(
+        "UPDATE needs SET title = $1, description = $2, capability = $3, sector = $4, urgency = $5, cost_eur_minor = $6, divisible = $7, deadline = $8, tlp = $9, share_orgs = $10, share_users = $11, tags = $12 WHERE id = $13",
+        args![
+            new.title.trim(),
+            &new.description,
+            new.capability.as_str(),
+            new.sector.as_str(),
+            new.urgency.as_str(),
+            new.cost_eur_minor,
+            new.divisible,
+            new.deadline.map(|d| d.to_string()),
+            new.tlp.as_str(),
+            json(&new.share_orgs),
+            json(&new.share_users),
+            json(&new.tags),
+            key
+        ],
+    )
+    .await?;
+    audit(tx, "need.amend", "need", &old.id, &json!({ "changed": changed })).await?;
+    lock(tx, key).await
+}
+
 /// The integer key of a need read from the store.
 fn key_of(need: &Need) -> i64 {
     Kind::Need.parse(&need.id).unwrap_or(0)
@@ -328,6 +386,15 @@ impl Ledger {
                 })
             })
             .collect()
+    }
+
+    /// Changes a draft, by its beneficiary or the office. Once submitted, a
+    /// need is what the panels review, and it no longer changes.
+    pub async fn amend_need(&self, actor: Principal, id: &str, need: NewNeed) -> Result<Need> {
+        let key = Kind::Need.parse(id)?;
+        let mut tx = self.write(actor).await?;
+        let result = amend(&mut tx, key, &need).await;
+        tx.finish(result).await
     }
 
     /// draft → submitted, by the beneficiary or the office.
