@@ -294,6 +294,15 @@ pub fn not_found() -> Response {
     WebError::page(StatusCode::NOT_FOUND, Catalogue::english().get("error.not_found").to_string()).into_response()
 }
 
+/// Refuses a query string with a parameter the page does not know (a typo
+/// would otherwise silently show an unfiltered list).
+pub fn only_parameters(query: &std::collections::HashMap<String, String>, known: &[&str], cat: &'static Catalogue) -> Result<(), WebError> {
+    match query.keys().find(|k| !known.contains(&k.as_str())) {
+        Some(k) => Err(WebError::bad_request(cat.fill("error.unknown_parameter", &[("field", k)]))),
+        None => Ok(()),
+    }
+}
+
 /// Writes the reads of confidential records shown on a page to the access log.
 pub async fn log_reads(state: &AppState, viewer: &Viewer, records: &[(&str, &str, Tlp)]) -> Result<(), WebError> {
     state.ledger.log_access(&viewer.principal, "web", records).await?;

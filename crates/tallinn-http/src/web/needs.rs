@@ -59,11 +59,7 @@ fn word<T: std::str::FromStr>(q: &HashMap<String, String>, key: &str, cat: &'sta
 /// `GET /needs`: filters, search, sort and pages over what the reader may see.
 pub async fn catalogue(State(s): State<AppState>, viewer: Viewer, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
     let cat = viewer.cat;
-    for key in q.keys() {
-        if !["q", "status", "capability", "sector", "urgency", "beneficiary", "sort", "page"].contains(&key.as_str()) {
-            return Err(WebError::bad_request(cat.fill("error.unknown_parameter", &[("field", key)])));
-        }
-    }
+    super::only_parameters(&q, &["q", "status", "capability", "sector", "urgency", "beneficiary", "sort", "page"], cat)?;
     let filter = NeedFilter {
         status: word(&q, "status", cat)?,
         capability: word(&q, "capability", cat)?,

@@ -38,6 +38,7 @@ fn may_pledge(viewer: &Viewer) -> bool {
 pub async fn list(State(s): State<AppState>, viewer: Viewer, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
     let who = viewer.signed_in("/pledges")?.clone();
     let cat = viewer.cat;
+    super::only_parameters(&q, &["donor", "status"], cat)?;
     let donor = q.get("donor").map(|d| d.trim()).filter(|d| !d.is_empty());
     let status = match q.get("status").map(|v| v.trim()).filter(|v| !v.is_empty()) {
         None => None,

@@ -125,6 +125,7 @@ struct AuditPage {
 /// `GET /audit?entity=&before=`: the hash-chained log, newest first.
 pub async fn audit_log(State(s): State<AppState>, viewer: Viewer, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
     let who = viewer.signed_in("/audit")?.clone();
+    super::only_parameters(&q, &["entity", "before"], viewer.cat)?;
     let entity = q.get("entity").map(|e| e.trim().to_string()).filter(|e| !e.is_empty());
     let before = match q.get("before").map(|b| b.trim()).filter(|b| !b.is_empty()) {
         None => None,

@@ -301,7 +301,15 @@ async fn the_catalogue_filters_sorts_searches_and_pages() {
         r.body[first..].starts_with(&format!("href=\"/needs/{}\"", largest.id))
             || all.iter().filter(|n| n.cost_eur_minor == largest.cost_eur_minor).count() > 1
     );
-    for bad in ["/needs?status=nonsense", "/needs?sort=sideways", "/needs?page=0", "/needs?colour=red"] {
+    for bad in [
+        "/needs?status=nonsense",
+        "/needs?sort=sideways",
+        "/needs?page=0",
+        "/needs?colour=red",
+        "/pledges?state=committed",
+        "/pledges?status=promised",
+        "/audit?before=x",
+    ] {
         let r = b.get(&app, bad).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad}");
         assert!(r.body.contains("role=\"alert\""), "{bad}: an HTML page that says why");

@@ -214,6 +214,16 @@ pub async fn reads_follow_tlp(h: Harness) {
     for reader in [user("coord", "TMPO", Role::Coordinator), user("aud", "TMPO", Role::Auditor)] {
         assert_eq!(visible_ids(l, &reader, COMMUNITY).await.len(), objects.len(), "{reader:?} reads everything");
     }
+    // The overview (counts by type and TLP, latest objects of a type) counts
+    // exactly what each reader may list, and lists nothing else.
+    for (reader, ids) in expected {
+        let (_, counts, recent) = l.stix_overview(&analyst(reader), COMMUNITY, "indicator", 100).await.unwrap();
+        let indicators: i64 = counts.iter().filter(|c| c.object_type == "indicator").map(|c| c.count).sum();
+        assert_eq!(indicators, ids.len() as i64, "{reader}: {counts:?}");
+        let listed: BTreeSet<String> = recent.iter().map(|o| o.id.clone()).collect();
+        assert_eq!(listed, ids.iter().map(|n| id(*n)).collect(), "{reader}");
+        assert!(recent.windows(2).all(|w| w[0].date_added > w[1].date_added), "newest first");
+    }
     // The SQL filter is the policy: every reader, every stored object.
     let stored_conf: Vec<(String, Confidentiality)> = {
         let mut conn = l.backend().begin_read().await.unwrap();
