@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::error::DomainError;
-use crate::money::Money;
+use crate::money::{Currency, Money};
 use crate::need::{Capability, Need, Sector};
 use crate::policy::{Confidentiality, Tlp};
 
@@ -136,19 +136,7 @@ impl NewPledge {
                 }
             }
             PledgeKind::InKind => {
-                if self.items.is_empty() {
-                    return Err(DomainError::invalid("items", "an in-kind pledge lists its items"));
-                }
-                let mut total: i64 = 0;
-                for item in &self.items {
-                    if item.description.trim().is_empty() || item.quantity == 0 || item.unit_value_minor <= 0 {
-                        return Err(DomainError::invalid("items", "each item needs a description, a quantity and a unit value above zero"));
-                    }
-                    total = i64::from(item.quantity)
-                        .checked_mul(item.unit_value_minor)
-                        .and_then(|v| v.checked_add(total))
-                        .ok_or_else(|| DomainError::invalid("items", "item values are too large"))?;
-                }
+                let total = items_total(&self.items)?;
                 if total != self.amount.minor {
                     return Err(DomainError::invalid(
                         "amount",
@@ -167,6 +155,46 @@ impl NewPledge {
         }
         Ok(())
     }
+}
+
+/// What a pledge is, from what a form, a request or the command line gives:
+/// money when no items are listed; in-kind otherwise, worth the items' total
+/// unless an amount is given (which must then agree, as `validate` checks),
+/// valued at market price unless another method is named.
+pub fn kind_and_amount(
+    amount: Option<Money>,
+    currency: Currency,
+    items: &[InKindItem],
+    valuation: Option<ValuationMethod>,
+) -> Result<(PledgeKind, Money, Option<ValuationMethod>), DomainError> {
+    if items.is_empty() {
+        let amount = amount.ok_or_else(|| DomainError::invalid("amount", "a money pledge needs its amount"))?;
+        return Ok((PledgeKind::Money, amount, valuation));
+    }
+    let amount = match amount {
+        Some(a) => a,
+        None => Money::new(items_total(items)?, currency),
+    };
+    Ok((PledgeKind::InKind, amount, Some(valuation.unwrap_or(ValuationMethod::MarketPrice))))
+}
+
+/// The value of in-kind items in minor units of their currency: quantity ×
+/// unit value, summed; every item checked.
+pub fn items_total(items: &[InKindItem]) -> Result<i64, DomainError> {
+    if items.is_empty() {
+        return Err(DomainError::invalid("items", "an in-kind pledge lists its items"));
+    }
+    let mut total: i64 = 0;
+    for item in items {
+        if item.description.trim().is_empty() || item.quantity == 0 || item.unit_value_minor <= 0 {
+            return Err(DomainError::invalid("items", "each item needs a description, a quantity and a unit value above zero"));
+        }
+        total = i64::from(item.quantity)
+            .checked_mul(item.unit_value_minor)
+            .and_then(|v| v.checked_add(total))
+            .ok_or_else(|| DomainError::invalid("items", "item values are too large"))?;
+    }
+    Ok(total)
 }
 
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -216,7 +244,6 @@ impl Pledge {
 mod tests {
     use super::*;
     use crate::Lifecycle;
-    use crate::money::Currency;
 
     fn pledge() -> NewPledge {
         NewPledge {
@@ -256,6 +283,14 @@ mod tests {
             ..pledge()
         };
         assert!(ok.validate().is_ok());
+        assert_eq!(
+            kind_and_amount(None, Currency::EUR, &items, None).unwrap(),
+            (PledgeKind::InKind, Money::new(150, Currency::EUR), Some(ValuationMethod::MarketPrice))
+        );
+        assert_eq!(kind_and_amount(Some(Money::eur(2)), Currency::EUR, &[], None).unwrap(), (PledgeKind::Money, Money::eur(2), None));
+        assert_eq!(kind_and_amount(None, Currency::EUR, &[], None).unwrap_err().field(), Some("amount"));
+        let bad = [InKindItem { quantity: 0, ..items[0].clone() }];
+        assert_eq!(kind_and_amount(None, Currency::EUR, &bad, None).unwrap_err().field(), Some("items"));
         let off = NewPledge { amount: Money::eur(151), ..ok.clone() };
         assert_eq!(off.validate().unwrap_err().field(), Some("amount"));
         assert_eq!(NewPledge { amount: Money::eur(0), ..pledge() }.validate().unwrap_err().field(), Some("amount"));

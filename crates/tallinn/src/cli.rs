@@ -445,9 +445,10 @@ pub struct PledgeAdd {
     pub donor: String,
     #[arg(long)]
     pub title: String,
-    /// Amount in the currency, e.g. 500000.00 (for in-kind: the items' total).
+    /// Amount in the currency, e.g. 500000.00; for in-kind help it may be
+    /// left out (the items' total), and if given must equal that total.
     #[arg(long, allow_hyphen_values = true)]
-    pub amount: String,
+    pub amount: Option<String>,
     #[arg(long, default_value = "EUR")]
     pub currency: String,
     /// The day of the pledge (its EUR value uses that day's rate).

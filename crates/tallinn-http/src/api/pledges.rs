@@ -10,9 +10,9 @@ use tallinn_core::allocation::Allocation;
 use tallinn_core::id::Kind;
 use tallinn_core::money::{Currency, Money, parse_minor};
 use tallinn_core::need::{Capability, Sector};
-use tallinn_core::pledge::{Earmarks, NewPledge, Pledge, PledgeKind, PledgeStatus};
+use tallinn_core::pledge::{Earmarks, InKindItem, NewPledge, Pledge, PledgeStatus, ValuationMethod, kind_and_amount};
 use tallinn_core::policy::Tlp;
-use tallinn_store::AllocationLine;
+use tallinn_store::{AllocationLine, StoreError};
 
 use super::needs::signed_in;
 use super::{Page, PageQuery, Sort, key_of, paginate};
@@ -55,10 +55,16 @@ pub async fn get(State(s): State<AppState>, Caller(who): Caller, Path(id): Path<
 pub struct CreatePledge {
     donor: String,
     title: String,
-    /// In `currency`, e.g. "500000.00".
-    amount: String,
+    /// In `currency`, e.g. "500000.00". Required for money; for in-kind help
+    /// it may be left out (the items' total) and, if given, must equal it.
+    amount: Option<String>,
     #[serde(default = "eur")]
     currency: String,
+    /// In-kind help: what is given. Listing items makes an in-kind pledge.
+    #[serde(default)]
+    items: Vec<CreateItem>,
+    /// How in-kind help is valued (default `market_price`).
+    valuation: Option<ValuationMethod>,
     pledged_on: Date,
     #[serde(default)]
     budget_years: Vec<i16>,
@@ -73,11 +79,21 @@ pub struct CreatePledge {
     share_orgs: Vec<String>,
 }
 
+/// One line of in-kind help.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateItem {
+    description: String,
+    quantity: u32,
+    /// Value of one unit in the pledge's currency, e.g. "1500.00".
+    unit_value: String,
+}
+
 fn eur() -> String {
     "EUR".into()
 }
 
-/// `POST /api/v1/pledges`: records a money pledge as announced.
+/// `POST /api/v1/pledges`: records a pledge, of money or in kind, as announced.
 pub async fn create(
     State(s): State<AppState>,
     Caller(who): Caller,
@@ -86,14 +102,20 @@ pub async fn create(
     let who = signed_in(who)?;
     let Json(b) = body?;
     let currency = Currency::from_code(&b.currency).map_err(|e| invalid("currency", e.message))?;
-    let amount = Money::parse("amount", &b.amount, currency).map_err(|e| invalid("amount", e.message))?;
+    let amount = b.amount.as_deref().map(|a| Money::parse("amount", a, currency).map_err(|e| invalid("amount", e.message))).transpose()?;
+    let mut items = Vec::with_capacity(b.items.len());
+    for (i, item) in b.items.into_iter().enumerate() {
+        let unit = Money::parse("unit_value", &item.unit_value, currency).map_err(|e| invalid("items", format!("item {}: {}", i + 1, e.message)))?;
+        items.push(InKindItem { description: item.description, quantity: item.quantity, unit_value_minor: unit.minor });
+    }
+    let (kind, amount, valuation) = kind_and_amount(amount, currency, &items, b.valuation).map_err(|e| ApiError::from(StoreError::from(e)))?;
     let pledge = NewPledge {
         donor: b.donor,
         title: b.title,
-        kind: PledgeKind::Money,
+        kind,
         amount,
-        items: vec![],
-        valuation: None,
+        items,
+        valuation,
         pledged_on: b.pledged_on,
         budget_years: b.budget_years,
         earmarks: Earmarks { capabilities: b.capabilities, sectors: b.sectors, beneficiaries: b.beneficiaries },

@@ -63,6 +63,36 @@ pub fn routes() -> Router<AppState> {
         .route("/audit", get(registers::audit_log))
         .route("/access", get(registers::access_log))
         .route("/exchange", get(exchange::overview))
+        .layer(axum::middleware::map_response(html_errors))
+}
+
+/// Gives the errors made outside the page handlers (a malformed query
+/// string, a method a page does not take) the HTML error page instead of the
+/// API's JSON body.
+async fn html_errors(response: Response) -> Response {
+    let status = response.status();
+    let is_html = response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    if !(status.is_client_error() || status.is_server_error()) || is_html {
+        return response;
+    }
+    let cat = Catalogue::english();
+    let (parts, body) = response.into_parts();
+    let message = match status {
+        StatusCode::METHOD_NOT_ALLOWED => cat.get("error.method").to_string(),
+        s if s.is_server_error() => cat.get("error.internal").to_string(),
+        // axum's rejections explain themselves in a line of text.
+        _ => match axum::body::to_bytes(body, 4096).await {
+            Ok(text) if !text.is_empty() => cat.fill("error.bad_query", &[("reason", &String::from_utf8_lossy(&text))]),
+            _ => status.canonical_reason().unwrap_or("bad request").to_string(),
+        },
+    };
+    let mut out = WebError::page(status, message).into_response();
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            out.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    out
 }
 
 /// The stylesheet, embedded; cached by browsers for an hour.
@@ -213,7 +243,7 @@ pub fn render_status(status: StatusCode, page: &impl Template) -> Result<Respons
         Ok(html) => Ok((status, [(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"))], html).into_response()),
         Err(e) => {
             tracing::error!(error = %e, "template failed");
-            Err(WebError::page(StatusCode::INTERNAL_SERVER_ERROR, "internal error; it has been logged".into()))
+            Err(WebError::page(StatusCode::INTERNAL_SERVER_ERROR, Catalogue::english().get("error.internal").to_string()))
         }
     }
 }

@@ -8,11 +8,12 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use tallinn_core::allocation::Allocation;
+use tallinn_core::id::Kind;
 use tallinn_core::money::parse_minor;
 use tallinn_core::need::{Capability, Need, NeedRelation, NeedStatus, NeedTransition, NewNeed, Sector, Urgency};
-use tallinn_core::participant::{Panel, Role};
+use tallinn_core::participant::{Panel, ParticipantKind, Role};
 use tallinn_core::policy::{Principal, Tlp};
-use tallinn_core::project::Project;
+use tallinn_core::project::{NewDeliveryItem, NewProject, Project};
 use tallinn_core::review::{Decision, NewReview, Review};
 use tallinn_core::transaction::Transaction;
 use tallinn_store::{NeedFilter, TransactionFilter, TriageDecision};
@@ -137,11 +138,14 @@ struct Actions {
     review: Option<Panel>,
     reserve: bool,
     withdraw: bool,
+    /// Start a project delivering the funded need: (code, name) of each
+    /// implementer to choose from; empty when not offered.
+    start_project: Vec<(String, String)>,
 }
 
 impl Actions {
     fn any(&self) -> bool {
-        self.submit || self.triage || self.review.is_some() || self.reserve || self.withdraw
+        self.submit || self.triage || self.review.is_some() || self.reserve || self.withdraw || !self.start_project.is_empty()
     }
 }
 
@@ -161,6 +165,7 @@ struct NeedPage {
     form: FormState,
     failed: String,
     decisions: &'static [Decision],
+    delivery_rows: std::ops::RangeInclusive<usize>,
 }
 
 async fn actions_for(state: &AppState, viewer: &Viewer, need: &Need) -> Result<Actions, WebError> {
@@ -178,6 +183,11 @@ async fn actions_for(state: &AppState, viewer: &Viewer, need: &Need) -> Result<A
         review,
         reserve: need.status.is_reservable() && (*role == Role::Donor || office),
         withdraw: (office || owner) && need.funded_eur_minor == 0 && !matches!(need.status, NeedStatus::Withdrawn | NeedStatus::Rejected),
+        start_project: if office && need.status == NeedStatus::Funded {
+            state.ledger.participants().await?.into_iter().filter(|p| p.kind == ParticipantKind::Implementer).map(|p| (p.code, p.name)).collect()
+        } else {
+            Vec::new()
+        },
     })
 }
 
@@ -214,6 +224,7 @@ async fn need_page(
         form,
         failed: failed.to_string(),
         decisions: Decision::ALL,
+        delivery_rows: 1..=DELIVERY_ROWS,
     };
     render_status(status, &page)
 }
@@ -295,6 +306,14 @@ pub async fn act(
             Some(reason) => Some(s.ledger.withdraw_need(who, &id, &reason).await.map(|_| "need_withdrawn")),
             None => None,
         },
+        "project" => match read_project(&mut form, &id, cat) {
+            // The project page is where its delivery is followed.
+            Some(project) => match s.ledger.add_project(who, project).await {
+                Ok(p) => return Ok(see_other(&format!("/projects?done=project_started#project-{}", p.id))),
+                Err(e) => Some(Err(e)),
+            },
+            None => None,
+        },
         _ => return Err(WebError::page(StatusCode::NOT_FOUND, cat.get("error.not_found").to_string())),
     };
     let status = match result {
@@ -303,6 +322,41 @@ pub async fn act(
         None => StatusCode::UNPROCESSABLE_ENTITY,
     };
     need_page(&s, &viewer, &id, form, &action, status, None).await
+}
+
+/// Rows of delivery items the project form offers (empty rows are ignored).
+pub const DELIVERY_ROWS: usize = 3;
+
+/// The project form of a funded need: implementer, title, delivery items.
+fn read_project(form: &mut FormState, need: &str, cat: &'static Catalogue) -> Option<NewProject> {
+    let implementer = form.required("implementer", cat.get("form.choose"));
+    let title = form.required("project_title", cat.get("form.required"));
+    let mut items = Vec::new();
+    for row in 1..=DELIVERY_ROWS {
+        let (d, q) = (format!("delivery_description_{row}"), format!("delivery_quantity_{row}"));
+        let description = form.value(&d).to_string();
+        if description.is_empty() && form.value(&q).is_empty() {
+            continue;
+        }
+        if description.is_empty() {
+            form.fail(&d, cat.get("form.required"));
+        }
+        match form.value(&q).parse::<u32>() {
+            Ok(quantity) if quantity > 0 => items.push(NewDeliveryItem { description, quantity }),
+            _ => form.fail(&q, cat.get("pledge_form.quantity")),
+        }
+    }
+    let need = match Kind::Need.parse(need) {
+        Ok(key) => key,
+        Err(e) => {
+            form.fail("form", e.message);
+            return None;
+        }
+    };
+    if form.has_errors() {
+        return None;
+    }
+    Some(NewProject { need, implementer: implementer?, title: title?, items, synthetic: false })
 }
 
 #[derive(Template)]

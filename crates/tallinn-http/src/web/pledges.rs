@@ -11,7 +11,7 @@ use tallinn_core::allocation::Allocation;
 use tallinn_core::money::{Currency, Money};
 use tallinn_core::need::{Capability, Sector};
 use tallinn_core::participant::Role;
-use tallinn_core::pledge::{Earmarks, NewPledge, Pledge, PledgeKind, PledgeStatus};
+use tallinn_core::pledge::{Earmarks, InKindItem, NewPledge, Pledge, PledgeStatus, ValuationMethod, kind_and_amount};
 use tallinn_core::policy::{Principal, Tlp};
 
 use super::form::Posted;
@@ -62,6 +62,8 @@ pub async fn list(State(s): State<AppState>, viewer: Viewer, Query(q): Query<Has
 struct PledgePage {
     l: Layout,
     pledge: Pledge,
+    /// In-kind items: description, quantity, unit value in the pledge's currency.
+    items: Vec<(String, u32, String)>,
     allocations: Vec<Allocation>,
     /// The steps the reader may take now.
     /// (action, label key, drawn as a secondary button)
@@ -89,7 +91,9 @@ async fn pledge_page(state: &AppState, viewer: &Viewer, id: &str, form: FormStat
         }
     };
     let l = Layout::titled(viewer, format!("{} · {}", pledge.id, pledge.title), "/pledges").with_flash(done);
-    render_status(status, &PledgePage { l, pledge, allocations, steps, form })
+    let exponent = Currency::from_code(&pledge.currency).map_or(2, |c| c.exponent());
+    let items = pledge.items.iter().map(|i| (i.description.clone(), i.quantity, tallinn_core::money::format_minor(i.unit_value_minor, exponent))).collect();
+    render_status(status, &PledgePage { l, pledge, items, allocations, steps, form })
 }
 
 #[derive(serde::Deserialize)]
@@ -135,6 +139,8 @@ struct PledgeFormPage {
     tlps: &'static [Tlp],
     capabilities: &'static [Capability],
     sectors: &'static [Sector],
+    valuations: &'static [ValuationMethod],
+    item_rows: std::ops::RangeInclusive<usize>,
 }
 
 fn pledge_form_page(viewer: &Viewer, form: FormState, status: StatusCode) -> Result<Response, WebError> {
@@ -144,6 +150,8 @@ fn pledge_form_page(viewer: &Viewer, form: FormState, status: StatusCode) -> Res
         tlps: Tlp::ALL,
         capabilities: Capability::ALL,
         sectors: Sector::ALL,
+        valuations: ValuationMethod::ALL,
+        item_rows: 1..=ITEM_ROWS,
     };
     render_status(status, &page)
 }
@@ -153,7 +161,11 @@ pub async fn new_form(State(s): State<AppState>, viewer: Viewer) -> Result<Respo
     viewer.signed_in("/pledges/new")?;
     let org = viewer.org().unwrap_or_default().to_string();
     let today = s.ledger.now().to_zoned(jiff::tz::TimeZone::UTC).date().to_string();
-    pledge_form_page(&viewer, FormState::with(&[("donor", &org), ("currency", "EUR"), ("pledged_on", &today), ("tlp", "green")]), StatusCode::OK)
+    pledge_form_page(
+        &viewer,
+        FormState::with(&[("donor", &org), ("kind", "money"), ("currency", "EUR"), ("pledged_on", &today), ("tlp", "green"), ("valuation", "market_price")]),
+        StatusCode::OK,
+    )
 }
 
 /// Reads a list of vocabulary words (checkboxes of one name arrive joined).
@@ -183,13 +195,24 @@ fn read_pledge(form: &mut FormState, cat: &'static Catalogue) -> Option<NewPledg
             None
         }
     };
-    let amount = currency.and_then(|c| match Money::parse("amount", form.value("amount"), c) {
-        Ok(m) => Some(m),
-        Err(e) => {
-            form.fail("amount", e.message);
-            None
-        }
-    });
+    let in_kind = form.is("kind", "in_kind");
+    // In kind, the amount may be left empty: the items' total.
+    let amount = match currency {
+        Some(_) if in_kind && form.value("amount").is_empty() => Some(None),
+        Some(c) => match Money::parse("amount", form.value("amount"), c) {
+            Ok(m) => Some(Some(m)),
+            Err(e) => {
+                form.fail("amount", e.message);
+                None
+            }
+        },
+        None => None,
+    };
+    let items = match currency {
+        Some(c) if in_kind => read_items(form, c, cat),
+        _ => Vec::new(),
+    };
+    let valuation = if in_kind { form.optional::<ValuationMethod>("valuation", cat.get("form.choose")).flatten() } else { None };
     let mut budget_years = Vec::new();
     for y in form.list("budget_years") {
         match y.parse::<i16>() {
@@ -204,13 +227,24 @@ fn read_pledge(form: &mut FormState, cat: &'static Catalogue) -> Option<NewPledg
     if form.has_errors() {
         return None;
     }
+    let (kind, amount, valuation) = match kind_and_amount(amount?, currency?, &items, valuation) {
+        Ok(v) => v,
+        Err(tallinn_core::DomainError::Invalid(e)) => {
+            form.fail(&e.field, e.message);
+            return None;
+        }
+        Err(e) => {
+            form.fail("amount", e.to_string());
+            return None;
+        }
+    };
     Some(NewPledge {
         donor: donor?,
         title: title?,
-        kind: PledgeKind::Money,
-        amount: amount?,
-        items: vec![],
-        valuation: None,
+        kind,
+        amount,
+        items,
+        valuation,
         pledged_on: pledged_on?,
         budget_years,
         earmarks: Earmarks { capabilities: capabilities?, sectors: sectors?, beneficiaries },
@@ -219,6 +253,41 @@ fn read_pledge(form: &mut FormState, cat: &'static Catalogue) -> Option<NewPledg
         share_users: vec![],
         synthetic: false,
     })
+}
+
+/// Rows of in-kind items the form offers (empty rows are ignored).
+pub const ITEM_ROWS: usize = 5;
+
+/// The in-kind items typed in the form's rows; each error beside its cell.
+fn read_items(form: &mut FormState, currency: Currency, cat: &'static Catalogue) -> Vec<InKindItem> {
+    let mut items = Vec::new();
+    for row in 1..=ITEM_ROWS {
+        let field = |name: &str| format!("item_{name}_{row}");
+        let (description, quantity, unit) =
+            (form.value(&field("description")).to_string(), form.value(&field("quantity")).to_string(), form.value(&field("unit_value")).to_string());
+        if description.is_empty() && quantity.is_empty() && unit.is_empty() {
+            continue;
+        }
+        if description.is_empty() {
+            form.fail(&field("description"), cat.get("form.required"));
+        }
+        let quantity = match quantity.parse::<u32>() {
+            Ok(q) if q > 0 => q,
+            _ => {
+                form.fail(&field("quantity"), cat.get("pledge_form.quantity"));
+                continue;
+            }
+        };
+        match Money::parse("unit_value", &unit, currency) {
+            Ok(m) if m.minor > 0 => items.push(InKindItem { description, quantity, unit_value_minor: m.minor }),
+            Ok(_) => form.fail(&field("unit_value"), cat.get("pledge_form.unit_value")),
+            Err(e) => form.fail(&field("unit_value"), e.message),
+        }
+    }
+    if items.is_empty() && !form.has_errors() {
+        form.fail("item_description_1", cat.get("pledge_form.items_required"));
+    }
+    items
 }
 
 /// `POST /pledges/new`: records an announced pledge and shows it.

@@ -53,7 +53,7 @@ pub async fn projects(State(s): State<AppState>, viewer: Viewer, Query(query): Q
     projects_page(&s, &viewer, FormState::default(), "", StatusCode::OK, done.as_deref()).await
 }
 
-/// `POST /projects/{id}/{milestone|deliver|accept}`
+/// `POST /projects/{id}/{plan|milestone|deliver|accept}`
 pub async fn project_act(
     State(s): State<AppState>,
     viewer: Viewer,
@@ -67,6 +67,14 @@ pub async fn project_act(
             Some(m) => Some(s.ledger.complete_milestone(who, &id, &m).await.map(|_| "milestone_completed")),
             None => None,
         },
+        "plan" => {
+            let title = form.required("milestone_title", cat.get("form.required"));
+            let due = form.optional::<jiff::civil::Date>("due", cat.get("form.date"));
+            match (title, due) {
+                (Some(title), Some(due)) => Some(s.ledger.add_milestone(who, &id, &title, due).await.map(|_| "milestone_planned")),
+                _ => None,
+            }
+        }
         "deliver" => Some(s.ledger.deliver_project(who, &id).await.map(|_| "project_delivered")),
         "accept" => match form.required("statement", cat.get("projects.statement_required")) {
             Some(statement) => Some(s.ledger.accept_project(who, &id, &statement).await.map(|_| "project_accepted")),
@@ -163,7 +171,9 @@ impl ProjectsPage {
     fn offers(&self, p: &Project, step: &str) -> bool {
         let (role, org) = (self.role.as_str(), self.org.as_str());
         match step {
-            "milestone" | "deliver" => (role == "implementer" && org == p.implementer || role == "coordinator") && p.status == ProjectStatus::InDelivery,
+            "plan" | "milestone" | "deliver" => {
+                (role == "implementer" && org == p.implementer || role == "coordinator") && p.status == ProjectStatus::InDelivery
+            }
             "accept" => (role == "beneficiary" && org == p.beneficiary || role == "coordinator") && p.status == ProjectStatus::Delivered,
             _ => false,
         }

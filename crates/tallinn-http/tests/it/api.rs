@@ -309,6 +309,29 @@ async fn pledges_and_allocations_through_the_api() {
     let bad = format!(r#"{{"lines": [{{"pledge": "{id}", "need": "{}", "amount_eur": "1.001"}}]}}"#, target.id);
     let (got, err) = send(&app, "POST", "/api/v1/allocations", Some(&donor), Some(&bad)).await;
     assert_eq!((got, err["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("lines[0].amount_eur")));
+    // In-kind help: the items, valued per unit; the amount is their total
+    // when left out, and must equal it when given.
+    let in_kind = r#"{"donor": "EE", "title": "Terminals", "currency": "USD", "pledged_on": "2026-10-01", "tlp": "green",
+        "items": [{"description": "Satellite terminal", "quantity": 20, "unit_value": "1500.00"}, {"description": "Service year", "quantity": 20, "unit_value": "600"}]}"#;
+    let (got, made) = send(&app, "POST", "/api/v1/pledges", Some(&donor), Some(in_kind)).await;
+    assert_eq!(got, StatusCode::CREATED, "{made}");
+    assert_eq!((made["kind"].as_str(), made["amount"].as_str(), made["currency"].as_str()), (Some("in_kind"), Some("42000.00"), Some("USD")));
+    assert_eq!((made["valuation"].as_str(), made["items"][1]["unit_value_minor"].as_i64()), (Some("market_price"), Some(60000)));
+    for (bad, field) in [
+        (in_kind.replace(r#""tlp""#, r#""amount": "41999.99", "tlp""#), "amount"),
+        (in_kind.replace(r#""1500.00""#, r#""15.001""#), "items"),
+        (in_kind.replace(r#""quantity": 20, "unit_value": "600""#, r#""quantity": 0, "unit_value": "600""#), "items"),
+        (in_kind.replace("Service year", " "), "items"),
+        (in_kind.replace(r#""tlp""#, r#""valuation": "donor_cost", "tlp""#).replace("items", "itemz"), "body"),
+        (body.replace(r#""amount": "300.00", "#, ""), "amount"),
+        (body.replace(r#""tlp""#, r#""valuation": "donor_cost", "tlp""#), "items"),
+    ] {
+        let (got, err) = send(&app, "POST", "/api/v1/pledges", Some(&donor), Some(&bad)).await;
+        assert_eq!(got.as_u16() / 100, 4, "{bad}: {err}");
+        if field != "body" {
+            assert_eq!(err["error"]["field"].as_str(), Some(field), "{bad}: {err}");
+        }
+    }
     // The public sees CLEAR pledges only.
     let (_, public) = send(&app, "GET", "/api/v1/pledges", None, None).await;
     assert!(public["items"].as_array().unwrap().iter().all(|p| p["tlp"] == "clear"));

@@ -222,6 +222,103 @@ async fn forms_keep_what_was_typed_and_show_each_error_beside_its_field() {
 }
 
 #[tokio::test]
+async fn in_kind_pledges_and_project_delivery_through_the_forms() {
+    let (app, ledger, _dir) = app().await;
+    let mut donor = Browser::default();
+    donor.sign_in(&app, "demo.donor").await;
+    let csrf = hidden(&donor.get(&app, "/pledges/new").await.body, "csrf");
+    let base = [("csrf", csrf.as_str()), ("donor", "EE"), ("title", "Terminals"), ("currency", "EUR"), ("pledged_on", "2026-10-01"), ("tlp", "green")];
+    let before = ledger.pledges(&Principal::System, None, None).await.unwrap().len();
+    // In kind without items; then an item with a bad quantity: each error
+    // beside its cell, what was typed kept, nothing recorded.
+    let mut form = base.to_vec();
+    form.push(("kind", "in_kind"));
+    let r = donor.post(&app, "/pledges/new", &form).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("id=\"item_description_1-error\"") && r.body.contains("List at least one item"), "{}", r.body);
+    form.extend([("item_description_1", "Satellite terminal"), ("item_quantity_1", "twenty"), ("item_unit_value_1", "1500")]);
+    let r = donor.post(&app, "/pledges/new", &form).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("id=\"item_quantity_1-error\"") && r.body.contains("value=\"twenty\""), "{}", r.body);
+    assert_eq!(ledger.pledges(&Principal::System, None, None).await.unwrap().len(), before);
+    // An amount that is not the items' total is refused beside the amount.
+    form.retain(|(k, _)| *k != "item_quantity_1");
+    form.extend([("item_quantity_1", "20"), ("amount", "1.00")]);
+    let r = donor.post(&app, "/pledges/new", &form).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("id=\"amount-error\""), "{}", r.body);
+    // Left empty, the amount is the total.
+    form.retain(|(k, _)| *k != "amount");
+    form.extend([("valuation", "donor_cost")]);
+    let r = donor.post(&app, "/pledges/new", &form).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let id = r.location.strip_prefix("/pledges/").unwrap().split('?').next().unwrap().to_string();
+    let pledge = ledger.pledge(&Principal::System, &id).await.unwrap();
+    assert_eq!((pledge.kind.as_str(), pledge.amount_minor, pledge.valuation.map(|v| v.as_str())), ("in_kind", 3_000_000, Some("donor_cost")));
+    let page = donor.get(&app, &r.location).await;
+    assert!(page.body.contains("20 × Satellite terminal · EUR 1500.00"), "{}", page.body);
+    // A money pledge ignores the item rows' absence and needs its amount.
+    let mut money = base.to_vec();
+    money.push(("kind", "money"));
+    let r = donor.post(&app, "/pledges/new", &money).await;
+    assert!(r.status == StatusCode::UNPROCESSABLE_ENTITY && r.body.contains("id=\"amount-error\""), "{}", r.body);
+
+    // A funded need without a project: the office starts one, then plans.
+    let funded = ledger
+        .needs(&Principal::System, &tallinn_store::NeedFilter { status: Some(tallinn_core::need::NeedStatus::Funded), ..Default::default() })
+        .await
+        .unwrap()
+        .into_iter()
+        .next()
+        .expect("the demo has a funded need");
+    let mut office = Browser::default();
+    office.sign_in(&app, "demo.coordinator").await;
+    let page = office.get(&app, &format!("/needs/{}", funded.id)).await;
+    assert!(page.body.contains("id=\"start-project\"") && page.body.contains("value=\"IMP-DEMO-B\""), "offered to the office");
+    let csrf = hidden(&page.body, "csrf");
+    let start = format!("/needs/{}/project", funded.id);
+    let r = office.post(&app, &start, &[("csrf", &csrf), ("implementer", ""), ("project_title", "Delivery"), ("delivery_description_1", "Sensor")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("id=\"implementer-error\"") && r.body.contains("id=\"delivery_quantity_1-error\""), "{}", r.body);
+    let r = office.post(&app, &start, &[("csrf", &csrf), ("implementer", "EE"), ("project_title", "Delivery")]).await;
+    assert!(r.status == StatusCode::UNPROCESSABLE_ENTITY && r.body.contains("not an implementer"), "the store's reason beside the field: {}", r.body);
+    let r = office
+        .post(
+            &app,
+            &start,
+            &[
+                ("csrf", &csrf),
+                ("implementer", "IMP-DEMO-B"),
+                ("project_title", "Delivery"),
+                ("delivery_description_1", "Sensor"),
+                ("delivery_quantity_1", "4"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let project = r.location.rsplit_once("#project-").unwrap().1.to_string();
+    let p = ledger.project(&Principal::System, &project).await.unwrap();
+    assert_eq!((p.implementer.as_str(), p.items.len(), p.need.as_str()), ("IMP-DEMO-B", 1, funded.id.as_str()));
+    let r = office.post(&app, &start, &[("csrf", &csrf), ("implementer", "IMP-DEMO-B"), ("project_title", "Again")]).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "a need in delivery takes no second project");
+    let plan = format!("/projects/{project}/plan");
+    let r = office.post(&app, &plan, &[("csrf", &csrf), ("milestone_title", "Installed"), ("due", "next week")]).await;
+    assert!(r.status == StatusCode::UNPROCESSABLE_ENTITY && r.body.contains("id=\"due-error\"") && r.body.contains("value=\"Installed\""), "{}", r.body);
+    let r = office.post(&app, &plan, &[("csrf", &csrf), ("milestone_title", "Installed"), ("due", "2027-01-15")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(ledger.project(&Principal::System, &project).await.unwrap().milestones.len(), 1);
+    // Another implementer may not plan it (the store refuses; nothing added).
+    let mut other = Browser::default();
+    other.sign_in(&app, "demo.implementer").await;
+    let page = other.get(&app, "/projects").await;
+    assert!(!page.body.contains(&format!("id=\"plan-{project}\"")), "not offered to IMP-DEMO-A");
+    let csrf = hidden(&page.body, "csrf");
+    let r = other.post(&app, &plan, &[("csrf", &csrf), ("milestone_title", "Sneaky")]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    assert_eq!(ledger.project(&Principal::System, &project).await.unwrap().milestones.len(), 1);
+}
+
+#[tokio::test]
 async fn no_page_shows_a_record_its_reader_may_not_see() {
     let (app, ledger, _dir) = app().await;
     let needs = ledger.needs(&Principal::System, &Default::default()).await.unwrap();
@@ -309,9 +406,16 @@ async fn the_catalogue_filters_sorts_searches_and_pages() {
         "/pledges?state=committed",
         "/pledges?status=promised",
         "/audit?before=x",
+        // Query strings the extractors cannot read at all.
+        "/pledges/P-1?done=a&done=b",
+        "/projects?done=a&done=b",
     ] {
         let r = b.get(&app, bad).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad}");
         assert!(r.body.contains("role=\"alert\""), "{bad}: an HTML page that says why");
     }
+    // A method a page does not take: the HTML page too, with `allow`.
+    let r = b.send(&app, "GET", "/logout", None).await;
+    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(r.body.contains("role=\"alert\"") && r.body.contains("does not accept"), "{}", r.body);
 }

@@ -3,7 +3,7 @@
 use anyhow::{anyhow, bail};
 use tallinn_core::id::Kind;
 use tallinn_core::money::{Currency, Money, parse_minor};
-use tallinn_core::pledge::{Earmarks, InKindItem, NewPledge, PledgeKind, PledgeStatus};
+use tallinn_core::pledge::{Earmarks, InKindItem, NewPledge, PledgeStatus};
 use tallinn_core::time::utc_date;
 use tallinn_core::transaction::NewTransaction;
 use tallinn_store::AllocationLine;
@@ -41,14 +41,10 @@ pub async fn pledge(ctx: &Ctx, cmd: PledgeCmd) -> anyhow::Result<()> {
 
 fn new_pledge(a: PledgeAdd) -> anyhow::Result<NewPledge> {
     let currency = Currency::from_code(&a.currency).map_err(|e| anyhow!("--currency: {}", e.message))?;
-    let amount = Money::parse("amount", &a.amount, currency).map_err(|e| anyhow!("--amount: {}", e.message))?;
+    let amount = a.amount.as_deref().map(|t| Money::parse("amount", t, currency).map_err(|e| anyhow!("--amount: {}", e.message))).transpose()?;
     let items = a.items.iter().map(|i| item(i, currency)).collect::<anyhow::Result<Vec<_>>>()?;
-    let kind = if items.is_empty() { PledgeKind::Money } else { PledgeKind::InKind };
-    let valuation = match (&a.valuation, kind) {
-        (Some(v), _) => Some(parse("valuation", v)?),
-        (None, PledgeKind::InKind) => Some(tallinn_core::pledge::ValuationMethod::MarketPrice),
-        (None, PledgeKind::Money) => None,
-    };
+    let valuation = a.valuation.as_deref().map(|v| parse("valuation", v)).transpose()?;
+    let (kind, amount, valuation) = tallinn_core::pledge::kind_and_amount(amount, currency, &items, valuation).map_err(|e| anyhow!("{}", e))?;
     Ok(NewPledge {
         donor: a.donor,
         title: a.title,

@@ -231,6 +231,20 @@ fn every_role_walks_the_main_flow_in_chromium() {
         w.submit("#pledge-commit", Locator::Css(".flash")).await;
         assert_eq!(w.text("pledge-status").await, "Committed");
         w.shot("pledge-committed").await;
+        // In-kind help: items valued per unit, the amount their total.
+        w.open("/pledges/new", "pledge-form-in-kind").await;
+        w.fill("title", "Browser test: satellite terminals").await;
+        w.click("input[name=kind][value=in_kind]").await;
+        w.fill("item_description_1", "Satellite terminal").await;
+        w.fill("item_quantity_1", "20").await;
+        w.fill("item_unit_value_1", "1500.00").await;
+        w.fill("item_description_2", "Year of service").await;
+        w.fill("item_quantity_2", "20").await;
+        w.fill("item_unit_value_2", "600").await;
+        w.submit("#record-pledge", Locator::Id("pledge-items")).await;
+        assert_eq!(w.text("pledge-kind").await.split(" (").next(), Some("In kind"));
+        assert_eq!(w.text("pledge-amount").await, "EUR 42000.00");
+        w.shot("pledge-in-kind").await;
         w.open("/pledges", "pledges").await;
         w.sign_out().await;
 
@@ -245,9 +259,39 @@ fn every_role_walks_the_main_flow_in_chromium() {
         assert_eq!(w.text("proposal-status").await, "Applied");
         w.open(&format!("/needs/{id}"), "need-funded").await;
         assert!(cents(&w.text("need-funded").await) > 0, "the need is funded");
+
+        // The office starts a project to deliver it and plans a milestone.
+        w.choose("implementer", "IMP-DEMO-A").await;
+        w.fill("delivery_description_1", "Forensic workstation").await;
+        w.fill("delivery_quantity_1", "2").await;
+        w.submit("#start-project", Locator::Css(".flash")).await;
+        let project = w.c.current_url().await.unwrap().fragment().unwrap_or_default().trim_start_matches("project-").to_string();
+        assert!(project.starts_with("PR-"), "the new project is named in the address: {project}");
+        w.fill(&format!("milestone_title-{project}"), "Workstations installed at the utility").await;
+        w.submit(&format!("#plan-{project}"), Locator::Css(".flash")).await;
+        w.shot("project-planned").await;
         for (path, name) in [("/participants", "participants"), ("/audit", "audit-log"), ("/agreements", "agreements"), ("/projects", "projects")] {
             w.open(path, name).await;
         }
+        w.sign_out().await;
+
+        // The implementer reports the milestone and the delivery; the
+        // beneficiary accepts it with a sealed statement.
+        w.sign_in("demo.implementer", &password("demo.implementer")).await;
+        w.open("/projects", "projects-implementer").await;
+        let section = w.c.find(Locator::Css(&format!("section[aria-labelledby='project-{project}']"))).await.unwrap();
+        section.find(Locator::Css("button[id^='complete-']")).await.unwrap().click().await.unwrap();
+        w.c.wait().for_element(Locator::Css(".flash")).await.unwrap();
+        w.submit(&format!("#deliver-{project}"), Locator::Css(".flash")).await;
+        assert_eq!(w.text(&format!("status-{project}")).await, "Delivered");
+        w.shot("project-delivered").await;
+        w.sign_out().await;
+        w.sign_in("demo.beneficiary", &password("demo.beneficiary")).await;
+        w.open("/projects", "projects-beneficiary").await;
+        w.fill(&format!("statement-{project}"), "Two workstations received and in use by the incident team.").await;
+        w.submit(&format!("#accept-{project}"), Locator::Css(".flash")).await;
+        assert_eq!(w.text(&format!("status-{project}")).await, "Accepted");
+        w.shot("project-accepted").await;
         w.sign_out().await;
 
         // The auditor's logs and the analyst's exchange overview.
