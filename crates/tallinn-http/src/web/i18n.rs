@@ -1,39 +1,69 @@
 //! Every user-facing string of the web interface, in one catalogue per
-//! language (`locales/LANG.json`, embedded in the binary). English is complete
-//! and is the fallback; a Ukrainian or French catalogue only has to add
-//! `locales/uk.json` / `locales/fr.json` and a line in `CATALOGUES`.
+//! language (`locales/LANG.json`, embedded in the binary): English (complete,
+//! and the fallback for any missing key), Ukrainian and French. A language is
+//! added with its file and a line in `CATALOGUES`; a test checks that every
+//! catalogue has exactly English's keys and placeholders.
+//!
+//! The reader's language is the one chosen with `/language/{lang}` (a
+//! cookie), else the first shipped language of `Accept-Language`, else
+//! English. Messages that come from the store (a refused rule) stay English.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-/// The languages shipped, English first (the fallback).
-const CATALOGUES: &[(&str, &str)] = &[("en", include_str!("../../locales/en.json"))];
+/// The languages shipped, English first (the fallback): code, own name, strings.
+const CATALOGUES: &[(&str, &str, &str)] = &[
+    ("en", "English", include_str!("../../locales/en.json")),
+    ("uk", "Українська", include_str!("../../locales/uk.json")),
+    ("fr", "Français", include_str!("../../locales/fr.json")),
+];
+
+/// The cookie that keeps a reader's choice of language.
+pub const LANGUAGE_COOKIE: &str = "tallinn_lang";
 
 /// One language's strings.
 #[derive(Debug)]
 pub struct Catalogue {
     pub lang: &'static str,
+    /// The language's name in itself, for the language menu.
+    pub name: &'static str,
     strings: HashMap<String, String>,
 }
 
 static LOADED: LazyLock<Vec<Catalogue>> = LazyLock::new(|| {
     CATALOGUES
         .iter()
-        .map(|(lang, text)| {
+        .map(|(lang, name, text)| {
             // A malformed catalogue is a build defect caught by the tests below.
             let strings: HashMap<String, String> = serde_json::from_str(text).unwrap_or_default();
-            Catalogue { lang, strings }
+            Catalogue { lang, name, strings }
         })
         .collect()
 });
 
 impl Catalogue {
+    /// Every language shipped, English first.
+    pub fn all() -> &'static [Catalogue] {
+        &LOADED
+    }
+
+    /// The shipped catalogue of a language code, if there is one.
+    pub fn named(lang: &str) -> Option<&'static Catalogue> {
+        LOADED.iter().find(|c| c.lang.eq_ignore_ascii_case(lang))
+    }
+
+    /// The reader's catalogue: the language chosen (cookie), else the first
+    /// shipped language of `Accept-Language`, else English.
+    pub fn for_reader(chosen: Option<&str>, accept_language: Option<&str>) -> &'static Catalogue {
+        chosen.and_then(Catalogue::named).unwrap_or_else(|| Catalogue::for_accept_language(accept_language))
+    }
+
     /// The catalogue for the first language of an `Accept-Language` header
     /// that we ship, else English.
     pub fn for_accept_language(header: Option<&str>) -> &'static Catalogue {
         let wanted = header.unwrap_or("").split(',').filter_map(|part| part.split(';').next()).map(|tag| tag.trim().split('-').next().unwrap_or(""));
         for tag in wanted {
-            if let Some(c) = LOADED.iter().find(|c| c.lang.eq_ignore_ascii_case(tag)) {
+            if let Some(c) = Catalogue::named(tag) {
                 return c;
             }
         }
@@ -102,9 +132,32 @@ mod tests {
         keys
     }
 
+    /// `{name}` placeholders of a string, sorted.
+    fn placeholders(text: &str) -> Vec<&str> {
+        let mut found: Vec<&str> = text.split('{').skip(1).filter_map(|rest| rest.split_once('}').map(|(name, _)| name)).collect();
+        found.sort_unstable();
+        found
+    }
+
+    #[test]
+    fn every_translation_has_english_keys_and_placeholders() {
+        let english = Catalogue::english();
+        for c in &LOADED[1..] {
+            let mut missing: Vec<&String> = english.keys().filter(|k| !c.strings.contains_key(*k)).collect();
+            let mut extra: Vec<&String> = c.keys().filter(|k| !english.strings.contains_key(*k)).collect();
+            missing.sort();
+            extra.sort();
+            assert!(missing.is_empty() && extra.is_empty(), "locales/{}.json: missing {missing:?}, unknown {extra:?}", c.lang);
+            for (key, text) in &c.strings {
+                assert_eq!(placeholders(text), placeholders(english.get(key)), "locales/{}.json: {key}", c.lang);
+                assert!(!text.trim().is_empty() || key == "number.group", "locales/{}.json: {key} is empty", c.lang);
+            }
+        }
+    }
+
     #[test]
     fn every_catalogue_parses_and_english_has_every_key_used() {
-        for (lang, text) in CATALOGUES {
+        for (lang, _, text) in CATALOGUES {
             let parsed: Result<HashMap<String, String>, _> = serde_json::from_str(text);
             assert!(parsed.is_ok(), "locales/{lang}.json: {:?}", parsed.err());
         }
@@ -117,9 +170,14 @@ mod tests {
 
     #[test]
     fn negotiates_and_falls_back_to_english() {
-        assert_eq!(Catalogue::for_accept_language(Some("uk-UA,uk;q=0.9,fr;q=0.8")).lang, "en");
+        assert_eq!(Catalogue::for_accept_language(Some("uk-UA,uk;q=0.9,fr;q=0.8")).lang, "uk");
+        assert_eq!(Catalogue::for_accept_language(Some("de-DE, fr-CH;q=0.8")).lang, "fr");
         assert_eq!(Catalogue::for_accept_language(Some("en-GB")).lang, "en");
+        assert_eq!(Catalogue::for_accept_language(Some("de")).lang, "en");
         assert_eq!(Catalogue::for_accept_language(None).lang, "en");
+        assert_eq!(Catalogue::for_reader(Some("fr"), Some("uk")).lang, "fr", "the choice wins");
+        assert_eq!(Catalogue::for_reader(Some("xx"), Some("uk")).lang, "uk", "an unknown choice is ignored");
+        assert_eq!(Catalogue::named("uk").unwrap().get("nav.catalogue"), "Каталог");
         let en = Catalogue::english();
         assert_eq!(en.get("no.such.key"), "no.such.key");
         assert_eq!(en.word("capability", "detect"), "Detect");

@@ -14,6 +14,7 @@ mod exchange;
 mod form;
 mod home;
 pub mod i18n;
+mod language;
 mod login;
 mod needs;
 mod pledges;
@@ -63,6 +64,7 @@ pub fn routes() -> Router<AppState> {
         .route("/audit", get(registers::audit_log))
         .route("/access", get(registers::access_log))
         .route("/exchange", get(exchange::overview))
+        .route("/language/{lang}", get(language::choose))
         .layer(axum::middleware::map_response(html_errors))
 }
 
@@ -200,7 +202,12 @@ impl Layout {
 
     /// EUR cents as "1,234,567.89".
     pub fn eur<T: std::borrow::Borrow<i64>>(&self, minor: T) -> String {
-        group_digits(&tallinn_core::money::format_minor(*minor.borrow(), 2), self.cat.get("number.group"))
+        group_digits(&tallinn_core::money::format_minor(*minor.borrow(), 2), self.cat.get("number.group"), self.cat.get("number.decimal"))
+    }
+
+    /// The languages the reader may switch to (the footer's menu).
+    pub fn languages(&self) -> &'static [Catalogue] {
+        Catalogue::all()
     }
 
     /// A TLP badge's text, `TLP:AMBER+STRICT`, from the level's word.
@@ -215,8 +222,9 @@ fn nav_has_longer(viewer: &Viewer, path: &str, href: &str) -> bool {
     nav_for(viewer.role()).iter().any(|(h, _)| h.len() > href.len() && path.starts_with(h))
 }
 
-/// Inserts `separator` between groups of three digits of a decimal string.
-pub fn group_digits(number: &str, separator: &str) -> String {
+/// Inserts `separator` between groups of three digits of a decimal string,
+/// and writes its decimal point as `decimal`.
+pub fn group_digits(number: &str, separator: &str, decimal: &str) -> String {
     let (sign, rest) = number.strip_prefix('-').map_or(("", number), |r| ("-", r));
     let (int, frac) = rest.split_once('.').map_or((rest, None), |(i, f)| (i, Some(f)));
     let mut grouped = String::with_capacity(number.len() + int.len() / 3);
@@ -227,7 +235,7 @@ pub fn group_digits(number: &str, separator: &str) -> String {
         grouped.push(c);
     }
     match frac {
-        Some(f) => format!("{sign}{grouped}.{f}"),
+        Some(f) => format!("{sign}{grouped}{decimal}{f}"),
         None => format!("{sign}{grouped}"),
     }
 }
@@ -343,9 +351,10 @@ pub async fn log_reads(state: &AppState, viewer: &Viewer, records: &[(&str, &str
 mod tests {
     #[test]
     fn groups_digits() {
-        assert_eq!(super::group_digits("241700000.00", ","), "241,700,000.00");
-        assert_eq!(super::group_digits("-1234.5", ","), "-1,234.5");
-        assert_eq!(super::group_digits("999", ","), "999");
-        assert_eq!(super::group_digits("1000", ","), "1,000");
+        assert_eq!(super::group_digits("241700000.00", ",", "."), "241,700,000.00");
+        assert_eq!(super::group_digits("-1234.5", ",", "."), "-1,234.5");
+        assert_eq!(super::group_digits("999", ",", "."), "999");
+        assert_eq!(super::group_digits("1000", ",", "."), "1,000");
+        assert_eq!(super::group_digits("241700000.00", "\u{202f}", ","), "241\u{202f}700\u{202f}000,00");
     }
 }

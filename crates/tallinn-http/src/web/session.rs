@@ -39,7 +39,8 @@ impl FromRequestParts<AppState> for Viewer {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let language = parts.headers.get(axum::http::header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
-        let cat = Catalogue::for_accept_language(language);
+        let chosen = crate::auth::cookie_value(&parts.headers, super::i18n::LANGUAGE_COOKIE);
+        let cat = Catalogue::for_reader(chosen.as_deref(), language);
         let secret = session_secret(&parts.headers);
         let session = match &secret {
             Some(s) => state.ledger.session(s).await.map_err(WebError::from)?,

@@ -64,7 +64,7 @@ async fn public_reads_show_clear_records_only() {
     assert!(page.contains("Reconciliation with Paris") && page.contains("not recorded in this ledger"), "the reconciliation is explained");
     assert!(page.contains("<img src=\"/api/v1/reports/charts/funding-by-year.svg\" alt="), "charts are images with text alternatives");
     let public = tallinn_report::overview(&ledger.report_facts(&tallinn_core::policy::Principal::Public).await.unwrap(), None);
-    let committed = tallinn_http::web::group_digits(&tallinn_core::money::format_minor(public.totals.committed, 2), ",");
+    let committed = tallinn_http::web::group_digits(&tallinn_core::money::format_minor(public.totals.committed, 2), ",", ".");
     assert!(page.contains(&format!("<dd id=\"fig-committed\">EUR {committed}</dd>")), "the committed total is shown");
 }
 

@@ -25,7 +25,14 @@ struct Answer {
 
 impl Browser {
     async fn send(&mut self, app: &axum::Router, method: &str, uri: &str, form: Option<&[(&str, &str)]>) -> Answer {
+        self.send_with(app, method, uri, form, &[]).await
+    }
+
+    async fn send_with(&mut self, app: &axum::Router, method: &str, uri: &str, form: Option<&[(&str, &str)]>, headers: &[(&str, &str)]) -> Answer {
         let mut req = Request::builder().method(method).uri(uri);
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
         if !self.cookies.is_empty() {
             let cookie: Vec<String> = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
             req = req.header(header::COOKIE, cookie.join("; "));
@@ -316,6 +323,31 @@ async fn in_kind_pledges_and_project_delivery_through_the_forms() {
     let r = other.post(&app, &plan, &[("csrf", &csrf), ("milestone_title", "Sneaky")]).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
     assert_eq!(ledger.project(&Principal::System, &project).await.unwrap().milestones.len(), 1);
+}
+
+#[tokio::test]
+async fn pages_speak_the_readers_language() {
+    let (app, _ledger, _dir) = app().await;
+    let mut b = Browser::default();
+    // The browser's languages: the first one shipped.
+    let r = b.send_with(&app, "GET", "/login", None, &[("accept-language", "de-DE,uk;q=0.8,en;q=0.5")]).await;
+    assert!(r.body.contains("<html lang=\"uk\">") && r.body.contains("Ім’я користувача"), "{}", r.body);
+    let r = b.send_with(&app, "GET", "/", None, &[("accept-language", "fr-FR")]).await;
+    assert!(r.body.contains("<html lang=\"fr\">") && r.body.contains("Assistance cyber civile à l’Ukraine"));
+    assert!(r.body.contains("EUR 241\u{202f}700\u{202f}000,00") || r.body.contains("241\u{202f}700\u{202f}000,00"), "French grouping and decimal comma");
+    // A choice made in the footer wins, and returns to the page it was made on.
+    let r = b.send_with(&app, "GET", "/language/fr", None, &[("referer", "http://127.0.0.1:8080/login?next=%2Fneeds")]).await;
+    assert_eq!((r.status, r.location.as_str()), (StatusCode::SEE_OTHER, "/login?next=%2Fneeds"));
+    let r = b.send_with(&app, "GET", "/login", None, &[("accept-language", "uk")]).await;
+    assert!(r.body.contains("<html lang=\"fr\">") && r.body.contains("Nom d’utilisateur"), "{}", r.body);
+    // Signed in, forms and their errors are in that language too.
+    b.sign_in(&app, "demo.beneficiary").await;
+    let csrf = hidden(&b.get(&app, "/needs/new").await.body, "csrf");
+    let r = b.post(&app, "/needs/new", &[("csrf", &csrf), ("title", "")]).await;
+    assert!(r.status == StatusCode::UNPROCESSABLE_ENTITY && r.body.contains("Ce champ est obligatoire."), "{}", r.body);
+    assert_eq!(b.get(&app, "/language/xx").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(b.get(&app, "/language/en").await.status, StatusCode::SEE_OTHER);
+    assert!(b.get(&app, "/home").await.body.contains("<html lang=\"en\">"));
 }
 
 #[tokio::test]

@@ -60,13 +60,37 @@ struct Walk {
     base: String,
     shots: std::path::PathBuf,
     count: usize,
+    /// axe-core's script, when given: every page photographed is audited.
+    axe: Option<String>,
+    /// What axe found, by page.
+    violations: Vec<String>,
 }
+
+/// Runs axe-core (already injected) over the page against WCAG 2.1 A and
+/// AA, and answers one line per rule broken, with up to three elements.
+const AXE_RUN: &str = r#"
+const done = arguments[arguments.length - 1];
+axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } })
+  .then(r => done(r.violations.map(v => `${v.id} (${v.impact}): ${v.help}: ${v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(", ")}`)))
+  .catch(e => done([`axe failed: ${e}`]));
+"#;
 
 impl Walk {
     async fn shot(&mut self, name: &str) {
         self.count += 1;
         let png = self.c.screenshot().await.unwrap();
         std::fs::write(self.shots.join(format!("{:02}-{name}.png", self.count)), png).unwrap();
+        self.audit(name).await;
+    }
+
+    /// The accessibility audit of the page shown.
+    async fn audit(&mut self, name: &str) {
+        let Some(axe) = &self.axe else { return };
+        self.c.execute(axe, vec![]).await.unwrap();
+        let found = self.c.execute_async(AXE_RUN, vec![]).await.unwrap();
+        for v in found.as_array().into_iter().flatten() {
+            self.violations.push(format!("{name}: {}", v.as_str().unwrap_or_default()));
+        }
     }
 
     async fn open(&mut self, path: &str, name: &str) {
@@ -141,6 +165,13 @@ fn every_role_walks_the_main_flow_in_chromium() {
             })
             .unwrap_or_else(|| panic!("serve --demo printed no password for {user}: {log:?}"))
     };
+    // axe-core (`.ci/run` fetches it from the npm registry) audits every page.
+    let axe = std::env::var_os("TALLINN_AXE_JS").map(|path| std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("TALLINN_AXE_JS {path:?}: {e}")));
+    assert!(axe.is_some() || !required, "TALLINN_AXE_JS (axe-core's axe.min.js) is required with TALLINN_REQUIRE_BROWSER");
+    if axe.is_none() {
+        eprintln!("no accessibility audit: set TALLINN_AXE_JS to axe-core's axe.min.js");
+    }
+    let audited = axe.is_some();
     let driver = Driver::start();
     let shots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/browser-screenshots");
     let _ = std::fs::remove_dir_all(&shots);
@@ -154,7 +185,17 @@ fn every_role_walks_the_main_flow_in_chromium() {
         );
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
         let c = ClientBuilder::new(connector).capabilities(caps).connect(&driver.url).await.expect("chromedriver session");
-        let mut w = Walk { c, base: server.url.clone(), shots: shots.clone(), count: 0 };
+        let mut w = Walk { c, base: server.url.clone(), shots: shots.clone(), count: 0, axe, violations: Vec::new() };
+
+        // The audit itself is checked: an image without a text alternative
+        // added to a page is found.
+        if audited {
+            w.c.goto(&format!("{}/login", w.base)).await.unwrap();
+            w.c.execute("document.querySelector('main').insertAdjacentHTML('beforeend', '<img src=\"/x.png\">')", vec![]).await.unwrap();
+            w.audit("planted").await;
+            assert!(w.violations.iter().any(|v| v.starts_with("planted: image-alt")), "axe reports a planted problem: {:?}", w.violations);
+            w.violations.clear();
+        }
 
         // The public dashboard, before.
         w.open("/", "dashboard-before").await;
@@ -307,7 +348,19 @@ fn every_role_walks_the_main_flow_in_chromium() {
         w.open("/", "dashboard-after").await;
         assert_eq!(cents(&w.text("fig-approved").await) - approved_before, 25_000_000, "the approved cost grew by the new need");
         assert!(cents(&w.text("fig-funded").await) > funded_before, "the funded figure grew");
+        // The footer's language menu: the same page in Ukrainian, then French.
+        w.click("footer a[hreflang=uk]").await;
+        w.c.wait().for_element(Locator::Css("html[lang=uk] main h1")).await.unwrap();
+        assert_eq!(w.c.find(Locator::Css("main h1")).await.unwrap().text().await.unwrap(), "Цивільна кібердопомога Україні");
+        w.shot("dashboard-uk").await;
+        w.click("footer a[hreflang=fr]").await;
+        w.c.wait().for_element(Locator::Css("html[lang=fr] main h1")).await.unwrap();
+        w.open("/login", "login-fr").await;
         w.c.close().await.unwrap();
+        assert!(w.violations.is_empty(), "axe found {} WCAG 2.1 AA problems:\n{}", w.violations.len(), w.violations.join("\n"));
+        if audited {
+            eprintln!("axe-core: {} pages audited against WCAG 2.1 A and AA, no violations", w.count);
+        }
     });
     let saved = std::fs::read_dir(&shots).unwrap().count();
     eprintln!("{saved} screenshots in {}", shots.display());
