@@ -208,22 +208,8 @@ fn a_need_from_filing_to_acceptance() {
         store.ok(&["--as", "tech", "need", "review", "N-1", "--panel", "technical", "--decision", "approve", "--feasibility", "4", "--relevance", "5"]);
         store.ok(&["--as", "strat", "need", "review", "N-1", "--panel", "strategic", "--decision", "approve", "--importance", "5"]);
         store.ok(&["pledge", "add", "--donor", "EE", "--title", "Help", "--amount", "600.00", "--date", "2026-01-05", "--tlp", "green"]);
-        store.ok(&[
-            "pledge",
-            "add",
-            "--donor",
-            "DE",
-            "--title",
-            "Terminals",
-            "--amount",
-            "400.00",
-            "--date",
-            "2026-01-05",
-            "--tlp",
-            "clear",
-            "--item",
-            "Terminal:4:100.00",
-        ]);
+        // In kind: the amount left out is the items' total.
+        store.ok(&["pledge", "add", "--donor", "DE", "--title", "Terminals", "--date", "2026-01-05", "--tlp", "clear", "--item", "Terminal:4:100.00"]);
         store.ok(&["pledge", "commit", "P-1"]);
         store.ok(&["pledge", "commit", "P-2"]);
         store.ok(&["allocation", "add", "--pledge", "P-1", "--need", "N-1", "--amount", "600.00"]);
@@ -333,6 +319,13 @@ fn bad_input_is_refused_and_changes_nothing() {
         (pledge("1.5", "JPY", "EE"), 1, "more than 0 decimal places"),
         (pledge("10.00", "EUR", "ZZ"), 1, "participant 'ZZ' not found"),
         (pledge("10.00", "EUR", "UA-DEMO-CERT"), 1, "pledges come from members and observers"),
+        (vec!["pledge", "add", "--donor", "EE", "--title", "t", "--date", "2026-01-05", "--tlp", "green"], 1, "a money pledge needs its amount"),
+        (
+            vec!["pledge", "add", "--donor", "EE", "--title", "t", "--date", "2026-01-05", "--tlp", "green", "--item", "Terminal:2:100", "--amount", "150"],
+            1,
+            "differs from the items' value",
+        ),
+        (vec!["pledge", "add", "--donor", "EE", "--title", "t", "--date", "2026-01-05", "--tlp", "green", "--item", "Terminal:0:100"], 1, "quantity"),
         (vec!["need", "import", bad], 1, "3 problem(s) found; nothing was imported"),
         (vec!["need", "import", bad], 1, "row 2, beneficiary: unknown participant 'UA-NOWHERE'"),
         (vec!["need", "import", bad], 1, "row 3, capability: unknown capability 'detekt'"),
