@@ -7,11 +7,12 @@
 //!     cargo bench -p tallinn --bench taxii
 //!     TALLINN_BENCH_SIZES=10000,20000 cargo bench -p tallinn --bench taxii
 //!
-//! The same measurement against another TAXII server (the medallion
-//! comparison, `scripts/bench-taxii-medallion.sh`):
+//! The same measurement against another TAXII server, after posting it the
+//! same objects (the medallion comparison, `scripts/bench-taxii-medallion.sh`):
 //!
 //!     TALLINN_BENCH_URL=http://127.0.0.1:5000/api1/collections/ID/objects/ \
-//!     TALLINN_BENCH_BASIC=user:password cargo bench -p tallinn --bench taxii
+//!     TALLINN_BENCH_BASIC=user:password TALLINN_BENCH_INGEST=10000 \
+//!     cargo bench -p tallinn --bench taxii
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -146,14 +147,32 @@ fn basic(user: &str, password: &str) -> String {
     format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")))
 }
 
+/// Posts the benchmark's objects `from..to` in envelopes; answers objects/s.
+async fn ingest(client: &mut Client, base: &url_lite::Base, auth: &str, from: usize, to: usize) -> f64 {
+    let start = Instant::now();
+    let mut held = from;
+    while held < to {
+        let next = (held + ENVELOPE).min(to);
+        let (status, body) = client.send("POST", &base.path, auth, Some(envelope(held, next))).await;
+        assert_eq!(status, 202, "{}", String::from_utf8_lossy(&body));
+        held = next;
+    }
+    (to - from) as f64 / start.elapsed().as_secs_f64()
+}
+
+/// Another TAXII server (medallion, for the comparison): with
+/// `TALLINN_BENCH_INGEST=N` it first receives the same N objects the own
+/// benchmark posts, then the same first-page requests are timed.
 async fn external(url: &str) {
     let base = url_lite::parse(url);
     let credentials = std::env::var("TALLINN_BENCH_BASIC").expect("TALLINN_BENCH_BASIC=user:password");
     let (user, password) = credentials.split_once(':').expect("user:password");
     let auth = basic(user, password);
+    let size: usize = std::env::var("TALLINN_BENCH_INGEST").map_or(0, |n| n.parse().expect("TALLINN_BENCH_INGEST is a number"));
+    let rate = if size > 0 { format!("{:.0}", ingest(&mut Client::connect(&base).await, &base, &auth, 0, size).await) } else { "—".into() };
     let (median, p99) = latency(&base, &auth).await;
     let rps = throughput(&base, &auth).await;
-    println!("| {url} | first page median {} | p99 {} | {rps:.0} requests/s (Basic) |", ms(median), ms(p99));
+    println!("| {size} | {rate} | {} | {} | {rps:.0} (Basic) | {url} |", ms(median), ms(p99));
 }
 
 async fn own(sizes: &[usize]) {
@@ -185,15 +204,8 @@ async fn own(sizes: &[usize]) {
     let mut client = Client::connect(&base).await;
     let mut held = 0;
     for &size in sizes {
-        let start = Instant::now();
-        let added = size - held;
-        while held < size {
-            let to = (held + ENVELOPE).min(size);
-            let (status, body) = client.send("POST", &base.path, &bearer, Some(envelope(held, to))).await;
-            assert_eq!(status, 202, "{}", String::from_utf8_lossy(&body));
-            held = to;
-        }
-        let ingest = added as f64 / start.elapsed().as_secs_f64();
+        let ingest = ingest(&mut client, &base, &bearer, held, size).await;
+        held = size;
         let (median, p99) = latency(&base, &bearer).await;
         let bearer_rps = throughput(&base, &bearer).await;
         let basic_rps = throughput(&base, &basic).await;
