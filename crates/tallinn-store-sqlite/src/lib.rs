@@ -33,7 +33,9 @@ impl SqliteBackend {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(30))
             .foreign_keys(true);
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await.map_err(map_error)?;
+        // A file on the local disk: no connection to test before each use
+        // (the test is a round trip to the connection's worker thread).
+        let pool = SqlitePoolOptions::new().max_connections(8).test_before_acquire(false).connect_with(options).await.map_err(map_error)?;
         Ok(SqliteBackend { pool })
     }
 

@@ -17,6 +17,11 @@ use tallinn_core::participant::{Participant, ParticipantKind};
 use tallinn_core::policy::Principal;
 use tallinn_store::Ledger;
 
+/// The allocator the `tallinn` binary ships with (`src/main.rs`), so that
+/// the benchmark measures what runs.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     divan::main();
 }

@@ -21,6 +21,11 @@ use tallinn_core::transaction::{NewTransaction, TransactionKind};
 use tallinn_report::{ChartKind, chart, overview};
 use tallinn_store::Ledger;
 
+/// The allocator the `tallinn` binary ships with (`src/main.rs`), so that
+/// the benchmark measures what runs.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     divan::main();
 }

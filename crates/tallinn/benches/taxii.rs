@@ -26,6 +26,11 @@ use tallinn_core::participant::{NewUser, Role};
 use tallinn_core::policy::Principal;
 use tallinn_store::Ledger;
 
+/// The allocator the `tallinn` binary ships with (`src/main.rs`), so that
+/// the benchmark measures what runs.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const TAXII: &str = "application/taxii+json;version=2.1";
 const ENVELOPE: usize = 1000;
 const LATENCY_SAMPLES: usize = 300;
