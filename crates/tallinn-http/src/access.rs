@@ -1,11 +1,21 @@
 //! The access log for high-volume readers (TAXII clients): reads are
 //! written in groups — whatever requests are waiting when the previous
-//! write commits go into the next transaction — and each response waits
-//! until its reads are committed. Nothing is lost or deferred past the
-//! response; concurrent clients share one commit instead of queueing for
-//! the store's write lock one by one.
+//! write commits go into the next transaction.
+//!
+//! Two modes. **Synchronous** (the default): each response waits until its
+//! reads are committed, so no confidential read is ever answered unlogged;
+//! concurrent clients share one commit instead of queueing for the store's
+//! write lock one by one. **Buffered** (`tallinn serve --access-log-window
+//! MS`): responses do not wait; the writer gathers the reads of a window of
+//! MS milliseconds into one commit. A crash can then lose at most the last
+//! window's entries for reads already answered. If a buffered commit fails,
+//! the logger falls back to synchronous writes — each confidential read is
+//! answered only once its own entry is committed, and refused when that
+//! fails — until a commit succeeds again (fail closed).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use tallinn_store::{AccessRead, Ledger};
 use tokio::sync::{mpsc, oneshot};
@@ -22,19 +32,39 @@ struct Pending {
 #[derive(Clone, Default)]
 pub struct AccessLogger {
     queue: Arc<OnceLock<mpsc::UnboundedSender<Pending>>>,
+    /// Zero: synchronous; else the buffered mode's window.
+    window: Duration,
+    /// A buffered commit failed and none has succeeded since.
+    failing: Arc<AtomicBool>,
+}
+
+impl std::fmt::Debug for AccessLogger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccessLogger").field("window", &self.window).finish_non_exhaustive()
+    }
 }
 
 impl AccessLogger {
+    /// Responses wait for their entries' commit (the default).
+    pub fn synchronous() -> AccessLogger {
+        AccessLogger::default()
+    }
+
+    /// Responses do not wait; entries are committed every `window`.
+    pub fn buffered(window: Duration) -> AccessLogger {
+        AccessLogger { window, ..AccessLogger::default() }
+    }
+
     fn sender(&self, ledger: &Ledger) -> &mpsc::UnboundedSender<Pending> {
         self.queue.get_or_init(|| {
             let (tx, rx) = mpsc::unbounded_channel();
-            tokio::spawn(write_groups(ledger.clone(), rx));
+            tokio::spawn(write_groups(ledger.clone(), rx, self.window, self.failing.clone()));
             tx
         })
     }
 
-    /// Logs `reads` (those of logged levels) and returns once they are
-    /// committed.
+    /// Logs `reads` (those of logged levels); in the synchronous mode (or
+    /// while buffered commits fail) returns once they are committed.
     pub async fn log(&self, ledger: &Ledger, reads: Vec<AccessRead>) -> tallinn_store::Result<()> {
         let reads: Vec<AccessRead> = reads.into_iter().filter(|r| r.tlp.is_logged_on_read()).collect();
         if reads.is_empty() {
@@ -45,16 +75,38 @@ impl AccessLogger {
             // The writer is gone (its runtime ended): write directly.
             return ledger.log_reads(p.reads).await;
         }
-        match wait.await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(tallinn_store::StoreError::Database(format!("access log: {e}"))),
-            Err(_) => Err(tallinn_store::StoreError::Database("access log writer stopped".into())),
+        if !self.window.is_zero() && !self.failing.load(Ordering::Acquire) {
+            return Ok(());
         }
+        settled(wait).await
+    }
+
+    /// Returns once every read logged so far is committed (at shutdown).
+    pub async fn flush(&self) -> tallinn_store::Result<()> {
+        let Some(queue) = self.queue.get() else { return Ok(()) };
+        let (done, wait) = oneshot::channel();
+        if queue.send(Pending { reads: Vec::new(), done }).is_err() {
+            return Ok(());
+        }
+        settled(wait).await
     }
 }
 
-async fn write_groups(ledger: Ledger, mut rx: mpsc::UnboundedReceiver<Pending>) {
+async fn settled(wait: oneshot::Receiver<Result<(), String>>) -> tallinn_store::Result<()> {
+    match wait.await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(tallinn_store::StoreError::Database(format!("access log: {e}"))),
+        Err(_) => Err(tallinn_store::StoreError::Database("access log writer stopped".into())),
+    }
+}
+
+async fn write_groups(ledger: Ledger, mut rx: mpsc::UnboundedReceiver<Pending>, window: Duration, failing: Arc<AtomicBool>) {
     while let Some(first) = rx.recv().await {
+        // Buffered: let the window's reads gather (not while failing, when
+        // each reader is waiting for its own commit).
+        if !window.is_zero() && !failing.load(Ordering::Acquire) {
+            tokio::time::sleep(window).await;
+        }
         let mut group = vec![first];
         let mut count = group[0].reads.len();
         while count < MAX_GROUP {
@@ -67,9 +119,78 @@ async fn write_groups(ledger: Ledger, mut rx: mpsc::UnboundedReceiver<Pending>) 
             }
         }
         let reads: Vec<AccessRead> = group.iter().flat_map(|p| p.reads.iter().cloned()).collect();
-        let result = ledger.log_reads(reads).await.map_err(|e| e.to_string());
+        let result = if reads.is_empty() { Ok(()) } else { ledger.log_reads(reads).await.map_err(|e| e.to_string()) };
+        match &result {
+            Ok(()) => failing.store(false, Ordering::Release),
+            Err(e) => {
+                if !window.is_zero() {
+                    tracing::error!(error = %e, "access log: a buffered commit failed; confidential reads now wait for their own commit");
+                }
+                failing.store(true, Ordering::Release);
+            }
+        }
         for p in group {
             let _ = p.done.send(result.clone());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use tallinn_core::policy::{Principal, Tlp};
+
+    use super::*;
+
+    async fn ledger() -> (Ledger, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let ledger = Ledger::new(Arc::new(tallinn_store_sqlite::SqliteBackend::connect(&url).await.unwrap()));
+        ledger.init().await.unwrap();
+        (ledger, dir)
+    }
+
+    fn reads(n: usize, tlp: Tlp) -> Vec<AccessRead> {
+        (0..n).map(|i| AccessRead { actor: "analyst".into(), via: "taxii".into(), entity: "stix".into(), id: format!("indicator--{i}"), tlp }).collect()
+    }
+
+    async fn logged(ledger: &Ledger) -> usize {
+        ledger.access_log(&Principal::System, 1000).await.unwrap().len()
+    }
+
+    #[tokio::test]
+    async fn synchronous_reads_are_committed_before_the_answer() {
+        let (ledger, _dir) = ledger().await;
+        let log = AccessLogger::synchronous();
+        log.log(&ledger, reads(3, Tlp::Amber)).await.unwrap();
+        assert_eq!(logged(&ledger).await, 3);
+        log.log(&ledger, reads(5, Tlp::Green)).await.unwrap();
+        assert_eq!(logged(&ledger).await, 3, "GREEN reads are not logged");
+    }
+
+    #[tokio::test]
+    async fn buffered_reads_are_all_committed_by_a_flush() {
+        let (ledger, _dir) = ledger().await;
+        let log = AccessLogger::buffered(Duration::from_millis(20));
+        for _ in 0..10 {
+            log.log(&ledger, reads(2, Tlp::Red)).await.unwrap();
+        }
+        log.flush().await.unwrap();
+        assert_eq!(logged(&ledger).await, 20);
+    }
+
+    #[tokio::test]
+    async fn a_failed_buffered_commit_makes_reads_wait_and_fail_closed() {
+        let (ledger, _dir) = ledger().await;
+        let log = AccessLogger::buffered(Duration::from_millis(5));
+        log.log(&ledger, reads(1, Tlp::Amber)).await.unwrap();
+        log.flush().await.unwrap();
+        // The store goes away: the buffered read is answered, its commit
+        // fails, and from then on each read waits for its own commit.
+        ledger.backend().close().await;
+        log.log(&ledger, reads(1, Tlp::Amber)).await.unwrap();
+        assert!(log.flush().await.is_err());
+        assert!(log.log(&ledger, reads(1, Tlp::Amber)).await.is_err(), "refused: its entry could not be written");
     }
 }

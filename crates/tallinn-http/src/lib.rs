@@ -20,6 +20,7 @@ use axum::Router;
 use axum::routing::{get, post};
 use tallinn_store::Ledger;
 
+pub use access::AccessLogger;
 pub use error::ApiError;
 
 /// Shared state of every handler.
@@ -39,6 +40,10 @@ pub struct Options {
     /// The address clients reach the server at (`https://tallinn.example`),
     /// for absolute URLs such as TAXII's API roots; else the request's `Host`.
     pub public_url: Option<String>,
+    /// How TAXII reads reach the access log (synchronous unless the
+    /// operator chose a buffered window); the caller keeps a clone to flush
+    /// it at shutdown.
+    pub access_log: access::AccessLogger,
 }
 
 /// Largest request body accepted.
@@ -51,7 +56,7 @@ pub fn router(ledger: Ledger) -> Router {
 }
 
 pub fn router_with(ledger: Ledger, options: Options) -> Router {
-    let state = AppState { ledger, credentials: Default::default(), access_log: Default::default(), options };
+    let state = AppState { ledger, credentials: Default::default(), access_log: options.access_log.clone(), options };
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/metrics", get(metrics::render))

@@ -1,7 +1,8 @@
 //! TAXII 2.1 on SQLite, over real HTTP (SPEC §8): ingest objects/s, and the
 //! latency and requests/s of `GET objects?limit=100` (the first page) with
 //! 10,000, 100,000 and 1,000,000 objects in the collection, with a Bearer
-//! token and with HTTP Basic. The server and this load generator share the
+//! token and with HTTP Basic, and with a Bearer token against a server whose
+//! access log is buffered for 2 ms. The server and this load generator share the
 //! machine's two cores, so the figures are conservative.
 //!
 //!     cargo bench -p tallinn --bench taxii
@@ -195,6 +196,14 @@ async fn external(url: &str) {
     println!("| {size} | {rate} | {} | {} | {rps:.2} (Basic) | {url} |", ms(median), ms(p99));
 }
 
+/// Serves `app` on a free port; answers the collection's objects URL.
+async fn serve(app: axum::Router) -> url_lite::Base {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).await });
+    url_lite::parse(&format!("http://{addr}/taxii2/tallinn/collections/community/objects/"))
+}
+
 async fn own(sizes: &[usize]) {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite://{}", dir.path().join("taxii.db").display());
@@ -211,16 +220,18 @@ async fn own(sizes: &[usize]) {
         .await
         .expect("user");
     let token = ledger.create_token(Principal::System, "bench.analyst", None).await.expect("token").1;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let app = tallinn_http::router(ledger.clone());
-    tokio::spawn(async move { axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).await });
-    let base = url_lite::parse(&format!("http://{addr}/taxii2/tallinn/collections/community/objects/"));
+    let base = serve(tallinn_http::router(ledger.clone())).await;
+    // The same store behind a server whose access log is buffered for 2 ms
+    // (`tallinn serve --access-log-window 2`).
+    let options = tallinn_http::Options { access_log: tallinn_http::AccessLogger::buffered(Duration::from_millis(2)), ..Default::default() };
+    let buffered = serve(tallinn_http::router_with(ledger.clone(), options)).await;
     let bearer = format!("Bearer {token}");
     let basic = basic("bench.analyst", password);
 
-    println!("| objects in the collection | ingest (objects/s) | first page, median | first page, p99 | requests/s, Bearer | requests/s, Basic |");
-    println!("|---:|---:|---:|---:|---:|---:|");
+    println!(
+        "| objects in the collection | ingest (objects/s) | first page, median | first page, p99 | requests/s, Bearer | requests/s, Basic | requests/s, Bearer, log buffered 2 ms |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|");
     let mut client = Client::connect(&base).await;
     let mut held = 0;
     for &size in sizes {
@@ -229,7 +240,8 @@ async fn own(sizes: &[usize]) {
         let (median, p99) = latency(&base, &bearer).await;
         let bearer_rps = throughput(&base, &bearer).await;
         let basic_rps = throughput(&base, &basic).await;
-        println!("| {size} | {ingest:.0} | {} | {} | {bearer_rps:.0} | {basic_rps:.0} |", ms(median), ms(p99));
+        let buffered_rps = throughput(&buffered, &bearer).await;
+        println!("| {size} | {ingest:.0} | {} | {} | {bearer_rps:.0} | {basic_rps:.0} | {buffered_rps:.0} |", ms(median), ms(p99));
     }
 }
 

@@ -50,6 +50,12 @@ pub enum Command {
         /// Initialise the demo dataset if the store has none.
         #[arg(long)]
         demo: bool,
+        /// Buffer the access log of TAXII reads for up to MS milliseconds
+        /// (at most 1000): responses no longer wait for their entries'
+        /// commit, and a crash may lose the last MS ms of entries. 0 (the
+        /// default): each read is committed before it is answered.
+        #[arg(long = "access-log-window", env = "TALLINN_ACCESS_LOG_WINDOW_MS", value_name = "MS", default_value_t = 0)]
+        access_log_window_ms: u64,
     },
     #[command(subcommand)]
     Participant(ParticipantCmd),

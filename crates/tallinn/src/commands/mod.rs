@@ -37,9 +37,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Dedup { input: Some(input), threshold } = &cli.command {
         return allocate::dedup_file(input, *threshold);
     }
-    if let Command::Serve { listen, demo, public_url } = &cli.command {
+    if let Command::Serve { listen, demo, public_url, access_log_window_ms } = &cli.command {
         let ledger = crate::store::open(&cli.database).await?;
-        return serve::run(ledger, listen, *demo, public_url.as_deref()).await;
+        return serve::run(ledger, listen, *demo, public_url.as_deref(), *access_log_window_ms).await;
     }
     let ledger = crate::store::open(&cli.database).await?;
     let actor = match &cli.as_user {

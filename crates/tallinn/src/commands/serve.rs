@@ -3,14 +3,22 @@
 use anyhow::Context;
 use tallinn_store::Ledger;
 
-pub async fn run(ledger: Ledger, listen: &str, demo: bool, public_url: Option<&str>) -> anyhow::Result<()> {
-    let options = match public_url {
+pub async fn run(ledger: Ledger, listen: &str, demo: bool, public_url: Option<&str>, access_log_window_ms: u64) -> anyhow::Result<()> {
+    let mut options = match public_url {
         None => tallinn_http::Options::default(),
         Some(url) if url.starts_with("https://") || url.starts_with("http://") => {
-            tallinn_http::Options { secure_cookies: url.starts_with("https://"), public_url: Some(url.trim_end_matches('/').to_string()) }
+            tallinn_http::Options { secure_cookies: url.starts_with("https://"), public_url: Some(url.trim_end_matches('/').to_string()), ..Default::default() }
         }
         Some(url) => anyhow::bail!("--public-url: '{url}' is not an http:// or https:// address"),
     };
+    if access_log_window_ms > 1000 {
+        anyhow::bail!("--access-log-window: {access_log_window_ms} ms is more than the 1000 ms allowed");
+    }
+    if access_log_window_ms > 0 {
+        options.access_log = tallinn_http::AccessLogger::buffered(std::time::Duration::from_millis(access_log_window_ms));
+        eprintln!("tallinn: the access log is buffered: TAXII reads are committed within {access_log_window_ms} ms, after they are answered");
+    }
+    let access_log = options.access_log.clone();
     if demo {
         match ledger.load_demo().await? {
             Some(r) => eprintln!("tallinn: loaded the synthetic demo dataset ({} needs, {} pledges)", r.needs, r.pledges),
@@ -32,6 +40,8 @@ pub async fn run(ledger: Ledger, listen: &str, demo: bool, public_url: Option<&s
     });
     // Client addresses feed the sign-in rate limits.
     axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).with_graceful_shutdown(shutdown()).await?;
+    // Every read answered is in the access log before the store closes.
+    access_log.flush().await.context("writing the last access-log entries")?;
     ledger.backend().close().await;
     eprintln!("tallinn: stopped");
     Ok(())

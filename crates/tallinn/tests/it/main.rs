@@ -342,6 +342,8 @@ fn bad_input_is_refused_and_changes_nothing() {
         (vec!["--as", "nobody", "need", "list"], 1, "user 'nobody' not found"),
         (vec!["--as", "demo.reviewer.technical", "participant", "add", "ZZ", "--name", "Z", "--kind", "member"], 1, "may not add participants"),
         (vec!["need", "frobnicate"], 2, "unrecognized subcommand"),
+        (vec!["serve", "--access-log-window", "5000"], 1, "more than the 1000 ms allowed"),
+        (vec!["serve", "--access-log-window", "soon"], 2, "invalid value 'soon'"),
     ];
     for (args, code, message) in cases {
         let out = store.run(&args);
