@@ -30,7 +30,7 @@ fn back_to(headers: &HeaderMap) -> String {
         Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]),
         None => "/",
     };
-    if path.starts_with('/') && !path.starts_with("//") && !path.starts_with("/language/") { path.to_string() } else { "/".to_string() }
+    super::local_path(path).filter(|p| !p.starts_with("/language/")).unwrap_or("/").to_string()
 }
 
 #[cfg(test)]
@@ -49,6 +49,7 @@ mod tests {
         assert_eq!(from("https://tallinn.example/"), "/");
         assert_eq!(from("https://tallinn.example"), "/");
         assert_eq!(from("https://evil.example//evil.example/x"), "/");
+        assert_eq!(from("https://tallinn.example/\\evil.example"), "/", "browsers read /\\ as //");
         assert_eq!(from("https://tallinn.example/language/fr"), "/");
         assert_eq!(from("javascript:alert(1)"), "/");
         assert_eq!(back_to(&HeaderMap::new()), "/");

@@ -30,7 +30,7 @@ pub struct NextQuery {
 
 /// Only a path of this site may follow the sign-in (never another site).
 fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') { next } else { "/home" }
+    super::local_path(next).unwrap_or("/home")
 }
 
 fn login_cookie_header(token: &str, options: &Options) -> String {

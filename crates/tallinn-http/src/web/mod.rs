@@ -240,6 +240,12 @@ pub fn group_digits(number: &str, separator: &str, decimal: &str) -> String {
     }
 }
 
+/// `path` when it is a path of this site, so that a redirect to it cannot
+/// lead elsewhere: not `//host`, nor `/\host`, which browsers read alike.
+pub fn local_path(path: &str) -> Option<&str> {
+    (path.starts_with('/') && !path.starts_with("//") && !path.contains('\\')).then_some(path)
+}
+
 /// Renders a page with status 200.
 pub fn render(page: &impl Template) -> Result<Response, WebError> {
     render_status(StatusCode::OK, page)
