@@ -1,21 +1,23 @@
 //! The reader's choice of language: `GET /language/{lang}` keeps it in a
 //! cookie for a year and returns to the page the reader came from.
 
-use axum::extract::Path;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::i18n::{Catalogue, LANGUAGE_COOKIE};
 use super::{WebError, see_other};
+use crate::AppState;
 
 /// `GET /language/{lang}`: a preference, not a change to the ledger, so a
 /// plain link (no form, no token) may set it.
-pub async fn choose(Path(lang): Path<String>, headers: HeaderMap) -> Result<Response, WebError> {
+pub async fn choose(State(s): State<AppState>, Path(lang): Path<String>, headers: HeaderMap) -> Result<Response, WebError> {
     let Some(cat) = Catalogue::named(&lang) else {
         return Err(WebError::page(StatusCode::NOT_FOUND, Catalogue::english().get("error.not_found").to_string()));
     };
     let mut response = see_other(&back_to(&headers));
-    let cookie = format!("{LANGUAGE_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax", cat.lang);
+    let secure = if s.options.secure_cookies { "; Secure" } else { "" };
+    let cookie = format!("{LANGUAGE_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax{secure}", cat.lang);
     if let Ok(value) = cookie.parse() {
         response.headers_mut().insert(header::SET_COOKIE, value);
     }
