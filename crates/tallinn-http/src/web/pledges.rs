@@ -261,6 +261,8 @@ pub const ITEM_ROWS: usize = 5;
 /// The in-kind items typed in the form's rows; each error beside its cell.
 fn read_items(form: &mut FormState, currency: Currency, cat: &'static Catalogue) -> Vec<InKindItem> {
     let mut items = Vec::new();
+    // Whether any row was filled in (a wrong row is not "no items").
+    let mut typed = false;
     for row in 1..=ITEM_ROWS {
         let field = |name: &str| format!("item_{name}_{row}");
         let (description, quantity, unit) =
@@ -268,6 +270,7 @@ fn read_items(form: &mut FormState, currency: Currency, cat: &'static Catalogue)
         if description.is_empty() && quantity.is_empty() && unit.is_empty() {
             continue;
         }
+        typed = true;
         if description.is_empty() {
             form.fail(&field("description"), cat.get("form.required"));
         }
@@ -284,7 +287,7 @@ fn read_items(form: &mut FormState, currency: Currency, cat: &'static Catalogue)
             Err(e) => form.fail(&field("unit_value"), e.message),
         }
     }
-    if items.is_empty() && !form.has_errors() {
+    if !typed {
         form.fail("item_description_1", cat.get("pledge_form.items_required"));
     }
     items

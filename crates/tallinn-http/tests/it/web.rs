@@ -243,6 +243,10 @@ async fn in_kind_pledges_and_project_delivery_through_the_forms() {
     let r = donor.post(&app, "/pledges/new", &form).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("id=\"item_description_1-error\"") && r.body.contains("List at least one item"), "{}", r.body);
+    // Every error at once: a missing title does not hide the missing items.
+    let untitled: Vec<(&str, &str)> = form.iter().map(|&(k, v)| if k == "title" { (k, "") } else { (k, v) }).collect();
+    let r = donor.post(&app, "/pledges/new", &untitled).await;
+    assert!(r.body.contains("id=\"title-error\"") && r.body.contains("id=\"item_description_1-error\""), "{}", r.body);
     form.extend([("item_description_1", "Satellite terminal"), ("item_quantity_1", "twenty"), ("item_unit_value_1", "1500")]);
     let r = donor.post(&app, "/pledges/new", &form).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
