@@ -117,9 +117,23 @@ impl Walk {
         self.c.find(Locator::Css(css)).await.unwrap().click().await.unwrap();
     }
 
+    /// Waits until the page `old` (its `html` element) has been replaced:
+    /// the next page may hold the same elements (a flash message), so
+    /// waiting for them alone could read the page that was clicked on.
+    async fn left(&self, old: fantoccini::elements::Element) {
+        let replaced = async {
+            while old.tag_name().await.is_ok() {
+                tokio::time::sleep(Duration::from_millis(25)).await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(20), replaced).await.expect("the page was not replaced after the click");
+    }
+
     /// Clicks a submit button and waits for the page it leads to.
     async fn submit(&self, css: &str, then: Locator<'_>) {
+        let old = self.c.find(Locator::Css("html")).await.unwrap();
         self.click(css).await;
+        self.left(old).await;
         if let Err(e) = self.c.wait().at_most(Duration::from_secs(20)).for_element(then).await {
             let page = self.c.source().await.unwrap_or_default();
             let main = page.split("<main").nth(1).unwrap_or(&page);
@@ -321,7 +335,9 @@ fn every_role_walks_the_main_flow_in_chromium() {
         w.sign_in("demo.implementer", &password("demo.implementer")).await;
         w.open("/projects", "projects-implementer").await;
         let section = w.c.find(Locator::Css(&format!("section[aria-labelledby='project-{project}']"))).await.unwrap();
+        let page = w.c.find(Locator::Css("html")).await.unwrap();
         section.find(Locator::Css("button[id^='complete-']")).await.unwrap().click().await.unwrap();
+        w.left(page).await;
         w.c.wait().for_element(Locator::Css(".flash")).await.unwrap();
         w.submit(&format!("#deliver-{project}"), Locator::Css(".flash")).await;
         assert_eq!(w.text(&format!("status-{project}")).await, "Delivered");
@@ -349,11 +365,15 @@ fn every_role_walks_the_main_flow_in_chromium() {
         assert_eq!(cents(&w.text("fig-approved").await) - approved_before, 25_000_000, "the approved cost grew by the new need");
         assert!(cents(&w.text("fig-funded").await) > funded_before, "the funded figure grew");
         // The footer's language menu: the same page in Ukrainian, then French.
+        let page = w.c.find(Locator::Css("html")).await.unwrap();
         w.click("footer a[hreflang=uk]").await;
+        w.left(page).await;
         w.c.wait().for_element(Locator::Css("html[lang=uk] main h1")).await.unwrap();
         assert_eq!(w.c.find(Locator::Css("main h1")).await.unwrap().text().await.unwrap(), "Цивільна кібердопомога Україні");
         w.shot("dashboard-uk").await;
+        let page = w.c.find(Locator::Css("html")).await.unwrap();
         w.click("footer a[hreflang=fr]").await;
+        w.left(page).await;
         w.c.wait().for_element(Locator::Css("html[lang=fr] main h1")).await.unwrap();
         w.open("/login", "login-fr").await;
         w.c.close().await.unwrap();
