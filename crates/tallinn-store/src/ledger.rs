@@ -6,6 +6,7 @@ pub mod agreements;
 pub mod allocations;
 pub mod audit;
 pub mod deconfliction;
+mod flow_chunks;
 pub mod fx;
 pub mod needs;
 pub mod participants;

@@ -202,9 +202,36 @@ pub async fn insert_many(
     table: &str,
     columns: &[&str],
     rows: Vec<Vec<Value>>,
-    mut progress: impl FnMut(u64),
+    progress: impl FnMut(u64),
 ) -> Result<(), StoreError> {
+    insert_batches(conn, dialect, table, columns, rows, None, progress).await.map(drop)
+}
+
+/// [`insert_many`], answering `returning` (a list of SQL expressions over the
+/// new rows) for every inserted row, in no particular order.
+pub async fn insert_many_returning(
+    conn: &mut dyn Connection,
+    dialect: Dialect,
+    table: &str,
+    columns: &[&str],
+    rows: Vec<Vec<Value>>,
+    returning: &str,
+    progress: impl FnMut(u64),
+) -> Result<Vec<Row>, StoreError> {
+    insert_batches(conn, dialect, table, columns, rows, Some(returning), progress).await
+}
+
+async fn insert_batches(
+    conn: &mut dyn Connection,
+    dialect: Dialect,
+    table: &str,
+    columns: &[&str],
+    rows: Vec<Vec<Value>>,
+    returning: Option<&str>,
+    mut progress: impl FnMut(u64),
+) -> Result<Vec<Row>, StoreError> {
     let per_statement = (dialect.max_params / columns.len()).clamp(1, 1000);
+    let mut returned = Vec::new();
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let chunk: Vec<Vec<Value>> = rows.by_ref().take(per_statement).collect();
@@ -223,8 +250,11 @@ pub async fn insert_many(
             args.extend(row);
         }
         let count = (args.len() / columns.len()) as u64;
-        conn.execute(&sql, args).await?;
+        match returning {
+            Some(expressions) => returned.extend(conn.fetch(&format!("{sql} RETURNING {expressions}"), args).await?),
+            None => drop(conn.execute(&sql, args).await?),
+        }
         progress(count);
     }
-    Ok(())
+    Ok(returned)
 }

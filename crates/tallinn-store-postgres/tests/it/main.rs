@@ -23,7 +23,19 @@ async fn open() -> Option<Harness> {
     let clock = Arc::new(ManualClock::new(start()));
     let ledger = Ledger::with_clock(Arc::new(backend), clock.clone());
     ledger.init().await.expect("init");
-    Some(Harness { ledger, clock, disable_audit_triggers: &["ALTER TABLE audit_log DISABLE TRIGGER USER"], cleanup: Some(cleanup) })
+    Some(Harness {
+        ledger,
+        clock,
+        disable_audit_triggers: &["ALTER TABLE audit_log DISABLE TRIGGER USER"],
+        flow_chunks_backfill: flow_chunks_backfill(),
+        cleanup: Some(cleanup),
+    })
 }
 
 tallinn_store::conformance_suite!(open);
+
+/// The statement of migration 0008 that writes `flow_chunks` from `transactions`.
+fn flow_chunks_backfill() -> &'static str {
+    const MIGRATION: &str = include_str!("../../migrations/0008_flow_chunks.sql");
+    &MIGRATION[MIGRATION.find("INSERT INTO flow_chunks").expect("the backfill statement")..]
+}

@@ -15,7 +15,19 @@ async fn open() -> Option<Harness> {
     ledger.init().await.expect("init");
     // The directory is removed once the test has passed.
     let cleanup: tallinn_store::conformance::Cleanup = Box::pin(async move { drop(dir) });
-    Some(Harness { ledger, clock, disable_audit_triggers: &["DROP TRIGGER audit_log_no_update", "DROP TRIGGER audit_log_no_delete"], cleanup: Some(cleanup) })
+    Some(Harness {
+        ledger,
+        clock,
+        disable_audit_triggers: &["DROP TRIGGER audit_log_no_update", "DROP TRIGGER audit_log_no_delete"],
+        flow_chunks_backfill: flow_chunks_backfill(),
+        cleanup: Some(cleanup),
+    })
 }
 
 tallinn_store::conformance_suite!(open);
+
+/// The statement of migration 0008 that writes `flow_chunks` from `transactions`.
+fn flow_chunks_backfill() -> &'static str {
+    const MIGRATION: &str = include_str!("../../migrations/0008_flow_chunks.sql");
+    &MIGRATION[MIGRATION.find("INSERT INTO flow_chunks").expect("the backfill statement")..]
+}

@@ -32,6 +32,8 @@ pub struct Harness {
     /// SQL that disables the audit log's append-only triggers (to simulate
     /// an attacker with direct database access).
     pub disable_audit_triggers: &'static [&'static str],
+    /// Migration 0008's statement that fills `flow_chunks` from `transactions`.
+    pub flow_chunks_backfill: &'static str,
     /// Run after the test passed (drops a PostgreSQL test database).
     pub cleanup: Option<Cleanup>,
 }
@@ -70,6 +72,7 @@ macro_rules! conformance_suite {
             report_figures_equal_independent_sums,
             reports_show_only_what_the_reader_may_see,
             flows_snapshot_follows_every_writer,
+            flow_chunks_say_what_the_table_says,
             collections_are_created_and_scoped,
             uploads_report_each_object,
             reads_follow_tlp,

@@ -172,3 +172,104 @@ pub async fn flows_snapshot_follows_every_writer(h: Harness) {
     let again = other.report_facts(&Principal::System).await.unwrap();
     assert_eq!(again.flows, after.flows);
 }
+
+/// Each flow in words, its organisations by code (indexes depend on reading order).
+fn by_code(facts: &Facts) -> Vec<String> {
+    facts
+        .flows
+        .iter()
+        .map(|f| {
+            let (provider, receiver) = (facts.org_code(f.provider), facts.org_code(f.receiver));
+            format!(
+                "{} {} {provider} {receiver} {} {} {:?} {:?} {} {}",
+                f.key, f.kind, f.value_date, f.eur_minor, f.pledge, f.need, f.pass_through, f.synthetic
+            )
+        })
+        .collect()
+}
+
+async fn write_sql(l: &Ledger, sql: &str) {
+    let mut conn = l.backend().begin_write().await.unwrap();
+    conn.execute(sql, vec![]).await.unwrap();
+    conn.commit().await.unwrap();
+}
+
+/// Each chunk's count and its lines, sorted (their order follows commits).
+async fn chunks(l: &Ledger) -> Vec<(i64, i64, Vec<String>)> {
+    let mut conn = l.backend().begin_read().await.unwrap();
+    let rows = conn.fetch("SELECT chunk, flows, data FROM flow_chunks ORDER BY chunk", vec![]).await.unwrap();
+    let _ = conn.rollback().await;
+    rows.iter()
+        .map(|r| {
+            let mut lines: Vec<String> = r.text(2).unwrap().split_terminator(';').map(str::to_string).collect();
+            lines.sort();
+            (r.int(0).unwrap(), r.int(1).unwrap(), lines)
+        })
+        .collect()
+}
+
+pub async fn flow_chunks_say_what_the_table_says(h: Harness) {
+    let l = &h.ledger;
+    l.load_demo().await.unwrap();
+    // 600 imported flows span chunks (256 flows each) and add to the demo's last one.
+    let mut csv = String::from("kind,provider,receiver,value_date,amount,currency,pledge,need\n");
+    for i in 0..600 {
+        let link = if i % 3 == 0 { ",,N-1" } else { ",," };
+        csv.push_str(&format!("expenditure,IMP-DEMO-A,UA,2025-{:02}-{:02},{}.{:02},EUR{link}\n", 1 + i % 12, 1 + i % 28, 10 + i, i % 100));
+    }
+    let parsed = tallinn_core::import::parse_transactions(&csv, "2026-03-01".parse().unwrap(), false).unwrap();
+    assert_eq!(l.import_transactions(Principal::System, parsed, &|_| {}).await.unwrap(), 600);
+    let add = |provider: &str, receiver: &str, through: Option<i64>| NewTransaction {
+        kind: TransactionKind::Disbursement,
+        provider: provider.into(),
+        receiver: receiver.into(),
+        value_date: "2026-02-01".parse().unwrap(),
+        amount: tallinn_core::Money::new(10_000, tallinn_core::Currency::from_code("NOK").unwrap()),
+        pledge: None,
+        need: None,
+        pass_through_of: through,
+        description: String::new(),
+        synthetic: false,
+    };
+    let upstream = l.add_transaction(Principal::System, add("NO", "WB", None)).await.unwrap();
+    let key = upstream.id.trim_start_matches("T-").parse().unwrap();
+    l.add_transaction(Principal::System, NewTransaction { amount: tallinn_core::Money::eur(1), ..add("WB", "UA", Some(key)) }).await.unwrap();
+    // Writers at once append to the same chunk (on PostgreSQL, each upsert
+    // waits for the other and appends to what it committed).
+    let writers: Vec<_> = (0..8)
+        .map(|_| {
+            let (l, flow) = (l.clone(), add("NO", "UA", None));
+            tokio::spawn(async move { l.add_transaction(Principal::System, flow).await })
+        })
+        .collect();
+    for w in writers {
+        w.await.unwrap().unwrap();
+    }
+
+    let from_chunks = l.another_process().report_facts(&Principal::System).await.unwrap();
+    let rows = sums(l, "SELECT CAST(id AS TEXT), eur_minor FROM transactions").await;
+    assert_eq!(from_chunks.flows.len(), rows.len());
+    assert!(from_chunks.flows.windows(2).all(|w| w[0].key < w[1].key), "in id order");
+    for f in &from_chunks.flows {
+        assert_eq!(Some(&f.eur_minor), rows.get(&f.key.to_string()), "T-{}", f.key);
+    }
+    let passed_on = total(l, "SELECT 1 AS x FROM transactions WHERE pass_through_of IS NOT NULL").await;
+    assert_eq!(from_chunks.flows.iter().filter(|f| f.pass_through).count() as i64, passed_on);
+    let expenditure_on_n1 = total(l, "SELECT eur_minor AS x FROM transactions WHERE need_id = 1").await;
+    assert_eq!(from_chunks.flows.iter().filter(|f| f.need == Some(1)).map(|f| f.eur_minor).sum::<i64>(), expenditure_on_n1);
+
+    // The migration's backfill writes what the inserts wrote.
+    let written = chunks(l).await;
+    assert!(written.len() >= 3 && written.iter().all(|(_, n, lines)| *n as usize == lines.len()));
+    write_sql(l, "DELETE FROM flow_chunks").await;
+    write_sql(l, h.flow_chunks_backfill).await;
+    assert_eq!(chunks(l).await, written);
+
+    // A chunk lost behind the ledger's back: the table is read instead, and
+    // the figures do not change.
+    write_sql(l, "DELETE FROM flow_chunks WHERE chunk = (SELECT MIN(chunk) FROM flow_chunks)").await;
+    let fallback = l.another_process();
+    assert_eq!(by_code(&fallback.report_facts(&Principal::System).await.unwrap()), by_code(&from_chunks));
+    l.add_transaction(Principal::System, add("NO", "UA", None)).await.unwrap();
+    assert_eq!(fallback.report_facts(&Principal::System).await.unwrap().flows.len(), from_chunks.flows.len() + 1);
+}

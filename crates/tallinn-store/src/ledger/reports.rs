@@ -2,14 +2,19 @@
 //! see by the same policy as every other read (SPEC §5).
 //!
 //! Flows are the large table (a million rows is a normal benchmark), so they
-//! are kept in memory per process, like the needs: keyed by the ledger
-//! version, and refreshed incrementally, because flows are never updated or
-//! deleted. A refresh reads the rows above the highest id it holds and checks
-//! the table's row count; if a row with a lower id committed late (possible
-//! on PostgreSQL, where ids are taken before commit), the counts differ and it
-//! reloads everything.
+//! are kept in memory per process, like the needs, keyed by the ledger
+//! version. They are read from `flow_chunks` (see that module): a new
+//! process reads a few thousand rows of text instead of a million rows, and
+//! a refresh re-reads only the chunks whose count moved (flows are never
+//! updated or deleted, so chunks only grow; on PostgreSQL a lower id may
+//! commit late, which grows an earlier chunk, and that chunk is re-read).
+//!
+//! The first read checks the chunks against the row count of
+//! `transactions`. Should they disagree (a database changed behind the
+//! ledger's back), the process warns and reads the table itself from then
+//! on: slow, but the figures stay right.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use tallinn_core::participant::ParticipantKind;
@@ -18,6 +23,7 @@ use tallinn_core::time::from_micros;
 use tallinn_report::facts::{AgreementFact, AllocationFact, Facts, Flow, NeedFact, Org, PledgeFact, ProjectFact, Scope, flow_visible};
 use tokio::sync::Mutex;
 
+use super::flow_chunks::{self, PER_CHUNK};
 use super::{Ledger, pledges};
 use crate::error::Result;
 use crate::sql::{Connection, fetch_one};
@@ -26,37 +32,70 @@ use crate::sql::{Connection, fetch_one};
 #[derive(Clone, Default)]
 struct LoadedFlows {
     version: i64,
+    /// How many flows each chunk of `flow_chunks` held when it was read.
+    chunks: BTreeMap<i64, i64>,
+    /// `flow_chunks` disagreed with `transactions`: read the table instead.
+    from_table: bool,
+    /// When reading the table: the highest id read.
     max_id: i64,
     orgs: Vec<String>,
     org_index: HashMap<String, u32>,
+    /// In id order.
     flows: Arc<Vec<Flow>>,
 }
 
+fn org_index(orgs: &mut Vec<String>, index: &mut HashMap<String, u32>, code: &str) -> u32 {
+    if let Some(&i) = index.get(code) {
+        return i;
+    }
+    let i = orgs.len() as u32;
+    index.insert(code.to_string(), i);
+    orgs.push(code.to_string());
+    i
+}
+
 impl LoadedFlows {
-    fn org(&mut self, code: String) -> u32 {
-        if let Some(&i) = self.org_index.get(&code) {
-            return i;
+    /// Re-reads the chunks that are new or have grown since the last read.
+    async fn refresh_from_chunks(&mut self, conn: &mut dyn Connection) -> Result<()> {
+        let mut first_changed = None;
+        for r in conn.fetch("SELECT chunk, flows FROM flow_chunks ORDER BY chunk", vec![]).await? {
+            let (chunk, count) = (r.int(0)?, r.int(1)?);
+            if self.chunks.get(&chunk) != Some(&count) {
+                first_changed = Some(chunk);
+                break;
+            }
         }
-        let i = self.orgs.len() as u32;
-        self.org_index.insert(code.clone(), i);
-        self.orgs.push(code);
-        i
+        let Some(from) = first_changed else { return Ok(()) };
+        let rows = conn.fetch("SELECT chunk, flows, data FROM flow_chunks WHERE chunk >= $1 ORDER BY chunk", crate::args![from]).await?;
+        let (orgs, index) = (&mut self.orgs, &mut self.org_index);
+        let flows = Arc::make_mut(&mut self.flows);
+        flows.truncate(flows.partition_point(|f| f.key < from * PER_CHUNK));
+        let kept = flows.len();
+        for r in &rows {
+            flow_chunks::decode(&r.text(2)?, &mut |code| org_index(orgs, index, code), flows)?;
+            self.chunks.insert(r.int(0)?, r.int(1)?);
+        }
+        // Chunks are in id order, lines within a chunk in commit order.
+        flows[kept..].sort_unstable_by_key(|f| f.key);
+        Ok(())
     }
 
-    async fn load_after(&mut self, conn: &mut dyn Connection) -> Result<()> {
+    /// Reads the rows of `transactions` above the highest id read.
+    async fn load_table_after(&mut self, conn: &mut dyn Connection) -> Result<()> {
         let rows = conn
             .fetch(
                 "SELECT id, kind, provider, receiver, value_date, eur_minor, pledge_id, need_id, pass_through_of, synthetic FROM transactions WHERE id > $1 ORDER BY id",
                 crate::args![self.max_id],
             )
             .await?;
+        let (orgs, index) = (&mut self.orgs, &mut self.org_index);
         let mut added = Vec::with_capacity(rows.len());
         for r in &rows {
             let flow = Flow {
                 key: r.int(0)?,
                 kind: r.parse(1)?,
-                provider: self.org(r.text(2)?),
-                receiver: self.org(r.text(3)?),
+                provider: org_index(orgs, index, &r.text(2)?),
+                receiver: org_index(orgs, index, &r.text(3)?),
                 value_date: r.parse(4)?,
                 eur_minor: r.int(5)?,
                 pledge: r.opt_int(6)?,
@@ -72,11 +111,27 @@ impl LoadedFlows {
         }
         Ok(())
     }
+
+    async fn refresh_from_table(&mut self, conn: &mut dyn Connection, count: usize) -> Result<()> {
+        if count != self.flows.len() {
+            self.load_table_after(conn).await?;
+            if count != self.flows.len() {
+                // A lower id committed after we read past it: start again.
+                *self = LoadedFlows { from_table: true, ..LoadedFlows::default() };
+                self.load_table_after(conn).await?;
+            }
+        }
+        Ok(())
+    }
 }
 
 #[derive(Default)]
 pub struct FlowsSnapshot {
     current: Mutex<LoadedFlows>,
+}
+
+async fn transaction_count(conn: &mut dyn Connection) -> Result<usize> {
+    Ok(fetch_one(conn, "SELECT COUNT(*) FROM transactions", vec![]).await?.int(0)? as usize)
 }
 
 impl FlowsSnapshot {
@@ -86,14 +141,24 @@ impl FlowsSnapshot {
         if current.version == version && version != 0 {
             return Ok(current.clone());
         }
-        let count = fetch_one(conn, "SELECT COUNT(*) FROM transactions", vec![]).await?.int(0)?;
-        if count as usize != current.flows.len() {
-            current.load_after(conn).await?;
-            if count as usize != current.flows.len() {
-                // A lower id committed after we read past it: start again.
-                *current = LoadedFlows::default();
-                current.load_after(conn).await?;
+        if !current.from_table {
+            let first_read = current.chunks.is_empty();
+            current.refresh_from_chunks(conn).await?;
+            if first_read {
+                let count = transaction_count(conn).await?;
+                if count != current.flows.len() {
+                    tracing::warn!(
+                        chunks = current.flows.len(),
+                        transactions = count,
+                        "flow_chunks disagrees with transactions; reports read the transactions table instead (slower)"
+                    );
+                    *current = LoadedFlows { from_table: true, ..LoadedFlows::default() };
+                }
             }
+        }
+        if current.from_table {
+            let count = transaction_count(conn).await?;
+            current.refresh_from_table(conn, count).await?;
         }
         current.version = version;
         Ok(current.clone())

@@ -10,10 +10,10 @@ use tallinn_core::policy::Principal;
 use tallinn_core::time::{from_micros, to_micros, utc_date};
 use tallinn_core::transaction::{NewTransaction, Transaction, TransactionKind};
 
-use super::{Ledger, audit, fx, is_office, needs, pledges, require};
+use super::{Ledger, audit, flow_chunks, fx, is_office, needs, pledges, require};
 use crate::args;
 use crate::error::Result;
-use crate::sql::{Row, Value, insert_many};
+use crate::sql::{Row, Value, insert_many_returning};
 use crate::tx::Tx;
 
 const COLUMNS: &str = "id, kind, provider, receiver, value_date, amount_minor, currency, eur_minor, rate, rate_date, rate_source, pledge_id, need_id, pass_through_of, description, synthetic, created_at";
@@ -150,7 +150,11 @@ pub(crate) async fn insert(tx: &mut Tx, t: &NewTransaction) -> Result<Transactio
     let known = participant_codes(tx).await?;
     let values = prepare(tx, t, utc_date(tx.at), &known, &mut PendingPassThrough::new()).await?;
     let placeholders = (1..=INSERT_COLUMNS.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
-    let id = tx.fetch_one(&format!("INSERT INTO transactions ({}) VALUES ({placeholders}) RETURNING id", INSERT_COLUMNS.join(", ")), values).await?.int(0)?;
+    let inserted = tx
+        .fetch_one(&format!("INSERT INTO transactions ({}) VALUES ({placeholders}) RETURNING id, {}", INSERT_COLUMNS.join(", "), flow_chunks::LINE), values)
+        .await?;
+    let id = inserted.int(0)?;
+    flow_chunks::append(tx, [inserted.text(1)?]).await?;
     let row = tx.fetch_one(&format!("SELECT {COLUMNS} FROM transactions WHERE id = $1"), args![id]).await?;
     from_row(&row)
 }
@@ -194,7 +198,8 @@ impl Ledger {
             }
             let count = values.len();
             let dialect = tx.dialect;
-            insert_many(tx.conn(), dialect, "transactions", INSERT_COLUMNS, values, progress).await?;
+            let lines = insert_many_returning(tx.conn(), dialect, "transactions", INSERT_COLUMNS, values, flow_chunks::LINE, progress).await?;
+            flow_chunks::append(&mut tx, lines.iter().map(|r| r.text(0)).collect::<Result<Vec<_>>>()?).await?;
             audit(&mut tx, "transaction.import", "transaction", "", &json!({ "count": count })).await?;
             Ok(count)
         }
