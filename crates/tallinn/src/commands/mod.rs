@@ -5,6 +5,7 @@ pub mod admin;
 mod allocate;
 mod delivery;
 mod finance;
+mod match_batch;
 mod needs;
 mod reports;
 mod serve;

@@ -698,6 +698,39 @@ fn stix_match_batch_answers_every_line_in_order() {
     assert_eq!(answers[7], answers[0]);
 }
 
+/// A caller that sends one line and waits gets its answer before sending
+/// the next (the answers are not held back until the input ends), and a
+/// line without its line end at the end of the input is answered too.
+#[test]
+fn stix_match_batch_answers_a_waiting_caller_at_once() {
+    use std::io::{BufRead, BufReader, Write};
+    let bundle: serde_json::Value = serde_json::from_str(OBSERVED).unwrap();
+    let line = |pattern: &str| serde_json::json!({"pattern": pattern, "observations": [bundle]}).to_string();
+    let bin = env!("CARGO_BIN_EXE_tallinn");
+    let mut child = Command::new(bin).args(["stix", "match-batch"]).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let (answers_tx, answers) = std::sync::mpsc::channel();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    std::thread::spawn(move || {
+        let mut answer = String::new();
+        while stdout.read_line(&mut answer).unwrap_or(0) > 0 {
+            answers_tx.send(std::mem::take(&mut answer)).unwrap();
+        }
+    });
+    let wait = std::time::Duration::from_secs(20);
+    for (pattern, matched) in [("[ipv4-addr:value = '203.0.113.7']", true), ("[ipv4-addr:value = '203.0.113.9']", false)] {
+        writeln!(stdin, "{}\r", line(pattern)).unwrap();
+        stdin.flush().unwrap();
+        let answer: serde_json::Value = serde_json::from_str(&answers.recv_timeout(wait).expect("an answer while the input is still open")).unwrap();
+        assert_eq!(answer["matched"], matched, "{pattern}");
+    }
+    write!(stdin, "{}", line("[ipv4-addr:value = '203.0.113.7']")).unwrap();
+    drop(stdin);
+    let last: serde_json::Value = serde_json::from_str(&answers.recv_timeout(wait).unwrap()).unwrap();
+    assert_eq!(last["matched"], true);
+    assert!(child.wait().unwrap().success());
+}
+
 /// The reference suite's cases (see tallinn-stix's conformance test) through
 /// the stable command-line interface other tools use.
 #[test]

@@ -1,0 +1,185 @@
+//! `tallinn stix match-batch`, the stable JSON-lines interface other tools
+//! rely on: every input line gets exactly one output line, in order, and a
+//! bad line answers an error and the batch goes on.
+//!
+//! Lines are matched on every core: the calling thread reads, workers answer
+//! (each with its own cache of compiled patterns), and a writer puts the
+//! answers back in input order. The writer flushes whenever it has answered
+//! every line read so far, so a caller that sends one line and waits gets
+//! its answer at once, while a bulk caller's answers go out in large writes.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::{BufRead, BufWriter, Write};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, channel, sync_channel};
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context;
+use serde_json::{Value, json};
+use tallinn_stix::matcher::{CompileError, Matcher, Observations};
+use tallinn_stix::pattern::StixVersion;
+
+/// One line of a batch.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BatchLine {
+    pattern: String,
+    #[serde(default = "default_version")]
+    stix_version: String,
+    observations: Vec<Value>,
+}
+
+fn default_version() -> String {
+    "2.1".into()
+}
+
+/// Compiled patterns are kept for reuse across lines, up to this many per worker.
+const PATTERN_CACHE: usize = 1_000;
+
+/// Batches read ahead of the workers, at most (bounds memory on large inputs).
+const READ_AHEAD: usize = 64;
+
+/// How much input is read at once: the lines it holds go to one worker as
+/// one batch (a few hundred at a time in bulk, one when a caller sends one).
+pub const READ_BUFFER: usize = 256 * 1024;
+
+type PatternCache = HashMap<(String, StixVersion), Rc<Result<Matcher, CompileError>>>;
+
+/// A batch of input lines (without their line ends) and its place in the input.
+type Batch = (u64, Vec<Vec<u8>>);
+
+/// Batches waiting for a worker; shared, and dropped with the last worker so
+/// that the reader stops if the workers do (the writer failed).
+type Batches = Arc<Mutex<Receiver<Batch>>>;
+
+pub fn run(mut input: impl BufRead, output: impl Write + Send) -> anyhow::Result<()> {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(16);
+    let (batch_tx, batch_rx) = sync_channel::<Batch>(READ_AHEAD);
+    let batches: Batches = Arc::new(Mutex::new(batch_rx));
+    let (answer_tx, answer_rx) = channel::<(u64, Vec<u8>)>();
+    let read = AtomicU64::new(0);
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            let (batches, answers) = (batches.clone(), answer_tx.clone());
+            scope.spawn(move || work(&batches, answers));
+        }
+        drop((batches, answer_tx));
+        let writer = scope.spawn(|| write_in_order(answer_rx, output, &read));
+        let reading = read_batches(&mut input, &batch_tx, &read);
+        drop(batch_tx);
+        let writing = writer.join().map_err(|_| anyhow::anyhow!("the writer stopped"))?;
+        reading?;
+        writing.context("writing stdout")
+    })
+}
+
+/// Sends every complete line of each read as one batch; a line split
+/// between two reads waits for its end.
+fn read_batches(input: &mut impl BufRead, batches: &SyncSender<Batch>, read: &AtomicU64) -> anyhow::Result<()> {
+    let mut partial: Vec<u8> = Vec::new();
+    loop {
+        let buffer = input.fill_buf().context("reading stdin")?;
+        let at_end = buffer.is_empty();
+        let mut lines = Vec::new();
+        if at_end {
+            if !partial.is_empty() {
+                lines.push(std::mem::take(&mut partial));
+            }
+        } else {
+            let mut rest = buffer;
+            while let Some(end) = rest.iter().position(|&b| b == b'\n') {
+                partial.extend_from_slice(&rest[..end]);
+                lines.push(std::mem::take(&mut partial));
+                rest = &rest[end + 1..];
+            }
+            partial.extend_from_slice(rest);
+            let used = buffer.len();
+            input.consume(used);
+        }
+        for line in &mut lines {
+            if line.last() == Some(&b'\r') {
+                line.pop();
+            }
+        }
+        if !lines.is_empty() {
+            // Counted before it is sent, so the writer never flushes
+            // believing it has answered everything while this batch is on
+            // its way.
+            let index = read.fetch_add(1, Ordering::SeqCst);
+            if batches.send((index, lines)).is_err() {
+                return Ok(()); // the workers stopped: the writer failed and says why
+            }
+        }
+        if at_end {
+            return Ok(());
+        }
+    }
+}
+
+fn work(batches: &Batches, answers: std::sync::mpsc::Sender<(u64, Vec<u8>)>) {
+    let mut cache = PatternCache::new();
+    loop {
+        let next = match batches.lock() {
+            Ok(receiver) => receiver.recv(),
+            Err(_) => return,
+        };
+        let Ok((index, lines)) = next else { return };
+        let mut bytes = Vec::with_capacity(lines.len() * 40);
+        for line in &lines {
+            // Writing JSON into a Vec cannot fail.
+            let _ = serde_json::to_writer(&mut bytes, &answer(line, &mut cache));
+            bytes.push(b'\n');
+        }
+        if answers.send((index, bytes)).is_err() {
+            return;
+        }
+    }
+}
+
+fn write_in_order(answers: Receiver<(u64, Vec<u8>)>, output: impl Write, read: &AtomicU64) -> std::io::Result<()> {
+    let mut out = BufWriter::with_capacity(1 << 16, output);
+    let mut pending = BTreeMap::new();
+    let mut next = 0;
+    for (index, bytes) in answers {
+        pending.insert(index, bytes);
+        while let Some(bytes) = pending.remove(&next) {
+            out.write_all(&bytes)?;
+            next += 1;
+        }
+        if next == read.load(Ordering::SeqCst) {
+            out.flush()?;
+        }
+    }
+    out.flush()
+}
+
+fn answer(line: &[u8], cache: &mut PatternCache) -> Value {
+    let error = |kind: &str, message: String| json!({"error": kind, "message": message});
+    let request: BatchLine = match serde_json::from_slice(line) {
+        Ok(r) => r,
+        Err(e) => return error("parse", format!("the line is not a request {{\"pattern\", \"stix_version\", \"observations\"}}: {e}")),
+    };
+    let version: StixVersion = match request.stix_version.parse() {
+        Ok(v) => v,
+        Err(e) => return error("parse", e),
+    };
+    if cache.len() >= PATTERN_CACHE {
+        cache.clear();
+    }
+    let compiled = cache.entry((request.pattern.clone(), version)).or_insert_with(|| Rc::new(Matcher::compile(&request.pattern, version))).clone();
+    let matcher = match compiled.as_ref() {
+        Ok(m) => m,
+        Err(CompileError::Parse(e)) => return error("parse", e.to_string()),
+        Err(CompileError::Match(e)) => return error("match", e.to_string()),
+    };
+    let observations = match Observations::from_json(&request.observations, version) {
+        Ok(o) => o,
+        Err(e) => return error("match", e.to_string()),
+    };
+    match matcher.matches(&observations) {
+        Ok(Some(m)) => json!({"matched": true, "sdo_ids": m.observations.iter().map(|&i| observations.sdo_id(i)).collect::<Vec<_>>()}),
+        Ok(None) => json!({"matched": false, "sdo_ids": []}),
+        Err(e) => error("match", e.to_string()),
+    }
+}
