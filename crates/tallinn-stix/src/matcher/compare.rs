@@ -27,8 +27,18 @@ use crate::pattern::{CompOp, Comparison, Literal, ObjectPath, PathStep, StixVers
 /// than matching it thousands of times.
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
 
+/// Only `is_match` is ever asked, so no capture groups are compiled and
+/// only the engines that answer it are built (the lazy DFA, the PikeVM when
+/// it gives up): a pattern is compiled for every batch line, so this is
+/// most of what building one costs.
 fn regex_config() -> meta::Config {
-    meta::Config::new().dfa(false).nfa_size_limit(Some(REGEX_SIZE_LIMIT)).hybrid_cache_capacity(REGEX_SIZE_LIMIT)
+    meta::Config::new()
+        .dfa(false)
+        .onepass(false)
+        .backtrack(false)
+        .which_captures(regex_automata::nfa::thompson::WhichCaptures::None)
+        .nfa_size_limit(Some(REGEX_SIZE_LIMIT))
+        .hybrid_cache_capacity(REGEX_SIZE_LIMIT)
 }
 
 #[derive(Debug)]
@@ -36,6 +46,16 @@ pub(crate) enum Expr {
     And(Box<Expr>, Box<Expr>),
     Or(Box<Expr>, Box<Expr>),
     Test(PropTest),
+}
+
+impl Expr {
+    pub(crate) fn has_or(&self) -> bool {
+        match self {
+            Expr::And(a, b) => a.has_or() || b.has_or(),
+            Expr::Or(..) => true,
+            Expr::Test(_) => false,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -226,6 +246,27 @@ impl<'a> Evaluator<'_, 'a> {
             any |= self.on_root(expr, root, ty)?;
         }
         Ok(any)
+    }
+
+    /// Where an observation that satisfies `expr` stands in the reference's
+    /// order of the observations satisfying it, before the observation
+    /// index: the reference keeps, for `a OR b`, the observations of `a`
+    /// first (in `a`'s order), then those only `b` adds (in `b`'s order); for
+    /// `a AND b`, `a`'s order. So the rank is the OR branches taken.
+    pub(crate) fn rank(&self, expr: &Expr) -> Result<Vec<u8>, MatchError> {
+        let mut path = Vec::new();
+        let mut at = expr;
+        loop {
+            match at {
+                Expr::Test(_) => return Ok(path),
+                Expr::And(a, _) => at = a,
+                Expr::Or(a, b) => {
+                    let left = self.holds(a)?;
+                    path.push(u8::from(!left));
+                    at = if left { a } else { b };
+                }
+            }
+        }
     }
 
     fn on_root(&self, expr: &Expr, root: &'a Value, ty: &str) -> Result<bool, MatchError> {

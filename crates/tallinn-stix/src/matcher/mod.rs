@@ -29,7 +29,10 @@
 //!   walks AND and FOLLOWEDBY operands diagonally, this matcher
 //!   lexicographically (left operand first, observations in input order).
 //!   When only one binding exists — as the reference's own tests arrange —
-//!   they agree.
+//!   they agree. For one observation expression they always agree: the
+//!   reference lists the observations satisfying `a OR b` as those of `a`,
+//!   then those only `b` adds, and so does this matcher (`Evaluator::rank`);
+//!   inside compound patterns, candidates are taken in input order.
 //! * **Input the reference corrupts**: given several 2.1 bundles, the
 //!   reference appends the later bundles' objects to the first bundle's own
 //!   list (its deep merge aliases it), so calling it twice on one list gives
@@ -114,15 +117,21 @@ impl Matcher {
         // Every comparison is evaluated on every observation first, so that
         // an error in the data is reported whatever the search would visit.
         if let plan::Node::Leaf(leaf) = self.plan.nodes[self.plan.root] {
-            // One observation expression: the first observation satisfying it.
-            let mut first = None;
+            // One observation expression: the first observation satisfying
+            // it in the reference's order (by index unless it has an OR).
+            let expr = &self.leaves[leaf];
+            let ranked = expr.has_or();
+            let mut first: Option<(Vec<u8>, usize)> = None;
             for (i, obs) in observations.list.iter().enumerate() {
                 let eval = compare::Evaluator { obs, version: self.version };
-                if eval.holds(&self.leaves[leaf])? && first.is_none() {
-                    first = Some(i);
+                if eval.holds(expr)? && (ranked || first.is_none()) {
+                    let rank = if ranked { eval.rank(expr)? } else { Vec::new() };
+                    if first.as_ref().is_none_or(|(best, _)| rank < *best) {
+                        first = Some((rank, i));
+                    }
                 }
             }
-            return Ok(first.map(|i| Match { observations: vec![i] }));
+            return Ok(first.map(|(_, i)| Match { observations: vec![i] }));
         }
         let mut candidates = vec![Vec::new(); self.leaves.len()];
         for (i, obs) in observations.list.iter().enumerate() {

@@ -2,8 +2,6 @@
 //! search: leaves are the distinct comparison expressions, nodes the
 //! operators and qualifiers over them.
 
-use std::collections::HashMap;
-
 use super::MatchError;
 use super::value::parse_timestamp;
 use crate::pattern::{Comparison, Pattern, Qualifier};
@@ -68,7 +66,6 @@ impl Plan {
 struct Builder {
     nodes: Vec<Node>,
     leaves: Vec<Comparison>,
-    leaf_ids: HashMap<String, usize>,
 }
 
 impl Builder {
@@ -84,12 +81,14 @@ impl Builder {
     fn node(&mut self, p: &Pattern) -> Result<NodeId, MatchError> {
         Ok(match p {
             Pattern::Observation(o) => {
-                let key = o.0.to_string();
-                let next = self.leaves.len();
-                let leaf = *self.leaf_ids.entry(key).or_insert(next);
-                if leaf == next {
-                    self.leaves.push(o.0.clone());
-                }
+                // Equal observation expressions are one leaf (patterns hold few).
+                let leaf = match self.leaves.iter().position(|l| *l == o.0) {
+                    Some(i) => i,
+                    None => {
+                        self.leaves.push(o.0.clone());
+                        self.leaves.len() - 1
+                    }
+                };
                 self.push(Node::Leaf(leaf))
             }
             Pattern::And(..) => {

@@ -201,3 +201,18 @@ proptest! {
         prop_assert_eq!(from_set, each);
     }
 }
+
+/// For one observation expression the reference reports the observations of
+/// `a OR b` as those of `a` first, then those only `b` adds; AND keeps its
+/// left operand's order.
+#[test]
+fn the_observation_reported_follows_the_reference_order() {
+    let id = |n: u32| Some(format!("observed-data--00000000-0000-4000-8000-{n:012}"));
+    let input = bundle(&[(0, 1, vec![ipv4("10.0.0.1")]), (1, 1, vec![ipv4("10.0.0.2")]), (2, 1, vec![ipv4("10.0.0.3")])]);
+    let first = |pattern: &str| match_json(pattern, StixVersion::V21, &input).unwrap().unwrap();
+    assert_eq!(first("[ipv4-addr:value = '10.0.0.1' OR ipv4-addr:value = '10.0.0.3']"), vec![id(0)]);
+    assert_eq!(first("[ipv4-addr:value = '10.0.0.3' OR ipv4-addr:value = '10.0.0.1']"), vec![id(2)]);
+    assert_eq!(first("[ipv4-addr:value = '10.0.0.9' OR (ipv4-addr:value = '10.0.0.3' OR ipv4-addr:value = '10.0.0.2')]"), vec![id(2)]);
+    assert_eq!(first("[(ipv4-addr:value = '10.0.0.2' OR ipv4-addr:value = '10.0.0.1') AND ipv4-addr:value LIKE '10.%']"), vec![id(1)]);
+    assert_eq!(first("[ipv4-addr:value LIKE '10.%' AND (ipv4-addr:value = '10.0.0.2' OR ipv4-addr:value = '10.0.0.1')]"), vec![id(0)]);
+}

@@ -87,13 +87,13 @@ fn read_batches(input: &mut impl BufRead, batches: &SyncSender<Batch>, read: &At
                 lines.push(std::mem::take(&mut partial));
             }
         } else {
-            let mut rest = buffer;
-            while let Some(end) = rest.iter().position(|&b| b == b'\n') {
-                partial.extend_from_slice(&rest[..end]);
+            let mut start = 0;
+            for end in memchr::memchr_iter(b'\n', buffer) {
+                partial.extend_from_slice(&buffer[start..end]);
                 lines.push(std::mem::take(&mut partial));
-                rest = &rest[end + 1..];
+                start = end + 1;
             }
-            partial.extend_from_slice(rest);
+            partial.extend_from_slice(&buffer[start..]);
             let used = buffer.len();
             input.consume(used);
         }
