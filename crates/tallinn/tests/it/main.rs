@@ -698,6 +698,29 @@ fn stix_match_batch_answers_every_line_in_order() {
     assert_eq!(answers[7], answers[0]);
 }
 
+/// Thousands of lines are answered by several workers in many batches, and
+/// still come back in input order.
+#[test]
+fn stix_match_batch_keeps_input_order_across_batches() {
+    let bundle: serde_json::Value = serde_json::from_str(OBSERVED).unwrap();
+    let line = |i: usize| {
+        let address = if i.is_multiple_of(3) { "203.0.113.7" } else { "203.0.113.8" };
+        let pattern = if i.is_multiple_of(7) { "[ipv4-addr:value = ".to_string() } else { format!("[ipv4-addr:value = '{address}']") };
+        serde_json::json!({"pattern": pattern, "observations": [bundle]}).to_string()
+    };
+    let lines: Vec<String> = (0..3000).map(line).collect();
+    assert!(lines.iter().map(String::len).sum::<usize>() > 4 * 256 * 1024, "more than a few read buffers");
+    let answers = match_batch(&lines);
+    assert_eq!(answers.len(), lines.len());
+    for (i, answer) in answers.iter().enumerate() {
+        match (i % 7, i % 3) {
+            (0, _) => assert_eq!(answer["error"], "parse", "line {i}"),
+            (_, 0) => assert_eq!(answer["matched"], true, "line {i}"),
+            _ => assert_eq!(answer["matched"], false, "line {i}"),
+        }
+    }
+}
+
 /// A caller that sends one line and waits gets its answer before sending
 /// the next (the answers are not held back until the input ends), and a
 /// line without its line end at the end of the input is answered too.
@@ -724,6 +747,11 @@ fn stix_match_batch_answers_a_waiting_caller_at_once() {
         let answer: serde_json::Value = serde_json::from_str(&answers.recv_timeout(wait).expect("an answer while the input is still open")).unwrap();
         assert_eq!(answer["matched"], matched, "{pattern}");
     }
+    // Bytes that are not UTF-8 answer a parse error, and the batch goes on.
+    stdin.write_all(b"{\"pattern\": \"\xff\"}\n").unwrap();
+    stdin.flush().unwrap();
+    let answer: serde_json::Value = serde_json::from_str(&answers.recv_timeout(wait).unwrap()).unwrap();
+    assert_eq!(answer["error"], "parse");
     write!(stdin, "{}", line("[ipv4-addr:value = '203.0.113.7']")).unwrap();
     drop(stdin);
     let last: serde_json::Value = serde_json::from_str(&answers.recv_timeout(wait).unwrap()).unwrap();
