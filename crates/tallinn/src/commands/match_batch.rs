@@ -8,9 +8,9 @@
 //! every line read so far, so a caller that sends one line and waits gets
 //! its answer at once, while a bulk caller's answers go out in large writes.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufWriter, Write};
-use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, channel, sync_channel};
 use std::sync::{Arc, Mutex};
@@ -20,18 +20,19 @@ use serde_json::{Value, json};
 use tallinn_stix::matcher::{CompileError, Matcher, Observations};
 use tallinn_stix::pattern::StixVersion;
 
-/// One line of a batch.
+/// One line of a batch (strings borrowed from the line where it has no escapes).
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-struct BatchLine {
-    pattern: String,
-    #[serde(default = "default_version")]
-    stix_version: String,
+struct BatchLine<'a> {
+    #[serde(borrow)]
+    pattern: Cow<'a, str>,
+    #[serde(borrow, default = "default_version")]
+    stix_version: Cow<'a, str>,
     observations: Vec<Value>,
 }
 
-fn default_version() -> String {
-    "2.1".into()
+fn default_version() -> Cow<'static, str> {
+    Cow::Borrowed("2.1")
 }
 
 /// Compiled patterns are kept for reuse across lines, up to this many per worker.
@@ -44,7 +45,29 @@ const READ_AHEAD: usize = 64;
 /// one batch (a few hundred at a time in bulk, one when a caller sends one).
 pub const READ_BUFFER: usize = 256 * 1024;
 
-type PatternCache = HashMap<(String, StixVersion), Rc<Result<Matcher, CompileError>>>;
+/// Compiled patterns of one worker, by STIX version then source (looked up
+/// without copying the source).
+#[derive(Default)]
+struct PatternCache {
+    v20: HashMap<String, Result<Matcher, CompileError>>,
+    v21: HashMap<String, Result<Matcher, CompileError>>,
+}
+
+impl PatternCache {
+    fn get(&mut self, pattern: &str, version: StixVersion) -> &Result<Matcher, CompileError> {
+        let cache = match version {
+            StixVersion::V20 => &mut self.v20,
+            StixVersion::V21 => &mut self.v21,
+        };
+        if !cache.contains_key(pattern) {
+            if cache.len() >= PATTERN_CACHE {
+                cache.clear();
+            }
+            cache.insert(pattern.to_string(), Matcher::compile(pattern, version));
+        }
+        &cache[pattern]
+    }
+}
 
 /// A batch of input lines (without their line ends) and its place in the input.
 type Batch = (u64, Vec<Vec<u8>>);
@@ -118,7 +141,7 @@ fn read_batches(input: &mut impl BufRead, batches: &SyncSender<Batch>, read: &At
 }
 
 fn work(batches: &Batches, answers: std::sync::mpsc::Sender<(u64, Vec<u8>)>) {
-    let mut cache = PatternCache::new();
+    let mut cache = PatternCache::default();
     loop {
         let next = match batches.lock() {
             Ok(receiver) => receiver.recv(),
@@ -164,11 +187,7 @@ fn answer(line: &[u8], cache: &mut PatternCache) -> Value {
         Ok(v) => v,
         Err(e) => return error("parse", e),
     };
-    if cache.len() >= PATTERN_CACHE {
-        cache.clear();
-    }
-    let compiled = cache.entry((request.pattern.clone(), version)).or_insert_with(|| Rc::new(Matcher::compile(&request.pattern, version))).clone();
-    let matcher = match compiled.as_ref() {
+    let matcher = match cache.get(&request.pattern, version) {
         Ok(m) => m,
         Err(CompileError::Parse(e)) => return error("parse", e.to_string()),
         Err(CompileError::Match(e)) => return error("match", e.to_string()),
