@@ -102,7 +102,11 @@ pub fn run(mut input: impl BufRead, output: impl Write + Send) -> anyhow::Result
 fn read_batches(input: &mut impl BufRead, batches: &SyncSender<Batch>, read: &AtomicU64) -> anyhow::Result<()> {
     let mut partial: Vec<u8> = Vec::new();
     loop {
-        let buffer = input.fill_buf().context("reading stdin")?;
+        let buffer = match input.fill_buf() {
+            Ok(buffer) => buffer,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e).context("reading stdin"),
+        };
         let at_end = buffer.is_empty();
         let mut lines = Vec::new();
         if at_end {
