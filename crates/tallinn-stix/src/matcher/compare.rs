@@ -13,10 +13,10 @@ use std::sync::OnceLock;
 
 use regex_automata::meta::{self, Regex};
 use regex_automata::util::syntax;
-use serde_json::Value;
 use unicode_normalization::UnicodeNormalization;
 
 use super::MatchError;
+use super::json::Json;
 use super::observations::{Observation, is_non_observable, type_of};
 use super::value::{Lit, Net, Val, bytes_of, equal, member, order, parse_timestamp, text_of};
 use crate::pattern::{CompOp, Comparison, Literal, ObjectPath, PathStep, StixVersion, Test};
@@ -269,7 +269,7 @@ impl<'a> Evaluator<'_, 'a> {
         }
     }
 
-    fn on_root(&self, expr: &Expr, root: &'a Value, ty: &str) -> Result<bool, MatchError> {
+    fn on_root(&self, expr: &Expr, root: &'a Json<'a>, ty: &str) -> Result<bool, MatchError> {
         Ok(match expr {
             Expr::And(a, b) => {
                 let l = self.on_root(a, root, ty)?;
@@ -283,7 +283,7 @@ impl<'a> Evaluator<'_, 'a> {
         })
     }
 
-    fn test(&self, t: &PropTest, root: &'a Value) -> Result<bool, MatchError> {
+    fn test(&self, t: &PropTest, root: &'a Json<'a>) -> Result<bool, MatchError> {
         let values = self.select(root, &t.path.steps)?;
         if let Kind::Exists = t.kind {
             return Ok(values.is_empty() == t.negated);
@@ -340,12 +340,12 @@ impl<'a> Evaluator<'_, 'a> {
     /// The strings a path selects from one object, for the index; a binary
     /// value reads as the string of its bytes' code points, which is what
     /// equals it in a comparison.
-    pub(crate) fn select_strings(&self, root: &'a Value, steps: &[PathStep]) -> Result<Vec<String>, MatchError> {
+    pub(crate) fn select_strings(&self, root: &'a Json<'a>, steps: &[PathStep]) -> Result<Vec<String>, MatchError> {
         Ok(self
             .select(root, steps)?
             .into_iter()
             .filter_map(|v| match v {
-                Val::Json(Value::String(s)) => Some(s.clone()),
+                Val::Json(Json::String(s)) => Some(s.to_string()),
                 Val::Bytes(b) => Some(b.iter().map(|&x| char::from(x)).collect()),
                 _ => None,
             })
@@ -354,14 +354,14 @@ impl<'a> Evaluator<'_, 'a> {
 
     /// The values a path selects from one root object, following `*_ref`
     /// and `*_refs` to the objects of the same observation.
-    fn select(&self, root: &'a Value, steps: &[PathStep]) -> Result<Vec<Val<'a>>, MatchError> {
+    fn select(&self, root: &'a Json<'a>, steps: &[PathStep]) -> Result<Vec<Val<'a>>, MatchError> {
         let mut current = vec![Val::Json(root)];
         for step in steps {
             let mut next = Vec::new();
             for v in current {
                 match step {
                     PathStep::Key(k) => {
-                        if let Val::Json(Value::Object(m)) = v
+                        if let Val::Json(Json::Object(m)) = v
                             && let Some(x) = m.get(k)
                         {
                             self.step_key(k, x, &mut next)?;
@@ -370,14 +370,14 @@ impl<'a> Evaluator<'_, 'a> {
                     PathStep::Index(i) => {
                         if let Ok(i) = usize::try_from(*i) {
                             match v {
-                                Val::Json(Value::Array(a)) => next.extend(a.get(i).map(Val::Json)),
+                                Val::Json(Json::Array(a)) => next.extend(a.get(i).map(Val::Json)),
                                 Val::Objects(a) => next.extend(a.get(i).map(|x| Val::Json(x))),
                                 _ => {}
                             }
                         }
                     }
                     PathStep::AnyIndex => match v {
-                        Val::Json(Value::Array(a)) => next.extend(a.iter().map(Val::Json)),
+                        Val::Json(Json::Array(a)) => next.extend(a.iter().map(Val::Json)),
                         Val::Objects(a) => next.extend(a.into_iter().map(Val::Json)),
                         _ => {}
                     },
@@ -391,7 +391,7 @@ impl<'a> Evaluator<'_, 'a> {
         Ok(current)
     }
 
-    fn step_key(&self, key: &str, x: &'a Value, out: &mut Vec<Val<'a>>) -> Result<(), MatchError> {
+    fn step_key(&self, key: &str, x: &'a Json<'a>, out: &mut Vec<Val<'a>>) -> Result<(), MatchError> {
         if key.ends_with("_hex") || key.ends_with("_bin") {
             let Some(s) = x.as_str() else {
                 return Err(MatchError::new(format!("The value of binary property '{key}' is not a string")));
@@ -429,7 +429,7 @@ impl<'a> Evaluator<'_, 'a> {
 
     /// Objects of this observation a reference names; unresolved references
     /// are ignored.
-    fn resolve<'r>(&'r self, reference: &'r str) -> impl Iterator<Item = &'a Value> + 'r {
+    fn resolve<'r>(&'r self, reference: &'r str) -> impl Iterator<Item = &'a Json<'a>> + 'r {
         self.obs.objects.iter().filter(move |(key, _)| *key == reference).map(|(_, o)| *o)
     }
 }

@@ -42,12 +42,14 @@
 //! `REPEATS 256 TIMES`); larger patterns are an error, not a slow search.
 
 mod compare;
+pub mod json;
 mod observations;
 mod plan;
 mod search;
 mod set;
 mod value;
 
+pub use json::Json;
 pub use observations::Observations;
 pub use plan::MAX_BINDING_SIZE;
 pub use set::PatternSet;
@@ -154,6 +156,7 @@ impl Matcher {
 /// the ids of the matching observed-data (empty when there is no match).
 pub fn match_json(pattern: &str, version: StixVersion, input: &[serde_json::Value]) -> Result<Option<Vec<Option<String>>>, CompileError> {
     let matcher = Matcher::compile(pattern, version)?;
-    let observations = Observations::from_json(input, version)?;
+    let input: Vec<Json> = input.iter().map(Json::from).collect();
+    let observations = Observations::from_json(&input, version)?;
     Ok(matcher.matches(&observations)?.map(|m| m.observations.iter().map(|&i| observations.sdo_id(i).map(str::to_string)).collect()))
 }

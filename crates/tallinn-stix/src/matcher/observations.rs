@@ -8,9 +8,8 @@
 
 use std::collections::HashMap;
 
-use serde_json::{Map, Value};
-
 use super::MatchError;
+use super::json::{Json, Map};
 use super::value::parse_timestamp;
 use crate::object::SDO_SRO_META;
 use crate::pattern::StixVersion;
@@ -31,7 +30,7 @@ pub struct Observations<'a> {
 #[derive(Debug)]
 pub(crate) struct Observation<'a> {
     /// The `observed-data` object.
-    pub(crate) sdo: &'a Map<String, Value>,
+    pub(crate) sdo: &'a Map<'a>,
     /// `first_observed`, `last_observed` in microseconds.
     pub(crate) first: i64,
     pub(crate) last: i64,
@@ -39,13 +38,14 @@ pub(crate) struct Observation<'a> {
     /// The observation's objects with the key a reference names them by
     /// (the `objects` key in 2.0, the `id` in 2.1).
     /// Each is a JSON object.
-    pub(crate) objects: Vec<(&'a str, &'a Value)>,
+    pub(crate) objects: Vec<(&'a str, &'a Json<'a>)>,
 }
 
 impl<'a> Observations<'a> {
     /// Reads what the reference's `match()` takes: 2.1 bundles or 2.0
-    /// observed-data objects.
-    pub fn from_json(input: &'a [Value], version: StixVersion) -> Result<Self, MatchError> {
+    /// observed-data objects (see [`Json`]: parse them from text, or convert
+    /// `serde_json` values without copying).
+    pub fn from_json(input: &'a [Json<'a>], version: StixVersion) -> Result<Self, MatchError> {
         let list = match version {
             StixVersion::V21 => from_bundles(input)?,
             StixVersion::V20 => input.iter().map(from_v20).collect::<Result<_, _>>()?,
@@ -67,11 +67,11 @@ impl<'a> Observations<'a> {
     }
 }
 
-fn object<'v>(v: &'v Value, what: &str) -> Result<&'v Map<String, Value>, MatchError> {
+fn object<'v, 'a>(v: &'v Json<'a>, what: &str) -> Result<&'v Map<'a>, MatchError> {
     v.as_object().ok_or_else(|| MatchError::new(format!("{what} is not a JSON object")))
 }
 
-fn interval(sdo: &Map<String, Value>, what: &str) -> Result<(i64, i64, u64), MatchError> {
+fn interval(sdo: &Map<'_>, what: &str) -> Result<(i64, i64, u64), MatchError> {
     let (Some(n), Some(first), Some(last)) = (sdo.get("number_observed"), sdo.get("first_observed"), sdo.get("last_observed")) else {
         return Err(MatchError::new(format!("{what} must have all the following keys: number_observed, first_observed, last_observed.")));
     };
@@ -79,33 +79,34 @@ fn interval(sdo: &Map<String, Value>, what: &str) -> Result<(i64, i64, u64), Mat
         Some(c) if c >= 1 => c as u64,
         _ => return Err(MatchError::new(format!("SDO with invalid number_observed (must be >= 1): {n}"))),
     };
-    let time = |v: &Value| v.as_str().and_then(parse_timestamp).ok_or_else(|| MatchError::new(format!("invalid timestamp in observed-data: {v}")));
+    let time = |v: &Json<'_>| v.as_str().and_then(parse_timestamp).ok_or_else(|| MatchError::new(format!("invalid timestamp in observed-data: {v}")));
+    let (first_json, last_json) = (first, last);
     let (first, last) = (time(first)?, time(last)?);
     if first > last {
-        return Err(MatchError::new(format!("observed-data first_observed {} is after last_observed {}", sdo["first_observed"], sdo["last_observed"])));
+        return Err(MatchError::new(format!("observed-data first_observed {} is after last_observed {}", first_json, last_json)));
     }
     Ok((first, last, count))
 }
 
-fn from_v20(sdo: &Value) -> Result<Observation<'_>, MatchError> {
+fn from_v20<'a>(sdo: &'a Json<'a>) -> Result<Observation<'a>, MatchError> {
     let sdo = object(sdo, "an observed-data SDO")?;
     let (first, last, count) = interval(sdo, "STIX v2.0 SDO")?;
     let mut objects = Vec::new();
-    if let Some(embedded) = sdo.get("objects").and_then(Value::as_object) {
-        for (key, obj) in embedded {
+    if let Some(embedded) = sdo.get("objects").and_then(Json::as_object) {
+        for (key, obj) in embedded.iter() {
             if obj.is_object() {
-                objects.push((key.as_str(), obj));
+                objects.push((key, obj));
             }
         }
     }
     Ok(Observation { sdo, first, last, count, objects })
 }
 
-fn from_bundles(bundles: &[Value]) -> Result<Vec<Observation<'_>>, MatchError> {
-    let mut pooled: Vec<&Value> = Vec::new();
+fn from_bundles<'a>(bundles: &'a [Json<'a>]) -> Result<Vec<Observation<'a>>, MatchError> {
+    let mut pooled: Vec<&'a Json<'a>> = Vec::new();
     for bundle in bundles {
         let bundle = object(bundle, "a bundle")?;
-        let Some(objects) = bundle.get("objects").and_then(Value::as_array) else {
+        let Some(objects) = bundle.get("objects").and_then(Json::as_array) else {
             return Err(MatchError::new("STIX v2.1 bundle object must have 'objects' key"));
         };
         for o in objects {
@@ -117,20 +118,20 @@ fn from_bundles(bundles: &[Value]) -> Result<Vec<Observation<'_>>, MatchError> {
         return Ok(Vec::new());
     }
     // The last object with a given id wins, as in the reference.
-    let by_id: HashMap<&str, &Value> =
+    let by_id: HashMap<&str, &Json<'a>> =
         pooled.iter().filter(|o| type_of(o) != Some("observed-data")).filter_map(|o| Some((o.get("id")?.as_str()?, *o))).collect();
     let mut list = Vec::new();
     for sdo_value in pooled.iter().filter(|o| type_of(o) == Some("observed-data")) {
         let sdo = object(sdo_value, "an observed-data object")?;
-        let Some(refs) = sdo.get("object_refs").and_then(Value::as_array) else {
+        let Some(refs) = sdo.get("object_refs").and_then(Json::as_array) else {
             return Err(MatchError::new("STIX v2.1 observed-data object must have 'object_refs' key"));
         };
         let (first, last, count) = interval(sdo, "STIX v2.1 observed-data object")?;
         let mut objects = Vec::with_capacity(refs.len() + 1);
-        if let Some(id) = sdo.get("id").and_then(Value::as_str) {
+        if let Some(id) = sdo.get("id").and_then(Json::as_str) {
             objects.push((id, *sdo_value));
         }
-        for r in refs.iter().filter_map(Value::as_str) {
+        for r in refs.iter().filter_map(Json::as_str) {
             if let Some((id, obj)) = by_id.get_key_value(r) {
                 objects.push((*id, *obj));
             }
@@ -140,6 +141,6 @@ fn from_bundles(bundles: &[Value]) -> Result<Vec<Observation<'_>>, MatchError> {
     Ok(list)
 }
 
-pub(crate) fn type_of(o: &Value) -> Option<&str> {
+pub(crate) fn type_of<'v>(o: &'v Json<'_>) -> Option<&'v str> {
     o.get("type")?.as_str()
 }

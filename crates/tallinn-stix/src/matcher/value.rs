@@ -7,7 +7,7 @@
 use std::cmp::Ordering;
 use std::net::IpAddr;
 
-use serde_json::Value;
+use super::json::Json;
 
 use super::MatchError;
 
@@ -26,11 +26,11 @@ pub(crate) enum Lit {
 /// A value selected from an observed object.
 #[derive(Debug, Clone)]
 pub(crate) enum Val<'a> {
-    Json(&'a Value),
+    Json(&'a Json<'a>),
     /// A `*_hex` or `*_bin` property, decoded.
     Bytes(Vec<u8>),
     /// A `*_refs` list, dereferenced to the objects it names.
-    Objects(Vec<&'a Value>),
+    Objects(Vec<&'a Json<'a>>),
 }
 
 /// The scalar kinds a comparison sees.
@@ -49,9 +49,9 @@ fn scalar<'v>(v: &'v Val<'_>) -> Scalar<'v> {
     match v {
         Val::Bytes(b) => Scalar::Bytes(b),
         Val::Objects(_) => Scalar::Other,
-        Val::Json(Value::String(s)) => Scalar::Text(s),
-        Val::Json(Value::Bool(b)) => Scalar::Bool(*b),
-        Val::Json(Value::Number(n)) => match n.as_i64() {
+        Val::Json(Json::String(s)) => Scalar::Text(s),
+        Val::Json(Json::Bool(b)) => Scalar::Bool(*b),
+        Val::Json(Json::Number(n)) => match n.as_i64() {
             Some(i) => Scalar::Int(i),
             None => n.as_f64().map_or(Scalar::Other, Scalar::Float),
         },
@@ -145,7 +145,7 @@ pub(crate) fn member(value: &Val<'_>, set: &[Lit]) -> Result<bool, MatchError> {
 /// the reference reads them (UTF-8 for LIKE).
 pub(crate) fn text_of<'v>(value: &'v Val<'_>) -> Option<&'v str> {
     match value {
-        Val::Json(Value::String(s)) => Some(s),
+        Val::Json(Json::String(s)) => Some(s),
         _ => None,
     }
 }

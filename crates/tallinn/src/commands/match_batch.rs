@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use serde_json::{Value, json};
-use tallinn_stix::matcher::{CompileError, Matcher, Observations};
+use tallinn_stix::matcher::{CompileError, Json, Matcher, Observations};
 use tallinn_stix::pattern::StixVersion;
 
 /// One line of a batch (strings borrowed from the line where it has no escapes).
@@ -28,7 +28,8 @@ struct BatchLine<'a> {
     pattern: Cow<'a, str>,
     #[serde(borrow, default = "default_version")]
     stix_version: Cow<'a, str>,
-    observations: Vec<Value>,
+    #[serde(borrow)]
+    observations: Vec<Json<'a>>,
 }
 
 fn default_version() -> Cow<'static, str> {
@@ -69,8 +70,14 @@ impl PatternCache {
     }
 }
 
-/// A batch of input lines (without their line ends) and its place in the input.
-type Batch = (u64, Vec<Vec<u8>>);
+/// A batch of input lines and its place in the input: the bytes of whole
+/// lines, and where each line lies in them (without its line end). One
+/// allocation per read, not one per line.
+struct Batch {
+    index: u64,
+    bytes: Vec<u8>,
+    lines: Vec<std::ops::Range<usize>>,
+}
 
 /// Batches waiting for a worker; shared, and dropped with the last worker so
 /// that the reader stops if the workers do (the writer failed).
@@ -108,33 +115,31 @@ fn read_batches(input: &mut impl BufRead, batches: &SyncSender<Batch>, read: &At
             Err(e) => return Err(e).context("reading stdin"),
         };
         let at_end = buffer.is_empty();
-        let mut lines = Vec::new();
-        if at_end {
-            if !partial.is_empty() {
-                lines.push(std::mem::take(&mut partial));
-            }
-        } else {
-            let mut start = 0;
-            for end in memchr::memchr_iter(b'\n', buffer) {
-                partial.extend_from_slice(&buffer[start..end]);
-                lines.push(std::mem::take(&mut partial));
-                start = end + 1;
-            }
-            partial.extend_from_slice(&buffer[start..]);
-            let used = buffer.len();
-            input.consume(used);
+        // The bytes of whole lines: what was left of the last read, and this
+        // read up to its last line end (at the end of input, everything).
+        let mut bytes = std::mem::take(&mut partial);
+        bytes.extend_from_slice(buffer);
+        let used = buffer.len();
+        input.consume(used);
+        let last_start = memchr::memrchr(b'\n', &bytes).map_or(0, |last| last + 1);
+        if !at_end {
+            partial.extend_from_slice(&bytes[last_start..]);
+            bytes.truncate(last_start);
         }
-        for line in &mut lines {
-            if line.last() == Some(&b'\r') {
-                line.pop();
-            }
+        let unterminated = (last_start < bytes.len()).then_some(bytes.len());
+        let mut lines = Vec::new();
+        let mut start = 0;
+        for end in memchr::memchr_iter(b'\n', &bytes).chain(unterminated) {
+            let line_end = if end > start && bytes[end - 1] == b'\r' { end - 1 } else { end };
+            lines.push(start..line_end);
+            start = end + 1;
         }
         if !lines.is_empty() {
             // Counted before it is sent, so the writer never flushes
             // believing it has answered everything while this batch is on
             // its way.
             let index = read.fetch_add(1, Ordering::SeqCst);
-            if batches.send((index, lines)).is_err() {
+            if batches.send(Batch { index, bytes, lines }).is_err() {
                 return Ok(()); // the workers stopped: the writer failed and says why
             }
         }
@@ -151,14 +156,14 @@ fn work(batches: &Batches, answers: std::sync::mpsc::Sender<(u64, Vec<u8>)>) {
             Ok(receiver) => receiver.recv(),
             Err(_) => return,
         };
-        let Ok((index, lines)) = next else { return };
-        let mut bytes = Vec::with_capacity(lines.len() * 40);
-        for line in &lines {
+        let Ok(batch) = next else { return };
+        let mut bytes = Vec::with_capacity(batch.lines.len() * 40);
+        for line in &batch.lines {
             // Writing JSON into a Vec cannot fail.
-            let _ = serde_json::to_writer(&mut bytes, &answer(line, &mut cache));
+            let _ = serde_json::to_writer(&mut bytes, &answer(&batch.bytes[line.clone()], &mut cache));
             bytes.push(b'\n');
         }
-        if answers.send((index, bytes)).is_err() {
+        if answers.send((batch.index, bytes)).is_err() {
             return;
         }
     }
