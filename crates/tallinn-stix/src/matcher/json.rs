@@ -6,6 +6,7 @@
 //! its strings.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -33,9 +34,19 @@ impl<'a> Map<'a> {
         self.0.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 
-    /// Each key once, with its last value.
+    /// Each key once, with its last value. (Large objects — a 2.0
+    /// observed-data may embed thousands — are deduplicated through a map,
+    /// not by comparing every pair.)
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Json<'a>)> {
-        self.0.iter().enumerate().filter(|(i, (k, _))| !self.0[i + 1..].iter().any(|(later, _)| later == k)).map(|(_, (k, v))| (k.as_ref(), v))
+        let last: Option<HashMap<&str, usize>> = (self.0.len() > 16).then(|| self.0.iter().enumerate().map(|(i, (k, _))| (k.as_ref(), i)).collect());
+        self.0
+            .iter()
+            .enumerate()
+            .filter(move |(i, (k, _))| match &last {
+                Some(last) => last.get(k.as_ref()) == Some(i),
+                None => !self.0[i + 1..].iter().any(|(later, _)| later == k),
+            })
+            .map(|(_, (k, v))| (k.as_ref(), v))
     }
 }
 
@@ -240,5 +251,11 @@ mod tests {
         assert!(matches!(plain.get("a"), Some(Json::String(Cow::Borrowed("plain")))));
         assert_eq!(ours.get("n").and_then(Json::as_array).map(<[Json]>::len), Some(4));
         assert_eq!(ours.as_object().unwrap().iter().count(), 5);
+        // A large object, a key repeated: each key once, with its last value.
+        let large = format!("{{{}, \"k3\": \"again\"}}", (0..40).map(|i| format!("\"k{i}\": {i}")).collect::<Vec<_>>().join(", "));
+        let large: Json = serde_json::from_str(&large).unwrap();
+        let entries: Vec<(&str, &Json)> = large.as_object().unwrap().iter().collect();
+        assert_eq!(entries.len(), 40);
+        assert_eq!(entries.iter().find(|(k, _)| *k == "k3").and_then(|(_, v)| v.as_str()), Some("again"));
     }
 }
