@@ -6,7 +6,7 @@
 //! its strings.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -27,25 +27,38 @@ pub enum Json<'a> {
 /// A JSON object in the order it was written. A key written twice means
 /// its last value, as with `serde_json::Value`.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct Map<'a>(Vec<(Cow<'a, str>, Json<'a>)>);
+pub struct Map<'a> {
+    entries: Vec<(Cow<'a, str>, Json<'a>)>,
+    /// No key is written twice (nearly always): lookups may stop at the
+    /// first match, and iteration need not skip anything.
+    unique: bool,
+}
 
 impl<'a> Map<'a> {
-    pub fn get(&self, key: &str) -> Option<&Json<'a>> {
-        self.0.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v)
+    fn new(entries: Vec<(Cow<'a, str>, Json<'a>)>) -> Self {
+        // Large objects — a 2.0 observed-data may embed thousands — are
+        // checked through a set, not by comparing every pair.
+        let unique = if entries.len() <= 16 {
+            entries.iter().enumerate().all(|(i, (k, _))| !entries[i + 1..].iter().any(|(later, _)| later == k))
+        } else {
+            let mut seen = HashSet::with_capacity(entries.len());
+            entries.iter().all(|(k, _)| seen.insert(k.as_ref()))
+        };
+        Map { entries, unique }
     }
 
-    /// Each key once, with its last value. (Large objects — a 2.0
-    /// observed-data may embed thousands — are deduplicated through a map,
-    /// not by comparing every pair.)
+    pub fn get(&self, key: &str) -> Option<&Json<'a>> {
+        let found = if self.unique { self.entries.iter().find(|(k, _)| k == key) } else { self.entries.iter().rev().find(|(k, _)| k == key) };
+        found.map(|(_, v)| v)
+    }
+
+    /// Each key once, with its last value.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Json<'a>)> {
-        let last: Option<HashMap<&str, usize>> = (self.0.len() > 16).then(|| self.0.iter().enumerate().map(|(i, (k, _))| (k.as_ref(), i)).collect());
-        self.0
+        let last: Option<HashMap<&str, usize>> = (!self.unique).then(|| self.entries.iter().enumerate().map(|(i, (k, _))| (k.as_ref(), i)).collect());
+        self.entries
             .iter()
             .enumerate()
-            .filter(move |(i, (k, _))| match &last {
-                Some(last) => last.get(k.as_ref()) == Some(i),
-                None => !self.0[i + 1..].iter().any(|(later, _)| later == k),
-            })
+            .filter(move |(i, (k, _))| last.as_ref().is_none_or(|last| last.get(k.as_ref()) == Some(i)))
             .map(|(_, (k, v))| (k.as_ref(), v))
     }
 }
@@ -98,7 +111,7 @@ impl<'a> From<&'a serde_json::Value> for Json<'a> {
             Value::Number(n) => Json::Number(n.clone()),
             Value::String(s) => Json::String(Cow::Borrowed(s)),
             Value::Array(a) => Json::Array(a.iter().map(Json::from).collect()),
-            Value::Object(m) => Json::Object(Map(m.iter().map(|(k, v)| (Cow::Borrowed(k.as_str()), Json::from(v))).collect())),
+            Value::Object(m) => Json::Object(Map { entries: m.iter().map(|(k, v)| (Cow::Borrowed(k.as_str()), Json::from(v))).collect(), unique: true }),
         }
     }
 }
@@ -205,7 +218,7 @@ impl<'de> Visitor<'de> for JsonVisitor {
         while let Some(Key(k)) = map.next_key()? {
             entries.push((k, map.next_value()?));
         }
-        Ok(Json::Object(Map(entries)))
+        Ok(Json::Object(Map::new(entries)))
     }
 }
 
