@@ -115,6 +115,14 @@ fn read_batches(input: &mut impl BufRead, batches: &SyncSender<Batch>, read: &At
             Err(e) => return Err(e).context("reading stdin"),
         };
         let at_end = buffer.is_empty();
+        if !at_end && memchr::memchr(b'\n', buffer).is_none() {
+            // Inside a long line: keep it whole without copying it again
+            // on every read.
+            partial.extend_from_slice(buffer);
+            let used = buffer.len();
+            input.consume(used);
+            continue;
+        }
         // The bytes of whole lines: what was left of the last read, and this
         // read up to its last line end (at the end of input, everything).
         let mut bytes = std::mem::take(&mut partial);

@@ -708,11 +708,19 @@ fn stix_match_batch_keeps_input_order_across_batches() {
         let pattern = if i.is_multiple_of(7) { "[ipv4-addr:value = ".to_string() } else { format!("[ipv4-addr:value = '{address}']") };
         serde_json::json!({"pattern": pattern, "observations": [bundle]}).to_string()
     };
-    let lines: Vec<String> = (0..3000).map(line).collect();
+    let mut lines: Vec<String> = (0..3000).map(line).collect();
+    // One line longer than several reads (a large bundle on one line).
+    let mut padded = bundle.clone();
+    padded["objects"][1]["x_padding"] = serde_json::json!("x".repeat(1 << 20));
+    lines[1000] = serde_json::json!({"pattern": "[ipv4-addr:value = '203.0.113.7']", "observations": [padded]}).to_string();
     assert!(lines.iter().map(String::len).sum::<usize>() > 4 * 256 * 1024, "more than a few read buffers");
     let answers = match_batch(&lines);
     assert_eq!(answers.len(), lines.len());
     for (i, answer) in answers.iter().enumerate() {
+        if i == 1000 {
+            assert_eq!(answer["matched"], true, "the long line");
+            continue;
+        }
         match (i % 7, i % 3) {
             (0, _) => assert_eq!(answer["error"], "parse", "line {i}"),
             (_, 0) => assert_eq!(answer["matched"], true, "line {i}"),
