@@ -6,6 +6,7 @@
 //! property test holds when any value its path selects passes (after `NOT`),
 //! and a root whose path selects nothing passes no test but `NOT EXISTS`.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 
 use base64::Engine;
@@ -156,9 +157,14 @@ fn set(values: &[Literal]) -> Result<Vec<Lit>, MatchError> {
     Ok(lits)
 }
 
+/// `text` in Unicode NFC (ASCII text, nearly all of STIX, already is).
+fn nfc(text: &str) -> Cow<'_, str> {
+    if text.is_ascii() { Cow::Borrowed(text) } else { Cow::Owned(text.nfc().collect()) }
+}
+
 fn like(pattern: &str) -> Vec<LikeTok> {
-    pattern
-        .nfc()
+    nfc(pattern)
+        .chars()
         .map(|c| match c {
             '%' => LikeTok::Any,
             '_' => LikeTok::One,
@@ -200,7 +206,7 @@ fn like_match(pattern: &[LikeTok], text: &[char]) -> bool {
 }
 
 fn matches(source: &str) -> Result<Kind, MatchError> {
-    let source: String = source.nfc().collect();
+    let source = nfc(source).into_owned();
     let text = Regex::builder()
         .configure(regex_config())
         .build(&source)
@@ -312,16 +318,14 @@ impl<'a> Evaluator<'_, 'a> {
             Kind::In(set) => member(v, set)?,
             Kind::Like(p) => {
                 let text = match (text_of(v), bytes_of(v)) {
-                    (Some(s), _) => Some(s.to_string()),
-                    (None, Some(b)) if p.iter().all(|t| !matches!(t, LikeTok::Char(c) if u32::from(*c) >= 256)) => {
-                        std::str::from_utf8(b).ok().map(str::to_string)
-                    }
+                    (Some(s), _) => Some(s),
+                    (None, Some(b)) if p.iter().all(|t| !matches!(t, LikeTok::Char(c) if u32::from(*c) >= 256)) => std::str::from_utf8(b).ok(),
                     _ => None,
                 };
-                text.is_some_and(|s| like_match(p, &s.nfc().collect::<Vec<char>>()))
+                text.is_some_and(|s| like_match(p, &nfc(s).chars().collect::<Vec<char>>()))
             }
             Kind::Matches { text, source, binary } => match (text_of(v), bytes_of(v)) {
-                (Some(s), _) => text.is_match(&s.nfc().collect::<String>()),
+                (Some(s), _) => text.is_match(nfc(s).as_ref()),
                 (None, Some(b)) => binary.get_or_init(|| binary_regex(source)).as_ref().is_some_and(|r| r.is_match(b)),
                 _ => false,
             },
