@@ -165,10 +165,7 @@ pub(crate) fn parse_timestamp(s: &str) -> Option<i64> {
     if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' || *b.last()? != b'Z' {
         return None;
     }
-    let num = |r: std::ops::Range<usize>| -> Option<i64> {
-        let part = s.get(r)?;
-        part.bytes().all(|c| c.is_ascii_digit()).then(|| part.parse().ok())?
-    };
+    let num = |r: std::ops::Range<usize>| -> Option<i64> { b.get(r)?.iter().try_fold(0, |n, &c| c.is_ascii_digit().then(|| n * 10 + i64::from(c - b'0'))) };
     let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
     let micros = match &s[19..s.len() - 1] {
@@ -192,7 +189,8 @@ pub(crate) fn parse_timestamp(s: &str) -> Option<i64> {
         0,
     )
     .ok()?;
-    let ts = dt.to_zoned(jiff::tz::TimeZone::UTC).ok()?.timestamp();
+    // Through the UTC offset, not a time zone: no zoned value is built.
+    let ts = jiff::tz::Offset::UTC.to_timestamp(dt).ok()?;
     Some(ts.as_microsecond() + micros)
 }
 
