@@ -2,8 +2,9 @@
 //! latency and requests/s of `GET objects?limit=100` (the first page) with
 //! 10,000, 100,000 and 1,000,000 objects in the collection, with a Bearer
 //! token (over 4 connections and at saturation, 32), with HTTP Basic, and
-//! with a Bearer token against a server whose access log is buffered for 2 ms. The server and this load generator share the
-//! machine's two cores, so the figures are conservative.
+//! with a Bearer token against a server whose access log is buffered for
+//! 2 ms. The server and this load generator share the machine's two cores,
+//! so the figures are conservative.
 //!
 //!     cargo bench -p tallinn --bench taxii
 //!     TALLINN_BENCH_SIZES=10000,20000 cargo bench -p tallinn --bench taxii

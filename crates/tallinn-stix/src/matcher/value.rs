@@ -264,3 +264,31 @@ impl Net {
         self.prefix == other.prefix && self.within(other)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::parse_timestamp;
+
+    #[test]
+    fn timestamps_read_as_the_reference_reads_them() {
+        let at = |s| parse_timestamp(s);
+        assert_eq!(at("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(at("1970-01-01T00:00:01.5Z"), Some(1_500_000));
+        assert_eq!(at("2026-11-22T10:20:30.1234569Z"), Some(1_795_342_830_123_456), "fractions beyond microseconds are truncated");
+        assert_eq!(at("2024-02-29T23:59:59Z"), Some(1_709_251_199_000_000));
+        for bad in [
+            "2023-02-29T00:00:00Z",  // no such day
+            "2026-13-01T00:00:00Z",  // no such month
+            "2026-11-22T24:00:00Z",  // no such hour
+            "+026-11-22T10:20:30Z",  // a sign is not a digit
+            "2026-11-2xT10:20:30Z",  // nor is a letter
+            "2026-11-22t10:20:30Z",  // lower-case t
+            "2026-11-22T10:20:30",   // no Z
+            "2026-11-22T10:20:30.Z", // an empty fraction
+            "2026-11-22T10:20:3éZ",  // a multi-byte character where a digit belongs
+            "2026-11-22T10:20:30éZ", // and after the seconds
+        ] {
+            assert_eq!(at(bad), None, "{bad}");
+        }
+    }
+}
