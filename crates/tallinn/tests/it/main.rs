@@ -369,8 +369,8 @@ fn tampering_with_the_database_file_fails_verify() {
     store.ok(&["init", "--demo"]);
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let backend = tallinn_store_sqlite::SqliteBackend::connect(&store.url).await.unwrap();
-        let pool = backend.pool();
+        // Raw access to the file, as someone editing it by hand would have.
+        let pool = &sqlx_pool::SqlitePool::connect(&store.url).await.unwrap();
         let refused = sqlx_update(pool, "UPDATE audit_log SET actor = 'mallory' WHERE seq = 10").await;
         assert!(refused.unwrap_err().contains("append-only"));
         sqlx_update(pool, "DROP TRIGGER audit_log_no_update").await.unwrap();
