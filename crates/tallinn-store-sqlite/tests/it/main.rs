@@ -1,5 +1,7 @@
 //! The conformance suite on SQLite: a fresh database file per test.
 
+mod pool;
+
 use std::sync::Arc;
 
 use tallinn_store::conformance::{Harness, start};
