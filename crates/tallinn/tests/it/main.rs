@@ -364,6 +364,13 @@ fn unknown_database_scheme_is_a_clear_error() {
 }
 
 #[test]
+fn an_in_memory_sqlite_store_is_a_clear_error() {
+    let out = Command::new(env!("CARGO_BIN_EXE_tallinn")).args(["--database", "sqlite::memory:", "need", "list"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the store must be a file"), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
 fn tampering_with_the_database_file_fails_verify() {
     let store = Store::sqlite();
     store.ok(&["init", "--demo"]);
