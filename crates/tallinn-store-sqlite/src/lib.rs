@@ -20,6 +20,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use tallinn_core::FieldError;
 use tallinn_store::sql::{Backend, Connection, Dialect, Value};
 use tallinn_store::{Result, StoreError};
 
@@ -41,14 +42,18 @@ impl SqliteBackend {
     /// Opens (creating if needed) the database at a `sqlite://PATH` URL.
     pub async fn connect(url: &str) -> Result<SqliteBackend> {
         let options = SqliteConnectOptions::from_str(url)
-            .map_err(|e| StoreError::Database(format!("bad SQLite URL '{url}': {e}")))?
+            .map_err(|e| FieldError::new("database", format!("bad SQLite URL '{url}': {e}")))?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(30))
             .foreign_keys(true);
         if url.contains(":memory:") || url.contains("mode=memory") {
-            return Err(StoreError::Database(format!("'{url}': the store must be a file (an in-memory SQLite database is not shared between connections)")));
+            return Err(FieldError::new(
+                "database",
+                format!("'{url}' is in memory; the store must be a file (each connection would see its own empty database)"),
+            )
+            .into());
         }
         let path = PathBuf::from(options.get_filename());
         Ok(SqliteBackend { migration_options: options, pool: Pool::open(path).await? })
@@ -106,6 +111,7 @@ mod tests {
     async fn refuses_an_in_memory_store() {
         let Err(refused) = SqliteBackend::connect("sqlite::memory:").await else { panic!("an in-memory store was accepted") };
         assert!(refused.to_string().contains("must be a file"), "{refused}");
+        assert!(refused.is_client_error(), "a bad URL is the caller's mistake");
     }
 
     #[tokio::test]
