@@ -20,35 +20,6 @@ impl std::fmt::Display for Problem {
     }
 }
 
-/// STIX Domain Objects, Relationship Objects and meta objects carry the common
-/// properties `spec_version`, `created` and `modified`.
-pub(crate) const SDO_SRO_META: &[&str] = &[
-    "attack-pattern",
-    "campaign",
-    "course-of-action",
-    "grouping",
-    "identity",
-    "incident",
-    "indicator",
-    "infrastructure",
-    "intrusion-set",
-    "location",
-    "malware",
-    "malware-analysis",
-    "note",
-    "observed-data",
-    "opinion",
-    "report",
-    "threat-actor",
-    "tool",
-    "vulnerability",
-    "relationship",
-    "sighting",
-    "language-content",
-    "marking-definition",
-    "extension-definition",
-];
-
 /// Required properties beyond the common ones, per type (STIX 2.1 §4–§7).
 fn required(object_type: &str) -> &'static [&'static str] {
     match object_type {
@@ -146,7 +117,7 @@ pub fn validate_object(obj: &Map<String, Value>, label: &str) -> Vec<Problem> {
             Some(_) => {}
         },
     }
-    let core = SDO_SRO_META.contains(&object_type);
+    let core = crate::model::category(object_type).is_versioned();
     if core {
         match obj.get("spec_version").and_then(Value::as_str) {
             None => bad("spec_version", "required on domain, relationship and meta objects".into()),
@@ -176,6 +147,13 @@ pub fn validate_object(obj: &Map<String, Value>, label: &str) -> Vec<Problem> {
         && b < a
     {
         bad("last_observed", "is earlier than first_observed".into());
+    }
+    // Kinds of the properties the type defines; timestamps and references
+    // are checked above and below with their own messages.
+    for (p, expected) in crate::model::mistyped(obj) {
+        if !TIMESTAMPS.contains(&p) && !p.ends_with("_ref") && !p.ends_with("_refs") {
+            bad(p, format!("must be {expected}"));
+        }
     }
     for p in required(object_type) {
         if !obj.contains_key(*p) {
@@ -290,6 +268,25 @@ mod tests {
             "UUID version 0 is refused"
         );
         assert!(problems(json!({"type": "file", "id": "file--8E2E2D2B-17d4-4cbf-938f-98ee46b3cd3f"})).is_empty(), "either case, as the OASIS schemas allow");
+    }
+
+    #[test]
+    fn names_values_of_the_wrong_kind_once() {
+        let v = json!({"type": "file", "id": "file--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", "size": "12 kB", "name": ["a"], "hashes": "abc",
+                       "ctime": "yesterday", "contains_refs": "file--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", "labels": [1]});
+        let mut got = problems(v);
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                "contains_refs: must be a list of identifiers",
+                "ctime: must be an RFC 3339 UTC timestamp",
+                "hashes: must be a dictionary",
+                "labels: must be a list of strings",
+                "name: must be a string",
+                "size: must be an integer",
+            ]
+        );
     }
 
     #[test]

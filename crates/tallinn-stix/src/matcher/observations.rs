@@ -9,13 +9,12 @@
 use super::MatchError;
 use super::json::{Json, Map};
 use super::value::parse_timestamp;
-use crate::object::SDO_SRO_META;
 use crate::pattern::StixVersion;
 
 /// Whether a STIX 2.1 object type is not an observable (an SDO, SRO, meta
 /// object or bundle): a pattern never matches those, as in the reference.
 pub(crate) fn is_non_observable(ty: &str) -> bool {
-    ty == "bundle" || SDO_SRO_META.contains(&ty)
+    ty == "bundle" || crate::model::category(ty).is_versioned()
 }
 
 /// Observations ready to be matched; borrows the JSON it was built from.
