@@ -148,13 +148,6 @@ pub fn validate_object(obj: &Map<String, Value>, label: &str) -> Vec<Problem> {
     {
         bad("last_observed", "is earlier than first_observed".into());
     }
-    // Kinds of the properties the type defines; timestamps and references
-    // are checked above and below with their own messages.
-    for (p, expected) in crate::model::mistyped(obj) {
-        if !TIMESTAMPS.contains(&p) && !p.ends_with("_ref") && !p.ends_with("_refs") {
-            bad(p, format!("must be {expected}"));
-        }
-    }
     for p in required(object_type) {
         if !obj.contains_key(*p) {
             bad(p, format!("required on {object_type}"));
@@ -195,6 +188,13 @@ pub fn validate_object(obj: &Map<String, Value>, label: &str) -> Vec<Problem> {
                 }
             }
             None => bad("pattern", "must be a string".into()),
+        }
+    }
+    // The kinds of the properties the type defines, for those not already
+    // named above with a message of their own (ids, timestamps, references…).
+    for (property, expected) in crate::model::mistyped(obj) {
+        if !problems.iter().any(|p| p.property == property) {
+            problems.push(Problem { object: object.clone(), property: property.into(), message: format!("must be {expected}") });
         }
     }
     problems
@@ -287,6 +287,15 @@ mod tests {
                 "size: must be an integer",
             ]
         );
+    }
+
+    #[test]
+    fn a_property_with_its_own_message_is_not_named_twice() {
+        let got = problems(json!({"type": "indicator", "id": 5, "spec_version": 2.1, "created": 1, "modified": "2026-01-01T00:00:00Z",
+                                  "pattern": 1, "pattern_type": "stix", "valid_from": "2026-01-01T00:00:00Z", "created_by_ref": 7}));
+        for property in ["id", "spec_version", "created", "pattern", "created_by_ref"] {
+            assert_eq!(got.iter().filter(|p| p.starts_with(&format!("{property}:"))).count(), 1, "{property} in {got:#?}");
+        }
     }
 
     #[test]
