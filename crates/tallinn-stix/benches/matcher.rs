@@ -132,6 +132,30 @@ fn stream_mixed_patterns(bencher: divan::Bencher, patterns: usize) {
     bencher.counter(ItemsCount::new(EVENTS)).bench(|| run_stream(&set));
 }
 
+/// Reading each event's JSON line into the matcher's JSON, alone: what a
+/// detection pipeline pays before matching.
+#[divan::bench(sample_count = 20, sample_size = 1)]
+fn stream_read(bencher: divan::Bencher) {
+    let texts = LazyLock::force(&STREAM_TEXT);
+    bencher.counter(ItemsCount::new(EVENTS)).bench(|| texts.iter().map(|t| serde_json::from_str::<Vec<Json>>(t).expect("JSON").len()).sum::<usize>());
+}
+
+/// The pipeline: each event read from its JSON line, then matched.
+#[divan::bench(args = [1, 1_000, 100_000], sample_count = 5, sample_size = 1)]
+fn stream_read_and_match_indicators(bencher: divan::Bencher, patterns: usize) {
+    let set = set_of(patterns, indicator);
+    let texts = LazyLock::force(&STREAM_TEXT);
+    bencher.counter(ItemsCount::new(EVENTS)).bench(|| {
+        let mut matches = 0;
+        for text in texts {
+            let input: Vec<Json> = serde_json::from_str(text).expect("JSON");
+            let obs = Observations::from_json(&input, StixVersion::V21).unwrap();
+            matches += set.matching(&obs).len();
+        }
+        matches
+    });
+}
+
 /// The same stream through equality and CIDR indicators only.
 #[divan::bench(args = [1, 1_000, 100_000], sample_count = 5, sample_size = 1)]
 fn stream_indicators(bencher: divan::Bencher, patterns: usize) {

@@ -14,7 +14,7 @@ fuzz_target!(|data: &[u8]| {
     for version in [StixVersion::V21, StixVersion::V20] {
         if let (Ok(matcher), Ok(observations)) = (Matcher::compile(pattern, version), Observations::from_json(&input, version)) {
             if let Ok(Some(m)) = matcher.matches(&observations) {
-                assert!(!m.observations.is_empty() && m.observations.iter().all(|&i| i < observations.len()));
+                assert!(!m.observations().is_empty() && m.observations().iter().all(|&i| i < observations.len()));
             }
         }
     }

@@ -54,6 +54,8 @@ pub use observations::Observations;
 pub use plan::MAX_BINDING_SIZE;
 pub use set::PatternSet;
 
+use smallvec::SmallVec;
+
 use crate::pattern::{ParseError, Pattern, StixVersion, parse_version};
 
 /// Why matching could not answer (the reference's `MatcherException`).
@@ -91,7 +93,21 @@ pub struct Matcher {
 /// observed-data of the first binding, in input order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Match {
-    pub observations: Vec<usize>,
+    /// Inline for the usual one or two: a stream of events against many
+    /// indicators makes a match for nearly every hit, and an allocation
+    /// each would cost more than finding it.
+    observations: SmallVec<[usize; 2]>,
+}
+
+impl Match {
+    pub(crate) fn one(observation: usize) -> Match {
+        Match { observations: smallvec::smallvec![observation] }
+    }
+
+    /// The observations of the binding found, as indexes into the input's.
+    pub fn observations(&self) -> &[usize] {
+        &self.observations
+    }
 }
 
 impl Matcher {
@@ -133,7 +149,7 @@ impl Matcher {
                     }
                 }
             }
-            return Ok(first.map(|(_, i)| Match { observations: vec![i] }));
+            return Ok(first.map(|(_, i)| Match::one(i)));
         }
         let mut candidates = vec![Vec::new(); self.leaves.len()];
         for (i, obs) in observations.list.iter().enumerate() {
@@ -158,5 +174,5 @@ pub fn match_json(pattern: &str, version: StixVersion, input: &[serde_json::Valu
     let matcher = Matcher::compile(pattern, version)?;
     let input: Vec<Json> = input.iter().map(Json::from).collect();
     let observations = Observations::from_json(&input, version)?;
-    Ok(matcher.matches(&observations)?.map(|m| m.observations.iter().map(|&i| observations.sdo_id(i).map(str::to_string)).collect()))
+    Ok(matcher.matches(&observations)?.map(|m| m.observations().iter().map(|&i| observations.sdo_id(i).map(str::to_string)).collect()))
 }

@@ -100,7 +100,7 @@ fn from_v20<'a>(sdo: &'a Json<'a>) -> Result<Observation<'a>, MatchError> {
 }
 
 fn from_bundles<'a>(bundles: &'a [Json<'a>]) -> Result<Vec<Observation<'a>>, MatchError> {
-    let mut pooled: Vec<&'a Json<'a>> = Vec::new();
+    let mut pooled: Vec<&'a Json<'a>> = Vec::with_capacity(bundles.iter().filter_map(|b| b.get("objects")?.as_array().map(<[_]>::len)).sum());
     for bundle in bundles {
         let bundle = object(bundle, "a bundle")?;
         let Some(objects) = bundle.get("objects").and_then(Json::as_array) else {
@@ -114,11 +114,7 @@ fn from_bundles<'a>(bundles: &'a [Json<'a>]) -> Result<Vec<Observation<'a>>, Mat
     if pooled.is_empty() {
         return Ok(Vec::new());
     }
-    // The last object with a given id wins, as in the reference.
-    // foldhash: ids are untrusted input, so a seeded hash, but far cheaper
-    // than SipHash on these short keys.
-    let by_id: foldhash::HashMap<&str, &Json<'a>> =
-        pooled.iter().filter(|o| type_of(o) != Some("observed-data")).filter_map(|o| Some((o.get("id")?.as_str()?, *o))).collect();
+    let by_id = ById::new(pooled.iter().filter(|o| type_of(o) != Some("observed-data")).filter_map(|o| Some((o.get("id")?.as_str()?, *o))));
     let mut list = Vec::new();
     for sdo_value in pooled.iter().filter(|o| type_of(o) == Some("observed-data")) {
         let sdo = object(sdo_value, "an observed-data object")?;
@@ -131,13 +127,41 @@ fn from_bundles<'a>(bundles: &'a [Json<'a>]) -> Result<Vec<Observation<'a>>, Mat
             objects.push((id, *sdo_value));
         }
         for r in refs.iter().filter_map(Json::as_str) {
-            if let Some((id, obj)) = by_id.get_key_value(r) {
-                objects.push((*id, *obj));
+            if let Some(found) = by_id.get(r) {
+                objects.push(found);
             }
         }
         list.push(Observation { sdo, first, last, count, objects });
     }
     Ok(list)
+}
+
+/// A bundle's objects by id; the last object with a given id wins, as in
+/// the reference.
+enum ById<'a> {
+    /// A few objects (a sensor's event): searched from the end, which costs
+    /// less than building a map.
+    Few(Vec<(&'a str, &'a Json<'a>)>),
+    /// foldhash: ids are untrusted input, so a seeded hash, but far cheaper
+    /// than SipHash on these short keys.
+    Many(foldhash::HashMap<&'a str, &'a Json<'a>>),
+}
+
+impl<'a> ById<'a> {
+    const FEW: usize = 16;
+
+    fn new(objects: impl Iterator<Item = (&'a str, &'a Json<'a>)>) -> Self {
+        let mut few = Vec::with_capacity(objects.size_hint().1.unwrap_or(0));
+        few.extend(objects);
+        if few.len() <= Self::FEW { ById::Few(few) } else { ById::Many(few.into_iter().collect()) }
+    }
+
+    fn get(&self, id: &str) -> Option<(&'a str, &'a Json<'a>)> {
+        match self {
+            ById::Few(list) => list.iter().rev().find(|(key, _)| *key == id).copied(),
+            ById::Many(map) => map.get_key_value(id).map(|(key, object)| (*key, *object)),
+        }
+    }
 }
 
 pub(crate) fn type_of<'v>(o: &'v Json<'_>) -> Option<&'v str> {

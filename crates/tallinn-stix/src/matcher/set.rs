@@ -5,24 +5,128 @@
 //! comparison `type:path = 'literal'` (or `IN`) anchors on that value at that
 //! path, `type:path ISSUBSET 'block'` on that block (an observed address is
 //! looked up under each prefix length the set uses); any other test anchors
-//! on its object type. AND needs only one
-//! operand's anchors (the more selective), OR needs both operands'. A pattern
-//! is tried on observations that carry one of its anchors; the answer is
-//! always the full matcher's.
+//! on its object type. AND needs only one operand's anchors (the more
+//! selective), OR needs both operands'. A pattern is tried on observations
+//! that carry one of its anchors; the answer is always the full matcher's.
+//!
+//! Most indicators are one such comparison and nothing else
+//! (`[ipv4-addr:value = '…']`, `[file:hashes.'SHA-256' = '…']`, `[… ISSUBSET
+//! '…/24']`). For those the index hit *is* the answer, so the matcher is not
+//! run: see [`Proof`] for when a hit proves a match, and why the answer is
+//! then the matcher's own.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt};
 
 use super::compare::Evaluator;
-use super::observations::type_of;
+use super::observations::{is_non_observable, type_of};
 use super::plan::{Node, NodeId, Plan};
 use super::value::Net;
 use super::{Match, MatchError, Matcher, Observations};
-use crate::pattern::{CompOp, Comparison, Literal, ObjectPath, PathStep, Test};
+use crate::pattern::{CompOp, Comparison, Literal, ObjectPath, PathStep, StixVersion, Test};
+
+/// A pattern in an index list, with what answering a hit needs to know of
+/// it: most hits are then answered without reading the pattern itself
+/// (with 100,000 patterns, reading each would be a cache miss).
+#[derive(Debug, Clone, Copy)]
+struct Posting {
+    pattern: u32,
+    version: StixVersion,
+    proof: Proof,
+}
+
+/// The patterns of one index key: nearly always one, kept inline.
+#[derive(Debug)]
+enum Postings {
+    One(Posting),
+    Many(Vec<Posting>),
+}
+
+impl Postings {
+    fn push(&mut self, posting: Posting) {
+        match self {
+            Postings::One(first) => *self = Postings::Many(vec![*first, posting]),
+            Postings::Many(list) => list.push(posting),
+        }
+    }
+
+    fn as_slice(&self) -> &[Posting] {
+        match self {
+            Postings::One(p) => std::slice::from_ref(p),
+            Postings::Many(list) => list,
+        }
+    }
+}
+
+fn post<K: std::hash::Hash + Eq>(map: &mut HashMap<K, Postings>, key: K, posting: Posting) {
+    map.entry(key).and_modify(|list| list.push(posting)).or_insert(Postings::One(posting));
+}
+
+/// What the index keeps for one object path that anchors patterns.
+#[derive(Debug)]
+struct PathIndex {
+    path: ObjectPath,
+    /// The path's keys when it is nothing else (no index, no `[*]`, no key
+    /// the matcher decodes or dereferences): read without allocating, and
+    /// what it reads is exactly what the matcher's comparisons see.
+    plain_keys: Option<Vec<String>>,
+    /// `ipv4-addr:value` or `ipv6-addr:value`, where `=` compares blocks.
+    address: bool,
+    /// Values compared as strings: `=` (on an address path, only with a
+    /// literal that is not an address) and `IN`.
+    text: HashMap<Box<str>, Postings>,
+    /// `=` on an address path, by block with its host bits cleared.
+    nets: HashMap<Net, Postings>,
+    /// `ISSUBSET` blocks, by block with its host bits cleared.
+    blocks: HashMap<Net, Postings>,
+    /// The prefix lengths of `blocks`, under which an address is looked up.
+    block_prefixes: Vec<u8>,
+}
+
+/// When an index hit on an observation proves that the pattern matches it
+/// — for a pattern that is one observation expression of one comparison,
+/// not negated, on a plain path of an observable type:
+///
+/// * `=` or `IN` with string literals: the matcher's test is string
+///   equality (blocks compared by [`Net::same`] on address paths, which is
+///   equality of masked blocks, the index's key); it raises no error on any
+///   value, and the index reads every string value the matcher would test.
+///   So a pattern matches an observation exactly when the observation has
+///   a hit, and the first observation with a hit is the one the matcher
+///   reports (one comparison, no OR: the first in input order).
+/// * `ISSUBSET` a block: the same, except that the matcher raises an error
+///   when any string at the path, in any observation, is not an address.
+///   The index parses every such string, so it knows: a hit proves the
+///   match only when none failed to parse at that path.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Proof {
+    /// Hits are candidates; the matcher answers.
+    None,
+    Hit,
+    /// A hit proves the match unless a value at this path was not an address.
+    HitUnlessUnreadable {
+        path: u32,
+    },
+}
+
+/// What the index keeps for one object type.
+#[derive(Debug, Default)]
+struct TypeIndex {
+    /// Patterns anchored on the type alone.
+    postings: Vec<Posting>,
+    /// Paths of this type that anchor patterns.
+    paths: Vec<u32>,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Anchor {
-    /// An object of this type has this value (normalised) at this path.
-    Value { path: usize, value: String },
+    /// An object of the path's type has this string at this path.
+    Text { path: u32, value: String },
+    /// An object of the path's type has this address or block at this
+    /// (address) path.
+    Net { path: u32, net: Net },
+    /// An object of the path's type has an address within this block at
+    /// this path.
+    Block { path: u32, block: Net },
     /// An object of this type exists.
     Type(String),
 }
@@ -31,12 +135,8 @@ enum Anchor {
 #[derive(Debug, Default)]
 pub struct PatternSet {
     matchers: Vec<Matcher>,
-    /// Distinct anchored paths, by index.
-    paths: Vec<ObjectPath>,
-    /// Per path, the prefix lengths of the blocks anchored on it.
-    block_prefixes: HashMap<usize, Vec<u8>>,
-    by_value: HashMap<(usize, String), Vec<u32>>,
-    by_type: HashMap<String, Vec<u32>>,
+    paths: Vec<PathIndex>,
+    types: HashMap<Box<str>, TypeIndex>,
 }
 
 impl PatternSet {
@@ -56,10 +156,13 @@ impl PatternSet {
     pub fn add(&mut self, matcher: Matcher) -> usize {
         let id = self.matchers.len() as u32;
         let anchors = self.anchors_of_node(&matcher.plan, matcher.plan.root);
-        for a in anchors {
-            match a {
-                Anchor::Value { path, value } => self.by_value.entry((path, value)).or_default().push(id),
-                Anchor::Type(t) => self.by_type.entry(t).or_default().push(id),
+        let posting = Posting { pattern: id, version: matcher.version(), proof: self.proof_of(&matcher, &anchors) };
+        for anchor in anchors {
+            match anchor {
+                Anchor::Text { path, value } => post(&mut self.paths[path as usize].text, value.into_boxed_str(), posting),
+                Anchor::Net { path, net } => post(&mut self.paths[path as usize].nets, net, posting),
+                Anchor::Block { path, block } => post(&mut self.paths[path as usize].blocks, block, posting),
+                Anchor::Type(t) => type_index(&mut self.types, &t).postings.push(posting),
             }
         }
         self.matchers.push(matcher);
@@ -74,50 +177,76 @@ impl PatternSet {
     /// every pattern that could not be matched against them, with why; in
     /// the order the patterns were added.
     pub fn matching(&self, observations: &Observations<'_>) -> Vec<(usize, Result<Match, MatchError>)> {
-        let mut candidates: HashSet<u32> = HashSet::new();
-        for obs in &observations.list {
+        // (pattern, observation) for every anchor an observation carries.
+        let mut hits: Vec<(Posting, u32)> = Vec::with_capacity(32);
+        // Paths where a value was not an address (nearly always none).
+        let mut unreadable: Vec<u32> = Vec::new();
+        for (i, obs) in observations.list.iter().enumerate() {
             let eval = Evaluator { obs, version: observations.version };
+            let i = i as u32;
             for (_, root) in &obs.objects {
-                let Some(ty) = type_of(root) else { continue };
-                if let Some(ids) = self.by_type.get(ty) {
-                    candidates.extend(ids);
-                }
-                for (p, path) in self.paths.iter().enumerate() {
-                    if path.object_type != ty {
-                        continue;
-                    }
-                    // A value the index cannot read is left to the matcher, which reports it.
-                    for v in eval.select_strings(root, &path.steps).unwrap_or_default() {
-                        if let Some(ids) = self.by_value.get(&(p, normalise(path, &v))) {
-                            candidates.extend(ids);
+                let Some(index) = type_of(root).and_then(|ty| self.types.get(ty)) else { continue };
+                let version = observations.version;
+                hits.extend(index.postings.iter().filter(|p| p.version == version).map(|&p| (p, i)));
+                for &p in &index.paths {
+                    let path = &self.paths[p as usize];
+                    let mut found = |value: &str| {
+                        let readable = path.lookup(value, |postings| hits.extend(postings.iter().filter(|p| p.version == version).map(|&p| (p, i))));
+                        if !readable && !unreadable.contains(&p) {
+                            unreadable.push(p);
                         }
-                        let prefixes = self.block_prefixes.get(&p).map(Vec::as_slice).unwrap_or_default();
-                        if let Some(net) = Some(v.as_str()).filter(|_| !prefixes.is_empty()).and_then(Net::parse) {
-                            for &len in prefixes {
-                                if let Some(ids) = net.widened(len).and_then(|block| self.by_value.get(&(p, block_key(block)))) {
-                                    candidates.extend(ids);
-                                }
+                    };
+                    match &path.plain_keys {
+                        Some(keys) => {
+                            if let Some(value) = keys.iter().try_fold(*root, |v, k| v.get(k)).and_then(|v| v.as_str()) {
+                                found(value);
                             }
                         }
+                        // A value the index cannot read is left to the matcher,
+                        // which reports it if the pattern is tried.
+                        None => eval.select_strings(root, &path.path.steps).unwrap_or_default().iter().for_each(|v| found(v)),
                     }
                 }
             }
         }
-        let mut ids: Vec<u32> = candidates.into_iter().collect();
-        ids.sort_unstable();
-        let mut out = Vec::new();
-        for id in ids {
-            let matcher = &self.matchers[id as usize];
-            if matcher.version() != observations.version {
-                continue;
-            }
-            match matcher.matches(observations) {
+        // By pattern, then observation: the first hit of each pattern is
+        // its first observation with one.
+        // Often sorted already: a key's patterns are listed in order.
+        if !hits.is_sorted_by_key(|(p, i)| (p.pattern, *i)) {
+            hits.sort_unstable_by_key(|(p, i)| (p.pattern, *i));
+        }
+        hits.dedup_by_key(|(p, _)| p.pattern);
+        let mut out = Vec::with_capacity(hits.len());
+        for (Posting { pattern: id, proof, .. }, first) in hits {
+            let proven = match proof {
+                Proof::None => false,
+                Proof::Hit => true,
+                Proof::HitUnlessUnreadable { path } => !unreadable.contains(&path),
+            };
+            let answer = if proven { Ok(Some(Match::one(first as usize))) } else { self.matchers[id as usize].matches(observations) };
+            match answer {
                 Ok(None) => {}
                 Ok(Some(m)) => out.push((id as usize, Ok(m))),
                 Err(e) => out.push((id as usize, Err(e))),
             }
         }
         out
+    }
+
+    fn proof_of(&self, matcher: &Matcher, anchors: &[Anchor]) -> Proof {
+        let Node::Leaf(leaf) = matcher.plan.nodes[matcher.plan.root] else { return Proof::None };
+        let Comparison::Test(test) = &matcher.plan.leaves[leaf] else { return Proof::None };
+        let (Test::Compare { path, negated: false, .. } | Test::In { path, negated: false, .. }) = test else { return Proof::None };
+        if is_non_observable(&path.object_type) || anchors.is_empty() {
+            return Proof::None;
+        }
+        let plain = |p: u32| self.paths[p as usize].plain_keys.is_some();
+        // One comparison's anchors are all of one kind, on its one path.
+        match anchors {
+            [Anchor::Text { path, .. }, ..] | [Anchor::Net { path, .. }, ..] if plain(*path) => Proof::Hit,
+            [Anchor::Block { path, .. }] if plain(*path) => Proof::HitUnlessUnreadable { path: *path },
+            _ => Proof::None,
+        }
     }
 
     fn anchors_of_node(&mut self, plan: &Plan, n: NodeId) -> Vec<Anchor> {
@@ -151,59 +280,87 @@ impl PatternSet {
         }
     }
 
-    fn path_index(&mut self, path: &ObjectPath) -> usize {
-        match self.paths.iter().position(|x| x == path) {
-            Some(p) => p,
-            None => {
-                self.paths.push(path.clone());
-                self.paths.len() - 1
-            }
+    fn path_index(&mut self, path: &ObjectPath) -> u32 {
+        if let Some(p) = self.paths.iter().position(|x| x.path == *path) {
+            return p as u32;
         }
+        let p = self.paths.len() as u32;
+        self.paths.push(PathIndex::new(path));
+        type_index(&mut self.types, &path.object_type).paths.push(p);
+        p
     }
 
     fn anchors_of_test(&mut self, t: &Test) -> Vec<Anchor> {
-        if let Test::Compare { path, negated: false, op: CompOp::IsSubset, value: Literal::String(s) } = t
-            && let Some(block) = Net::parse(s).filter(|_| Net::is_block(s))
-        {
-            let p = self.path_index(path);
-            let prefixes = self.block_prefixes.entry(p).or_default();
-            if !prefixes.contains(&block.prefix()) {
-                prefixes.push(block.prefix());
+        match t {
+            Test::Compare { path, negated: false, op: CompOp::IsSubset, value: Literal::String(s) } if Net::is_block(s) && Net::parse(s).is_some() => {
+                let block = Net::parse(s).map(Net::masked).expect("parsed above");
+                let p = self.path_index(path);
+                let prefixes = &mut self.paths[p as usize].block_prefixes;
+                if !prefixes.contains(&block.prefix()) {
+                    prefixes.push(block.prefix());
+                }
+                vec![Anchor::Block { path: p, block }]
             }
-            return vec![Anchor::Value { path: p, value: block_key(block) }];
+            Test::Compare { path, negated: false, op: CompOp::Eq, value: Literal::String(s) } => {
+                let p = self.path_index(path);
+                match Net::parse(s).filter(|_| self.paths[p as usize].address) {
+                    Some(net) => vec![Anchor::Net { path: p, net: net.masked() }],
+                    None => vec![Anchor::Text { path: p, value: s.clone() }],
+                }
+            }
+            // `IN` compares strings as strings, addresses included.
+            Test::In { path, negated: false, values } if !values.is_empty() && values.iter().all(|v| matches!(v, Literal::String(_))) => {
+                let p = self.path_index(path);
+                values.iter().filter_map(|v| if let Literal::String(s) = v { Some(Anchor::Text { path: p, value: s.clone() }) } else { None }).collect()
+            }
+            Test::Compare { path, .. } | Test::In { path, .. } | Test::Exists { path, .. } => vec![Anchor::Type(path.object_type.clone())],
         }
-        let values: Vec<&str> = match t {
-            Test::Compare { negated: false, op: CompOp::Eq, value: Literal::String(s), .. } => vec![s],
-            Test::In { negated: false, values, .. } if !values.is_empty() && values.iter().all(|v| matches!(v, Literal::String(_))) => {
-                values.iter().filter_map(|v| if let Literal::String(s) = v { Some(s.as_str()) } else { None }).collect()
-            }
-            Test::Compare { path, .. } | Test::In { path, .. } | Test::Exists { path, .. } => return vec![Anchor::Type(path.object_type.clone())],
-        };
-        let path = match t {
-            Test::Compare { path, .. } | Test::In { path, .. } | Test::Exists { path, .. } => path,
-        };
-        let p = self.path_index(path);
-        values.into_iter().map(|v| Anchor::Value { path: p, value: normalise(path, v) }).collect()
     }
+}
+
+impl PathIndex {
+    fn new(path: &ObjectPath) -> Self {
+        let plain_keys = path
+            .steps
+            .iter()
+            .map(|step| match step {
+                PathStep::Key(k) if !["_hex", "_bin", "_ref", "_refs"].iter().any(|suffix| k.ends_with(suffix)) => Some(k.clone()),
+                _ => None,
+            })
+            .collect();
+        let address = matches!(path.object_type.as_str(), "ipv4-addr" | "ipv6-addr") && path.steps == [PathStep::Key("value".into())];
+        PathIndex { path: path.clone(), plain_keys, address, text: HashMap::new(), nets: HashMap::new(), blocks: HashMap::new(), block_prefixes: Vec::new() }
+    }
+
+    /// Calls `f` with every pattern anchored on `value` at this path; false
+    /// when blocks are anchored here and `value` is not an address (the
+    /// matcher's `ISSUBSET` would raise an error on it).
+    fn lookup(&self, value: &str, mut f: impl FnMut(&[Posting])) -> bool {
+        if let Some(postings) = self.text.get(value) {
+            f(postings.as_slice());
+        }
+        if self.nets.is_empty() && self.blocks.is_empty() {
+            return true;
+        }
+        let Some(net) = Net::parse(value) else { return self.blocks.is_empty() };
+        if let Some(postings) = self.nets.get(&net.masked()) {
+            f(postings.as_slice());
+        }
+        for &len in &self.block_prefixes {
+            if let Some(postings) = net.widened(len).and_then(|block| self.blocks.get(&block.masked())) {
+                f(postings.as_slice());
+            }
+        }
+        true
+    }
+}
+
+fn type_index<'t>(types: &'t mut HashMap<Box<str>, TypeIndex>, ty: &str) -> &'t mut TypeIndex {
+    types.entry(ty.into()).or_default()
 }
 
 /// Value anchors beat type anchors; fewer beat more.
 fn more_selective(a: Vec<Anchor>, b: Vec<Anchor>) -> Vec<Anchor> {
     let typed = |x: &[Anchor]| x.iter().filter(|a| matches!(a, Anchor::Type(_))).count();
     if (typed(&a), a.len()) <= (typed(&b), b.len()) { a } else { b }
-}
-
-/// Addresses are compared as blocks (see the matcher's divergences), so
-/// their keys are the canonical block.
-fn normalise(path: &ObjectPath, value: &str) -> String {
-    let address = matches!(path.object_type.as_str(), "ipv4-addr" | "ipv6-addr") && path.steps == [PathStep::Key("value".into())];
-    match Net::parse(value) {
-        Some(net) if address => net.canonical(),
-        _ => value.to_string(),
-    }
-}
-
-/// Blocks share the value index, under keys no string value can have.
-fn block_key(block: Net) -> String {
-    format!("\u{0}block:{}", block.canonical())
 }

@@ -195,7 +195,7 @@ pub(crate) fn parse_timestamp(s: &str) -> Option<i64> {
 }
 
 /// An address or a CIDR block, of either family.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct Net {
     addr: IpAddr,
     prefix: u8,
@@ -253,10 +253,16 @@ impl Net {
         (prefix <= self.prefix).then_some(Net { addr: self.addr, prefix })
     }
 
-    /// One spelling per block (host bits cleared), for indexing.
-    pub(crate) fn canonical(self) -> String {
-        let (bits, width) = self.bits();
-        format!("{width}:{:032x}/{}", bits & Net::mask(self.prefix), self.prefix)
+    /// The block with its host bits cleared: two nets are the same block
+    /// exactly when their masked forms are equal (what the index keys on).
+    pub(crate) fn masked(self) -> Net {
+        let (bits, _) = self.bits();
+        let kept = bits & Net::mask(self.prefix);
+        let addr = match self.addr {
+            IpAddr::V4(_) => IpAddr::V4(std::net::Ipv4Addr::from((kept >> 96) as u32)),
+            IpAddr::V6(_) => IpAddr::V6(std::net::Ipv6Addr::from(kept)),
+        };
+        Net { addr, prefix: self.prefix }
     }
 
     /// The same block: an address equals its own `/32` (or `/128`).
@@ -267,7 +273,21 @@ impl Net {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_timestamp;
+    use super::{Net, parse_timestamp};
+
+    #[test]
+    fn masked_nets_are_equal_exactly_when_they_are_the_same_block() {
+        let net = |s| Net::parse(s).unwrap();
+        for (a, b) in [("10.1.2.3/24", "10.1.2.0/24"), ("10.1.2.3", "10.1.2.3/32"), ("2001:db8::1/32", "2001:db8:0:0:0:0:0:7/32"), ("0.0.0.0/0", "255.1.2.3/0")]
+        {
+            assert!(net(a).same(net(b)), "{a} {b}");
+            assert_eq!(net(a).masked(), net(b).masked(), "{a} {b}");
+        }
+        for (a, b) in [("10.1.2.3/24", "10.1.3.0/24"), ("10.1.2.0/24", "10.1.2.0/25"), ("0.0.0.0/0", "::/0"), ("10.0.0.1", "::ffff:10.0.0.1")] {
+            assert!(!net(a).same(net(b)), "{a} {b}");
+            assert_ne!(net(a).masked(), net(b).masked(), "{a} {b}");
+        }
+    }
 
     #[test]
     fn timestamps_read_as_the_reference_reads_them() {

@@ -205,6 +205,72 @@ proptest! {
     }
 }
 
+/// An observed value for the pattern-set property below: addresses of both
+/// families and their blocks, strings that are no address, and a number.
+fn observed_object(seed: u64) -> Value {
+    let address = ["10.0.0.1", "10.0.0.1/32", "10.0.1.0/24", "10.0.1.7", "not an address", "2001:db8::1", "2001:db8::/64", "192.168.0.1"];
+    match seed % 5 {
+        0 | 1 => {
+            json!({"type": if address[(seed / 5 % 8) as usize].contains(':') { "ipv6-addr" } else { "ipv4-addr" }, "value": address[(seed / 5 % 8) as usize]})
+        }
+        2 => json!({"type": "ipv4-addr", "value": seed % 3}),
+        3 => json!({"type": "domain-name", "value": format!("host{}.example", seed / 5 % 4)}),
+        _ => json!({"type": "file", "name": format!("f{}.exe", seed / 5 % 3), "hashes": {"SHA-256": format!("{:064x}", seed / 5 % 4)}}),
+    }
+}
+
+fn indicator_like_pattern(seed: u64) -> String {
+    let address = ["10.0.0.1", "10.0.0.1/32", "10.0.1.0/24", "not an address", "2001:db8::1", "2001:db8::/64", "10.0.0.0/8", "2001:db8::/32"];
+    let a = address[(seed / 11 % 8) as usize];
+    match seed % 11 {
+        0 => format!("[ipv4-addr:value = '{a}']"),
+        1 => format!("[ipv6-addr:value = '{a}']"),
+        2 => format!("[ipv4-addr:value IN ('{a}', '10.0.1.7')]"),
+        3 => format!("[ipv4-addr:value ISSUBSET '{a}']"),
+        4 => format!("[ipv6-addr:value ISSUBSET '{a}']"),
+        5 => format!("[domain-name:value = 'host{}.example']", seed / 11 % 4),
+        6 => format!("[file:hashes.'SHA-256' = '{:064x}']", seed / 11 % 4),
+        7 => format!("[file:hashes.'SHA-256' IN ('{:064x}', 'x')]", seed / 11 % 4),
+        8 => format!("[ipv4-addr:value = '{a}'] FOLLOWEDBY [domain-name:value = 'host{}.example']", seed / 11 % 4),
+        9 => format!("[ipv4-addr:value != '{a}']"),
+        _ => format!("[ipv4-addr:value = '{a}' OR file:name = 'f{}.exe']", seed / 11 % 3),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Whether the set runs the matcher or answers from the index alone, its
+    /// answer for a pattern is the matcher's: the same observations on a
+    /// match, the same error. (A pattern no observation anchors is not
+    /// tried, so an error in data it would have read goes unreported.)
+    #[test]
+    fn the_pattern_set_answers_what_the_matcher_answers(
+        patterns in proptest::collection::vec(0u64..1_000, 1..24),
+        observations in proptest::collection::vec(proptest::collection::vec(0u64..1_000, 1..4), 1..5),
+    ) {
+        let sources: Vec<String> = patterns.iter().map(|&s| indicator_like_pattern(s)).collect();
+        let matchers: Vec<Matcher> = sources.iter().map(|s| Matcher::compile(s, StixVersion::V21).unwrap()).collect();
+        let mut set = PatternSet::new();
+        for s in &sources {
+            set.add(Matcher::compile(s, StixVersion::V21).unwrap());
+        }
+        let input = bundle(&observations.iter().enumerate().map(|(t, objects)| (t as i64, 1, objects.iter().map(|&o| observed_object(o)).collect())).collect::<Vec<_>>());
+        let input: Vec<Json> = input.iter().map(Json::from).collect();
+        let obs = Observations::from_json(&input, StixVersion::V21).unwrap();
+        let from_set = set.matching(&obs);
+        let each: Vec<_> = matchers.iter().enumerate().filter_map(|(i, m)| m.matches(&obs).transpose().map(|answer| (i, answer))).collect();
+        for answer in &from_set {
+            prop_assert!(each.contains(answer), "{}: the set answered {:?}, the matcher {:?}", sources[answer.0], answer.1, each.iter().find(|(i, _)| *i == answer.0));
+        }
+        for (i, answer) in &each {
+            if answer.is_ok() {
+                prop_assert!(from_set.iter().any(|(j, _)| j == i), "{}: the matcher matched, the set did not", sources[*i]);
+            }
+        }
+    }
+}
+
 /// For one observation expression the reference reports the observations of
 /// `a OR b` as those of `a` first, then those only `b` adds; AND keeps its
 /// left operand's order.

@@ -220,7 +220,7 @@ fn answer(line: &[u8], cache: &mut PatternCache) -> Value {
         Err(e) => return error("match", e.to_string()),
     };
     match matcher.matches(&observations) {
-        Ok(Some(m)) => json!({"matched": true, "sdo_ids": m.observations.iter().map(|&i| observations.sdo_id(i)).collect::<Vec<_>>()}),
+        Ok(Some(m)) => json!({"matched": true, "sdo_ids": m.observations().iter().map(|&i| observations.sdo_id(i)).collect::<Vec<_>>()}),
         Ok(None) => json!({"matched": false, "sdo_ids": []}),
         Err(e) => error("match", e.to_string()),
     }

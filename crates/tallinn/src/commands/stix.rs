@@ -67,7 +67,7 @@ fn match_file(pattern: &str, version: StixVersion, file: &Path) -> anyhow::Resul
     match matcher.matches(&observations).with_context(|| format!("{} cannot be matched", file.display()))? {
         Some(m) => {
             println!("match");
-            for i in m.observations {
+            for &i in m.observations() {
                 println!("{}", observations.sdo_id(i).unwrap_or("(observed-data without an id)"));
             }
         }
