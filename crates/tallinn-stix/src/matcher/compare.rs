@@ -79,6 +79,35 @@ enum Kind {
     Exists,
 }
 
+/// What the pattern index can key a test on (see `set`).
+pub(crate) enum IndexKey<'e> {
+    /// `path = 'string'`.
+    Equal(&'e str),
+    /// `path IN ('string', …)`.
+    In(Vec<&'e str>),
+    /// `path ISSUBSET 'block'` (the operand as written).
+    Subset(&'e str),
+    /// Anything else, or negated.
+    None,
+}
+
+impl PropTest {
+    pub(crate) fn index_key(&self) -> IndexKey<'_> {
+        if self.negated {
+            return IndexKey::None;
+        }
+        match &self.kind {
+            Kind::Equal { lit: Lit::Text(s), .. } => IndexKey::Equal(s),
+            Kind::In(set) if !set.is_empty() => {
+                let texts: Vec<&str> = set.iter().filter_map(|l| if let Lit::Text(s) = l { Some(s.as_str()) } else { None }).collect();
+                if texts.len() == set.len() { IndexKey::In(texts) } else { IndexKey::None }
+            }
+            Kind::IsSubset(block) => IndexKey::Subset(block),
+            _ => IndexKey::None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum LikeTok {
     Any,

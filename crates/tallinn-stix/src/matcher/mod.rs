@@ -118,8 +118,8 @@ impl Matcher {
     }
 
     pub fn new(pattern: &Pattern, version: StixVersion) -> Result<Matcher, MatchError> {
-        let plan = plan::Plan::new(pattern)?;
-        let leaves = plan.leaves.iter().map(compare::compile).collect::<Result<_, _>>()?;
+        let (plan, comparisons) = plan::Plan::new(pattern)?;
+        let leaves = comparisons.iter().map(compare::compile).collect::<Result<_, _>>()?;
         Ok(Matcher { version, plan, leaves })
     }
 

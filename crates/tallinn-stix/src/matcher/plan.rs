@@ -31,23 +31,26 @@ pub(crate) enum Node {
 pub(crate) struct Plan {
     pub(crate) nodes: Vec<Node>,
     pub(crate) root: NodeId,
-    /// The distinct comparison expressions, by leaf index.
-    pub(crate) leaves: Vec<Comparison>,
     /// For each node, the leaves every binding of it must bind, with how
     /// many times (what is under an OR is not mandatory).
     pub(crate) mandatory: Vec<Vec<(usize, u64)>>,
 }
 
 impl Plan {
-    pub(crate) fn new(pattern: &Pattern) -> Result<Plan, MatchError> {
+    /// The plan, and the distinct comparison expressions by leaf index (the
+    /// matcher keeps them compiled, not as written).
+    pub(crate) fn new(pattern: &Pattern) -> Result<(Plan, Vec<Comparison>), MatchError> {
         let mut b = Builder::default();
         let root = b.node(pattern)?;
-        let plan = Plan { mandatory: (0..b.nodes.len()).map(|n| b.mandatory(n)).collect(), nodes: b.nodes, root, leaves: b.leaves };
+        // One observation expression is matched without the search, which
+        // alone reads `mandatory` (most indicators: two allocations fewer).
+        let mandatory = if matches!(b.nodes[root], Node::Leaf(_)) { Vec::new() } else { (0..b.nodes.len()).map(|n| b.mandatory(n)).collect() };
+        let plan = Plan { mandatory, nodes: b.nodes, root };
         let size = plan.binding_size(root);
         if size > MAX_BINDING_SIZE {
             return Err(MatchError::new(format!("this pattern binds up to {size} observations at once; the limit is {MAX_BINDING_SIZE}")));
         }
-        Ok(plan)
+        Ok((plan, b.leaves))
     }
 
     /// The most observations a binding of `n` takes.

@@ -17,12 +17,12 @@
 
 use foldhash::{HashMap, HashMapExt};
 
-use super::compare::Evaluator;
+use super::compare::{Evaluator, Expr, IndexKey, PropTest};
 use super::observations::{is_non_observable, type_of};
-use super::plan::{Node, NodeId, Plan};
+use super::plan::{Node, NodeId};
 use super::value::Net;
 use super::{Match, MatchError, Matcher, Observations};
-use crate::pattern::{CompOp, Comparison, Literal, ObjectPath, PathStep, StixVersion, Test};
+use crate::pattern::{ObjectPath, PathStep, StixVersion};
 
 /// A pattern in an index list, with what answering a hit needs to know of
 /// it: most hits are then answered without reading the pattern itself
@@ -155,7 +155,7 @@ impl PatternSet {
     /// Adds a compiled pattern; its index is the order of addition.
     pub fn add(&mut self, matcher: Matcher) -> usize {
         let id = self.matchers.len() as u32;
-        let anchors = self.anchors_of_node(&matcher.plan, matcher.plan.root);
+        let anchors = self.anchors_of_node(&matcher, matcher.plan.root);
         let posting = Posting { pattern: id, version: matcher.version(), proof: self.proof_of(&matcher, &anchors) };
         for anchor in anchors {
             match anchor {
@@ -235,9 +235,8 @@ impl PatternSet {
 
     fn proof_of(&self, matcher: &Matcher, anchors: &[Anchor]) -> Proof {
         let Node::Leaf(leaf) = matcher.plan.nodes[matcher.plan.root] else { return Proof::None };
-        let Comparison::Test(test) = &matcher.plan.leaves[leaf] else { return Proof::None };
-        let (Test::Compare { path, negated: false, .. } | Test::In { path, negated: false, .. }) = test else { return Proof::None };
-        if is_non_observable(&path.object_type) || anchors.is_empty() {
+        let Expr::Test(test) = &matcher.leaves[leaf] else { return Proof::None };
+        if matches!(test.index_key(), IndexKey::None) || is_non_observable(&test.path.object_type) {
             return Proof::None;
         }
         let plain = |p: u32| self.paths[p as usize].plain_keys.is_some();
@@ -249,34 +248,34 @@ impl PatternSet {
         }
     }
 
-    fn anchors_of_node(&mut self, plan: &Plan, n: NodeId) -> Vec<Anchor> {
-        match plan.nodes[n] {
-            Node::Leaf(l) => self.anchors_of_comparison(&plan.leaves[l]),
+    fn anchors_of_node(&mut self, matcher: &Matcher, n: NodeId) -> Vec<Anchor> {
+        match matcher.plan.nodes[n] {
+            Node::Leaf(l) => self.anchors_of_expr(&matcher.leaves[l]),
             Node::And(a, b) | Node::FollowedBy(a, b) => {
-                let (a, b) = (self.anchors_of_node(plan, a), self.anchors_of_node(plan, b));
+                let (a, b) = (self.anchors_of_node(matcher, a), self.anchors_of_node(matcher, b));
                 more_selective(a, b)
             }
             Node::Or(a, b) => {
-                let mut a = self.anchors_of_node(plan, a);
-                a.extend(self.anchors_of_node(plan, b));
+                let mut a = self.anchors_of_node(matcher, a);
+                a.extend(self.anchors_of_node(matcher, b));
                 a
             }
-            Node::Repeat(a, _) | Node::Within(a, _) | Node::StartStop(a, _, _) => self.anchors_of_node(plan, a),
+            Node::Repeat(a, _) | Node::Within(a, _) | Node::StartStop(a, _, _) => self.anchors_of_node(matcher, a),
         }
     }
 
-    fn anchors_of_comparison(&mut self, c: &Comparison) -> Vec<Anchor> {
-        match c {
-            Comparison::And(a, b) => {
-                let (a, b) = (self.anchors_of_comparison(a), self.anchors_of_comparison(b));
+    fn anchors_of_expr(&mut self, e: &Expr) -> Vec<Anchor> {
+        match e {
+            Expr::And(a, b) => {
+                let (a, b) = (self.anchors_of_expr(a), self.anchors_of_expr(b));
                 more_selective(a, b)
             }
-            Comparison::Or(a, b) => {
-                let mut a = self.anchors_of_comparison(a);
-                a.extend(self.anchors_of_comparison(b));
+            Expr::Or(a, b) => {
+                let mut a = self.anchors_of_expr(a);
+                a.extend(self.anchors_of_expr(b));
                 a
             }
-            Comparison::Test(t) => self.anchors_of_test(t),
+            Expr::Test(t) => self.anchors_of_test(t),
         }
     }
 
@@ -290,30 +289,30 @@ impl PatternSet {
         p
     }
 
-    fn anchors_of_test(&mut self, t: &Test) -> Vec<Anchor> {
-        match t {
-            Test::Compare { path, negated: false, op: CompOp::IsSubset, value: Literal::String(s) } if Net::is_block(s) && Net::parse(s).is_some() => {
+    fn anchors_of_test(&mut self, t: &PropTest) -> Vec<Anchor> {
+        match t.index_key() {
+            IndexKey::Subset(s) if Net::is_block(s) && Net::parse(s).is_some() => {
                 let block = Net::parse(s).map(Net::masked).expect("parsed above");
-                let p = self.path_index(path);
+                let p = self.path_index(&t.path);
                 let prefixes = &mut self.paths[p as usize].block_prefixes;
                 if !prefixes.contains(&block.prefix()) {
                     prefixes.push(block.prefix());
                 }
                 vec![Anchor::Block { path: p, block }]
             }
-            Test::Compare { path, negated: false, op: CompOp::Eq, value: Literal::String(s) } => {
-                let p = self.path_index(path);
+            IndexKey::Equal(s) => {
+                let p = self.path_index(&t.path);
                 match Net::parse(s).filter(|_| self.paths[p as usize].address) {
                     Some(net) => vec![Anchor::Net { path: p, net: net.masked() }],
-                    None => vec![Anchor::Text { path: p, value: s.clone() }],
+                    None => vec![Anchor::Text { path: p, value: s.to_string() }],
                 }
             }
             // `IN` compares strings as strings, addresses included.
-            Test::In { path, negated: false, values } if !values.is_empty() && values.iter().all(|v| matches!(v, Literal::String(_))) => {
-                let p = self.path_index(path);
-                values.iter().filter_map(|v| if let Literal::String(s) = v { Some(Anchor::Text { path: p, value: s.clone() }) } else { None }).collect()
+            IndexKey::In(values) => {
+                let p = self.path_index(&t.path);
+                values.into_iter().map(|v| Anchor::Text { path: p, value: v.to_string() }).collect()
             }
-            Test::Compare { path, .. } | Test::In { path, .. } | Test::Exists { path, .. } => vec![Anchor::Type(path.object_type.clone())],
+            IndexKey::Subset(_) | IndexKey::None => vec![Anchor::Type(t.path.object_type.clone())],
         }
     }
 }
