@@ -8,6 +8,9 @@
 //! on its object type. AND needs only one operand's anchors (the more
 //! selective), OR needs both operands'. A pattern is tried on observations
 //! that carry one of its anchors; the answer is always the full matcher's.
+//! (So a pattern no observation anchors is not tried, and an error the
+//! matcher would raise on data it reads — an `ISSUBSET` meeting a value
+//! that is no address — is not reported for it.)
 //!
 //! Most indicators are one such comparison and nothing else
 //! (`[ipv4-addr:value = '…']`, `[file:hashes.'SHA-256' = '…']`, `[… ISSUBSET
