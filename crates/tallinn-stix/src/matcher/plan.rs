@@ -32,7 +32,8 @@ pub(crate) struct Plan {
     pub(crate) nodes: Vec<Node>,
     pub(crate) root: NodeId,
     /// For each node, the leaves every binding of it must bind, with how
-    /// many times (what is under an OR is not mandatory).
+    /// many times (what is under an OR is not mandatory); empty when the
+    /// root is a leaf, which is matched without the search.
     pub(crate) mandatory: Vec<Vec<(usize, u64)>>,
 }
 

@@ -205,6 +205,22 @@ proptest! {
     }
 }
 
+/// Two objects with one id: the later wins, as in the reference, whether the
+/// bundle is small (searched) or large (a map).
+#[test]
+fn the_last_object_with_an_id_is_the_one_referenced() {
+    for fillers in [0, 30] {
+        let mut objects: Vec<Value> = (0..fillers).map(|k| json!({"type": "domain-name", "id": format!("domain-name--{k}"), "value": "x.example"})).collect();
+        objects.push(json!({"type": "ipv4-addr", "id": "ipv4-addr--a", "value": "10.0.0.1"}));
+        objects.push(json!({"type": "ipv4-addr", "id": "ipv4-addr--a", "value": "10.0.0.2"}));
+        let at = "2026-11-23T00:00:00Z";
+        objects.push(json!({"type": "observed-data", "id": "observed-data--1", "first_observed": at, "last_observed": at, "number_observed": 1, "object_refs": ["ipv4-addr--a"]}));
+        let input = vec![json!({"type": "bundle", "id": "bundle--1", "objects": objects})];
+        assert!(matched("[ipv4-addr:value = '10.0.0.2']", &input), "{fillers} fillers");
+        assert!(!matched("[ipv4-addr:value = '10.0.0.1']", &input), "{fillers} fillers");
+    }
+}
+
 /// An observed value for the pattern-set property below: addresses of both
 /// families and their blocks, strings that are no address, and a number.
 fn observed_object(seed: u64) -> Value {
