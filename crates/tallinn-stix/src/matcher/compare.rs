@@ -87,6 +87,9 @@ pub(crate) enum IndexKey<'e> {
     In(Vec<&'e str>),
     /// `path ISSUBSET 'block'` (the operand as written).
     Subset(&'e str),
+    /// `LIKE` or `MATCHES`: a string the test holds for contains one of
+    /// these (in Unicode NFC, as the test reads it).
+    Contains(Vec<Vec<u8>>),
     /// Anything else, or negated.
     None,
 }
@@ -103,9 +106,39 @@ impl PropTest {
                 if texts.len() == set.len() { IndexKey::In(texts) } else { IndexKey::None }
             }
             Kind::IsSubset(block) => IndexKey::Subset(block),
+            Kind::Like(tokens) => like_literal(tokens).map_or(IndexKey::None, |literal| IndexKey::Contains(vec![literal])),
+            Kind::Matches { source, .. } => regex_literals(source).map_or(IndexKey::None, IndexKey::Contains),
             _ => IndexKey::None,
         }
     }
+}
+
+/// Literals shorter than this would be found in most strings: such a test
+/// is indexed by its object type instead.
+const MIN_LITERAL: usize = 3;
+
+/// LIKE matches the whole string, so each run of plain characters appears
+/// in any string it matches: the longest run.
+fn like_literal(tokens: &[LikeTok]) -> Option<Vec<u8>> {
+    let runs = tokens.split(|t| !matches!(t, LikeTok::Char(_)));
+    let longest = runs.max_by_key(|run| run.len())?;
+    let literal: String = longest.iter().filter_map(|t| if let LikeTok::Char(c) = t { Some(*c) } else { None }).collect();
+    (literal.len() >= MIN_LITERAL).then(|| literal.into_bytes())
+}
+
+/// Every match of the expression starts with one of its prefix literals
+/// (regex-syntax's extraction, as the regex engine's own prefilter), so a
+/// string it matches contains one; none when they are unbounded or short.
+fn regex_literals(source: &str) -> Option<Vec<Vec<u8>>> {
+    use regex_syntax::hir::literal::Extractor;
+    let hir = syntax::parse(source).ok()?;
+    let mut seq = Extractor::new().extract(&hir);
+    seq.optimize_for_prefix_by_preference();
+    let literals = seq.literals()?;
+    if literals.is_empty() || literals.iter().any(|l| l.as_bytes().len() < MIN_LITERAL) {
+        return None;
+    }
+    Some(literals.iter().map(|l| l.as_bytes().to_vec()).collect())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -187,7 +220,7 @@ fn set(values: &[Literal]) -> Result<Vec<Lit>, MatchError> {
 }
 
 /// `text` in Unicode NFC (ASCII text, nearly all of STIX, already is).
-fn nfc(text: &str) -> Cow<'_, str> {
+pub(crate) fn nfc(text: &str) -> Cow<'_, str> {
     if text.is_ascii() { Cow::Borrowed(text) } else { Cow::Owned(text.nfc().collect()) }
 }
 
@@ -483,4 +516,32 @@ fn same_address(as_address: bool, v: &Val<'_>, lit: &Lit) -> Option<bool> {
     }
     let (Some(s), Lit::Text(l)) = (text_of(v), lit) else { return None };
     Some(Net::parse(s)?.same(Net::parse(l)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn literals(test: &str) -> Option<Vec<String>> {
+        let pattern = crate::pattern::parse_version(test, StixVersion::V21).unwrap();
+        let crate::pattern::Pattern::Observation(crate::pattern::Observation(Comparison::Test(t))) = &pattern else { panic!("one comparison: {test}") };
+        match compile_test(t).unwrap().index_key() {
+            IndexKey::Contains(found) => Some(found.into_iter().map(|l| String::from_utf8(l).unwrap()).collect()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn like_and_matches_are_indexed_by_a_literal_every_match_contains() {
+        assert_eq!(literals("[a:b LIKE '%.evil%.example']"), Some(vec![".example".into()]), "the longest run");
+        assert_eq!(literals("[a:b LIKE 'e\u{301}vil%']"), Some(vec!["évil".into()]), "in NFC, as the test reads");
+        assert_eq!(literals("[a:b LIKE '%ab_']"), None, "too short to narrow");
+        assert_eq!(literals("[a:b NOT LIKE '%evil%']"), None, "negated");
+        assert_eq!(literals("[a:b MATCHES '^invoice_[0-9]+\\\\.pdf']"), Some(vec!["invoice_".into()]));
+        assert_eq!(literals("[a:b MATCHES 'c2-(alpha|beta)\\\\.net']"), Some(vec!["c2-alpha.net".into(), "c2-beta.net".into()]));
+        let cased = literals("[a:b MATCHES '(?i)evil']").unwrap();
+        assert_eq!((cased.len(), cased.contains(&"EvIl".to_string())), (16, true), "every case of each letter: {cased:?}");
+        assert_eq!(literals("[a:b MATCHES '[a-z]+']"), None, "no literal");
+        assert_eq!(literals("[a:b MATCHES 'x|evil']"), None, "a branch too short");
+    }
 }

@@ -4,8 +4,11 @@
 //! Each pattern gets anchors: facts without which it cannot match. A
 //! comparison `type:path = 'literal'` (or `IN`) anchors on that value at that
 //! path, `type:path ISSUBSET 'block'` on that block (an observed address is
-//! looked up under each prefix length the set uses); any other test anchors
-//! on its object type. AND needs only one operand's anchors (the more
+//! looked up under each prefix length the set uses), `LIKE` and `MATCHES`
+//! on a literal any string they hold for contains (the longest plain run
+//! of a LIKE pattern, the prefix literals of a regular expression; all of
+//! a path's are searched for at once); any other test anchors on its
+//! object type. AND needs only one operand's anchors (the more
 //! selective), OR needs both operands'. A pattern is tried on observations
 //! that carry one of its anchors; the answer is always the full matcher's.
 //! (So a pattern no observation anchors is not tried, and an error the
@@ -18,9 +21,12 @@
 //! run: see [`Proof`] for when a hit proves a match, and why the answer is
 //! then the matcher's own.
 
+use std::sync::OnceLock;
+
+use aho_corasick::AhoCorasick;
 use foldhash::{HashMap, HashMapExt};
 
-use super::compare::{Evaluator, Expr, IndexKey, PropTest};
+use super::compare::{Evaluator, Expr, IndexKey, PropTest, nfc};
 use super::observations::{is_non_observable, type_of};
 use super::plan::{Node, NodeId};
 use super::value::Net;
@@ -83,6 +89,14 @@ struct PathIndex {
     blocks: HashMap<Net, Postings>,
     /// The prefix lengths of `blocks`, under which an address is looked up.
     block_prefixes: Vec<u8>,
+    /// Literals of `LIKE` and `MATCHES` tests, each with its patterns.
+    literals: Vec<(Box<[u8]>, Postings)>,
+    /// Where each literal is in `literals`.
+    literal_ids: HashMap<Box<[u8]>, u32>,
+    /// All of `literals` in one automaton, built when first needed after a
+    /// change (`None`: too large to build; then every literal's patterns
+    /// are tried).
+    literal_search: OnceLock<Option<AhoCorasick>>,
 }
 
 /// When an index hit on an observation proves that the pattern matches it
@@ -130,6 +144,9 @@ enum Anchor {
     /// An object of the path's type has an address within this block at
     /// this path.
     Block { path: u32, block: Net },
+    /// An object of the path's type has a string containing this literal
+    /// (in NFC) at this (plain) path.
+    Contains { path: u32, literal: Vec<u8> },
     /// An object of this type exists.
     Type(String),
 }
@@ -165,6 +182,7 @@ impl PatternSet {
                 Anchor::Text { path, value } => post(&mut self.paths[path as usize].text, value.into_boxed_str(), posting),
                 Anchor::Net { path, net } => post(&mut self.paths[path as usize].nets, net, posting),
                 Anchor::Block { path, block } => post(&mut self.paths[path as usize].blocks, block, posting),
+                Anchor::Contains { path, literal } => self.paths[path as usize].add_literal(literal, posting),
                 Anchor::Type(t) => type_index(&mut self.types, &t).postings.push(posting),
             }
         }
@@ -315,23 +333,57 @@ impl PatternSet {
                 let p = self.path_index(&t.path);
                 values.into_iter().map(|v| Anchor::Text { path: p, value: v.to_string() }).collect()
             }
-            IndexKey::Subset(_) | IndexKey::None => vec![Anchor::Type(t.path.object_type.clone())],
+            // The index reads plain paths' strings as the test does; other
+            // values (binary, dereferenced) are left to the type anchor.
+            IndexKey::Contains(literals) if plain_keys(&t.path).is_some() => {
+                let p = self.path_index(&t.path);
+                literals.into_iter().map(|literal| Anchor::Contains { path: p, literal }).collect()
+            }
+            IndexKey::Subset(_) | IndexKey::Contains(_) | IndexKey::None => vec![Anchor::Type(t.path.object_type.clone())],
         }
     }
 }
 
 impl PathIndex {
     fn new(path: &ObjectPath) -> Self {
-        let plain_keys = path
-            .steps
-            .iter()
-            .map(|step| match step {
-                PathStep::Key(k) if !["_hex", "_bin", "_ref", "_refs"].iter().any(|suffix| k.ends_with(suffix)) => Some(k.clone()),
-                _ => None,
-            })
-            .collect();
         let address = matches!(path.object_type.as_str(), "ipv4-addr" | "ipv6-addr") && path.steps == [PathStep::Key("value".into())];
-        PathIndex { path: path.clone(), plain_keys, address, text: HashMap::new(), nets: HashMap::new(), blocks: HashMap::new(), block_prefixes: Vec::new() }
+        PathIndex {
+            path: path.clone(),
+            plain_keys: plain_keys(path),
+            address,
+            text: HashMap::new(),
+            nets: HashMap::new(),
+            blocks: HashMap::new(),
+            block_prefixes: Vec::new(),
+            literals: Vec::new(),
+            literal_ids: HashMap::new(),
+            literal_search: OnceLock::new(),
+        }
+    }
+
+    fn add_literal(&mut self, literal: Vec<u8>, posting: Posting) {
+        let literal = literal.into_boxed_slice();
+        match self.literal_ids.get(&literal) {
+            Some(&i) => self.literals[i as usize].1.push(posting),
+            None => {
+                self.literal_ids.insert(literal.clone(), self.literals.len() as u32);
+                self.literals.push((literal, Postings::One(posting)));
+            }
+        }
+        self.literal_search = OnceLock::new();
+    }
+
+    /// Calls `f` with the patterns of every literal `value` contains.
+    fn search_literals(&self, value: &str, f: &mut impl FnMut(&[Posting])) {
+        let search = self.literal_search.get_or_init(|| AhoCorasick::new(self.literals.iter().map(|(literal, _)| literal)).ok());
+        let Some(search) = search else {
+            self.literals.iter().for_each(|(_, postings)| f(postings.as_slice()));
+            return;
+        };
+        // Overlapping, so that a literal inside another is found too.
+        for found in search.find_overlapping_iter(nfc(value).as_bytes()) {
+            f(self.literals[found.pattern().as_usize()].1.as_slice());
+        }
     }
 
     /// Calls `f` with every pattern anchored on `value` at this path; false
@@ -340,6 +392,9 @@ impl PathIndex {
     fn lookup(&self, value: &str, mut f: impl FnMut(&[Posting])) -> bool {
         if let Some(postings) = self.text.get(value) {
             f(postings.as_slice());
+        }
+        if !self.literals.is_empty() {
+            self.search_literals(value, &mut f);
         }
         if self.nets.is_empty() && self.blocks.is_empty() {
             return true;
@@ -355,6 +410,18 @@ impl PathIndex {
         }
         true
     }
+}
+
+/// The path's keys when it is nothing else: no index, no `[*]`, no key the
+/// matcher decodes (`_hex`, `_bin`) or dereferences (`_ref`, `_refs`).
+fn plain_keys(path: &ObjectPath) -> Option<Vec<String>> {
+    path.steps
+        .iter()
+        .map(|step| match step {
+            PathStep::Key(k) if !["_hex", "_bin", "_ref", "_refs"].iter().any(|suffix| k.ends_with(suffix)) => Some(k.clone()),
+            _ => None,
+        })
+        .collect()
 }
 
 fn type_index<'t>(types: &'t mut HashMap<Box<str>, TypeIndex>, ty: &str) -> &'t mut TypeIndex {

@@ -225,7 +225,11 @@ fn the_last_object_with_an_id_is_the_one_referenced() {
 /// families and their blocks, strings that are no address, and a number.
 fn observed_object(seed: u64) -> Value {
     let address = ["10.0.0.1", "10.0.0.1/32", "10.0.1.0/24", "10.0.1.7", "not an address", "2001:db8::1", "2001:db8::/64", "192.168.0.1"];
-    match seed % 5 {
+    // Names for LIKE and MATCHES: composed and decomposed accents (the tests
+    // read NFC), cases, a literal inside another.
+    let names = ["évil.example", "e\u{301}vil.example", "EVIL.example", "my.evil.example.org", "xevilx", "host1.example", "my.good.one", "ünïcode"];
+    match seed % 6 {
+        5 => json!({"type": "domain-name", "value": names[(seed / 6 % 8) as usize]}),
         0 | 1 => {
             json!({"type": if address[(seed / 5 % 8) as usize].contains(':') { "ipv6-addr" } else { "ipv4-addr" }, "value": address[(seed / 5 % 8) as usize]})
         }
@@ -238,6 +242,23 @@ fn observed_object(seed: u64) -> Value {
 fn indicator_like_pattern(seed: u64) -> String {
     let address = ["10.0.0.1", "10.0.0.1/32", "10.0.1.0/24", "not an address", "2001:db8::1", "2001:db8::/64", "10.0.0.0/8", "2001:db8::/32"];
     let a = address[(seed / 11 % 8) as usize];
+    // LIKE and MATCHES, indexed by literal or (without a usable one) by type.
+    let texts = [
+        "[domain-name:value LIKE '%évil%']",
+        "[domain-name:value LIKE 'e\u{301}vil%']",
+        "[domain-name:value MATCHES '(?i)evil\\\\.ex']",
+        "[domain-name:value MATCHES '^my\\\\.(evil|good)']",
+        "[domain-name:value MATCHES 'vil']",
+        "[domain-name:value LIKE 'host_.example']",
+        "[domain-name:value MATCHES '[a-z]+']",
+        "[domain-name:value LIKE 'évil.example' AND domain-name:value MATCHES 'évil']",
+        "[file:name MATCHES 'f[0-2]\\\\.exe$'] OR [domain-name:value LIKE '%.example.org']",
+        "[domain-name:value NOT MATCHES 'evil']",
+        "[domain-name:value LIKE '%ünï%']",
+    ];
+    if seed % 13 >= 11 {
+        return texts[(seed / 13 % 11) as usize].to_string();
+    }
     match seed % 11 {
         0 => format!("[ipv4-addr:value = '{a}']"),
         1 => format!("[ipv6-addr:value = '{a}']"),

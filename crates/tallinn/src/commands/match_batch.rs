@@ -10,7 +10,7 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufWriter, Write};
+use std::io::{BufWriter, Read, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, channel, sync_channel};
 use std::sync::{Arc, Mutex};
@@ -39,12 +39,13 @@ fn default_version() -> Cow<'static, str> {
 /// Compiled patterns are kept for reuse across lines, up to this many per worker.
 const PATTERN_CACHE: usize = 1_000;
 
-/// Batches read ahead of the workers, at most (bounds memory on large inputs).
-const READ_AHEAD: usize = 64;
+/// Batches read ahead of the workers, per worker (bounds memory: each is
+/// one read buffer).
+const READ_AHEAD_PER_WORKER: usize = 2;
 
 /// How much input is read at once: the lines it holds go to one worker as
 /// one batch (a few hundred at a time in bulk, one when a caller sends one).
-pub const READ_BUFFER: usize = 256 * 1024;
+const READ_BUFFER: usize = 256 * 1024;
 
 /// Compiled patterns of one worker, by STIX version then source (looked up
 /// without copying the source).
@@ -70,12 +71,14 @@ impl PatternCache {
     }
 }
 
-/// A batch of input lines and its place in the input: the bytes of whole
-/// lines, and where each line lies in them (without its line end). One
-/// allocation per read, not one per line.
+/// A batch of input lines and its place in the input: a read buffer, and
+/// where each whole line lies in it (without its line end). The buffer goes
+/// back to the reader once answered, so that steady reading allocates
+/// nothing (a fresh buffer per read cost more than copying it: new memory
+/// is zeroed by the kernel page by page).
 struct Batch {
     index: u64,
-    bytes: Vec<u8>,
+    buffer: Vec<u8>,
     lines: Vec<std::ops::Range<usize>>,
 }
 
@@ -83,20 +86,21 @@ struct Batch {
 /// that the reader stops if the workers do (the writer failed).
 type Batches = Arc<Mutex<Receiver<Batch>>>;
 
-pub fn run(mut input: impl BufRead, output: impl Write + Send) -> anyhow::Result<()> {
+pub fn run(mut input: impl Read, output: impl Write + Send) -> anyhow::Result<()> {
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(16);
-    let (batch_tx, batch_rx) = sync_channel::<Batch>(READ_AHEAD);
+    let (batch_tx, batch_rx) = sync_channel::<Batch>(READ_AHEAD_PER_WORKER * workers);
     let batches: Batches = Arc::new(Mutex::new(batch_rx));
     let (answer_tx, answer_rx) = channel::<(u64, Vec<u8>)>();
+    let (spare_tx, spare_rx) = channel::<Vec<u8>>();
     let read = AtomicU64::new(0);
     std::thread::scope(|scope| {
         for _ in 0..workers {
-            let (batches, answers) = (batches.clone(), answer_tx.clone());
-            scope.spawn(move || work(&batches, answers));
+            let (batches, answers, spare) = (batches.clone(), answer_tx.clone(), spare_tx.clone());
+            scope.spawn(move || work(&batches, answers, spare));
         }
-        drop((batches, answer_tx));
+        drop((batches, answer_tx, spare_tx));
         let writer = scope.spawn(|| write_in_order(answer_rx, output, &read));
-        let reading = read_batches(&mut input, &batch_tx, &read);
+        let reading = read_batches(&mut input, &batch_tx, &spare_rx, &read);
         drop(batch_tx);
         let writing = writer.join().map_err(|_| anyhow::anyhow!("the writer stopped"))?;
         reading?;
@@ -104,60 +108,64 @@ pub fn run(mut input: impl BufRead, output: impl Write + Send) -> anyhow::Result
     })
 }
 
-/// Sends every complete line of each read as one batch; a line split
-/// between two reads waits for its end.
-fn read_batches(input: &mut impl BufRead, batches: &SyncSender<Batch>, read: &AtomicU64) -> anyhow::Result<()> {
-    let mut partial: Vec<u8> = Vec::new();
+/// Reads into buffers the workers hand back, and sends the whole lines of
+/// each read as one batch; a line cut by the end of a read is carried to
+/// the start of the next buffer, which grows for a line longer than itself.
+/// A read returns what the input has, so a caller that sends one line gets
+/// it matched without waiting for more.
+fn read_batches(input: &mut impl Read, batches: &SyncSender<Batch>, spare: &Receiver<Vec<u8>>, read: &AtomicU64) -> anyhow::Result<()> {
+    // Every buffer is kept at its full length: zeroed once, when made.
+    let fresh = || vec![0u8; READ_BUFFER];
+    let mut buffer = fresh();
+    // Bytes at the start of `buffer` not yet sent (a line without its end).
+    let mut filled = 0;
     loop {
-        let buffer = match input.fill_buf() {
-            Ok(buffer) => buffer,
+        if filled == buffer.len() {
+            buffer.resize(2 * buffer.len(), 0);
+        }
+        let n = match input.read(&mut buffer[filled..]) {
+            Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e).context("reading stdin"),
         };
-        let at_end = buffer.is_empty();
-        if !at_end && memchr::memchr(b'\n', buffer).is_none() {
-            // Inside a long line: keep it whole without copying it again
-            // on every read.
-            partial.extend_from_slice(buffer);
-            let used = buffer.len();
-            input.consume(used);
-            continue;
+        let at_end = n == 0;
+        let searched = filled;
+        filled += n;
+        // Whole lines end at the last line end (at the end of input, everything).
+        let whole = if at_end { filled } else { memchr::memrchr(b'\n', &buffer[searched..filled]).map_or(0, |last| searched + last + 1) };
+        if whole == 0 {
+            if at_end {
+                return Ok(());
+            }
+            continue; // inside a line: read on into the same buffer
         }
-        // The bytes of whole lines: what was left of the last read, and this
-        // read up to its last line end (at the end of input, everything).
-        let mut bytes = std::mem::take(&mut partial);
-        bytes.extend_from_slice(buffer);
-        let used = buffer.len();
-        input.consume(used);
-        let last_start = memchr::memrchr(b'\n', &bytes).map_or(0, |last| last + 1);
-        if !at_end {
-            partial.extend_from_slice(&bytes[last_start..]);
-            bytes.truncate(last_start);
+        let mut next = spare.try_recv().unwrap_or_else(|_| fresh());
+        if next.len() < filled - whole {
+            next.resize(filled - whole, 0);
         }
-        let unterminated = (last_start < bytes.len()).then_some(bytes.len());
+        next[..filled - whole].copy_from_slice(&buffer[whole..filled]);
         let mut lines = Vec::new();
         let mut start = 0;
-        for end in memchr::memchr_iter(b'\n', &bytes).chain(unterminated) {
-            let line_end = if end > start && bytes[end - 1] == b'\r' { end - 1 } else { end };
+        let unterminated = (at_end && buffer[..whole].last() != Some(&b'\n')).then_some(whole);
+        for end in memchr::memchr_iter(b'\n', &buffer[..whole]).chain(unterminated) {
+            let line_end = if end > start && buffer[end - 1] == b'\r' { end - 1 } else { end };
             lines.push(start..line_end);
             start = end + 1;
         }
-        if !lines.is_empty() {
-            // Counted before it is sent, so the writer never flushes
-            // believing it has answered everything while this batch is on
-            // its way.
-            let index = read.fetch_add(1, Ordering::SeqCst);
-            if batches.send(Batch { index, bytes, lines }).is_err() {
-                return Ok(()); // the workers stopped: the writer failed and says why
-            }
+        // Counted before it is sent, so the writer never flushes believing
+        // it has answered everything while this batch is on its way.
+        let index = read.fetch_add(1, Ordering::SeqCst);
+        if batches.send(Batch { index, buffer: std::mem::replace(&mut buffer, next), lines }).is_err() {
+            return Ok(()); // the workers stopped: the writer failed and says why
         }
+        filled -= whole;
         if at_end {
             return Ok(());
         }
     }
 }
 
-fn work(batches: &Batches, answers: std::sync::mpsc::Sender<(u64, Vec<u8>)>) {
+fn work(batches: &Batches, answers: std::sync::mpsc::Sender<(u64, Vec<u8>)>, spare: std::sync::mpsc::Sender<Vec<u8>>) {
     let mut cache = PatternCache::default();
     loop {
         let next = match batches.lock() {
@@ -168,9 +176,11 @@ fn work(batches: &Batches, answers: std::sync::mpsc::Sender<(u64, Vec<u8>)>) {
         let mut bytes = Vec::with_capacity(batch.lines.len() * 40);
         for line in &batch.lines {
             // Writing JSON into a Vec cannot fail.
-            let _ = serde_json::to_writer(&mut bytes, &answer(&batch.bytes[line.clone()], &mut cache));
+            let _ = serde_json::to_writer(&mut bytes, &answer(&batch.buffer[line.clone()], &mut cache));
             bytes.push(b'\n');
         }
+        // The reader may have stopped; then the buffer is simply dropped.
+        let _ = spare.send(batch.buffer);
         if answers.send((batch.index, bytes)).is_err() {
             return;
         }

@@ -14,7 +14,7 @@ pub fn run(cmd: &StixCmd) -> anyhow::Result<()> {
     match cmd {
         StixCmd::Validate { files } => validate(files),
         StixCmd::Match { pattern, stix_version, file } => match_file(pattern, stix_version.parse().map_err(anyhow::Error::msg)?, file),
-        StixCmd::MatchBatch => super::match_batch::run(std::io::BufReader::with_capacity(super::match_batch::READ_BUFFER, std::io::stdin()), std::io::stdout()),
+        StixCmd::MatchBatch => super::match_batch::run(std::io::stdin().lock(), std::io::stdout()),
     }
 }
 
