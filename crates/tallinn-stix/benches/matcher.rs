@@ -16,8 +16,12 @@ use std::sync::LazyLock;
 
 use divan::counter::ItemsCount;
 use serde_json::{Value, json};
-use tallinn_stix::matcher::{Json, Matcher, Observations, PatternSet};
+use tallinn_stix::matcher::{Bump, Json, Matcher, Observations, PatternSet};
 use tallinn_stix::pattern::StixVersion;
+
+/// The allocator the `tallinn` binary runs with.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
     report_memory_per_indicator();
@@ -97,8 +101,10 @@ fn event(i: u64) -> Value {
 
 /// Each event as the text a sensor sends, read once into the matcher's JSON.
 static STREAM_TEXT: LazyLock<Vec<String>> = LazyLock::new(|| (0..EVENTS as u64).map(|i| serde_json::to_string(&vec![event(i)]).expect("JSON")).collect());
-static STREAM: LazyLock<Vec<Vec<Json<'static>>>> =
-    LazyLock::new(|| STREAM_TEXT.iter().map(|text| serde_json::from_str(text).expect("the benchmark's own JSON")).collect());
+static STREAM: LazyLock<Vec<&'static [Json<'static>]>> = LazyLock::new(|| {
+    let arena: &'static Bump = Box::leak(Box::default());
+    STREAM_TEXT.iter().map(|text| Json::parse(text, arena).ok().and_then(|v| v.as_array()).expect("the benchmark's own JSON")).collect()
+});
 
 /// The detection mix of SPEC §8: equality and CIDR comparisons only.
 fn indicator(i: u64) -> String {
@@ -164,7 +170,15 @@ fn stream_mixed_patterns(bencher: divan::Bencher, patterns: usize) {
 #[divan::bench(sample_count = 20, sample_size = 1)]
 fn stream_read(bencher: divan::Bencher) {
     let texts = LazyLock::force(&STREAM_TEXT);
-    bencher.counter(ItemsCount::new(EVENTS)).bench(|| texts.iter().map(|t| serde_json::from_str::<Vec<Json>>(t).expect("JSON").len()).sum::<usize>());
+    let mut arena = Bump::new();
+    bencher.counter(ItemsCount::new(EVENTS)).bench_local(|| {
+        let mut read = 0;
+        for text in texts {
+            read += Json::parse(text, &arena).ok().and_then(|v| v.as_array()).expect("JSON").len();
+            arena.reset();
+        }
+        read
+    });
 }
 
 /// The pipeline: each event read from its JSON line, then matched.
@@ -172,12 +186,14 @@ fn stream_read(bencher: divan::Bencher) {
 fn stream_read_and_match_indicators(bencher: divan::Bencher, patterns: usize) {
     let set = set_of(patterns, indicator);
     let texts = LazyLock::force(&STREAM_TEXT);
-    bencher.counter(ItemsCount::new(EVENTS)).bench(|| {
+    let mut arena = Bump::new();
+    bencher.counter(ItemsCount::new(EVENTS)).bench_local(|| {
         let mut matches = 0;
         for text in texts {
-            let input: Vec<Json> = serde_json::from_str(text).expect("JSON");
-            let obs = Observations::from_json(&input, StixVersion::V21).unwrap();
+            let input = Json::parse(text, &arena).ok().and_then(|v| v.as_array()).expect("JSON");
+            let obs = Observations::from_json(input, StixVersion::V21).unwrap();
             matches += set.matching(&obs).len();
+            arena.reset();
         }
         matches
     });

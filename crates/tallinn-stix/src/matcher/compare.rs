@@ -7,10 +7,11 @@
 //! and a root whose path selects nothing passes no test but `NOT EXISTS`.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::cmp::Ordering;
 
 use base64::Engine;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use regex_automata::meta::{self, Regex};
 use regex_automata::util::syntax;
@@ -73,7 +74,7 @@ enum Kind {
     Order(CompOp, Lit),
     In(Vec<Lit>),
     Like(Vec<LikeTok>),
-    Matches { text: Regex, source: String, binary: OnceLock<Option<Regex>> },
+    Matches { text: Arc<Regex>, source: String, binary: OnceLock<Option<Regex>> },
     IsSubset(String),
     IsSuperset(String),
     Exists,
@@ -269,11 +270,37 @@ fn like_match(pattern: &[LikeTok], text: &[char]) -> bool {
 
 fn matches(source: &str) -> Result<Kind, MatchError> {
     let source = nfc(source).into_owned();
-    let text = Regex::builder()
-        .configure(regex_config())
-        .build(&source)
-        .map_err(|e| MatchError::new(format!("invalid MATCHES regular expression '{source}': {e}")))?;
+    let text = text_regex(&source)?;
     Ok(Kind::Matches { text, source, binary: OnceLock::new() })
+}
+
+/// How many regular expressions a thread keeps compiled (see [`text_regex`]).
+const REGEX_CACHE: usize = 256;
+
+thread_local! {
+    static COMPILED: RefCell<foldhash::HashMap<String, Arc<Regex>>> = RefCell::default();
+}
+
+/// The expression compiled for text, from the thread's recent ones when it
+/// is there: feeds repeat a few expressions under many patterns (and a
+/// batch compiles a pattern per line), and building one costs more than
+/// matching it many times. Shared, not cloned: a clone of a `Regex` starts
+/// its own pool of search caches, so each would warm its lazy DFA afresh.
+/// At most [`REGEX_CACHE`] are kept; then the cache starts anew.
+fn text_regex(source: &str) -> Result<Arc<Regex>, MatchError> {
+    if let Some(regex) = COMPILED.with_borrow(|compiled| compiled.get(source).cloned()) {
+        return Ok(regex);
+    }
+    let regex =
+        Regex::builder().configure(regex_config()).build(source).map_err(|e| MatchError::new(format!("invalid MATCHES regular expression '{source}': {e}")))?;
+    let regex = Arc::new(regex);
+    COMPILED.with_borrow_mut(|compiled| {
+        if compiled.len() >= REGEX_CACHE {
+            compiled.clear();
+        }
+        compiled.insert(source.to_string(), regex.clone());
+    });
+    Ok(regex)
 }
 
 /// The expression for binary values, built when one is first met: bytes

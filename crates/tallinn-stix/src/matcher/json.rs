@@ -1,77 +1,100 @@
-//! The JSON the matcher reads: a tree that borrows its strings from the
-//! text it was parsed from (most STIX strings hold no escapes), with objects
-//! as short lists rather than maps. Reading a batch line into this costs
-//! far fewer allocations than a `serde_json::Value`, which is most of what
-//! matching one line costs. A `serde_json::Value` converts without copying
-//! its strings.
+//! The JSON the matcher reads: a tree held in an arena (a [`Bump`]), whose
+//! strings are borrowed from the text it was parsed from where they hold no
+//! escapes (most STIX strings), with objects as short lists rather than
+//! maps. Reading a batch line into this costs one bump of a pointer per
+//! list and nothing to free: the arena is reset for the next line. (It
+//! costs far less than a `serde_json::Value`, whose allocations, and their
+//! freeing, were most of what matching one line cost.) A `serde_json::Value`
+//! converts without copying its strings.
 
-use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fmt;
 
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use bumpalo::Bump;
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::Number;
+use smallvec::SmallVec;
 
-/// A JSON value; strings are borrowed where the text allows.
+/// A JSON value; its lists and unescaped strings live in an arena or in
+/// the text it was read from.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Json<'a> {
     Null,
     Bool(bool),
     Number(Number),
-    String(Cow<'a, str>),
-    Array(Vec<Json<'a>>),
+    String(&'a str),
+    Array(&'a [Json<'a>]),
     Object(Map<'a>),
 }
 
 /// A JSON object in the order it was written. A key written twice means
 /// its last value, as with `serde_json::Value`.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Map<'a> {
-    entries: Vec<(Cow<'a, str>, Json<'a>)>,
-    /// No key is written twice (nearly always): lookups may stop at the
-    /// first match, and iteration need not skip anything.
-    unique: bool,
+    entries: &'a [(&'a str, Json<'a>)],
 }
 
 impl<'a> Map<'a> {
-    fn new(entries: Vec<(Cow<'a, str>, Json<'a>)>) -> Self {
-        // Large objects — a 2.0 observed-data may embed thousands — are
-        // checked through a set, not by comparing every pair.
-        let unique = if entries.len() <= 16 {
-            entries.iter().enumerate().all(|(i, (k, _))| !entries[i + 1..].iter().any(|(later, _)| later == k))
-        } else {
-            let mut seen = HashSet::with_capacity(entries.len());
-            entries.iter().all(|(k, _)| seen.insert(k.as_ref()))
-        };
-        Map { entries, unique }
-    }
-
-    pub fn get(&self, key: &str) -> Option<&Json<'a>> {
-        let found = if self.unique { self.entries.iter().find(|(k, _)| k == key) } else { self.entries.iter().rev().find(|(k, _)| k == key) };
-        found.map(|(_, v)| v)
+    pub fn get(&self, key: &str) -> Option<&'a Json<'a>> {
+        // From the end: a repeated key's last value, without checking
+        // repeats when the object is read (they are rare, reading is hot).
+        self.entries.iter().rev().find(|(k, _)| *k == key).map(|(_, v)| v)
     }
 
     /// Each key once, with its last value.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &Json<'a>)> {
-        let last: Option<HashMap<&str, usize>> = (!self.unique).then(|| self.entries.iter().enumerate().map(|(i, (k, _))| (k.as_ref(), i)).collect());
-        self.entries
+    pub fn iter(&self) -> impl Iterator<Item = (&'a str, &'a Json<'a>)> {
+        let entries = self.entries;
+        // Large objects — a 2.0 observed-data may embed thousands — are
+        // checked through a map, not by comparing every pair.
+        let last: Option<HashMap<&str, usize>> = (entries.len() > 16).then(|| entries.iter().enumerate().map(|(i, (k, _))| (*k, i)).collect());
+        entries
             .iter()
             .enumerate()
-            .filter(move |(i, (k, _))| last.as_ref().is_none_or(|last| last.get(k.as_ref()) == Some(i)))
-            .map(|(_, (k, v))| (k.as_ref(), v))
+            .filter(move |(i, (k, _))| match &last {
+                Some(last) => last.get(k) == Some(i),
+                None => !entries[i + 1..].iter().any(|(later, _)| later == k),
+            })
+            .map(|(_, (k, v))| (*k, v))
     }
 }
 
 impl<'a> Json<'a> {
-    pub fn as_str(&self) -> Option<&str> {
+    /// Reads JSON text into `arena` (strings without escapes stay in `text`).
+    pub fn parse(text: &'a str, arena: &'a Bump) -> serde_json::Result<Json<'a>> {
+        let mut reader = serde_json::Deserializer::from_str(text);
+        let value = JsonSeed(arena).deserialize(&mut reader)?;
+        reader.end()?;
+        Ok(value)
+    }
+
+    /// A `serde_json::Value` as this tree, its lists in `arena`, its
+    /// strings borrowed.
+    pub fn from_value(value: &'a serde_json::Value, arena: &'a Bump) -> Json<'a> {
+        use serde_json::Value;
+        match value {
+            Value::Null => Json::Null,
+            Value::Bool(b) => Json::Bool(*b),
+            Value::Number(n) => Json::Number(n.clone()),
+            Value::String(s) => Json::String(s),
+            Value::Array(a) => Json::Array(arena.alloc_slice_fill_iter(a.iter().map(|v| Json::from_value(v, arena)))),
+            Value::Object(m) => Json::Object(Map { entries: arena.alloc_slice_fill_iter(m.iter().map(|(k, v)| (k.as_str(), Json::from_value(v, arena)))) }),
+        }
+    }
+
+    /// [`Json::from_value`] of each value.
+    pub fn from_values(values: &'a [serde_json::Value], arena: &'a Bump) -> &'a [Json<'a>] {
+        arena.alloc_slice_fill_iter(values.iter().map(|v| Json::from_value(v, arena)))
+    }
+
+    pub fn as_str(&self) -> Option<&'a str> {
         match self {
             Json::String(s) => Some(s),
             _ => None,
         }
     }
 
-    pub fn as_array(&self) -> Option<&[Json<'a>]> {
+    pub fn as_array(&self) -> Option<&'a [Json<'a>]> {
         match self {
             Json::Array(a) => Some(a),
             _ => None,
@@ -97,22 +120,8 @@ impl<'a> Json<'a> {
     }
 
     /// The member `key` of an object.
-    pub fn get(&self, key: &str) -> Option<&Json<'a>> {
+    pub fn get(&self, key: &str) -> Option<&'a Json<'a>> {
         self.as_object()?.get(key)
-    }
-}
-
-impl<'a> From<&'a serde_json::Value> for Json<'a> {
-    fn from(v: &'a serde_json::Value) -> Self {
-        use serde_json::Value;
-        match v {
-            Value::Null => Json::Null,
-            Value::Bool(b) => Json::Bool(*b),
-            Value::Number(n) => Json::Number(n.clone()),
-            Value::String(s) => Json::String(Cow::Borrowed(s)),
-            Value::Array(a) => Json::Array(a.iter().map(Json::from).collect()),
-            Value::Object(m) => Json::Object(Map { entries: m.iter().map(|(k, v)| (Cow::Borrowed(k.as_str()), Json::from(v))).collect(), unique: true }),
-        }
     }
 }
 
@@ -132,7 +141,7 @@ impl Serialize for Json<'_> {
             Json::String(t) => s.serialize_str(t),
             Json::Array(a) => {
                 let mut seq = s.serialize_seq(Some(a.len()))?;
-                for v in a {
+                for v in a.iter() {
                     seq.serialize_element(v)?;
                 }
                 seq.end()
@@ -148,102 +157,110 @@ impl Serialize for Json<'_> {
     }
 }
 
-impl<'de: 'a, 'a> Deserialize<'de> for Json<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(JsonVisitor)
+/// Reads one JSON value into the arena: `Json::parse`, or a part of a
+/// larger document (`next_element_seed`, `next_value_seed`).
+#[derive(Clone, Copy)]
+pub struct JsonSeed<'a>(pub &'a Bump);
+
+impl<'de: 'a, 'a> DeserializeSeed<'de> for JsonSeed<'a> {
+    type Value = Json<'a>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Json<'a>, D::Error> {
+        d.deserialize_any(self)
     }
 }
 
-struct JsonVisitor;
+/// A list's items are gathered here, then copied into the arena at their
+/// final length (growing a list inside the arena would leave each shorter
+/// copy behind). Room for a typical STIX object's properties.
+type Gathered<T> = SmallVec<[T; 16]>;
 
-impl<'de> Visitor<'de> for JsonVisitor {
-    type Value = Json<'de>;
+impl<'de: 'a, 'a> Visitor<'de> for JsonSeed<'a> {
+    type Value = Json<'a>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("any JSON value")
     }
 
-    fn visit_unit<E>(self) -> Result<Json<'de>, E> {
+    fn visit_unit<E>(self) -> Result<Json<'a>, E> {
         Ok(Json::Null)
     }
 
-    fn visit_none<E>(self) -> Result<Json<'de>, E> {
+    fn visit_none<E>(self) -> Result<Json<'a>, E> {
         Ok(Json::Null)
     }
 
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Json<'de>, D::Error> {
-        Deserialize::deserialize(d)
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Json<'a>, D::Error> {
+        self.deserialize(d)
     }
 
-    fn visit_bool<E>(self, b: bool) -> Result<Json<'de>, E> {
+    fn visit_bool<E>(self, b: bool) -> Result<Json<'a>, E> {
         Ok(Json::Bool(b))
     }
 
-    fn visit_i64<E>(self, n: i64) -> Result<Json<'de>, E> {
+    fn visit_i64<E>(self, n: i64) -> Result<Json<'a>, E> {
         Ok(Json::Number(n.into()))
     }
 
-    fn visit_u64<E>(self, n: u64) -> Result<Json<'de>, E> {
+    fn visit_u64<E>(self, n: u64) -> Result<Json<'a>, E> {
         Ok(Json::Number(n.into()))
     }
 
-    fn visit_f64<E>(self, n: f64) -> Result<Json<'de>, E> {
+    fn visit_f64<E>(self, n: f64) -> Result<Json<'a>, E> {
         Ok(Number::from_f64(n).map_or(Json::Null, Json::Number))
     }
 
-    fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Json<'de>, E> {
-        Ok(Json::String(Cow::Borrowed(s)))
+    fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Json<'a>, E> {
+        Ok(Json::String(s))
     }
 
-    fn visit_str<E>(self, s: &str) -> Result<Json<'de>, E> {
-        Ok(Json::String(Cow::Owned(s.to_string())))
+    fn visit_str<E>(self, s: &str) -> Result<Json<'a>, E> {
+        Ok(Json::String(self.0.alloc_str(s)))
     }
 
-    fn visit_string<E>(self, s: String) -> Result<Json<'de>, E> {
-        Ok(Json::String(Cow::Owned(s)))
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json<'de>, A::Error> {
-        // The parser cannot say how long; most STIX lists are short.
-        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(4));
-        while let Some(v) = seq.next_element()? {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json<'a>, A::Error> {
+        let mut items: Gathered<Json<'a>> = SmallVec::new();
+        while let Some(v) = seq.next_element_seed(self)? {
             items.push(v);
         }
-        Ok(Json::Array(items))
+        Ok(Json::Array(self.0.alloc_slice_fill_iter(items.drain(..))))
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json<'de>, A::Error> {
-        // Room for a typical STIX object's properties without growing.
-        let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(12));
-        while let Some(Key(k)) = map.next_key()? {
-            entries.push((k, map.next_value()?));
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json<'a>, A::Error> {
+        let mut entries: Gathered<(&'a str, Json<'a>)> = SmallVec::new();
+        while let Some(key) = map.next_key_seed(StrSeed(self.0))? {
+            entries.push((key, map.next_value_seed(self)?));
         }
-        Ok(Json::Object(Map::new(entries)))
+        Ok(Json::Object(Map { entries: self.0.alloc_slice_fill_iter(entries.drain(..)) }))
     }
 }
 
-/// An object key, borrowed where the text allows.
-struct Key<'a>(Cow<'a, str>);
+/// A string (an object key, say): borrowed from the text, or copied into
+/// the arena when it holds escapes.
+#[derive(Clone, Copy)]
+pub struct StrSeed<'a>(pub &'a Bump);
 
-impl<'de: 'a, 'a> Deserialize<'de> for Key<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct KeyVisitor;
-        impl<'de> Visitor<'de> for KeyVisitor {
-            type Value = Key<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an object key")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Borrowed(s)))
-            }
-            fn visit_str<E: de::Error>(self, s: &str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Owned(s.to_string())))
-            }
-            fn visit_string<E: de::Error>(self, s: String) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Owned(s)))
-            }
-        }
-        d.deserialize_str(KeyVisitor)
+impl<'de: 'a, 'a> DeserializeSeed<'de> for StrSeed<'a> {
+    type Value = &'a str;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<&'a str, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de: 'a, 'a> Visitor<'de> for StrSeed<'a> {
+    type Value = &'a str;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<&'a str, E> {
+        Ok(s)
+    }
+
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<&'a str, E> {
+        Ok(self.0.alloc_str(s))
     }
 }
 
@@ -253,22 +270,29 @@ mod tests {
 
     #[test]
     fn reads_like_serde_json_and_borrows_plain_strings() {
-        let text = r#"{"a": "plain", "b": "esc\"aped", "n": [1, -2, 3.5, 18446744073709551615], "t": true, "z": null, "a": "last"}"#;
-        let ours: Json = serde_json::from_str(text).unwrap();
+        let arena = Bump::new();
+        let text = r#"{"a": "plain", "b": "esc\"aped", "n": [1, -2, 3.5, 18446744073709551615], "t": true, "z": null, "a": "last", "e\u0301": {}}"#;
+        let ours = Json::parse(text, &arena).unwrap();
         let theirs: serde_json::Value = serde_json::from_str(text).unwrap();
         assert_eq!(serde_json::from_str::<serde_json::Value>(&ours.to_string()).unwrap(), theirs);
-        assert_eq!(Json::from(&theirs).to_string(), theirs.to_string());
+        assert_eq!(Json::from_value(&theirs, &arena).to_string(), theirs.to_string());
         assert_eq!(ours.get("a").and_then(Json::as_str), Some("last"), "a repeated key means its last value");
-        assert!(matches!(ours.get("b"), Some(Json::String(Cow::Owned(_)))));
-        let plain: Json = serde_json::from_str(r#"{"a": "plain"}"#).unwrap();
-        assert!(matches!(plain.get("a"), Some(Json::String(Cow::Borrowed("plain")))));
+        assert_eq!(ours.get("b").and_then(Json::as_str), Some("esc\"aped"));
+        assert!(ours.get("e\u{301}").is_some_and(Json::is_object), "an escaped key is read");
+        let within_text = |s: &str| text.as_bytes().as_ptr_range().contains(&s.as_ptr());
+        assert!(ours.as_object().unwrap().iter().all(|(k, _)| within_text(k) || k == "e\u{301}"), "keys without escapes are borrowed");
+        assert!(ours.get("a").and_then(Json::as_str).is_some_and(within_text), "a string without escapes is borrowed from the text");
+        assert!(!ours.get("b").and_then(Json::as_str).is_some_and(within_text));
         assert_eq!(ours.get("n").and_then(Json::as_array).map(<[Json]>::len), Some(4));
-        assert_eq!(ours.as_object().unwrap().iter().count(), 5);
+        assert_eq!(ours.as_object().unwrap().iter().count(), 6);
         // A large object, a key repeated: each key once, with its last value.
         let large = format!("{{{}, \"k3\": \"again\"}}", (0..40).map(|i| format!("\"k{i}\": {i}")).collect::<Vec<_>>().join(", "));
-        let large: Json = serde_json::from_str(&large).unwrap();
+        let large = Json::parse(&large, &arena).unwrap();
         let entries: Vec<(&str, &Json)> = large.as_object().unwrap().iter().collect();
         assert_eq!(entries.len(), 40);
         assert_eq!(entries.iter().find(|(k, _)| *k == "k3").and_then(|(_, v)| v.as_str()), Some("again"));
+        // Text after the value, or no value, is an error.
+        assert!(Json::parse("{} x", &arena).is_err());
+        assert!(Json::parse("", &arena).is_err());
     }
 }

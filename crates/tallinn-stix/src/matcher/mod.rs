@@ -49,7 +49,10 @@ mod search;
 mod set;
 mod value;
 
-pub use json::Json;
+/// The arena a [`Json`] tree lives in (re-exported, so that callers need
+/// not depend on `bumpalo` themselves).
+pub use bumpalo::Bump;
+pub use json::{Json, JsonSeed, StrSeed};
 pub use observations::Observations;
 pub use plan::MAX_BINDING_SIZE;
 pub use set::PatternSet;
@@ -172,7 +175,7 @@ impl Matcher {
 /// the ids of the matching observed-data (empty when there is no match).
 pub fn match_json(pattern: &str, version: StixVersion, input: &[serde_json::Value]) -> Result<Option<Vec<Option<String>>>, CompileError> {
     let matcher = Matcher::compile(pattern, version)?;
-    let input: Vec<Json> = input.iter().map(Json::from).collect();
-    let observations = Observations::from_json(&input, version)?;
+    let arena = Bump::new();
+    let observations = Observations::from_json(Json::from_values(input, &arena), version)?;
     Ok(matcher.matches(&observations)?.map(|m| m.observations().iter().map(|&i| observations.sdo_id(i).map(str::to_string)).collect()))
 }

@@ -41,7 +41,7 @@ pub(crate) struct Observation<'a> {
 impl<'a> Observations<'a> {
     /// Reads what the reference's `match()` takes: 2.1 bundles or 2.0
     /// observed-data objects (see [`Json`]: parse them from text, or convert
-    /// `serde_json` values without copying).
+    /// `serde_json` values without copying their strings).
     pub fn from_json(input: &'a [Json<'a>], version: StixVersion) -> Result<Self, MatchError> {
         let list = match version {
             StixVersion::V21 => from_bundles(input)?,

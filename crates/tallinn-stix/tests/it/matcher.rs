@@ -5,7 +5,7 @@
 
 use proptest::prelude::*;
 use serde_json::{Value, json};
-use tallinn_stix::matcher::{CompileError, Json, MAX_BINDING_SIZE, Matcher, Observations, PatternSet, match_json};
+use tallinn_stix::matcher::{Bump, CompileError, Json, MAX_BINDING_SIZE, Matcher, Observations, PatternSet, match_json};
 use tallinn_stix::pattern::StixVersion;
 
 /// One STIX 2.1 bundle: an observed-data per (time in seconds, count, objects).
@@ -145,16 +145,18 @@ fn observations_are_checked() {
     let zero = bundle(&[(0, 0, vec![ipv4("10.0.0.1")])]);
     assert!(matches!(match_json("[a:b = 1]", StixVersion::V21, &zero), Err(CompileError::Match(_))));
     let input = bundle(&[(0, 1, vec![ipv4("10.0.0.1")])]);
-    let input: Vec<Json> = input.iter().map(Json::from).collect();
-    let v20 = Observations::from_json(&input, StixVersion::V20);
+    let arena = Bump::new();
+    let input = Json::from_values(&input, &arena);
+    let v20 = Observations::from_json(input, StixVersion::V20);
     assert!(v20.is_err(), "a bundle is not a 2.0 observed-data");
 }
 
 #[test]
 fn the_pattern_set_finds_binary_values_and_blocks() {
     let input = bundle(&[(0, 1, vec![json!({"type": "x-blob", "data_hex": "4142"}), ipv4("172.16.5.9")])]);
-    let input: Vec<Json> = input.iter().map(Json::from).collect();
-    let obs = Observations::from_json(&input, StixVersion::V21).unwrap();
+    let arena = Bump::new();
+    let input = Json::from_values(&input, &arena);
+    let obs = Observations::from_json(input, StixVersion::V21).unwrap();
     let mut set = PatternSet::new();
     for src in ["[x-blob:data_hex = 'AB']", "[ipv4-addr:value ISSUBSET '172.16.0.0/12']", "[ipv4-addr:value ISSUBSET '172.17.0.0/16']"] {
         set.add(Matcher::compile(src, StixVersion::V21).unwrap());
@@ -197,8 +199,9 @@ proptest! {
             set.add(Matcher::compile(s, StixVersion::V21).unwrap());
         }
         let input = event(ev);
-        let input: Vec<Json> = input.iter().map(Json::from).collect();
-        let obs = Observations::from_json(&input, StixVersion::V21).unwrap();
+        let arena = Bump::new();
+        let input = Json::from_values(&input, &arena);
+        let obs = Observations::from_json(input, StixVersion::V21).unwrap();
         let from_set: Vec<usize> = set.matching(&obs).into_iter().map(|(i, r)| { r.unwrap(); i }).collect();
         let each: Vec<usize> = matchers.iter().enumerate().filter(|(_, m)| m.matches(&obs).unwrap().is_some()).map(|(i, _)| i).collect();
         prop_assert_eq!(from_set, each);
@@ -293,8 +296,9 @@ proptest! {
             set.add(Matcher::compile(s, StixVersion::V21).unwrap());
         }
         let input = bundle(&observations.iter().enumerate().map(|(t, objects)| (t as i64, 1, objects.iter().map(|&o| observed_object(o)).collect())).collect::<Vec<_>>());
-        let input: Vec<Json> = input.iter().map(Json::from).collect();
-        let obs = Observations::from_json(&input, StixVersion::V21).unwrap();
+        let arena = Bump::new();
+        let input = Json::from_values(&input, &arena);
+        let obs = Observations::from_json(input, StixVersion::V21).unwrap();
         let from_set = set.matching(&obs);
         let each: Vec<_> = matchers.iter().enumerate().filter_map(|(i, m)| m.matches(&obs).transpose().map(|answer| (i, answer))).collect();
         for answer in &from_set {

@@ -8,7 +8,6 @@
 //! every line read so far, so a caller that sends one line and waits gets
 //! its answer at once, while a bulk caller's answers go out in large writes.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::{BufWriter, Read, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,28 +15,83 @@ use std::sync::mpsc::{Receiver, SyncSender, channel, sync_channel};
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_json::{Value, json};
-use tallinn_stix::matcher::{CompileError, Json, Matcher, Observations};
+use tallinn_stix::matcher::{Bump, CompileError, Json, JsonSeed, Matcher, Observations, StrSeed};
 use tallinn_stix::pattern::StixVersion;
 
-/// One line of a batch (strings borrowed from the line where it has no escapes).
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
+/// One line of a batch, read into the worker's arena (strings borrowed
+/// from the line where they hold no escapes).
 struct BatchLine<'a> {
-    #[serde(borrow)]
-    pattern: Cow<'a, str>,
-    #[serde(borrow, default = "default_version")]
-    stix_version: Cow<'a, str>,
-    #[serde(borrow)]
-    observations: Vec<Json<'a>>,
+    pattern: &'a str,
+    stix_version: &'a str,
+    observations: &'a [Json<'a>],
 }
 
-fn default_version() -> Cow<'static, str> {
-    Cow::Borrowed("2.1")
+const FIELDS: &[&str] = &["pattern", "stix_version", "observations"];
+
+impl<'a> BatchLine<'a> {
+    fn parse(line: &'a str, arena: &'a Bump) -> serde_json::Result<BatchLine<'a>> {
+        let mut reader = serde_json::Deserializer::from_str(line);
+        let request = reader.deserialize_map(LineVisitor(arena))?;
+        reader.end()?;
+        Ok(request)
+    }
+}
+
+/// Reads a line's object: each field once, no other field, `stix_version`
+/// "2.1" when absent (the messages are serde's own for such mistakes).
+struct LineVisitor<'a>(&'a Bump);
+
+impl<'de: 'a, 'a> Visitor<'de> for LineVisitor<'a> {
+    type Value = BatchLine<'a>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<BatchLine<'a>, A::Error> {
+        let (mut pattern, mut stix_version, mut observations) = (None, None, None);
+        while let Some(key) = map.next_key_seed(StrSeed(self.0))? {
+            match key {
+                "pattern" if pattern.is_none() => pattern = Some(map.next_value_seed(StrSeed(self.0))?),
+                "stix_version" if stix_version.is_none() => stix_version = Some(map.next_value_seed(StrSeed(self.0))?),
+                "observations" if observations.is_none() => {
+                    observations = Some(match map.next_value_seed(JsonSeed(self.0))? {
+                        Json::Array(list) => list,
+                        other => return Err(de::Error::invalid_type(unexpected(&other), &"a list of observations")),
+                    })
+                }
+                "pattern" | "stix_version" | "observations" => return Err(de::Error::duplicate_field(FIELDS.iter().find(|f| **f == key).expect("a field"))),
+                other => return Err(de::Error::unknown_field(other, FIELDS)),
+            }
+        }
+        Ok(BatchLine {
+            pattern: pattern.ok_or_else(|| de::Error::missing_field("pattern"))?,
+            stix_version: stix_version.unwrap_or("2.1"),
+            observations: observations.ok_or_else(|| de::Error::missing_field("observations"))?,
+        })
+    }
+}
+
+/// How a value that is not a list is named in the error.
+fn unexpected<'j>(value: &'j Json<'_>) -> de::Unexpected<'j> {
+    match value {
+        Json::Null => de::Unexpected::Unit,
+        Json::Bool(b) => de::Unexpected::Bool(*b),
+        Json::Number(_) => de::Unexpected::Other("number"),
+        Json::String(s) => de::Unexpected::Str(s),
+        Json::Array(_) => de::Unexpected::Seq,
+        Json::Object(_) => de::Unexpected::Map,
+    }
 }
 
 /// Compiled patterns are kept for reuse across lines, up to this many per worker.
 const PATTERN_CACHE: usize = 1_000;
+
+/// A worker's arena is kept for the next line up to this size (a line
+/// of the benchmark's five observed-data takes about 20 KiB).
+const ARENA_KEPT: usize = 4 << 20;
 
 /// Batches read ahead of the workers, per worker (bounds memory: each is
 /// one read buffer).
@@ -167,6 +221,8 @@ fn read_batches(input: &mut impl Read, batches: &SyncSender<Batch>, spare: &Rece
 
 fn work(batches: &Batches, answers: std::sync::mpsc::Sender<(u64, Vec<u8>)>, spare: std::sync::mpsc::Sender<Vec<u8>>) {
     let mut cache = PatternCache::default();
+    // Each line's JSON tree, freed at once when the line is answered.
+    let mut arena = Bump::new();
     loop {
         let next = match batches.lock() {
             Ok(receiver) => receiver.recv(),
@@ -176,8 +232,13 @@ fn work(batches: &Batches, answers: std::sync::mpsc::Sender<(u64, Vec<u8>)>, spa
         let mut bytes = Vec::with_capacity(batch.lines.len() * 40);
         for line in &batch.lines {
             // Writing JSON into a Vec cannot fail.
-            let _ = serde_json::to_writer(&mut bytes, &answer(&batch.buffer[line.clone()], &mut cache));
+            let _ = serde_json::to_writer(&mut bytes, &answer(&batch.buffer[line.clone()], &mut cache, &arena));
             bytes.push(b'\n');
+            arena.reset();
+            // One grown for a very large line is not kept either.
+            if arena.allocated_bytes() > ARENA_KEPT {
+                arena = Bump::new();
+            }
         }
         // One grown for a long line is not kept. The reader may have
         // stopped; then the buffer is simply dropped.
@@ -207,7 +268,7 @@ fn write_in_order(answers: Receiver<(u64, Vec<u8>)>, output: impl Write, read: &
     out.flush()
 }
 
-fn answer(line: &[u8], cache: &mut PatternCache) -> Value {
+fn answer(line: &[u8], cache: &mut PatternCache, arena: &Bump) -> Value {
     let error = |kind: &str, message: String| json!({"error": kind, "message": message});
     // One check of the whole line, so that the JSON reader need not check
     // each string again (it does for bytes, not for text).
@@ -215,7 +276,7 @@ fn answer(line: &[u8], cache: &mut PatternCache) -> Value {
         Ok(text) => text,
         Err(e) => return error("parse", format!("the line is not UTF-8 text: {e}")),
     };
-    let request: BatchLine = match serde_json::from_str(line) {
+    let request = match BatchLine::parse(line, arena) {
         Ok(r) => r,
         Err(e) => return error("parse", format!("the line is not a request {{\"pattern\", \"stix_version\", \"observations\"}}: {e}")),
     };
@@ -223,12 +284,12 @@ fn answer(line: &[u8], cache: &mut PatternCache) -> Value {
         Ok(v) => v,
         Err(e) => return error("parse", e),
     };
-    let matcher = match cache.get(&request.pattern, version) {
+    let matcher = match cache.get(request.pattern, version) {
         Ok(m) => m,
         Err(CompileError::Parse(e)) => return error("parse", e.to_string()),
         Err(CompileError::Match(e)) => return error("match", e.to_string()),
     };
-    let observations = match Observations::from_json(&request.observations, version) {
+    let observations = match Observations::from_json(request.observations, version) {
         Ok(o) => o,
         Err(e) => return error("match", e.to_string()),
     };

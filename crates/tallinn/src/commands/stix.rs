@@ -4,7 +4,7 @@ use std::path::Path;
 
 use anyhow::{Context, bail};
 use serde_json::Value;
-use tallinn_stix::matcher::{CompileError, Json, Matcher, Observations};
+use tallinn_stix::matcher::{Bump, CompileError, Json, Matcher, Observations};
 use tallinn_stix::pattern::StixVersion;
 
 use super::read_file;
@@ -62,8 +62,9 @@ fn match_file(pattern: &str, version: StixVersion, file: &Path) -> anyhow::Resul
         CompileError::Parse(e) => anyhow::anyhow!("the pattern does not parse {e}"),
         CompileError::Match(e) => anyhow::anyhow!("the pattern cannot be matched: {e}"),
     })?;
-    let input: Vec<Json> = input.iter().map(Json::from).collect();
-    let observations = Observations::from_json(&input, version).with_context(|| format!("{} cannot be matched", file.display()))?;
+    let arena = Bump::new();
+    let input = Json::from_values(&input, &arena);
+    let observations = Observations::from_json(input, version).with_context(|| format!("{} cannot be matched", file.display()))?;
     match matcher.matches(&observations).with_context(|| format!("{} cannot be matched", file.display()))? {
         Some(m) => {
             println!("match");

@@ -705,6 +705,38 @@ fn stix_match_batch_answers_every_line_in_order() {
     assert_eq!(answers[7], answers[0]);
 }
 
+/// A line that is JSON but not a request answers a parse error that names
+/// what is wrong; the lines around it are answered as usual.
+#[test]
+fn stix_match_batch_names_what_is_wrong_with_a_request() {
+    let bundle: serde_json::Value = serde_json::from_str(OBSERVED).unwrap();
+    let pattern = "[ipv4-addr:value = '203.0.113.7']";
+    let good = serde_json::json!({"pattern": pattern, "observations": [bundle]}).to_string();
+    let observations = serde_json::to_string(&[&bundle]).unwrap();
+    let bad = [
+        (format!(r#"{{"observations": {observations}}}"#), "missing field `pattern`"),
+        (format!(r#"{{"pattern": "{pattern}"}}"#), "missing field `observations`"),
+        (format!(r#"{{"pattern": "{pattern}", "pattern": "{pattern}", "observations": {observations}}}"#), "duplicate field `pattern`"),
+        (format!(r#"{{"pattern": "{pattern}", "observations": {observations}, "extra": 1}}"#), "unknown field `extra`"),
+        (format!(r#"{{"pattern": "{pattern}", "observations": {{}}}}"#), "expected a list of observations"),
+        (format!(r#"{{"pattern": 7, "observations": {observations}}}"#), "invalid type: integer `7`"),
+        (format!(r#"{{"pattern": "{pattern}", "observations": {observations}}} trailing"#), "trailing characters"),
+        (format!(r#"[{{"pattern": "{pattern}", "observations": {observations}}}]"#), "expected an object"),
+    ];
+    let mut lines = vec![good.clone()];
+    lines.extend(bad.iter().map(|(line, _)| line.clone()));
+    lines.push(good);
+    let answers = match_batch(&lines);
+    assert_eq!(answers.len(), lines.len());
+    let matched = serde_json::json!({"matched": true, "sdo_ids": ["observed-data--00000000-0000-4000-8000-000000000001"]});
+    assert_eq!(answers[0], matched, "stix_version is 2.1 when absent");
+    for (answer, (_, problem)) in answers[1..].iter().zip(&bad) {
+        assert_eq!(answer["error"], "parse", "{answer}");
+        assert!(answer["message"].as_str().unwrap().contains(problem), "{answer} should say {problem}");
+    }
+    assert_eq!(answers.last(), Some(&matched));
+}
+
 /// Thousands of lines are answered by several workers in many batches, and
 /// still come back in input order.
 #[test]
