@@ -244,8 +244,13 @@ impl PatternSet {
                 Proof::Hit => true,
                 Proof::HitUnlessUnreadable { path } => !unreadable.contains(&path),
             };
-            let answer = if proven { Ok(Some(Match::one(first as usize))) } else { self.matchers[id as usize].matches(observations) };
-            match answer {
+            // The match is built where it is kept: most hits are proven,
+            // and moving each through a temporary cost more than finding it.
+            if proven {
+                out.push((id as usize, Ok(Match::one(first as usize))));
+                continue;
+            }
+            match self.matchers[id as usize].matches(observations) {
                 Ok(None) => {}
                 Ok(Some(m)) => out.push((id as usize, Ok(m))),
                 Err(e) => out.push((id as usize, Err(e))),
