@@ -274,11 +274,21 @@ fn matches(source: &str) -> Result<Kind, MatchError> {
     Ok(Kind::Matches { text, source, binary: OnceLock::new() })
 }
 
-/// How many regular expressions a thread keeps compiled (see [`text_regex`]).
+/// How many regular expressions a thread keeps compiled, and how much
+/// memory they may hold together (see [`text_regex`]); an expression
+/// larger than a sixteenth of that is not kept.
 const REGEX_CACHE: usize = 256;
+const REGEX_CACHE_BYTES: usize = 4 << 20;
+
+/// The expressions a thread has compiled lately, by source.
+#[derive(Default)]
+struct Compiled {
+    by_source: foldhash::HashMap<String, Arc<Regex>>,
+    bytes: usize,
+}
 
 thread_local! {
-    static COMPILED: RefCell<foldhash::HashMap<String, Arc<Regex>>> = RefCell::default();
+    static COMPILED: RefCell<Compiled> = RefCell::default();
 }
 
 /// The expression compiled for text, from the thread's recent ones when it
@@ -286,20 +296,25 @@ thread_local! {
 /// batch compiles a pattern per line), and building one costs more than
 /// matching it many times. Shared, not cloned: a clone of a `Regex` starts
 /// its own pool of search caches, so each would warm its lazy DFA afresh.
-/// At most [`REGEX_CACHE`] are kept; then the cache starts anew.
+/// Bounded in count and memory (a long-running server compiles patterns
+/// too); when full, the cache starts anew.
 fn text_regex(source: &str) -> Result<Arc<Regex>, MatchError> {
-    if let Some(regex) = COMPILED.with_borrow(|compiled| compiled.get(source).cloned()) {
+    if let Some(regex) = COMPILED.with_borrow(|compiled| compiled.by_source.get(source).cloned()) {
         return Ok(regex);
     }
     let regex =
         Regex::builder().configure(regex_config()).build(source).map_err(|e| MatchError::new(format!("invalid MATCHES regular expression '{source}': {e}")))?;
     let regex = Arc::new(regex);
-    COMPILED.with_borrow_mut(|compiled| {
-        if compiled.len() >= REGEX_CACHE {
-            compiled.clear();
-        }
-        compiled.insert(source.to_string(), regex.clone());
-    });
+    let bytes = regex.memory_usage() + source.len();
+    if bytes <= REGEX_CACHE_BYTES / 16 {
+        COMPILED.with_borrow_mut(|compiled| {
+            if compiled.by_source.len() >= REGEX_CACHE || compiled.bytes + bytes > REGEX_CACHE_BYTES {
+                *compiled = Compiled::default();
+            }
+            compiled.bytes += bytes;
+            compiled.by_source.insert(source.to_string(), regex.clone());
+        });
+    }
     Ok(regex)
 }
 
@@ -556,6 +571,18 @@ mod tests {
             IndexKey::Contains(found) => Some(found.into_iter().map(|l| String::from_utf8(l).unwrap()).collect()),
             _ => None,
         }
+    }
+
+    #[test]
+    fn a_thread_compiles_an_expression_once_unless_it_is_large() {
+        let first = text_regex("^invoice_[0-9]+$").unwrap();
+        assert!(Arc::ptr_eq(&first, &text_regex("^invoice_[0-9]+$").unwrap()), "the same expression is shared");
+        assert!(!Arc::ptr_eq(&first, &text_regex("^invoice_[0-9]*$").unwrap()));
+        let large = "(?:[a-z0-9]x){3000}";
+        let compiled = text_regex(large).unwrap();
+        assert!(compiled.memory_usage() > REGEX_CACHE_BYTES / 16, "{} bytes", compiled.memory_usage());
+        assert!(!Arc::ptr_eq(&compiled, &text_regex(large).unwrap()), "a large expression is not kept");
+        assert!(text_regex("(").is_err());
     }
 
     #[test]
