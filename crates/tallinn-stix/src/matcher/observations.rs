@@ -100,23 +100,27 @@ fn from_v20<'a>(sdo: &'a Json<'a>) -> Result<Observation<'a>, MatchError> {
 }
 
 fn from_bundles<'a>(bundles: &'a [Json<'a>]) -> Result<Vec<Observation<'a>>, MatchError> {
-    let mut pooled: Vec<&'a Json<'a>> = Vec::with_capacity(bundles.iter().filter_map(|b| b.get("objects")?.as_array().map(<[_]>::len)).sum());
+    // The observed-data in input order, and every other object by id (each
+    // object's type read once).
+    let mut sdos: Vec<&'a Json<'a>> = Vec::new();
+    let mut others: Vec<(&'a str, &'a Json<'a>)> = Vec::with_capacity(bundles.iter().filter_map(|b| b.get("objects")?.as_array().map(<[_]>::len)).sum());
     for bundle in bundles {
         let bundle = object(bundle, "a bundle")?;
         let Some(objects) = bundle.get("objects").and_then(Json::as_array) else {
             return Err(MatchError::new("STIX v2.1 bundle object must have 'objects' key"));
         };
         for o in objects {
-            object(o, "a bundle's object")?;
-            pooled.push(o);
+            let map = object(o, "a bundle's object")?;
+            if type_of(o) == Some("observed-data") {
+                sdos.push(o);
+            } else if let Some(id) = map.get("id").and_then(Json::as_str) {
+                others.push((id, o));
+            }
         }
     }
-    if pooled.is_empty() {
-        return Ok(Vec::new());
-    }
-    let by_id = ById::new(pooled.iter().filter(|o| type_of(o) != Some("observed-data")).filter_map(|o| Some((o.get("id")?.as_str()?, *o))));
-    let mut list = Vec::new();
-    for sdo_value in pooled.iter().filter(|o| type_of(o) == Some("observed-data")) {
+    let by_id = ById::new(others);
+    let mut list = Vec::with_capacity(sdos.len());
+    for sdo_value in sdos {
         let sdo = object(sdo_value, "an observed-data object")?;
         let Some(refs) = sdo.get("object_refs").and_then(Json::as_array) else {
             return Err(MatchError::new("STIX v2.1 observed-data object must have 'object_refs' key"));
@@ -124,7 +128,7 @@ fn from_bundles<'a>(bundles: &'a [Json<'a>]) -> Result<Vec<Observation<'a>>, Mat
         let (first, last, count) = interval(sdo, "STIX v2.1 observed-data object")?;
         let mut objects = Vec::with_capacity(refs.len() + 1);
         if let Some(id) = sdo.get("id").and_then(Json::as_str) {
-            objects.push((id, *sdo_value));
+            objects.push((id, sdo_value));
         }
         for r in refs.iter().filter_map(Json::as_str) {
             if let Some(found) = by_id.get(r) {
@@ -150,10 +154,8 @@ enum ById<'a> {
 impl<'a> ById<'a> {
     const FEW: usize = 16;
 
-    fn new(objects: impl Iterator<Item = (&'a str, &'a Json<'a>)>) -> Self {
-        let mut few = Vec::with_capacity(objects.size_hint().1.unwrap_or(0));
-        few.extend(objects);
-        if few.len() <= Self::FEW { ById::Few(few) } else { ById::Many(few.into_iter().collect()) }
+    fn new(objects: Vec<(&'a str, &'a Json<'a>)>) -> Self {
+        if objects.len() <= Self::FEW { ById::Few(objects) } else { ById::Many(objects.into_iter().collect()) }
     }
 
     fn get(&self, id: &str) -> Option<(&'a str, &'a Json<'a>)> {
