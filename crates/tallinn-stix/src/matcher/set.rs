@@ -157,6 +157,9 @@ pub struct PatternSet {
     matchers: Vec<Matcher>,
     paths: Vec<PathIndex>,
     types: HashMap<Box<str>, TypeIndex>,
+    /// The STIX versions of the patterns added (a bit each): nearly always
+    /// one, and then index lists need no filtering by version.
+    versions: u8,
 }
 
 impl PatternSet {
@@ -177,6 +180,7 @@ impl PatternSet {
         let id = self.matchers.len() as u32;
         let anchors = self.anchors_of_node(&matcher, matcher.plan.root);
         let posting = Posting { pattern: id, version: matcher.version(), proof: self.proof_of(&matcher, &anchors) };
+        self.versions |= version_bit(matcher.version());
         for anchor in anchors {
             match anchor {
                 Anchor::Text { path, value } => post(&mut self.paths[path as usize].text, value.into_boxed_str(), posting),
@@ -198,6 +202,11 @@ impl PatternSet {
     /// every pattern that could not be matched against them, with why; in
     /// the order the patterns were added.
     pub fn matching(&self, observations: &Observations<'_>) -> Vec<(usize, Result<Match, MatchError>)> {
+        if self.versions & version_bit(observations.version) == 0 {
+            return Vec::new();
+        }
+        // Only patterns of the observations' version are tried.
+        let mixed = self.versions != version_bit(observations.version);
         // (pattern, observation) for every anchor an observation carries.
         let mut hits: Vec<(Posting, u32)> = Vec::with_capacity(32);
         // Paths where a value was not an address (nearly always none).
@@ -208,11 +217,11 @@ impl PatternSet {
             for (_, root) in &obs.objects {
                 let Some(index) = type_of(root).and_then(|ty| self.types.get(ty)) else { continue };
                 let version = observations.version;
-                hits.extend(index.postings.iter().filter(|p| p.version == version).map(|&p| (p, i)));
+                take(&mut hits, &index.postings, i, mixed.then_some(version));
                 for &p in &index.paths {
                     let path = &self.paths[p as usize];
                     let mut found = |value: &str| {
-                        let readable = path.lookup(value, |postings| hits.extend(postings.iter().filter(|p| p.version == version).map(|&p| (p, i))));
+                        let readable = path.lookup(value, |postings| take(&mut hits, postings, i, mixed.then_some(version)));
                         if !readable && !unreadable.contains(&p) {
                             unreadable.push(p);
                         }
@@ -427,6 +436,23 @@ fn plain_keys(path: &ObjectPath) -> Option<Vec<String>> {
             _ => None,
         })
         .collect()
+}
+
+/// Adds each of `postings` with observation `i` to `hits`, only those of
+/// `version` when it is given.
+fn take(hits: &mut Vec<(Posting, u32)>, postings: &[Posting], i: u32, version: Option<StixVersion>) {
+    match version {
+        Some(version) => hits.extend(postings.iter().filter(|p| p.version == version).map(|&p| (p, i))),
+        // Of known length: copied without a check per item.
+        None => hits.extend(postings.iter().map(|&p| (p, i))),
+    }
+}
+
+fn version_bit(version: StixVersion) -> u8 {
+    match version {
+        StixVersion::V20 => 1,
+        StixVersion::V21 => 2,
+    }
 }
 
 fn type_index<'t>(types: &'t mut HashMap<Box<str>, TypeIndex>, ty: &str) -> &'t mut TypeIndex {

@@ -165,6 +165,28 @@ fn the_pattern_set_finds_binary_values_and_blocks() {
     assert_eq!(found, vec![0, 1]);
 }
 
+/// Patterns of both STIX versions in one set: each is tried only on
+/// observations of its own version.
+#[test]
+fn the_pattern_set_tries_patterns_of_the_observations_version_only() {
+    let arena = Bump::new();
+    let v21 = bundle(&[(0, 1, vec![ipv4("10.0.0.1")])]);
+    let v21 = Observations::from_json(Json::from_values(&v21, &arena), StixVersion::V21).unwrap();
+    let v20 = [json!({"type": "observed-data", "id": "observed-data--00000000-0000-4000-8000-000000000000", "first_observed": "2026-11-01T10:00:00Z",
+        "last_observed": "2026-11-01T10:00:00Z", "number_observed": 1, "objects": {"0": {"type": "ipv4-addr", "value": "10.0.0.1"}}})];
+    let v20 = Observations::from_json(Json::from_values(&v20, &arena), StixVersion::V20).unwrap();
+    let pattern = "[ipv4-addr:value = '10.0.0.1']";
+    let found = |set: &PatternSet, obs: &Observations| set.matching(obs).into_iter().map(|(i, r)| r.map(|_| i).unwrap()).collect::<Vec<_>>();
+    let mut only21 = PatternSet::new();
+    only21.add(Matcher::compile(pattern, StixVersion::V21).unwrap());
+    assert_eq!((found(&only21, &v21), found(&only21, &v20)), (vec![0], vec![]));
+    let mut both = PatternSet::new();
+    for version in [StixVersion::V20, StixVersion::V21, StixVersion::V20] {
+        both.add(Matcher::compile(pattern, version).unwrap());
+    }
+    assert_eq!((found(&both, &v21), found(&both, &v20)), (vec![1], vec![0, 2]));
+}
+
 fn event(i: u64) -> Vec<Value> {
     bundle(&[(
         i as i64,
