@@ -11,10 +11,10 @@ use std::collections::HashMap;
 use std::fmt;
 
 use bumpalo::Bump;
+use bumpalo::collections::Vec as BumpVec;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::Number;
-use smallvec::SmallVec;
 
 /// A JSON value; its lists and unescaped strings live in an arena or in
 /// the text it was read from.
@@ -170,10 +170,12 @@ impl<'de: 'a, 'a> DeserializeSeed<'de> for JsonSeed<'a> {
     }
 }
 
-/// A list's items are gathered here, then copied into the arena at their
-/// final length (growing a list inside the arena would leave each shorter
-/// copy behind). Room for a typical STIX object's properties.
-type Gathered<T> = SmallVec<[T; 16]>;
+/// A list's items go straight into the arena, with room for a typical STIX
+/// object's properties (a list that outgrows it is copied within the
+/// arena, its first copy left until the arena is reset: cheaper than
+/// gathering every list elsewhere and copying it once).
+const OBJECT_ROOM: usize = 16;
+const ARRAY_ROOM: usize = 4;
 
 impl<'de: 'a, 'a> Visitor<'de> for JsonSeed<'a> {
     type Value = Json<'a>;
@@ -219,19 +221,19 @@ impl<'de: 'a, 'a> Visitor<'de> for JsonSeed<'a> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json<'a>, A::Error> {
-        let mut items: Gathered<Json<'a>> = SmallVec::new();
+        let mut items = BumpVec::with_capacity_in(ARRAY_ROOM, self.0);
         while let Some(v) = seq.next_element_seed(self)? {
             items.push(v);
         }
-        Ok(Json::Array(self.0.alloc_slice_fill_iter(items.drain(..))))
+        Ok(Json::Array(items.into_bump_slice()))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json<'a>, A::Error> {
-        let mut entries: Gathered<(&'a str, Json<'a>)> = SmallVec::new();
+        let mut entries = BumpVec::with_capacity_in(OBJECT_ROOM, self.0);
         while let Some(key) = map.next_key_seed(StrSeed(self.0))? {
             entries.push((key, map.next_value_seed(self)?));
         }
-        Ok(Json::Object(Map { entries: self.0.alloc_slice_fill_iter(entries.drain(..)) }))
+        Ok(Json::Object(Map { entries: entries.into_bump_slice() }))
     }
 }
 
