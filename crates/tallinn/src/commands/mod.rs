@@ -27,17 +27,21 @@ pub struct Ctx {
     pub actor: Principal,
 }
 
+/// The commands that touch no store and need no async runtime (the offline
+/// engine, duplicate detection on a file, the STIX tools), run at once;
+/// `None` for the others. (`stix match-batch` is often started once per
+/// small batch by other tools: starting a runtime for it cost a third of
+/// its start-up.)
+pub fn run_offline(cli: &Cli) -> Option<anyhow::Result<()>> {
+    match &cli.command {
+        Command::Allocate { input: Some(input), output, .. } => Some(allocate::offline(input, output.as_deref())),
+        Command::Stix(cmd) => Some(stix::run(cmd)),
+        Command::Dedup { input: Some(input), threshold } => Some(allocate::dedup_file(input, *threshold)),
+        _ => None,
+    }
+}
+
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    // The offline engine touches no store.
-    if let Command::Allocate { input: Some(input), output, .. } = &cli.command {
-        return allocate::offline(input, output.as_deref());
-    }
-    if let Command::Stix(cmd) = &cli.command {
-        return stix::run(cmd);
-    }
-    if let Command::Dedup { input: Some(input), threshold } = &cli.command {
-        return allocate::dedup_file(input, *threshold);
-    }
     if let Command::Serve { listen, demo, public_url, access_log_window_ms } = &cli.command {
         let ledger = crate::store::open(&cli.database).await?;
         return serve::run(ledger, listen, *demo, public_url.as_deref(), *access_log_window_ms).await;
@@ -50,7 +54,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let ctx = Ctx { ledger, actor };
     let result = match cli.command {
         Command::Init { demo } => admin::init(&ctx, demo).await,
-        Command::Serve { .. } | Command::Stix(_) => unreachable!("handled above"),
+        Command::Serve { .. } | Command::Stix(_) => unreachable!("handled above and by run_offline"),
         Command::Allocate { apply, output, .. } => allocate::ledger(&ctx, apply.as_deref(), output.as_deref()).await,
         Command::Participant(cmd) => admin::participant(&ctx, cmd).await,
         Command::User(cmd) => admin::user(&ctx, cmd).await,
