@@ -62,7 +62,7 @@ impl<'de: 'a, 'a> Visitor<'de> for LineVisitor<'a> {
                         other => return Err(de::Error::invalid_type(unexpected(&other), &"a list of observations")),
                     })
                 }
-                "pattern" | "stix_version" | "observations" => return Err(de::Error::duplicate_field(FIELDS.iter().find(|f| **f == key).expect("a field"))),
+                "pattern" | "stix_version" | "observations" => return Err(de::Error::custom(format_args!("duplicate field `{key}`"))),
                 other => return Err(de::Error::unknown_field(other, FIELDS)),
             }
         }
