@@ -170,12 +170,15 @@ impl<'de: 'a, 'a> DeserializeSeed<'de> for JsonSeed<'a> {
     }
 }
 
-/// A list's items go straight into the arena, with room for a typical STIX
-/// object's properties (a list that outgrows it is copied within the
-/// arena, its first copy left until the arena is reset: cheaper than
-/// gathering every list elsewhere and copying it once).
-const OBJECT_ROOM: usize = 16;
-const ARRAY_ROOM: usize = 4;
+/// A list's items go straight into the arena, with room for this many to
+/// start with; a list that outgrows it doubles within the arena, its
+/// shorter copies left there until the arena is reset. Measured on STIX
+/// bundles against two other ways: gathering each list elsewhere and moving
+/// it into the arena at its final length made reading a quarter slower;
+/// room for 16 (a whole STIX object) read as fast but left the tree three
+/// times larger, which a stream of events read before matching paid for in
+/// cache misses.
+const ROOM: usize = 4;
 
 impl<'de: 'a, 'a> Visitor<'de> for JsonSeed<'a> {
     type Value = Json<'a>;
@@ -221,7 +224,7 @@ impl<'de: 'a, 'a> Visitor<'de> for JsonSeed<'a> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json<'a>, A::Error> {
-        let mut items = BumpVec::with_capacity_in(ARRAY_ROOM, self.0);
+        let mut items = BumpVec::with_capacity_in(ROOM, self.0);
         while let Some(v) = seq.next_element_seed(self)? {
             items.push(v);
         }
@@ -229,7 +232,7 @@ impl<'de: 'a, 'a> Visitor<'de> for JsonSeed<'a> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json<'a>, A::Error> {
-        let mut entries = BumpVec::with_capacity_in(OBJECT_ROOM, self.0);
+        let mut entries = BumpVec::with_capacity_in(ROOM, self.0);
         while let Some(key) = map.next_key_seed(StrSeed(self.0))? {
             entries.push((key, map.next_value_seed(self)?));
         }

@@ -90,7 +90,7 @@ fn unexpected<'j>(value: &'j Json<'_>) -> de::Unexpected<'j> {
 const PATTERN_CACHE: usize = 1_000;
 
 /// A worker's arena is kept for the next line up to this size (for a
-/// line of the benchmark's five observed-data it grows to 48 KiB).
+/// line of the benchmark's five observed-data it grows to 24 KiB).
 const ARENA_KEPT: usize = 4 << 20;
 
 /// Batches read ahead of the workers, per worker (bounds memory: each is
