@@ -1,8 +1,9 @@
 //! The JSON the matcher reads: a tree held in an arena (a [`Bump`]), whose
 //! strings are borrowed from the text it was parsed from where they hold no
 //! escapes (most STIX strings), with objects as short lists rather than
-//! maps. Reading a batch line into this costs one bump of a pointer per
-//! list and nothing to free: the arena is reset for the next line. (It
+//! maps. Reading a batch line into this costs a bump of a pointer per
+//! list (a few for a long list) and nothing to free: the arena is reset
+//! for the next line. (It
 //! costs far less than a `serde_json::Value`, whose allocations, and their
 //! freeing, were most of what matching one line cost.) A `serde_json::Value`
 //! converts without copying its strings.
