@@ -5,7 +5,7 @@
 //!
 //! Patterns are indicator-like (SPEC §4): exact addresses, domains and file
 //! hashes (indexed by value), some LIKE / ISSUBSET / MATCHES tests (indexed
-//! by object type only) and some two-observation patterns. Each event is a
+//! by literal or block) and some two-observation patterns. Each event is a
 //! STIX 2.1 bundle of one observed-data with an address, a domain and a
 //! file; one event in ten carries a value some pattern names. (In the
 //! detection mix, `indicator`, every event's background address also falls

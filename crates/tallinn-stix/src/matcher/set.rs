@@ -205,8 +205,9 @@ impl PatternSet {
         if self.versions & version_bit(observations.version) == 0 {
             return Vec::new();
         }
-        // Only patterns of the observations' version are tried.
-        let mixed = self.versions != version_bit(observations.version);
+        // Only patterns of the observations' version are tried (a filter
+        // needed only when the set holds both versions).
+        let only = (self.versions != version_bit(observations.version)).then_some(observations.version);
         // (pattern, observation) for every anchor an observation carries.
         let mut hits: Vec<(Posting, u32)> = Vec::with_capacity(32);
         // Paths where a value was not an address (nearly always none).
@@ -216,12 +217,11 @@ impl PatternSet {
             let i = i as u32;
             for (_, root) in &obs.objects {
                 let Some(index) = type_of(root).and_then(|ty| self.types.get(ty)) else { continue };
-                let version = observations.version;
-                take(&mut hits, &index.postings, i, mixed.then_some(version));
+                take(&mut hits, &index.postings, i, only);
                 for &p in &index.paths {
                     let path = &self.paths[p as usize];
                     let mut found = |value: &str| {
-                        let readable = path.lookup(value, |postings| take(&mut hits, postings, i, mixed.then_some(version)));
+                        let readable = path.lookup(value, |postings| take(&mut hits, postings, i, only));
                         if !readable && !unreadable.contains(&p) {
                             unreadable.push(p);
                         }
