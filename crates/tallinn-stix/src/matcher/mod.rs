@@ -52,7 +52,7 @@ mod value;
 /// The arena a [`Json`] tree lives in (re-exported, so that callers need
 /// not depend on `bumpalo` themselves).
 pub use bumpalo::Bump;
-pub use json::{Json, JsonSeed, StrSeed};
+pub use json::{Json, SyntaxError};
 pub use observations::Observations;
 pub use plan::MAX_BINDING_SIZE;
 pub use set::PatternSet;

@@ -15,9 +15,8 @@ use std::sync::mpsc::{Receiver, SyncSender, channel, sync_channel};
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
-use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_json::{Value, json};
-use tallinn_stix::matcher::{Bump, CompileError, Json, JsonSeed, Matcher, Observations, StrSeed};
+use tallinn_stix::matcher::{Bump, CompileError, Json, Matcher, Observations};
 use tallinn_stix::pattern::StixVersion;
 
 /// One line of a batch, read into the worker's arena (strings borrowed
@@ -28,61 +27,54 @@ struct BatchLine<'a> {
     observations: &'a [Json<'a>],
 }
 
-const FIELDS: &[&str] = &["pattern", "stix_version", "observations"];
-
 impl<'a> BatchLine<'a> {
-    fn parse(line: &'a str, arena: &'a Bump) -> serde_json::Result<BatchLine<'a>> {
-        let mut reader = serde_json::Deserializer::from_str(line);
-        let request = reader.deserialize_map(LineVisitor(arena))?;
-        reader.end()?;
-        Ok(request)
-    }
-}
-
-/// Reads a line's object: each field once, no other field, `stix_version`
-/// "2.1" when absent (the messages are serde's own for such mistakes).
-struct LineVisitor<'a>(&'a Bump);
-
-impl<'de: 'a, 'a> Visitor<'de> for LineVisitor<'a> {
-    type Value = BatchLine<'a>;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("an object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<BatchLine<'a>, A::Error> {
+    /// Reads a line's object: each field once, no other field,
+    /// `stix_version` "2.1" when absent. Mistakes are worded as serde
+    /// words them for a struct.
+    fn parse(line: &'a str, arena: &'a Bump) -> Result<BatchLine<'a>, String> {
+        let value = Json::parse(line, arena).map_err(|e| e.to_string())?;
+        let Json::Object(fields) = value else {
+            return Err(format!("invalid type: {}, expected an object", kind(&value)));
+        };
         let (mut pattern, mut stix_version, mut observations) = (None, None, None);
-        while let Some(key) = map.next_key_seed(StrSeed(self.0))? {
-            match key {
-                "pattern" if pattern.is_none() => pattern = Some(map.next_value_seed(StrSeed(self.0))?),
-                "stix_version" if stix_version.is_none() => stix_version = Some(map.next_value_seed(StrSeed(self.0))?),
-                "observations" if observations.is_none() => {
-                    observations = Some(match map.next_value_seed(JsonSeed(self.0))? {
-                        Json::Array(list) => list,
-                        other => return Err(de::Error::invalid_type(unexpected(&other), &"a list of observations")),
-                    })
-                }
-                "pattern" | "stix_version" | "observations" => return Err(de::Error::custom(format_args!("duplicate field `{key}`"))),
-                other => return Err(de::Error::unknown_field(other, FIELDS)),
+        for (key, value) in fields.entries() {
+            let field = match *key {
+                "pattern" => &mut pattern,
+                "stix_version" => &mut stix_version,
+                "observations" => &mut observations,
+                other => return Err(format!("unknown field `{other}`, expected one of `pattern`, `stix_version`, `observations`")),
+            };
+            if field.replace(value).is_some() {
+                return Err(format!("duplicate field `{key}`"));
             }
         }
+        let string = |field: &str, value: Option<&'a Json<'a>>| match value {
+            Some(Json::String(s)) => Ok(Some(*s)),
+            Some(other) => Err(format!("invalid type: {} for `{field}`, expected a string", kind(other))),
+            None => Ok(None),
+        };
         Ok(BatchLine {
-            pattern: pattern.ok_or_else(|| de::Error::missing_field("pattern"))?,
-            stix_version: stix_version.unwrap_or("2.1"),
-            observations: observations.ok_or_else(|| de::Error::missing_field("observations"))?,
+            pattern: string("pattern", pattern)?.ok_or("missing field `pattern`")?,
+            stix_version: string("stix_version", stix_version)?.unwrap_or("2.1"),
+            observations: match observations {
+                Some(Json::Array(list)) => list,
+                Some(other) => return Err(format!("invalid type: {} for `observations`, expected a list of observations", kind(other))),
+                None => return Err("missing field `observations`".into()),
+            },
         })
     }
 }
 
-/// How a value that is not a list is named in the error.
-fn unexpected<'j>(value: &'j Json<'_>) -> de::Unexpected<'j> {
+/// A value as the error messages name it (serde's words).
+fn kind(value: &Json<'_>) -> String {
     match value {
-        Json::Null => de::Unexpected::Unit,
-        Json::Bool(b) => de::Unexpected::Bool(*b),
-        Json::Number(_) => de::Unexpected::Other("number"),
-        Json::String(s) => de::Unexpected::Str(s),
-        Json::Array(_) => de::Unexpected::Seq,
-        Json::Object(_) => de::Unexpected::Map,
+        Json::Null => "null".into(),
+        Json::Bool(b) => format!("boolean `{b}`"),
+        Json::Number(n) if n.is_f64() => format!("floating point `{n}`"),
+        Json::Number(n) => format!("integer `{n}`"),
+        Json::String(s) => format!("string {s:?}"),
+        Json::Array(_) => "sequence".into(),
+        Json::Object(_) => "map".into(),
     }
 }
 

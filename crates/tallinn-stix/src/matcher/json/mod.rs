@@ -12,10 +12,12 @@ use std::collections::HashMap;
 use std::fmt;
 
 use bumpalo::Bump;
-use bumpalo::collections::Vec as BumpVec;
-use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::Number;
+
+mod read;
+
+pub use read::SyntaxError;
 
 /// A JSON value; its lists and unescaped strings live in an arena or in
 /// the text it was read from.
@@ -43,6 +45,11 @@ impl<'a> Map<'a> {
         self.entries.iter().rev().find(|(k, _)| *k == key).map(|(_, v)| v)
     }
 
+    /// Every entry as written, a repeated key as often as it was written.
+    pub fn entries(&self) -> &'a [(&'a str, Json<'a>)] {
+        self.entries
+    }
+
     /// Each key once, with its last value.
     pub fn iter(&self) -> impl Iterator<Item = (&'a str, &'a Json<'a>)> {
         let entries = self.entries;
@@ -62,11 +69,8 @@ impl<'a> Map<'a> {
 
 impl<'a> Json<'a> {
     /// Reads JSON text into `arena` (strings without escapes stay in `text`).
-    pub fn parse(text: &'a str, arena: &'a Bump) -> serde_json::Result<Json<'a>> {
-        let mut reader = serde_json::Deserializer::from_str(text);
-        let value = JsonSeed(arena).deserialize(&mut reader)?;
-        reader.end()?;
-        Ok(value)
+    pub fn parse(text: &'a str, arena: &'a Bump) -> Result<Json<'a>, SyntaxError> {
+        read::parse(text, arena)
     }
 
     /// A `serde_json::Value` as this tree, its lists in `arena`, its
@@ -155,118 +159,6 @@ impl Serialize for Json<'_> {
                 map.end()
             }
         }
-    }
-}
-
-/// Reads one JSON value into the arena: `Json::parse`, or a part of a
-/// larger document (`next_element_seed`, `next_value_seed`).
-#[derive(Clone, Copy)]
-pub struct JsonSeed<'a>(pub &'a Bump);
-
-impl<'de: 'a, 'a> DeserializeSeed<'de> for JsonSeed<'a> {
-    type Value = Json<'a>;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Json<'a>, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-/// A list's items go straight into the arena, with room for this many to
-/// start with; a list that outgrows it doubles within the arena, its
-/// shorter copies left there until the arena is reset. Measured on STIX
-/// bundles against two other ways: gathering each list elsewhere and moving
-/// it into the arena at its final length made reading a quarter slower;
-/// room for 16 (a whole STIX object) read as fast but left the tree three
-/// times larger, which a stream of events read before matching paid for in
-/// cache misses.
-const ROOM: usize = 4;
-
-impl<'de: 'a, 'a> Visitor<'de> for JsonSeed<'a> {
-    type Value = Json<'a>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-
-    fn visit_unit<E>(self) -> Result<Json<'a>, E> {
-        Ok(Json::Null)
-    }
-
-    fn visit_none<E>(self) -> Result<Json<'a>, E> {
-        Ok(Json::Null)
-    }
-
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Json<'a>, D::Error> {
-        self.deserialize(d)
-    }
-
-    fn visit_bool<E>(self, b: bool) -> Result<Json<'a>, E> {
-        Ok(Json::Bool(b))
-    }
-
-    fn visit_i64<E>(self, n: i64) -> Result<Json<'a>, E> {
-        Ok(Json::Number(n.into()))
-    }
-
-    fn visit_u64<E>(self, n: u64) -> Result<Json<'a>, E> {
-        Ok(Json::Number(n.into()))
-    }
-
-    fn visit_f64<E>(self, n: f64) -> Result<Json<'a>, E> {
-        Ok(Number::from_f64(n).map_or(Json::Null, Json::Number))
-    }
-
-    fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Json<'a>, E> {
-        Ok(Json::String(s))
-    }
-
-    fn visit_str<E>(self, s: &str) -> Result<Json<'a>, E> {
-        Ok(Json::String(self.0.alloc_str(s)))
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json<'a>, A::Error> {
-        let mut items = BumpVec::with_capacity_in(ROOM, self.0);
-        while let Some(v) = seq.next_element_seed(self)? {
-            items.push(v);
-        }
-        Ok(Json::Array(items.into_bump_slice()))
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json<'a>, A::Error> {
-        let mut entries = BumpVec::with_capacity_in(ROOM, self.0);
-        while let Some(key) = map.next_key_seed(StrSeed(self.0))? {
-            entries.push((key, map.next_value_seed(self)?));
-        }
-        Ok(Json::Object(Map { entries: entries.into_bump_slice() }))
-    }
-}
-
-/// A string (an object key, say): borrowed from the text, or copied into
-/// the arena when it holds escapes.
-#[derive(Clone, Copy)]
-pub struct StrSeed<'a>(pub &'a Bump);
-
-impl<'de: 'a, 'a> DeserializeSeed<'de> for StrSeed<'a> {
-    type Value = &'a str;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<&'a str, D::Error> {
-        d.deserialize_str(self)
-    }
-}
-
-impl<'de: 'a, 'a> Visitor<'de> for StrSeed<'a> {
-    type Value = &'a str;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a string")
-    }
-
-    fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<&'a str, E> {
-        Ok(s)
-    }
-
-    fn visit_str<E: de::Error>(self, s: &str) -> Result<&'a str, E> {
-        Ok(self.0.alloc_str(s))
     }
 }
 
