@@ -5,8 +5,10 @@
 //! list (a few for a long list) and nothing to free: the arena is reset
 //! for the next line. (It
 //! costs far less than a `serde_json::Value`, whose allocations, and their
-//! freeing, were most of what matching one line cost.) A `serde_json::Value`
-//! converts without copying its strings.
+//! freeing, were most of what matching one line cost.) [`Json::parse`]
+//! reads text into it (the `read` module says why the matcher has its own
+//! reader);
+//! a `serde_json::Value` converts without copying its strings.
 
 use std::collections::HashMap;
 use std::fmt;
