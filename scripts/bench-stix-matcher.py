@@ -131,7 +131,8 @@ def main():
                 print(f"differs: {v['pattern']}\n  reference {theirs}\n  tallinn   {ours}", file=sys.stderr)
     matched = sum(1 for e in expected if e.get("matched"))
     print(f"{len(vectors)} vectors ({matched} match): reference {python_s:.3f} s ({len(vectors) / python_s:,.0f}/s), "
-          f"match-batch {rust_s:.3f} s ({len(vectors) / rust_s:,.0f}/s), {python_s / rust_s:.0f}x; {disagree} disagree")
+          f"match-batch {rust_s:.3f} s ({len(vectors) / rust_s:,.0f}/s; runs {' '.join(f'{t:.3f}' for t, _ in runs)}), "
+          f"{python_s / rust_s:.0f}x; {disagree} disagree")
     return 1 if disagree else 0
 
 
