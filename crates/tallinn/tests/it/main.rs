@@ -720,6 +720,11 @@ fn stix_match_batch_names_what_is_wrong_with_a_request() {
         (format!(r#"{{"pattern": "{pattern}", "observations": {observations}, "extra": 1}}"#), "unknown field `extra`"),
         (format!(r#"{{"pattern": "{pattern}", "observations": {{}}}}"#), "expected a list of observations"),
         (format!(r#"{{"pattern": 7, "observations": {observations}}}"#), "invalid type: integer `7`"),
+        (
+            format!(r#"{{"pattern": "{pattern}", "stix_version": 2.1, "observations": {observations}}}"#),
+            "invalid type: floating point `2.1` for `stix_version`, expected a string",
+        ),
+        (format!(r#"{{"pattern": "{pattern}", "observations": [{observations}"#), "EOF while parsing a list at line 1 column"),
         (format!(r#"{{"pattern": "{pattern}", "observations": {observations}}} trailing"#), "trailing characters"),
         (format!(r#"[{{"pattern": "{pattern}", "observations": {observations}}}]"#), "expected an object"),
     ];
