@@ -9,3 +9,4 @@ pub mod matcher;
 pub mod model;
 pub mod object;
 pub mod pattern;
+pub mod timestamp;

@@ -45,15 +45,17 @@ fn regex_config() -> meta::Config {
 
 #[derive(Debug)]
 pub(crate) enum Expr {
-    And(Box<Expr>, Box<Expr>),
-    Or(Box<Expr>, Box<Expr>),
+    /// Two or more operands, as the pattern's runs (nested no deeper than
+    /// the pattern's parentheses, which the parser bounds).
+    And(Vec<Expr>),
+    Or(Vec<Expr>),
     Test(PropTest),
 }
 
 impl Expr {
     pub(crate) fn has_or(&self) -> bool {
         match self {
-            Expr::And(a, b) => a.has_or() || b.has_or(),
+            Expr::And(operands) => operands.iter().any(Expr::has_or),
             Expr::Or(..) => true,
             Expr::Test(_) => false,
         }
@@ -151,8 +153,8 @@ enum LikeTok {
 
 pub(crate) fn compile(c: &Comparison) -> Result<Expr, MatchError> {
     Ok(match c {
-        Comparison::And(a, b) => Expr::And(Box::new(compile(a)?), Box::new(compile(b)?)),
-        Comparison::Or(a, b) => Expr::Or(Box::new(compile(a)?), Box::new(compile(b)?)),
+        Comparison::And(operands) => Expr::And(operands.iter().map(compile).collect::<Result<_, _>>()?),
+        Comparison::Or(operands) => Expr::Or(operands.iter().map(compile).collect::<Result<_, _>>()?),
         Comparison::Test(t) => Expr::Test(compile_test(t)?),
     })
 }
@@ -362,32 +364,47 @@ impl<'a> Evaluator<'_, 'a> {
     /// order of the observations satisfying it, before the observation
     /// index: the reference keeps, for `a OR b`, the observations of `a`
     /// first (in `a`'s order), then those only `b` adds (in `b`'s order); for
-    /// `a AND b`, `a`'s order. So the rank is the OR branches taken.
-    pub(crate) fn rank(&self, expr: &Expr) -> Result<Vec<u8>, MatchError> {
+    /// `a AND b`, `a`'s order. So the rank is the OR branches taken: in a
+    /// run `a OR b OR c`, the first operand that holds.
+    pub(crate) fn rank(&self, expr: &Expr) -> Result<Vec<u32>, MatchError> {
         let mut path = Vec::new();
         let mut at = expr;
         loop {
             match at {
                 Expr::Test(_) => return Ok(path),
-                Expr::And(a, _) => at = a,
-                Expr::Or(a, b) => {
-                    let left = self.holds(a)?;
-                    path.push(u8::from(!left));
-                    at = if left { a } else { b };
+                Expr::And(operands) => at = &operands[0],
+                Expr::Or(operands) => {
+                    let mut taken = operands.len() - 1;
+                    for (i, operand) in operands[..taken].iter().enumerate() {
+                        if self.holds(operand)? {
+                            taken = i;
+                            break;
+                        }
+                    }
+                    path.push(taken as u32);
+                    at = &operands[taken];
                 }
             }
         }
     }
 
     fn on_root(&self, expr: &Expr, root: &'a Json<'a>, ty: &str) -> Result<bool, MatchError> {
+        // Every operand is evaluated, so that an error in the data is
+        // reported whatever the order of the expression.
         Ok(match expr {
-            Expr::And(a, b) => {
-                let l = self.on_root(a, root, ty)?;
-                self.on_root(b, root, ty)? && l
+            Expr::And(operands) => {
+                let mut all = true;
+                for operand in operands {
+                    all &= self.on_root(operand, root, ty)?;
+                }
+                all
             }
-            Expr::Or(a, b) => {
-                let l = self.on_root(a, root, ty)?;
-                self.on_root(b, root, ty)? || l
+            Expr::Or(operands) => {
+                let mut any = false;
+                for operand in operands {
+                    any |= self.on_root(operand, root, ty)?;
+                }
+                any
             }
             Expr::Test(t) => t.path.object_type == ty && self.test(t, root)?,
         })

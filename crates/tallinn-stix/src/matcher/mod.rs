@@ -142,7 +142,7 @@ impl Matcher {
             // it in the reference's order (by index unless it has an OR).
             let expr = &self.leaves[leaf];
             let ranked = expr.has_or();
-            let mut first: Option<(Vec<u8>, usize)> = None;
+            let mut first: Option<(Vec<u32>, usize)> = None;
             for (i, obs) in observations.list.iter().enumerate() {
                 let eval = compare::Evaluator { obs, version: self.version };
                 if eval.holds(expr)? && (ranked || first.is_none()) {

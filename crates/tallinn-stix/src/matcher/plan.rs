@@ -2,6 +2,8 @@
 //! search: leaves are the distinct comparison expressions, nodes the
 //! operators and qualifiers over them.
 
+use std::collections::HashMap;
+
 use super::MatchError;
 use super::value::parse_timestamp;
 use crate::pattern::{Comparison, Pattern, Qualifier};
@@ -12,7 +14,7 @@ pub const MAX_BINDING_SIZE: u64 = 256;
 
 pub(crate) type NodeId = usize;
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum Node {
     /// One `[ … ]`: the index of its comparison among the leaves.
     Leaf(usize),
@@ -41,100 +43,119 @@ impl Plan {
     /// The plan, and the distinct comparison expressions by leaf index (the
     /// matcher keeps them compiled, not as written).
     pub(crate) fn new(pattern: &Pattern) -> Result<(Plan, Vec<Comparison>), MatchError> {
+        // Checked on the pattern first: the plan's walks recurse along AND
+        // and FOLLOWEDBY chains, which this bounds.
+        let size = pattern_binding_size(pattern);
+        if size > MAX_BINDING_SIZE {
+            return Err(MatchError::new(format!("this pattern binds up to {size} observations at once; the limit is {MAX_BINDING_SIZE}")));
+        }
         let mut b = Builder::default();
         let root = b.node(pattern)?;
         // One observation expression is matched without the search, which
         // alone reads `mandatory` (most indicators: two allocations fewer).
         let mandatory = if matches!(b.nodes[root], Node::Leaf(_)) { Vec::new() } else { (0..b.nodes.len()).map(|n| b.mandatory(n)).collect() };
-        let plan = Plan { mandatory, nodes: b.nodes, root };
-        let size = plan.binding_size(root);
-        if size > MAX_BINDING_SIZE {
-            return Err(MatchError::new(format!("this pattern binds up to {size} observations at once; the limit is {MAX_BINDING_SIZE}")));
-        }
-        Ok((plan, b.leaves))
+        Ok((Plan { mandatory, nodes: b.nodes, root }, b.leaves))
     }
+}
 
-    /// The most observations a binding of `n` takes.
-    fn binding_size(&self, n: NodeId) -> u64 {
-        match self.nodes[n] {
-            Node::Leaf(_) => 1,
-            Node::And(a, b) | Node::FollowedBy(a, b) => self.binding_size(a).saturating_add(self.binding_size(b)),
-            Node::Or(a, b) => self.binding_size(a).max(self.binding_size(b)),
-            Node::Repeat(a, k) => self.binding_size(a).saturating_mul(k),
-            Node::Within(a, _) | Node::StartStop(a, _, _) => self.binding_size(a),
-        }
+/// The most observations a binding of `p` takes (saturating), read from
+/// the pattern: its recursion follows the parentheses, which the parser
+/// bounds.
+fn pattern_binding_size(p: &Pattern) -> u64 {
+    match p {
+        Pattern::Observation(_) => 1,
+        Pattern::And(operands) | Pattern::FollowedBy(operands) => operands.iter().fold(0, |n, o| n.saturating_add(pattern_binding_size(o))),
+        Pattern::Or(operands) => operands.iter().map(pattern_binding_size).max().unwrap_or(0),
+        Pattern::Qualified(inner, qualifiers) => qualifiers.iter().fold(pattern_binding_size(inner), |n, q| match q {
+            Qualifier::Repeats(k) => n.saturating_mul(*k),
+            _ => n,
+        }),
     }
 }
 
 #[derive(Default)]
 struct Builder {
     nodes: Vec<Node>,
+    ids: HashMap<Node, NodeId>,
     leaves: Vec<Comparison>,
+    /// Leaves by their printed form (printing is exact: equal text, equal tree).
+    leaf_ids: HashMap<String, usize>,
 }
 
 impl Builder {
     fn push(&mut self, n: Node) -> NodeId {
         // Equal subtrees share one id, which lets AND find repeated operands.
-        if let Some(i) = self.nodes.iter().position(|x| *x == n) {
+        if let Some(&i) = self.ids.get(&n) {
             return i;
         }
-        self.nodes.push(n);
+        self.nodes.push(n.clone());
+        self.ids.insert(n, self.nodes.len() - 1);
         self.nodes.len() - 1
     }
 
     fn node(&mut self, p: &Pattern) -> Result<NodeId, MatchError> {
         Ok(match p {
             Pattern::Observation(o) => {
-                // Equal observation expressions are one leaf (patterns hold few).
-                let leaf = match self.leaves.iter().position(|l| *l == o.0) {
-                    Some(i) => i,
-                    None => {
-                        self.leaves.push(o.0.clone());
-                        self.leaves.len() - 1
-                    }
-                };
+                let next = self.leaves.len();
+                let leaf = *self.leaf_ids.entry(o.0.to_string()).or_insert(next);
+                if leaf == next {
+                    self.leaves.push(o.0.clone());
+                }
                 self.push(Node::Leaf(leaf))
             }
-            Pattern::And(..) => {
-                let mut operands = Vec::new();
-                self.and_operands(p, &mut operands)?;
+            Pattern::And(operands) => {
+                let operands = operands.iter().map(|o| self.node(o)).collect::<Result<Vec<_>, _>>()?;
                 self.and_of(operands)
             }
-            Pattern::Or(a, b) => {
-                let (a, b) = (self.node(a)?, self.node(b)?);
-                self.push(Node::Or(a, b))
+            Pattern::Or(operands) => {
+                let operands = operands.iter().map(|o| self.node(o)).collect::<Result<Vec<_>, _>>()?;
+                self.balanced_or(&operands)
             }
-            Pattern::FollowedBy(a, b) => {
-                let (a, b) = (self.node(a)?, self.node(b)?);
-                self.push(Node::FollowedBy(a, b))
-            }
-            Pattern::Qualified(inner, q) => {
-                let inner = self.node(inner)?;
-                match q {
-                    Qualifier::Repeats(0) => return Err(MatchError::new("Invalid repetition count: 0")),
-                    Qualifier::Within(s) if *s <= 0.0 => return Err(MatchError::new(format!("Invalid WITHIN value (must be positive): {s}"))),
-                    Qualifier::Repeats(1) => inner,
-                    Qualifier::Repeats(n) => self.push(Node::Repeat(inner, *n)),
-                    Qualifier::Within(seconds) => self.push(Node::Within(inner, (seconds * 1e6).round() as i64)),
-                    Qualifier::StartStop(start, stop) => {
-                        let t = |s: &str| parse_timestamp(s).ok_or_else(|| MatchError::new(format!("Invalid timestamp format: {s}")));
-                        let (start, stop) = (t(start)?, t(stop)?);
-                        self.push(Node::StartStop(inner, start, stop))
-                    }
+            Pattern::FollowedBy(operands) => {
+                // Left to right, as `(a FOLLOWEDBY b) FOLLOWEDBY c`; no longer
+                // than the binding size allows.
+                let ids = operands.iter().map(|o| self.node(o)).collect::<Result<Vec<_>, _>>()?;
+                let mut acc = ids[0];
+                for &id in &ids[1..] {
+                    acc = self.push(Node::FollowedBy(acc, id));
                 }
+                acc
+            }
+            Pattern::Qualified(inner, qualifiers) => {
+                let mut node = self.node(inner)?;
+                for q in qualifiers {
+                    node = self.qualify(node, q)?;
+                }
+                node
             }
         })
     }
 
-    fn and_operands(&mut self, p: &Pattern, out: &mut Vec<NodeId>) -> Result<(), MatchError> {
-        match p {
-            Pattern::And(a, b) => {
-                self.and_operands(a, out)?;
-                self.and_operands(b, out)
+    fn qualify(&mut self, inner: NodeId, q: &Qualifier) -> Result<NodeId, MatchError> {
+        Ok(match q {
+            Qualifier::Repeats(0) => return Err(MatchError::new("Invalid repetition count: 0")),
+            Qualifier::Within(s) if *s <= 0.0 => return Err(MatchError::new(format!("Invalid WITHIN value (must be positive): {s}"))),
+            Qualifier::Repeats(1) => inner,
+            Qualifier::Repeats(n) => self.push(Node::Repeat(inner, *n)),
+            Qualifier::Within(seconds) => self.push(Node::Within(inner, (seconds * 1e6).round() as i64)),
+            Qualifier::StartStop(start, stop) => {
+                let t = |s: &str| parse_timestamp(s).ok_or_else(|| MatchError::new(format!("Invalid timestamp format: {s}")));
+                let (start, stop) = (t(start)?, t(stop)?);
+                self.push(Node::StartStop(inner, start, stop))
             }
-            other => {
-                out.push(self.node(other)?);
-                Ok(())
+        })
+    }
+
+    /// OR of many operands as a balanced tree: the search tries them in the
+    /// order written, as a chain would, but recurses only log₂(n) deep (an
+    /// indicator may OR thousands of observations).
+    fn balanced_or(&mut self, operands: &[NodeId]) -> NodeId {
+        match operands {
+            [one] => *one,
+            _ => {
+                let (left, right) = operands.split_at(operands.len() / 2);
+                let (a, b) = (self.balanced_or(left), self.balanced_or(right));
+                self.push(Node::Or(a, b))
             }
         }
     }

@@ -301,14 +301,23 @@ impl PatternSet {
 
     fn anchors_of_expr(&mut self, e: &Expr) -> Vec<Anchor> {
         match e {
-            Expr::And(a, b) => {
-                let (a, b) = (self.anchors_of_expr(a), self.anchors_of_expr(b));
-                more_selective(a, b)
+            Expr::And(operands) => {
+                let mut best: Option<Vec<Anchor>> = None;
+                for operand in operands {
+                    let anchors = self.anchors_of_expr(operand);
+                    best = Some(match best {
+                        None => anchors,
+                        Some(b) => more_selective(b, anchors),
+                    });
+                }
+                best.unwrap_or_default()
             }
-            Expr::Or(a, b) => {
-                let mut a = self.anchors_of_expr(a);
-                a.extend(self.anchors_of_expr(b));
-                a
+            Expr::Or(operands) => {
+                let mut all = Vec::new();
+                for operand in operands {
+                    all.extend(self.anchors_of_expr(operand));
+                }
+                all
             }
             Expr::Test(t) => self.anchors_of_test(t),
         }

@@ -161,37 +161,7 @@ pub(crate) fn bytes_of<'v>(value: &'v Val<'_>) -> Option<&'v [u8]> {
 /// upper-case `T` and `Z`, fractions beyond microseconds truncated.
 /// Microseconds since the epoch.
 pub(crate) fn parse_timestamp(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' || *b.last()? != b'Z' {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| -> Option<i64> { b.get(r)?.iter().try_fold(0, |n, &c| c.is_ascii_digit().then(|| n * 10 + i64::from(c - b'0'))) };
-    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    let micros = match &s[19..s.len() - 1] {
-        "" => 0,
-        frac => {
-            let digits = frac.strip_prefix('.')?;
-            if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
-                return None;
-            }
-            let kept = &digits[..digits.len().min(6)];
-            kept.parse::<i64>().ok()? * 10_i64.pow(6 - kept.len() as u32)
-        }
-    };
-    let dt = jiff::civil::DateTime::new(
-        i16::try_from(year).ok()?,
-        i8::try_from(month).ok()?,
-        i8::try_from(day).ok()?,
-        i8::try_from(hour).ok()?,
-        i8::try_from(minute).ok()?,
-        i8::try_from(second).ok()?,
-        0,
-    )
-    .ok()?;
-    // Through the UTC offset, not a time zone: no zoned value is built.
-    let ts = jiff::tz::Offset::UTC.to_timestamp(dt).ok()?;
-    Some(ts.as_microsecond() + micros)
+    crate::timestamp::StixTime::parse(s).ok().map(|t| t.micros())
 }
 
 /// An address or a CIDR block, of either family.

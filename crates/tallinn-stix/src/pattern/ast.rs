@@ -2,14 +2,22 @@
 
 /// A whole pattern: observation expressions joined by AND, OR and
 /// FOLLOWEDBY (in increasing order of looseness), with qualifiers.
+///
+/// A run of one operator at one level (`a OR b OR c`) is one node with its
+/// operands in order (at least two), so a long flat expression is a wide
+/// tree, not a deep one; only parentheses nest, and the parser bounds them
+/// ([`MAX_NESTING`](super::MAX_NESTING)). Every walk of the tree may
+/// therefore recurse: its depth is bounded, whatever the input.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Pattern {
     /// `[ comparison ]`
     Observation(Observation),
-    And(Box<Pattern>, Box<Pattern>),
-    Or(Box<Pattern>, Box<Pattern>),
-    FollowedBy(Box<Pattern>, Box<Pattern>),
-    Qualified(Box<Pattern>, Qualifier),
+    And(Vec<Pattern>),
+    Or(Vec<Pattern>),
+    FollowedBy(Vec<Pattern>),
+    /// An observation or a parenthesised group with its qualifiers, in the
+    /// order written (at least one).
+    Qualified(Box<Pattern>, Vec<Qualifier>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -28,8 +36,9 @@ pub struct Observation(pub Comparison);
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Comparison {
-    And(Box<Comparison>, Box<Comparison>),
-    Or(Box<Comparison>, Box<Comparison>),
+    /// Two or more operands, in order (as `Pattern`'s runs).
+    And(Vec<Comparison>),
+    Or(Vec<Comparison>),
     Test(Test),
 }
 

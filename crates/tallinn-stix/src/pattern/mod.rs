@@ -8,6 +8,13 @@ mod printer;
 pub use ast::{CompOp, Comparison, Literal, ObjectPath, Observation, PathStep, Pattern, Qualifier, Test};
 pub use parser::{ParseError, parse, parse_version};
 
+/// How deeply parentheses, brackets and qualifiers may nest in a pattern.
+/// Real patterns nest a handful of levels; the bound keeps every walk of the
+/// tree (printing, planning, matching, dropping) within a small stack
+/// whatever a hostile pattern holds. Runs of AND, OR and FOLLOWEDBY are
+/// flat and have no bound but the pattern's length.
+pub const MAX_NESTING: usize = 100;
+
 /// The STIX version a pattern and its observations are written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum StixVersion {

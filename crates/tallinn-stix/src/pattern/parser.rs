@@ -1,11 +1,14 @@
 //! A recursive-descent parser for `STIXPattern.g4`. Precedence, loosest
 //! first: FOLLOWEDBY, OR, AND between observations; qualifiers bind to the
 //! observation (or parenthesised group) before them; OR, AND inside
-//! brackets. All binary operators associate to the left.
+//! brackets. A run of one operator is read in a loop into one node (the
+//! operators associate, so `a OR b OR c` means what `(a OR b) OR c` does);
+//! the parser recurses only into parentheses and brackets, at most
+//! [`MAX_NESTING`] deep.
 
-use super::StixVersion;
 use super::ast::{CompOp, Comparison, Literal, ObjectPath, Observation, PathStep, Pattern, Qualifier, Test};
 use super::lexer::{Tok, tokens};
+use super::{MAX_NESTING, StixVersion};
 
 /// Where the pattern stops making sense, and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -25,7 +28,7 @@ pub fn parse(src: &str) -> Result<Pattern, ParseError> {
 /// STIX 2.0 writes `START '…' STOP '…'` with strings, 2.1 with `t'…'`.
 pub fn parse_version(src: &str, version: StixVersion) -> Result<Pattern, ParseError> {
     let toks = tokens(src)?;
-    let mut p = Parser { toks, pos: 0, end: src.len(), version };
+    let mut p = Parser { toks, pos: 0, end: src.len(), version, depth: 0 };
     let pattern = p.followed_by()?;
     if p.pos < p.toks.len() {
         return Err(p.unexpected("AND, OR, FOLLOWEDBY, a qualifier or the end"));
@@ -33,11 +36,23 @@ pub fn parse_version(src: &str, version: StixVersion) -> Result<Pattern, ParseEr
     Ok(pattern)
 }
 
+/// How many qualifiers stand on the deepest path through `p`, plus one (the
+/// observation). Recurses along parentheses, which the parser bounds.
+fn qualified_height(p: &Pattern) -> usize {
+    match p {
+        Pattern::Observation(_) => 1,
+        Pattern::And(run) | Pattern::Or(run) | Pattern::FollowedBy(run) => run.iter().map(qualified_height).max().unwrap_or(0),
+        Pattern::Qualified(inner, qualifiers) => qualified_height(inner) + qualifiers.len(),
+    }
+}
+
 struct Parser {
     toks: Vec<(usize, Tok)>,
     pos: usize,
     end: usize,
     version: StixVersion,
+    /// Parentheses and brackets open at this point.
+    depth: usize,
 }
 
 impl Parser {
@@ -78,50 +93,74 @@ impl Parser {
         t
     }
 
-    fn followed_by(&mut self) -> Result<Pattern, ParseError> {
-        let mut left = self.obs_or()?;
-        while self.keyword("FOLLOWEDBY") {
-            left = Pattern::FollowedBy(Box::new(left), Box::new(self.obs_or()?));
+    /// Opens a parenthesis or bracket, refusing one too many.
+    fn open(&mut self) -> Result<(), ParseError> {
+        if self.depth >= MAX_NESTING {
+            return Err(ParseError { offset: self.offset(), message: format!("parentheses, brackets and qualifiers nest deeper than {MAX_NESTING} levels") });
         }
-        Ok(left)
+        self.depth += 1;
+        self.pos += 1;
+        Ok(())
+    }
+
+    /// `operand (word operand)*` as one node when there are several.
+    fn run<T>(&mut self, word: &str, mut operand: impl FnMut(&mut Self) -> Result<T, ParseError>, node: impl FnOnce(Vec<T>) -> T) -> Result<T, ParseError> {
+        let first = operand(self)?;
+        if !self.keyword(word) {
+            return Ok(first);
+        }
+        let mut operands = vec![first];
+        loop {
+            operands.push(operand(self)?);
+            if !self.keyword(word) {
+                return Ok(node(operands));
+            }
+        }
+    }
+
+    fn followed_by(&mut self) -> Result<Pattern, ParseError> {
+        self.run("FOLLOWEDBY", Self::obs_or, Pattern::FollowedBy)
     }
 
     fn obs_or(&mut self) -> Result<Pattern, ParseError> {
-        let mut left = self.obs_and()?;
-        while self.keyword("OR") {
-            left = Pattern::Or(Box::new(left), Box::new(self.obs_and()?));
-        }
-        Ok(left)
+        self.run("OR", Self::obs_and, Pattern::Or)
     }
 
     fn obs_and(&mut self) -> Result<Pattern, ParseError> {
-        let mut left = self.obs_qualified()?;
-        while self.keyword("AND") {
-            left = Pattern::And(Box::new(left), Box::new(self.obs_qualified()?));
-        }
-        Ok(left)
+        self.run("AND", Self::obs_qualified, Pattern::And)
     }
 
     fn obs_qualified(&mut self) -> Result<Pattern, ParseError> {
-        let mut inner = match self.peek() {
+        let inner = match self.peek() {
             Some(Tok::LBracket) => {
-                self.pos += 1;
+                self.open()?;
                 let c = self.comp_or()?;
                 self.expect(&Tok::RBracket, "AND, OR or ']'")?;
                 Pattern::Observation(Observation(c))
             }
             Some(Tok::LParen) => {
-                self.pos += 1;
+                self.open()?;
                 let p = self.followed_by()?;
                 self.expect(&Tok::RParen, "AND, OR, FOLLOWEDBY, a qualifier or ')'")?;
                 p
             }
             _ => return Err(self.unexpected("'[' or '('")),
         };
-        while let Some(q) = self.qualifier()? {
-            inner = Pattern::Qualified(Box::new(inner), q);
+        self.depth -= 1;
+        let mut qualifiers = Vec::new();
+        let mut height = None;
+        loop {
+            let at = self.offset();
+            let Some(q) = self.qualifier()? else { break };
+            // Each qualifier is one more level for whatever walks the
+            // matcher's plan: counted with the parentheses around it.
+            let h = *height.get_or_insert_with(|| qualified_height(&inner));
+            if self.depth + h + qualifiers.len() + 1 > MAX_NESTING {
+                return Err(ParseError { offset: at, message: format!("parentheses, brackets and qualifiers nest deeper than {MAX_NESTING} levels") });
+            }
+            qualifiers.push(q);
         }
-        Ok(inner)
+        Ok(if qualifiers.is_empty() { inner } else { Pattern::Qualified(Box::new(inner), qualifiers) })
     }
 
     fn qualifier(&mut self) -> Result<Option<Qualifier>, ParseError> {
@@ -177,26 +216,19 @@ impl Parser {
     }
 
     fn comp_or(&mut self) -> Result<Comparison, ParseError> {
-        let mut left = self.comp_and()?;
-        while self.keyword("OR") {
-            left = Comparison::Or(Box::new(left), Box::new(self.comp_and()?));
-        }
-        Ok(left)
+        self.run("OR", Self::comp_and, Comparison::Or)
     }
 
     fn comp_and(&mut self) -> Result<Comparison, ParseError> {
-        let mut left = self.prop_test()?;
-        while self.keyword("AND") {
-            left = Comparison::And(Box::new(left), Box::new(self.prop_test()?));
-        }
-        Ok(left)
+        self.run("AND", Self::prop_test, Comparison::And)
     }
 
     fn prop_test(&mut self) -> Result<Comparison, ParseError> {
         if self.peek() == Some(&Tok::LParen) {
-            self.pos += 1;
+            self.open()?;
             let c = self.comp_or()?;
             self.expect(&Tok::RParen, "AND, OR or ')'")?;
+            self.depth -= 1;
             return Ok(c);
         }
         let exists_negated = self.keyword("NOT");

@@ -1,5 +1,7 @@
 //! Printing patterns so that `parse(print(p)) == p`: parentheses exactly
-//! where precedence or left-associativity would otherwise change the tree.
+//! where precedence, or a run nested in a run of the same operator, would
+//! otherwise change the tree. Recursion follows the tree's nesting, which
+//! the parser bounds.
 
 use std::fmt;
 
@@ -16,27 +18,42 @@ fn pattern_level(p: &Pattern) -> u8 {
     }
 }
 
+/// Writes `operands` joined by `word`; an operand as loose as the run, or
+/// looser, was parenthesised (the parser reads a run into one node).
+fn write_run<T>(
+    f: &mut fmt::Formatter<'_>,
+    operands: &[T],
+    word: &str,
+    level: u8,
+    level_of: fn(&T) -> u8,
+    write: fn(&mut fmt::Formatter<'_>, &T, bool) -> fmt::Result,
+) -> fmt::Result {
+    for (i, operand) in operands.iter().enumerate() {
+        if i > 0 {
+            write!(f, " {word} ")?;
+        }
+        write(f, operand, level_of(operand) <= level)?;
+    }
+    Ok(())
+}
+
 fn write_pattern(f: &mut fmt::Formatter<'_>, p: &Pattern, parens: bool) -> fmt::Result {
     if parens {
         f.write_str("(")?;
     }
     match p {
         Pattern::Observation(o) => write!(f, "[{}]", o.0)?,
-        Pattern::Qualified(inner, q) => {
-            // A qualifier applies to what stands right before it: group anything looser.
-            write_pattern(f, inner, pattern_level(inner) < 4)?;
-            write!(f, " {q}")?;
+        Pattern::Qualified(inner, qualifiers) => {
+            // Qualifiers apply to what stands right before them: group anything
+            // looser, and a qualified group (its qualifiers are its own).
+            write_pattern(f, inner, !matches!(**inner, Pattern::Observation(_)))?;
+            for q in qualifiers {
+                write!(f, " {q}")?;
+            }
         }
-        Pattern::And(a, b) | Pattern::Or(a, b) | Pattern::FollowedBy(a, b) => {
-            let (level, word) = match p {
-                Pattern::And(..) => (3, "AND"),
-                Pattern::Or(..) => (2, "OR"),
-                _ => (1, "FOLLOWEDBY"),
-            };
-            write_pattern(f, a, pattern_level(a) < level)?;
-            write!(f, " {word} ")?;
-            write_pattern(f, b, pattern_level(b) <= level)?;
-        }
+        Pattern::And(operands) => write_run(f, operands, "AND", 3, pattern_level, write_pattern)?,
+        Pattern::Or(operands) => write_run(f, operands, "OR", 2, pattern_level, write_pattern)?,
+        Pattern::FollowedBy(operands) => write_run(f, operands, "FOLLOWEDBY", 1, pattern_level, write_pattern)?,
     }
     if parens {
         f.write_str(")")?;
@@ -75,12 +92,8 @@ fn write_comparison(f: &mut fmt::Formatter<'_>, c: &Comparison, parens: bool) ->
     }
     match c {
         Comparison::Test(t) => write!(f, "{t}")?,
-        Comparison::And(a, b) | Comparison::Or(a, b) => {
-            let (level, word) = if matches!(c, Comparison::And(..)) { (2, "AND") } else { (1, "OR") };
-            write_comparison(f, a, comparison_level(a) < level)?;
-            write!(f, " {word} ")?;
-            write_comparison(f, b, comparison_level(b) <= level)?;
-        }
+        Comparison::And(operands) => write_run(f, operands, "AND", 2, comparison_level, write_comparison)?,
+        Comparison::Or(operands) => write_run(f, operands, "OR", 1, comparison_level, write_comparison)?,
     }
     if parens {
         f.write_str(")")?;

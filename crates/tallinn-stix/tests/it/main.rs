@@ -2,6 +2,7 @@
 //! and parse ∘ print ∘ parse = parse on random trees.
 
 mod conformance;
+mod hostile;
 mod matcher;
 
 use proptest::prelude::*;
@@ -37,10 +38,18 @@ fn valid_patterns() {
 #[test]
 fn precedence_and_associativity() {
     let p = parse("[a:b = 1] OR [a:b = 2] AND [a:b = 3] FOLLOWEDBY [a:b = 4]").unwrap();
-    let Pattern::FollowedBy(left, _) = &p else { panic!("FOLLOWEDBY is loosest: {p:?}") };
-    assert!(matches!(**left, Pattern::Or(_, ref r) if matches!(**r, Pattern::And(..))), "AND binds tighter than OR");
+    let Pattern::FollowedBy(run) = &p else { panic!("FOLLOWEDBY is loosest: {p:?}") };
+    assert!(matches!(&run[0], Pattern::Or(or) if matches!(or[1], Pattern::And(..))), "AND binds tighter than OR");
     let p = parse("[a:b = 1] AND [a:b = 2] WITHIN 5 SECONDS").unwrap();
-    assert!(matches!(p, Pattern::And(_, ref r) if matches!(**r, Pattern::Qualified(..))), "a qualifier binds to the observation before it");
+    assert!(matches!(&p, Pattern::And(run) if matches!(run[1], Pattern::Qualified(..))), "a qualifier binds to the observation before it");
+    // A run of one operator is one node, its operands in order.
+    let p = parse("[a:b = 1] OR [a:b = 2] OR [a:b = 3]").unwrap();
+    assert!(matches!(&p, Pattern::Or(run) if run.len() == 3), "{p:?}");
+    let p = parse("[a:b = 1] REPEATS 2 TIMES WITHIN 5 SECONDS").unwrap();
+    assert!(matches!(&p, Pattern::Qualified(_, qs) if qs.len() == 2), "{p:?}");
+    // A qualified group keeps its parentheses when qualified again.
+    let p = round_trip("([a:b = 1] WITHIN 5 SECONDS) REPEATS 2 TIMES");
+    assert!(p.to_string().starts_with("(["), "{p}");
     // Right-nested groups keep their parentheses when printed.
     let p = round_trip("[a:b = 1] AND ([a:b = 2] AND [a:b = 3])");
     assert!(p.to_string().contains("AND ("), "{p}");
@@ -145,10 +154,7 @@ fn arb_test() -> impl Strategy<Value = Test> {
 
 fn arb_comparison() -> impl Strategy<Value = Comparison> {
     arb_test().prop_map(Comparison::Test).prop_recursive(3, 8, 2, |inner| {
-        prop_oneof![
-            (inner.clone(), inner.clone()).prop_map(|(a, b)| Comparison::And(Box::new(a), Box::new(b))),
-            (inner.clone(), inner).prop_map(|(a, b)| Comparison::Or(Box::new(a), Box::new(b)))
-        ]
+        prop_oneof![prop::collection::vec(inner.clone(), 2..4).prop_map(Comparison::And), prop::collection::vec(inner, 2..4).prop_map(Comparison::Or)]
     })
 }
 
@@ -161,10 +167,10 @@ fn arb_pattern() -> impl Strategy<Value = Pattern> {
     ];
     arb_comparison().prop_map(|c| Pattern::Observation(Observation(c))).prop_recursive(3, 10, 2, move |inner| {
         prop_oneof![
-            (inner.clone(), inner.clone()).prop_map(|(a, b)| Pattern::And(Box::new(a), Box::new(b))),
-            (inner.clone(), inner.clone()).prop_map(|(a, b)| Pattern::Or(Box::new(a), Box::new(b))),
-            (inner.clone(), inner.clone()).prop_map(|(a, b)| Pattern::FollowedBy(Box::new(a), Box::new(b))),
-            (inner, qualifier.clone()).prop_map(|(p, q)| Pattern::Qualified(Box::new(p), q)),
+            prop::collection::vec(inner.clone(), 2..4).prop_map(Pattern::And),
+            prop::collection::vec(inner.clone(), 2..4).prop_map(Pattern::Or),
+            prop::collection::vec(inner.clone(), 2..4).prop_map(Pattern::FollowedBy),
+            (inner, prop::collection::vec(qualifier.clone(), 1..3)).prop_map(|(p, q)| Pattern::Qualified(Box::new(p), q)),
         ]
     })
 }
