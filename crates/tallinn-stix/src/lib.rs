@@ -9,4 +9,5 @@ pub mod matcher;
 pub mod model;
 pub mod object;
 pub mod pattern;
+pub mod strict_json;
 pub mod timestamp;

@@ -10,7 +10,7 @@
 //! `...00.000Z` stays so). The per-type property tables are also what
 //! validation checks value kinds against ([`Object::mistyped`]).
 
-use jiff::Timestamp;
+use crate::timestamp::StixTime;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -76,11 +76,11 @@ impl Object {
         text(&self.properties, "spec_version")
     }
 
-    pub fn created(&self) -> Option<Timestamp> {
+    pub fn created(&self) -> Option<StixTime> {
         time(&self.properties, "created")
     }
 
-    pub fn modified(&self) -> Option<Timestamp> {
+    pub fn modified(&self) -> Option<StixTime> {
         time(&self.properties, "modified")
     }
 
@@ -184,8 +184,8 @@ impl Kind {
     }
 }
 
-fn parse_time(s: &str) -> Option<Timestamp> {
-    (s.ends_with('Z') && s.as_bytes().get(10) == Some(&b'T')).then(|| s.parse().ok()).flatten()
+fn parse_time(s: &str) -> Option<StixTime> {
+    StixTime::parse(s).ok()
 }
 
 fn text<'a>(m: &'a Map<String, Value>, p: &str) -> Option<&'a str> {
@@ -196,7 +196,7 @@ fn texts<'a>(m: &'a Map<String, Value>, p: &str) -> Option<Vec<&'a str>> {
     m.get(p)?.as_array()?.iter().map(Value::as_str).collect()
 }
 
-fn time(m: &Map<String, Value>, p: &str) -> Option<Timestamp> {
+fn time(m: &Map<String, Value>, p: &str) -> Option<StixTime> {
     parse_time(m.get(p)?.as_str()?)
 }
 
@@ -234,7 +234,7 @@ macro_rules! property_name {
 macro_rules! kind_type {
     (Text) => { &'a str };
     (Texts) => { Vec<&'a str> };
-    (Time) => { Timestamp };
+    (Time) => { StixTime };
     (Int) => { i64 };
     (Float) => { f64 };
     (Bool) => { bool };

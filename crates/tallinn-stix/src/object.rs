@@ -5,6 +5,8 @@ use std::collections::HashSet;
 
 use serde_json::{Map, Value};
 
+use crate::timestamp::StixTime;
+
 /// Problems found in one object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
@@ -89,12 +91,64 @@ pub fn id_type(id: &str) -> Option<&str> {
     (is_type_name(t) && is_uuid(u)).then_some(t)
 }
 
-fn timestamp(v: &Value) -> Option<jiff::Timestamp> {
-    let s = v.as_str()?;
-    if !(s.ends_with('Z') && s.len() >= 20 && s.as_bytes().get(10) == Some(&b'T')) {
-        return None;
+fn timestamp(v: &Value) -> Option<StixTime> {
+    StixTime::parse(v.as_str()?).ok()
+}
+
+/// Whether a property is a custom one (STIX 2.1 §11.1: `x_` names, which
+/// carry no format rule of the specification's).
+fn is_custom(property: &str) -> bool {
+    property.starts_with("x_")
+}
+
+/// The full names of the Windows registry hives (STIX 2.1 §6.13: "the
+/// full hive name MUST be used", no abbreviation such as `HKLM`).
+const HIVES: &[&str] =
+    &["HKEY_LOCAL_MACHINE", "HKEY_CURRENT_USER", "HKEY_CLASSES_ROOT", "HKEY_CURRENT_CONFIG", "HKEY_PERFORMANCE_DATA", "HKEY_USERS", "HKEY_DYN_DATA"];
+
+/// Rules of particular types that the specification states in prose
+/// (docs/adr/0011-threat-exchange-input.md lists each decision).
+fn type_rules(object_type: &str, obj: &Map<String, Value>, bad: &mut dyn FnMut(&str, String)) {
+    match object_type {
+        "observed-data" => match (obj.contains_key("objects"), obj.contains_key("object_refs")) {
+            (false, false) => bad("object_refs", "required on observed-data (or the deprecated objects)".into()),
+            (true, true) => bad("objects", "must not be present with object_refs".into()),
+            _ => {}
+        },
+        "network-traffic" => {
+            if !obj.contains_key("src_ref") && !obj.contains_key("dst_ref") {
+                bad("src_ref", "network-traffic must have src_ref or dst_ref".into());
+            }
+            if !obj.contains_key("protocols") {
+                bad("protocols", "required on network-traffic".into());
+            }
+            let headers = obj.get("extensions").and_then(|e| e.get("http-request-ext")).and_then(|h| h.get("request_header"));
+            if let Some(headers) = headers {
+                // The text says "a list of strings" per header, its own example
+                // a string: both are taken, nothing else.
+                let ok = headers.as_object().is_some_and(|h| h.values().all(|v| v.is_string() || v.as_array().is_some_and(|l| l.iter().all(Value::is_string))));
+                if !ok {
+                    bad("extensions", "http-request-ext request_header must map each header to a string or a list of strings".into());
+                }
+            }
+        }
+        "url" => {
+            if let Some(value) = obj.get("value").and_then(Value::as_str)
+                && (value.is_empty() || value.chars().any(|c| c.is_whitespace() || c.is_control()))
+            {
+                bad("value", "is not an RFC 3986 URL (empty, or with spaces or control characters)".into());
+            }
+        }
+        "windows-registry-key" => {
+            if let Some(key) = obj.get("key").and_then(Value::as_str) {
+                let hive = key.split('\\').next().unwrap_or_default();
+                if !HIVES.iter().any(|h| h.eq_ignore_ascii_case(hive)) {
+                    bad("key", format!("must start with a full hive name ({}), not '{hive}'", HIVES.join(", ")));
+                }
+            }
+        }
+        _ => {}
     }
-    s.parse().ok()
 }
 
 /// Validates one object; `label` names it when it has no usable id.
@@ -117,7 +171,14 @@ pub fn validate_object(obj: &Map<String, Value>, label: &str) -> Vec<Problem> {
             Some(_) => {}
         },
     }
-    let core = crate::model::category(object_type).is_versioned();
+    let category = crate::model::category(object_type);
+    let core = category.is_versioned();
+    // A custom type is domain-like when it carries a version (STIX 2.1
+    // §11.1: such objects have spec_version, created and modified).
+    let custom_versioned = matches!(category, crate::model::Category::Custom) && (obj.contains_key("created") || obj.contains_key("modified"));
+    if custom_versioned && !obj.contains_key("spec_version") {
+        bad("spec_version", "required on a custom object that has created or modified".into());
+    }
     if core {
         match obj.get("spec_version").and_then(Value::as_str) {
             None => bad("spec_version", "required on domain, relationship and meta objects".into()),
@@ -132,10 +193,16 @@ pub fn validate_object(obj: &Map<String, Value>, label: &str) -> Vec<Problem> {
         }
     }
     for p in TIMESTAMPS {
-        if let Some(v) = obj.get(*p)
-            && timestamp(v).is_none()
-        {
-            bad(p, format!("{v} is not an RFC 3339 UTC timestamp (YYYY-MM-DDTHH:MM:SS[.s]Z)"));
+        if let Some(v) = obj.get(*p) {
+            match timestamp(v) {
+                None => bad(p, format!("{} is not an RFC 3339 UTC timestamp (YYYY-MM-DDTHH:MM:SS[.s]Z)", shorten(v))),
+                // STIX 2.1 §3.2: created and modified "MUST be precise to the
+                // nearest millisecond".
+                Some(t) if (core || custom_versioned) && matches!(*p, "created" | "modified") && t.fraction_digits() < 3 => {
+                    bad(p, format!("'{t}' must give milliseconds (STIX 2.1 §3.2), e.g. '{}.000Z'", &t.as_str()[..19]));
+                }
+                Some(_) => {}
+            }
         }
     }
     if let (Some(c), Some(m)) = (obj.get("created").and_then(timestamp), obj.get("modified").and_then(timestamp))
@@ -153,8 +220,11 @@ pub fn validate_object(obj: &Map<String, Value>, label: &str) -> Vec<Problem> {
             bad(p, format!("required on {object_type}"));
         }
     }
+    type_rules(object_type, obj, &mut |property, message| bad(property, message));
     for (key, value) in obj {
-        let refs: Vec<&Value> = if key.ends_with("_ref") {
+        let refs: Vec<&Value> = if is_custom(key) {
+            continue;
+        } else if key.ends_with("_ref") {
             vec![value]
         } else if key.ends_with("_refs") {
             match value.as_array() {
@@ -169,7 +239,7 @@ pub fn validate_object(obj: &Map<String, Value>, label: &str) -> Vec<Problem> {
         };
         for r in refs {
             match r.as_str().and_then(id_type) {
-                None => bad(key, format!("{r} is not an identifier (type--UUID)")),
+                None => bad(key, format!("{} is not an identifier (type--UUID)", shorten(r))),
                 Some(t) => {
                     if let Some(allowed) = ref_target(key)
                         && !allowed.contains(&t)
@@ -200,13 +270,21 @@ pub fn validate_object(obj: &Map<String, Value>, label: &str) -> Vec<Problem> {
     problems
 }
 
+/// A value as a message quotes it: at most 80 characters.
+fn shorten(v: &Value) -> String {
+    let text = v.to_string();
+    if text.chars().count() <= 80 { text } else { format!("{}…", text.chars().take(80).collect::<String>()) }
+}
+
 /// Validates a JSON document: one object, a bundle, or a list of objects.
 /// Returns the number of objects and every problem.
 pub fn validate_document(doc: &Value) -> (usize, Vec<Problem>) {
     let objects: Vec<&Value> = match doc {
-        Value::Object(o) if o.get("type").and_then(Value::as_str) == Some("bundle") => match o.get("objects").and_then(Value::as_array) {
-            Some(list) => list.iter().collect(),
-            None => return (0, vec![Problem { object: "bundle".into(), property: "objects".into(), message: "a bundle lists its objects".into() }]),
+        // `objects` is optional (STIX 2.1 §8): a bundle may carry none.
+        Value::Object(o) if o.get("type").and_then(Value::as_str) == Some("bundle") => match o.get("objects") {
+            None => Vec::new(),
+            Some(Value::Array(list)) => list.iter().collect(),
+            Some(_) => return (0, vec![Problem { object: "bundle".into(), property: "objects".into(), message: "must be a list of objects".into() }]),
         },
         Value::Array(list) => list.iter().collect(),
         other => vec![other],
@@ -295,6 +373,73 @@ mod tests {
                                   "pattern": 1, "pattern_type": "stix", "valid_from": "2026-01-01T00:00:00Z", "created_by_ref": 7}));
         for property in ["id", "spec_version", "created", "pattern", "created_by_ref"] {
             assert_eq!(got.iter().filter(|p| p.starts_with(&format!("{property}:"))).count(), 1, "{property} in {got:#?}");
+        }
+    }
+
+    fn sdo(extra: Value) -> Value {
+        let mut v = json!({"type": "indicator", "spec_version": "2.1", "id": "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+            "created": "2016-04-06T20:03:48.000Z", "modified": "2016-04-06T20:03:48.000Z",
+            "pattern": "[ipv4-addr:value = '198.51.100.1']", "pattern_type": "stix", "valid_from": "2016-01-01T00:00:00Z"});
+        v.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        v
+    }
+
+    #[test]
+    fn valid_content_from_the_field_passes() {
+        // "Never expires", any precision, custom references without format,
+        // a bundle without objects.
+        assert!(problems(sdo(json!({"valid_until": "9999-12-31T23:59:59Z"}))).is_empty());
+        assert!(problems(sdo(json!({"modified": "2016-04-06T20:03:48.1234567Z"}))).is_empty());
+        assert!(problems(sdo(json!({"x_mitre_data_source_ref": "", "x_custom_refs": "anything"}))).is_empty());
+        assert_eq!(validate_document(&json!({"type": "bundle", "id": "bundle--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"})), (0, vec![]));
+        assert!(
+            problems(json!({"type": "bundle", "id": "bundle--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", "objects": {}})).iter().any(|p| p.starts_with("objects:"))
+        );
+        // A custom observable needs no spec_version; a request header may be a string.
+        assert!(problems(json!({"type": "x-thing", "id": "x-thing--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"})).is_empty());
+        let traffic = json!({"type": "network-traffic", "id": "network-traffic--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", "dst_ref": "ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd",
+            "protocols": ["tcp", "http"], "extensions": {"http-request-ext": {"request_method": "get", "request_value": "/", "request_header": {"Host": "example.com", "Accept": ["a", "b"]}}}});
+        assert!(problems(traffic).is_empty());
+        assert!(problems(json!({"type": "windows-registry-key", "id": "windows-registry-key--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", "key": "hkey_local_machine\\System\\Foo"})).is_empty());
+    }
+
+    #[test]
+    fn what_the_text_requires_is_required() {
+        let cases = [
+            (
+                sdo(json!({"created": "2016-04-06T20:03:48Z", "modified": "2016-04-06T20:03:48.1Z"})),
+                vec!["created: '2016-04-06T20:03:48Z' must give milliseconds", "modified: '2016-04-06T20:03:48.1Z' must give milliseconds"],
+            ),
+            (
+                json!({"type": "x-thing", "id": "x-thing--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", "created": "2016-04-06T20:03:48.000Z"}),
+                vec!["spec_version: required on a custom object"],
+            ),
+            (
+                json!({"type": "network-traffic", "id": "network-traffic--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"}),
+                vec!["src_ref: network-traffic must have src_ref or dst_ref", "protocols: required"],
+            ),
+            (
+                json!({"type": "network-traffic", "id": "network-traffic--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", "src_ref": "ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd", "protocols": ["tcp"],
+                    "extensions": {"http-request-ext": {"request_method": "get", "request_value": "/", "request_header": {"Host": 1}}}}),
+                vec!["extensions: http-request-ext request_header"],
+            ),
+            (json!({"type": "url", "id": "url--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", "value": "not a url"}), vec!["value: is not an RFC 3986 URL"]),
+            (
+                json!({"type": "windows-registry-key", "id": "windows-registry-key--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", "key": "HKLM\\System"}),
+                vec!["key: must start with a full hive name"],
+            ),
+            (
+                json!({"type": "observed-data", "spec_version": "2.1", "id": "observed-data--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", "created": "2016-04-06T20:03:48.000Z", "modified": "2016-04-06T20:03:48.000Z",
+                    "first_observed": "2016-04-06T20:03:48Z", "last_observed": "2016-04-06T20:03:48Z", "number_observed": 1}),
+                vec!["object_refs: required on observed-data"],
+            ),
+            (sdo(json!({"valid_until": "10000-01-01T00:00:00Z"})), vec!["valid_until: \"10000-01-01T00:00:00Z\" is not an RFC 3339"]),
+        ];
+        for (object, expected) in cases {
+            let got = problems(object);
+            for fragment in expected {
+                assert!(got.iter().any(|p| p.starts_with(fragment)), "{fragment} not in {got:#?}");
+            }
         }
     }
 

@@ -23,7 +23,7 @@ fn validate(files: &[std::path::PathBuf]) -> anyhow::Result<()> {
     for file in files {
         let name = file.display();
         let text = read_file(file)?;
-        let doc: Value = match serde_json::from_str(&text) {
+        let doc: Value = match tallinn_stix::strict_json::from_str(&text) {
             Ok(doc) => doc,
             Err(e) => {
                 println!("{name}: not JSON: {e}");
@@ -56,7 +56,7 @@ fn as_list(doc: Value) -> Vec<Value> {
 
 fn match_file(pattern: &str, version: StixVersion, file: &Path) -> anyhow::Result<()> {
     let text = read_file(file)?;
-    let doc: Value = serde_json::from_str(&text).with_context(|| format!("{} is not JSON", file.display()))?;
+    let doc: Value = tallinn_stix::strict_json::from_str(&text).with_context(|| format!("{} is not JSON", file.display()))?;
     let input = as_list(doc);
     let matcher = Matcher::compile(pattern, version).map_err(|e| match e {
         CompileError::Parse(e) => anyhow::anyhow!("the pattern does not parse {e}"),

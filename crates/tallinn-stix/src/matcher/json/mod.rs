@@ -10,7 +10,6 @@
 //! reader);
 //! a `serde_json::Value` converts without copying its strings.
 
-use std::collections::HashMap;
 use std::fmt;
 
 use bumpalo::Bump;
@@ -33,8 +32,8 @@ pub enum Json<'a> {
     Object(Map<'a>),
 }
 
-/// A JSON object in the order it was written. A key written twice means
-/// its last value, as with `serde_json::Value`.
+/// A JSON object in the order it was written. Its keys are distinct: the
+/// reader refuses a repeated key, and a `serde_json::Map` has none.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Map<'a> {
     entries: &'a [(&'a str, Json<'a>)],
@@ -42,30 +41,17 @@ pub struct Map<'a> {
 
 impl<'a> Map<'a> {
     pub fn get(&self, key: &str) -> Option<&'a Json<'a>> {
-        // From the end: a repeated key's last value, without checking
-        // repeats when the object is read (they are rare, reading is hot).
-        self.entries.iter().rev().find(|(k, _)| *k == key).map(|(_, v)| v)
+        self.entries.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
     }
 
-    /// Every entry as written, a repeated key as often as it was written.
+    /// Every entry as written.
     pub fn entries(&self) -> &'a [(&'a str, Json<'a>)] {
         self.entries
     }
 
-    /// Each key once, with its last value.
+    /// Every entry as written, as pairs of references.
     pub fn iter(&self) -> impl Iterator<Item = (&'a str, &'a Json<'a>)> {
-        let entries = self.entries;
-        // Large objects — a 2.0 observed-data may embed thousands — are
-        // checked through a map, not by comparing every pair.
-        let last: Option<HashMap<&str, usize>> = (entries.len() > 16).then(|| entries.iter().enumerate().map(|(i, (k, _))| (*k, i)).collect());
-        entries
-            .iter()
-            .enumerate()
-            .filter(move |(i, (k, _))| match &last {
-                Some(last) => last.get(k) == Some(i),
-                None => !entries[i + 1..].iter().any(|(later, _)| later == k),
-            })
-            .map(|(_, (k, v))| (*k, v))
+        self.entries.iter().map(|(k, v)| (*k, v))
     }
 }
 
@@ -171,12 +157,14 @@ mod tests {
     #[test]
     fn reads_like_serde_json_and_borrows_plain_strings() {
         let arena = Bump::new();
-        let text = r#"{"a": "plain", "b": "esc\"aped", "n": [1, -2, 3.5, 18446744073709551615], "t": true, "z": null, "a": "last", "e\u0301": {}}"#;
+        let text = r#"{"a": "plain", "b": "esc\"aped", "n": [1, -2, 3.5, 18446744073709551615], "t": true, "z": null, "e\u0301": {}}"#;
         let ours = Json::parse(text, &arena).unwrap();
         let theirs: serde_json::Value = serde_json::from_str(text).unwrap();
         assert_eq!(serde_json::from_str::<serde_json::Value>(&ours.to_string()).unwrap(), theirs);
         assert_eq!(Json::from_value(&theirs, &arena).to_string(), theirs.to_string());
-        assert_eq!(ours.get("a").and_then(Json::as_str), Some("last"), "a repeated key means its last value");
+        assert_eq!(ours.get("a").and_then(Json::as_str), Some("plain"));
+        let repeated = Json::parse(r#"{"a": 1, "b": 2, "a": 3}"#, &arena).unwrap_err();
+        assert_eq!(repeated.to_string(), "duplicate key `a` at line 1 column 21", "a repeated key is refused, named");
         assert_eq!(ours.get("b").and_then(Json::as_str), Some("esc\"aped"));
         assert!(ours.get("e\u{301}").is_some_and(Json::is_object), "an escaped key is read");
         let within_text = |s: &str| text.as_bytes().as_ptr_range().contains(&s.as_ptr());
@@ -185,12 +173,9 @@ mod tests {
         assert!(!ours.get("b").and_then(Json::as_str).is_some_and(within_text));
         assert_eq!(ours.get("n").and_then(Json::as_array).map(<[Json]>::len), Some(4));
         assert_eq!(ours.as_object().unwrap().iter().count(), 6);
-        // A large object, a key repeated: each key once, with its last value.
+        // A large object, a key repeated: refused, past the keys compared in turn.
         let large = format!("{{{}, \"k3\": \"again\"}}", (0..40).map(|i| format!("\"k{i}\": {i}")).collect::<Vec<_>>().join(", "));
-        let large = Json::parse(&large, &arena).unwrap();
-        let entries: Vec<(&str, &Json)> = large.as_object().unwrap().iter().collect();
-        assert_eq!(entries.len(), 40);
-        assert_eq!(entries.iter().find(|(k, _)| *k == "k3").and_then(|(_, v)| v.as_str()), Some("again"));
+        assert_eq!(Json::parse(&large, &arena).unwrap_err().message(), "duplicate key");
         // Text after the value, or no value, is an error.
         assert!(Json::parse("{} x", &arena).is_err());
         assert!(Json::parse("", &arena).is_err());

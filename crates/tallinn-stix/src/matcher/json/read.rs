@@ -7,7 +7,9 @@
 //! bytes at a time and builds the tree as it goes; it reads the same
 //! language as serde_json (RFC 8259, nesting up to 127 levels, numbers as
 //! `serde_json::Number`), with the same error messages, and a test and a
-//! fuzz target hold it to serde_json's answers. (Measured on STIX bundles:
+//! fuzz target hold it to serde_json's answers — serde_json behind
+//! [`crate::strict_json`], for like the rest of the exchange this reader
+//! refuses an object that names one key twice. (Measured on STIX bundles:
 //! sonic-rs parses about as fast into a tree of its own, but converting
 //! that into this one cost more than it saved; simd-json's tape is slower.
 //! Both were no faster than serde_json behind serde's visitor.)
@@ -40,6 +42,8 @@ const ROOM: usize = 4;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyntaxError {
     message: &'static str,
+    /// The key a "duplicate key" error names.
+    key: Option<Box<str>>,
     line: usize,
     column: usize,
 }
@@ -60,7 +64,10 @@ impl SyntaxError {
 
 impl fmt::Display for SyntaxError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} at line {} column {}", self.message, self.line, self.column)
+        match &self.key {
+            Some(key) => write!(f, "{} `{key}` at line {} column {}", self.message, self.line, self.column),
+            None => write!(f, "{} at line {} column {}", self.message, self.line, self.column),
+        }
     }
 }
 
@@ -190,6 +197,7 @@ impl<'a> Reader<'a> {
             return Ok(Map::default());
         }
         let mut entries = BumpVec::with_capacity_in(ROOM, self.arena);
+        let mut keys = Keys::default();
         loop {
             match self.bytes.get(self.at) {
                 Some(b'"') => self.at += 1,
@@ -197,6 +205,10 @@ impl<'a> Reader<'a> {
                 None => return Err(self.error_at(self.at, "EOF while parsing an object")),
             }
             let key = self.string()?;
+            if keys.repeats(&entries, key) {
+                let shown: String = key.chars().take(64).collect();
+                return Err(SyntaxError { key: Some(shown.into()), ..self.error_at(self.at, "duplicate key") });
+            }
             self.skip_space();
             match self.bytes.get(self.at) {
                 Some(b':') => self.at += 1,
@@ -411,7 +423,32 @@ impl<'a> Reader<'a> {
         let before = &self.bytes[..at.min(self.bytes.len())];
         let line = 1 + memchr::memchr_iter(b'\n', before).count();
         let line_start = memchr::memrchr(b'\n', before).map_or(0, |newline| newline + 1);
-        SyntaxError { message, line, column: before.len() - line_start + 1 }
+        SyntaxError { message, key: None, line, column: before.len() - line_start + 1 }
+    }
+}
+
+/// The keys an object has named so far: a scan of the few keys a STIX
+/// object has, then a hash set (a hostile line may hold thousands).
+#[derive(Default)]
+struct Keys<'a> {
+    many: Option<foldhash::HashSet<&'a str>>,
+}
+
+impl<'a> Keys<'a> {
+    const SCAN: usize = 24;
+
+    /// Whether `key` was named before, given the entries before it; remembers it.
+    fn repeats(&mut self, entries: &[(&'a str, Json<'a>)], key: &'a str) -> bool {
+        match &mut self.many {
+            Some(set) => !set.insert(key),
+            None if entries.len() < Self::SCAN => entries.iter().any(|(k, _)| *k == key),
+            None => {
+                let mut set: foldhash::HashSet<&'a str> = entries.iter().map(|(k, _)| *k).collect();
+                let repeated = !set.insert(key);
+                self.many = Some(set);
+                repeated
+            }
+        }
     }
 }
 
@@ -470,7 +507,7 @@ mod tests {
     /// the same words. Returns whether it was JSON.
     fn agrees_with_serde_json(text: &str) -> std::result::Result<bool, String> {
         let arena = Bump::new();
-        match (parse(text, &arena), serde_json::from_str::<Value>(text)) {
+        match (parse(text, &arena), crate::strict_json::from_str(text)) {
             (Ok(ours), Ok(theirs)) if same(&to_value(&ours), &theirs) => Ok(true),
             (Err(ours), Err(theirs)) if theirs.to_string().starts_with(ours.message()) => Ok(false),
             (ours, theirs) => Err(format!("{text:?}: this reader {ours:?}, serde_json {theirs:?}")),
@@ -511,7 +548,7 @@ mod tests {
             "[]",
             "{}",
             "[[], {}]",
-            r#"{"a": 1, "a": 2, "b": {"a": [true, null]}}"#,
+            r#"{"a": 1, "A": 2, "b": {"a": [true, null]}}"#,
             r#"{"a\u0062": "c\u0064"}"#,
             &deep(127),
             r#""sixteen bytes..\"and more than sixteen after a quote, then \\ an escape at 32 and text to end""#,
@@ -520,6 +557,10 @@ mod tests {
             assert_eq!(agrees_with_serde_json(text), Ok(true), "{text}");
         }
         let invalid = [
+            r#"{"a": 1, "a": 2}"#,
+            r#"{"a": 1, "b": {"c": 1, "c": 1}}"#,
+            r#"{"ab": 1, "a\u0062": 2}"#,
+            &format!("{{{}, \"k7\": 0}}", (0..100).map(|i| format!("\"k{i}\": {i}")).collect::<Vec<_>>().join(", ")),
             "",
             " ",
             "[",
