@@ -30,17 +30,22 @@ pub fn tlp_of_marking_id(id: &str) -> Option<Tlp> {
     TLP_2.iter().chain(TLP_1).find(|(_, m, _)| *m == id).map(|(t, _, _)| *t)
 }
 
-/// The TLP level a marking-definition object states, in either version.
-pub fn tlp_of_definition(obj: &Map<String, Value>) -> Option<Tlp> {
-    if obj.get("type").and_then(Value::as_str) != Some("marking-definition") {
-        return None;
-    }
-    let word = obj.get("extensions").and_then(|e| e.get(TLP_2_EXTENSION)).and_then(|e| e.get("tlp_2_0")).and_then(Value::as_str).or_else(|| {
-        (obj.get("definition_type").and_then(Value::as_str) == Some("tlp"))
-            .then(|| obj.get("definition").and_then(|d| d.get("tlp")).and_then(Value::as_str))
-            .flatten()
-    })?;
-    match word {
+/// What a marking definition states, as far as who may read is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MarkingKind {
+    /// A TLP level.
+    Tlp(Tlp),
+    /// A marking that restricts no audience: a `statement` (copyright,
+    /// terms of use — MITRE ATT&CK carries one) or a PAP level (which says
+    /// what a recipient may do, not who may receive).
+    NoAudience,
+}
+
+/// A TLP word as producers write it: `amber`, `AMBER`, `TLP:AMBER`,
+/// `amber+strict`, and TLP 1.0's `white`.
+fn tlp_word(word: &str) -> Option<Tlp> {
+    let w = word.trim().to_ascii_lowercase();
+    match w.strip_prefix("tlp:").unwrap_or(&w) {
         "clear" | "white" => Some(Tlp::Clear),
         "green" => Some(Tlp::Green),
         "amber" => Some(Tlp::Amber),
@@ -50,9 +55,40 @@ pub fn tlp_of_definition(obj: &Map<String, Value>) -> Option<Tlp> {
     }
 }
 
+/// The TLP level a marking-definition object states: TLP 2.0's extension,
+/// TLP 1.0's `definition_type: tlp`, and OpenCTI's `"TLP"` /
+/// `{"TLP": "TLP:AMBER"}` form.
+pub fn tlp_of_definition(obj: &Map<String, Value>) -> Option<Tlp> {
+    match marking_of_definition(obj)? {
+        MarkingKind::Tlp(t) => Some(t),
+        MarkingKind::NoAudience => None,
+    }
+}
+
+/// What a marking-definition object states; `None` when it is no marking
+/// definition, or of a kind whose effect on readers is unknown.
+pub fn marking_of_definition(obj: &Map<String, Value>) -> Option<MarkingKind> {
+    if obj.get("type").and_then(Value::as_str) != Some("marking-definition") {
+        return None;
+    }
+    if let Some(word) = obj.get("extensions").and_then(|e| e.get(TLP_2_EXTENSION)).and_then(|e| e.get("tlp_2_0")).and_then(Value::as_str) {
+        return tlp_word(word).map(MarkingKind::Tlp);
+    }
+    let kind = obj.get("definition_type").and_then(Value::as_str)?.to_ascii_lowercase();
+    let definition = obj.get("definition").and_then(Value::as_object);
+    // The definition's value under a key, whatever its case (`tlp`, `TLP`).
+    let field = |key: &str| definition?.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).and_then(|(_, v)| v.as_str());
+    match kind.as_str() {
+        "tlp" => field("tlp").and_then(tlp_word).map(MarkingKind::Tlp),
+        "statement" | "pap" => Some(MarkingKind::NoAudience),
+        _ => None,
+    }
+}
+
 /// The strictest TLP level among an object's `object_marking_refs`, looking
-/// ids up among the official definitions and then in `known` (marking
-/// definitions received alongside). `None` when it carries no TLP marking.
+/// ids up among the official definitions and then in `known`. `None` when
+/// it carries no TLP marking. (The exchange resolves granular markings and
+/// refuses unknown ids too: `exchange::describe_envelope`.)
 pub fn object_tlp(obj: &Map<String, Value>, known: &dyn Fn(&str) -> Option<Tlp>) -> Option<Tlp> {
     obj.get("object_marking_refs")?.as_array()?.iter().filter_map(Value::as_str).filter_map(|id| tlp_of_marking_id(id).or_else(|| known(id))).max()
 }
@@ -94,6 +130,19 @@ mod tests {
         let obj = json!({"type": "indicator", "object_marking_refs": [TLP_2[1].1, custom]});
         assert_eq!(object_tlp(obj.as_object().unwrap(), &|id| (id == custom).then_some(Tlp::Red)), Some(Tlp::Red), "bundled definitions count");
         assert_eq!(object_tlp(json!({"type": "indicator"}).as_object().unwrap(), &|_| None), None);
+    }
+
+    #[test]
+    fn definitions_in_the_forms_producers_write() {
+        let def = |v: Value| marking_of_definition(v.as_object().unwrap());
+        let md = |kind: &str, definition: Value| json!({"type": "marking-definition", "id": "marking-definition--11111111-1111-4111-8111-111111111111", "definition_type": kind, "definition": definition});
+        assert_eq!(def(md("TLP", json!({"TLP": "TLP:AMBER+STRICT"}))), Some(MarkingKind::Tlp(Tlp::AmberStrict)), "OpenCTI");
+        assert_eq!(def(md("tlp", json!({"tlp": "white"}))), Some(MarkingKind::Tlp(Tlp::Clear)));
+        assert_eq!(def(md("statement", json!({"statement": "Copyright MITRE"}))), Some(MarkingKind::NoAudience));
+        assert_eq!(def(md("PAP", json!({"PAP": "PAP:RED"}))), Some(MarkingKind::NoAudience));
+        assert_eq!(def(md("tlp", json!({"tlp": "purple"}))), None, "an unknown TLP word");
+        assert_eq!(def(md("x-acme", json!({"level": "secret"}))), None, "an unknown kind");
+        assert_eq!(def(json!({"type": "indicator"})), None);
     }
 
     #[test]

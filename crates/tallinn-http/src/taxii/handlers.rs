@@ -197,7 +197,7 @@ pub async fn versions(
     q.versions = vec![tallinn_store::VersionFilter::All];
     let page = existing(s.ledger.stix_objects(&who, &key, &q, Some(&object), false).await?.1, &q, &object)?;
     log_reads(&s, &who, &page).await?;
-    let versions: Vec<String> = page.items.iter().map(|o| tallinn_store::version_string(o.version)).collect();
+    let versions: Vec<String> = page.items.iter().map(|o| o.version.clone()).collect();
     let body = format!("{{{},\"versions\":{}}}", continuation(&page), serde_json::to_string(&versions).unwrap_or_default());
     Ok(taxii(StatusCode::OK, body, &page_headers(&page)))
 }
@@ -209,7 +209,7 @@ pub async fn manifest(State(s): State<AppState>, Reader(who): Reader, Path(key):
     let records: Vec<serde_json::Value> = page
         .items
         .iter()
-        .map(|o| serde_json::json!({"id": o.id, "date_added": added(o.date_added), "version": tallinn_store::version_string(o.version), "media_type": format!("application/stix+json;version={}", o.spec_version)}))
+        .map(|o| serde_json::json!({"id": o.id, "date_added": added(o.date_added), "version": o.version, "media_type": format!("application/stix+json;version={}", o.spec_version)}))
         .collect();
     let mut body = format!("{{{}", continuation(&page));
     if !records.is_empty() {

@@ -3,6 +3,7 @@
 //! takes; any other is a 400 that names it, as is a malformed value.
 
 use jiff::Timestamp;
+use tallinn_stix::timestamp::StixTime;
 use tallinn_store::{ObjectQuery, VersionFilter};
 
 use super::error::TaxiiError;
@@ -58,12 +59,23 @@ fn parse_cursor(s: &str) -> Result<Timestamp, TaxiiError> {
         .ok_or_else(|| TaxiiError::bad_request(format!("next: '{s}' is not a value this server gave")))
 }
 
-fn timestamp(name: &str, s: &str) -> Result<Timestamp, TaxiiError> {
-    s.parse().map_err(|_| TaxiiError::bad_request(format!("{name}: '{s}' is not an RFC 3339 timestamp")))
+fn timestamp(name: &str, s: &str) -> Result<StixTime, TaxiiError> {
+    StixTime::parse(s).map_err(|_| TaxiiError::bad_request(format!("{name}: '{}' is not an RFC 3339 UTC timestamp", shorten(s))))
 }
 
-fn list(s: &str) -> Vec<String> {
-    s.split(',').map(str::trim).filter(|v| !v.is_empty()).map(str::to_string).collect()
+/// A value as an error message quotes it.
+fn shorten(s: &str) -> String {
+    if s.chars().count() <= 80 { s.to_string() } else { format!("{}…", s.chars().take(80).collect::<String>()) }
+}
+
+/// A filter's comma-separated values; an empty one matches nothing anyone
+/// could mean, so it is refused rather than read as "no filter".
+fn list(param: Param, s: &str) -> Result<Vec<String>, TaxiiError> {
+    let values: Vec<String> = s.split(',').map(str::trim).map(str::to_string).collect();
+    if values.iter().any(String::is_empty) {
+        return Err(TaxiiError::bad_request(format!("{}: an empty value (give one or more values separated by commas)", param.name())));
+    }
+    Ok(values)
 }
 
 /// Parses a query string for an endpoint that takes `allowed`.
@@ -77,11 +89,11 @@ pub fn parse(raw: Option<&str>, allowed: &[Param]) -> Result<ObjectQuery, TaxiiE
             return Err(TaxiiError::bad_request(format!("'{key}' is not a parameter of this resource (it takes {})", names.join(", "))));
         };
         match param {
-            Param::Id => q.ids.extend(list(&value)),
-            Param::Type => q.types.extend(list(&value)),
-            Param::SpecVersion => q.spec_versions.extend(list(&value)),
+            Param::Id => q.ids.extend(list(param, &value)?),
+            Param::Type => q.types.extend(list(param, &value)?),
+            Param::SpecVersion => q.spec_versions.extend(list(param, &value)?),
             Param::Version => {
-                for v in list(&value) {
+                for v in list(param, &value)? {
                     q.versions.push(v.parse::<VersionFilter>().map_err(|e| TaxiiError::bad_request(format!("match[version]: {e}")))?);
                 }
             }
@@ -110,6 +122,8 @@ mod tests {
         assert_eq!(q.versions.len(), 2);
         assert_eq!(q.limit, MAX_PAGE, "clamped");
         assert!(q.added_after.is_some());
+        let far = parse(Some("added_after=9999-12-31T23:59:59.9999999Z&match[version]=2026-01-01T00:00:00.1234567Z"), OBJECTS).unwrap();
+        assert_eq!(far.added_after.unwrap().as_str(), "9999-12-31T23:59:59.9999999Z", "any STIX timestamp");
         let next = cursor(Timestamp::from_microsecond(1_700_000_000_123_456).unwrap());
         assert_eq!(parse(Some(&format!("next={next}")), OBJECTS).unwrap().after.unwrap().as_microsecond(), 1_700_000_000_123_456);
         for (bad, says) in [
@@ -119,6 +133,9 @@ mod tests {
             ("added_after=yesterday", "added_after"),
             ("match[version]=newest", "match[version]"),
             ("next=zz", "next"),
+            ("match[type]=", "match[type]: an empty value"),
+            ("match[id]=a,,b", "match[id]: an empty value"),
+            ("match[version]=", "match[version]: an empty value"),
         ] {
             let e = parse(Some(bad), OBJECTS).unwrap_err();
             assert!(e.description.contains(says), "{bad}: {}", e.description);

@@ -76,6 +76,9 @@ macro_rules! conformance_suite {
             collections_are_created_and_scoped,
             uploads_report_each_object,
             reads_follow_tlp,
+            versions_are_exact_and_input_strict,
+            markings_fail_closed,
+            versions_belong_to_their_organisation,
             versions_and_pages_hold_under_writes
         );
     };

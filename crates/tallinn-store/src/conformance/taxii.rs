@@ -140,12 +140,20 @@ pub async fn uploads_report_each_object(h: Harness) {
     assert_eq!(page.items[0].body.as_deref(), Some(envelope[0].get()));
     assert_eq!(page.items[1].body.as_deref(), Some(envelope[4].get()));
 
-    // The same versions again: successes that store nothing.
-    let again = l.add_stix_objects(analyst("ee.a"), COMMUNITY, &raw(&[good, sco])).await.unwrap();
+    // The same versions again from the same organisation: successes that
+    // store nothing.
+    let again = l.add_stix_objects(analyst("ua.a2"), COMMUNITY, &raw(&[good.clone(), sco.clone()])).await.unwrap();
     assert_eq!((again.successes.len(), again.failures.len()), (2, 0));
-    assert!(again.successes.iter().all(|s| s.message.as_deref().is_some_and(|m| m.contains("already held"))));
+    assert!(again.successes.iter().all(|s| s.message.as_deref().is_some_and(|m| m.contains("already held"))), "{again:?}");
     let (_, page) = l.stix_objects(&analyst("ua.a2"), COMMUNITY, &all_versions(10), None, true).await.unwrap();
     assert_eq!(page.items.len(), 2);
+    // From another organisation: the indicator becomes its own private
+    // copy (said, since it may see the original); the observable its own.
+    let other = l.add_stix_objects(analyst("ee.a"), COMMUNITY, &raw(&[good, sco])).await.unwrap();
+    assert!(other.successes[0].message.as_deref().is_some_and(|m| m.contains("kept as EE's own copy")), "{other:?}");
+    assert_eq!(other.successes[1].message, None);
+    let (_, page) = l.stix_objects(&analyst("us.a"), COMMUNITY, &all_versions(10), None, true).await.unwrap();
+    assert_eq!(page.items.len(), 3, "the private copy is EE's alone; each producer's observable is shown");
 
     // A collection the analyst may read but not write: refused whole.
     let read_only = l
@@ -182,7 +190,7 @@ pub async fn reads_follow_tlp(h: Harness) {
         indicator(14, "2026-01-02T00:00:00.000Z", json!({"object_marking_refs": [TLP_2[4].1], "x_tallinn_share_users": ["fi.a"]})),
         indicator(15, "2026-01-02T00:00:00.000Z", json!({"object_marking_refs": [TLP_1[3].1]})),
         indicator(16, "2026-01-02T00:00:00.000Z", json!({"object_marking_refs": [custom]})),
-        json!({"type": "marking-definition", "spec_version": "2.1", "id": custom, "created": "2022-01-01T00:00:00Z", "definition_type": "tlp", "definition": {"tlp": "amber"}}),
+        json!({"type": "marking-definition", "spec_version": "2.1", "id": custom, "created": "2022-01-01T00:00:00.000Z", "definition_type": "tlp", "definition": {"tlp": "amber"}}),
         // A user name with a LIKE wildcard must not match others.
         indicator(17, "2026-01-02T00:00:00.000Z", json!({"object_marking_refs": [TLP_2[4].1], "x_tallinn_share_users": ["e_.a"]})),
     ];
@@ -267,12 +275,12 @@ pub async fn versions_and_pages_hold_under_writes(h: Harness) {
     let versions = |filter: Vec<VersionFilter>| async move {
         let q = ObjectQuery { versions: filter, limit: 10, ..Default::default() };
         let (_, page) = l.stix_objects(&analyst("ee.a"), COMMUNITY, &q, Some(&id(1)), false).await.unwrap();
-        page.items.iter().map(|o| crate::version_string(o.version)).collect::<Vec<_>>()
+        page.items.iter().map(|o| o.version.clone()).collect::<Vec<_>>()
     };
     assert_eq!(versions(vec![]).await, ["2026-01-03T00:00:00.000Z"], "last by default");
     assert_eq!(versions(vec![VersionFilter::First]).await, ["2026-01-01T00:00:00.000Z"]);
     assert_eq!(versions(vec![VersionFilter::All]).await.len(), 3);
-    let at: jiff::Timestamp = "2026-01-02T00:00:00Z".parse().unwrap();
+    let at = tallinn_stix::timestamp::StixTime::parse("2026-01-02T00:00:00Z").unwrap();
     assert_eq!(
         versions(vec![VersionFilter::At(at), VersionFilter::First]).await,
         ["2026-01-02T00:00:00.000Z", "2026-01-01T00:00:00.000Z"],
@@ -314,11 +322,171 @@ pub async fn versions_and_pages_hold_under_writes(h: Harness) {
     assert_eq!(seen.len(), 1 + 20 + 5, "{seen:?}");
     assert_eq!(ids.len(), seen.len(), "no object twice");
     assert!(seen.windows(2).all(|w| w[0].1 < w[1].1), "date_added grows strictly");
-    let added_after = ObjectQuery { added_after: Some(seen[20].1), limit: 100, ..Default::default() };
+    let added_after = ObjectQuery { added_after: Some(seen[20].1.to_string().parse().unwrap()), limit: 100, ..Default::default() };
     let (_, tail) = l.stix_objects(&analyst("us.a"), COMMUNITY, &added_after, None, false).await.unwrap();
     assert_eq!(tail.items.len(), 5, "added_after is exclusive");
     let types = ObjectQuery { types: vec!["malware".into()], limit: 100, ..Default::default() };
     assert!(l.stix_objects(&analyst("us.a"), COMMUNITY, &types, None, false).await.unwrap().1.items.is_empty());
     let spec = ObjectQuery { spec_versions: vec!["2.0".into(), "2.1".into()], ids: vec![id(100), id(200)], limit: 100, ..Default::default() };
     assert_eq!(l.stix_objects(&analyst("us.a"), COMMUNITY, &spec, None, false).await.unwrap().1.items.len(), 2);
+}
+
+/// An upload as raw JSON text (to send what `serde_json::Value` cannot hold,
+/// such as a repeated key).
+fn raw_text(objects: &[&str]) -> Vec<Box<RawValue>> {
+    objects.iter().map(|o| RawValue::from_string(o.to_string()).unwrap()).collect()
+}
+
+async fn latest(l: &Ledger, reader: &Principal, object: &str) -> Vec<(String, String)> {
+    let q = ObjectQuery { limit: 10, ..Default::default() };
+    let (_, page) = l.stix_objects(reader, COMMUNITY, &q, Some(object), true).await.unwrap();
+    page.items
+        .iter()
+        .map(|o| (o.version.clone(), serde_json::from_str::<Value>(o.body.as_deref().unwrap()).unwrap()["name"].as_str().unwrap_or_default().to_string()))
+        .collect()
+}
+
+/// Issue items 3-5: versions compare exactly and come back as given; valid
+/// content from the field is stored; a repeated key refuses the object.
+pub async fn versions_are_exact_and_input_strict(h: Harness) {
+    let l = &h.ledger;
+    people(l).await;
+    let ua = analyst("ua.a1");
+    let v = |m: &str| indicator(1, m, json!({"name": m}));
+    let status = l
+        .add_stix_objects(ua.clone(), COMMUNITY, &raw(&[v("2026-01-01T00:00:00.1234567Z"), v("2026-01-01T00:00:00.1234568Z"), v("2026-01-01T00:00:00.432Z")]))
+        .await
+        .unwrap();
+    assert_eq!(status.failures, []);
+    assert!(status.successes.iter().all(|s| s.message.is_none()), "three versions, none 'already held': {status:?}");
+    assert_eq!(status.successes[1].version, "2026-01-01T00:00:00.1234568Z", "the status names the version as given");
+    assert_eq!(latest(l, &ua, &id(1)).await, [("2026-01-01T00:00:00.432Z".to_string(), "2026-01-01T00:00:00.432Z".to_string())]);
+    let at = |t: &str| ObjectQuery { versions: vec![VersionFilter::At(t.parse().unwrap())], limit: 10, ..Default::default() };
+    let (_, page) = l.stix_objects(&ua, COMMUNITY, &at("2026-01-01T00:00:00.12345680Z"), Some(&id(1)), false).await.unwrap();
+    assert_eq!(page.items.iter().map(|o| o.version.as_str()).collect::<Vec<_>>(), ["2026-01-01T00:00:00.1234568Z"], "the same instant, another precision");
+    let (_, all) = l.stix_objects(&ua, COMMUNITY, &all_versions(10), Some(&id(1)), false).await.unwrap();
+    assert_eq!(all.items.len(), 3);
+    // Deleting the newest makes the 7th-digit one the latest.
+    let newest = ObjectQuery { versions: vec![VersionFilter::Last], ..Default::default() };
+    assert_eq!(l.delete_stix_object(ua.clone(), COMMUNITY, &id(1), &newest).await.unwrap(), 1);
+    assert_eq!(latest(l, &ua, &id(1)).await[0].0, "2026-01-01T00:00:00.1234568Z");
+
+    // Valid content that was refused before.
+    let never = indicator(2, "2026-01-02T00:00:00.000Z", json!({"valid_until": "9999-12-31T23:59:59Z", "x_mitre_data_source_ref": ""}));
+    let status = l.add_stix_objects(ua.clone(), COMMUNITY, &raw(&[never])).await.unwrap();
+    assert_eq!(status.failures, []);
+
+    // A repeated key refuses that object, naming the key, and stores nothing of it.
+    let red_then_clear = format!(
+        r#"{{"type": "indicator", "spec_version": "2.1", "id": "{}", "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+            "pattern": "[ipv4-addr:value = '203.0.113.1']", "pattern_type": "stix", "valid_from": "2026-01-01T00:00:00Z",
+            "object_marking_refs": ["{}"], "object_marking_refs": ["{}"]}}"#,
+        id(3),
+        TLP_2[4].1,
+        TLP_2[0].1
+    );
+    let status = l.add_stix_objects(ua.clone(), COMMUNITY, &raw_text(&[&red_then_clear])).await.unwrap();
+    assert_eq!(status.successes, []);
+    assert!(status.failures[0].message.as_deref().is_some_and(|m| m.contains("duplicate key `object_marking_refs`")), "{status:?}");
+    let (_, page) = l.stix_objects(&Principal::System, COMMUNITY, &all_versions(10), Some(&id(3)), false).await.unwrap();
+    assert!(page.items.is_empty());
+}
+
+/// Issue items 6 and 8: observables under a marked container, granular
+/// markings, and markings that cannot be resolved.
+pub async fn markings_fail_closed(h: Harness) {
+    let l = &h.ledger;
+    people(l).await;
+    let ua = analyst("ua.a1");
+    let ip = "ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd";
+    let observed = json!({"type": "observed-data", "spec_version": "2.1", "id": "observed-data--b67d30ff-02ac-498a-92f9-32f845f448cf",
+        "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z", "first_observed": "2026-01-01T00:00:00Z",
+        "last_observed": "2026-01-01T00:00:00Z", "number_observed": 1, "object_refs": [ip],
+        "object_marking_refs": [TLP_2[4].1], "x_tallinn_share_users": ["fi.a"]});
+    // As misp-stix writes it: only the container is marked.
+    let status = l.add_stix_objects(ua.clone(), COMMUNITY, &raw(&[observed, json!({"type": "ipv4-addr", "id": ip, "value": "203.0.113.77"})])).await.unwrap();
+    assert_eq!(status.failures, []);
+    assert!(visible_ids(l, &analyst("us.a"), COMMUNITY).await.is_empty(), "the unmarked address is RED with its observation");
+    assert_eq!(visible_ids(l, &analyst("fi.a"), COMMUNITY).await.len(), 2, "the user the container names reads both");
+
+    // A RED part makes the object RED for listing; its JSON is never rewritten.
+    let granular = indicator(
+        5,
+        "2026-01-02T00:00:00.000Z",
+        json!({"description": "source: agent X",
+        "object_marking_refs": [TLP_2[0].1], "granular_markings": [{"marking_ref": TLP_2[4].1, "selectors": ["description"]}]}),
+    );
+    // An unknown marking id, and a definition of a kind nobody can enforce.
+    let unknown = indicator(6, "2026-01-02T00:00:00.000Z", json!({"object_marking_refs": ["marking-definition--99999999-9999-4999-8999-999999999999"]}));
+    let odd_id = "marking-definition--88888888-8888-4888-8888-888888888888";
+    let odd = json!({"type": "marking-definition", "spec_version": "2.1", "id": odd_id, "created": "2022-01-01T00:00:00.000Z", "definition_type": "x-acme", "definition": {"level": 3}});
+    let odd_user = indicator(7, "2026-01-02T00:00:00.000Z", json!({"object_marking_refs": [odd_id]}));
+    let status = l.add_stix_objects(ua.clone(), COMMUNITY, &raw(&[granular, unknown, odd, odd_user])).await.unwrap();
+    let failed: Vec<String> = status.failures.iter().map(|f| format!("{} {}", f.id, f.message.clone().unwrap_or_default())).collect();
+    assert_eq!(failed.len(), 2, "{failed:?}");
+    assert!(failed.iter().any(|f| f.starts_with(&id(6)) && f.contains("marking-definition--99999999-9999-4999-8999-999999999999 is not known")), "{failed:?}");
+    assert!(failed.iter().any(|f| f.starts_with(&id(7)) && f.contains("states no TLP level")), "{failed:?}");
+    let us = visible_ids(l, &analyst("us.a"), COMMUNITY).await;
+    assert!(!us.contains(&id(5)) && us.contains(odd_id), "{us:?}");
+
+    // A custom definition sent in an earlier envelope resolves.
+    let custom = "marking-definition--11111111-1111-4111-8111-111111111111";
+    let definition = json!({"type": "marking-definition", "spec_version": "2.1", "id": custom, "created": "2022-01-01T00:00:00.000Z", "definition_type": "tlp", "definition": {"tlp": "red"}});
+    assert_eq!(l.add_stix_objects(ua.clone(), COMMUNITY, &raw(&[definition])).await.unwrap().failures, []);
+    let later = indicator(8, "2026-01-02T00:00:00.000Z", json!({"object_marking_refs": [custom]}));
+    assert_eq!(l.add_stix_objects(ua.clone(), COMMUNITY, &raw(&[later])).await.unwrap().failures, []);
+    let (_, stored) = l.stix_objects(&Principal::System, COMMUNITY, &all_versions(10), Some(&id(8)), false).await.unwrap();
+    assert_eq!(stored.items[0].tlp, Tlp::Red);
+}
+
+/// Issue items 7 and 9: no organisation changes what others see of an
+/// object it did not create, and no upload answer tells whether an object
+/// the uploader may not see exists.
+pub async fn versions_belong_to_their_organisation(h: Harness) {
+    let l = &h.ledger;
+    people(l).await;
+    let original = indicator(1, "2026-01-02T00:00:00.000Z", json!({"name": "original"}));
+    l.add_stix_objects(analyst("ua.a1"), COMMUNITY, &raw(&[original])).await.unwrap();
+    // EE sends a later version, then a RED one.
+    let hijack = indicator(1, "2026-02-01T00:00:00.000Z", json!({"name": "HIJACKED"}));
+    let hide = indicator(1, "2026-03-01T00:00:00.000Z", json!({"name": "hidden", "object_marking_refs": [TLP_2[4].1]}));
+    let status = l.add_stix_objects(analyst("ee.a"), COMMUNITY, &raw(&[hijack, hide])).await.unwrap();
+    assert_eq!(status.failures, []);
+    for reader in ["ua.a1", "ua.a2", "fi.a", "us.a"] {
+        assert_eq!(latest(l, &analyst(reader), &id(1)).await, [("2026-01-02T00:00:00.000Z".to_string(), "original".to_string())], "{reader}");
+    }
+    // EE reads the original and its own copy.
+    let ee: Vec<String> = latest(l, &analyst("ee.a"), &id(1)).await.into_iter().map(|(_, name)| name).collect();
+    assert_eq!(ee, ["original", "hidden"], "its creator reads the RED one, its lineage's latest");
+    // UA's own new versions still reach everyone.
+    l.add_stix_objects(analyst("ua.a2"), COMMUNITY, &raw(&[indicator(1, "2026-04-01T00:00:00.000Z", json!({"name": "update"}))])).await.unwrap();
+    assert_eq!(latest(l, &analyst("us.a"), &id(1)).await[0].1, "update");
+
+    // The oracle: an observable held under RED, tested by another
+    // organisation, answers exactly as an observable nobody holds.
+    let held =
+        json!({"type": "ipv4-addr", "id": "ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd", "value": "203.0.113.77", "object_marking_refs": [TLP_2[4].1]});
+    let fresh = json!({"type": "ipv4-addr", "id": "ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742de", "value": "203.0.113.78"});
+    l.add_stix_objects(analyst("ua.a1"), COMMUNITY, &raw(std::slice::from_ref(&held))).await.unwrap();
+    let probe = |o: &Value| {
+        let mut o = o.clone();
+        o.as_object_mut().unwrap().remove("object_marking_refs");
+        o
+    };
+    let answers = l.add_stix_objects(analyst("us.a"), COMMUNITY, &raw(&[probe(&held), probe(&fresh)])).await.unwrap();
+    assert_eq!(answers.successes.iter().map(|s| (&s.version, &s.message)).collect::<Vec<_>>(), [(&String::new(), &None), (&String::new(), &None)]);
+    // Within an organisation too: a colleague's RED version answers as new.
+    let red = indicator(9, "2026-01-02T00:00:00.000Z", json!({"object_marking_refs": [TLP_2[4].1]}));
+    l.add_stix_objects(analyst("ua.a1"), COMMUNITY, &raw(std::slice::from_ref(&red))).await.unwrap();
+    let again = l.add_stix_objects(analyst("ua.a2"), COMMUNITY, &raw(&[red])).await.unwrap();
+    assert_eq!(again.successes[0].message, None);
+    // And a private copy is announced only to who may see the original.
+    let red_original = indicator(10, "2026-01-02T00:00:00.000Z", json!({"object_marking_refs": [TLP_2[4].1]}));
+    l.add_stix_objects(analyst("ua.a1"), COMMUNITY, &raw(std::slice::from_ref(&red_original))).await.unwrap();
+    let copy = l.add_stix_objects(analyst("ee.a"), COMMUNITY, &raw(&[red_original])).await.unwrap();
+    assert_eq!(copy.successes[0].message, None, "EE may not see the original: nothing is said");
+    // Deleting: an organisation deletes its own lineage, never another's.
+    assert_eq!(l.delete_stix_object(analyst("ee.a"), COMMUNITY, &id(1), &ObjectQuery::default()).await.unwrap(), 2);
+    assert_eq!(latest(l, &analyst("ee.a"), &id(1)).await[0].1, "update");
+    assert_eq!(latest(l, &analyst("us.a"), &id(1)).await[0].1, "update");
 }

@@ -146,8 +146,9 @@ pub const COMMUNITY: &str = "community";
 pub struct StoredObject {
     pub id: String,
     pub spec_version: String,
-    /// `modified`, else `created`, else the date it was first added.
-    pub version: Timestamp,
+    /// `modified`, else `created`, exactly as the object gives it; else the
+    /// date it was first added.
+    pub version: String,
     /// Unique within the collection, and growing in commit order.
     pub date_added: Timestamp,
     pub tlp: Tlp,
@@ -202,6 +203,63 @@ fn creator(who: &Principal) -> (String, String) {
 fn confidentiality(tlp: Tlp, creator_org: &str, share_orgs: &str, share_users: &str) -> Confidentiality {
     let list = |s: &str| s.split(',').filter(|p| !p.is_empty()).map(str::to_string).collect();
     Confidentiality { tlp, owner_org: creator_org.to_string(), share_orgs: list(share_orgs), share_users: list(share_users) }
+}
+
+/// The columns of a stored version that identify it and decide who sees
+/// it, read the same way by uploads, reads and deletion.
+#[derive(Debug, Clone)]
+pub(crate) struct StoredRow {
+    pub(crate) object_id: String,
+    pub(crate) spec_version: String,
+    pub(crate) version: i64,
+    pub(crate) version_rest: String,
+    pub(crate) version_text: Option<String>,
+    pub(crate) date_added: i64,
+    pub(crate) tlp: Tlp,
+    pub(crate) creator_org: String,
+    pub(crate) share_orgs: String,
+    pub(crate) share_users: String,
+    pub(crate) private_org: Option<String>,
+}
+
+impl StoredRow {
+    /// The columns, in the order `read` takes them.
+    pub(crate) const COLUMNS: &str =
+        "object_id, spec_version, version, version_rest, version_text, date_added, tlp, creator_org, share_orgs, share_users, private_org";
+    /// How many; a query's further columns start here.
+    pub(crate) const WIDTH: usize = 11;
+
+    pub(crate) fn read(r: &crate::sql::Row) -> crate::error::Result<StoredRow> {
+        Ok(StoredRow {
+            object_id: r.text(0)?,
+            spec_version: r.text(1)?,
+            version: r.int(2)?,
+            version_rest: r.text(3)?,
+            version_text: r.opt_text(4)?,
+            date_added: r.int(5)?,
+            tlp: r.parse(6)?,
+            creator_org: r.text(7)?,
+            share_orgs: r.text(8)?,
+            share_users: r.text(9)?,
+            private_org: r.opt_text(10)?,
+        })
+    }
+
+    /// The one policy, and a private copy only to its organisation.
+    pub(crate) fn visible_to(&self, reader: &Principal) -> bool {
+        let private_ok = match (&self.private_org, reader) {
+            (None, _) => true,
+            (Some(_), r) if r.reads_everything() => true,
+            (Some(org), Principal::User { org: own, .. }) => org == own,
+            (Some(_), _) => false,
+        };
+        private_ok && tallinn_core::policy::may_see(reader, &confidentiality(self.tlp, &self.creator_org, &self.share_orgs, &self.share_users))
+    }
+
+    /// The version as the object gave it.
+    pub(crate) fn version_shown(&self) -> String {
+        ingest::shown_version(self.version_text.clone(), self.version)
+    }
 }
 
 /// A ','-delimited list as stored (`,EE,FI,`), sorted and without repeats.

@@ -3,10 +3,11 @@
 
 use jiff::Timestamp;
 use tallinn_core::DomainError;
-use tallinn_core::policy::{Principal, may_see};
+use tallinn_core::policy::Principal;
 use tallinn_core::time::{from_micros, to_micros};
+use tallinn_stix::timestamp::StixTime;
 
-use super::{Collection, Page, Status, StatusDetail, StoredObject, collections, confidentiality};
+use super::{Collection, Page, Status, StatusDetail, StoredObject, StoredRow, collections};
 use crate::args;
 use crate::error::Result;
 use crate::ledger::{Ledger, audit, is_office};
@@ -21,12 +22,15 @@ pub struct ObjectCount {
 }
 
 /// Which versions of each object a read returns (`match[version]`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// First and last are per lineage: each organisation's versions of an id
+/// are their own (ADR 0011).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VersionFilter {
     First,
     Last,
     All,
-    At(Timestamp),
+    /// The version naming exactly this instant (any precision).
+    At(StixTime),
 }
 
 impl std::str::FromStr for VersionFilter {
@@ -53,15 +57,17 @@ pub struct ObjectQuery {
     pub versions: Vec<VersionFilter>,
     /// `match[spec_version]` (any of).
     pub spec_versions: Vec<String>,
-    pub added_after: Option<Timestamp>,
+    /// Any STIX timestamp (the far future included).
+    pub added_after: Option<StixTime>,
     /// The cursor: the `date_added` of the last item already served.
     pub after: Option<Timestamp>,
     pub limit: usize,
 }
 
-/// A version as STIX writes it: milliseconds, or microseconds when needed.
+/// A date added (or the version of a row stored before versions were kept
+/// as given) as STIX writes it: milliseconds, or microseconds when needed.
 pub fn version_string(t: Timestamp) -> String {
-    if t.subsec_microsecond() == 0 { format!("{t:.3}") } else { format!("{t:.6}") }
+    if t.subsec_nanosecond() % 1_000_000 == 0 { format!("{t:.3}") } else { format!("{t:.6}") }
 }
 
 /// Appends `column IN (...)` for a non-empty list.
@@ -92,29 +98,28 @@ fn visible_to(reader: &Principal, args: &mut Vec<Value>) -> String {
     if reader.reads_everything() {
         return String::new();
     }
-    let Principal::User { name, org, .. } = reader else { return " AND tlp = 'clear'".into() };
+    let Principal::User { name, org, .. } = reader else { return " AND tlp = 'clear' AND private_org IS NULL".into() };
     let org_p = push(args, Value::from(org.as_str()));
     let org_like = push(args, member(org));
     let user_like = push(args, member(name));
     let named = format!("share_users LIKE {user_like} ESCAPE '\\'");
     format!(
-        " AND (tlp IN ('clear', 'green') \
+        " AND (private_org IS NULL OR private_org = {org_p}) \
+          AND (tlp IN ('clear', 'green') \
           OR (tlp = 'amber' AND (creator_org = {org_p} OR share_orgs LIKE {org_like} ESCAPE '\\' OR {named})) \
           OR (tlp = 'amber+strict' AND (creator_org = {org_p} OR {named})) \
           OR (tlp = 'red' AND {named}))"
     )
 }
 
-const COLUMNS: &str = "object_id, spec_version, version, date_added, tlp, creator_org, share_orgs, share_users";
-
-fn from_row(r: &Row, with_body: bool) -> Result<StoredObject> {
+fn from_row(row: StoredRow, r: &Row, with_body: bool) -> Result<StoredObject> {
     Ok(StoredObject {
-        id: r.text(0)?,
-        spec_version: r.text(1)?,
-        version: from_micros(r.int(2)?),
-        date_added: from_micros(r.int(3)?),
-        tlp: r.parse(4)?,
-        body: if with_body { Some(r.text(8)?) } else { None },
+        version: row.version_shown(),
+        id: row.object_id,
+        spec_version: row.spec_version,
+        date_added: from_micros(row.date_added),
+        tlp: row.tlp,
+        body: if with_body { Some(r.text(StoredRow::WIDTH)?) } else { None },
     })
 }
 
@@ -122,13 +127,15 @@ fn from_row(r: &Row, with_body: bool) -> Result<StoredObject> {
 fn page_sql(collection: &str, reader: &Principal, q: &ObjectQuery, object: Option<&str>, with_body: bool) -> (String, Vec<Value>) {
     let mut args = args![collection];
     let body = if with_body { ", body" } else { "" };
-    let mut sql = format!("SELECT {COLUMNS}{body} FROM taxii_objects WHERE collection = $1");
+    let mut sql = format!("SELECT {}{body} FROM taxii_objects WHERE collection = $1", StoredRow::COLUMNS);
     if let Some(id) = object {
         let p = push(&mut args, Value::from(id));
         sql.push_str(&format!(" AND object_id = {p}"));
     }
-    for bound in [q.after, q.added_after].into_iter().flatten() {
-        let p = push(&mut args, Value::Int(to_micros(bound)));
+    // `date_added` is whole microseconds: later than an instant is later
+    // than its whole microsecond.
+    for bound in [q.after.map(to_micros), q.added_after.as_ref().map(StixTime::micros)].into_iter().flatten() {
+        let p = push(&mut args, Value::Int(bound));
         sql.push_str(&format!(" AND date_added > {p}"));
     }
     any_of(&mut sql, &mut args, "object_id", &q.ids);
@@ -141,7 +148,10 @@ fn page_sql(collection: &str, reader: &Principal, q: &ObjectQuery, object: Optio
             .map(|v| match v {
                 VersionFilter::First => "is_first".to_string(),
                 VersionFilter::Last => "is_latest".to_string(),
-                VersionFilter::At(t) => format!("version = {}", push(&mut args, Value::Int(to_micros(*t)))),
+                VersionFilter::At(t) => {
+                    let (micros, rest) = (push(&mut args, Value::Int(t.micros())), push(&mut args, Value::from(t.rest())));
+                    format!("(version = {micros} AND version_rest = {rest})")
+                }
                 VersionFilter::All => unreachable!("handled above"),
             })
             .collect();
@@ -178,8 +188,9 @@ impl Ledger {
             let mut items = Vec::with_capacity(rows.len().min(q.limit));
             for r in rows.iter().take(q.limit) {
                 // The policy itself, on every row the SQL let through.
-                if may_see(reader, &confidentiality(r.parse(4)?, &r.text(5)?, &r.text(6)?, &r.text(7)?)) {
-                    items.push(from_row(r, with_body)?);
+                let row = StoredRow::read(r)?;
+                if row.visible_to(reader) {
+                    items.push(from_row(row, r, with_body)?);
                 }
             }
             Ok((c, Page { items, more }))
@@ -217,12 +228,19 @@ impl Ledger {
             let kind = push(&mut args, Value::from(recent_type));
             let limit = push(&mut args, Value::Int(recent as i64));
             let rows = conn
-                .fetch(&format!("SELECT {COLUMNS}, body FROM taxii_objects WHERE collection = $1 AND is_latest{visible} AND type = {kind} ORDER BY date_added DESC LIMIT {limit}"), args)
+                .fetch(
+                    &format!(
+                        "SELECT {}, body FROM taxii_objects WHERE collection = $1 AND is_latest{visible} AND type = {kind} ORDER BY date_added DESC LIMIT {limit}",
+                        StoredRow::COLUMNS
+                    ),
+                    args,
+                )
                 .await?;
             let mut items = Vec::new();
             for r in &rows {
-                if may_see(reader, &confidentiality(r.parse(4)?, &r.text(5)?, &r.text(6)?, &r.text(7)?)) {
-                    items.push(from_row(r, true)?);
+                let row = StoredRow::read(r)?;
+                if row.visible_to(reader) {
+                    items.push(from_row(row, r, true)?);
                 }
             }
             Ok((c, counts, items))
@@ -255,19 +273,26 @@ impl Ledger {
     }
 
     /// Deletes the versions of one object that match `q`'s version and
-    /// spec-version filters (all versions when none is given). Only the
-    /// creator's organisation (or the office) may, and only among versions
-    /// it may see; returns how many versions went.
+    /// spec-version filters (all versions when none is given), among those
+    /// `actor` may see. An organisation deletes its own lineage only; the
+    /// office any. Returns how many versions went.
     pub async fn delete_stix_object(&self, actor: Principal, collection: &str, object: &str, q: &ObjectQuery) -> Result<usize> {
         let mut tx = self.write(actor.clone()).await?;
         let result = async {
             let lock = tx.dialect.lock_rows;
             let (c, _) = collections::usable(tx.conn(), &actor, collection, lock).await?;
-            let query = ObjectQuery { versions: if q.versions.is_empty() { vec![VersionFilter::All] } else { q.versions.clone() }, limit: 1_000_000, ..q.clone() };
+            let query =
+                ObjectQuery { versions: if q.versions.is_empty() { vec![VersionFilter::All] } else { q.versions.clone() }, limit: 1_000_000, ..q.clone() };
             let (sql, args) = page_sql(&c.id, &actor, &query, Some(object), false);
-            let sql = sql.replacen(&format!("SELECT {COLUMNS}"), &format!("SELECT {COLUMNS}, seq, creator_org"), 1);
+            let sql = sql.replacen(&format!("SELECT {}", StoredRow::COLUMNS), &format!("SELECT {}, seq", StoredRow::COLUMNS), 1);
             let rows = tx.fetch(&sql, args).await?;
-            let visible: Vec<&Row> = rows.iter().filter(|r| c.can_read(&actor) && r.parse(4).is_ok_and(|t| may_see(&actor, &confidentiality(t, &r.text(5).unwrap_or_default(), &r.text(6).unwrap_or_default(), &r.text(7).unwrap_or_default())))).collect();
+            let mut visible = Vec::new();
+            for r in &rows {
+                let row = StoredRow::read(r)?;
+                if c.can_read(&actor) && row.visible_to(&actor) {
+                    visible.push((row, r.int(StoredRow::WIDTH)?));
+                }
+            }
             if visible.is_empty() {
                 return Err(DomainError::not_found("object", object).into());
             }
@@ -275,26 +300,46 @@ impl Ledger {
                 Principal::User { org, .. } => Some(org.as_str()),
                 _ => None,
             };
-            if !c.can_write(&actor) || !(is_office(&actor) || visible.iter().all(|r| r.text(9).ok().as_deref() == own_org)) {
-                return Err(DomainError::Forbidden(format!("{} may not delete {object}: only its creator's organisation or the office may", actor.actor())).into());
+            if !is_office(&actor) {
+                visible.retain(|(row, _)| Some(row.creator_org.as_str()) == own_org);
             }
-            for r in &visible {
-                tx.execute("DELETE FROM taxii_objects WHERE seq = $1", args![r.int(8)?]).await?;
+            if !c.can_write(&actor) || visible.is_empty() {
+                return Err(
+                    DomainError::Forbidden(format!("{} may not delete {object}: only its creator's organisation or the office may", actor.actor())).into()
+                );
             }
-            // The remaining versions' first and latest.
-            tx.execute("UPDATE taxii_objects SET is_first = $3, is_latest = $3 WHERE collection = $1 AND object_id = $2", args![&c.id, object, false]).await?;
-            for (flag, pick) in [("is_first", "MIN"), ("is_latest", "MAX")] {
-                tx.execute(
-                    &format!("UPDATE taxii_objects SET {flag} = $3 WHERE collection = $1 AND object_id = $2 AND version = (SELECT {pick}(version) FROM taxii_objects WHERE collection = $1 AND object_id = $2)"),
-                    args![&c.id, object, true],
-                )
-                .await?;
+            for (_, seq) in &visible {
+                tx.execute("DELETE FROM taxii_objects WHERE seq = $1", args![*seq]).await?;
             }
-            let versions: Vec<String> = visible.iter().filter_map(|r| r.int(2).ok()).map(|v| version_string(from_micros(v))).collect();
+            refresh_flags(&mut tx, &c.id, object).await?;
+            let versions: Vec<String> = visible.iter().map(|(row, _)| row.version_shown()).collect();
             audit(&mut tx, "stix.delete", "stix", object, &serde_json::json!({"collection": c.id, "versions": versions})).await?;
             Ok(visible.len())
         }
         .await;
         tx.finish(result).await
     }
+}
+
+/// Sets `is_first` and `is_latest` again on the remaining versions of
+/// `object`, lineage by lineage (versions compare exactly: whole
+/// microseconds, then the digits beyond).
+async fn refresh_flags(tx: &mut crate::tx::Tx, collection: &str, object: &str) -> Result<()> {
+    let rows = tx
+        .fetch("SELECT seq, creator_org, version, version_rest FROM taxii_objects WHERE collection = $1 AND object_id = $2", args![collection, object])
+        .await?;
+    // Per creator organisation: each version's key and row.
+    type Versions = Vec<((i64, String), i64)>;
+    let mut lineages: std::collections::HashMap<String, Versions> = std::collections::HashMap::new();
+    for r in &rows {
+        lineages.entry(r.text(1)?).or_default().push(((r.int(2)?, r.text(3)?), r.int(0)?));
+    }
+    for versions in lineages.values() {
+        let first = versions.iter().min().map(|(_, seq)| *seq);
+        let last = versions.iter().max().map(|(_, seq)| *seq);
+        for (_, seq) in versions {
+            tx.execute("UPDATE taxii_objects SET is_first = $2, is_latest = $3 WHERE seq = $1", args![*seq, Some(*seq) == first, Some(*seq) == last]).await?;
+        }
+    }
+    Ok(())
 }
