@@ -131,3 +131,22 @@ pub async fn json_errors(response: Response) -> Response {
     }
     out
 }
+
+/// The longest request URI read. hyper itself refuses URIs past 64 KiB with
+/// a bare 414 (no body); below that, a request this long gets an answer in
+/// its interface's own error form that says what to do.
+pub const MAX_URI_BYTES: usize = 16 * 1024;
+
+/// Refuses over-long URIs before routing: a TAXII error resource under
+/// `/taxii2/`, the JSON error elsewhere.
+pub async fn uri_limit(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let length = request.uri().path_and_query().map_or(0, |p| p.as_str().len());
+    if length <= MAX_URI_BYTES {
+        return next.run(request).await;
+    }
+    let message = format!("the request URI is {length} bytes, more than the {MAX_URI_BYTES} read: ask for fewer ids or types per request");
+    if request.uri().path().starts_with("/taxii2") {
+        return crate::taxii::TaxiiError::new(StatusCode::URI_TOO_LONG, "URI Too Long", message).into_response();
+    }
+    ApiError { status: StatusCode::URI_TOO_LONG, code: "uri_too_long", message, field: None }.into_response()
+}

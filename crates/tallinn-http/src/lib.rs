@@ -124,6 +124,11 @@ pub fn router_with(ledger: Ledger, options: Options) -> Router {
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .layer(tower_http::request_id::PropagateRequestIdLayer::x_request_id())
+        .layer(axum::middleware::from_fn(error::uri_limit))
+        // A panic in one request answers 500 (logged) instead of ending the
+        // connection's task; none is known, and input-driven recursion is
+        // bounded everywhere (ADR 0011), since a stack overflow cannot be caught.
+        .layer(tower_http::catch_panic::CatchPanicLayer::new())
         // Outside the body limit and timeout, so that it also gives their
         // errors the JSON body (headers, such as the request id, are kept).
         .layer(axum::middleware::map_response(error::json_errors))

@@ -19,6 +19,8 @@ use axum::routing::get;
 use crate::AppState;
 
 pub use error::{TaxiiError, taxii_errors};
+/// The query parser, public for its fuzz target.
+pub use query::{DELETE, OBJECT, OBJECTS, Param, VERSIONS, parse as parse_query};
 
 /// The API root's path segment.
 pub const API_ROOT: &str = "tallinn";

@@ -28,9 +28,10 @@ struct BatchLine<'a> {
 }
 
 impl<'a> BatchLine<'a> {
-    /// Reads a line's object: each field once, no other field,
-    /// `stix_version` "2.1" when absent. Mistakes are worded as serde
-    /// words them for a struct.
+    /// Reads a line's object: each field once (the reader refuses a
+    /// repeated key anywhere in the line), no other field, `stix_version`
+    /// "2.1" when absent. Mistakes are worded as serde words them for a
+    /// struct.
     fn parse(line: &'a str, arena: &'a Bump) -> Result<BatchLine<'a>, String> {
         let value = Json::parse(line, arena).map_err(|e| e.to_string())?;
         let Json::Object(fields) = value else {
@@ -44,9 +45,7 @@ impl<'a> BatchLine<'a> {
                 "observations" => &mut observations,
                 other => return Err(format!("unknown field `{other}`, expected one of `pattern`, `stix_version`, `observations`")),
             };
-            if field.replace(value).is_some() {
-                return Err(format!("duplicate field `{key}`"));
-            }
+            *field = Some(value);
         }
         let string = |field: &str, value: Option<&'a Json<'a>>| match value {
             Some(Json::String(s)) => Ok(Some(*s)),

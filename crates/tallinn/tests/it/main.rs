@@ -556,7 +556,10 @@ fn http(base: &str, method: &str, path: &str, headers: &[(&str, &str)], body: Op
         request.push_str(&format!("{k}: {v}\r\n"));
     }
     if let Some(b) = body {
-        request.push_str(&format!("content-type: application/json\r\ncontent-length: {}\r\n", b.len()));
+        if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type")) {
+            request.push_str("content-type: application/json\r\n");
+        }
+        request.push_str(&format!("content-length: {}\r\n", b.len()));
     }
     request.push_str("\r\n");
     request.push_str(body.unwrap_or(""));
@@ -618,6 +621,46 @@ fn serve_stops_cleanly_on_sigterm() {
     assert!(status.success(), "graceful shutdown exits 0: {status:?}");
 }
 
+/// Hostile and extreme STIX sent to a live server by an analyst: each
+/// object is answered in the upload's status, and the server goes on
+/// serving (a pattern nested 1,500 deep once aborted the process).
+#[test]
+fn a_hostile_upload_leaves_the_server_serving() {
+    for store in stores("hostile") {
+        store.ok(&["init"]);
+        store.ok(&["user", "add", "mart", "--org", "EE", "--role", "analyst"]);
+        let token = store.ok(&["token", "create", "mart"]);
+        let server = Server::start(&store.url, false);
+        let indicator = |n: u32, pattern: &str| {
+            serde_json::json!({"type": "indicator", "spec_version": "2.1", "id": format!("indicator--{n:08x}-0000-4000-8000-000000000000"),
+                "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z", "pattern": pattern, "pattern_type": "stix",
+                "valid_from": "2026-01-01T00:00:00Z", "valid_until": "9999-12-31T23:59:59Z"})
+        };
+        let deep = format!("{}[ipv4-addr:value = '1.2.3.4']{}", "(".repeat(1_500), ")".repeat(1_500));
+        let list = format!("[{}]", (0..3_000).map(|i| format!("ipv4-addr:value = '10.0.{}.{}'", i / 256, i % 256)).collect::<Vec<_>>().join(" OR "));
+        let envelope = serde_json::json!({"objects": [indicator(1, &deep), indicator(2, &list), indicator(3, "[ipv4-addr:value = '198.51.100.1']")]}).to_string();
+        let auth = format!("Bearer {}", token.trim());
+        let taxii = "application/taxii+json;version=2.1";
+        let headers = [("authorization", auth.as_str()), ("content-type", taxii), ("accept", taxii)];
+        let (status, _, body) = http(&server.base, "POST", "/taxii2/tallinn/collections/community/objects/", &headers, Some(&envelope));
+        assert_eq!(status, 202, "{body}");
+        let answer: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!((answer["success_count"].as_u64(), answer["failure_count"].as_u64()), (Some(2), Some(1)), "{answer}");
+        assert!(answer["failures"][0]["message"].as_str().unwrap().contains("nest deeper than 100"), "{answer}");
+        assert_eq!(http(&server.base, "GET", "/healthz", &[], None).0, 200, "still serving");
+        // A repeated key, an empty filter and a long id list: TAXII errors.
+        let repeated = r#"{"objects": [{"type": "ipv4-addr", "id": "ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd", "value": "1.2.3.4", "value": "5.6.7.8"}]}"#;
+        let (_, _, body) = http(&server.base, "POST", "/taxii2/tallinn/collections/community/objects/", &headers, Some(repeated));
+        assert!(body.contains("duplicate key `value`"), "{body}");
+        let (status, _, body) = http(&server.base, "GET", "/taxii2/tallinn/collections/community/objects/?match[type]=", &headers, None);
+        assert!(status == 400 && body.contains("an empty value"), "{status} {body}");
+        let long = format!("/taxii2/tallinn/collections/community/objects/?match[id]={}", "indicator--00000000-0000-4000-8000-000000000000,".repeat(600));
+        let (status, _, body) = http(&server.base, "GET", &long, &headers, None);
+        assert!(status == 414 && body.contains("\"http_status\""), "a TAXII error resource, not an empty body: {status} {body}");
+        assert_eq!(http(&server.base, "GET", "/healthz", &[], None).0, 200);
+    }
+}
+
 #[test]
 fn stix_validate_reports_every_problem() {
     let bin = env!("CARGO_BIN_EXE_tallinn");
@@ -630,7 +673,7 @@ fn stix_validate_reports_every_problem() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.json");
     std::fs::write(&bad, r#"{"type": "bundle", "id": "bundle--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", "objects": [
-        {"type": "indicator", "spec_version": "2.1", "id": "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", "created": "2016-04-06T20:03:48Z", "modified": "2016-04-06T20:03:48Z", "pattern": "[file:name = ", "pattern_type": "stix"}]}"#).unwrap();
+        {"type": "indicator", "spec_version": "2.1", "id": "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", "created": "2016-04-06T20:03:48.000Z", "modified": "2016-04-06T20:03:48.000Z", "pattern": "[file:name = ", "pattern_type": "stix"}]}"#).unwrap();
     let out = Command::new(bin).args(["stix", "validate", bad.to_str().unwrap()]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -716,7 +759,11 @@ fn stix_match_batch_names_what_is_wrong_with_a_request() {
     let bad = [
         (format!(r#"{{"observations": {observations}}}"#), "missing field `pattern`"),
         (format!(r#"{{"pattern": "{pattern}"}}"#), "missing field `observations`"),
-        (format!(r#"{{"pattern": "{pattern}", "pattern": "{pattern}", "observations": {observations}}}"#), "duplicate field `pattern`"),
+        (format!(r#"{{"pattern": "{pattern}", "pattern": "{pattern}", "observations": {observations}}}"#), "duplicate key `pattern` at line 1"),
+        (
+            r#"{"pattern": "[ipv4-addr:value = '203.0.113.7']", "observations": [{"type": "ipv4-addr", "value": "203.0.113.7", "value": "198.51.100.1"}]}"#.to_string(),
+            "duplicate key `value`",
+        ),
         (format!(r#"{{"pattern": "{pattern}", "observations": {observations}, "extra": 1}}"#), "unknown field `extra`"),
         (format!(r#"{{"pattern": "{pattern}", "observations": {{}}}}"#), "expected a list of observations"),
         (format!(r#"{{"pattern": 7, "observations": {observations}}}"#), "invalid type: integer `7`"),
