@@ -390,6 +390,13 @@ pub async fn versions_are_exact_and_input_strict(h: Harness) {
     assert!(status.failures[0].message.as_deref().is_some_and(|m| m.contains("duplicate key `object_marking_refs`")), "{status:?}");
     let (_, page) = l.stix_objects(&Principal::System, COMMUNITY, &all_versions(10), Some(&id(3)), false).await.unwrap();
     assert!(page.items.is_empty());
+    // An unreadable string says why, not "is not a JSON object".
+    let surrogate = r#"{"type": "ipv4-addr", "id": "ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd", "value": "\ud800"}"#;
+    if let Ok(raw) = RawValue::from_string(surrogate.to_string()) {
+        let status = l.add_stix_objects(ua.clone(), COMMUNITY, &[raw]).await.unwrap();
+        let message = status.failures[0].message.clone().unwrap_or_default();
+        assert!(message.starts_with("is not readable JSON:") && message.contains("escape"), "{message}");
+    }
 }
 
 /// Issue items 6 and 8: observables under a marked container, granular

@@ -638,7 +638,8 @@ fn a_hostile_upload_leaves_the_server_serving() {
         };
         let deep = format!("{}[ipv4-addr:value = '1.2.3.4']{}", "(".repeat(1_500), ")".repeat(1_500));
         let list = format!("[{}]", (0..3_000).map(|i| format!("ipv4-addr:value = '10.0.{}.{}'", i / 256, i % 256)).collect::<Vec<_>>().join(" OR "));
-        let envelope = serde_json::json!({"objects": [indicator(1, &deep), indicator(2, &list), indicator(3, "[ipv4-addr:value = '198.51.100.1']")]}).to_string();
+        let envelope =
+            serde_json::json!({"objects": [indicator(1, &deep), indicator(2, &list), indicator(3, "[ipv4-addr:value = '198.51.100.1']")]}).to_string();
         let auth = format!("Bearer {}", token.trim());
         let taxii = "application/taxii+json;version=2.1";
         let headers = [("authorization", auth.as_str()), ("content-type", taxii), ("accept", taxii)];
@@ -649,7 +650,8 @@ fn a_hostile_upload_leaves_the_server_serving() {
         assert!(answer["failures"][0]["message"].as_str().unwrap().contains("nest deeper than 100"), "{answer}");
         assert_eq!(http(&server.base, "GET", "/healthz", &[], None).0, 200, "still serving");
         // A repeated key, an empty filter and a long id list: TAXII errors.
-        let repeated = r#"{"objects": [{"type": "ipv4-addr", "id": "ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd", "value": "1.2.3.4", "value": "5.6.7.8"}]}"#;
+        let repeated =
+            r#"{"objects": [{"type": "ipv4-addr", "id": "ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd", "value": "1.2.3.4", "value": "5.6.7.8"}]}"#;
         let (_, _, body) = http(&server.base, "POST", "/taxii2/tallinn/collections/community/objects/", &headers, Some(repeated));
         assert!(body.contains("duplicate key `value`"), "{body}");
         let (status, _, body) = http(&server.base, "GET", "/taxii2/tallinn/collections/community/objects/?match[type]=", &headers, None);
@@ -721,6 +723,26 @@ fn match_batch(lines: &[String]) -> Vec<serde_json::Value> {
     String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
 }
 
+/// An IOC-list indicator (3,000 ORed comparisons, 100 KB) is matched, a
+/// pattern nested 2,000 deep is an error line, and the lines after them
+/// are answered: the process once aborted on both.
+#[test]
+fn stix_match_batch_survives_extreme_patterns() {
+    let bundle: serde_json::Value = serde_json::from_str(OBSERVED).unwrap();
+    let mut terms: Vec<String> = (0..3_000).map(|i| format!("ipv4-addr:value = '10.{}.{}.{}'", i / 65_536, (i / 256) % 256, i % 256)).collect();
+    terms.push("ipv4-addr:value = '203.0.113.7'".into());
+    let list = format!("[{}]", terms.join(" OR "));
+    assert!(list.len() > 100_000);
+    let deep = format!("{}[ipv4-addr:value = '203.0.113.7']{}", "(".repeat(2_000), ")".repeat(2_000));
+    let line = |pattern: &str| serde_json::json!({"pattern": pattern, "observations": [bundle]}).to_string();
+    let answers = match_batch(&[line(&list), line(&deep), line("[ipv4-addr:value = '203.0.113.7']")]);
+    assert_eq!(answers.len(), 3);
+    assert_eq!(answers[0]["matched"], true, "{}", answers[0]);
+    assert_eq!(answers[1]["error"], "parse");
+    assert!(answers[1]["message"].as_str().unwrap().contains("nest deeper than 100"), "{}", answers[1]);
+    assert_eq!(answers[2]["matched"], true);
+}
+
 #[test]
 fn stix_match_batch_answers_every_line_in_order() {
     let bundle: serde_json::Value = serde_json::from_str(OBSERVED).unwrap();
@@ -761,7 +783,8 @@ fn stix_match_batch_names_what_is_wrong_with_a_request() {
         (format!(r#"{{"pattern": "{pattern}"}}"#), "missing field `observations`"),
         (format!(r#"{{"pattern": "{pattern}", "pattern": "{pattern}", "observations": {observations}}}"#), "duplicate key `pattern` at line 1"),
         (
-            r#"{"pattern": "[ipv4-addr:value = '203.0.113.7']", "observations": [{"type": "ipv4-addr", "value": "203.0.113.7", "value": "198.51.100.1"}]}"#.to_string(),
+            r#"{"pattern": "[ipv4-addr:value = '203.0.113.7']", "observations": [{"type": "ipv4-addr", "value": "203.0.113.7", "value": "198.51.100.1"}]}"#
+                .to_string(),
             "duplicate key `value`",
         ),
         (format!(r#"{{"pattern": "{pattern}", "observations": {observations}, "extra": 1}}"#), "unknown field `extra`"),
