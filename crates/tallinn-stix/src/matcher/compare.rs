@@ -43,6 +43,9 @@ fn regex_config() -> meta::Config {
         .hybrid_cache_capacity(REGEX_SIZE_LIMIT)
 }
 
+/// The most values one path may select from one root object.
+const MAX_SELECTED: usize = 1 << 16;
+
 #[derive(Debug)]
 pub(crate) enum Expr {
     /// Two or more operands, as the pattern's runs (nested no deeper than
@@ -510,6 +513,11 @@ impl<'a> Evaluator<'_, 'a> {
             }
             if next.is_empty() {
                 return Ok(next);
+            }
+            // `*_refs[*]` steps multiply: objects that list each other
+            // would select n^k values after k steps.
+            if next.len() > MAX_SELECTED {
+                return Err(MatchError::new(format!("a path selects more than {MAX_SELECTED} values in one object")));
             }
             current = next;
         }
