@@ -27,6 +27,7 @@ pub mod policy;
 pub mod project;
 pub mod reference;
 pub mod review;
+pub mod text;
 pub mod time;
 pub mod transaction;
 

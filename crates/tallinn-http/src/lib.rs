@@ -10,6 +10,7 @@ mod access;
 mod api;
 mod auth;
 mod error;
+mod input;
 mod metrics;
 pub mod openapi;
 mod public_api;
@@ -124,6 +125,7 @@ pub fn router_with(ledger: Ledger, options: Options) -> Router {
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .layer(tower_http::request_id::PropagateRequestIdLayer::x_request_id())
+        .layer(axum::middleware::from_fn(input::guard))
         .layer(axum::middleware::from_fn(error::uri_limit))
         // A panic in one request answers 500 (logged) instead of ending the
         // connection's task; none is known, and input-driven recursion is

@@ -179,6 +179,12 @@ pub fn validate_object(obj: &Map<String, Value>, label: &str) -> Vec<Problem> {
     if custom_versioned && !obj.contains_key("spec_version") {
         bad("spec_version", "required on a custom object that has created or modified".into());
     }
+    if !core
+        && let Some(v) = obj.get("spec_version")
+        && v.as_str() != Some("2.1")
+    {
+        bad("spec_version", format!("{} (this validator checks STIX 2.1)", shorten(v)));
+    }
     if core {
         match obj.get("spec_version").and_then(Value::as_str) {
             None => bad("spec_version", "required on domain, relationship and meta objects".into()),

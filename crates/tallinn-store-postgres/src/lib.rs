@@ -104,11 +104,13 @@ struct PgTx(Transaction<'static, Postgres>);
 #[async_trait]
 impl Connection for PgTx {
     async fn execute(&mut self, sql: &str, args: Vec<Value>) -> Result<u64> {
+        tallinn_store::sql::storable(&args)?;
         let done = bind(sqlx::query(sql), args).execute(&mut *self.0).await.map_err(map_error)?;
         Ok(done.rows_affected())
     }
 
     async fn fetch(&mut self, sql: &str, args: Vec<Value>) -> Result<Vec<Row>> {
+        tallinn_store::sql::storable(&args)?;
         let rows = bind(sqlx::query(sql), args).fetch_all(&mut *self.0).await.map_err(map_error)?;
         rows.iter().map(decode).collect()
     }

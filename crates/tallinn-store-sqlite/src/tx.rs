@@ -58,11 +58,13 @@ impl SqliteTx {
 #[async_trait]
 impl Connection for SqliteTx {
     async fn execute(&mut self, sql: &str, args: Vec<Value>) -> Result<u64> {
+        tallinn_store::sql::storable(&args)?;
         let sql = sql.to_string();
         self.run(move |conn| statement::execute(conn, &sql, &args)).await
     }
 
     async fn fetch(&mut self, sql: &str, args: Vec<Value>) -> Result<Vec<Row>> {
+        tallinn_store::sql::storable(&args)?;
         let sql = sql.to_string();
         self.run(move |conn| statement::fetch(conn, &sql, &args)).await
     }

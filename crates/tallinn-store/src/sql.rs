@@ -28,6 +28,23 @@ impl Value {
     }
 }
 
+/// The backstop of the text rule (`tallinn_core::text`), which every
+/// interface applies with the field's name before calling the store: each
+/// backend refuses a statement binding a text it must not store, so that
+/// SQLite and PostgreSQL answer alike (PostgreSQL cannot store NUL at all)
+/// even for an entry point that forgot. A refused statement is an invalid
+/// input, never a database error.
+pub fn storable(args: &[Value]) -> Result<(), StoreError> {
+    for arg in args {
+        if let Value::Text(text) = arg
+            && let Some(c) = tallinn_core::text::forbidden_char(text)
+        {
+            return Err(StoreError::Domain(tallinn_core::DomainError::invalid("text", tallinn_core::text::message(c))));
+        }
+    }
+    Ok(())
+}
+
 impl From<i64> for Value {
     fn from(v: i64) -> Self {
         Value::Int(v)

@@ -11,6 +11,7 @@ use tallinn_store::Ledger;
 use tower::ServiceExt;
 
 mod api;
+mod control;
 mod matrix;
 mod random;
 mod reports;

@@ -161,7 +161,7 @@ fn reference_chains_cannot_multiply_without_bound() {
         "created": "2016-04-06T19:58:16.000Z", "modified": "2016-04-06T19:58:16.000Z", "first_observed": "2015-12-21T19:00:00Z",
         "last_observed": "2015-12-21T19:00:00Z", "number_observed": 1, "object_refs": ids}));
     let input = vec![json!({"type": "bundle", "id": "bundle--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", "objects": objects})];
-    let pattern = format!("[x-node:{}.id = 'nothing']", vec!["next_refs[*]"; 12].join("."));
+    let pattern = format!("[x-node:{}.id = 'nothing']", ["next_refs[*]"; 12].join("."));
     let err = match_json(&pattern, StixVersion::V21, &input).unwrap_err();
     assert!(err.to_string().contains("selects more than 65536 values"), "{err}");
     assert!(match_json("[x-node:next_refs[*].next_refs[*].id = 'x-node--8e2e2d2b-17d4-4cbf-938f-000000000003']", StixVersion::V21, &input).unwrap().is_some());
