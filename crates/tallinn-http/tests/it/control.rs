@@ -14,8 +14,14 @@ use tallinn_core::policy::Principal;
 use tallinn_store::Ledger;
 use tower::ServiceExt;
 
+/// A PostgreSQL test database to drop: (server URL, name).
+type Dropped = Option<(String, String)>;
+
+/// A demo ledger, with what keeps its database alive or removes it.
+type Database = (Ledger, Option<tempfile::TempDir>, Dropped);
+
 /// The demo on SQLite, and on PostgreSQL when `TALLINN_TEST_POSTGRES_URL` is set.
-async fn ledgers() -> Vec<(Ledger, Option<tempfile::TempDir>, Option<(String, String)>)> {
+async fn ledgers() -> Vec<Database> {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("t.db").display());
     let sqlite = Ledger::new(Arc::new(tallinn_store_sqlite::SqliteBackend::connect(&url).await.unwrap()));
@@ -33,7 +39,7 @@ async fn ledgers() -> Vec<(Ledger, Option<tempfile::TempDir>, Option<(String, St
     out
 }
 
-async fn drop_database(dropped: Option<(String, String)>) {
+async fn drop_database(dropped: Dropped) {
     if let Some((base, name)) = dropped {
         let _ = tallinn_store_postgres::PostgresBackend::drop_database(&base, &name).await;
     }
@@ -202,7 +208,7 @@ async fn the_store_refuses_text_it_must_not_store() {
 #[test]
 fn random_text_in_any_field_never_yields_a_5xx() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let setups: Vec<(axum::Router, String, Option<tempfile::TempDir>, Option<(String, String)>)> = runtime.block_on(async {
+    let setups: Vec<(axum::Router, String, Option<tempfile::TempDir>, Dropped)> = runtime.block_on(async {
         let mut out = Vec::new();
         for (ledger, dir, dropped) in ledgers().await {
             let (_, token) = ledger.create_token(Principal::System, "demo.coordinator", None).await.unwrap();
