@@ -99,26 +99,47 @@ impl FromRequestParts<AppState> for Caller {
         let (scheme, value) = header.split_once(' ').ok_or_else(|| unauthorized("use Authorization: Bearer TOKEN or Basic"))?;
         match scheme.to_ascii_lowercase().as_str() {
             "bearer" => bearer(state, value.trim()).await.map(Caller),
-            "basic" => basic(state, value.trim(), &client_address(parts)).await.map(Caller),
+            "basic" => basic(state, value.trim(), &client_address(parts, &state.options.trusted_proxies)).await.map(Caller),
             _ => Err(unauthorized("use Authorization: Bearer TOKEN or Basic")),
         }
     }
 }
 
 /// The client's IP address (for sign-in limits), or "unknown" when the
-/// server runs without connection info (as in tests).
-pub fn client_address(parts: &Parts) -> String {
-    parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map_or("unknown".to_string(), |c| c.0.ip().to_string())
+/// server runs without connection info (as in tests). A connection from a
+/// trusted proxy carries many clients: the client is the last address of
+/// `X-Forwarded-For` that is not itself a trusted proxy (each proxy appends
+/// the address it was reached from; the ones before it are the client's to
+/// forge, so they are never read). Anyone else's `X-Forwarded-For` and
+/// `X-Real-IP` are ignored.
+pub fn client_address(parts: &Parts, trusted: &[std::net::IpAddr]) -> String {
+    let Some(peer) = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip()) else {
+        return "unknown".to_string();
+    };
+    if !trusted.contains(&peer) {
+        return peer.to_string();
+    }
+    let entries: Vec<&str> =
+        parts.headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).map(str::trim).collect();
+    // From the right: past our own proxies, the first address is the client.
+    for entry in entries.iter().rev() {
+        match entry.parse::<std::net::IpAddr>() {
+            Ok(a) if trusted.contains(&a) => continue,
+            Ok(a) => return a.to_string(),
+            Err(_) => break,
+        }
+    }
+    peer.to_string()
 }
 
 /// The client's address as an extractor.
 pub struct ClientAddress(pub String);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+impl FromRequestParts<AppState> for ClientAddress {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientAddress(client_address(parts)))
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddress(client_address(parts, &state.options.trusted_proxies)))
     }
 }
 
@@ -227,3 +248,27 @@ static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
 
 /// Shared across handlers.
 pub type Credentials = Arc<CredentialCache>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_client_behind_trusted_proxies() {
+        let request = |peer: &str, forwarded: &[&str]| {
+            let mut r = axum::http::Request::builder();
+            for f in forwarded {
+                r = r.header("x-forwarded-for", *f);
+            }
+            let (mut parts, _) = r.body(()).unwrap().into_parts();
+            parts.extensions.insert(axum::extract::ConnectInfo(std::net::SocketAddr::new(peer.parse().unwrap(), 1)));
+            parts
+        };
+        let trusted: Vec<std::net::IpAddr> = vec!["10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap()];
+        assert_eq!(client_address(&request("203.0.113.5", &["198.51.100.1"]), &trusted), "203.0.113.5", "an untrusted peer's header is ignored");
+        assert_eq!(client_address(&request("10.0.0.1", &["forged, 198.51.100.7"]), &trusted), "198.51.100.7");
+        assert_eq!(client_address(&request("10.0.0.1", &["1.2.3.4", "198.51.100.7, 10.0.0.2"]), &trusted), "198.51.100.7", "past our own proxies");
+        assert_eq!(client_address(&request("10.0.0.1", &[]), &trusted), "10.0.0.1");
+        assert_eq!(client_address(&request("10.0.0.1", &["garbage"]), &trusted), "10.0.0.1");
+    }
+}

@@ -14,6 +14,7 @@ mod input;
 mod metrics;
 pub mod openapi;
 mod public_api;
+pub mod server;
 pub mod taxii;
 pub mod web;
 
@@ -41,6 +42,9 @@ pub struct Options {
     /// The address clients reach the server at (`https://tallinn.example`),
     /// for absolute URLs such as TAXII's API roots; else the request's `Host`.
     pub public_url: Option<String>,
+    /// Proxies (nginx in front of several servers) whose `X-Forwarded-For`
+    /// names the client, for sign-in limits and the connection limits.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// How TAXII reads reach the access log (synchronous unless the
     /// operator chose a buffered window); the caller keeps a clone to flush
     /// it at shutdown.

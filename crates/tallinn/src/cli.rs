@@ -40,23 +40,7 @@ pub enum Command {
         demo: bool,
     },
     /// Run the HTTP server.
-    Serve {
-        #[arg(long, env = "TALLINN_LISTEN", default_value = "127.0.0.1:8080")]
-        listen: String,
-        /// The address users reach the server at (behind a proxy), e.g.
-        /// https://tallinn.example.org; with https, session cookies are Secure.
-        #[arg(long, env = "TALLINN_PUBLIC_URL")]
-        public_url: Option<String>,
-        /// Initialise the demo dataset if the store has none.
-        #[arg(long)]
-        demo: bool,
-        /// Buffer the access log of TAXII reads for up to MS milliseconds
-        /// (at most 1000): responses no longer wait for their entries'
-        /// commit, and a crash may lose the last MS ms of entries. 0 (the
-        /// default): each read is committed before it is answered.
-        #[arg(long = "access-log-window", env = "TALLINN_ACCESS_LOG_WINDOW_MS", value_name = "MS", default_value_t = 0)]
-        access_log_window_ms: u64,
-    },
+    Serve(ServeArgs),
     #[command(subcommand)]
     Participant(ParticipantCmd),
     #[command(subcommand)]
@@ -631,4 +615,39 @@ pub enum AuditCmd {
         #[command(flatten)]
         format: FormatArg,
     },
+}
+
+/// `tallinn serve`.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    #[arg(long, env = "TALLINN_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// The address users reach the server at (behind a proxy), e.g.
+    /// https://tallinn.example.org; with https, session cookies are Secure.
+    #[arg(long, env = "TALLINN_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Initialise the demo dataset if the store has none.
+    #[arg(long)]
+    pub demo: bool,
+    /// Buffer the access log of TAXII reads for up to MS milliseconds
+    /// (at most 1000): responses no longer wait for their entries'
+    /// commit, and a crash may lose the last MS ms of entries. 0 (the
+    /// default): each read is committed before it is answered.
+    #[arg(long = "access-log-window", env = "TALLINN_ACCESS_LOG_WINDOW_MS", value_name = "MS", default_value_t = 0)]
+    pub access_log_window_ms: u64,
+    /// Close a connection whose request headers have not arrived SECS
+    /// seconds after it began waiting for them (new or kept alive).
+    #[arg(long = "header-timeout", env = "TALLINN_HEADER_TIMEOUT_SECS", value_name = "SECS", default_value_t = 10)]
+    pub header_timeout_secs: u64,
+    /// Connections open at once; more are closed as they arrive.
+    #[arg(long = "max-connections", env = "TALLINN_MAX_CONNECTIONS", value_name = "N", default_value_t = 1024)]
+    pub max_connections: usize,
+    /// Connections open at once from one client address (trusted
+    /// proxies excepted).
+    #[arg(long = "max-connections-per-address", env = "TALLINN_MAX_CONNECTIONS_PER_ADDRESS", value_name = "N", default_value_t = 64)]
+    pub max_connections_per_address: usize,
+    /// A proxy in front of this server (repeatable, or comma-separated
+    /// in the environment): its X-Forwarded-For names the client.
+    #[arg(long = "trusted-proxy", env = "TALLINN_TRUSTED_PROXIES", value_name = "ADDR", value_delimiter = ',')]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }

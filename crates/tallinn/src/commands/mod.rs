@@ -42,9 +42,9 @@ pub fn run_offline(cli: &Cli) -> Option<anyhow::Result<()>> {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    if let Command::Serve { listen, demo, public_url, access_log_window_ms } = &cli.command {
+    if let Command::Serve(args) = &cli.command {
         let ledger = crate::store::open(&cli.database).await?;
-        return serve::run(ledger, listen, *demo, public_url.as_deref(), *access_log_window_ms).await;
+        return serve::run(ledger, args).await;
     }
     let ledger = crate::store::open(&cli.database).await?;
     let actor = match &cli.as_user {
@@ -54,7 +54,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let ctx = Ctx { ledger, actor };
     let result = match cli.command {
         Command::Init { demo } => admin::init(&ctx, demo).await,
-        Command::Serve { .. } | Command::Stix(_) => unreachable!("handled above and by run_offline"),
+        Command::Serve(_) | Command::Stix(_) => unreachable!("handled above and by run_offline"),
         Command::Allocate { apply, output, .. } => allocate::ledger(&ctx, apply.as_deref(), output.as_deref()).await,
         Command::Participant(cmd) => admin::participant(&ctx, cmd).await,
         Command::User(cmd) => admin::user(&ctx, cmd).await,

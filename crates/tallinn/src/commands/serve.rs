@@ -3,13 +3,26 @@
 use anyhow::Context;
 use tallinn_store::Ledger;
 
-pub async fn run(ledger: Ledger, listen: &str, demo: bool, public_url: Option<&str>, access_log_window_ms: u64) -> anyhow::Result<()> {
-    let mut options = match public_url {
+use crate::cli::ServeArgs;
+
+pub async fn run(ledger: Ledger, args: &ServeArgs) -> anyhow::Result<()> {
+    let (listen, demo, access_log_window_ms) = (args.listen.as_str(), args.demo, args.access_log_window_ms);
+    if args.header_timeout_secs == 0 || args.max_connections == 0 || args.max_connections_per_address == 0 {
+        anyhow::bail!("--header-timeout, --max-connections and --max-connections-per-address must be at least 1");
+    }
+    let mut options = match args.public_url.as_deref() {
         None => tallinn_http::Options::default(),
         Some(url) if url.starts_with("https://") || url.starts_with("http://") => {
             tallinn_http::Options { secure_cookies: url.starts_with("https://"), public_url: Some(url.trim_end_matches('/').to_string()), ..Default::default() }
         }
         Some(url) => anyhow::bail!("--public-url: '{url}' is not an http:// or https:// address"),
+    };
+    options.trusted_proxies = args.trusted_proxies.clone();
+    let limits = tallinn_http::server::Limits {
+        header_timeout: std::time::Duration::from_secs(args.header_timeout_secs),
+        max_connections: args.max_connections,
+        max_per_address: args.max_connections_per_address,
+        trusted_proxies: args.trusted_proxies.clone(),
     };
     if access_log_window_ms > 1000 {
         anyhow::bail!("--access-log-window: {access_log_window_ms} ms is more than the 1000 ms allowed");
@@ -38,8 +51,9 @@ pub async fn run(ledger: Ledger, listen: &str, demo: bool, public_url: Option<&s
             tracing::warn!(error = %e, "could not preload the report figures");
         }
     });
-    // Client addresses feed the sign-in rate limits.
-    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).with_graceful_shutdown(shutdown()).await?;
+    // Header timeouts and connection limits against slow clients; client
+    // addresses feed the sign-in limits.
+    tallinn_http::server::serve(listener, app, limits, shutdown()).await?;
     // Every read answered is in the access log before the store closes.
     access_log.flush().await.context("writing the last access-log entries")?;
     ledger.backend().close().await;

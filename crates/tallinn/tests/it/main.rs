@@ -521,9 +521,13 @@ struct Server {
 
 impl Server {
     fn start(database: &str, demo: bool) -> Server {
+        Server::start_with(database, demo, &[])
+    }
+
+    fn start_with(database: &str, demo: bool, extra: &[&str]) -> Server {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_tallinn"));
-        cmd.args(["--database", database, "serve", "--listen", &format!("127.0.0.1:{port}")]).stdout(Stdio::null()).stderr(Stdio::null());
+        cmd.args(["--database", database, "serve", "--listen", &format!("127.0.0.1:{port}")]).args(extra).stdout(Stdio::null()).stderr(Stdio::null());
         if demo {
             cmd.arg("--demo");
         }
@@ -661,6 +665,58 @@ fn a_hostile_upload_leaves_the_server_serving() {
         assert!(status == 414 && body.contains("\"http_status\""), "a TAXII error resource, not an empty body: {status} {body}");
         assert_eq!(http(&server.base, "GET", "/healthz", &[], None).0, 200);
     }
+}
+
+/// Slowloris: 200 connections from one address that trickle their headers
+/// neither hold their slots past the header timeout nor keep the server
+/// from answering another address at once.
+#[test]
+fn slow_clients_cannot_starve_the_others() {
+    let store = Store::sqlite();
+    store.ok(&["init"]);
+    let server = Server::start_with(&store.url, false, &["--header-timeout", "2", "--max-connections-per-address", "50"]);
+    let addr: std::net::SocketAddr = server.base.trim_start_matches("http://").parse().unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut slow = Vec::new();
+        for _ in 0..200 {
+            let socket = tokio::net::TcpSocket::new_v4().unwrap();
+            socket.bind("127.0.0.2:0".parse().unwrap()).unwrap();
+            if let Ok(mut stream) = socket.connect(addr).await {
+                let _ = stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n").await;
+                slow.push(stream);
+            }
+        }
+        // Another client is answered at once, every time.
+        for _ in 0..20 {
+            let started = std::time::Instant::now();
+            let (status, _, _) = tokio::task::spawn_blocking({
+                let base = server.base.clone();
+                move || http(&base, "GET", "/healthz", &[], None)
+            })
+            .await
+            .unwrap();
+            assert_eq!(status, 200);
+            assert!(started.elapsed() < std::time::Duration::from_secs(1), "{:?}", started.elapsed());
+        }
+        // Trickling a header line every half second does not keep a connection open.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        let mut open = slow.len();
+        while open > 0 && std::time::Instant::now() < deadline {
+            open = 0;
+            for stream in &mut slow {
+                let mut byte = [0u8; 1];
+                let closed = matches!(tokio::time::timeout(std::time::Duration::from_millis(5), stream.read(&mut byte)).await, Ok(Ok(0) | Err(_)));
+                if !closed {
+                    let _ = stream.write_all(b"X-a: b\r\n").await;
+                    open += 1;
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
+        assert_eq!(open, 0, "slow connections outlived the header timeout");
+    });
 }
 
 #[test]
