@@ -28,6 +28,7 @@ pub mod project;
 pub mod reference;
 pub mod review;
 pub mod text;
+pub mod throttle;
 pub mod time;
 pub mod transaction;
 

@@ -207,13 +207,15 @@ pub async fn verify_password(state: &AppState, user: &str, password: &str, addre
     if let Some(p) = state.credentials.get(&digest, CACHE_TTL) {
         return Ok(p);
     }
-    // Too many recent failures for this account or address: refuse before
-    // spending any work, whatever the password.
-    if let Some(until) = state.ledger.login_blocked(user, address).await? {
+    // Recent failures for this account, from this address or anywhere:
+    // wait before trying again (progressive delays, never a lock-out), and
+    // spend no work on the password meanwhile.
+    if let Some(at) = state.ledger.next_sign_in(user, address).await? {
+        let seconds = (at - state.ledger.now()).get_seconds().max(0) + 1;
         return Err(ApiError {
             status: StatusCode::TOO_MANY_REQUESTS,
             code: "rate_limited",
-            message: format!("too many failed sign-ins; try again after {until}"),
+            message: format!("too many failed sign-ins; try again in {seconds} s"),
             field: None,
         });
     }

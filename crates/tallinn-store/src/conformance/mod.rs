@@ -921,16 +921,23 @@ pub async fn tokens_and_the_access_log(h: Harness) {
     h.clock.advance(SignedDuration::from_mins(61));
     assert!(l.session(&expiring).await.unwrap().is_none(), "expired");
 
-    // Sign-in limits, shared through the database.
+    // Sign-in delays, shared through the database: failures from one
+    // address slow that address, not the account's owner elsewhere.
     let other = l.another_process();
-    assert!(l.login_blocked("ee.donor", "10.0.0.1").await.unwrap().is_none());
-    for _ in 0..crate::ledger::access::MAX_FAILURES_PER_ACCOUNT {
+    assert!(l.next_sign_in("ee.donor", "10.0.0.1").await.unwrap().is_none());
+    for _ in 0..10 {
         other.record_login_failure("ee.donor", "10.0.0.1").await.unwrap();
     }
-    let until = l.login_blocked("ee.donor", "10.0.0.2").await.unwrap().expect("the account is blocked for every address");
-    assert!(until > l.now());
-    assert!(l.login_blocked("de.donor", "10.0.0.3").await.unwrap().is_none(), "other accounts are not");
+    let at = l.next_sign_in("ee.donor", "10.0.0.1").await.unwrap().expect("the guessing address waits");
+    assert_eq!(at, l.now() + SignedDuration::from_secs(32), "5 free, then doubling");
+    assert!(l.next_sign_in("ee.donor", "10.0.0.2").await.unwrap().is_none(), "the owner elsewhere does not wait");
+    assert!(l.next_sign_in("de.donor", "10.0.0.3").await.unwrap().is_none(), "other accounts are not slowed");
+    for i in 0..30 {
+        other.record_login_failure("ee.donor", &format!("10.0.1.{i}")).await.unwrap();
+    }
+    let at = l.next_sign_in("ee.donor", "10.0.0.2").await.unwrap().expect("many addresses slow the account a little");
+    assert_eq!(at, l.now() + SignedDuration::from_secs(21));
     h.clock.advance(SignedDuration::from_mins(16));
-    assert!(l.login_blocked("ee.donor", "10.0.0.1").await.unwrap().is_none(), "the window slides");
+    assert!(l.next_sign_in("ee.donor", "10.0.0.1").await.unwrap().is_none(), "the window slides");
     assert_eq!(audit_len(l).await, before, "failures are not ledger changes");
 }

@@ -8,6 +8,7 @@ use tallinn_core::DomainError;
 use tallinn_core::auth::{TOKEN_BYTES, is_token, token_display_prefix, token_from_bytes, token_hash};
 use tallinn_core::participant::Role;
 use tallinn_core::policy::{Principal, Tlp};
+use tallinn_core::throttle::{Count, Failures, WINDOW_MICROS, next_attempt};
 use tallinn_core::time::{from_micros, plus_days, to_micros};
 
 use super::{Ledger, audit, is_office, require};
@@ -50,13 +51,6 @@ pub struct AccessRead {
     pub id: String,
     pub tlp: Tlp,
 }
-
-/// Failed sign-ins are counted over this window.
-pub const LOGIN_WINDOW_MICROS: i64 = 15 * 60 * 1_000_000;
-/// Failures allowed per account within the window.
-pub const MAX_FAILURES_PER_ACCOUNT: i64 = 10;
-/// Failures allowed per client address within the window.
-pub const MAX_FAILURES_PER_ADDRESS: i64 = 50;
 
 fn auditor_or_office(p: &Principal) -> bool {
     is_office(p) || matches!(p, Principal::User { role: Role::Auditor, .. })
@@ -220,26 +214,25 @@ impl Ledger {
         tx.finish_unaudited(result).await
     }
 
-    /// Is sign-in refused for this account or address? Returns when the
-    /// oldest counted failure leaves the window, if so.
-    pub async fn login_blocked(&self, account: &str, address: &str) -> Result<Option<Timestamp>> {
-        let now = self.now();
-        let since = to_micros(now) - LOGIN_WINDOW_MICROS;
+    /// When the next sign-in attempt for `account` from `address` may be
+    /// made, if not now: the progressive delays of
+    /// `tallinn_core::throttle`, over the failures every server process
+    /// recorded.
+    pub async fn next_sign_in(&self, account: &str, address: &str) -> Result<Option<Timestamp>> {
+        let now = to_micros(self.now());
+        let since = now - WINDOW_MICROS;
         let mut conn = self.read().await?;
-        for (column, value, limit) in [("account", account, MAX_FAILURES_PER_ACCOUNT), ("address", address, MAX_FAILURES_PER_ADDRESS)] {
-            let row = fetch_optional(
-                conn.as_mut(),
-                &format!("SELECT CAST(COUNT(*) AS BIGINT), CAST(COALESCE(MIN(at), 0) AS BIGINT) FROM login_failures WHERE {column} = $1 AND at > $2"),
-                args![value, since],
-            )
-            .await?;
-            if let Some(r) = row
-                && r.int(0)? >= limit
-            {
-                return Ok(Some(from_micros(r.int(1)? + LOGIN_WINDOW_MICROS)));
-            }
+        let failures = async {
+            Ok::<_, crate::StoreError>(Failures {
+                account_at_address: failures(conn.as_mut(), "account = $1 AND address = $2 AND at > $3", args![account, address, since]).await?,
+                account: failures(conn.as_mut(), "account = $1 AND at > $2", args![account, since]).await?,
+                address: failures(conn.as_mut(), "address = $1 AND at > $2", args![address, since]).await?,
+            })
         }
-        Ok(None)
+        .await;
+        let _ = conn.rollback().await;
+        let failures = failures?;
+        Ok(next_attempt(&failures, now).map(from_micros))
     }
 
     /// Counts a failed sign-in (not a ledger change: no audit entry).
@@ -248,8 +241,8 @@ impl Ledger {
         let at = to_micros(tx.at);
         let result = async {
             tx.execute("INSERT INTO login_failures (at, account, address) VALUES ($1, $2, $3)", args![at, account, address]).await?;
-            // Old failures are of no further use.
-            tx.execute("DELETE FROM login_failures WHERE at < $1", args![at - 24 * 3600 * 1_000_000]).await?;
+            // Failures out of the window are of no further use.
+            tx.execute("DELETE FROM login_failures WHERE at < $1", args![at - WINDOW_MICROS]).await?;
             Ok(())
         }
         .await;
@@ -266,5 +259,14 @@ impl Ledger {
                 Ok(AccessEntry { at: from_micros(r.int(0)?), actor: r.text(1)?, entity: r.text(2)?, entity_id: r.text(3)?, tlp: r.parse(4)?, via: r.text(5)? })
             })
             .collect()
+    }
+}
+
+/// How many sign-in failures match `filter`, and when the last was.
+async fn failures(conn: &mut dyn crate::sql::Connection, filter: &str, args: Vec<Value>) -> Result<Count> {
+    let sql = format!("SELECT CAST(COUNT(*) AS BIGINT), CAST(COALESCE(MAX(at), 0) AS BIGINT) FROM login_failures WHERE {filter}");
+    match fetch_optional(conn, &sql, args).await? {
+        Some(r) => Ok(Count { failures: r.int(0)?, last: r.int(1)? }),
+        None => Ok(Count::default()),
     }
 }

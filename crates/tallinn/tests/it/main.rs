@@ -667,6 +667,71 @@ fn a_hostile_upload_leaves_the_server_serving() {
     }
 }
 
+/// A GET from a chosen loopback source address: (status, body).
+fn get_from(source: &str, base: &str, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let addr: std::net::SocketAddr = base.trim_start_matches("http://").parse().unwrap();
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind(format!("{source}:0").parse().unwrap()).unwrap();
+        let mut stream = socket.connect(addr).await.unwrap();
+        let mut request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+        for (k, v) in headers {
+            request.push_str(&format!("{k}: {v}\r\n"));
+        }
+        request.push_str("\r\n");
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).await.unwrap();
+        let raw = String::from_utf8_lossy(&raw).into_owned();
+        let status = raw.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+        (status, raw)
+    })
+}
+
+/// Sign-in throttling keyed by account and client address: a guesser at
+/// one address waits, the owner at another does not; behind a trusted
+/// proxy the client is the one X-Forwarded-For names, and anyone else's
+/// X-Forwarded-For is ignored.
+#[test]
+fn sign_in_delays_follow_the_guesser_not_the_owner() {
+    for store in stores("throttle") {
+        store.ok(&["init"]);
+        let out = store.run_with_stdin(&["user", "add", "mart", "--org", "EE", "--role", "analyst", "--password-stdin"], "correct horse battery staple\n");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let server = Server::start_with(&store.url, false, &["--trusted-proxy", "127.0.0.4"]);
+        let basic = |password: &str| {
+            use base64::Engine;
+            format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("mart:{password}")))
+        };
+        let (wrong, right) = (basic("guess"), basic("correct horse battery staple"));
+        let get = |source: &str, auth: &str, forwarded: Option<&str>| {
+            let mut headers = vec![("authorization", auth)];
+            if let Some(f) = forwarded {
+                headers.push(("x-forwarded-for", f));
+            }
+            get_from(source, &server.base, "/api/v1/needs?limit=1", &headers).0
+        };
+        // Five mistakes are free; the sixth attempt waits.
+        for _ in 0..5 {
+            assert_eq!(get("127.0.0.2", &wrong, None), 401);
+        }
+        assert_eq!(get("127.0.0.2", &right, None), 429, "the guessing address waits, even with the right password");
+        // A forged X-Forwarded-For from an untrusted peer changes nothing.
+        assert_eq!(get("127.0.0.2", &right, Some("198.51.100.99")), 429);
+        // (Once verified, a credential is remembered, and no longer throttled.)
+        assert_eq!(get("127.0.0.3", &right, None), 200, "the owner at another address does not wait");
+        // Behind the trusted proxy, each client is counted by its own address.
+        let other = basic("another guess");
+        for _ in 0..5 {
+            assert_eq!(get("127.0.0.4", &other, Some("198.51.100.7")), 401);
+        }
+        assert_eq!(get("127.0.0.4", &other, Some("198.51.100.7")), 429, "the client behind the proxy waits");
+        assert_eq!(get("127.0.0.4", &other, Some("forged, 198.51.100.8")), 401, "another client behind the proxy does not");
+    }
+}
+
 /// Slowloris: 200 connections from one address that trickle their headers
 /// neither hold their slots past the header timeout nor keep the server
 /// from answering another address at once.
