@@ -32,6 +32,9 @@ pub struct AppState {
     pub credentials: auth::Credentials,
     pub access_log: access::AccessLogger,
     pub options: Options,
+    /// The installation's key for the sign-in form's CSRF value, read from
+    /// the store once.
+    pub login_key: std::sync::Arc<tokio::sync::OnceCell<[u8; 32]>>,
 }
 
 /// How the server is deployed.
@@ -61,7 +64,7 @@ pub fn router(ledger: Ledger) -> Router {
 }
 
 pub fn router_with(ledger: Ledger, options: Options) -> Router {
-    let state = AppState { ledger, credentials: Default::default(), access_log: options.access_log.clone(), options };
+    let state = AppState { ledger, credentials: Default::default(), access_log: options.access_log.clone(), options, login_key: Default::default() };
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/metrics", get(metrics::render))

@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::form::Posted;
-use super::session::{LOGIN_CSRF_COOKIE, constant_time_eq, login_cookie, new_login_token};
+use super::session::{LOGIN_CSRF_COOKIE, login_cookie, login_form_value, login_form_value_matches, new_login_token};
 use super::{FormState, Layout, Viewer, WebError, render_status, see_other};
 use crate::api::session::SESSION_HOURS;
 use crate::auth::{ClientAddress, SESSION_COOKIE, verify_password};
@@ -38,12 +38,19 @@ fn login_cookie_header(token: &str, options: &Options) -> String {
     format!("{LOGIN_CSRF_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/login; Max-Age=3600{secure}")
 }
 
-/// The page with a fresh CSRF value for the form and its cookie.
-fn login_page(state: &AppState, viewer: &Viewer, form: FormState, problem: Option<String>, status: StatusCode) -> Result<Response, WebError> {
-    let token = new_login_token();
-    let page = LoginPage { l: Layout::new(viewer, "login.title", "/login"), form, token: token.clone(), problem };
+/// The installation's key for the sign-in form (read once per process).
+async fn login_key(state: &AppState) -> Result<[u8; 32], WebError> {
+    Ok(*state.login_key.get_or_try_init(|| state.ledger.server_key("login-csrf")).await.map_err(crate::ApiError::from)?)
+}
+
+/// The page with a fresh CSRF nonce in its cookie and the nonce's signed
+/// value in the form.
+async fn login_page(state: &AppState, viewer: &Viewer, form: FormState, problem: Option<String>, status: StatusCode) -> Result<Response, WebError> {
+    let nonce = new_login_token();
+    let token = login_form_value(&login_key(state).await?, &nonce);
+    let page = LoginPage { l: Layout::new(viewer, "login.title", "/login"), form, token, problem };
     let mut response = render_status(status, &page)?;
-    if let Ok(v) = login_cookie_header(&token, &state.options).parse() {
+    if let Ok(v) = login_cookie_header(&nonce, &state.options).parse() {
         response.headers_mut().insert(header::SET_COOKIE, v);
     }
     Ok(response)
@@ -55,7 +62,7 @@ pub async fn form(State(s): State<AppState>, viewer: Viewer, Query(query): Query
     if viewer.name().is_some() {
         return Ok(see_other(safe_next(&next)));
     }
-    login_page(&s, &viewer, FormState::with(&[("next", &next)]), None, StatusCode::OK)
+    login_page(&s, &viewer, FormState::with(&[("next", &next)]), None, StatusCode::OK).await
 }
 
 /// `POST /login`: refused without the form's CSRF value; a wrong password
@@ -68,19 +75,19 @@ pub async fn sign_in(
     Posted(mut form): Posted,
 ) -> Result<Response, WebError> {
     let sent = form.value("csrf").to_string();
-    let expected = login_cookie(&headers).unwrap_or_default();
-    if sent.is_empty() || expected.is_empty() || !constant_time_eq(sent.as_bytes(), expected.as_bytes()) {
+    let nonce = login_cookie(&headers).unwrap_or_default();
+    if !login_form_value_matches(&login_key(&s).await?, &nonce, &sent) {
         return Err(WebError::csrf(viewer.cat));
     }
     let user = form.required("user", viewer.cat.get("login.user_required"));
     let password = form.required("password", viewer.cat.get("login.password_required"));
     let (Some(user), Some(password)) = (user, password) else {
-        return login_page(&s, &viewer, form, None, StatusCode::UNPROCESSABLE_ENTITY);
+        return login_page(&s, &viewer, form, None, StatusCode::UNPROCESSABLE_ENTITY).await;
     };
     if let Err(e) = verify_password(&s, &user, &password, &address).await {
         let problem = if e.status == StatusCode::TOO_MANY_REQUESTS { e.message } else { viewer.cat.get("login.wrong").to_string() };
         let kept = FormState::with(&[("user", &user), ("next", form.value("next"))]);
-        return login_page(&s, &viewer, kept, Some(problem), e.status);
+        return login_page(&s, &viewer, kept, Some(problem), e.status).await;
     }
     let (secret, _csrf) = s.ledger.open_session(&user, SESSION_HOURS).await?;
     let secure = if s.options.secure_cookies { "; Secure" } else { "" };

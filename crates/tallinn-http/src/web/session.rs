@@ -109,6 +109,22 @@ pub fn new_login_token() -> String {
     hex::encode(bytes)
 }
 
+/// The sign-in form's CSRF value for the cookie's `nonce`: the nonce and
+/// its HMAC-SHA256 under the installation's key. A site that plants a
+/// cookie of its own (from a sibling subdomain, say) cannot make the
+/// matching form value without the key, which never leaves the server.
+pub fn login_form_value(key: &[u8; 32], nonce: &str) -> String {
+    use hmac::Mac;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(nonce.as_bytes());
+    format!("{nonce}.{}", hex::encode(mac.finalize().into_bytes()))
+}
+
+/// Whether a posted form value belongs to the cookie's nonce.
+pub fn login_form_value_matches(key: &[u8; 32], nonce: &str, sent: &str) -> bool {
+    !nonce.is_empty() && constant_time_eq(login_form_value(key, nonce).as_bytes(), sent.as_bytes())
+}
+
 /// The value of the sign-in form's CSRF cookie, if sent.
 pub fn login_cookie(headers: &axum::http::HeaderMap) -> Option<String> {
     crate::auth::cookie_value(headers, LOGIN_CSRF_COOKIE)
@@ -122,5 +138,16 @@ mod tests {
         assert!(!super::constant_time_eq(b"abc", b"abd"));
         assert!(!super::constant_time_eq(b"abc", b"ab"));
         assert_eq!(super::new_login_token().len(), 48);
+    }
+
+    #[test]
+    fn a_login_form_value_needs_the_key() {
+        let (key, other) = ([7u8; 32], [8u8; 32]);
+        let value = super::login_form_value(&key, "abc");
+        assert!(super::login_form_value_matches(&key, "abc", &value));
+        assert!(!super::login_form_value_matches(&other, "abc", &value), "another key");
+        assert!(!super::login_form_value_matches(&key, "abd", &value), "another cookie");
+        assert!(!super::login_form_value_matches(&key, "abc", "abc"), "the planted cookie's own value");
+        assert!(!super::login_form_value_matches(&key, "", &super::login_form_value(&key, "")));
     }
 }

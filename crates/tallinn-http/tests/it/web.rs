@@ -113,6 +113,14 @@ async fn sign_in_needs_the_form_token_and_the_right_password() {
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert!(!b.has_session());
 
+    // A cookie planted with a value of the attacker's choosing, and the same
+    // value in the form (the double-submit check this once accepted): refused.
+    let mut planted = Browser::default();
+    planted.cookies.push(("tallinn_login_csrf".into(), "0123456789abcdef0123456789abcdef0123456789abcdef".into()));
+    let r = planted.post(&app, "/login", &[("csrf", "0123456789abcdef0123456789abcdef0123456789abcdef"), ("user", "demo.donor"), ("password", PASSWORD)]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(!planted.has_session());
+
     // A token from another form: refused.
     let page = b.get(&app, "/login").await;
     assert!(page.body.contains("<label for=\"user\">") && page.body.contains("<main id=\"main\""), "labelled fields, landmarks");

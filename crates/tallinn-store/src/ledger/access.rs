@@ -235,6 +235,24 @@ impl Ledger {
         Ok(next_attempt(&failures, now).map(from_micros))
     }
 
+    /// The installation's secret named `name` (32 random bytes), made on
+    /// first use and the same for every server process. Not a ledger
+    /// change: no audit entry.
+    pub async fn server_key(&self, name: &str) -> Result<[u8; 32]> {
+        let mut tx = self.write(Principal::System).await?;
+        let result = async {
+            let mut fresh = [0u8; 32];
+            rand::rng().fill_bytes(&mut fresh);
+            tx.execute("INSERT INTO server_keys (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING", args![name, hex::encode(fresh)]).await?;
+            let row = tx.fetch_one("SELECT value FROM server_keys WHERE name = $1", args![name]).await?;
+            let mut key = [0u8; 32];
+            hex::decode_to_slice(row.text(0)?, &mut key).map_err(|_| crate::StoreError::Corrupt(format!("server key {name} is not 32 bytes of hex")))?;
+            Ok(key)
+        }
+        .await;
+        tx.finish_unaudited(result).await
+    }
+
     /// Counts a failed sign-in (not a ledger change: no audit entry).
     pub async fn record_login_failure(&self, account: &str, address: &str) -> Result<()> {
         let mut tx = self.write(Principal::Public).await?;
