@@ -10,6 +10,9 @@ mod access;
 mod api;
 mod auth;
 mod error;
+mod headers;
+
+pub use headers::CONTENT_SECURITY_POLICY;
 mod input;
 mod metrics;
 pub mod openapi;
@@ -48,6 +51,9 @@ pub struct Options {
     /// Proxies (nginx in front of several servers) whose `X-Forwarded-For`
     /// names the client, for sign-in limits and the connection limits.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The bearer token a Prometheus scraper sends for `/metrics` (without
+    /// it, only coordinators and auditors read them).
+    pub metrics_token: Option<String>,
     /// How TAXII reads reach the access log (synchronous unless the
     /// operator chose a buffered window); the caller keeps a clone to flush
     /// it at shutdown.
@@ -64,6 +70,7 @@ pub fn router(ledger: Ledger) -> Router {
 }
 
 pub fn router_with(ledger: Ledger, options: Options) -> Router {
+    let https = options.public_url.as_deref().is_some_and(|u| u.starts_with("https://"));
     let state = AppState { ledger, credentials: Default::default(), access_log: options.access_log.clone(), options, login_key: Default::default() };
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
@@ -130,7 +137,12 @@ pub fn router_with(ledger: Ledger, options: Options) -> Router {
         .route_layer(axum::middleware::from_fn(metrics::track))
         .with_state(state)
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        // Spans name the method, the path and the request id, never the query
+        // string (which may carry filters and ids a log reader should not).
+        .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<axum::body::Body>| {
+            let id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
+            tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
+        }))
         .layer(tower_http::request_id::PropagateRequestIdLayer::x_request_id())
         .layer(axum::middleware::from_fn(input::guard))
         .layer(axum::middleware::from_fn(error::uri_limit))
@@ -141,5 +153,18 @@ pub fn router_with(ledger: Ledger, options: Options) -> Router {
         // Outside the body limit and timeout, so that it also gives their
         // errors the JSON body (headers, such as the request id, are kept).
         .layer(axum::middleware::map_response(error::json_errors))
+        .layer(axum::middleware::map_response_with_state(
+            https,
+            |axum::extract::State(https): axum::extract::State<bool>, mut response: axum::response::Response| async move {
+                headers::add(&mut response, https);
+                response
+            },
+        ))
         .layer(tower_http::request_id::SetRequestIdLayer::x_request_id(tower_http::request_id::MakeRequestUuid))
+        // Request ids are the server's own: a client's is dropped before a
+        // new one is made, so logs cannot be forged or confused by it.
+        .layer(axum::middleware::map_request(|mut request: axum::extract::Request| async move {
+            request.headers_mut().remove("x-request-id");
+            request
+        }))
 }

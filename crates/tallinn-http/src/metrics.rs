@@ -39,7 +39,27 @@ pub async fn track(request: Request, next: Next) -> Response {
     response
 }
 
-/// `GET /metrics`
-pub async fn render() -> Response {
+/// `GET /metrics`: for the scraper's token (`serve --metrics-token`, sent
+/// as `Authorization: Bearer …`), or a signed-in coordinator or auditor.
+/// Route names and rates say how the service is used: not for the public.
+pub async fn render(axum::extract::State(state): axum::extract::State<crate::AppState>, request: Request) -> Response {
+    let (mut parts, _) = request.into_parts();
+    let sent = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+    let scraper =
+        matches!((&state.options.metrics_token, sent), (Some(token), Some(sent)) if crate::web::constant_time_eq(token.as_bytes(), sent.trim().as_bytes()));
+    if !scraper {
+        let caller = match <crate::auth::Caller as axum::extract::FromRequestParts<crate::AppState>>::from_request_parts(&mut parts, &state).await {
+            Ok(caller) => caller.0,
+            Err(e) => return e.into_response(),
+        };
+        if !caller.reads_everything() {
+            let (status, code) = match caller {
+                tallinn_core::policy::Principal::Public => (axum::http::StatusCode::UNAUTHORIZED, "unauthorized"),
+                _ => (axum::http::StatusCode::FORBIDDEN, "forbidden"),
+            };
+            return crate::ApiError { status, code, message: "the metrics are for the scraper's token, coordinators and auditors".into(), field: None }
+                .into_response();
+        }
+    }
     ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], handle().render()).into_response()
 }

@@ -418,7 +418,7 @@ pub async fn docs() -> axum::response::Html<String> {
     }
     axum::response::Html(format!(
         r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Tallinn API</title>
-<style>body{{font-family:system-ui,sans-serif;margin:2rem auto;max-width:72rem;padding:0 1rem}}table{{border-collapse:collapse;width:100%}}td,th{{border-bottom:1px solid #d0d7de;padding:.3rem .5rem;text-align:left;vertical-align:top}}</style>
+<link rel="stylesheet" href="/assets/tallinn.css">
 </head><body><main><h1>Tallinn API</h1><p>The machine-readable document: <a href="/api/v1/openapi.json">/api/v1/openapi.json</a> (OpenAPI 3.1). Authenticate with <code>Authorization: Bearer</code>, HTTP Basic, or a session cookie (writes then need <code>x-csrf-token</code>). Errors are <code>{{"error": {{"code", "message", "field"?}}}}</code>.</p>
 <table><thead><tr><th>Method</th><th>Path</th><th>What</th><th>Who</th><th>Answers</th></tr></thead><tbody>
 {rows}</tbody></table></main></body></html>"#

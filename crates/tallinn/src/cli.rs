@@ -646,6 +646,10 @@ pub struct ServeArgs {
     /// proxies excepted).
     #[arg(long = "max-connections-per-address", env = "TALLINN_MAX_CONNECTIONS_PER_ADDRESS", value_name = "N", default_value_t = 64)]
     pub max_connections_per_address: usize,
+    /// The bearer token a Prometheus scraper sends for /metrics; without
+    /// one, only signed-in coordinators and auditors read the metrics.
+    #[arg(long = "metrics-token", env = "TALLINN_METRICS_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
     /// A proxy in front of this server (repeatable, or comma-separated
     /// in the environment): its X-Forwarded-For names the client.
     #[arg(long = "trusted-proxy", env = "TALLINN_TRUSTED_PROXIES", value_name = "ADDR", value_delimiter = ',')]

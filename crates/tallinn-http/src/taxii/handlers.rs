@@ -54,19 +54,52 @@ fn added(t: jiff::Timestamp) -> String {
     format!("{t:.6}")
 }
 
-/// The base URL clients reach us at: the configured public URL, else the
-/// request's own scheme-less `Host` over http.
-fn base_url(state: &AppState, headers: &HeaderMap) -> String {
+/// Whether `host` is a host name, an IPv4 address or a bracketed IPv6
+/// address, with an optional port: nothing a client could smuggle a path,
+/// a user or markup through.
+fn is_authority(host: &str) -> bool {
+    let port_ok = |p: Option<&str>| p.is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()));
+    if let Some(rest) = host.strip_prefix('[') {
+        let Some((v6, after)) = rest.split_once(']') else { return false };
+        let port = match after {
+            "" => None,
+            a => match a.strip_prefix(':') {
+                Some(p) => Some(p),
+                None => return false,
+            },
+        };
+        return v6.parse::<std::net::Ipv6Addr>().is_ok() && port_ok(port);
+    }
+    let (name, port) = match host.split_once(':') {
+        Some((name, port)) => (name, Some(port)),
+        None => (host, None),
+    };
+    let labels_ok = !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|label| !label.is_empty() && label.len() <= 63 && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
+    labels_ok && port_ok(port)
+}
+
+/// The base URL clients reach us at: the configured public URL (what a
+/// deployment should set), else the request's `Host` over http when it is
+/// a plain host name or address.
+fn base_url(state: &AppState, headers: &HeaderMap) -> Result<String, TaxiiError> {
     if let Some(url) = &state.options.public_url {
-        return url.trim_end_matches('/').to_string();
+        return Ok(url.trim_end_matches('/').to_string());
     }
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
-    let scheme = headers.get("x-forwarded-proto").and_then(|h| h.to_str().ok()).filter(|p| *p == "https").unwrap_or("http");
-    format!("{scheme}://{host}")
+    if !is_authority(host) {
+        return Err(TaxiiError::bad_request("the Host header is not a host name or address (set serve --public-url)"));
+    }
+    Ok(format!("http://{host}"))
 }
 
 pub async fn discovery(State(s): State<AppState>, Reader(_): Reader, headers: HeaderMap) -> Response {
-    let root = format!("{}/taxii2/{API_ROOT}/", base_url(&s, &headers));
+    let base = match base_url(&s, &headers) {
+        Ok(base) => base,
+        Err(e) => return e.into_response(),
+    };
+    let root = format!("{base}/taxii2/{API_ROOT}/");
     json(
         StatusCode::OK,
         &serde_json::json!({
@@ -285,4 +318,17 @@ fn status_resource(s: &Status) -> serde_json::Value {
         "pending_count": 0,
         "pendings": [],
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn hosts_that_may_be_reflected() {
+        for ok in ["localhost", "127.0.0.1:8080", "tallinn.example.org", "[::1]:8080", "[2001:db8::1]", "a-b.c"] {
+            assert!(super::is_authority(ok), "{ok}");
+        }
+        for bad in ["", "evil.example/path", "user@host", "host:port", "a..b", "<script>", "host:123456", "[not-v6]", "ex ample.org"] {
+            assert!(!super::is_authority(bad), "{bad}");
+        }
+    }
 }

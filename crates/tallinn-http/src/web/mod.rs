@@ -32,7 +32,7 @@ use tallinn_store::StoreError;
 
 pub use form::FormState;
 use i18n::Catalogue;
-pub use session::Viewer;
+pub use session::{Viewer, constant_time_eq};
 
 use crate::{ApiError, AppState};
 

@@ -71,7 +71,7 @@ async fn public_reads_show_clear_records_only() {
 
 #[tokio::test]
 async fn health_readiness_and_errors() {
-    let (app, _ledger, _dir) = demo_app().await;
+    let (app, ledger, _dir) = demo_app().await;
     assert_eq!(get(&app, "/healthz").await, (StatusCode::OK, "ok".into()));
     assert_eq!(get(&app, "/readyz").await, (StatusCode::OK, "ready".into()));
     let (status, body) = get(&app, "/api/v1/nothing-here").await;
@@ -97,11 +97,51 @@ async fn health_readiness_and_errors() {
     sorted.dedup();
     assert_eq!(codes, sorted);
     assert!(codes.len() > 30);
-    let (status, metrics) = get(&app, "/metrics").await;
-    assert_eq!(status, StatusCode::OK);
+    // The metrics: not for the public, nor for other roles; for the office.
+    assert_eq!(get(&app, "/metrics").await.0, StatusCode::UNAUTHORIZED);
+    let (_, donor) = ledger.create_token(tallinn_core::policy::Principal::System, "demo.donor", None).await.unwrap();
+    let (_, coordinator) = ledger.create_token(tallinn_core::policy::Principal::System, "demo.coordinator", None).await.unwrap();
+    let bearer = |t: &str| Request::get("/metrics").header("authorization", format!("Bearer {t}")).body(Body::empty()).unwrap();
+    assert_eq!(app.clone().oneshot(bearer(&donor)).await.unwrap().status(), StatusCode::FORBIDDEN);
+    let response = app.clone().oneshot(bearer(&coordinator)).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let metrics = String::from_utf8(response.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
     assert!(metrics.contains("tallinn_http_requests_total"), "{metrics}");
     assert!(metrics.contains("route=\"/api/v1/participants\""), "by route pattern");
     assert!(metrics.contains("tallinn_http_request_duration_seconds_bucket"));
+}
+
+/// Security headers on pages, API answers and errors alike; HSTS only when
+/// the public address is https; request ids are the server's own; a Host
+/// that is no host name is not reflected into TAXII discovery.
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let (app, ledger, _dir) = demo_app().await;
+    for uri in ["/", "/login", "/api/v1/public/summary", "/api/v1/nothing", "/taxii2/", "/assets/tallinn.css"] {
+        let request = Request::get(uri).header("x-request-id", "client-chosen").body(Body::empty()).unwrap();
+        let response = app.clone().oneshot(request).await.unwrap();
+        let h = response.headers();
+        assert_eq!(h.get("content-security-policy").unwrap(), tallinn_http::CONTENT_SECURITY_POLICY, "{uri}");
+        assert_eq!(h.get("x-content-type-options").unwrap(), "nosniff");
+        assert_eq!(h.get("x-frame-options").unwrap(), "DENY");
+        assert_eq!(h.get("referrer-policy").unwrap(), "same-origin");
+        assert!(h.get("strict-transport-security").is_none(), "no HSTS over http");
+        let id = h.get("x-request-id").unwrap().to_str().unwrap();
+        assert!(id != "client-chosen" && uuid_like(id), "{uri}: {id}");
+    }
+    let (_, analyst) = ledger.create_token(tallinn_core::policy::Principal::System, "demo.analyst", None).await.unwrap();
+    let https = tallinn_http::router_with(
+        ledger,
+        tallinn_http::Options { public_url: Some("https://tallinn.example.org".into()), secure_cookies: true, ..Default::default() },
+    );
+    let response = https.oneshot(Request::get("/").body(Body::empty()).unwrap()).await.unwrap();
+    assert!(response.headers().get("strict-transport-security").unwrap().to_str().unwrap().starts_with("max-age="));
+    let request = Request::get("/taxii2/").header("host", "evil.example/x?").header("authorization", format!("Bearer {analyst}")).body(Body::empty()).unwrap();
+    assert_eq!(app.clone().oneshot(request).await.unwrap().status(), StatusCode::BAD_REQUEST);
+}
+
+fn uuid_like(s: &str) -> bool {
+    s.len() == 36 && s.bytes().filter(|b| *b == b'-').count() == 4
 }
 
 /// The OpenAPI document is a reviewed artefact: any change to the API shows

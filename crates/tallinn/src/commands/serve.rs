@@ -18,6 +18,12 @@ pub async fn run(ledger: Ledger, args: &ServeArgs) -> anyhow::Result<()> {
         Some(url) => anyhow::bail!("--public-url: '{url}' is not an http:// or https:// address"),
     };
     options.trusted_proxies = args.trusted_proxies.clone();
+    if let Some(token) = &args.metrics_token
+        && token.len() < 16
+    {
+        anyhow::bail!("--metrics-token: use at least 16 characters");
+    }
+    options.metrics_token = args.metrics_token.clone();
     let limits = tallinn_http::server::Limits {
         header_timeout: std::time::Duration::from_secs(args.header_timeout_secs),
         max_connections: args.max_connections,
