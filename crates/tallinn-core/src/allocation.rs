@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::DomainError;
 use crate::need::Need;
 use crate::pledge::Pledge;
-use crate::policy::{Principal, may_see};
+use crate::policy::Principal;
 
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,7 +30,7 @@ pub fn check(need: &Need, pledge: &Pledge, donor: &Principal, amount: i64, now: 
     if amount <= 0 {
         return Err(DomainError::invalid("amount", "an allocation must be more than zero"));
     }
-    if !may_see(donor, &need.confidentiality()) {
+    if !need.visible_to(donor) {
         // Said as "not found" so that the error reveals nothing about the need.
         return Err(DomainError::not_found("need", &need.id));
     }
@@ -45,9 +45,14 @@ pub fn check(need: &Need, pledge: &Pledge, donor: &Principal, amount: i64, now: 
     }
     if let Some(r) = &need.reservation
         && r.is_active(now)
-        && r.donor != pledge.donor
+        && r.donor.as_deref() != Some(pledge.donor.as_str())
     {
-        return Err(DomainError::Conflict(format!("need {} is under discussion by {} until {}", need.id, r.donor, r.until)));
+        return Err(DomainError::Conflict(format!(
+            "need {} is under discussion by {} until {}",
+            need.id,
+            r.donor.as_deref().unwrap_or("another donor"),
+            r.until
+        )));
     }
     let remainder = need.remainder_eur_minor();
     if amount > remainder {

@@ -98,6 +98,11 @@ impl crate::Lifecycle for NeedStatus {
 }
 
 impl NeedStatus {
+    /// Before a panel: what reviewers may read whatever its level.
+    pub fn is_in_review(self) -> bool {
+        matches!(self, NeedStatus::TechnicalReview | NeedStatus::StrategicReview)
+    }
+
     /// In the Catalogue: approved and open to funding.
     pub fn is_fundable(self) -> bool {
         matches!(self, NeedStatus::Approved | NeedStatus::PartiallyFunded)
@@ -198,7 +203,9 @@ pub struct NeedRelation {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reservation {
-    pub donor: String,
+    /// The reserving donor; `None` for the public, who see only that the
+    /// need is under discussion (ADR 0005).
+    pub donor: Option<String>,
     pub until: Timestamp,
 }
 
@@ -249,6 +256,22 @@ pub struct Need {
 impl Need {
     pub fn confidentiality(&self) -> Confidentiality {
         Confidentiality { tlp: self.tlp, owner_org: self.beneficiary.clone(), share_orgs: self.share_orgs.clone(), share_users: self.share_users.clone() }
+    }
+
+    /// The need as `who` reads it: the public does not learn which donor
+    /// reserved it, only that it is under discussion.
+    pub fn as_seen_by(mut self, who: &crate::policy::Principal) -> Need {
+        if matches!(who, crate::policy::Principal::Public)
+            && let Some(r) = &mut self.reservation
+        {
+            r.donor = None;
+        }
+        self
+    }
+
+    /// Whether `who` may see this need (`policy::may_see_need`).
+    pub fn visible_to(&self, who: &crate::policy::Principal) -> bool {
+        crate::policy::may_see_need(who, &self.confidentiality(), self.status.is_in_review())
     }
 
     pub fn remainder_eur_minor(&self) -> i64 {

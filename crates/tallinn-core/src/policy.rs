@@ -73,11 +73,6 @@ pub fn may_see(who: &Principal, conf: &Confidentiality) -> bool {
     if who.reads_everything() {
         return true;
     }
-    // Panel reviewers vet every need that reaches them, whatever its level,
-    // except RED, which only the users it names may read.
-    if matches!(who, Principal::User { role: Role::Reviewer, .. }) && conf.tlp != Tlp::Red {
-        return true;
-    }
     let (org, names): (&str, &[String]) = match who {
         Principal::Public => return conf.tlp == Tlp::Clear,
         Principal::User { name, org, .. } => (org, std::slice::from_ref(name)),
@@ -92,6 +87,15 @@ pub fn may_see(who: &Principal, conf: &Confidentiality) -> bool {
         Tlp::AmberStrict => owner || named,
         Tlp::Red => named,
     }
+}
+
+/// Whether `who` may see a need: the one rule, and also, for panel
+/// reviewers, every need under review whatever its level (they must vet
+/// what reaches them) — except RED, which names the reviewers who may read
+/// it. The exception covers needs in review only: not drafts, not pledges,
+/// not needs before or after their review (ADR 0005).
+pub fn may_see_need(who: &Principal, conf: &Confidentiality, in_review: bool) -> bool {
+    may_see(who, conf) || (in_review && conf.tlp != Tlp::Red && matches!(who, Principal::User { role: Role::Reviewer, .. }))
 }
 
 #[cfg(test)]
@@ -129,8 +133,11 @@ mod tests {
             assert!(may_see(&coordinator, &c) && may_see(&auditor, &c) && may_see(&Principal::System, &c));
         }
         let reviewer = user("rev", "EE", Role::Reviewer);
-        assert!(may_see(&reviewer, &conf(Tlp::AmberStrict)), "reviewers vet AMBER+STRICT needs");
-        assert!(!may_see(&reviewer, &conf(Tlp::Red)), "but RED only when named");
+        assert!(may_see_need(&reviewer, &conf(Tlp::AmberStrict), true), "reviewers vet AMBER+STRICT needs in review");
+        assert!(!may_see_need(&reviewer, &conf(Tlp::Red), true), "but RED only when named");
+        assert!(!may_see_need(&reviewer, &conf(Tlp::AmberStrict), false), "not drafts, nor needs past review");
+        assert!(!may_see(&reviewer, &conf(Tlp::AmberStrict)), "nor pledges");
+        assert!(may_see_need(&owner, &conf(Tlp::AmberStrict), false), "the rule itself still holds");
         let org = Principal::Organisation { code: "FR".into(), users: vec!["anna".into()] };
         assert!(may_see(&org, &conf(Tlp::Red)), "an organisation sees RED shared with one of its users");
     }

@@ -98,8 +98,12 @@ pub struct Flow {
     pub eur_minor: i64,
     pub pledge: Option<i64>,
     pub need: Option<i64>,
-    /// A flow that passes on another is the same euro: counted once, at its origin.
+    /// A flow that passes on another is the same euro: counted once, at its
+    /// origin. In a reader's facts, only when the reader may see the origin:
+    /// otherwise this flow is where the reader's money starts.
     pub pass_through: bool,
+    /// The flow passed on (its key), when known.
+    pub upstream: Option<i64>,
     pub synthetic: bool,
 }
 

@@ -456,6 +456,10 @@ pub struct PledgeAdd {
     pub tlp: String,
     #[arg(long = "share-org")]
     pub share_orgs: Vec<String>,
+    /// A user who may read a RED or AMBER+STRICT pledge (repeatable; the
+    /// recording user always may).
+    #[arg(long = "share-user")]
+    pub share_users: Vec<String>,
     /// In-kind item as DESCRIPTION:QUANTITY:UNIT_VALUE (makes an in-kind pledge).
     #[arg(long = "item")]
     pub items: Vec<String>,

@@ -135,7 +135,7 @@ impl Listing for Need {
             eur(self.cost_eur_minor),
             eur(self.funded_eur_minor),
             self.divisible.to_string(),
-            self.reservation.as_ref().map(|r| format!("{} until {}", r.donor, r.until)).unwrap_or_default(),
+            self.reservation.as_ref().map(|r| format!("{} until {}", r.donor.as_deref().unwrap_or("under discussion"), r.until)).unwrap_or_default(),
             self.synthetic.to_string(),
         ]
     }

@@ -77,6 +77,10 @@ pub struct CreatePledge {
     tlp: Tlp,
     #[serde(default)]
     share_orgs: Vec<String>,
+    /// Users who may read a RED or AMBER+STRICT pledge (the recording user
+    /// always may).
+    #[serde(default)]
+    share_users: Vec<String>,
 }
 
 /// One line of in-kind help.
@@ -121,7 +125,7 @@ pub async fn create(
         earmarks: Earmarks { capabilities: b.capabilities, sectors: b.sectors, beneficiaries: b.beneficiaries },
         tlp: b.tlp,
         share_orgs: b.share_orgs,
-        share_users: vec![],
+        share_users: b.share_users,
         synthetic: false,
     };
     Ok((StatusCode::CREATED, Json(s.ledger.add_pledge(who, pledge).await?)))

@@ -224,6 +224,7 @@ fn read_pledge(form: &mut FormState, cat: &'static Catalogue) -> Option<NewPledg
     let sectors = words::<Sector>(form, "sectors", cat);
     let beneficiaries = form.list("beneficiaries");
     let share_orgs = form.list("share_orgs");
+    let share_users = form.list("share_users");
     if form.has_errors() {
         return None;
     }
@@ -250,7 +251,7 @@ fn read_pledge(form: &mut FormState, cat: &'static Catalogue) -> Option<NewPledg
         earmarks: Earmarks { capabilities: capabilities?, sectors: sectors?, beneficiaries },
         tlp: tlp?,
         share_orgs,
-        share_users: vec![],
+        share_users,
         synthetic: false,
     })
 }

@@ -298,7 +298,7 @@ async fn pledges_and_allocations_through_the_api() {
         )
         .await
         .unwrap();
-    let target = needs.iter().find(|n| n.reservation.as_ref().is_none_or(|r| r.donor == "EE")).unwrap();
+    let target = needs.iter().find(|n| n.reservation.as_ref().is_none_or(|r| r.donor.as_deref() == Some("EE"))).unwrap();
     let too_much = format!(
         r#"{{"lines": [{{"pledge": "{id}", "need": "{}", "amount_eur": "200.00"}}, {{"pledge": "{id}", "need": "{}", "amount_eur": "200.00"}}]}}"#,
         target.id, target.id

@@ -396,11 +396,11 @@ async fn no_page_shows_a_record_its_reader_may_not_see() {
             let start = r.body[..at].rfind("href=\"").unwrap() + 6;
             uri = r.body[start..start + r.body[start..].find('"').unwrap()].replace("&#38;", "&").replace("&amp;", "&");
         }
-        let visible = needs.iter().filter(|n| may_see(&who, &n.confidentiality())).count();
+        let visible = needs.iter().filter(|n| n.visible_to(&who)).count();
         assert!(pages.contains(&format!("Found: {visible} ")), "{name} is told how many needs they may see ({visible})");
         for n in &needs {
             let shown = pages.contains(&format!("href=\"/needs/{}\"", n.id));
-            if !may_see(&who, &n.confidentiality()) {
+            if !n.visible_to(&who) {
                 checked_hidden += 1;
                 assert!(!shown, "{name} was shown need {} ({})", n.id, n.tlp);
                 let r = b.get(&app, &format!("/needs/{}", n.id)).await;

@@ -43,7 +43,7 @@ fn need(key: i64, capability: Capability, sector: Sector, status: NeedStatus, co
 
 #[allow(clippy::too_many_arguments)]
 fn flow(key: i64, kind: TransactionKind, provider: u32, receiver: u32, date: &str, eur: i64, pledge: Option<i64>, need: Option<i64>) -> Flow {
-    Flow { key, kind, provider, receiver, value_date: day(date), eur_minor: eur, pledge, need, pass_through: false, synthetic: true }
+    Flow { key, kind, provider, receiver, value_date: day(date), eur_minor: eur, pledge, need, pass_through: false, upstream: None, synthetic: true }
 }
 
 /// EE (0), FR (1), WB (2) fund; UA-X (3) receives; IMP (4) implements.

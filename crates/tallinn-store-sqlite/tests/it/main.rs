@@ -28,8 +28,8 @@ async fn open() -> Option<Harness> {
 
 tallinn_store::conformance_suite!(open);
 
-/// The statement of migration 0008 that writes `flow_chunks` from `transactions`.
+/// The statement of migration 0011 that writes `flow_chunks` from `transactions`.
 fn flow_chunks_backfill() -> &'static str {
-    const MIGRATION: &str = include_str!("../../migrations/0008_flow_chunks.sql");
+    const MIGRATION: &str = include_str!("../../migrations/0011_flow_chunks_upstream.sql");
     &MIGRATION[MIGRATION.find("INSERT INTO flow_chunks").expect("the backfill statement")..]
 }

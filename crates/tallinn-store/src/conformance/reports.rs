@@ -116,6 +116,12 @@ async fn restricted(l: &Ledger, reader: &Principal, everything: &Facts) -> Facts
     facts.allocations.retain(|a| needs.contains(&a.need) && pledges.contains(&a.pledge));
     facts.projects.retain(|p| needs.contains(&p.need));
     facts.flows.retain(|f| flows.contains(&f.key));
+    // A flow passing on one the reader may not see is where its money starts.
+    for f in &mut facts.flows {
+        if f.pass_through && f.upstream.is_some_and(|u| !flows.contains(&u)) {
+            f.pass_through = false;
+        }
+    }
     facts
 }
 

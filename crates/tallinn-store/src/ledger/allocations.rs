@@ -128,7 +128,7 @@ impl Ledger {
         for r in rows {
             let need = needs::from_row(&crate::sql::Row(r.0[4..4 + need_width].to_vec()), now)?;
             let pledge = pledges::from_row(&crate::sql::Row(r.0[4 + need_width..].to_vec()))?;
-            if may_see(reader, &need.confidentiality()) && may_see(reader, &pledge.confidentiality()) {
+            if need.visible_to(reader) && may_see(reader, &pledge.confidentiality()) {
                 out.push(Allocation {
                     id: Kind::Allocation.display(r.int(0)?),
                     pledge: pledge.id,

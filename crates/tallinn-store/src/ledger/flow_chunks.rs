@@ -8,7 +8,9 @@
 //! its row: the table always says exactly what `transactions` says.
 //!
 //! A line is `id,kind,provider,receiver,value_date,eur_minor,pledge_id,need_id,pass_through,synthetic;`
-//! with empty ids for none and `0`/`1` flags. Kinds are vocabulary words and
+//! with empty ids for none and `0`/`1` flags; `pass_through` is `0`, or `p`
+//! and the id of the flow passed on (migration 0011; lines written before it
+//! say `1`, the origin unknown). Kinds are vocabulary words and
 //! participant codes are `[A-Z0-9-]` (`participant::validate_code`), so no
 //! field holds `,` or `;`. Lines within a chunk are in commit order, not id
 //! order: on PostgreSQL ids are taken before commit.
@@ -32,7 +34,7 @@ pub(crate) const PER_CHUNK: i64 = 256;
 /// on both databases (migration 0008 backfills with it).
 pub(crate) const LINE: &str = "CAST(id AS TEXT) || ',' || kind || ',' || provider || ',' || receiver || ',' || value_date || ',' || \
      CAST(eur_minor AS TEXT) || ',' || COALESCE(CAST(pledge_id AS TEXT), '') || ',' || COALESCE(CAST(need_id AS TEXT), '') || ',' || \
-     CASE WHEN pass_through_of IS NULL THEN '0' ELSE '1' END || ',' || CASE WHEN synthetic THEN '1' ELSE '0' END || ';'";
+     CASE WHEN pass_through_of IS NULL THEN '0' ELSE 'p' || CAST(pass_through_of AS TEXT) END || ',' || CASE WHEN synthetic THEN '1' ELSE '0' END || ';'";
 
 /// Appends the lines of newly inserted transactions (each as returned by
 /// `RETURNING {LINE}`) to their chunks. Appending, rather than rewriting a
@@ -84,9 +86,13 @@ fn decode_line(line: &str, org: &mut impl FnMut(&str) -> u32) -> Option<Flow> {
         "1" => Some(true),
         _ => None,
     };
-    let pass_through = flag(next()?)?;
+    let (pass_through, upstream) = match next()? {
+        "0" => (false, None),
+        "1" => (true, None),
+        field => (true, Some(field.strip_prefix('p')?.parse().ok()?)),
+    };
     let synthetic = flag(next()?)?;
-    next().is_none().then_some(Flow { key, kind, provider, receiver, value_date, eur_minor, pledge, need, pass_through, synthetic })
+    next().is_none().then_some(Flow { key, kind, provider, receiver, value_date, eur_minor, pledge, need, pass_through, upstream, synthetic })
 }
 
 /// `YYYY-MM-DD`, without the general parser: a million of them are read.
@@ -136,10 +142,13 @@ mod tests {
                 pledge: Some(3),
                 need: None,
                 pass_through: false,
+                upstream: None,
                 synthetic: true,
             }
         );
-        assert_eq!((flows[1].provider, flows[1].receiver, flows[1].need, flows[1].pass_through), (2, 1, Some(12), true));
+        assert_eq!((flows[1].provider, flows[1].receiver, flows[1].need, flows[1].pass_through, flows[1].upstream), (2, 1, Some(12), true, None));
+        let passed = decoded("9,disbursement,WB,UA,2025-03-01,10,,,p5,0;").unwrap();
+        assert_eq!((passed[0].pass_through, passed[0].upstream), (true, Some(5)), "the flow passed on, by id");
         assert!(decoded("").unwrap().is_empty());
     }
 
@@ -150,6 +159,7 @@ mod tests {
             "1,gift,EE,UA,2025-02-28,1,,,0,0;",
             "1,commitment,EE,UA,2025-02-30,1,,,0,0;",
             "1,commitment,EE,UA,2025-02-28,1,,,2,0;",
+            "1,commitment,EE,UA,2025-02-28,1,,,px,0;",
             "1,commitment,EE,UA,2025-02-28,1,,,0;",
             "1,commitment,EE,UA,2025-02-28,1,,,0,0,extra;",
         ] {

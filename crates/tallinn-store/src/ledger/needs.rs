@@ -7,7 +7,7 @@ use tallinn_core::need::{
     Capability, DEFAULT_RESERVATION_DAYS, MAX_RESERVATION_DAYS, Need, NeedRelation, NeedStatus, NeedTransition, NewNeed, Relation, Reservation, Sector, Urgency,
 };
 use tallinn_core::participant::{ParticipantKind, Role};
-use tallinn_core::policy::{Principal, may_see};
+use tallinn_core::policy::Principal;
 use tallinn_core::review::{Decision, NewReview, Review, outcome, stage_of};
 use tallinn_core::time::{from_micros, plus_days, to_micros};
 use tallinn_core::{DomainError, Lifecycle};
@@ -23,7 +23,7 @@ pub(crate) const COLUMNS: &str = "id, beneficiary, title, description, capabilit
 /// Decodes a need row; the reservation is shown only while active at `now`.
 pub(crate) fn from_row(r: &Row, now: jiff::Timestamp) -> Result<Need> {
     let reservation = match (r.opt_text(16)?, r.opt_int(17)?) {
-        (Some(donor), Some(until)) => Some(Reservation { donor, until: from_micros(until) }).filter(|res| res.is_active(now)),
+        (Some(donor), Some(until)) => Some(Reservation { donor: Some(donor), until: from_micros(until) }).filter(|res| res.is_active(now)),
         _ => None,
     };
     Ok(Need {
@@ -57,7 +57,7 @@ pub(crate) async fn lock(tx: &mut Tx, id: i64) -> Result<Need> {
     let row = tx.fetch_optional(&sql, args![id]).await?;
     let need = row.map(|r| from_row(&r, tx.at)).transpose()?;
     match need {
-        Some(n) if may_see(&tx.actor, &n.confidentiality()) => Ok(n),
+        Some(n) if n.visible_to(&tx.actor) => Ok(n),
         _ => Err(DomainError::not_found("need", Kind::Need.display(id)).into()),
     }
 }
@@ -276,8 +276,8 @@ impl Ledger {
         let mut needs = Vec::with_capacity(rows.len());
         for row in &rows {
             let need = from_row(row, now)?;
-            if may_see(reader, &need.confidentiality()) {
-                needs.push(need);
+            if need.visible_to(reader) {
+                needs.push(need.as_seen_by(reader));
             }
         }
         Ok(needs)
@@ -317,7 +317,7 @@ impl Ledger {
         };
         let mut page = Vec::with_capacity(limit);
         for need in ordered {
-            if matches(need) && may_see(reader, &need.confidentiality()) {
+            if matches(need) && need.visible_to(reader) {
                 if let Some(last) = page.last().filter(|_| page.len() == limit) {
                     // Another visible need follows: the next page starts after this one.
                     let next = key_of(last);
@@ -325,7 +325,7 @@ impl Ledger {
                 }
                 let mut need = need.clone();
                 need.reservation = need.reservation.filter(|r| r.is_active(now));
-                page.push(need);
+                page.push(need.as_seen_by(reader));
             }
         }
         Ok((page, None))
@@ -337,7 +337,7 @@ impl Ledger {
         let mut conn = self.read().await?;
         let row = crate::sql::fetch_optional(conn.as_mut(), &format!("SELECT {COLUMNS} FROM needs WHERE id = $1"), args![key]).await?;
         match row.map(|r| from_row(&r, self.now())).transpose()? {
-            Some(n) if may_see(reader, &n.confidentiality()) => Ok(n),
+            Some(n) if n.visible_to(reader) => Ok(n.as_seen_by(reader)),
             _ => Err(DomainError::not_found("need", Kind::Need.display(key)).into()),
         }
     }
@@ -591,20 +591,21 @@ pub(crate) async fn reserve(tx: &mut Tx, key: i64, donor: &str, days: i64) -> Re
     require(&tx.actor, &format!("reserve needs for {donor}"), |a| is_office(a) || is_member_of(a, Role::Donor, donor))?;
     let mut need = lock(tx, key).await?;
     let donor_principal = participants::as_principal(tx, donor).await?;
-    if !may_see(&donor_principal, &need.confidentiality()) {
+    if !need.visible_to(&donor_principal) {
         return Err(DomainError::not_found("need", &need.id).into());
     }
     if !need.status.is_reservable() {
         return Err(DomainError::Conflict(format!("need {} is {}; only approved needs can be reserved", need.id, need.status)).into());
     }
     if let Some(r) = &need.reservation
-        && r.donor != donor
+        && r.donor.as_deref() != Some(donor)
     {
-        return Err(DomainError::Conflict(format!("need {} is already under discussion by {} until {}", need.id, r.donor, r.until)).into());
+        let by = r.donor.as_deref().unwrap_or("another donor");
+        return Err(DomainError::Conflict(format!("need {} is already under discussion by {by} until {}", need.id, r.until)).into());
     }
     let until = plus_days(tx.at, days);
     tx.execute("UPDATE needs SET reserved_by = $1, reserved_until = $2 WHERE id = $3", args![donor, to_micros(until), key]).await?;
-    need.reservation = Some(Reservation { donor: donor.to_string(), until });
+    need.reservation = Some(Reservation { donor: Some(donor.to_string()), until });
     audit(tx, "need.reserve", "need", &need.id.clone(), &json!({ "donor": donor, "until": until })).await?;
     Ok(need)
 }

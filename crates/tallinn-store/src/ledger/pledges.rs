@@ -76,6 +76,14 @@ async fn check_donor(tx: &mut Tx, pledge: &NewPledge) -> Result<()> {
 pub(crate) async fn insert(tx: &mut Tx, pledge: &NewPledge) -> Result<Pledge> {
     pledge.validate()?;
     check_donor(tx, pledge).await?;
+    // The recording user always sees their own pledge, RED included (ADR 0005).
+    let mut pledge = pledge.clone();
+    if let Principal::User { name, .. } = &tx.actor
+        && !pledge.share_users.contains(name)
+    {
+        pledge.share_users.push(name.clone());
+    }
+    let pledge = &pledge;
     let eur = fx::convert(tx, pledge.amount, pledge.pledged_on).await?;
     let (at, actor) = (to_micros(tx.at), tx.actor.actor());
     let e = &pledge.earmarks;

@@ -6,7 +6,7 @@ use tallinn_core::DomainError;
 use tallinn_core::id::Kind;
 use tallinn_core::need::NeedStatus;
 use tallinn_core::participant::{ParticipantKind, Role};
-use tallinn_core::policy::{Principal, may_see};
+use tallinn_core::policy::Principal;
 use tallinn_core::project::{Acceptance, DeliveryItem, Milestone, NewProject, Project, ProjectStatus};
 use tallinn_core::time::{from_micros, to_micros};
 
@@ -18,15 +18,21 @@ use crate::tx::Tx;
 
 const COLUMNS: &str = "p.id, p.need_id, p.implementer, p.title, p.status, p.synthetic, p.created_at, p.accepted_by, p.accepted_at, p.acceptance_statement, p.acceptance_seal, n.beneficiary";
 
-/// Reads a project whose need `reader` may see.
+/// Reads a project `reader` may see: one whose need it may see, or its own
+/// as the implementing organisation (ADR 0005: an implementer needs its
+/// project whatever the need's level; the need itself stays as hidden as
+/// its level says).
 async fn read(conn: &mut dyn Connection, reader: &Principal, now: jiff::Timestamp, key: i64) -> Result<Project> {
     let hidden = || DomainError::not_found("project", Kind::Project.display(key));
     let row = fetch_optional(conn, &format!("SELECT {COLUMNS} FROM projects p JOIN needs n ON n.id = p.need_id WHERE p.id = $1"), args![key]).await?;
     let row = row.ok_or_else(hidden)?;
-    // The project is visible exactly when its need is.
-    let need_row = fetch_optional(conn, &format!("SELECT {} FROM needs WHERE id = $1", needs::COLUMNS), args![row.int(1)?]).await?.ok_or_else(hidden)?;
-    if !may_see(reader, &needs::from_row(&need_row, now)?.confidentiality()) {
-        return Err(hidden().into());
+    let implementer = row.text(2)?;
+    let own = matches!(reader, Principal::User { org, role: Role::Implementer, .. } if *org == implementer);
+    if !own {
+        let need_row = fetch_optional(conn, &format!("SELECT {} FROM needs WHERE id = $1", needs::COLUMNS), args![row.int(1)?]).await?.ok_or_else(hidden)?;
+        if !needs::from_row(&need_row, now)?.visible_to(reader) {
+            return Err(hidden().into());
+        }
     }
     let milestones = conn.fetch("SELECT id, title, due, completed_at FROM milestones WHERE project_id = $1 ORDER BY id", args![key]).await?;
     let items = conn.fetch("SELECT description, quantity FROM project_items WHERE project_id = $1 ORDER BY position", args![key]).await?;
@@ -218,7 +224,7 @@ impl Ledger {
         read(conn.as_mut(), reader, self.now(), key).await
     }
 
-    /// Projects whose need the reader may see.
+    /// Projects the reader may see (see `read`).
     pub async fn projects(&self, reader: &Principal) -> Result<Vec<Project>> {
         let mut conn = self.read().await?;
         let keys: Vec<i64> = conn.fetch("SELECT id FROM projects ORDER BY id", vec![]).await?.iter().map(|r| r.int(0)).collect::<Result<_>>()?;

@@ -13,7 +13,7 @@ use tallinn_allocate::{Solution, allocate};
 use tallinn_core::DomainError;
 use tallinn_core::allocation::Allocation;
 use tallinn_core::id::Kind;
-use tallinn_core::policy::{Principal, may_see};
+use tallinn_core::policy::Principal;
 use tallinn_core::time::{from_micros, to_micros};
 
 use super::allocations::{AllocationLine, apply};
@@ -68,10 +68,9 @@ async fn instance(conn: &mut dyn Connection, now: Timestamp) -> Result<Instance>
         .into_iter()
         .map(|n| {
             // Donors who may see the need and, while it is reserved, only the reserving one.
-            let conf = n.confidentiality();
             let allowed: Vec<String> = donor_principals
                 .iter()
-                .filter(|(code, principal)| may_see(principal, &conf) && n.reservation.as_ref().is_none_or(|r| &r.donor == code))
+                .filter(|(code, principal)| n.visible_to(principal) && n.reservation.as_ref().is_none_or(|r| r.donor.as_ref() == Some(code)))
                 .map(|(code, _)| code.clone())
                 .collect();
             let donors = (allowed.len() != donors.len()).then_some(allowed);

@@ -101,6 +101,7 @@ impl LoadedFlows {
                 pledge: r.opt_int(6)?,
                 need: r.opt_int(7)?,
                 pass_through: r.opt_int(8)?.is_some(),
+                upstream: r.opt_int(8)?,
                 synthetic: r.bool(9)?,
             };
             self.max_id = self.max_id.max(flow.key);
@@ -202,7 +203,7 @@ impl Ledger {
         }
         let stamp = |key: i64, status: &str| stamps.get(&(key, status.to_string())).map(|&us| from_micros(us));
         let mut needs = Vec::new();
-        for n in all_needs.iter().filter(|n| may_see(reader, &n.confidentiality())) {
+        for n in all_needs.iter().filter(|n| n.visible_to(reader)) {
             let key = tallinn_core::id::Kind::Need.parse(&n.id)?;
             needs.push(NeedFact {
                 key,
@@ -286,7 +287,22 @@ impl Ledger {
         let flows: Vec<Flow> = if reader.reads_everything() {
             loaded.flows.as_ref().clone()
         } else {
-            loaded.flows.iter().filter(|f| flow_visible(f.pledge, f.need, |p| visible_pledges.contains(&p), |n| visible_needs.contains(&n))).copied().collect()
+            let mut flows: Vec<Flow> = loaded
+                .flows
+                .iter()
+                .filter(|f| flow_visible(f.pledge, f.need, |p| visible_pledges.contains(&p), |n| visible_needs.contains(&n)))
+                .copied()
+                .collect();
+            // A flow passing on one the reader may not see is, for this
+            // reader, where the money starts: counted, not left out of the
+            // totals through a flow the reader cannot see (ADR 0005).
+            let keys: HashSet<i64> = flows.iter().map(|f| f.key).collect();
+            for f in &mut flows {
+                if f.pass_through && f.upstream.is_some_and(|up| !keys.contains(&up)) {
+                    f.pass_through = false;
+                }
+            }
+            flows
         };
         Ok(Facts { scope: Some(scope(reader)), orgs, needs, pledges: pledge_facts, allocations, flows, projects, agreements, announcements })
     }

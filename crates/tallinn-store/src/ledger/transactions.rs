@@ -208,25 +208,44 @@ impl Ledger {
     }
 
     /// One transaction, under the same rule as the list and the reports:
-    /// visible when the pledge and the need it is linked to are.
+    /// visible when the pledge and the need it is linked to are. The flow it
+    /// passes on is named only when the reader may see that one too.
     pub async fn transaction(&self, reader: &Principal, id: &str) -> Result<Transaction> {
         let key = Kind::Transaction.parse(id)?;
         let hidden = || DomainError::not_found("transaction", Kind::Transaction.display(key));
+        let mut t = self.transaction_row(key).await?.ok_or_else(hidden)?;
+        if !self.flow_is_visible(reader, &t).await? {
+            return Err(hidden().into());
+        }
+        if let Some(up) = &t.pass_through_of {
+            let upstream = self.transaction_row(Kind::Transaction.parse(up)?).await?;
+            if !matches!(&upstream, Some(u) if self.flow_is_visible(reader, u).await?) {
+                t.pass_through_of = None;
+            }
+        }
+        Ok(t)
+    }
+
+    async fn transaction_row(&self, key: i64) -> Result<Option<Transaction>> {
         let mut conn = self.read().await?;
         let row = crate::sql::fetch_optional(conn.as_mut(), &format!("SELECT {COLUMNS} FROM transactions WHERE id = $1"), args![key]).await?;
         drop(conn);
-        let t = row.map(|r| from_row(&r)).transpose()?.ok_or_else(hidden)?;
+        row.map(|r| from_row(&r)).transpose()
+    }
+
+    /// The rule of `tallinn_report::facts::flow_visible` for one flow.
+    async fn flow_is_visible(&self, reader: &Principal, t: &Transaction) -> Result<bool> {
         if let Some(p) = &t.pledge
             && self.pledge(reader, p).await.is_err()
         {
-            return Err(hidden().into());
+            return Ok(false);
         }
         if let Some(n) = &t.need
             && self.need(reader, n).await.is_err()
         {
-            return Err(hidden().into());
+            return Ok(false);
         }
-        Ok(t)
+        Ok(true)
     }
 
     /// Transactions, newest value date first. Flows carry no TLP of their
@@ -248,13 +267,39 @@ impl Ledger {
         drop(conn);
         let visible_pledges: std::collections::HashSet<String> = self.pledges(reader, None, None).await?.into_iter().map(|p| p.id).collect();
         let visible_needs: std::collections::HashSet<String> = self.needs(reader, &Default::default()).await?.into_iter().map(|n| n.id).collect();
+        let visible = |t: &Transaction| {
+            tallinn_report::facts::flow_visible(t.pledge.as_deref(), t.need.as_deref(), |p| visible_pledges.contains(p), |n| visible_needs.contains(n))
+        };
         let mut out = Vec::new();
         for row in &rows {
             let t = from_row(row)?;
-            if tallinn_report::facts::flow_visible(t.pledge.as_deref(), t.need.as_deref(), |p| visible_pledges.contains(p), |n| visible_needs.contains(n)) {
+            if visible(&t) {
                 out.push(t);
                 if filter.limit.is_some_and(|l| out.len() >= l) {
                     break;
+                }
+            }
+        }
+        // A flow passed on is named only when the reader may see it too.
+        let upstream: Vec<i64> =
+            out.iter().filter_map(|t| t.pass_through_of.as_deref()).map(|id| Kind::Transaction.parse(id)).collect::<std::result::Result<_, _>>()?;
+        if !upstream.is_empty() {
+            let mut conn = self.read().await?;
+            let mut seen = std::collections::HashSet::new();
+            for chunk in upstream.chunks(500) {
+                let list: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+                let args = chunk.iter().map(|k| crate::sql::Value::Int(*k)).collect();
+                for row in conn.fetch(&format!("SELECT {COLUMNS} FROM transactions WHERE id IN ({})", list.join(", ")), args).await? {
+                    let u = from_row(&row)?;
+                    if visible(&u) {
+                        seen.insert(u.id);
+                    }
+                }
+            }
+            let _ = conn.rollback().await;
+            for t in &mut out {
+                if t.pass_through_of.as_ref().is_some_and(|up| !seen.contains(up)) {
+                    t.pass_through_of = None;
                 }
             }
         }

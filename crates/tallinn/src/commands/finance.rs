@@ -61,7 +61,7 @@ fn new_pledge(a: PledgeAdd) -> anyhow::Result<NewPledge> {
         },
         tlp: parse("tlp", &a.tlp)?,
         share_orgs: a.share_orgs,
-        share_users: vec![],
+        share_users: a.share_users,
         synthetic: false,
     })
 }
