@@ -33,7 +33,9 @@ const CACHE_MAX: usize = 10_000;
 /// Remembers successful Basic checks.
 pub struct CredentialCache {
     key: [u8; 32],
-    entries: Mutex<HashMap<[u8; 32], (Principal, Instant)>>,
+    /// The principal, when it was verified, and its account's credentials
+    /// version then (checked against the store before each use).
+    entries: Mutex<HashMap<[u8; 32], (Principal, Instant, i64)>>,
 }
 
 impl Default for CredentialCache {
@@ -58,9 +60,13 @@ impl CredentialCache {
         self.digest("", token)
     }
 
-    fn get(&self, digest: &[u8; 32], ttl: Duration) -> Option<Principal> {
+    fn get(&self, digest: &[u8; 32], ttl: Duration) -> Option<(Principal, i64)> {
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        entries.get(digest).filter(|(_, at)| at.elapsed() < ttl).map(|(p, _)| p.clone())
+        entries.get(digest).filter(|(_, at, _)| at.elapsed() < ttl).map(|(p, _, v)| (p.clone(), *v))
+    }
+
+    fn forget(&self, digest: &[u8; 32]) {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner()).remove(digest);
     }
 
     /// Forgets every remembered credential (a token was revoked).
@@ -68,15 +74,15 @@ impl CredentialCache {
         self.entries.lock().unwrap_or_else(|p| p.into_inner()).clear();
     }
 
-    fn put(&self, digest: [u8; 32], principal: Principal) {
+    fn put(&self, digest: [u8; 32], principal: Principal, version: i64) {
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         if entries.len() >= CACHE_MAX {
-            entries.retain(|_, (_, at)| at.elapsed() < CACHE_TTL);
+            entries.retain(|_, (_, at, _)| at.elapsed() < CACHE_TTL);
             if entries.len() >= CACHE_MAX {
                 entries.clear();
             }
         }
-        entries.insert(digest, (principal, Instant::now()));
+        entries.insert(digest, (principal, Instant::now(), version));
     }
 }
 
@@ -177,14 +183,37 @@ async fn session(parts: &Parts, state: &AppState) -> Result<Principal, ApiError>
 
 /// Resolves a token, remembered for `TOKEN_TTL` (machine clients send
 /// thousands of requests a minute with the same token).
+/// A remembered credential, if its account's credentials version is still
+/// the one it was verified under: a password change, disabling or removal
+/// on any server process makes it stale here at once (one indexed read).
+async fn remembered(state: &AppState, digest: &[u8; 32], ttl: Duration) -> Result<Option<Principal>, ApiError> {
+    let Some((principal, version)) = state.credentials.get(digest, ttl) else { return Ok(None) };
+    let Principal::User { name, .. } = &principal else { return Ok(Some(principal)) };
+    if state.ledger.credentials_version(name).await? == Some(version) {
+        return Ok(Some(principal));
+    }
+    state.credentials.forget(digest);
+    Ok(None)
+}
+
+/// The account's credentials version now, to remember beside a credential.
+async fn version_of(state: &AppState, principal: &Principal) -> Result<Option<i64>, ApiError> {
+    match principal {
+        Principal::User { name, .. } => Ok(state.ledger.credentials_version(name).await?),
+        _ => Ok(Some(0)),
+    }
+}
+
 async fn bearer(state: &AppState, token: &str) -> Result<Principal, ApiError> {
     let digest = state.credentials.token_digest(token);
-    if let Some(p) = state.credentials.get(&digest, TOKEN_TTL) {
+    if let Some(p) = remembered(state, &digest, TOKEN_TTL).await? {
         return Ok(p);
     }
     match state.ledger.principal_for_token(token).await? {
         Some(p) => {
-            state.credentials.put(digest, p.clone());
+            if let Some(version) = version_of(state, &p).await? {
+                state.credentials.put(digest, p.clone(), version);
+            }
             Ok(p)
         }
         None => Err(unauthorized("the token is unknown, expired or revoked")),
@@ -204,7 +233,7 @@ async fn basic(state: &AppState, value: &str, address: &str) -> Result<Principal
 pub async fn verify_password(state: &AppState, user: &str, password: &str, address: &str) -> Result<Principal, ApiError> {
     let bad = || unauthorized("the user name or password is wrong");
     let digest = state.credentials.digest(user, password);
-    if let Some(p) = state.credentials.get(&digest, CACHE_TTL) {
+    if let Some(p) = remembered(state, &digest, CACHE_TTL).await? {
         return Ok(p);
     }
     // Recent failures for this account, from this address or anywhere:
@@ -219,6 +248,9 @@ pub async fn verify_password(state: &AppState, user: &str, password: &str, addre
             field: None,
         });
     }
+    // Read before the hash: a change made meanwhile leaves this number
+    // behind, so what is remembered below is checked again next time.
+    let version = state.ledger.credentials_version(user).await?;
     // The same work whether or not the user exists, so that timing does not
     // tell which user names are real.
     let stored = state.ledger.password_hash(user).await.ok().flatten();
@@ -234,7 +266,9 @@ pub async fn verify_password(state: &AppState, user: &str, password: &str, addre
         return Err(bad());
     }
     let principal = state.ledger.principal(user).await.map_err(|_| bad())?;
-    state.credentials.put(digest, principal.clone());
+    if let Some(version) = version {
+        state.credentials.put(digest, principal.clone(), version);
+    }
     Ok(principal)
 }
 

@@ -93,6 +93,37 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
         Op { body: s!(accounts::CreateUser), ..op("post", "/api/v1/users", "Add a user (coordinators)", "accounts", SignedIn, (201, s!(User)), WRITE) },
         op("get", "/api/v1/participants/{code}", "One organisation", "accounts", Public, (200, s!(Participant)), &[404]),
         op("get", "/api/v1/users/{name}", "One user (coordinators, auditors)", "accounts", SignedIn, (200, s!(User)), &[401, 403, 404]),
+        op(
+            "delete",
+            "/api/v1/users/{name}",
+            "Remove an account for good (coordinators); its sessions and tokens end",
+            "accounts",
+            SignedIn,
+            (204, None),
+            WRITE,
+        ),
+        Op {
+            body: s!(accounts::ChangePassword),
+            ..op(
+                "put",
+                "/api/v1/users/{name}/password",
+                "Change a password (one's own with the current one; coordinators anyone's); every session ends",
+                "accounts",
+                SignedIn,
+                (204, None),
+                &[400, 401, 403, 404, 409, 413, 415, 422, 429],
+            )
+        },
+        op(
+            "post",
+            "/api/v1/users/{name}/disable",
+            "Disable an account (coordinators); its sessions, password and tokens stop at once",
+            "accounts",
+            SignedIn,
+            (204, None),
+            WRITE,
+        ),
+        op("post", "/api/v1/users/{name}/enable", "Enable a disabled account (coordinators)", "accounts", SignedIn, (204, None), WRITE),
         Op {
             body: s!(accounts::CreateToken),
             ..op("post", "/api/v1/users/{name}/tokens", "Create an API token; shown once", "accounts", SignedIn, (201, s!(accounts::NewToken)), WRITE)

@@ -2,6 +2,7 @@
 //! the shared helpers of the operation modules.
 
 pub mod access;
+pub mod accounts;
 pub mod agreements;
 pub mod allocations;
 pub mod audit;

@@ -23,6 +23,7 @@ pub use error::{Result, StoreError};
 pub use ledger::{
     Ledger,
     access::{AccessEntry, AccessRead, TokenInfo},
+    accounts::AccountChange,
     agreements::AgreementDraft,
     allocations::AllocationLine,
     audit::VerifyReport,

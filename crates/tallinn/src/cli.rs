@@ -215,6 +215,25 @@ pub enum UserCmd {
         password_stdin: bool,
     },
     List(FormatArg),
+    /// Set a user's password, read from the first line of standard input;
+    /// every session of the account ends, on every server process.
+    Passwd {
+        name: String,
+    },
+    /// Disable an account: its sessions end, its password and tokens stop
+    /// working at once; `enable` restores it.
+    Disable {
+        name: String,
+    },
+    /// Enable a disabled account again.
+    Enable {
+        name: String,
+    },
+    /// Remove an account for good: password and tokens gone, sessions
+    /// ended; the name stays in the records it signed and is not reused.
+    Remove {
+        name: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

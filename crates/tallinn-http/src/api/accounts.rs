@@ -93,6 +93,81 @@ pub async fn create_user(
     Ok((StatusCode::CREATED, Json(s.ledger.add_user(who, user).await?)))
 }
 
+/// Hashes a new password (at least 12 characters) on the blocking pool.
+async fn hash_new_password(password: String) -> Result<String, ApiError> {
+    if password.chars().count() < 12 {
+        return Err(ApiError {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: "invalid",
+            message: "a password has at least 12 characters".into(),
+            field: Some("password".into()),
+        });
+    }
+    tokio::task::spawn_blocking(move || Argon2::default().hash_password(password.as_bytes(), &SaltString::generate(&mut OsRng)).map(|h| h.to_string()))
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .ok_or_else(|| ApiError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            code: "internal",
+            message: "internal error; it has been logged".into(),
+            field: None,
+        })
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePassword {
+    /// Required when users change their own password.
+    current_password: Option<String>,
+    /// At least 12 characters; stored only as an Argon2id hash.
+    password: String,
+}
+
+/// `PUT /api/v1/users/{name}/password`: users change their own (giving
+/// the current one), the office anyone's. Every session of the account
+/// ends, and every credential remembered by any server process goes stale.
+pub async fn change_password(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    crate::auth::ClientAddress(address): crate::auth::ClientAddress,
+    Path(name): Path<String>,
+    body: Result<Json<ChangePassword>, JsonRejection>,
+) -> Result<StatusCode, ApiError> {
+    let who = signed_in(who)?;
+    let Json(b) = body?;
+    let own = matches!(&who, tallinn_core::policy::Principal::User { name: n, .. } if *n == name);
+    if own {
+        let current = b.current_password.as_deref().ok_or_else(|| ApiError::bad_request("current_password", "give your current password to change it"))?;
+        crate::auth::verify_password(&s, &name, current, &address).await?;
+    }
+    let hash = hash_new_password(b.password).await?;
+    s.ledger.change_password(who, &name, &hash).await?;
+    s.credentials.clear();
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/v1/users/{name}/disable` (coordinators).
+pub async fn disable_user(State(s): State<AppState>, Caller(who): Caller, Path(name): Path<String>) -> Result<StatusCode, ApiError> {
+    account(&s, who, &name, tallinn_store::AccountChange::Disable).await
+}
+
+/// `POST /api/v1/users/{name}/enable` (coordinators).
+pub async fn enable_user(State(s): State<AppState>, Caller(who): Caller, Path(name): Path<String>) -> Result<StatusCode, ApiError> {
+    account(&s, who, &name, tallinn_store::AccountChange::Enable).await
+}
+
+/// `DELETE /api/v1/users/{name}` (coordinators): removed for good.
+pub async fn remove_user(State(s): State<AppState>, Caller(who): Caller, Path(name): Path<String>) -> Result<StatusCode, ApiError> {
+    account(&s, who, &name, tallinn_store::AccountChange::Remove).await
+}
+
+async fn account(s: &AppState, who: tallinn_core::policy::Principal, name: &str, change: tallinn_store::AccountChange) -> Result<StatusCode, ApiError> {
+    s.ledger.change_account(signed_in(who)?, name, change).await?;
+    s.credentials.clear();
+    Ok(StatusCode::NO_CONTENT)
+}
+
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateToken {

@@ -41,10 +41,16 @@ pub async fn sign_in(
     Ok(([(header::SET_COOKIE, cookie)], Json(Signed { user: b.user, csrf })).into_response())
 }
 
-/// `DELETE /api/v1/session` (a write: needs the CSRF token).
-pub async fn sign_out(State(s): State<AppState>, crate::auth::Caller(_who): crate::auth::Caller, headers: HeaderMap) -> Result<Response, ApiError> {
-    if let Some(secret) = crate::auth::session_secret(&headers) {
-        s.ledger.close_session(&secret).await?;
+/// `DELETE /api/v1/session` (a write: needs the CSRF token): signs the
+/// user out everywhere — every session of the account ends.
+pub async fn sign_out(State(s): State<AppState>, crate::auth::Caller(who): crate::auth::Caller, headers: HeaderMap) -> Result<Response, ApiError> {
+    match &who {
+        tallinn_core::policy::Principal::User { name, .. } => s.ledger.close_all_sessions(name).await?,
+        _ => {
+            if let Some(secret) = crate::auth::session_secret(&headers) {
+                s.ledger.close_session(&secret).await?;
+            }
+        }
     }
     let expired = format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, expired)]).into_response())

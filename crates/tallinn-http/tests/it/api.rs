@@ -513,3 +513,90 @@ async fn accounts_through_the_api() {
     );
     assert_eq!(send(&app, "GET", "/api/v1/needs?limit=1", Some(&secret), None).await.0, StatusCode::UNAUTHORIZED);
 }
+
+/// A password change or a disabled account takes effect at once on every
+/// server process: another process's remembered Basic credential and
+/// resolved token stop working on the next request; signing out ends every
+/// session of the account.
+#[tokio::test]
+async fn account_changes_reach_every_process_at_once() {
+    use base64::Engine;
+    let (a, ledger, _dir) = demo_app().await;
+    let b = tallinn_http::router(ledger.another_process());
+    let hash = {
+        use argon2::PasswordHasher;
+        let salt = argon2::password_hash::SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
+        argon2::Argon2::default().hash_password(b"correct horse battery", &salt).unwrap().to_string()
+    };
+    ledger.set_password(Principal::System, "demo.donor", &hash).await.unwrap();
+    let (_, office) = ledger.create_token(Principal::System, "demo.coordinator", None).await.unwrap();
+    let (_, token) = ledger.create_token(Principal::System, "demo.donor", None).await.unwrap();
+    let basic = |p: &str| format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("demo.donor:{p}")));
+    let get = |app: &axum::Router, auth: String| {
+        let app = app.clone();
+        async move { app.oneshot(Request::get("/api/v1/needs?limit=1").header("authorization", auth).body(Body::empty()).unwrap()).await.unwrap().status() }
+    };
+    // Process A remembers both credentials.
+    assert_eq!(get(&a, basic("correct horse battery")).await, StatusCode::OK);
+    assert_eq!(get(&a, format!("Bearer {token}")).await, StatusCode::OK);
+    // The user changes its password through process B (giving the current one).
+    let wrong = send(&b, "PUT", "/api/v1/users/demo.donor/password", Some(&token), Some(r#"{"password": "another long password"}"#)).await;
+    assert_eq!((wrong.0, wrong.1["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("current_password")));
+    let (status, body) = send(
+        &b,
+        "PUT",
+        "/api/v1/users/demo.donor/password",
+        Some(&token),
+        Some(r#"{"current_password": "correct horse battery", "password": "another long password"}"#),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    assert_eq!(get(&a, basic("correct horse battery")).await, StatusCode::UNAUTHORIZED, "the old password, remembered by A, fails at once");
+    assert_eq!(get(&a, basic("another long password")).await, StatusCode::OK);
+    // The office disables the account through B: A's remembered token fails at once.
+    assert_eq!(send(&b, "POST", "/api/v1/users/demo.donor/disable", Some(&token), None).await.0, StatusCode::FORBIDDEN, "not the user's own to do");
+    assert_eq!(send(&b, "POST", "/api/v1/users/demo.donor/disable", Some(&office), None).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(get(&a, format!("Bearer {token}")).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(get(&a, basic("another long password")).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(send(&b, "POST", "/api/v1/users/demo.donor/enable", Some(&office), None).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(get(&a, format!("Bearer {token}")).await, StatusCode::OK);
+
+    // Signing out ends every session of the account, on every process.
+    let sign_in = |app: &axum::Router| {
+        let app = app.clone();
+        async move {
+            let r = app
+                .oneshot(
+                    Request::post("/api/v1/session")
+                        .header("content-type", "application/json")
+                        .body(Body::from(r#"{"user": "demo.donor", "password": "another long password"}"#))
+                        .unwrap(),
+                )
+                .await
+                .unwrap();
+            let cookie = r.headers().get("set-cookie").unwrap().to_str().unwrap().split(';').next().unwrap().to_string();
+            let csrf =
+                serde_json::from_slice::<serde_json::Value>(&r.into_body().collect().await.unwrap().to_bytes()).unwrap()["csrf"].as_str().unwrap().to_string();
+            (cookie, csrf)
+        }
+    };
+    let (one, csrf) = sign_in(&a).await;
+    let (two, _) = sign_in(&b).await;
+    let with_cookie = |app: &axum::Router, method: &str, cookie: &str, csrf: Option<&str>| {
+        let mut r = Request::builder().method(method).uri(if method == "GET" { "/api/v1/pledges?limit=1" } else { "/api/v1/session" }).header("cookie", cookie);
+        if let Some(c) = csrf {
+            r = r.header("x-csrf-token", c);
+        }
+        let app = app.clone();
+        let r = r.body(Body::empty()).unwrap();
+        async move { app.oneshot(r).await.unwrap().status() }
+    };
+    assert_eq!(with_cookie(&b, "DELETE", &one, Some(&csrf)).await, StatusCode::NO_CONTENT);
+    let (_, after) = {
+        let r = b.clone().oneshot(Request::get("/api/v1/pledges?limit=50").header("cookie", &two).body(Body::empty()).unwrap()).await.unwrap();
+        (r.status(), serde_json::from_slice::<serde_json::Value>(&r.into_body().collect().await.unwrap().to_bytes()).unwrap())
+    };
+    let donor_only = ledger.pledges(&Principal::Public, None, None).await.unwrap().len();
+    assert_eq!(after["items"].as_array().unwrap().len(), donor_only.min(50), "the other session is the public now");
+    let _ = with_cookie;
+}

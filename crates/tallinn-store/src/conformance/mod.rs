@@ -79,6 +79,7 @@ macro_rules! conformance_suite {
             versions_are_exact_and_input_strict,
             markings_fail_closed,
             versions_belong_to_their_organisation,
+            accounts_change_and_end_sessions,
             versions_and_pages_hold_under_writes
         );
     };
@@ -940,4 +941,55 @@ pub async fn tokens_and_the_access_log(h: Harness) {
     h.clock.advance(SignedDuration::from_mins(16));
     assert!(l.next_sign_in("ee.donor", "10.0.0.1").await.unwrap().is_none(), "the window slides");
     assert_eq!(audit_len(l).await, before, "failures are not ledger changes");
+}
+
+/// Accounts after they are made: a password change, disabling and removal
+/// end every session and stale every remembered credential (the version
+/// moves); disabled accounts sign in with nothing; removal is for good.
+pub async fn accounts_change_and_end_sessions(h: Harness) {
+    use crate::AccountChange;
+    let l = &h.ledger;
+    let office = Principal::System;
+    l.add_user(office.clone(), NewUser { name: "mart".into(), org: "EE".into(), role: Role::Donor, panel: None, password_hash: Some("$argon2id$old".into()) })
+        .await
+        .unwrap();
+    l.add_user(office.clone(), NewUser { name: "kate".into(), org: "EE".into(), role: Role::Donor, panel: None, password_hash: None }).await.unwrap();
+    let mart = user("mart", "EE", Role::Donor);
+    let (first, _) = l.open_session("mart", 8).await.unwrap();
+    let (second, _) = l.another_process().open_session("mart", 8).await.unwrap();
+    let (_, token) = l.create_token(office.clone(), "mart", None).await.unwrap();
+    let v0 = l.credentials_version("mart").await.unwrap().expect("active");
+
+    // Users change their own password, not others'; every session ends.
+    assert!(matches!(domain(l.change_password(user("kate", "EE", Role::Donor), "mart", "$argon2id$x").await.unwrap_err()), DomainError::Forbidden(_)));
+    l.change_password(mart.clone(), "mart", "$argon2id$new").await.unwrap();
+    assert_eq!(l.password_hash("mart").await.unwrap().as_deref(), Some("$argon2id$new"));
+    assert!(l.session(&first).await.unwrap().is_none() && l.another_process().session(&second).await.unwrap().is_none(), "every session ended");
+    let v1 = l.credentials_version("mart").await.unwrap().unwrap();
+    assert!(v1 > v0, "remembered credentials are stale");
+    assert!(l.principal_for_token(&token).await.unwrap().is_some(), "tokens are not sessions");
+
+    // Disabled: no password, no token, no session, no version.
+    let (third, _) = l.open_session("mart", 8).await.unwrap();
+    assert!(matches!(domain(l.change_account(mart.clone(), "kate", AccountChange::Disable).await.unwrap_err()), DomainError::Forbidden(_)));
+    l.change_account(office.clone(), "mart", AccountChange::Disable).await.unwrap();
+    assert_eq!(l.password_hash("mart").await.unwrap(), None);
+    assert_eq!(l.principal_for_token(&token).await.unwrap(), None);
+    assert!(l.session(&third).await.unwrap().is_none());
+    assert_eq!(l.credentials_version("mart").await.unwrap(), None);
+    assert!(matches!(domain(l.change_password(office.clone(), "mart", "$argon2id$x").await.unwrap_err()), DomainError::Conflict(_)));
+    // Enabled again: the token and password work again, under a new version.
+    l.change_account(office.clone(), "mart", AccountChange::Enable).await.unwrap();
+    assert!(l.principal_for_token(&token).await.unwrap().is_some());
+    assert!(l.credentials_version("mart").await.unwrap().unwrap() > v1);
+    // Removed for good: password and tokens gone, the name not reusable.
+    l.change_account(office.clone(), "mart", AccountChange::Remove).await.unwrap();
+    assert_eq!((l.password_hash("mart").await.unwrap(), l.principal_for_token(&token).await.unwrap()), (None, None));
+    assert!(matches!(domain(l.change_account(office.clone(), "mart", AccountChange::Enable).await.unwrap_err()), DomainError::Conflict(_)));
+    let again = NewUser { name: "mart".into(), org: "EE".into(), role: Role::Donor, panel: None, password_hash: None };
+    assert!(matches!(domain(l.add_user(office.clone(), again).await.unwrap_err()), DomainError::AlreadyExists { .. }));
+    let actions: Vec<String> = l.audit_log(&office, 20, Some("user")).await.unwrap().into_iter().map(|e| e.action).collect();
+    for a in ["user.password", "user.disable", "user.enable", "user.remove"] {
+        assert!(actions.iter().any(|x| x == a), "{a} audited: {actions:?}");
+    }
 }

@@ -138,7 +138,7 @@ impl Ledger {
         let mut conn = self.read().await?;
         let row = fetch_optional(
             conn.as_mut(),
-            "SELECT u.name, u.org, u.role FROM api_tokens t JOIN users u ON u.name = t.user_name WHERE t.hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)",
+            "SELECT u.name, u.org, u.role FROM api_tokens t JOIN users u ON u.name = t.user_name WHERE t.hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2) AND u.status = 'active'",
             args![token_hash(token), to_micros(self.now())],
         )
         .await?;
@@ -199,7 +199,7 @@ impl Ledger {
         let mut conn = self.read().await?;
         let row = fetch_optional(
             conn.as_mut(),
-            "SELECT u.name, u.org, u.role, s.csrf FROM sessions s JOIN users u ON u.name = s.user_name WHERE s.hash = $1 AND s.closed_at IS NULL AND s.expires_at > $2",
+            "SELECT u.name, u.org, u.role, s.csrf FROM sessions s JOIN users u ON u.name = s.user_name WHERE s.hash = $1 AND s.closed_at IS NULL AND s.expires_at > $2 AND u.status = 'active'",
             args![token_hash(secret), to_micros(self.now())],
         )
         .await?;

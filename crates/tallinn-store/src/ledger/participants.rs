@@ -180,7 +180,7 @@ impl Ledger {
     /// The stored Argon2 hash of a user's password, for sign-in.
     pub async fn password_hash(&self, user: &str) -> Result<Option<String>> {
         let mut conn = self.read().await?;
-        let row = crate::sql::fetch_optional(conn.as_mut(), "SELECT password_hash FROM users WHERE name = $1", args![user]).await?;
+        let row = crate::sql::fetch_optional(conn.as_mut(), "SELECT password_hash FROM users WHERE name = $1 AND status = 'active'", args![user]).await?;
         Ok(row.map(|r| r.opt_text(0)).transpose()?.flatten())
     }
 }

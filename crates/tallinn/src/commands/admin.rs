@@ -1,6 +1,7 @@
 //! init, participants, users, and the audit log.
 
 use std::io::BufRead;
+use tallinn_store::AccountChange;
 
 use anyhow::bail;
 use argon2::password_hash::SaltString;
@@ -48,7 +49,22 @@ pub async fn user(ctx: &Ctx, cmd: UserCmd) -> anyhow::Result<()> {
             let user = ctx.ledger.add_user(ctx.actor.clone(), user).await?;
             print_one(&user, crate::cli::Format::Json)
         }
+        UserCmd::Passwd { name } => {
+            let hash = hash_password(&read_password()?)?;
+            ctx.ledger.change_password(ctx.actor.clone(), &name, &hash).await?;
+            eprintln!("tallinn: password of {name} changed; its sessions ended");
+            Ok(())
+        }
+        UserCmd::Disable { name } => account(ctx, &name, AccountChange::Disable, "disabled").await,
+        UserCmd::Enable { name } => account(ctx, &name, AccountChange::Enable, "enabled").await,
+        UserCmd::Remove { name } => account(ctx, &name, AccountChange::Remove, "removed").await,
     }
+}
+
+async fn account(ctx: &Ctx, name: &str, change: AccountChange, done: &str) -> anyhow::Result<()> {
+    ctx.ledger.change_account(ctx.actor.clone(), name, change).await?;
+    eprintln!("tallinn: {name} {done}");
+    Ok(())
 }
 
 fn read_password() -> anyhow::Result<String> {

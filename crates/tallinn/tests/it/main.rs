@@ -667,6 +667,28 @@ fn a_hostile_upload_leaves_the_server_serving() {
     }
 }
 
+/// `tallinn user passwd|disable|enable|remove`, on both stores.
+#[test]
+fn accounts_are_managed_from_the_command_line() {
+    for store in stores("accounts") {
+        store.ok(&["init"]);
+        store.ok(&["user", "add", "mart", "--org", "EE", "--role", "analyst"]);
+        let out = store.run_with_stdin(&["user", "passwd", "mart"], "short\n");
+        assert_eq!(out.status.code(), Some(1), "a short password is refused");
+        let out = store.run_with_stdin(&["user", "passwd", "mart"], "a long enough password\n");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        for step in ["disable", "enable", "remove"] {
+            let out = store.run(&["user", step, "mart"]);
+            assert!(out.status.success(), "{step}: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        let out = store.run(&["user", "enable", "mart"]);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("was removed"), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(store.run(&["user", "disable", "nobody"]).status.code(), Some(1));
+        store.audit_entries();
+    }
+}
+
 /// A GET from a chosen loopback source address: (status, body).
 fn get_from(source: &str, base: &str, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
