@@ -58,6 +58,12 @@ impl FormState {
         self.errors.iter()
     }
 
+    /// The errors of `form` without any of its values (a password form is
+    /// never shown again as typed).
+    pub fn default_with_errors(form: &FormState) -> FormState {
+        FormState { values: HashMap::new(), errors: form.errors.clone() }
+    }
+
     /// Records an error (the first one per field is kept).
     pub fn fail(&mut self, field: &str, message: impl Into<String>) {
         self.errors.entry(field.to_string()).or_insert_with(|| message.into());

@@ -26,6 +26,8 @@ struct LoginPage {
 #[derive(serde::Deserialize)]
 pub struct NextQuery {
     next: Option<String>,
+    /// A confirmation to show (`password_changed`, `signed_out_everywhere`).
+    done: Option<String>,
 }
 
 /// Only a path of this site may follow the sign-in (never another site).
@@ -46,9 +48,20 @@ async fn login_key(state: &AppState) -> Result<[u8; 32], WebError> {
 /// The page with a fresh CSRF nonce in its cookie and the nonce's signed
 /// value in the form.
 async fn login_page(state: &AppState, viewer: &Viewer, form: FormState, problem: Option<String>, status: StatusCode) -> Result<Response, WebError> {
+    login_page_with(state, viewer, form, problem, status, None).await
+}
+
+async fn login_page_with(
+    state: &AppState,
+    viewer: &Viewer,
+    form: FormState,
+    problem: Option<String>,
+    status: StatusCode,
+    done: Option<&str>,
+) -> Result<Response, WebError> {
     let nonce = new_login_token();
     let token = login_form_value(&login_key(state).await?, &nonce);
-    let page = LoginPage { l: Layout::new(viewer, "login.title", "/login"), form, token, problem };
+    let page = LoginPage { l: Layout::new(viewer, "login.title", "/login").with_flash(done), form, token, problem };
     let mut response = render_status(status, &page)?;
     if let Ok(v) = login_cookie_header(&nonce, &state.options).parse() {
         response.headers_mut().insert(header::SET_COOKIE, v);
@@ -62,7 +75,7 @@ pub async fn form(State(s): State<AppState>, viewer: Viewer, Query(query): Query
     if viewer.name().is_some() {
         return Ok(see_other(safe_next(&next)));
     }
-    login_page(&s, &viewer, FormState::with(&[("next", &next)]), None, StatusCode::OK).await
+    login_page_with(&s, &viewer, FormState::with(&[("next", &next)]), None, StatusCode::OK, query.done.as_deref()).await
 }
 
 /// `POST /login`: refused without the form's CSRF value; a wrong password

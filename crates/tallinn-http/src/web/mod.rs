@@ -8,6 +8,7 @@
 //! shows the result; a refused one re-renders the form with each error
 //! beside its field and what the user typed kept.
 
+mod account;
 mod allocation;
 mod dashboard;
 mod exchange;
@@ -42,6 +43,9 @@ pub fn routes() -> Router<AppState> {
         .route("/assets/tallinn.css", get(stylesheet))
         .route("/login", get(login::form).post(login::sign_in))
         .route("/logout", post(login::sign_out))
+        .route("/account", get(account::show))
+        .route("/account/password", post(account::change_password))
+        .route("/account/sign-out-everywhere", post(account::sign_out_everywhere))
         .route("/home", get(home::page))
         .route("/needs", get(needs::catalogue))
         .route("/needs/new", get(needs::new_form).post(needs::create))
@@ -155,6 +159,7 @@ fn nav_for(role: Option<Role>) -> Vec<(&'static str, &'static str)> {
         Role::Observer => items.push(("/pledges", "nav.pledges")),
     }
     items.push(("/agreements", "nav.agreements"));
+    items.push(("/account", "nav.account"));
     if matches!(role, Role::Coordinator | Role::Analyst | Role::Auditor) && !items.iter().any(|(h, _)| *h == "/exchange") {
         items.push(("/exchange", "nav.exchange"));
     }

@@ -463,3 +463,58 @@ async fn the_catalogue_filters_sorts_searches_and_pages() {
     assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
     assert!(r.body.contains("role=\"alert\"") && r.body.contains("does not accept"), "{}", r.body);
 }
+
+/// `/account`: a user changes its own password (the current one required,
+/// the new one twice), which ends every session; and signs out everywhere.
+#[tokio::test]
+async fn a_user_changes_its_password_and_signs_out_everywhere() {
+    let (app, _ledger, _dir) = app().await;
+    let mut b = Browser::default();
+    b.sign_in(&app, "demo.donor").await;
+    let mut other = Browser::default();
+    other.sign_in(&app, "demo.donor").await;
+    let page = b.get(&app, "/account").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("<label for=\"current\">") && page.body.contains("href=\"/account\""), "labelled, in the navigation");
+    let csrf = hidden(&page.body, "csrf");
+    let r = b
+        .post(
+            &app,
+            "/account/password",
+            &[("csrf", &csrf), ("current", "wrong password!"), ("password", "a brand new password"), ("repeat", "a brand new password")],
+        )
+        .await;
+    assert!(r.body.contains("The current password is wrong") && !r.body.contains("a brand new password"), "{}", r.status);
+    let r = b
+        .post(&app, "/account/password", &[("csrf", &csrf), ("current", PASSWORD), ("password", "a brand new password"), ("repeat", "another one entirely")])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("The two new passwords differ"));
+    let r = b
+        .post(&app, "/account/password", &[("csrf", "forged"), ("current", PASSWORD), ("password", "a brand new password"), ("repeat", "a brand new password")])
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = b
+        .post(&app, "/account/password", &[("csrf", &csrf), ("current", PASSWORD), ("password", "a brand new password"), ("repeat", "a brand new password")])
+        .await;
+    assert_eq!((r.status, r.location.as_str()), (StatusCode::SEE_OTHER, "/login?done=password_changed"));
+    assert!(!b.has_session());
+    assert!(b.get(&app, &r.location).await.body.contains("every session of your account has ended"), "the sign-in page says why");
+    assert_eq!(other.get(&app, "/account").await.status, StatusCode::SEE_OTHER, "the other session ended too");
+    // The new password signs in; signing out everywhere ends both sessions.
+    let mut one = Browser::default();
+    let login = one.get(&app, "/login").await;
+    let r = one
+        .post(&app, "/login", &[("csrf", &hidden(&login.body, "csrf")), ("user", "demo.donor"), ("password", "a brand new password"), ("next", "/home")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let mut two = one.clone();
+    two.cookies.retain(|(k, _)| k != "tallinn_session");
+    let login = two.get(&app, "/login").await;
+    two.post(&app, "/login", &[("csrf", &hidden(&login.body, "csrf")), ("user", "demo.donor"), ("password", "a brand new password")]).await;
+    assert!(one.has_session() && two.has_session());
+    let csrf = hidden(&one.get(&app, "/account").await.body, "csrf");
+    let r = one.post(&app, "/account/sign-out-everywhere", &[("csrf", &csrf)]).await;
+    assert_eq!((r.status, r.location.as_str()), (StatusCode::SEE_OTHER, "/login?done=signed_out_everywhere"));
+    assert_eq!(two.get(&app, "/account").await.status, StatusCode::SEE_OTHER, "every session ended");
+}
