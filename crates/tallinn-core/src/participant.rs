@@ -17,6 +17,15 @@ vocabulary! {
 }
 
 vocabulary! {
+    /// Whether an account may sign in (ADR 0013).
+    pub enum AccountStatus as "account status" {
+        Active = "active",
+        Disabled = "disabled",
+        Removed = "removed",
+    }
+}
+
+vocabulary! {
     /// What a user may do (SPEC §1).
     pub enum Role as "role" {
         Coordinator = "coordinator",
@@ -133,6 +142,7 @@ pub struct User {
     pub org: String,
     pub role: Role,
     pub panel: Option<Panel>,
+    pub status: AccountStatus,
     pub created_at: Timestamp,
 }
 

@@ -113,9 +113,9 @@ impl Listing for tallinn_store::Collection {
 }
 
 impl Listing for User {
-    const COLUMNS: &'static [&'static str] = &["name", "org", "role", "panel", "created_at"];
+    const COLUMNS: &'static [&'static str] = &["name", "org", "role", "panel", "status", "created_at"];
     fn cells(&self) -> Vec<String> {
-        vec![self.name.clone(), self.org.clone(), self.role.to_string(), opt(&self.panel), self.created_at.to_string()]
+        vec![self.name.clone(), self.org.clone(), self.role.to_string(), opt(&self.panel), self.status.to_string(), self.created_at.to_string()]
     }
 }
 

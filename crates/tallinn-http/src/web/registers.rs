@@ -111,14 +111,38 @@ struct ParticipantsPage {
     participants: Vec<Participant>,
     /// Only the office sees the user accounts.
     users: Vec<User>,
+    /// Coordinators disable, enable and remove them.
+    manage: bool,
 }
 
 /// `GET /participants`
-pub async fn participants(State(s): State<AppState>, viewer: Viewer) -> Result<Response, WebError> {
+pub async fn participants(State(s): State<AppState>, viewer: Viewer, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
     let who = viewer.signed_in("/participants")?.clone();
     let participants = s.ledger.participants().await?;
     let users = if matches!(viewer.role(), Some(Role::Coordinator | Role::Auditor)) { s.ledger.users(&who).await? } else { Vec::new() };
-    render(&ParticipantsPage { l: Layout::new(&viewer, "participants.title", "/participants"), participants, users })
+    let manage = matches!(viewer.role(), Some(Role::Coordinator));
+    let l = Layout::new(&viewer, "participants.title", "/participants").with_flash(q.get("done").map(String::as_str));
+    render(&ParticipantsPage { l, participants, users, manage })
+}
+
+/// `POST /users/{name}/{disable|enable|remove}` (coordinators): the
+/// account's sessions end and its credentials stop at once (ADR 0013).
+pub async fn user_act(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    Path((name, action)): Path<(String, String)>,
+    Posted(form): Posted,
+) -> Result<Response, WebError> {
+    let who = viewer.check_form(form.values(), "/participants")?;
+    let (change, done) = match action.as_str() {
+        "disable" => (tallinn_store::AccountChange::Disable, "account_disabled"),
+        "enable" => (tallinn_store::AccountChange::Enable, "account_enabled"),
+        "remove" => (tallinn_store::AccountChange::Remove, "account_removed"),
+        _ => return Err(WebError::page(axum::http::StatusCode::NOT_FOUND, viewer.cat.get("error.not_found").to_string())),
+    };
+    s.ledger.change_account(who, &name, change).await.map_err(crate::ApiError::from)?;
+    s.credentials.clear();
+    Ok(super::see_other(&format!("/participants?done={done}")))
 }
 
 #[derive(Template)]

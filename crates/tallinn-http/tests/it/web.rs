@@ -518,3 +518,31 @@ async fn a_user_changes_its_password_and_signs_out_everywhere() {
     assert_eq!((r.status, r.location.as_str()), (StatusCode::SEE_OTHER, "/login?done=signed_out_everywhere"));
     assert_eq!(two.get(&app, "/account").await.status, StatusCode::SEE_OTHER, "every session ended");
 }
+
+/// The office disables, enables and removes accounts from the participants
+/// page; a disabled account's session ends at once.
+#[tokio::test]
+async fn the_office_manages_accounts_on_a_page() {
+    let (app, _ledger, _dir) = app().await;
+    let mut donor = Browser::default();
+    donor.sign_in(&app, "demo.donor").await;
+    let mut office = Browser::default();
+    office.sign_in(&app, "demo.coordinator").await;
+    let page = office.get(&app, "/participants").await;
+    assert!(page.body.contains("action=\"/users/demo.donor/disable\""), "actions per account");
+    let csrf = hidden(&page.body, "csrf");
+    let r = office.post(&app, "/users/demo.donor/disable", &[("csrf", &csrf)]).await;
+    assert_eq!((r.status, r.location.as_str()), (StatusCode::SEE_OTHER, "/participants?done=account_disabled"));
+    assert_eq!(donor.get(&app, "/account").await.status, StatusCode::SEE_OTHER, "the donor's session ended");
+    assert!(office.get(&app, &r.location).await.body.contains("The account is disabled"));
+    let r = office.post(&app, "/users/demo.donor/enable", &[("csrf", &csrf)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    // Only coordinators; and never without the form's token.
+    let mut auditor = Browser::default();
+    auditor.sign_in(&app, "demo.auditor").await;
+    let auditor_page = auditor.get(&app, "/participants").await;
+    assert!(!auditor_page.body.contains("/users/demo.donor/disable"), "auditors see accounts, do not manage them");
+    let r = auditor.post(&app, "/users/demo.donor/disable", &[("csrf", &hidden(&auditor_page.body, "csrf"))]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(office.post(&app, "/users/demo.donor/remove", &[("csrf", "forged")]).await.status, StatusCode::FORBIDDEN);
+}

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 use tallinn_core::DomainError;
-use tallinn_core::participant::{NewUser, Participant, ParticipantKind, User};
+use tallinn_core::participant::{AccountStatus, NewUser, Participant, ParticipantKind, User};
 use tallinn_core::policy::Principal;
 use tallinn_core::reference;
 use tallinn_core::time::{from_micros, to_micros};
@@ -134,7 +134,7 @@ impl Ledger {
                 &json!({ "org": user.org, "role": user.role, "panel": user.panel, "password": user.password_hash.is_some() }),
             )
             .await?;
-            Ok(User { name: user.name, org: user.org, role: user.role, panel: user.panel, created_at: at })
+            Ok(User { name: user.name, org: user.org, role: user.role, panel: user.panel, status: AccountStatus::Active, created_at: at })
         }
         .await;
         tx.finish(result).await
@@ -144,9 +144,18 @@ impl Ledger {
     pub async fn users(&self, reader: &Principal) -> Result<Vec<User>> {
         require(reader, "list users", |p| is_office(p) || matches!(p, Principal::User { role: tallinn_core::participant::Role::Auditor, .. }))?;
         let mut conn = self.read().await?;
-        let rows = conn.fetch("SELECT name, org, role, panel, created_at FROM users ORDER BY name", vec![]).await?;
+        let rows = conn.fetch("SELECT name, org, role, panel, created_at, status FROM users ORDER BY name", vec![]).await?;
         rows.iter()
-            .map(|r| Ok(User { name: r.text(0)?, org: r.text(1)?, role: r.parse(2)?, panel: r.opt_parse(3)?, created_at: from_micros(r.int(4)?) }))
+            .map(|r| {
+                Ok(User {
+                    name: r.text(0)?,
+                    org: r.text(1)?,
+                    role: r.parse(2)?,
+                    panel: r.opt_parse(3)?,
+                    status: r.parse(5)?,
+                    created_at: from_micros(r.int(4)?),
+                })
+            })
             .collect()
     }
 
