@@ -68,26 +68,7 @@ pub async fn create_user(
     let Json(b) = body?;
     let password_hash = match b.password {
         None => None,
-        Some(p) if p.chars().count() < 12 => {
-            return Err(ApiError {
-                status: StatusCode::UNPROCESSABLE_ENTITY,
-                code: "invalid",
-                message: "a password has at least 12 characters".into(),
-                field: Some("password".into()),
-            });
-        }
-        Some(p) => Some(
-            tokio::task::spawn_blocking(move || Argon2::default().hash_password(p.as_bytes(), &SaltString::generate(&mut OsRng)).map(|h| h.to_string()))
-                .await
-                .ok()
-                .and_then(Result::ok)
-                .ok_or_else(|| ApiError {
-                    status: StatusCode::INTERNAL_SERVER_ERROR,
-                    code: "internal",
-                    message: "internal error; it has been logged".into(),
-                    field: None,
-                })?,
-        ),
+        Some(p) => Some(hash_new_password(p).await?),
     };
     let user = NewUser { name: b.name, org: b.org, role: b.role, panel: b.panel, password_hash };
     Ok((StatusCode::CREATED, Json(s.ledger.add_user(who, user).await?)))
