@@ -19,9 +19,16 @@ impl FieldError {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DomainError {
-    /// Input that is malformed or out of range.
+    /// Input that is malformed or out of range: wrong on its face, whatever
+    /// the ledger holds (the API answers 422).
     #[error(transparent)]
     Invalid(#[from] FieldError),
+    /// A well-formed value that the ledger as it stands refuses: the named
+    /// organisation is of the wrong kind, no exchange rate is on file for
+    /// the day, a flow names a pledge of another donor (the API answers 409;
+    /// ADR 0014).
+    #[error("{0}")]
+    Refused(FieldError),
     /// A referenced record does not exist (or the actor may not see it; the
     /// two are reported identically on purpose).
     #[error("{entity} '{id}' not found")]
@@ -45,6 +52,10 @@ impl DomainError {
         DomainError::Invalid(FieldError::new(field, message))
     }
 
+    pub fn refused(field: impl Into<String>, message: impl Into<String>) -> Self {
+        DomainError::Refused(FieldError::new(field, message))
+    }
+
     pub fn not_found(entity: &'static str, id: impl ToString) -> Self {
         DomainError::NotFound { entity, id: id.to_string() }
     }
@@ -52,7 +63,7 @@ impl DomainError {
     /// The field to blame, if there is one.
     pub fn field(&self) -> Option<&str> {
         match self {
-            DomainError::Invalid(e) => Some(&e.field),
+            DomainError::Invalid(e) | DomainError::Refused(e) => Some(&e.field),
             _ => None,
         }
     }

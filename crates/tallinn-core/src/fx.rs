@@ -107,6 +107,15 @@ pub fn parse_ecb_csv(text: &str) -> Result<Vec<FxRate>, RateFileError> {
     Ok(rates)
 }
 
+/// The currencies of the ECB's euro reference rates (those quoted on the
+/// last day of `tallinn fx import`'s usual file): with EUR, what the API's
+/// document offers for amounts. Rates for other ISO 4217 currencies can be
+/// imported too, and amounts in them are then accepted.
+pub const ECB_CURRENCIES: &[&str] = &[
+    "USD", "JPY", "CZK", "DKK", "GBP", "HUF", "PLN", "RON", "SEK", "CHF", "ISK", "NOK", "TRY", "AUD", "BRL", "CAD", "CNY", "HKD", "IDR", "ILS", "INR", "KRW",
+    "MXN", "MYR", "NZD", "PHP", "SGD", "THB", "ZAR",
+];
+
 /// Ensures a currency code is usable for conversion.
 pub fn convertible(code: &str) -> Result<Currency, FieldError> {
     Currency::from_code(code)

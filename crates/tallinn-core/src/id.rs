@@ -54,6 +54,13 @@ impl Kind {
         format!("{}-{key}", self.prefix())
     }
 
+    /// The ids [`Kind::parse`] takes, as a regular expression for the API's
+    /// document: `N-42` or `42`, a key from 1 up (18 digits at most, so
+    /// that every match fits an `i64`).
+    pub fn pattern(self) -> String {
+        format!("^({}-)?[1-9][0-9]{{0,17}}$", self.prefix())
+    }
+
     /// Parses `N-42` or a bare `42` into the key of this kind.
     pub fn parse(self, text: &str) -> Result<i64, FieldError> {
         let digits = text.strip_prefix(self.prefix()).and_then(|r| r.strip_prefix('-')).unwrap_or(text);

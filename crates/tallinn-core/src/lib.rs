@@ -19,6 +19,7 @@ pub mod error;
 pub mod fx;
 pub mod id;
 pub mod import;
+pub mod integer;
 pub mod money;
 pub mod need;
 pub mod participant;

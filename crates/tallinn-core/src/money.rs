@@ -127,6 +127,14 @@ impl fmt::Display for Money {
     }
 }
 
+/// Amounts above zero that [`parse_minor`] takes with two decimals (EUR's),
+/// as a regular expression for the API's document: `1250.50`, `42`,
+/// `0.01`; at most 13 digits before the point, so every match fits.
+pub const POSITIVE_AMOUNT_PATTERN: &str = r"^([1-9][0-9]{0,12}(\.[0-9]{1,2})?|0\.(0[1-9]|[1-9][0-9]?))$";
+
+/// [`POSITIVE_AMOUNT_PATTERN`] for currencies without minor units (JPY, ISK).
+pub const POSITIVE_WHOLE_AMOUNT_PATTERN: &str = "^[1-9][0-9]{0,12}$";
+
 /// Parses a non-negative decimal into minor units with `exponent` digits.
 pub fn parse_minor(field: &str, text: &str, exponent: u32) -> Result<i64, FieldError> {
     let bad = |why: &str| FieldError::new(field, format!("'{text}' is not a valid amount: {why}"));

@@ -4,7 +4,7 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
-use crate::error::DomainError;
+use crate::error::{DomainError, FieldError};
 use crate::policy::{Confidentiality, Tlp};
 
 vocabulary! {
@@ -155,6 +155,10 @@ pub struct NewNeed {
 pub const MAX_TITLE: usize = 200;
 pub const MAX_DESCRIPTION: usize = 20_000;
 
+/// A tag: 1-40 characters, no white space, ';' or ',' (the rule in
+/// [`NewNeed::validate`], as a regular expression for the API's document).
+pub const TAG_PATTERN: &str = r"^[^\s;,\u0000-\u001F\u007F]{1,40}$";
+
 impl NewNeed {
     pub fn validate(&self) -> Result<(), DomainError> {
         let title = self.title.trim();
@@ -175,6 +179,9 @@ impl NewNeed {
         }
         for org in &self.share_orgs {
             crate::participant::validate_code("share_orgs", org)?;
+        }
+        for user in &self.share_users {
+            crate::participant::validate_user_name(user).map_err(|e| FieldError::new("share_users", e.message))?;
         }
         Ok(())
     }

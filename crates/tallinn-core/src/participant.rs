@@ -51,6 +51,10 @@ vocabulary! {
 /// or `2025-03-14`. Membership dates are often only announced by year, and we
 /// never invent the missing part.
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(
+    feature = "schema",
+    schemars(extend("anyOf" = [{ "pattern": "^[0-9]{4}$" }, { "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$" }, { "format": "date" }]))
+)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct PartialDate(String);
@@ -65,7 +69,7 @@ impl TryFrom<String> for PartialDate {
     type Error = FieldError;
     fn try_from(s: String) -> Result<Self, FieldError> {
         let ok = match s.len() {
-            4 => s.parse::<u16>().is_ok(),
+            4 => s.bytes().all(|b| b.is_ascii_digit()),
             7 => jiff::civil::Date::strptime("%Y-%m-%d", format!("{s}-01")).is_ok(),
             10 => s.parse::<jiff::civil::Date>().is_ok(),
             _ => false,
@@ -107,6 +111,15 @@ impl Participant {
         Ok(())
     }
 }
+
+/// [`validate_code`]'s rule as a regular expression (for the API's document).
+pub const CODE_PATTERN: &str = "^[A-Z0-9-]{2,32}$";
+
+/// [`validate_user_name`]'s rule as a regular expression.
+pub const USER_NAME_PATTERN: &str = "^[a-z0-9._-]{2,64}$";
+
+/// The shortest password Tallinn takes, in characters.
+pub const MIN_PASSWORD_CHARS: usize = 12;
 
 /// Organisation codes: 2–32 characters, upper-case letters, digits and '-'.
 pub fn validate_code(field: &str, code: &str) -> Result<(), FieldError> {
@@ -161,7 +174,7 @@ impl NewUser {
     pub fn validate(&self, org_kind: ParticipantKind) -> Result<(), DomainError> {
         validate_user_name(&self.name)?;
         if !role_fits(org_kind, self.role) {
-            return Err(DomainError::invalid("role", format!("a {org_kind} organisation cannot hold the {} role", self.role)));
+            return Err(DomainError::refused("role", format!("a {org_kind} organisation cannot hold the {} role", self.role)));
         }
         match (self.role, self.panel) {
             (Role::Reviewer, None) => Err(DomainError::invalid("panel", "a reviewer needs a panel (technical or strategic)")),

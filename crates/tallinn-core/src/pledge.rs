@@ -121,6 +121,10 @@ pub struct NewPledge {
     pub synthetic: bool,
 }
 
+/// The budget years a pledge may name.
+pub const MIN_BUDGET_YEAR: i16 = 2000;
+pub const MAX_BUDGET_YEAR: i16 = 2100;
+
 impl NewPledge {
     pub fn validate(&self) -> Result<(), DomainError> {
         if self.title.trim().is_empty() || self.title.chars().count() > crate::need::MAX_TITLE {
@@ -146,12 +150,18 @@ impl NewPledge {
             }
         }
         for year in &self.budget_years {
-            if !(2000..=2100).contains(year) {
+            if !(MIN_BUDGET_YEAR..=MAX_BUDGET_YEAR).contains(year) {
                 return Err(DomainError::invalid("budget_years", format!("{year} is not a budget year")));
             }
         }
-        for org in self.share_orgs.iter().chain(&self.earmarks.beneficiaries) {
+        for org in &self.share_orgs {
             crate::participant::validate_code("share_orgs", org)?;
+        }
+        for org in &self.earmarks.beneficiaries {
+            crate::participant::validate_code("beneficiaries", org)?;
+        }
+        for user in &self.share_users {
+            crate::participant::validate_user_name(user).map_err(|e| crate::error::FieldError::new("share_users", e.message))?;
         }
         Ok(())
     }
@@ -178,11 +188,32 @@ pub fn kind_and_amount(
     Ok((PledgeKind::InKind, amount, Some(valuation.unwrap_or(ValuationMethod::MarketPrice))))
 }
 
+/// At most this many lines of in-kind help in one pledge.
+pub const MAX_ITEMS: usize = 50;
+
+/// At most this many units in one line.
+pub const MAX_ITEM_QUANTITY: u32 = 1_000_000;
+
+/// A unit value the API's document offers: above zero, at most
+/// 999,999,999.99. With [`MAX_ITEMS`] and [`MAX_ITEM_QUANTITY`] this keeps
+/// every pledge's total within i64 minor units (larger unit values are
+/// taken while the total fits).
+pub const UNIT_VALUE_PATTERN: &str = r"^([1-9][0-9]{0,8}(\.[0-9]{1,2})?|0\.(0[1-9]|[1-9][0-9]?))$";
+
+/// [`UNIT_VALUE_PATTERN`] for currencies without minor units.
+pub const WHOLE_UNIT_VALUE_PATTERN: &str = "^[1-9][0-9]{0,8}$";
+
 /// The value of in-kind items in minor units of their currency: quantity ×
 /// unit value, summed; every item checked.
 pub fn items_total(items: &[InKindItem]) -> Result<i64, DomainError> {
     if items.is_empty() {
         return Err(DomainError::invalid("items", "an in-kind pledge lists its items"));
+    }
+    if items.len() > MAX_ITEMS {
+        return Err(DomainError::invalid("items", format!("at most {MAX_ITEMS} items in one pledge")));
+    }
+    if items.iter().any(|i| i.quantity > MAX_ITEM_QUANTITY) {
+        return Err(DomainError::invalid("items", format!("at most {MAX_ITEM_QUANTITY} units in one item")));
     }
     let mut total: i64 = 0;
     for item in items {

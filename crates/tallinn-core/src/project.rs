@@ -29,8 +29,12 @@ pub struct NewProject {
 
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewDeliveryItem {
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = crate::text::NON_BLANK_PATTERN)))]
     pub description: String,
+    #[serde(deserialize_with = "crate::integer::one")]
+    #[cfg_attr(feature = "schema", schemars(range(min = 1, max = u32::MAX)))]
     pub quantity: u32,
 }
 

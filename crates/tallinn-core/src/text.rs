@@ -7,6 +7,16 @@
 
 use crate::error::FieldError;
 
+/// The rule as a regular expression (ECMA-262, as JSON Schema and OpenAPI
+/// take it; Rust's `regex` and Python's `re` read it the same way), for the
+/// API's document: what [`is_forbidden`] refuses, no character of it.
+pub const PATTERN: &str = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]*$";
+
+/// [`PATTERN`] with at least one character that is not white space: what a
+/// required title or name takes (they are trimmed, then must not be empty).
+pub const NON_BLANK_PATTERN: &str =
+    r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]*[^\s\u0000-\u001F\u007F][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]*$";
+
 /// The first character the rule refuses, if any.
 pub fn forbidden_char(text: &str) -> Option<char> {
     text.chars().find(|&c| is_forbidden(c))

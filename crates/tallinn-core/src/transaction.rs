@@ -64,10 +64,12 @@ impl NewTransaction {
             return Err(DomainError::invalid("amount", "a transaction must be more than zero"));
         }
         if self.provider == self.receiver {
-            return Err(DomainError::invalid("receiver", "provider and receiver must differ"));
+            // Refused (409), not invalid: the schema language cannot relate two
+            // fields, so the API's document cannot state this rule (ADR 0014).
+            return Err(DomainError::refused("receiver", "provider and receiver must differ"));
         }
         if self.kind.must_not_be_future() && self.value_date > today {
-            return Err(DomainError::invalid("value_date", format!("a {} cannot be dated in the future ({})", self.kind, self.value_date)));
+            return Err(DomainError::refused("value_date", format!("a {} cannot be dated in the future ({})", self.kind, self.value_date)));
         }
         Ok(())
     }

@@ -48,6 +48,7 @@ impl From<StoreError> for ApiError {
             StoreError::Domain(DomainError::AlreadyExists { .. }) => (StatusCode::CONFLICT, "already_exists"),
             StoreError::Domain(DomainError::InvalidTransition { .. }) => (StatusCode::CONFLICT, "invalid_transition"),
             StoreError::Domain(DomainError::Conflict(_)) | StoreError::Constraint(_) => (StatusCode::CONFLICT, "conflict"),
+            StoreError::Domain(DomainError::Refused(_)) => (StatusCode::CONFLICT, "refused"),
             StoreError::Domain(DomainError::Forbidden(_)) => (StatusCode::FORBIDDEN, "forbidden"),
             StoreError::Database(_) | StoreError::Corrupt(_) => {
                 tracing::error!(error = %e, "internal error");

@@ -256,7 +256,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             ..op("get", "/api/v1/audit-log", "The hash-chained audit log, newest first", "audit", SignedIn, (200, s!(Page<AuditEntry>)), &[400, 401, 403])
         },
         Op {
-            query: s!(flows::LogQuery),
+            query: s!(flows::AccessLogQuery),
             ..op("get", "/api/v1/access-log", "Reads of AMBER, AMBER+STRICT and RED records", "audit", SignedIn, (200, s!(Vec<AccessEntry>)), &[400, 401, 403])
         },
         Op {
@@ -281,11 +281,11 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
         op("get", "/api/v1/public/dashboard", "Every figure over TLP:CLEAR records (the public dashboard)", "reports", Public, (200, s!(Overview)), &[]),
         op("get", "/api/v1/public/iati.xml", "IATI 2.03 activities XML: one activity per funded TLP:CLEAR need", "reports", Public, (200, None), &[]),
         Op {
-            query: s!(reports::ReportQuery),
+            query: s!(reports::OverviewQuery),
             ..op("get", "/api/v1/reports", "Every figure over what the caller may see", "reports", Public, (200, s!(Overview)), &[400, 401])
         },
         Op {
-            query: s!(reports::ReportQuery),
+            query: s!(reports::FundingQuery),
             ..op(
                 "get",
                 "/api/v1/reports/funding",
@@ -297,7 +297,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             )
         },
         Op {
-            query: s!(reports::ReportQuery),
+            query: s!(reports::SectionQuery),
             ..op(
                 "get",
                 "/api/v1/reports/{section}",
@@ -324,6 +324,67 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
     ]
 }
 
+/// The answers that are not JSON, or not only: tables as CSV
+/// (`format=csv`), charts as SVG, the IATI file as XML.
+fn other_media(path: &str) -> Vec<(&'static str, Value)> {
+    let text = json!({ "type": "string" });
+    match path {
+        "/api/v1/reports/funding" => vec![("text/csv", text)],
+        "/api/v1/reports/{section}" => vec![("application/json", json!({})), ("text/csv", text)],
+        "/api/v1/reports/charts/{file}" => vec![("image/svg+xml", text)],
+        "/api/v1/public/iati.xml" => vec![("application/xml", text)],
+        _ => vec![],
+    }
+}
+
+/// What a path parameter takes: each kind of id its own pattern (the
+/// one `Kind::parse` reads), names and codes theirs, and the closed sets
+/// their values.
+fn path_parameter(path: &str, name: &str) -> Value {
+    use tallinn_core::id::Kind;
+    let id = |kind: Kind| json!({ "type": "string", "pattern": kind.pattern() });
+    let collection = path.trim_start_matches("/api/v1/").split('/').next().unwrap_or_default();
+    match (collection, name) {
+        ("needs", "id") => id(Kind::Need),
+        ("pledges", "id") => id(Kind::Pledge),
+        ("allocations", "id") => id(Kind::Allocation),
+        ("transactions", "id") => id(Kind::Transaction),
+        ("projects", "id") => id(Kind::Project),
+        ("projects", "milestone") => id(Kind::Milestone),
+        ("agreements", "id") => id(Kind::Agreement),
+        ("allocation-proposals", "id") => id(Kind::Proposal),
+        ("tokens", "id") => json!({ "type": "integer", "minimum": 1, "format": "int64" }),
+        ("participants", "code") => json!({ "type": "string", "pattern": tallinn_core::participant::CODE_PATTERN }),
+        ("users", "name") => json!({ "type": "string", "pattern": tallinn_core::participant::USER_NAME_PATTERN }),
+        ("reports", "section") => json!({ "type": "string", "enum": crate::api::reports::SECTIONS }),
+        ("reports", "file") => {
+            let files: Vec<String> = tallinn_report::ChartKind::ALL.iter().map(|k| format!("{}.svg", k.as_str())).collect();
+            json!({ "type": "string", "enum": files })
+        }
+        _ => json!({ "type": "string", "pattern": tallinn_core::text::PATTERN }),
+    }
+}
+
+/// The error statuses of an operation: its own, and those every request
+/// can meet — a malformed query (400), bad credentials (401, even on public
+/// operations), too many failed sign-ins from the caller's address (429) —
+/// and those of a path (a malformed id: 422; none such: 404) and of a body
+/// (too large: 413; not JSON: 415; a value the schema refuses: 422).
+fn error_statuses(op: &Op) -> std::collections::BTreeSet<u16> {
+    let mut statuses: std::collections::BTreeSet<u16> = op.errors.iter().copied().collect();
+    statuses.extend([400, 401, 429]);
+    if op.path.contains('{') {
+        statuses.extend([404, 422]);
+    }
+    if op.body.is_some() {
+        statuses.extend([413, 415, 422]);
+    }
+    if op.access == Access::SignedIn {
+        statuses.insert(403);
+    }
+    statuses
+}
+
 fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
@@ -333,11 +394,13 @@ fn reason(status: u16) -> &'static str {
         401 => "Missing or bad credentials",
         403 => "The caller's role may not do this, or a missing CSRF token",
         404 => "No such record, or one the caller may not see (answered identically)",
-        409 => "The ledger's state refuses it (invalid transition, invariant)",
+        409 => {
+            "The ledger as it stands refuses it: a lifecycle step its state does not allow, an invariant, a named organisation of the wrong kind, a rate not on file"
+        }
         413 => "Body larger than 1 MiB",
         415 => "Send application/json",
-        422 => "A value is invalid (names the field)",
-        429 => "Too many failed sign-ins",
+        422 => "A value is wrong on its face, whatever the ledger holds (names the field)",
+        429 => "Too many failed sign-ins from this address or for this account; try again after the time the message gives",
         _ => "",
     }
 }
@@ -358,7 +421,7 @@ fn build() -> Value {
             .path
             .split('/')
             .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-            .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": if name == "id" && op.path.starts_with("/api/v1/tokens") { "integer" } else { "string" } } }))
+            .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": path_parameter(op.path, name) }))
             .collect();
         if let Some(Value::Object(q)) = op.query.as_ref().map(|s| s.as_value().clone()) {
             // The query struct is a component: inline its properties as parameters.
@@ -376,13 +439,20 @@ fn build() -> Value {
             operation.insert("requestBody".into(), json!({ "required": true, "content": { "application/json": { "schema": body } } }));
         }
         let mut responses = Map::new();
-        let ok = match &op.answer {
-            Some(schema) => json!({ "description": reason(op.ok), "content": { "application/json": { "schema": schema } } }),
-            None => json!({ "description": reason(op.ok) }),
+        let mut content = Map::new();
+        if let Some(schema) = &op.answer {
+            content.insert("application/json".into(), json!({ "schema": schema }));
+        }
+        for (media, schema) in other_media(op.path) {
+            content.insert(media.into(), schema);
+        }
+        let ok = match content.is_empty() {
+            false => json!({ "description": reason(op.ok), "content": content }),
+            true => json!({ "description": reason(op.ok) }),
         };
         responses.insert(op.ok.to_string(), ok);
-        for status in op.errors {
-            responses.insert(status.to_string(), json!({ "description": reason(*status), "content": { "application/json": { "schema": error } } }));
+        for status in error_statuses(op) {
+            responses.insert(status.to_string(), json!({ "description": reason(status), "content": { "application/json": { "schema": error } } }));
         }
         operation.insert("responses".into(), Value::Object(responses));
         let schemes = json!([{ "bearer": [] }, { "basic": [] }, { "session": [] }]);
@@ -454,4 +524,89 @@ pub async fn docs() -> axum::response::Html<String> {
 <table><thead><tr><th>Method</th><th>Path</th><th>What</th><th>Who</th><th>Answers</th></tr></thead><tbody>
 {rows}</tbody></table></main></body></html>"#
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    /// The patterns the OpenAPI document states are the rules the server
+    /// applies: whatever matches a pattern, the rule takes (so a client that
+    /// follows the document is never refused), and for text the two agree
+    /// exactly. Checked on edge cases and on many generated strings.
+    #[test]
+    fn openapi_patterns_are_the_server_rules() {
+        use regex_automata::meta::Regex;
+        use tallinn_core::id::Kind;
+        use tallinn_core::{money, participant, text};
+        let re = |p: &str| Regex::new(p).unwrap_or_else(|e| panic!("{p}: {e}"));
+        // Strings from an alphabet that straddles every boundary the rules draw.
+        let alphabet: Vec<char> = "aZ09-._ \t\n\r\u{0}\u{1}\u{1f}\u{7f}\u{85}\u{a0}\u{2028}é;,N-PAL+.5".chars().collect();
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut samples: Vec<String> = vec![
+            String::new(),
+            "N-42".into(),
+            "42".into(),
+            "N-0".into(),
+            "0.01".into(),
+            "0.00".into(),
+            "1250.50".into(),
+            "9999999999999.99".into(),
+            "EE".into(),
+            "UA-DEMO-CERT".into(),
+            "demo.coordinator".into(),
+            "  ".into(),
+            " x ".into(),
+        ];
+        for _ in 0..20_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let len = (seed % 8) as usize;
+            samples.push((0..len).map(|i| alphabet[((seed >> (8 + 5 * i)) % alphabet.len() as u64) as usize]).collect());
+        }
+        for c in (0u32..=0xa0).filter_map(char::from_u32) {
+            samples.push(format!("a{c}b"));
+            samples.push(c.to_string());
+        }
+        let (text_re, non_blank) = (re(text::PATTERN), re(text::NON_BLANK_PATTERN));
+        let (code, user) = (re(participant::CODE_PATTERN), re(participant::USER_NAME_PATTERN));
+        let (amount, whole) = (re(money::POSITIVE_AMOUNT_PATTERN), re(money::POSITIVE_WHOLE_AMOUNT_PATTERN));
+        let unit = re(tallinn_core::pledge::UNIT_VALUE_PATTERN);
+        let tag = re(tallinn_core::need::TAG_PATTERN);
+        let cursor = re(crate::api::CURSOR_PATTERN);
+        let ids: Vec<(Kind, Regex)> = [Kind::Need, Kind::Pledge, Kind::Allocation, Kind::Proposal].into_iter().map(|k| (k, re(&k.pattern()))).collect();
+        for s in &samples {
+            let text_ok = text::check("f", s).is_ok();
+            assert_eq!(text_re.is_match(s), text_ok, "text {s:?}");
+            assert_eq!(non_blank.is_match(s), text_ok && !s.trim().is_empty(), "non-blank {s:?}");
+            if code.is_match(s) {
+                assert!(participant::validate_code("f", s).is_ok(), "code {s:?}");
+            }
+            if user.is_match(s) {
+                assert!(participant::validate_user_name(s).is_ok(), "user {s:?}");
+            }
+            for pattern in [&amount, &unit] {
+                if pattern.is_match(s) {
+                    assert!(money::parse_minor("f", s, 2).is_ok_and(|m| m > 0), "amount {s:?}");
+                }
+            }
+            if whole.is_match(s) {
+                assert!(money::parse_minor("f", s, 0).is_ok_and(|m| m > 0), "whole amount {s:?}");
+            }
+            if tag.is_match(s) {
+                assert!(s.chars().count() <= 40 && !s.chars().any(|c| c.is_whitespace() || c == ';' || c == ','), "tag {s:?}");
+            }
+            if cursor.is_match(s) {
+                assert!(crate::api::decode_cursor(s).is_ok(), "cursor {s:?}");
+            }
+            for (kind, pattern) in &ids {
+                if pattern.is_match(s) {
+                    assert!(kind.parse(s).is_ok(), "{kind} id {s:?}");
+                }
+            }
+        }
+        for (kind, pattern) in &ids {
+            assert!(pattern.is_match(&kind.display(i64::MAX / 10)) && !pattern.is_match(&kind.display(0)), "{kind}");
+        }
+        assert!(amount.is_match("9999999999999.99") && !amount.is_match("0.00") && !amount.is_match("1.234"));
+    }
 }

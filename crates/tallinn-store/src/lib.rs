@@ -22,17 +22,18 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Result, StoreError};
 pub use ledger::{
     Ledger,
-    access::{AccessEntry, AccessRead, TokenInfo},
+    access::{AccessEntry, AccessRead, MAX_TOKEN_DAYS, TokenInfo},
     accounts::AccountChange,
     agreements::AgreementDraft,
     allocations::AllocationLine,
     audit::VerifyReport,
-    deconfliction::{Duplicates, gap_by},
+    deconfliction::{Duplicates, GAP_BY_WORDS, gap_by},
     fx::FxImportReport,
     needs::{NeedFilter, TriageDecision},
     proposals::Proposal,
     taxii::{
-        Audience, COMMUNITY, Collection, NewCollection, ObjectCount, ObjectQuery, Page, Status, StatusDetail, StoredObject, VersionFilter, version_string,
+        ALIAS_PATTERN, Audience, COMMUNITY, Collection, NewCollection, ObjectCount, ObjectQuery, Page, Status, StatusDetail, StoredObject, UUID_PATTERN,
+        VersionFilter, version_string,
     },
     transactions::TransactionFilter,
 };

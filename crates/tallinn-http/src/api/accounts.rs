@@ -8,7 +8,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use tallinn_core::participant::{NewUser, Panel, PartialDate, Participant, ParticipantKind, Role, User};
+use tallinn_core::participant::{CODE_PATTERN, MIN_PASSWORD_CHARS, NewUser, Panel, PartialDate, Participant, ParticipantKind, Role, USER_NAME_PATTERN, User};
 use tallinn_store::TokenInfo;
 
 use super::needs::signed_in;
@@ -18,9 +18,12 @@ use crate::{ApiError, AppState};
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateParticipant {
+    #[schemars(regex(pattern = CODE_PATTERN))]
     code: String,
+    #[schemars(regex(pattern = tallinn_core::text::NON_BLANK_PATTERN), length(max = tallinn_core::need::MAX_TITLE))]
     name: String,
     kind: ParticipantKind,
+    #[schemars(regex(pattern = CODE_PATTERN))]
     parent: Option<String>,
     joined: Option<PartialDate>,
 }
@@ -49,12 +52,19 @@ pub async fn users(
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("if" = { "properties": { "role": { "const": "reviewer" } } },
+                  "then" = { "required": ["panel"], "properties": { "panel": { "type": "string" } } },
+                  "else" = { "properties": { "panel": { "type": "null" } } }))]
 pub struct CreateUser {
+    #[schemars(regex(pattern = USER_NAME_PATTERN))]
     name: String,
+    #[schemars(regex(pattern = CODE_PATTERN))]
     org: String,
     role: Role,
+    /// Reviewers only, and required for them.
     panel: Option<Panel>,
     /// At least 12 characters; stored only as an Argon2id hash.
+    #[schemars(regex(pattern = tallinn_core::text::PATTERN), length(min = MIN_PASSWORD_CHARS))]
     password: Option<String>,
 }
 
@@ -76,11 +86,11 @@ pub async fn create_user(
 
 /// Hashes a new password (at least 12 characters) on the blocking pool.
 async fn hash_new_password(password: String) -> Result<String, ApiError> {
-    if password.chars().count() < 12 {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(ApiError {
             status: StatusCode::UNPROCESSABLE_ENTITY,
             code: "invalid",
-            message: "a password has at least 12 characters".into(),
+            message: format!("a password has at least {MIN_PASSWORD_CHARS} characters"),
             field: Some("password".into()),
         });
     }
@@ -100,8 +110,10 @@ async fn hash_new_password(password: String) -> Result<String, ApiError> {
 #[serde(deny_unknown_fields)]
 pub struct ChangePassword {
     /// Required when users change their own password.
+    #[schemars(regex(pattern = tallinn_core::text::PATTERN))]
     current_password: Option<String>,
     /// At least 12 characters; stored only as an Argon2id hash.
+    #[schemars(regex(pattern = tallinn_core::text::PATTERN), length(min = MIN_PASSWORD_CHARS))]
     password: String,
 }
 
@@ -119,7 +131,14 @@ pub async fn change_password(
     let Json(b) = body?;
     let own = matches!(&who, tallinn_core::policy::Principal::User { name: n, .. } if *n == name);
     if own {
-        let current = b.current_password.as_deref().ok_or_else(|| ApiError::bad_request("current_password", "give your current password to change it"))?;
+        // 403: the request is well formed; this caller may not do it without
+        // proving again who it is (a stolen token alone must not suffice).
+        let current = b.current_password.as_deref().ok_or_else(|| ApiError {
+            status: StatusCode::FORBIDDEN,
+            code: "forbidden",
+            message: "give your current password to change your own".into(),
+            field: Some("current_password".into()),
+        })?;
         crate::auth::verify_password(&s, &name, current, &address).await?;
     }
     let hash = hash_new_password(b.password).await?;
@@ -152,6 +171,9 @@ async fn account(s: &AppState, who: tallinn_core::policy::Principal, name: &str,
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateToken {
+    /// Default: never.
+    #[serde(default, deserialize_with = "tallinn_core::integer::optional")]
+    #[schemars(range(min = 1, max = tallinn_store::MAX_TOKEN_DAYS))]
     expires_days: Option<i64>,
 }
 

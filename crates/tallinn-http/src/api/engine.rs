@@ -42,6 +42,7 @@ pub async fn apply(State(s): State<AppState>, Caller(who): Caller, Path(id): Pat
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GapsQuery {
+    #[schemars(extend("enum" = tallinn_store::GAP_BY_WORDS))]
     by: Option<String>,
 }
 
@@ -55,6 +56,7 @@ pub async fn gaps(State(s): State<AppState>, Caller(who): Caller, query: Result<
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DuplicatesQuery {
+    #[schemars(range(min = 0, max = 1))]
     threshold: Option<f64>,
 }
 
@@ -72,9 +74,12 @@ pub async fn duplicates(
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RelationBody {
+    /// The other need's id; not the need in the path.
+    #[schemars(regex(pattern = tallinn_core::id::Kind::Need.pattern()))]
     other: String,
     relation: Relation,
     #[serde(default)]
+    #[schemars(regex(pattern = tallinn_core::text::PATTERN))]
     note: String,
 }
 

@@ -16,9 +16,12 @@ use crate::{ApiError, AppState};
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateCollection {
+    #[schemars(regex(pattern = tallinn_core::text::NON_BLANK_PATTERN), length(max = tallinn_core::need::MAX_TITLE))]
     title: String,
+    #[schemars(regex(pattern = tallinn_core::text::PATTERN))]
     description: Option<String>,
-    /// A short name usable in TAXII URLs in place of the id (a-z, 0-9, '-').
+    /// A short name usable in TAXII URLs in place of the id (a-z, 0-9, '-'; not a UUID).
+    #[schemars(regex(pattern = tallinn_store::ALIAS_PATTERN), extend("not" = { "type": "string", "pattern": tallinn_store::UUID_PATTERN }))]
     alias: Option<String>,
     /// "all" (every analyst, the default) or participant codes.
     read: Option<AudienceBody>,
@@ -26,11 +29,27 @@ pub struct CreateCollection {
     write: Option<AudienceBody>,
 }
 
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Deserialize)]
 #[serde(untagged)]
 pub enum AudienceBody {
     Word(String),
     Orgs(Vec<String>),
+}
+
+impl schemars::JsonSchema for AudienceBody {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "AudienceBody".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "\"all\", or the codes of the participants admitted (at least one)",
+            "oneOf": [
+                { "const": "all" },
+                { "type": "array", "minItems": 1, "items": { "type": "string", "pattern": tallinn_core::participant::CODE_PATTERN } }
+            ]
+        })
+    }
 }
 
 fn audience(field: &str, body: Option<AudienceBody>) -> Result<Audience, ApiError> {

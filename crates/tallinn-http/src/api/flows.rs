@@ -10,7 +10,11 @@ use tallinn_core::agreement::{Agreement, AgreementDomain, AgreementStatus, NewAg
 use tallinn_core::audit::AuditEntry;
 use tallinn_core::id::Kind;
 use tallinn_core::money::{Currency, Money};
+use tallinn_core::money::{POSITIVE_AMOUNT_PATTERN, POSITIVE_WHOLE_AMOUNT_PATTERN};
+use tallinn_core::need::MAX_TITLE;
+use tallinn_core::participant::CODE_PATTERN;
 use tallinn_core::project::{NewDeliveryItem, NewProject, Project};
+use tallinn_core::text::{NON_BLANK_PATTERN, PATTERN as TEXT_PATTERN};
 use tallinn_core::transaction::{NewTransaction, Transaction, TransactionKind};
 use tallinn_store::{AccessEntry, TransactionFilter};
 
@@ -29,7 +33,9 @@ pub struct TransactionsQuery {
     kind: Option<TransactionKind>,
     year: Option<i16>,
     sort: Option<Sort>,
+    #[schemars(range(min = 1, max = super::MAX_LIMIT))]
     limit: Option<usize>,
+    #[schemars(regex(pattern = super::CURSOR_PATTERN))]
     cursor: Option<String>,
 }
 
@@ -46,18 +52,29 @@ pub async fn transactions(
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("if" = { "properties": { "currency": { "enum": super::whole_currencies() } }, "required": ["currency"] },
+                  "then" = { "properties": { "amount": { "pattern": POSITIVE_WHOLE_AMOUNT_PATTERN } } }))]
 pub struct CreateTransaction {
     kind: TransactionKind,
+    /// Provider and receiver differ.
+    #[schemars(regex(pattern = CODE_PATTERN))]
     provider: String,
+    #[schemars(regex(pattern = CODE_PATTERN))]
     receiver: String,
     value_date: Date,
+    #[schemars(regex(pattern = POSITIVE_AMOUNT_PATTERN))]
     amount: String,
     #[serde(default = "eur")]
+    #[schemars(schema_with = "super::currency_schema")]
     currency: String,
+    #[schemars(regex(pattern = Kind::Pledge.pattern()))]
     pledge: Option<String>,
+    #[schemars(regex(pattern = Kind::Need.pattern()))]
     need: Option<String>,
+    #[schemars(regex(pattern = Kind::Transaction.pattern()))]
     pass_through_of: Option<String>,
     #[serde(default)]
+    #[schemars(regex(pattern = TEXT_PATTERN))]
     description: String,
 }
 
@@ -103,8 +120,11 @@ pub async fn projects(
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateProject {
+    #[schemars(regex(pattern = Kind::Need.pattern()))]
     need: String,
+    #[schemars(regex(pattern = CODE_PATTERN))]
     implementer: String,
+    #[schemars(regex(pattern = NON_BLANK_PATTERN), length(max = MAX_TITLE))]
     title: String,
     #[serde(default)]
     items: Vec<NewDeliveryItem>,
@@ -126,6 +146,7 @@ pub async fn create_project(
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MilestoneBody {
+    #[schemars(regex(pattern = NON_BLANK_PATTERN))]
     title: String,
     due: Option<Date>,
 }
@@ -159,6 +180,8 @@ pub async fn deliver(State(s): State<AppState>, Caller(who): Caller, Path(id): P
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AcceptBody {
+    /// What was received.
+    #[schemars(regex(pattern = NON_BLANK_PATTERN))]
     statement: String,
 }
 
@@ -186,13 +209,21 @@ pub async fn agreements(
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("if" = { "properties": { "status": { "const": "negotiating" } } },
+                  "then" = { "properties": { "signed_on": { "type": "null" } } },
+                  "else" = { "required": ["signed_on"], "properties": { "signed_on": { "type": "string" } } }))]
 pub struct CreateAgreement {
+    #[schemars(regex(pattern = NON_BLANK_PATTERN), length(max = MAX_TITLE))]
     title: String,
+    /// At least two participant codes.
+    #[schemars(length(min = 2), inner(regex(pattern = CODE_PATTERN)))]
     parties: Vec<String>,
     domain: AgreementDomain,
+    /// Required once signed; absent while negotiating.
     signed_on: Option<Date>,
     status: AgreementStatus,
     #[serde(default)]
+    #[schemars(inner(regex(pattern = Kind::Pledge.pattern())))]
     pledges: Vec<String>,
 }
 
@@ -212,10 +243,21 @@ pub async fn create_agreement(
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LogQuery {
+    #[schemars(range(min = 1, max = super::MAX_LIMIT))]
     limit: Option<usize>,
+    /// Only entries about this kind of record (need, pledge, …).
+    #[schemars(regex(pattern = TEXT_PATTERN))]
     entity: Option<String>,
-    /// Continue after this page (audit log only).
+    /// Continue after this page.
+    #[schemars(regex(pattern = super::CURSOR_PATTERN))]
     cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccessLogQuery {
+    #[schemars(range(min = 1, max = super::MAX_LIMIT))]
+    limit: Option<usize>,
 }
 
 /// `GET /api/v1/audit-log` (auditors and coordinators)
@@ -236,12 +278,9 @@ pub async fn audit_log(
 pub async fn access_log(
     State(s): State<AppState>,
     Caller(who): Caller,
-    query: Result<Query<LogQuery>, QueryRejection>,
+    query: Result<Query<AccessLogQuery>, QueryRejection>,
 ) -> Result<Json<Vec<AccessEntry>>, ApiError> {
     let Query(q) = query?;
-    if q.entity.is_some() || q.cursor.is_some() {
-        return Err(ApiError::bad_request("entity", "the access log takes only a limit"));
-    }
     let limit = super::check_limit(q.limit)?;
     Ok(Json(s.ledger.access_log(&signed_in(who)?, limit as i64).await?))
 }

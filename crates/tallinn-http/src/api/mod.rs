@@ -49,9 +49,17 @@ pub enum Sort {
 #[serde(deny_unknown_fields)]
 pub struct PageQuery {
     pub sort: Option<Sort>,
+    #[schemars(range(min = 1, max = MAX_LIMIT))]
     pub limit: Option<usize>,
+    #[schemars(regex(pattern = CURSOR_PATTERN))]
     pub cursor: Option<String>,
 }
+
+/// The cursors [`encode_cursor`] writes (and [`decode_cursor`] takes).
+pub const CURSOR_PATTERN: &str = "^[1-9a-f][0-9a-f]{0,14}$";
+
+/// The cursors of lists keyed by name: the hex of an ASCII code or name.
+pub const NAME_CURSOR_PATTERN: &str = "^([2-7][0-9a-f]){1,64}$";
 
 /// Keyset pagination of a list already filtered by visibility: `key` is the
 /// record's integer id, the cursor the last key of the previous page.
@@ -84,6 +92,7 @@ pub fn paginate_by_name<T>(mut items: Vec<T>, key: impl Fn(&T) -> &str, cursor: 
         .map(|c| {
             hex::decode(c)
                 .ok()
+                .filter(|b| !b.is_empty())
                 .and_then(|b| String::from_utf8(b).ok())
                 .ok_or_else(|| ApiError::bad_request("cursor", "the cursor is not one this server issued"))
         })
@@ -99,8 +108,33 @@ pub fn paginate_by_name<T>(mut items: Vec<T>, key: impl Fn(&T) -> &str, cursor: 
 #[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NameQuery {
+    #[schemars(range(min = 1, max = MAX_LIMIT))]
     pub limit: Option<usize>,
+    #[schemars(regex(pattern = NAME_CURSOR_PATTERN))]
     pub cursor: Option<String>,
+}
+
+/// The schema of a `currency` field: EUR (the default) or a currency of the
+/// ECB's reference rates.
+pub fn currency_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let mut codes = vec!["EUR"];
+    codes.extend_from_slice(tallinn_core::fx::ECB_CURRENCIES);
+    schemars::json_schema!({ "type": "string", "enum": codes, "default": "EUR" })
+}
+
+/// Those of [`currency_schema`]'s currencies that have no minor unit: their
+/// amounts are whole numbers.
+pub fn whole_currencies() -> Vec<&'static str> {
+    tallinn_core::fx::ECB_CURRENCIES.iter().copied().filter(|c| tallinn_core::money::Currency::from_code(c).is_ok_and(|c| c.exponent() == 0)).collect()
+}
+
+/// An organisation code given as a list filter, checked: a filter that
+/// cannot match any code is a mistake to report, not an empty list.
+pub fn code_filter<'a>(field: &str, code: Option<&'a str>) -> Result<Option<&'a str>, ApiError> {
+    match code {
+        Some(c) => tallinn_core::participant::validate_code(field, c).map(|()| Some(c)).map_err(|e| ApiError::bad_request(field, &e.message)),
+        None => Ok(None),
+    }
 }
 
 /// The integer part of an id such as `P-12`.

@@ -6,11 +6,14 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use jiff::civil::Date;
 use serde::Deserialize;
+use tallinn_core::money::POSITIVE_AMOUNT_PATTERN;
 use tallinn_core::money::parse_minor;
-use tallinn_core::need::{Capability, Need, NeedStatus, NewNeed, Sector, Urgency};
-use tallinn_core::participant::Panel;
+use tallinn_core::need::{Capability, MAX_DESCRIPTION, MAX_RESERVATION_DAYS, MAX_TITLE, Need, NeedStatus, NewNeed, Sector, TAG_PATTERN, Urgency};
+use tallinn_core::participant::{CODE_PATTERN, Panel, USER_NAME_PATTERN};
 use tallinn_core::policy::{Principal, Tlp};
+use tallinn_core::review::MAX_SCORE;
 use tallinn_core::review::{Decision, NewReview};
+use tallinn_core::text::{NON_BLANK_PATTERN, PATTERN as TEXT_PATTERN};
 use tallinn_store::{NeedFilter, TriageDecision};
 
 use super::{Page, check_limit, decode_cursor, encode_cursor};
@@ -24,9 +27,12 @@ pub struct ListQuery {
     capability: Option<Capability>,
     sector: Option<Sector>,
     urgency: Option<Urgency>,
+    #[schemars(regex(pattern = CODE_PATTERN))]
     beneficiary: Option<String>,
     sort: Option<super::Sort>,
+    #[schemars(range(min = 1, max = super::MAX_LIMIT))]
     limit: Option<usize>,
+    #[schemars(regex(pattern = super::CURSOR_PATTERN))]
     cursor: Option<String>,
 }
 
@@ -35,6 +41,7 @@ pub async fn list(State(s): State<AppState>, Caller(who): Caller, query: Result<
     let Query(q) = query?;
     let limit = check_limit(q.limit)?;
     let before = q.cursor.as_deref().map(decode_cursor).transpose()?;
+    super::code_filter("beneficiary", q.beneficiary.as_deref())?;
     let filter = NeedFilter { status: q.status, capability: q.capability, sector: q.sector, urgency: q.urgency, beneficiary: q.beneficiary };
     let oldest_first = q.sort == Some(super::Sort::Oldest);
     let (items, next) = s.ledger.needs_page(&who, &filter, before, limit, oldest_first).await?;
@@ -63,24 +70,31 @@ pub fn signed_in(who: Principal) -> Result<Principal, ApiError> {
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateNeed {
+    #[schemars(regex(pattern = CODE_PATTERN))]
     beneficiary: String,
+    #[schemars(regex(pattern = NON_BLANK_PATTERN), length(max = MAX_TITLE))]
     title: String,
     #[serde(default)]
+    #[schemars(regex(pattern = TEXT_PATTERN), length(max = MAX_DESCRIPTION))]
     description: String,
     capability: Capability,
     sector: Sector,
     urgency: Urgency,
     /// EUR, e.g. "125000.00".
+    #[schemars(regex(pattern = POSITIVE_AMOUNT_PATTERN))]
     cost_eur: String,
     #[serde(default = "yes")]
     divisible: bool,
     deadline: Option<Date>,
     tlp: Tlp,
     #[serde(default)]
+    #[schemars(inner(regex(pattern = CODE_PATTERN)))]
     share_orgs: Vec<String>,
     #[serde(default)]
+    #[schemars(inner(regex(pattern = USER_NAME_PATTERN)))]
     share_users: Vec<String>,
     #[serde(default)]
+    #[schemars(inner(regex(pattern = TAG_PATTERN)))]
     tags: Vec<String>,
 }
 
@@ -135,9 +149,12 @@ pub enum Triage {
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("if" = { "properties": { "decision": { "const": "reject" } } }, "then" = { "required": ["comment"], "properties": { "comment": { "pattern": NON_BLANK_PATTERN } } }))]
 pub struct TriageBody {
     decision: Triage,
+    /// Required, saying why, for a rejection.
     #[serde(default)]
+    #[schemars(regex(pattern = TEXT_PATTERN))]
     comment: String,
 }
 
@@ -159,13 +176,35 @@ pub async fn triage(
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("allOf" = [
+    { "if": { "properties": { "conflict_of_interest": { "const": true } }, "required": ["conflict_of_interest"] },
+      "then": { "properties": { "decision": { "const": "abstain" } } } },
+    { "if": { "properties": { "decision": { "const": "reject" } } },
+      "then": { "required": ["comment"], "properties": { "comment": { "pattern": NON_BLANK_PATTERN } } } },
+    { "if": { "properties": { "panel": { "const": "technical" }, "decision": { "enum": ["approve", "reject"] } } },
+      "then": { "required": ["feasibility", "relevance"],
+                "properties": { "feasibility": { "type": "integer" }, "relevance": { "type": "integer" }, "importance": { "type": "null" } } } },
+    { "if": { "properties": { "panel": { "const": "strategic" }, "decision": { "enum": ["approve", "reject"] } } },
+      "then": { "required": ["importance"],
+                "properties": { "importance": { "type": "integer" }, "feasibility": { "type": "null" }, "relevance": { "type": "null" } } } }
+]))]
 pub struct ReviewBody {
     panel: Panel,
     decision: Decision,
+    /// The technical panel's scores (0-5), unless abstaining.
+    #[serde(default, deserialize_with = "tallinn_core::integer::optional")]
+    #[schemars(range(max = MAX_SCORE))]
     feasibility: Option<u8>,
+    #[serde(default, deserialize_with = "tallinn_core::integer::optional")]
+    #[schemars(range(max = MAX_SCORE))]
     relevance: Option<u8>,
+    /// The strategic panel's score (0-5), unless abstaining.
+    #[serde(default, deserialize_with = "tallinn_core::integer::optional")]
+    #[schemars(range(max = MAX_SCORE))]
     importance: Option<u8>,
+    /// Required, saying why, for a rejection.
     #[serde(default)]
+    #[schemars(regex(pattern = TEXT_PATTERN))]
     comment: String,
     #[serde(default)]
     conflict_of_interest: bool,
@@ -196,7 +235,10 @@ pub async fn review(
 #[serde(deny_unknown_fields)]
 pub struct ReserveBody {
     /// Default: the caller's organisation.
+    #[schemars(regex(pattern = CODE_PATTERN))]
     donor: Option<String>,
+    #[serde(default, deserialize_with = "tallinn_core::integer::optional")]
+    #[schemars(range(min = 1, max = MAX_RESERVATION_DAYS))]
     days: Option<i64>,
 }
 
@@ -220,6 +262,7 @@ pub async fn reserve(
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WithdrawBody {
+    #[schemars(regex(pattern = TEXT_PATTERN))]
     reason: String,
 }
 

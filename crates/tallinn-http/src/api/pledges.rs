@@ -8,10 +8,14 @@ use jiff::civil::Date;
 use serde::Deserialize;
 use tallinn_core::allocation::Allocation;
 use tallinn_core::id::Kind;
-use tallinn_core::money::{Currency, Money, parse_minor};
+use tallinn_core::money::{Currency, Money, POSITIVE_AMOUNT_PATTERN, POSITIVE_WHOLE_AMOUNT_PATTERN, parse_minor};
+use tallinn_core::need::MAX_TITLE;
 use tallinn_core::need::{Capability, Sector};
+use tallinn_core::participant::{CODE_PATTERN, USER_NAME_PATTERN};
 use tallinn_core::pledge::{Earmarks, InKindItem, NewPledge, Pledge, PledgeStatus, ValuationMethod, kind_and_amount};
+use tallinn_core::pledge::{MAX_BUDGET_YEAR, MAX_ITEM_QUANTITY, MAX_ITEMS, MIN_BUDGET_YEAR, UNIT_VALUE_PATTERN, WHOLE_UNIT_VALUE_PATTERN};
 use tallinn_core::policy::Tlp;
+use tallinn_core::text::NON_BLANK_PATTERN;
 use tallinn_store::{AllocationLine, StoreError};
 
 use super::needs::signed_in;
@@ -26,17 +30,20 @@ fn invalid(field: &str, message: String) -> ApiError {
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
+    #[schemars(regex(pattern = CODE_PATTERN))]
     donor: Option<String>,
     status: Option<PledgeStatus>,
     sort: Option<Sort>,
+    #[schemars(range(min = 1, max = super::MAX_LIMIT))]
     limit: Option<usize>,
+    #[schemars(regex(pattern = super::CURSOR_PATTERN))]
     cursor: Option<String>,
 }
 
 /// `GET /api/v1/pledges`
 pub async fn list(State(s): State<AppState>, Caller(who): Caller, query: Result<Query<ListQuery>, QueryRejection>) -> Result<Json<Page<Pledge>>, ApiError> {
     let Query(q) = query?;
-    let pledges = s.ledger.pledges(&who, q.donor.as_deref(), q.status).await?;
+    let pledges = s.ledger.pledges(&who, super::code_filter("donor", q.donor.as_deref())?, q.status).await?;
     let page = paginate(pledges, |p| key_of(&p.id), q.sort, q.cursor.as_deref(), q.limit)?;
     let read: Vec<(&str, &str, _)> = page.items.iter().map(|p| ("pledge", p.id.as_str(), p.tlp)).collect();
     s.ledger.log_access(&who, "api", &read).await?;
@@ -52,34 +59,51 @@ pub async fn get(State(s): State<AppState>, Caller(who): Caller, Path(id): Path<
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("allOf" = [
+    { "if": { "properties": { "items": { "maxItems": 0 } } },
+      "then": { "required": ["amount"], "properties": { "amount": { "type": "string" }, "valuation": { "type": "null" } } },
+      "else": { "properties": { "amount": { "type": "null" } } } },
+    { "if": { "properties": { "currency": { "enum": super::whole_currencies() } }, "required": ["currency"] },
+      "then": { "properties": { "amount": { "pattern": POSITIVE_WHOLE_AMOUNT_PATTERN },
+                                "items": { "items": { "properties": { "unit_value": { "pattern": WHOLE_UNIT_VALUE_PATTERN } } } } } } }
+]))]
 pub struct CreatePledge {
+    #[schemars(regex(pattern = CODE_PATTERN))]
     donor: String,
+    #[schemars(regex(pattern = NON_BLANK_PATTERN), length(max = MAX_TITLE))]
     title: String,
     /// In `currency`, e.g. "500000.00". Required for money; for in-kind help
     /// it may be left out (the items' total) and, if given, must equal it.
+    #[schemars(regex(pattern = POSITIVE_AMOUNT_PATTERN))]
     amount: Option<String>,
     #[serde(default = "eur")]
+    #[schemars(schema_with = "super::currency_schema")]
     currency: String,
     /// In-kind help: what is given. Listing items makes an in-kind pledge.
     #[serde(default)]
+    #[schemars(length(max = MAX_ITEMS))]
     items: Vec<CreateItem>,
     /// How in-kind help is valued (default `market_price`).
     valuation: Option<ValuationMethod>,
     pledged_on: Date,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "tallinn_core::integer::list")]
+    #[schemars(inner(range(min = MIN_BUDGET_YEAR, max = MAX_BUDGET_YEAR)))]
     budget_years: Vec<i16>,
     #[serde(default)]
     capabilities: Vec<Capability>,
     #[serde(default)]
     sectors: Vec<Sector>,
     #[serde(default)]
+    #[schemars(inner(regex(pattern = CODE_PATTERN)))]
     beneficiaries: Vec<String>,
     tlp: Tlp,
     #[serde(default)]
+    #[schemars(inner(regex(pattern = CODE_PATTERN)))]
     share_orgs: Vec<String>,
     /// Users who may read a RED or AMBER+STRICT pledge (the recording user
     /// always may).
     #[serde(default)]
+    #[schemars(inner(regex(pattern = USER_NAME_PATTERN)))]
     share_users: Vec<String>,
 }
 
@@ -87,9 +111,13 @@ pub struct CreatePledge {
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateItem {
+    #[schemars(regex(pattern = NON_BLANK_PATTERN))]
     description: String,
+    #[serde(deserialize_with = "tallinn_core::integer::one")]
+    #[schemars(range(min = 1, max = MAX_ITEM_QUANTITY))]
     quantity: u32,
     /// Value of one unit in the pledge's currency, e.g. "1500.00".
+    #[schemars(regex(pattern = UNIT_VALUE_PATTERN))]
     unit_value: String,
 }
 
@@ -163,14 +191,18 @@ pub async fn allocations(
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AllocationLineBody {
+    #[schemars(regex(pattern = Kind::Pledge.pattern()))]
     pledge: String,
+    #[schemars(regex(pattern = Kind::Need.pattern()))]
     need: String,
+    #[schemars(regex(pattern = POSITIVE_AMOUNT_PATTERN))]
     amount_eur: String,
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AllocateBody {
+    #[schemars(length(min = 1))]
     lines: Vec<AllocationLineBody>,
 }
 

@@ -17,36 +17,60 @@ use tallinn_report::{By, ChartKind, Overview, chart, funding, overview};
 use crate::auth::Caller;
 use crate::{ApiError, AppState};
 
+/// `GET /api/v1/reports`: the whole report, JSON only.
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ReportQuery {
-    /// Funding grouping: donor (default), year, capability, sector, beneficiary, status.
-    by: Option<String>,
+pub struct OverviewQuery {
     /// Only flows and pledges of this year in the funding figures.
     year: Option<i16>,
-    /// `json` (default) or `csv`.
+    /// `json`, the only form of the whole report.
+    #[schemars(extend("enum" = ["json"]))]
     format: Option<String>,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+/// `GET /api/v1/reports/funding`
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FundingQuery {
+    /// Funding grouping: donor (default), year, capability, sector, beneficiary, status.
+    #[schemars(with = "Option<By>")]
+    by: Option<String>,
+    /// Only flows and pledges of this year.
+    year: Option<i16>,
+    /// `json` (default) or `csv`.
+    #[schemars(with = "Option<Wire>")]
+    format: Option<String>,
+}
+
+/// `GET /api/v1/reports/{section}`
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SectionQuery {
+    /// Only flows and pledges of this year in the funding figures.
+    year: Option<i16>,
+    /// `json` (default) or `csv`.
+    #[schemars(with = "Option<Wire>")]
+    format: Option<String>,
+}
+
+/// The forms a table is answered in.
+#[derive(Clone, Copy, PartialEq, Eq, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
 enum Wire {
     Json,
     Csv,
 }
 
-impl ReportQuery {
-    fn wire(&self) -> Result<Wire, ApiError> {
-        match self.format.as_deref() {
-            None | Some("json") => Ok(Wire::Json),
-            Some("csv") => Ok(Wire::Csv),
-            Some(other) => Err(ApiError::bad_request("format", &format!("unknown format '{other}' (expected json or csv)"))),
-        }
-    }
-
-    fn by(&self) -> Result<By, ApiError> {
-        self.by.as_deref().unwrap_or("donor").parse().map_err(|e: String| ApiError::bad_request("by", &e))
+fn wire(format: Option<&str>) -> Result<Wire, ApiError> {
+    match format {
+        None | Some("json") => Ok(Wire::Json),
+        Some("csv") => Ok(Wire::Csv),
+        Some(other) => Err(ApiError::bad_request("format", &format!("unknown format '{other}' (expected json or csv)"))),
     }
 }
+
+/// The report sections `GET /api/v1/reports/{section}` answers.
+pub const SECTIONS: &[&str] = &["coverage", "gaps", "timing", "agreements", "reconciliation"];
 
 fn csv_response<T: Tabular>(rows: &[T]) -> Response {
     ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], to_csv(rows)).into_response()
@@ -69,18 +93,19 @@ async fn facts_for(s: &AppState, who: &Principal) -> Result<Facts, ApiError> {
 }
 
 /// `GET /api/v1/reports?year=`: every figure.
-pub async fn all(State(s): State<AppState>, Caller(who): Caller, query: Result<Query<ReportQuery>, QueryRejection>) -> Result<Json<Overview>, ApiError> {
+pub async fn all(State(s): State<AppState>, Caller(who): Caller, query: Result<Query<OverviewQuery>, QueryRejection>) -> Result<Json<Overview>, ApiError> {
     let Query(q) = query?;
-    if q.by.is_some() || q.wire()? != Wire::Json {
+    if wire(q.format.as_deref())? != Wire::Json {
         return Err(ApiError::bad_request("format", "the whole report is JSON; for one table use /api/v1/reports/funding or a section"));
     }
     Ok(Json(overview(&facts_for(&s, &who).await?, q.year)))
 }
 
 /// `GET /api/v1/reports/funding?by=&year=&format=`
-pub async fn funding_table(State(s): State<AppState>, Caller(who): Caller, query: Result<Query<ReportQuery>, QueryRejection>) -> Result<Response, ApiError> {
+pub async fn funding_table(State(s): State<AppState>, Caller(who): Caller, query: Result<Query<FundingQuery>, QueryRejection>) -> Result<Response, ApiError> {
     let Query(q) = query?;
-    let (by, wire) = (q.by()?, q.wire()?);
+    let by: By = q.by.as_deref().unwrap_or("donor").parse().map_err(|e: String| ApiError::bad_request("by", &e))?;
+    let wire = wire(q.format.as_deref())?;
     let table = funding(&s.ledger.report_facts(&who).await?, by, q.year);
     Ok(answer(wire, &table, &table.rows))
 }
@@ -90,13 +115,10 @@ pub async fn section(
     State(s): State<AppState>,
     Caller(who): Caller,
     Path(section): Path<String>,
-    query: Result<Query<ReportQuery>, QueryRejection>,
+    query: Result<Query<SectionQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(q) = query?;
-    let wire = q.wire()?;
-    if q.by.is_some() {
-        return Err(ApiError::bad_request("by", "only /api/v1/reports/funding is grouped by a dimension"));
-    }
+    let wire = wire(q.format.as_deref())?;
     let o = overview(&facts_for(&s, &who).await?, q.year);
     Ok(match section.as_str() {
         "coverage" => answer(wire, &o.coverage, &coverage_lines(&o)),

@@ -16,7 +16,9 @@ pub const SESSION_HOURS: i64 = 8;
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignIn {
+    #[schemars(regex(pattern = tallinn_core::text::PATTERN))]
     user: String,
+    #[schemars(regex(pattern = tallinn_core::text::PATTERN))]
     password: String,
 }
 

@@ -230,7 +230,7 @@ fn read_pledge(form: &mut FormState, cat: &'static Catalogue) -> Option<NewPledg
     }
     let (kind, amount, valuation) = match kind_and_amount(amount?, currency?, &items, valuation) {
         Ok(v) => v,
-        Err(tallinn_core::DomainError::Invalid(e)) => {
+        Err(tallinn_core::DomainError::Invalid(e) | tallinn_core::DomainError::Refused(e)) => {
             form.fail(&e.field, e.message);
             return None;
         }

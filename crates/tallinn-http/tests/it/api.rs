@@ -379,7 +379,7 @@ async fn delivery_flows_and_logs_through_the_api() {
     assert_eq!(send(&app, "POST", "/api/v1/transactions", Some(&coord), Some(tx)).await.0, StatusCode::CREATED);
     assert_eq!(
         send(&app, "POST", "/api/v1/transactions", Some(&coord), Some(&tx.replace("2026-01-10", "2099-01-10"))).await.0,
-        StatusCode::UNPROCESSABLE_ENTITY,
+        StatusCode::CONFLICT,
         "no future disbursements"
     );
     let (status, page) = send(&app, "GET", "/api/v1/transactions?limit=5&sort=oldest", Some(&donor), None).await;
@@ -541,7 +541,7 @@ async fn account_changes_reach_every_process_at_once() {
     assert_eq!(get(&a, format!("Bearer {token}")).await, StatusCode::OK);
     // The user changes its password through process B (giving the current one).
     let wrong = send(&b, "PUT", "/api/v1/users/demo.donor/password", Some(&token), Some(r#"{"password": "another long password"}"#)).await;
-    assert_eq!((wrong.0, wrong.1["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("current_password")));
+    assert_eq!((wrong.0, wrong.1["error"]["field"].as_str()), (StatusCode::FORBIDDEN, Some("current_password")));
     let (status, body) = send(
         &b,
         "PUT",

@@ -300,7 +300,8 @@ async fn in_kind_pledges_and_project_delivery_through_the_forms() {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("id=\"implementer-error\"") && r.body.contains("id=\"delivery_quantity_1-error\""), "{}", r.body);
     let r = office.post(&app, &start, &[("csrf", &csrf), ("implementer", "EE"), ("project_title", "Delivery")]).await;
-    assert!(r.status == StatusCode::UNPROCESSABLE_ENTITY && r.body.contains("not an implementer"), "the store's reason beside the field: {}", r.body);
+    // 409: well formed, but EE is not an implementer in this ledger (ADR 0014).
+    assert!(r.status == StatusCode::CONFLICT && r.body.contains("not an implementer"), "the store's reason beside the field: {}", r.body);
     let r = office
         .post(
             &app,

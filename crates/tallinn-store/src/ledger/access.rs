@@ -52,6 +52,9 @@ pub struct AccessRead {
     pub tlp: Tlp,
 }
 
+/// The longest a token may last, in days (ten years).
+pub const MAX_TOKEN_DAYS: i64 = 3650;
+
 fn auditor_or_office(p: &Principal) -> bool {
     is_office(p) || matches!(p, Principal::User { role: Role::Auditor, .. })
 }
@@ -62,9 +65,9 @@ impl Ledger {
     pub async fn create_token(&self, actor: Principal, user: &str, expires_in_days: Option<i64>) -> Result<(TokenInfo, String)> {
         require(&actor, "create API tokens", is_office)?;
         if let Some(days) = expires_in_days
-            && !(1..=3650).contains(&days)
+            && !(1..=MAX_TOKEN_DAYS).contains(&days)
         {
-            return Err(DomainError::invalid("expires_days", "a token lasts 1 to 3650 days").into());
+            return Err(DomainError::invalid("expires_days", format!("a token lasts 1 to {MAX_TOKEN_DAYS} days")).into());
         }
         let mut random = [0u8; TOKEN_BYTES];
         rand::rng().fill_bytes(&mut random);

@@ -87,6 +87,9 @@ impl Ledger {
     }
 }
 
+/// The words [`gap_by`] takes.
+pub const GAP_BY_WORDS: &[&str] = &["need", "capability", "sector", "beneficiary", "urgency"];
+
 /// Parses a `--by` / `?by=` word.
 pub fn gap_by(word: &str) -> Result<GapBy> {
     Ok(match word {

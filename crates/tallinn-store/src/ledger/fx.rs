@@ -36,12 +36,12 @@ pub(crate) async fn convert(tx: &mut Tx, money: Money, on: Date) -> Result<EurVa
     let row = tx
         .fetch_optional("SELECT day, rate, source FROM fx_rates WHERE currency = $1 AND day <= $2 ORDER BY day DESC LIMIT 1", args![&code, on.to_string()])
         .await?;
-    let missing = || DomainError::invalid("currency", format!("no EUR rate for {code} on or before {on}; import rates with `tallinn fx import`"));
+    let missing = || DomainError::refused("currency", format!("no EUR rate for {code} on or before {on}; import rates with `tallinn fx import`"));
     let row = row.ok_or_else(missing)?;
     let rate = FxRate { date: row.parse(0)?, currency: code.clone(), rate: row.parse(1)?, source: row.text(2)? };
     let age = (on - rate.date).get_days();
     if age > MAX_RATE_AGE_DAYS {
-        return Err(DomainError::invalid(
+        return Err(DomainError::refused(
             "currency",
             format!("the latest EUR rate for {code} before {on} is from {} ({age} days older); import current rates", rate.date),
         )

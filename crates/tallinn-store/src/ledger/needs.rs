@@ -126,7 +126,7 @@ const INSERT_COLUMNS: &[&str] = &[
 async fn check_beneficiary(tx: &mut Tx, code: &str) -> Result<()> {
     let kind = participants::kind_of(tx, code).await?;
     if kind != ParticipantKind::Beneficiary {
-        return Err(DomainError::invalid("beneficiary", format!("{code} is a {kind}, not a beneficiary institution")).into());
+        return Err(DomainError::refused("beneficiary", format!("{code} is a {kind}, not a beneficiary institution")).into());
     }
     let actor = tx.actor.clone();
     require(&actor, &format!("file needs for {code}"), |a| is_office(a) || is_member_of(a, Role::Beneficiary, code))
@@ -170,7 +170,7 @@ async fn amend(tx: &mut Tx, key: i64, new: &NewNeed) -> Result<Need> {
         return Err(DomainError::Conflict(format!("need {} is {}; only a draft may be edited", old.id, old.status)).into());
     }
     if new.beneficiary != old.beneficiary {
-        return Err(DomainError::invalid("beneficiary", format!("need {} stays with {}; withdraw it and file a new one", old.id, old.beneficiary)).into());
+        return Err(DomainError::refused("beneficiary", format!("need {} stays with {}; withdraw it and file a new one", old.id, old.beneficiary)).into());
     }
     new.validate()?;
     for org in &new.share_orgs {
@@ -454,7 +454,7 @@ impl Ledger {
         require(&actor, "record verdicts on needs", is_office)?;
         let (ka, kb) = (Kind::Need.parse(a)?, Kind::Need.parse(b)?);
         if ka == kb {
-            return Err(DomainError::invalid("need", "a need cannot be related to itself").into());
+            return Err(DomainError::refused("need", "a need cannot be related to itself").into());
         }
         let (lo, hi) = (ka.min(kb), ka.max(kb));
         let mut tx = self.write(actor).await?;
@@ -586,7 +586,7 @@ pub(crate) async fn reserve(tx: &mut Tx, key: i64, donor: &str, days: i64) -> Re
     }
     let kind = participants::kind_of(tx, donor).await?;
     if !matches!(kind, ParticipantKind::Member | ParticipantKind::Observer) {
-        return Err(DomainError::invalid("donor", format!("{donor} is a {kind}; only members and observers reserve needs")).into());
+        return Err(DomainError::refused("donor", format!("{donor} is a {kind}; only members and observers reserve needs")).into());
     }
     require(&tx.actor, &format!("reserve needs for {donor}"), |a| is_office(a) || is_member_of(a, Role::Donor, donor))?;
     let mut need = lock(tx, key).await?;

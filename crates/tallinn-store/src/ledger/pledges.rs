@@ -61,7 +61,7 @@ pub(crate) async fn lock(tx: &mut Tx, key: i64) -> Result<Pledge> {
 async fn check_donor(tx: &mut Tx, pledge: &NewPledge) -> Result<()> {
     let kind = participants::kind_of(tx, &pledge.donor).await?;
     if !matches!(kind, ParticipantKind::Member | ParticipantKind::Observer) {
-        return Err(DomainError::invalid("donor", format!("{} is a {kind}; pledges come from members and observers", pledge.donor)).into());
+        return Err(DomainError::refused("donor", format!("{} is a {kind}; pledges come from members and observers", pledge.donor)).into());
     }
     let donor = pledge.donor.clone();
     require(&tx.actor, &format!("pledge for {donor}"), |a| is_office(a) || is_member_of(a, Role::Donor, &donor))?;

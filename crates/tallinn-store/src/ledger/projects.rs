@@ -76,7 +76,7 @@ pub(crate) async fn create(tx: &mut Tx, p: &NewProject) -> Result<Project> {
     require(&tx.actor, "start projects", is_office)?;
     let kind = participants::kind_of(tx, &p.implementer).await?;
     if kind != ParticipantKind::Implementer {
-        return Err(DomainError::invalid("implementer", format!("{} is a {kind}, not an implementer", p.implementer)).into());
+        return Err(DomainError::refused("implementer", format!("{} is a {kind}, not an implementer", p.implementer)).into());
     }
     let mut need = needs::lock(tx, p.need).await?;
     if need.status != NeedStatus::Funded {

@@ -85,13 +85,13 @@ async fn prepare(
     t.validate(today)?;
     for (field, org) in [("provider", &t.provider), ("receiver", &t.receiver)] {
         if !known.contains(org) {
-            return Err(DomainError::invalid(field, format!("unknown participant '{org}'")).into());
+            return Err(DomainError::refused(field, format!("unknown participant '{org}'")).into());
         }
     }
     if let Some(p) = t.pledge {
         let pledge = pledges::lock(tx, p).await?;
         if pledge.donor != t.provider && t.kind != TransactionKind::IncomingFunds && t.kind != TransactionKind::IncomingPledge {
-            return Err(DomainError::invalid("provider", format!("pledge {} is from {}, not {}", pledge.id, pledge.donor, t.provider)).into());
+            return Err(DomainError::refused("provider", format!("pledge {} is from {}, not {}", pledge.id, pledge.donor, t.provider)).into());
         }
     }
     if let Some(n) = t.need {
@@ -103,9 +103,9 @@ async fn prepare(
         let up = row
             .map(|r| from_row(&r))
             .transpose()?
-            .ok_or_else(|| DomainError::invalid("pass_through_of", format!("no transaction {}", Kind::Transaction.display(upstream))))?;
+            .ok_or_else(|| DomainError::refused("pass_through_of", format!("no transaction {}", Kind::Transaction.display(upstream))))?;
         if up.receiver != t.provider {
-            return Err(DomainError::invalid("pass_through_of", format!("{} went to {}, so {} cannot pass it on", up.id, up.receiver, t.provider)).into());
+            return Err(DomainError::refused("pass_through_of", format!("{} went to {}, so {} cannot pass it on", up.id, up.receiver, t.provider)).into());
         }
         let stored: i64 =
             tx.fetch_one("SELECT CAST(COALESCE(SUM(eur_minor), 0) AS BIGINT) FROM transactions WHERE pass_through_of = $1", args![upstream]).await?.int(0)?;

@@ -35,6 +35,14 @@ fn from_row(r: &Row) -> Result<Collection> {
 
 /// An alias: 2-64 of a-z, 0-9 and '-', and not UUID-shaped, so that it can
 /// never be mistaken for a collection id.
+/// [`validate_alias`]'s characters and length, as a regular expression for
+/// the API's document (which also says: not [`UUID_PATTERN`]).
+pub const ALIAS_PATTERN: &str = "^[a-z0-9-]{2,64}$";
+
+/// A UUID, as `uuid` reads one in an alias's characters; such an alias
+/// would be mistaken for a collection id.
+pub const UUID_PATTERN: &str = "^(urn:uuid:)?[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$";
+
 fn validate_alias(alias: &str) -> Result<()> {
     let ok = (2..=64).contains(&alias.len())
         && alias.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
@@ -62,7 +70,7 @@ pub(super) async fn usable(conn: &mut dyn Connection, who: &Principal, key: &str
 async fn insert(tx: &mut Tx, new: &NewCollection) -> Result<Collection> {
     require(&tx.actor, "create collections", is_office)?;
     let title = new.title.trim();
-    if title.is_empty() || title.len() > 200 {
+    if title.is_empty() || title.chars().count() > tallinn_core::need::MAX_TITLE {
         return Err(DomainError::invalid("title", "1-200 characters").into());
     }
     if let Some(alias) = &new.alias {

@@ -18,6 +18,7 @@ use serde::{Serialize, Serializer};
 use tallinn_core::participant::Role;
 use tallinn_core::policy::{Confidentiality, Principal, Tlp};
 
+pub use collections::{ALIAS_PATTERN, UUID_PATTERN};
 pub use read::{ObjectCount, ObjectQuery, VersionFilter, version_string};
 
 /// Who may read or write a collection.
