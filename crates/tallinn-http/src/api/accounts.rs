@@ -84,8 +84,9 @@ pub async fn create_user(
     Ok((StatusCode::CREATED, Json(s.ledger.add_user(who, user).await?)))
 }
 
-/// Hashes a new password (at least 12 characters) on the blocking pool.
-async fn hash_new_password(password: String) -> Result<String, ApiError> {
+/// Hashes a new password (at least 12 characters) on the blocking pool:
+/// the one way a password is hashed, for the API and the pages alike.
+pub(crate) async fn hash_new_password(password: String) -> Result<String, ApiError> {
     if password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(ApiError {
             status: StatusCode::UNPROCESSABLE_ENTITY,

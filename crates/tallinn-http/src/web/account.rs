@@ -47,7 +47,7 @@ pub async fn change_password(
     let current = form.required("current", viewer.cat.get("account.current_required"));
     let password = form.required("password", viewer.cat.get("account.too_short"));
     if let Some(p) = &password
-        && p.chars().count() < 12
+        && p.chars().count() < tallinn_core::participant::MIN_PASSWORD_CHARS
     {
         form.fail("password", viewer.cat.get("account.too_short"));
     }
@@ -65,15 +65,7 @@ pub async fn change_password(
         form.fail("current", message);
         return page(&viewer, FormState::default_with_errors(&form), e.status);
     }
-    let hash = tokio::task::spawn_blocking(move || {
-        use argon2::PasswordHasher;
-        let salt = argon2::password_hash::SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
-        argon2::Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string())
-    })
-    .await
-    .ok()
-    .and_then(Result::ok)
-    .ok_or_else(|| WebError::page(StatusCode::INTERNAL_SERVER_ERROR, viewer.cat.get("error.internal").to_string()))?;
+    let hash = crate::api::accounts::hash_new_password(password).await?;
     s.ledger.change_password(who, &name, &hash).await.map_err(crate::ApiError::from)?;
     s.credentials.clear();
     Ok(signed_out("password_changed"))

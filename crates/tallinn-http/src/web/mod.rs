@@ -65,6 +65,7 @@ pub fn routes() -> Router<AppState> {
         .route("/projects/{id}/{action}", post(registers::project_act))
         .route("/agreements", get(registers::agreements))
         .route("/participants", get(registers::participants))
+        .route("/users/password", post(registers::set_password))
         .route("/users/{name}/{action}", post(registers::user_act))
         .route("/audit", get(registers::audit_log))
         .route("/access", get(registers::access_log))

@@ -111,18 +111,58 @@ struct ParticipantsPage {
     participants: Vec<Participant>,
     /// Only the office sees the user accounts.
     users: Vec<User>,
-    /// Coordinators disable, enable and remove them.
+    /// Coordinators disable, enable and remove them, and set their passwords.
     manage: bool,
+    /// The set-password form, as posted when it is refused.
+    form: FormState,
 }
 
 /// `GET /participants`
 pub async fn participants(State(s): State<AppState>, viewer: Viewer, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
+    participants_page(&s, &viewer, FormState::default(), q.get("done").map(String::as_str), StatusCode::OK).await
+}
+
+async fn participants_page(s: &AppState, viewer: &Viewer, form: FormState, done: Option<&str>, status: StatusCode) -> Result<Response, WebError> {
     let who = viewer.signed_in("/participants")?.clone();
     let participants = s.ledger.participants().await?;
     let users = if matches!(viewer.role(), Some(Role::Coordinator | Role::Auditor)) { s.ledger.users(&who).await? } else { Vec::new() };
     let manage = matches!(viewer.role(), Some(Role::Coordinator));
-    let l = Layout::new(&viewer, "participants.title", "/participants").with_flash(q.get("done").map(String::as_str));
-    render(&ParticipantsPage { l, participants, users, manage })
+    let l = Layout::new(viewer, "participants.title", "/participants").with_flash(done);
+    render_status(status, &ParticipantsPage { l, participants, users, manage, form })
+}
+
+/// `POST /users/password` (coordinators): sets another user's password;
+/// every session of that account ends and its old password stops at once,
+/// on every server process (ADR 0013).
+pub async fn set_password(State(s): State<AppState>, viewer: Viewer, Posted(mut form): Posted) -> Result<Response, WebError> {
+    let who = viewer.check_form(form.values(), "/participants")?;
+    let cat = viewer.cat;
+    let user = form.required("user", cat.get("form.choose"));
+    let password = form.required("password", cat.get("account.too_short"));
+    if password.as_ref().is_some_and(|p| p.chars().count() < tallinn_core::participant::MIN_PASSWORD_CHARS) {
+        form.fail("password", cat.get("account.too_short"));
+    }
+    if password.as_deref() != Some(form.value("repeat")) {
+        form.fail("repeat", cat.get("account.mismatch"));
+    }
+    let (Some(user), Some(password)) = (user, password) else {
+        return participants_page(&s, &viewer, FormState::default_with_errors(&form), None, StatusCode::UNPROCESSABLE_ENTITY).await;
+    };
+    if form.has_errors() {
+        return participants_page(&s, &viewer, FormState::default_with_errors(&form), None, StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
+    let hash = crate::api::accounts::hash_new_password(password).await?;
+    if let Err(e) = s.ledger.change_password(who, &user, &hash).await {
+        let api = crate::ApiError::from(e);
+        if api.status.is_server_error() || api.status == StatusCode::FORBIDDEN {
+            return Err(api.into());
+        }
+        // No such user, or one removed: said beside the user field.
+        form.fail(api.field.as_deref().unwrap_or("user"), api.message);
+        return participants_page(&s, &viewer, FormState::default_with_errors(&form), None, api.status).await;
+    }
+    s.credentials.clear();
+    Ok(super::see_other("/participants?done=password_set"))
 }
 
 /// `POST /users/{name}/{disable|enable|remove}` (coordinators): the

@@ -547,3 +547,58 @@ async fn the_office_manages_accounts_on_a_page() {
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert_eq!(office.post(&app, "/users/demo.donor/remove", &[("csrf", "forged")]).await.status, StatusCode::FORBIDDEN);
 }
+
+/// The office sets another user's password on the participants page: the
+/// user's sessions end at once and the new password signs in; the form
+/// names each mistake beside its field; only coordinators may.
+#[tokio::test]
+async fn the_office_sets_a_users_password_on_a_page() {
+    let (app, _ledger, _dir) = app().await;
+    let mut donor = Browser::default();
+    donor.sign_in(&app, "demo.donor").await;
+    let mut office = Browser::default();
+    office.sign_in(&app, "demo.coordinator").await;
+    let page = office.get(&app, "/participants").await;
+    assert!(page.body.contains("action=\"/users/password\"") && page.body.contains("<option value=\"demo.donor\""), "{}", page.body);
+    let csrf = hidden(&page.body, "csrf");
+    let set = |user: &'static str, password: &'static str, repeat: &'static str| {
+        [("csrf", csrf.clone()), ("user", user.to_string()), ("password", password.to_string()), ("repeat", repeat.to_string())]
+    };
+    let post = |b: &mut Browser, form: [(&'static str, String); 4]| {
+        let (mut b, app) = (b.clone(), app.clone());
+        async move {
+            let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            b.post(&app, "/users/password", &fields).await
+        }
+    };
+    let r = post(&mut office, set("demo.donor", "short", "short")).await;
+    assert!(r.status == StatusCode::UNPROCESSABLE_ENTITY && r.body.contains("id=\"password-error\""), "{}", r.body);
+    let r = post(&mut office, set("demo.donor", "a password set by the office", "another")).await;
+    assert!(r.status == StatusCode::UNPROCESSABLE_ENTITY && r.body.contains("id=\"repeat-error\""), "{}", r.body);
+    let r = post(&mut office, set("", "a password set by the office", "a password set by the office")).await;
+    assert!(r.status == StatusCode::UNPROCESSABLE_ENTITY && r.body.contains("id=\"user-error\""), "{}", r.body);
+    let r = post(&mut office, set("nobody.here", "a password set by the office", "a password set by the office")).await;
+    assert!(r.status == StatusCode::NOT_FOUND && r.body.contains("id=\"user-error\""), "an unknown user is named beside the field: {}", r.body);
+    let r = post(&mut office, set("demo.donor", "a password set by the office", "a password set by the office")).await;
+    assert_eq!((r.status, r.location.as_str()), (StatusCode::SEE_OTHER, "/participants?done=password_set"));
+    assert!(office.get(&app, &r.location).await.body.contains("The password is set"));
+    assert_eq!(donor.get(&app, "/account").await.status, StatusCode::SEE_OTHER, "the user's session ended");
+    let mut again = Browser::default();
+    let login = again.get(&app, "/login").await;
+    let r = again
+        .post(
+            &app,
+            "/login",
+            &[("csrf", &hidden(&login.body, "csrf")), ("user", "demo.donor"), ("password", "a password set by the office"), ("next", "/home")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "the new password signs in");
+    // Auditors see the accounts but not the form, and are refused.
+    let mut auditor = Browser::default();
+    auditor.sign_in(&app, "demo.auditor").await;
+    let auditor_page = auditor.get(&app, "/participants").await;
+    assert!(!auditor_page.body.contains("action=\"/users/password\""));
+    let fields = [("csrf", hidden(&auditor_page.body, "csrf")), ("user", "demo.donor".into()), ("password", "x".repeat(20)), ("repeat", "x".repeat(20))];
+    let r = post(&mut auditor, fields).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}

@@ -71,8 +71,9 @@ fn read_password() -> anyhow::Result<String> {
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line)?;
     let password = line.trim_end_matches(['\r', '\n']).to_string();
-    if password.chars().count() < 12 {
-        bail!("--password-stdin: a password has at least 12 characters");
+    let min = tallinn_core::participant::MIN_PASSWORD_CHARS;
+    if password.chars().count() < min {
+        bail!("--password-stdin: a password has at least {min} characters");
     }
     Ok(password)
 }

@@ -64,7 +64,30 @@ struct Walk {
     axe: Option<String>,
     /// What axe found, by page.
     violations: Vec<String>,
+    /// What the content security policy would block, by page.
+    blocked: Vec<String>,
 }
+
+/// What the pages' content security policy (`default-src 'none';
+/// style-src 'self'; img-src 'self'`: no script, no inline style) would
+/// block on the page shown: script elements, event-handler attributes,
+/// `javascript:` URLs, style attributes (in inline SVG too), inline or
+/// foreign style sheets, images from elsewhere or `data:`. The browser
+/// blocks them silently; the walk must find none.
+const CSP_CHECK: &str = r#"
+const found = [];
+const here = location.origin;
+const foreign = url => { try { return new URL(url, location.href).origin !== here; } catch (e) { return true; } };
+for (const e of document.querySelectorAll("script")) found.push(`script element ${e.src || "inline"}`);
+for (const e of document.querySelectorAll("[style]")) found.push(`style attribute on <${e.tagName.toLowerCase()}>`);
+for (const sheet of document.styleSheets) if (!sheet.href || foreign(sheet.href)) found.push(`style sheet ${sheet.href || "inline"}`);
+for (const e of document.querySelectorAll("*")) for (const a of e.attributes) {
+  if (a.name.startsWith("on")) found.push(`${a.name} attribute on <${e.tagName.toLowerCase()}>`);
+  if (/^\s*javascript:/i.test(a.value)) found.push(`javascript: URL in ${a.name}`);
+}
+for (const i of document.images) if (foreign(i.currentSrc || i.src)) found.push(`image ${i.src}`);
+return found;
+"#;
 
 /// Runs axe-core (already injected) over the page against WCAG 2.1 A and
 /// AA, and answers one line per rule broken, with up to three elements.
@@ -83,8 +106,13 @@ impl Walk {
         self.audit(name).await;
     }
 
-    /// The accessibility audit of the page shown.
+    /// The audits of the page shown: what the CSP would block, and
+    /// accessibility.
     async fn audit(&mut self, name: &str) {
+        let blocked = self.c.execute(CSP_CHECK, vec![]).await.unwrap();
+        for b in blocked.as_array().into_iter().flatten() {
+            self.blocked.push(format!("{name}: {}", b.as_str().unwrap_or_default()));
+        }
         let Some(axe) = &self.axe else { return };
         self.c.execute(axe, vec![]).await.unwrap();
         let found = self.c.execute_async(AXE_RUN, vec![]).await.unwrap();
@@ -199,7 +227,7 @@ fn every_role_walks_the_main_flow_in_chromium() {
         );
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
         let c = ClientBuilder::new(connector).capabilities(caps).connect(&driver.url).await.expect("chromedriver session");
-        let mut w = Walk { c, base: server.url.clone(), shots: shots.clone(), count: 0, axe, violations: Vec::new() };
+        let mut w = Walk { c, base: server.url.clone(), shots: shots.clone(), count: 0, axe, violations: Vec::new(), blocked: Vec::new() };
 
         // The audit itself is checked: an image without a text alternative
         // added to a page is found.
@@ -210,6 +238,20 @@ fn every_role_walks_the_main_flow_in_chromium() {
             assert!(w.violations.iter().any(|v| v.starts_with("planted: image-alt")), "axe reports a planted problem: {:?}", w.violations);
             w.violations.clear();
         }
+
+        // So is the CSP check: an inline style and a script are found.
+        w.c.goto(&format!("{}/login", w.base)).await.unwrap();
+        w.c.execute("document.querySelector('main').insertAdjacentHTML('beforeend', '<p style=\"color: red\">x</p><script>1</script>')", vec![])
+            .await
+            .unwrap();
+        w.audit("planted").await;
+        assert!(
+            w.blocked.iter().any(|b| b.contains("style attribute on <p>")) && w.blocked.iter().any(|b| b.contains("script element inline")),
+            "the CSP check finds planted content: {:?}",
+            w.blocked
+        );
+        w.blocked.clear();
+        w.violations.clear();
 
         // The public dashboard, before.
         w.open("/", "dashboard-before").await;
@@ -378,6 +420,8 @@ fn every_role_walks_the_main_flow_in_chromium() {
         w.open("/login", "login-fr").await;
         w.c.close().await.unwrap();
         assert!(w.violations.is_empty(), "axe found {} WCAG 2.1 AA problems:\n{}", w.violations.len(), w.violations.join("\n"));
+        assert!(w.blocked.is_empty(), "the content security policy would block {} things:\n{}", w.blocked.len(), w.blocked.join("\n"));
+        eprintln!("content security policy: {} pages checked, nothing it blocks", w.count);
         if audited {
             eprintln!("axe-core: {} pages audited against WCAG 2.1 A and AA, no violations", w.count);
         }
