@@ -28,6 +28,7 @@ pub mod policy;
 pub mod project;
 pub mod reference;
 pub mod review;
+pub mod testing;
 pub mod text;
 pub mod throttle;
 pub mod time;

@@ -2,7 +2,7 @@
 //!
 //! The store hands over [`Facts`] — exactly the records one reader may see,
 //! filtered by the one visibility policy — and everything here is a pure
-//! function of them: funding by dimension ([`funding`]), coverage and gaps
+//! function of them: funding by dimension ([`funding()`]), coverage and gaps
 //! ([`coverage`]), timing ([`timing`]), agreements ([`agreements`]), the
 //! reconciliation with the public announcements ([`reconcile`]), SVG charts
 //! ([`chart`]) and the IATI 2.03 activity file ([`iati`]).

@@ -147,8 +147,8 @@ mod tests {
 
     #[test]
     fn the_oasis_marking_example() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/stix/interop-objectmarking-test.json");
-        let Ok(text) = std::fs::read_to_string(path) else { return };
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/stix/interop-objectmarking-test.json");
+        let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
         let obj: Value = serde_json::from_str(&text).unwrap();
         // It carries the TLP 1.0 RED marking and one unknown marking.
         assert_eq!(object_tlp(obj.as_object().unwrap(), &|_| None), Some(Tlp::Red));

@@ -41,8 +41,10 @@ pub enum Command {
     },
     /// Run the HTTP server.
     Serve(ServeArgs),
+    /// Organisations: members, observers, beneficiaries, implementers, the office.
     #[command(subcommand)]
     Participant(ParticipantCmd),
+    /// User accounts: add, list, passwords, disable, enable, remove.
     #[command(subcommand)]
     User(UserCmd),
     /// API tokens.
@@ -50,23 +52,31 @@ pub enum Command {
     Token(TokenCmd),
     /// Reads of AMBER, AMBER+STRICT and RED records (auditors and the office).
     AccessLog {
+        /// At most this many entries.
         #[arg(long, default_value_t = 50)]
         limit: i64,
         #[command(flatten)]
         format: FormatArg,
     },
+    /// The Catalogue of needs and their lifecycle.
     #[command(subcommand)]
     Need(NeedCmd),
+    /// Pledges of money or in-kind help, from announced to disbursed.
     #[command(subcommand)]
     Pledge(PledgeCmd),
+    /// Allocations of committed pledges to approved needs.
     #[command(subcommand)]
     Allocation(AllocationCmd),
+    /// IATI-aligned funding flows.
     #[command(subcommand)]
     Transaction(TransactionCmd),
+    /// Projects that deliver funded needs: milestones, delivery, acceptance.
     #[command(subcommand)]
     Project(ProjectCmd),
+    /// The register of agreements in cybersecurity and the digital state.
     #[command(subcommand)]
     Agreement(AgreementCmd),
+    /// Public announcements with figures (Paris 2025).
     #[command(subcommand)]
     Announcement(AnnouncementCmd),
     /// Exchange rates.
@@ -184,9 +194,12 @@ pub enum ParticipantCmd {
     List(FormatArg),
     /// Add an organisation.
     Add {
+        /// The organisation's code (2-32 of A-Z, 0-9, '-').
         code: String,
+        /// The organisation's name.
         #[arg(long)]
         name: String,
+        /// member, observer, beneficiary, implementer or office.
         #[arg(long)]
         kind: String,
         /// The organisation it belongs to (e.g. UA for a Ukrainian institution).
@@ -202,9 +215,12 @@ pub enum ParticipantCmd {
 pub enum UserCmd {
     /// Add a user to an organisation with a role.
     Add {
+        /// The user name (2-64 of a-z, 0-9, '.', '-', '_').
         name: String,
+        /// The organisation's code.
         #[arg(long)]
         org: String,
+        /// coordinator, beneficiary, reviewer, donor, observer, implementer, analyst or auditor.
         #[arg(long)]
         role: String,
         /// technical or strategic (reviewers only).
@@ -214,24 +230,29 @@ pub enum UserCmd {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// The users (the office and auditors).
     List(FormatArg),
     /// Set a user's password, read from the first line of standard input;
     /// every session of the account ends, on every server process.
     Passwd {
+        /// The user name (2-64 of a-z, 0-9, '.', '-', '_').
         name: String,
     },
     /// Disable an account: its sessions end, its password and tokens stop
     /// working at once; `enable` restores it.
     Disable {
+        /// The user name (2-64 of a-z, 0-9, '.', '-', '_').
         name: String,
     },
     /// Enable a disabled account again.
     Enable {
+        /// The user name (2-64 of a-z, 0-9, '.', '-', '_').
         name: String,
     },
     /// Remove an account for good: password and tokens gone, sessions
     /// ended; the name stays in the records it signed and is not reused.
     Remove {
+        /// The user name (2-64 of a-z, 0-9, '.', '-', '_').
         name: String,
     },
 }
@@ -247,10 +268,12 @@ pub enum StixCmd {
     /// list) or STIX 2.0 observed-data (one, or a list). Prints "match" and
     /// the ids of the matching observed-data, or "no match".
     Match {
+        /// A STIX pattern, e.g. [ipv4-addr:value = '198.51.100.1'].
         #[arg(long)]
         pattern: String,
         #[arg(long, default_value = "2.1", value_parser = ["2.0", "2.1"])]
         stix_version: String,
+        /// The CSV file (header on line 1).
         file: PathBuf,
     },
     /// Match many patterns: JSON lines on stdin, each {"pattern", "stix_version",
@@ -271,8 +294,10 @@ pub enum CollectionCmd {
     /// Create a collection and say which organisations' analysts may read
     /// and write it.
     Add {
+        /// The title (at most 200 characters).
         #[arg(long)]
         title: String,
+        /// A description.
         #[arg(long)]
         description: Option<String>,
         /// A short name usable in URLs in place of the id (a-z, 0-9, '-').
@@ -295,13 +320,17 @@ pub enum CollectionCmd {
 pub enum TokenCmd {
     /// Create a token for a user; it is printed once and stored only as a hash.
     Create {
+        /// The user name.
         user: String,
+        /// Days until the token expires (1-3650; default: never).
         #[arg(long)]
         expires_days: Option<i64>,
     },
+    /// API tokens, without their secrets.
     List(FormatArg),
     /// Revoke a token by its id (see `token list`).
     Revoke {
+        /// The token's id (see `token list`).
         id: i64,
     },
 }
@@ -312,14 +341,19 @@ pub enum NeedCmd {
     Add(Box<NeedAdd>),
     /// List the needs you may see.
     List {
+        /// Only needs in this status: draft, submitted, technical_review, strategic_review, approved, partially_funded, funded, in_delivery, delivered, accepted, rejected or withdrawn.
         #[arg(long)]
         status: Option<String>,
+        /// Only needs of this capability area: detect, impose_cost, remediate, resilience, digital_state or connectivity.
         #[arg(long)]
         capability: Option<String>,
+        /// Only needs of this sector: government, energy, telecom, finance, health, transport, water, defence_industry, education, media, local_government or other.
         #[arg(long)]
         sector: Option<String>,
+        /// Only needs of this urgency: critical, high, medium or low.
         #[arg(long)]
         urgency: Option<String>,
+        /// Only needs of this beneficiary institution (code).
         #[arg(long)]
         beneficiary: Option<String>,
         #[command(flatten)]
@@ -327,15 +361,21 @@ pub enum NeedCmd {
     },
     /// Show one need with its history and reviews.
     Show {
+        /// The need's id, e.g. N-12.
         id: String,
         #[command(flatten)]
         format: FormatArg,
     },
     /// draft → submitted.
-    Submit { id: String },
+    Submit {
+        /// The need's id, e.g. N-12.
+        id: String,
+    },
     /// Triage a submitted need: send it to the technical panel, or reject it.
     Triage {
+        /// The need's id, e.g. N-12.
         id: String,
+        /// Reject the need instead (give --comment).
         #[arg(long)]
         reject: bool,
         #[arg(long, default_value = "")]
@@ -343,16 +383,21 @@ pub enum NeedCmd {
     },
     /// Score a need for your panel (use --as REVIEWER).
     Review {
+        /// The need's id, e.g. N-12.
         id: String,
+        /// technical or strategic.
         #[arg(long)]
         panel: String,
         /// approve, reject or abstain.
         #[arg(long)]
         decision: String,
+        /// Feasibility score, 0-5 (technical panel).
         #[arg(long)]
         feasibility: Option<u8>,
+        /// Relevance score, 0-5 (technical panel).
         #[arg(long)]
         relevance: Option<u8>,
+        /// Strategic importance score, 0-5 (strategic panel).
         #[arg(long)]
         importance: Option<u8>,
         #[arg(long, default_value = "")]
@@ -363,23 +408,33 @@ pub enum NeedCmd {
     },
     /// Reserve an approved need for a donor (default 30 days).
     Reserve {
+        /// The need's id, e.g. N-12.
         id: String,
         /// The donor organisation (default: yours).
         #[arg(long)]
         donor: Option<String>,
+        /// How many days the reservation lasts (1-90; default 30).
         #[arg(long)]
         days: Option<i64>,
     },
+    /// Withdraw a need (before it is funded), saying why.
     Withdraw {
+        /// The need's id, e.g. N-12.
         id: String,
+        /// Why (recorded in the need's history).
         #[arg(long)]
         reason: String,
     },
     /// Import needs from CSV, all or nothing.
-    Import { file: PathBuf },
+    Import {
+        /// The CSV file (header on line 1).
+        file: PathBuf,
+    },
     /// Record the verdict on a pair found by `tallinn dedup`.
     Relate {
+        /// One need's id.
         a: String,
+        /// The other need's id.
         b: String,
         /// duplicate or complementary.
         #[arg(long)]
@@ -391,16 +446,22 @@ pub enum NeedCmd {
 
 #[derive(Debug, Args)]
 pub struct NeedAdd {
+    /// The beneficiary institution's code.
     #[arg(long)]
     pub beneficiary: String,
+    /// The title (at most 200 characters).
     #[arg(long)]
     pub title: String,
+    /// A description.
     #[arg(long, default_value = "")]
     pub description: String,
+    /// The capability area: detect, impose_cost, remediate, resilience, digital_state or connectivity.
     #[arg(long)]
     pub capability: String,
+    /// The sector: government, energy, telecom, finance, health, transport, water, defence_industry, education, media, local_government or other.
     #[arg(long)]
     pub sector: String,
+    /// critical, high, medium or low.
     #[arg(long)]
     pub urgency: String,
     /// Estimated cost in EUR, e.g. 125000.00.
@@ -409,14 +470,19 @@ pub struct NeedAdd {
     /// The need can only be funded whole.
     #[arg(long)]
     pub all_or_nothing: bool,
+    /// The date it is needed by, YYYY-MM-DD.
     #[arg(long)]
     pub deadline: Option<String>,
+    /// TLP 2.0 level: clear, green, amber, amber+strict or red.
     #[arg(long)]
     pub tlp: String,
+    /// An organisation that may read an AMBER need (repeatable).
     #[arg(long = "share-org")]
     pub share_orgs: Vec<String>,
+    /// A user who may read a RED or AMBER+STRICT need (repeatable).
     #[arg(long = "share-user")]
     pub share_users: Vec<String>,
+    /// A tag (repeatable; no spaces, ';' or ',').
     #[arg(long = "tag")]
     pub tags: Vec<String>,
 }
@@ -425,33 +491,45 @@ pub struct NeedAdd {
 pub enum PledgeCmd {
     /// Record a pledge (announced; not counted until committed).
     Add(Box<PledgeAdd>),
+    /// List the pledges you may see.
     List {
+        /// Only pledges of this donor (code).
         #[arg(long)]
         donor: Option<String>,
+        /// Only pledges in this status: announced, committed, disbursed or cancelled.
         #[arg(long)]
         status: Option<String>,
         #[command(flatten)]
         format: FormatArg,
     },
+    /// announced → committed: the pledge now counts in the totals.
     Commit {
+        /// The pledge's id, e.g. P-4.
         id: String,
     },
+    /// committed → disbursed.
     Disburse {
+        /// The pledge's id, e.g. P-4.
         id: String,
     },
+    /// Cancel a pledge that has no allocations.
     Cancel {
+        /// The pledge's id, e.g. P-4.
         id: String,
     },
     /// Import money pledges from CSV, all or nothing.
     Import {
+        /// The CSV file (header on line 1).
         file: PathBuf,
     },
 }
 
 #[derive(Debug, Args)]
 pub struct PledgeAdd {
+    /// The donor organisation's code.
     #[arg(long)]
     pub donor: String,
+    /// The title (at most 200 characters).
     #[arg(long)]
     pub title: String,
     /// Amount in the currency, e.g. 500000.00; for in-kind help it may be
@@ -471,8 +549,10 @@ pub struct PledgeAdd {
     pub sectors: Vec<String>,
     #[arg(long = "beneficiary")]
     pub beneficiaries: Vec<String>,
+    /// TLP 2.0 level: clear, green, amber, amber+strict or red.
     #[arg(long)]
     pub tlp: String,
+    /// An organisation that may read an AMBER need (repeatable).
     #[arg(long = "share-org")]
     pub share_orgs: Vec<String>,
     /// A user who may read a RED or AMBER+STRICT pledge (repeatable; the
@@ -491,24 +571,33 @@ pub struct PledgeAdd {
 pub enum AllocationCmd {
     /// Allocate part of a pledge to a need (EUR).
     Add {
+        /// The pledge's id, e.g. P-4.
         #[arg(long)]
         pledge: String,
+        /// The need's id, e.g. N-12.
         #[arg(long)]
         need: String,
+        /// The amount, e.g. 250000.00.
         #[arg(long, allow_hyphen_values = true)]
         amount: String,
     },
+    /// The allocations whose need and pledge you may see.
     List(FormatArg),
 }
 
 #[derive(Debug, Subcommand)]
 pub enum TransactionCmd {
+    /// Record a flow, with its EUR value at the value date's rate.
     Add(Box<TransactionAdd>),
+    /// List the flows you may see.
     List {
+        /// Only flows of this kind.
         #[arg(long)]
         kind: Option<String>,
+        /// Only this year (value dates).
         #[arg(long)]
         year: Option<i16>,
+        /// At most this many entries.
         #[arg(long)]
         limit: Option<usize>,
         #[command(flatten)]
@@ -516,6 +605,7 @@ pub enum TransactionCmd {
     },
     /// Import transactions from CSV, all or nothing.
     Import {
+        /// The CSV file (header on line 1).
         file: PathBuf,
     },
 }
@@ -525,24 +615,30 @@ pub struct TransactionAdd {
     /// incoming_pledge, outgoing_pledge, commitment, disbursement, expenditure, incoming_funds.
     #[arg(long)]
     pub kind: String,
+    /// The organisation the money comes from (code).
     #[arg(long)]
     pub provider: String,
+    /// The organisation the money goes to (code).
     #[arg(long)]
     pub receiver: String,
     /// Value date, YYYY-MM-DD.
     #[arg(long)]
     pub date: String,
+    /// The amount, e.g. 250000.00.
     #[arg(long, allow_hyphen_values = true)]
     pub amount: String,
     #[arg(long, default_value = "EUR")]
     pub currency: String,
+    /// The pledge's id, e.g. P-4.
     #[arg(long)]
     pub pledge: Option<String>,
+    /// The need's id, e.g. N-12.
     #[arg(long)]
     pub need: Option<String>,
     /// The transaction this one passes on (counted once, at its origin).
     #[arg(long)]
     pub pass_through_of: Option<String>,
+    /// A description.
     #[arg(long, default_value = "")]
     pub description: String,
 }
@@ -551,27 +647,34 @@ pub struct TransactionAdd {
 pub enum ProjectCmd {
     /// Start a project that delivers a funded need.
     Add {
+        /// The need's id, e.g. N-12.
         #[arg(long)]
         need: String,
+        /// The implementer's organisation code.
         #[arg(long)]
         implementer: String,
+        /// The title (at most 200 characters).
         #[arg(long)]
         title: String,
         /// Delivery item as DESCRIPTION:QUANTITY.
         #[arg(long = "item")]
         items: Vec<String>,
     },
+    /// The projects whose need you may see.
     List(FormatArg),
     /// Plan or complete milestones.
     #[command(subcommand)]
     Milestone(MilestoneCmd),
     /// Report the project delivered (all milestones complete).
     Deliver {
+        /// The project's id, e.g. PR-2.
         id: String,
     },
     /// Sign the acceptance (as a user of the beneficiary institution).
     Accept {
+        /// The project's id, e.g. PR-2.
         id: String,
+        /// What was received, in the acceptance's words.
         #[arg(long)]
         statement: String,
     },
@@ -579,22 +682,31 @@ pub enum ProjectCmd {
 
 #[derive(Debug, Subcommand)]
 pub enum MilestoneCmd {
+    /// Plan a milestone of a project in delivery.
     Add {
+        /// The project's id, e.g. PR-2.
         project: String,
+        /// The title (at most 200 characters).
         #[arg(long)]
         title: String,
+        /// The due date, YYYY-MM-DD.
         #[arg(long)]
         due: Option<String>,
     },
+    /// Complete a milestone.
     Complete {
+        /// The project's id, e.g. PR-2.
         project: String,
+        /// The milestone's id, e.g. M-3.
         milestone: String,
     },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum AgreementCmd {
+    /// Register an agreement with its parties and the pledges it covers.
     Add {
+        /// The title (at most 200 characters).
         #[arg(long)]
         title: String,
         #[arg(long = "party", required = true)]
@@ -605,23 +717,29 @@ pub enum AgreementCmd {
         /// negotiating, signed, in_force, expired, terminated.
         #[arg(long)]
         status: String,
+        /// The signing date, YYYY-MM-DD (required once signed).
         #[arg(long)]
         signed_on: Option<String>,
         #[arg(long = "pledge")]
         pledges: Vec<String>,
     },
+    /// The agreements register.
     List(FormatArg),
 }
 
 #[derive(Debug, Subcommand)]
 pub enum AnnouncementCmd {
+    /// The announcements, with their figures and endorsers.
     List(FormatArg),
 }
 
 #[derive(Debug, Subcommand)]
 pub enum FxCmd {
     /// Import an ECB reference-rate CSV (Date,USD,JPY,...).
-    Import { file: PathBuf },
+    Import {
+        /// The ECB file: eurofxref-hist.csv or eurofxref.csv, as published.
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -630,6 +748,7 @@ pub enum AuditCmd {
     Verify,
     /// List entries, newest first.
     Log {
+        /// At most this many entries.
         #[arg(long, default_value_t = 50)]
         limit: i64,
         /// Only entries about this entity kind or id (e.g. need, N-12).
@@ -643,10 +762,13 @@ pub enum AuditCmd {
 /// `tallinn serve`.
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
+    /// The address and port to listen on.
     #[arg(long, env = "TALLINN_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: String,
     /// The address users reach the server at (behind a proxy), e.g.
     /// https://tallinn.example.org; with https, session cookies are Secure.
+    // The text is the option's --help as well: a plain address reads best there.
+    #[allow(rustdoc::bare_urls)]
     #[arg(long, env = "TALLINN_PUBLIC_URL")]
     pub public_url: Option<String>,
     /// Initialise the demo dataset if the store has none.

@@ -5,6 +5,8 @@
 mod cli;
 mod commands;
 mod output;
+#[cfg(test)]
+mod reference;
 mod store;
 
 use std::process::ExitCode;

@@ -95,7 +95,7 @@ macro_rules! conformance_suite {
                             cleanup.await;
                         }
                     }
-                    None => eprintln!("skipped {}: backend not configured", stringify!($name)),
+                    None => tallinn_core::testing::unavailable("database for this backend", "set TALLINN_TEST_POSTGRES_URL, e.g. postgres://postgres@127.0.0.1:5432/tallinn_dev"),
                 }
             }
         )+

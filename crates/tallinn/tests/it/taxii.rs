@@ -13,11 +13,8 @@ fn has_python_client() -> bool {
 
 #[test]
 fn taxii_with_the_oasis_client() {
-    let required = std::env::var_os("TALLINN_REQUIRE_TAXII_CLIENT").is_some();
     if !has_python_client() {
-        assert!(!required, "taxii2-client and stix2 are required (TALLINN_REQUIRE_TAXII_CLIENT is set)");
-        eprintln!("skipped: pip install taxii2-client==2.3.0 stix2 to run the TAXII client test");
-        return;
+        return tallinn_core::testing::unavailable("the OASIS TAXII client", "pip install taxii2-client==2.3.0 stix2");
     }
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/taxii/taxii2_client_test.py");
     for store in stores("taxii") {

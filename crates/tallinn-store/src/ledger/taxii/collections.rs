@@ -35,7 +35,7 @@ fn from_row(r: &Row) -> Result<Collection> {
 
 /// An alias: 2-64 of a-z, 0-9 and '-', and not UUID-shaped, so that it can
 /// never be mistaken for a collection id.
-/// [`validate_alias`]'s characters and length, as a regular expression for
+/// An alias's characters and length (the rule of `validate_alias`), as a regular expression for
 /// the API's document (which also says: not [`UUID_PATTERN`]).
 pub const ALIAS_PATTERN: &str = "^[a-z0-9-]{2,64}$";
 
