@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# SPEC §8 API target: GET /api/v1/needs?limit=100 as a donor on SQLite with the
+# docs/product.md: performance targets API target: GET /api/v1/needs?limit=100 as a donor on SQLite with the
 # demo data. Needs wrk (apt-get install wrk). Run from the repository root:
 #   scripts/bench-api.sh
 set -euo pipefail

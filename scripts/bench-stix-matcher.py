@@ -12,7 +12,7 @@ scripts/stix-matcher-cases.py wrote; times the reference's `match()` on each
 in-process, each read from its JSON line as match-batch reads it
 (interpreter start-up excluded), then a `match-batch` process
 over all of them (start-up included; median of three runs); checks that the answers agree and
-prints both times and the ratio (SPEC section 8 asks for at least 100x).
+prints both times and the ratio (docs/product.md, performance targets asks for at least 100x).
 """
 
 import argparse

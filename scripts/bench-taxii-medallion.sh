@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# TAXII 2.1 side by side (SPEC §8: ≥ 20× the OASIS reference server): OASIS
+# TAXII 2.1 side by side (docs/product.md: performance targets: ≥ 20× the OASIS reference server): OASIS
 # medallion 3.0.0 with its memory backend, installed from PyPI into a
 # throw-away virtualenv, receives the same indicators as Tallinn's own
 # benchmark (same envelopes of 1,000, same TLP mix) and answers the same

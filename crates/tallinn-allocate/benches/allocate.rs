@@ -1,4 +1,4 @@
-//! SPEC §8: 100,000 divisible needs x 10,000 pledges in <= 5 s.
+//! docs/product.md: performance targets: 100,000 divisible needs x 10,000 pledges in <= 5 s.
 //!
 //!     cargo bench -p tallinn-allocate --bench allocate
 //!

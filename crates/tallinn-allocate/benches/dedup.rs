@@ -1,4 +1,4 @@
-//! SPEC §8: duplicate detection over 100,000 needs in <= 10 s, with
+//! docs/product.md: performance targets: duplicate detection over 100,000 needs in <= 10 s, with
 //! precision and recall on planted duplicates.
 //!
 //!     cargo bench -p tallinn-allocate --bench dedup

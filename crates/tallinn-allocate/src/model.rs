@@ -136,7 +136,7 @@ pub struct Instance {
 }
 
 impl Instance {
-    /// `score(pledge, need)` of SPEC §3, per euro.
+    /// `score(pledge, need)` of docs/product.md: allocation, per euro.
     pub fn score(&self, pledge: &Pledge, need: &Need) -> f64 {
         self.weights.of(need.urgency) * need.threat * pledge.preference(need)
     }

@@ -1,4 +1,4 @@
-//! The optimisation of SPEC §3.
+//! The optimisation of docs/product.md: allocation.
 //!
 //! 1. **Compression.** Needs that every pledge treats alike — same
 //!    beneficiary, capability, sector, urgency and threat factor, divisible,

@@ -68,7 +68,7 @@ pub struct Agreement {
     pub synthetic: bool,
 }
 
-/// A public statement with figures (SPEC §2, §10).
+/// A public statement with figures (docs/product.md: the ledger, reference data).
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Announcement {

@@ -1,4 +1,4 @@
-//! Allocations: part of a pledge assigned to a need. The invariants of SPEC §2
+//! Allocations: part of a pledge assigned to a need. The invariants of docs/product.md: the ledger
 //! are checked here, by the store, inside the transaction that writes them.
 
 use jiff::Timestamp;

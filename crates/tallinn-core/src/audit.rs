@@ -1,4 +1,4 @@
-//! The append-only, hash-chained audit log (SPEC §5).
+//! The append-only, hash-chained audit log (docs/product.md: confidentiality).
 //!
 //! Entry `n` stores `hash_n = SHA-256(hash_{n-1} ‖ seq ‖ at ‖ actor ‖ action ‖
 //! entity ‖ entity_id ‖ details)`, each part length-prefixed so that no two

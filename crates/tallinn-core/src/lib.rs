@@ -7,6 +7,17 @@
 //! outside input (ECB rate files, CSV imports). The store crates call these
 //! functions inside their transactions so that every backend enforces the same
 //! rules.
+//!
+//! # Modules
+//!
+//! The domain, no I/O. `vocabulary` (the closed word lists: capability, sector, urgency, statuses,
+//! TLP, roles — one macro gives each `Display`, `FromStr`, serde and `ALL`); `money` (exact minor
+//! units, ISO 4217) and `fx` (ECB CSV parsing, conversion with provenance); `need`, `review`,
+//! `pledge`, `allocation`, `transaction`, `project`, `agreement` (records and their lifecycles:
+//! `can_move_to` is the single transition table for each); `policy` (the one `may_see`); `audit`
+//! (entry hash and the streaming chain verifier); `import` (CSV parsing that reports every bad
+//! field of every row); `reference` (the facts of docs/product.md); `id` (`N-42` style ids);
+//! `time`.
 
 #[macro_use]
 mod vocabulary;

@@ -1,4 +1,4 @@
-//! Needs: Ukraine's project requests, and their lifecycle (SPEC §2).
+//! Needs: Ukraine's project requests, and their lifecycle (docs/product.md: the ledger).
 
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -46,7 +46,7 @@ vocabulary! {
 }
 
 impl Urgency {
-    /// The allocation engine's default weight (SPEC §3).
+    /// The allocation engine's default weight (docs/product.md: allocation).
     pub fn default_weight(self) -> u32 {
         match self {
             Urgency::Critical => 8,

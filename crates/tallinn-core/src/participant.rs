@@ -26,7 +26,7 @@ vocabulary! {
 }
 
 vocabulary! {
-    /// What a user may do (SPEC §1).
+    /// What a user may do (docs/product.md: who uses it).
     pub enum Role as "role" {
         Coordinator = "coordinator",
         Beneficiary = "beneficiary",

@@ -1,4 +1,4 @@
-//! The one visibility policy (SPEC §5). Every read path — CLI, API, pages,
+//! The one visibility policy (docs/product.md: confidentiality). Every read path — CLI, API, pages,
 //! exports, reports — asks `may_see` before it shows a record, and a record
 //! the reader may not see is reported exactly like one that does not exist.
 
@@ -61,7 +61,7 @@ impl Principal {
         }
     }
 
-    /// Roles that read the whole ledger (SPEC §1: coordinators manage it,
+    /// Roles that read the whole ledger (docs/product.md: who uses it: coordinators manage it,
     /// auditors read everything).
     pub fn reads_everything(&self) -> bool {
         matches!(self, Principal::System | Principal::User { role: Role::Coordinator | Role::Auditor, .. })

@@ -1,4 +1,4 @@
-//! Reference data loaded by every `tallinn init` (SPEC §10): the real
+//! Reference data loaded by every `tallinn init` (docs/product.md: reference data): the real
 //! participants and the real public announcement. Nothing here is invented:
 //! where a public source gives no date, the field is empty, and no per-donor
 //! split of the announced totals exists here or anywhere in Tallinn.

@@ -1,4 +1,4 @@
-//! The error contract of SPEC §6: `{"error": {"code", "message", "field"?}}`.
+//! The error contract of docs/product.md: interfaces: `{"error": {"code", "message", "field"?}}`.
 //! Internal failures are logged with their detail and answered with a
 //! generic message: internals are never echoed.
 
@@ -104,7 +104,7 @@ pub async fn not_found(uri: axum::http::Uri) -> Response {
 }
 
 /// Gives error responses made outside our handlers (the body limit, the
-/// timeout, the router's 405) the JSON error body of SPEC §6.
+/// timeout, the router's 405) the JSON error body of docs/product.md: interfaces.
 pub async fn json_errors(response: Response) -> Response {
     let status = response.status();
     // JSON, TAXII's own error resource, or an error page of the web interface.

@@ -5,6 +5,41 @@
 //! (`Authorization: Bearer`, Basic, or a session cookie with its CSRF
 //! token for writes), every read through the one
 //! visibility policy, confidential reads written to the access log.
+//!
+//! # Modules
+//!
+//! `server` (the connection loop: header timeout, connection limits per address and in all),
+//! `input` (the text rule applied to every request before routing), `headers` (security headers on
+//! every response); the axum router: `auth` (the `Caller` extractor: Bearer tokens, Basic with
+//! Argon2 on the blocking pool and a keyed cache of verified credentials, else the public), `api/*`
+//! (authenticated JSON API: `needs` — list with stateless keyset cursors, get, create, one action
+//! per lifecycle step; `engine` — proposals, apply, gaps, duplicates, verdicts; `reports` — figures
+//! as JSON or CSV, SVG charts, the public dashboard and IATI file; access logging), `public_api`
+//! (TLP:CLEAR only), `error` (the JSON error contract, including query and body rejections; HTML
+//! pages outside `/api/`); `openapi` (the OpenAPI 3.1 document from one table of operations,
+//! schemas derived with `schemars` from the very types the handlers read and answer with — the
+//! domain crates derive them behind their `schema` feature — and its HTML rendering at
+//! `/api/docs`); `metrics`; `taxii/*` (the TAXII 2.1 resources: `media` — Accept/Content-Type rules
+//! —, `query` — filters, limit, the cursor —, `error` — the TAXII error resource for every error
+//! under `/taxii2/` —, `handlers`, which write envelopes from the stored JSON texts without
+//! re-serialising them); `access` (the access log by group commit for high-volume readers); `web/*`
+//! (the web interface: askama templates in `templates/` compiled into the binary, the stylesheet in
+//! `assets/` embedded; `session` — the `Viewer` extractor (session cookie only) and the CSRF
+//! checks: every form posts the session's token, the sign-in form a random value also set in its
+//! own SameSite=Strict cookie —; `form` — a posted form as `FormState`: the text typed and the
+//! error per field, so that a refused form comes back as typed with each error beside its field —;
+//! `i18n` — every user-facing string in `locales/{en,uk,fr}.json`, looked up by key with English as
+//! the fallback, vocabulary words through `group.word` keys —; `language` — `/language/{lang}`, the
+//! reader's choice kept in a cookie —; one module per area: `dashboard`, `login`, `home`, `needs`
+//! (Catalogue, need page and its actions — including starting the project of a funded need —, need
+//! form, review queues), `pledges` (money and in-kind), `allocation`, `registers` (projects and
+//! their milestones, agreements, participants, audit and access logs), `exchange` (collections,
+//! objects by type and TLP, recent sightings). Pages read the ledger as their reader through the
+//! same store calls as the API, so the one policy decides; reads of AMBER/RED records go to the
+//! access log with `via = web`; a successful POST answers 303 to the page that shows its result;
+//! errors made outside the handlers — an unreadable query, a wrong method — get the HTML error
+//! page; ADR 0008). Layers: request ids, body limit (1 MiB for the API; TAXII reads envelopes up to
+//! its own `max_content_length`), timeout, tracing.
 
 mod access;
 mod api;
@@ -13,6 +48,7 @@ mod error;
 mod headers;
 
 pub use headers::CONTENT_SECURITY_POLICY;
+pub mod api_reference;
 mod input;
 mod metrics;
 pub mod openapi;

@@ -444,7 +444,7 @@ fn build() -> Value {
             content.insert("application/json".into(), json!({ "schema": schema }));
         }
         for (media, schema) in other_media(op.path) {
-            content.insert(media.into(), schema);
+            content.insert(media.into(), json!({ "schema": schema }));
         }
         let ok = match content.is_empty() {
             false => json!({ "description": reason(op.ok), "content": content }),

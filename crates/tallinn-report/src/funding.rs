@@ -1,7 +1,7 @@
 //! Funding figures by one dimension: committed, disbursed and spent EUR from
 //! the flows, with announced pledges shown beside and never added in.
 //!
-//! Rules (README, "Reports"):
+//! Rules (docs/guide/reports-and-iati.md):
 //! - `committed`, `disbursed` and `spent` are the sums of `commitment`,
 //!   `disbursement` and `expenditure` flows. They measure the same money at
 //!   successive stages, so they are never added to one another.

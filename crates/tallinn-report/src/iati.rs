@@ -2,7 +2,7 @@
 //! delivery project, if any), written from facts the caller has restricted to
 //! TLP:CLEAR (the store builds them for the public reader).
 //!
-//! What each element holds (README, "IATI export"):
+//! What each element holds (docs/guide/reports-and-iati.md, "IATI export"):
 //! - `iati-identifier` = reporting-org ref + `-` + need id, unique by construction;
 //! - participating-orgs: every donor whose pledge funds the need (role 1,
 //!   funding), the beneficiary institution (role 2, accountable), the

@@ -1,9 +1,9 @@
-//! SPEC §8 for the pattern engine: compile time per pattern, and events per
+//! docs/product.md: performance targets for the pattern engine: compile time per pattern, and events per
 //! second when 1, 1,000 and 100,000 patterns watch a stream of observed-data.
 //!
 //!     cargo bench -p tallinn-stix --bench matcher
 //!
-//! Patterns are indicator-like (SPEC §4): exact addresses, domains and file
+//! Patterns are indicator-like (docs/product.md: threat exchange): exact addresses, domains and file
 //! hashes (indexed by value), some LIKE / ISSUBSET / MATCHES tests (indexed
 //! by literal or block) and some two-observation patterns. Each event is a
 //! STIX 2.1 bundle of one observed-data with an address, a domain and a
@@ -28,7 +28,7 @@ fn main() {
     divan::main();
 }
 
-/// SPEC §8: memory ≤ 1 KiB per indicator, for the detection mix: how much
+/// docs/product.md: performance targets: memory ≤ 1 KiB per indicator, for the detection mix: how much
 /// the process's resident memory grows while 100,000 are compiled and
 /// indexed (an upper bound: it includes the allocator's overhead and
 /// whatever compiling left free but not returned).
@@ -106,7 +106,7 @@ static STREAM: LazyLock<Vec<&'static [Json<'static>]>> = LazyLock::new(|| {
     STREAM_TEXT.iter().map(|text| Json::parse(text, arena).ok().and_then(|v| v.as_array()).expect("the benchmark's own JSON")).collect()
 });
 
-/// The detection mix of SPEC §8: equality and CIDR comparisons only.
+/// The detection mix of docs/product.md: performance targets: equality and CIDR comparisons only.
 fn indicator(i: u64) -> String {
     let r = mix(i);
     match r % 100 {

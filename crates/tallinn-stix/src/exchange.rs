@@ -1,5 +1,5 @@
 //! What the threat exchange indexes about a STIX object it stores: its
-//! identity, its version, and who may see it (SPEC §4–5).
+//! identity, its version, and who may see it (docs/product.md: threat exchange, confidentiality).
 //!
 //! Who may see an object is its TLP level plus the organisations and users
 //! it names in two custom properties, `x_tallinn_share_orgs` (AMBER:

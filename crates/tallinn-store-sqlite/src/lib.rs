@@ -8,6 +8,19 @@
 //! Statements run through `rusqlite` on a small pool of connections used on
 //! blocking threads (`pool`, `tx`); sqlx applies the migrations, so a store's
 //! migration history stays in `_sqlx_migrations` (docs/adr/0009-sqlite-driver.md).
+//!
+//! # Modules
+//!
+//! Connection setup, value binding/decoding, transactions (`BEGIN IMMEDIATE`; `FOR UPDATE` +
+//! snapshot reads), native migrations with the append-only triggers. Their `tests/it` instantiate
+//! the conformance suite. SQLite runs on rusqlite (ADR 0009): `pool` (a fixed pool of connections,
+//! each lent whole to one transaction and used only on blocking threads), `tx` (one thread hop per
+//! statement, rows read where they are stepped; readers begin with their first statement, writers
+//! take the write lock before `begin_write` returns), `statement` (the `$n` rewrite, binding,
+//! decoding, constraint errors by kind); sqlx applies the migrations so stores keep their
+//! `_sqlx_migrations` history. PostgreSQL runs on sqlx. The bundled SQLite is compiled without
+//! memory statistics (`.cargo/config.toml`: with them, every SQLite allocation takes one global
+//! mutex).
 
 mod pool;
 mod statement;

@@ -65,8 +65,8 @@ impl Ledger {
         self.clock.now()
     }
 
-    /// Creates or migrates the schema and loads the reference data of SPEC
-    /// §10. Safe to run again: reference rows that exist are left alone.
+    /// Creates or migrates the schema and loads the reference data of
+    /// docs/product.md. Safe to run again: reference rows that exist are left alone.
     pub async fn init(&self) -> Result<()> {
         self.backend.migrate().await?;
         let mut tx = self.write(Principal::System).await?;

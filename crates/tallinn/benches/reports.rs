@@ -1,4 +1,4 @@
-//! Reports over 1,000,000 transactions on SQLite (SPEC §8: every figure in
+//! Reports over 1,000,000 transactions on SQLite (docs/product.md: performance targets: every figure in
 //! ≤ 1 s). The store holds the demo dataset plus a million flows: a quarter
 //! each pledge-linked commitments and disbursements (attributed to needs
 //! through the allocations), need-linked expenditure, and unlinked

@@ -1,4 +1,4 @@
-//! TAXII 2.1 on SQLite, over real HTTP (SPEC §8): ingest objects/s, and the
+//! TAXII 2.1 on SQLite, over real HTTP (docs/product.md: performance targets): ingest objects/s, and the
 //! latency and requests/s of `GET objects?limit=100` (the first page) with
 //! 10,000, 100,000 and 1,000,000 objects in the collection, with a Bearer
 //! token (over 4 connections and at saturation, 32), with HTTP Basic, and

@@ -1,6 +1,22 @@
 //! `tallinn`: parse the command line, run the command, and turn errors into
 //! a message on stderr and an exit status (1: refused input, 2: usage,
 //! 3: the store or system failed).
+//!
+//! # Modules
+//!
+//! The binary: `cli` (clap definitions, `TALLINN_*` env), `store` (URL scheme → backend), `output`
+//! (table/JSON/CSV), `commands/*` (one module per area; `commands/match_batch` runs `stix
+//! match-batch` on every core: the caller's thread reads whole buffers of lines as batches (into
+//! buffers the workers hand back), workers answer them (each line read into the worker's arena,
+//! reset after the line), a writer restores input order and flushes whenever everything read so far
+//! is answered), `main` (exit statuses; the commands that touch no store — the offline engine,
+//! duplicates in a file, the STIX tools — run before any async runtime is started).
+//! `benches/import.rs` measures bulk imports on both databases; `benches/reports.rs` every report
+//! over a million flows; `benches/taxii.rs` TAXII over real HTTP (ingest, first page, requests/s;
+//! pointed at another server, it posts the same objects first — `scripts/bench-taxii-medallion.sh`
+//! runs OASIS medallion that way; benches use the binary's allocator).
+//! `tests/taxii/taxii2_client_test.py` is the OASIS client's walk through the TAXII server, run by
+//! `tests/it/taxii.rs`.
 
 mod cli;
 mod commands;

@@ -168,4 +168,37 @@ mod tests {
         }
         assert!(missing.is_empty(), "commands without a description: {missing:?}");
     }
+
+    /// Every relative link in the README and docs/ leads to a file that exists.
+    #[test]
+    fn documentation_links_resolve() {
+        let root = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
+        let mut pages = vec![root.join("README.md"), root.join("ARCHITECTURE.md"), root.join("testdata/README.md")];
+        let mut dirs = vec![root.join("docs")];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "md") {
+                    pages.push(path);
+                }
+            }
+        }
+        let mut broken = Vec::new();
+        for page in &pages {
+            let text = std::fs::read_to_string(page).unwrap();
+            for link in text.split("](").skip(1).filter_map(|rest| rest.split(')').next()) {
+                let target = link.split('#').next().unwrap_or_default();
+                if target.is_empty() || target.contains("://") || target.starts_with("mailto:") {
+                    continue;
+                }
+                if !page.parent().unwrap().join(target).exists() {
+                    broken.push(format!("{}: {link}", page.strip_prefix(root).unwrap_or(page).display()));
+                }
+            }
+        }
+        assert!(pages.len() > 20, "{} pages", pages.len());
+        assert!(broken.is_empty(), "broken links: {broken:#?}");
+    }
 }

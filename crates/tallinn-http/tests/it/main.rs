@@ -170,3 +170,55 @@ async fn openapi_document_snapshot() {
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("/api/v1/allocation-proposals/{id}/apply"));
 }
+
+/// The API reference in docs/ is what the OpenAPI document says.
+#[test]
+fn api_reference_is_current() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/reference/api.md");
+    let rendered = tallinn_http::api_reference::render();
+    if std::env::var_os("TALLINN_UPDATE_DOCS").is_some() {
+        std::fs::write(path, &rendered).unwrap();
+    }
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(committed == rendered, "docs/reference/api.md is out of date: run TALLINN_UPDATE_DOCS=1 cargo test -p tallinn-http api_reference");
+    for (path, item) in tallinn_http::openapi::DOCUMENT["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            assert!(committed.contains(&format!("### `{} {path}`", method.to_uppercase())), "{method} {path}");
+        }
+    }
+}
+
+/// Every route the server registers is documented: the JSON API's in the
+/// OpenAPI document (hence in docs/reference/api.md), the pages and form
+/// actions in the web guide, the rest (health, metrics, TAXII) in the guides.
+/// Routes are read from the router's source until it has one route table.
+#[test]
+fn every_route_is_in_the_docs() {
+    let src = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
+    let docs = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs");
+    let read = |p: &str| std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{p}: {e}"));
+    let routes = |text: &str| -> Vec<String> { text.split(".route(\"").skip(1).filter_map(|r| r.split('"').next()).map(str::to_string).collect() };
+    let openapi = &tallinn_http::openapi::DOCUMENT["paths"];
+    let guides: String = std::fs::read_dir(format!("{docs}/guide")).unwrap().map(|e| read(e.unwrap().path().to_str().unwrap())).collect::<Vec<_>>().join("\n")
+        + &read(&format!("{docs}/operations.md"));
+    let web_guide = read(&format!("{docs}/guide/web.md"));
+    let mut missing = Vec::new();
+    for path in routes(&read(&format!("{src}/lib.rs"))) {
+        let documented =
+            if path.starts_with("/api/v1/") && path != "/api/v1/openapi.json" { openapi.get(&path).is_some() } else { guides.contains(&format!("`{path}`")) };
+        if !documented {
+            missing.push(path);
+        }
+    }
+    for path in routes(&read(&format!("{src}/web/mod.rs"))) {
+        if !web_guide.contains(&format!("`{path}`")) {
+            missing.push(path);
+        }
+    }
+    for resource in ["/taxii2/", "/collections/", "/objects/", "/manifest/", "/versions/", "/status/"] {
+        if !guides.contains(resource) {
+            missing.push(resource.to_string());
+        }
+    }
+    assert!(missing.is_empty(), "routes missing from docs/: {missing:?}");
+}

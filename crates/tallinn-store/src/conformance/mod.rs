@@ -4,6 +4,8 @@
 //! `Harness` (or `None` to skip, e.g. PostgreSQL without a test URL).
 
 use std::sync::Arc;
+/// For the suite's macro: a backend without its database is skipped, except in CI.
+pub use tallinn_core::testing::unavailable;
 
 use jiff::{SignedDuration, Timestamp};
 use tallinn_core::DomainError;
@@ -95,7 +97,7 @@ macro_rules! conformance_suite {
                             cleanup.await;
                         }
                     }
-                    None => tallinn_core::testing::unavailable("database for this backend", "set TALLINN_TEST_POSTGRES_URL, e.g. postgres://postgres@127.0.0.1:5432/tallinn_dev"),
+                    None => $crate::conformance::unavailable("database for this backend", "set TALLINN_TEST_POSTGRES_URL, e.g. postgres://postgres@127.0.0.1:5432/tallinn_dev"),
                 }
             }
         )+

@@ -1,5 +1,5 @@
 //! The facts reports are computed from, restricted to what one reader may
-//! see by the same policy as every other read (SPEC §5).
+//! see by the same policy as every other read (docs/product.md: confidentiality).
 //!
 //! Flows are the large table (a million rows is a normal benchmark), so they
 //! are kept in memory per process, like the needs, keyed by the ledger

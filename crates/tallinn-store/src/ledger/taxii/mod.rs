@@ -101,7 +101,7 @@ pub struct Collection {
 
 impl Collection {
     /// Coordinators and auditors read every collection (auditors read
-    /// everything, SPEC §1); analysts those whose read audience admits their
+    /// everything, docs/product.md: who uses it); analysts those whose read audience admits their
     /// organisation.
     pub fn can_read(&self, who: &Principal) -> bool {
         match who {
