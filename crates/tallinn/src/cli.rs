@@ -88,6 +88,9 @@ pub enum Command {
     /// The TAXII 2.1 threat exchange.
     #[command(subcommand)]
     Taxii(TaxiiCmd),
+    /// Match network logs (Suricata EVE, Zeek, ECS, STIX) against indicators:
+    /// one STIX sighting per indicator seen, as JSON lines.
+    Detect(DetectArgs),
     /// Likely duplicate needs (any language), from a JSON file or the ledger.
     Dedup {
         /// {"needs": [{"id", "beneficiary", "title", "description", "capability", "sector", "cost_eur"}]};
@@ -757,6 +760,34 @@ pub enum AuditCmd {
         #[command(flatten)]
         format: FormatArg,
     },
+}
+
+/// `tallinn detect`.
+#[derive(Debug, clap::Args)]
+pub struct DetectArgs {
+    /// Indicators: a STIX bundle, a list of objects or JSON lines of them
+    /// (repeatable); other objects are ignored, expired or unparseable
+    /// indicators skipped and counted.
+    #[arg(long = "indicators", value_name = "FILE", required = true)]
+    pub indicators: Vec<PathBuf>,
+    /// Events, one JSON object per line: a file (.gz and .zst are read
+    /// transparently) or - for standard input (repeatable; default -).
+    #[arg(long = "input", value_name = "FILE")]
+    pub inputs: Vec<PathBuf>,
+    /// The log format: auto (decided for each line), suricata, zeek, ecs or stix.
+    #[arg(long, default_value = "auto")]
+    pub format: String,
+    /// Where the sightings go, one JSON line each: a file, or - for standard output.
+    #[arg(long, default_value = "-")]
+    pub output: PathBuf,
+    /// The sighting organisation's participant code: its STIX identity is
+    /// the sightings' where_sighted_refs and created_by_ref (default: the
+    /// project office).
+    #[arg(long, value_name = "CODE")]
+    pub organisation: Option<String>,
+    /// No progress bar and no summary on stderr.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 /// `tallinn serve`.

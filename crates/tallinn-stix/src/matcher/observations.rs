@@ -50,6 +50,23 @@ impl<'a> Observations<'a> {
         Ok(Observations { version, list })
     }
 
+    /// One observation made from its objects directly, as a detection
+    /// engine builds one per event: `sdo` stands for the observed-data (its
+    /// `id`, if any, is the match's), `objects` are the observables, each a
+    /// JSON object under the key its references name it by (`*_ref`
+    /// properties hold these keys), seen `count` times from `first` to `last`
+    /// (microseconds since the epoch). Patterns of `version` are matched.
+    pub fn single(version: StixVersion, sdo: &'a Map<'a>, first: i64, last: i64, count: u64, objects: Vec<(&'a str, &'a Json<'a>)>) -> Self {
+        Observations { version, list: vec![Observation { sdo, first, last: last.max(first), count: count.max(1), objects }] }
+    }
+
+    /// The observations of several events, in order (for patterns of more
+    /// than one observation, such as `FOLLOWEDBY`).
+    pub fn concat(parts: impl IntoIterator<Item = Observations<'a>>, version: StixVersion) -> Self {
+        let list = parts.into_iter().filter(|o| o.version == version).flat_map(|o| o.list).collect();
+        Observations { version, list }
+    }
+
     pub fn len(&self) -> usize {
         self.list.len()
     }

@@ -1042,3 +1042,75 @@ fn stix_match_batch_agrees_with_the_reference_suite() {
         }
     }
 }
+
+/// `tallinn detect` over the real sample lines of every format, read from
+/// plain, gzip and zstd files and from stdin: one sighting per indicator
+/// seen, exact counts, the indicator's marking, malformed lines named and
+/// skipped; usage errors exit 1 or 2.
+#[test]
+fn detect_reads_every_format_and_writes_sightings() {
+    use std::io::Write;
+    let bin = env!("CARGO_BIN_EXE_tallinn");
+    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/detect");
+    let dir = tempfile::tempdir().unwrap();
+    let indicator = |n: u32, pattern: &str, marking: Option<&str>| {
+        let mut i = serde_json::json!({"type": "indicator", "spec_version": "2.1", "id": format!("indicator--{n:08}-1111-4111-8111-111111111111"),
+            "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z", "pattern": pattern, "pattern_type": "stix", "valid_from": "2026-01-01T00:00:00Z"});
+        if let Some(m) = marking {
+            i["object_marking_refs"] = serde_json::json!([m]);
+        }
+        i
+    };
+    let amber = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421";
+    let bundle = serde_json::json!({"type": "bundle", "id": "bundle--00000000-0000-4000-8000-000000000001", "objects": [
+        indicator(1, "[domain-name:value = 'suricata-ids.org']", Some(amber)),
+        indicator(2, "[ipv4-addr:value ISSUBSET '31.3.245.0/24']", None),
+        indicator(3, "[file:hashes.MD5 = '44d88612fea8a8f36de82e1278abb02f']", None),
+        indicator(4, "[ipv4-addr:value = '192.0.2.250']", None),
+        indicator(5, "[not a pattern", None),
+    ]});
+    let indicators = dir.path().join("indicators.json");
+    std::fs::write(&indicators, bundle.to_string()).unwrap();
+    let gz = dir.path().join("zeek.json.gz");
+    let mut enc = flate2::write::GzEncoder::new(std::fs::File::create(&gz).unwrap(), flate2::Compression::default());
+    enc.write_all(&std::fs::read(format!("{data}/zeek.json")).unwrap()).unwrap();
+    enc.finish().unwrap();
+    let zst = dir.path().join("ecs.json.zst");
+    std::fs::write(&zst, zstd::encode_all(std::fs::read(format!("{data}/ecs.json")).unwrap().as_slice(), 3).unwrap()).unwrap();
+    let suricata = std::fs::read_to_string(format!("{data}/suricata.json")).unwrap();
+    let out = dir.path().join("sightings.json");
+    let mut child = Command::new(bin)
+        .args(["detect", "--indicators", indicators.to_str().unwrap(), "--input", "-", "--input", gz.to_str().unwrap(), "--input", zst.to_str().unwrap()])
+        .args(["--input", &format!("{data}/stix.json"), "--organisation", "EE", "--output", out.to_str().unwrap()])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(format!("{{broken\n{suricata}").as_bytes()).unwrap();
+    let done = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&done.stderr);
+    assert!(done.status.success(), "{stderr}");
+    let sightings: Vec<serde_json::Value> = std::fs::read_to_string(&out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let count = |n: u32| {
+        sightings.iter().find(|s| s["sighting_of_ref"] == format!("indicator--{n:08}-1111-4111-8111-111111111111")).map(|s| s["count"].as_u64().unwrap())
+    };
+    assert_eq!((count(1), count(2), count(3), count(4)), (Some(2), Some(4), Some(2), None), "{sightings:#?}");
+    let first = &sightings[0];
+    assert_eq!(first["object_marking_refs"], serde_json::json!([amber]));
+    assert_eq!(first["where_sighted_refs"][0], first["created_by_ref"]);
+    assert!(stderr.contains("1 malformed lines skipped") && stderr.contains("-:1: not JSON"), "{stderr}");
+    assert!(stderr.contains("whose pattern cannot be used") && stderr.contains("indicator--00000005"), "{stderr}");
+    // Usage errors and refusals.
+    let run = |args: &[&str]| Command::new(bin).args(args).output().unwrap();
+    assert_eq!(run(&["detect", "--indicators", indicators.to_str().unwrap(), "--format", "syslog", "--quiet"]).status.code(), Some(1));
+    let none = dir.path().join("none.json");
+    std::fs::write(&none, "[]").unwrap();
+    let refused = run(&["detect", "--indicators", none.to_str().unwrap(), "--input", &format!("{data}/zeek.json")]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("no indicator to detect"));
+    assert_eq!(run(&["detect", "--input", &format!("{data}/zeek.json")]).status.code(), Some(2), "--indicators is required");
+    let missing = run(&["detect", "--indicators", indicators.to_str().unwrap(), "--input", "/nonexistent/eve.json"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot read /nonexistent/eve.json"));
+}

@@ -40,6 +40,12 @@ pub struct Map<'a> {
 }
 
 impl<'a> Map<'a> {
+    /// An object of these entries; their keys must be distinct (lookups
+    /// find the first).
+    pub fn new(entries: &'a [(&'a str, Json<'a>)]) -> Self {
+        Map { entries }
+    }
+
     pub fn get(&self, key: &str) -> Option<&'a Json<'a>> {
         self.entries.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
     }

@@ -1,0 +1,127 @@
+//! Exact sighting counts on generated logs with planted hits, in every
+//! format and for every kind of pattern; TLP markings carried over.
+
+use serde_json::json;
+use tallinn_detect::{Detector, Format, Tally, formats, indicators, sighting};
+use tallinn_stix::matcher::Bump;
+
+fn indicator(n: u32, pattern: &str, marking: Option<&str>) -> serde_json::Value {
+    let mut i = json!({"type": "indicator", "spec_version": "2.1", "id": format!("indicator--00000000-0000-4000-8000-{n:012}"),
+        "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z", "pattern": pattern, "pattern_type": "stix",
+        "valid_from": "2026-01-01T00:00:00Z"});
+    if let Some(m) = marking {
+        i["object_marking_refs"] = json!([m]);
+    }
+    i
+}
+
+const RED: &str = "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1";
+
+/// One line per event in the given format: `i` gives the values, and every
+/// `every`-th event carries the planted ones.
+fn line(format: Format, i: u64, planted: bool) -> String {
+    let dst = if planted { "203.0.113.66".to_string() } else { format!("198.18.{}.{}", (i >> 8) & 255, i & 255) };
+    let host = if planted { format!("c2-{i}.bad.example") } else { format!("www{i}.good.example") };
+    let path = if planted { "/gate.php?id=7" } else { "/index.html" };
+    let sha = if planted { "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855".to_string() } else { format!("{:064x}", i) };
+    let second = 1_700_000_000 + i;
+    match format {
+        Format::Suricata => json!({"timestamp": jiff::Timestamp::from_second(second as i64).unwrap().to_string(), "event_type": "fileinfo",
+            "src_ip": "10.0.0.5", "src_port": 50000, "dest_ip": dst, "dest_port": 80, "proto": "TCP", "app_proto": "http",
+            "http": {"hostname": host, "url": path, "http_method": "GET"}, "fileinfo": {"filename": "x.bin", "size": 10, "sha256": sha}}),
+        Format::Zeek => json!({"ts": second as f64, "uid": "C1", "id.orig_h": "10.0.0.5", "id.orig_p": 50000, "id.resp_h": dst, "id.resp_p": 80,
+            "proto": "tcp", "method": "GET", "host": host, "uri": path, "fuid": "F1", "filename": "x.bin", "sha256": sha}),
+        Format::Ecs => json!({"@timestamp": jiff::Timestamp::from_second(second as i64).unwrap().to_string(), "source": {"ip": "10.0.0.5", "port": 50000},
+            "destination": {"ip": dst, "port": 80, "domain": host}, "url": {"full": format!("http://{host}{path}")}, "file": {"name": "x.bin", "hash": {"sha256": sha}}}),
+        Format::Stix | Format::Auto => json!({"type": "observed-data", "first_observed": jiff::Timestamp::from_second(second as i64).unwrap().to_string(),
+            "last_observed": jiff::Timestamp::from_second(second as i64).unwrap().to_string(), "number_observed": 1, "objects": {
+                "0": {"type": "ipv4-addr", "value": dst}, "1": {"type": "domain-name", "value": host}, "2": {"type": "url", "value": format!("http://{host}{path}")},
+                "3": {"type": "file", "name": "x.bin", "hashes": {"SHA-256": sha}}, "4": {"type": "network-traffic", "dst_ref": "0", "dst_port": 80}}}),
+    }
+    .to_string()
+}
+
+#[test]
+fn planted_hits_are_counted_exactly_in_every_format() {
+    let patterns = [
+        ("[ipv4-addr:value = '203.0.113.66']", None),
+        ("[ipv4-addr:value ISSUBSET '203.0.113.0/24']", Some(RED)),
+        ("[domain-name:value LIKE '%.bad.example']", None),
+        ("[url:value MATCHES '/gate\\\\.php\\\\?id=[0-9]+$']", None),
+        ("[file:hashes.'SHA-256' = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855']", None),
+        ("[network-traffic:dst_ref.value = '203.0.113.66' AND network-traffic:dst_port = 80]", None),
+        ("[ipv4-addr:value = '192.0.2.1'] OR [domain-name:value = 'c2-0.bad.example']", None),
+        ("[ipv4-addr:value = '192.0.2.99']", None),
+    ];
+    let objects: Vec<_> = patterns.iter().enumerate().map(|(n, (p, m))| indicator(n as u32, p, *m)).collect();
+    let loaded = indicators::load(objects, 0);
+    let (detector, refused) = Detector::new(loaded.indicators);
+    assert!(refused.is_empty(), "{refused:?}");
+    let (events, every) = (1_000u64, 7u64);
+    let planted = (0..events).filter(|i| i % every == 0).count() as u64;
+    for format in [Format::Suricata, Format::Zeek, Format::Ecs, Format::Stix] {
+        let mut tally = Tally::new(detector.len());
+        for i in 0..events {
+            let text = line(format, i, i % every == 0);
+            let arena = Bump::new();
+            let event = formats::read(&text, Format::Auto, &arena).unwrap_or_else(|e| panic!("{format:?} {text}: {e:?}"));
+            tally.add(&detector, event, &arena);
+        }
+        let counts: Vec<u64> = tally.hits.iter().map(|h| h.count).collect();
+        assert_eq!(counts, [planted, planted, planted, planted, planted, planted, 1, 0], "{format:?}");
+        assert_eq!(tally.events, events);
+        let first = tally.hits[0];
+        assert_eq!((first.first, first.last), (1_700_000_000_000_000, (1_700_000_000 + (events - 1) / every * every) as i64 * 1_000_000), "{format:?}");
+    }
+}
+
+#[test]
+fn sightings_carry_the_indicators_marking_and_a_stable_id() {
+    let loaded = indicators::load(vec![indicator(1, "[ipv4-addr:value = '203.0.113.66']", Some(RED))], 0);
+    let (detector, _) = Detector::new(loaded.indicators);
+    let mut tally = Tally::new(1);
+    for i in [0u64, 7] {
+        let arena = Bump::new();
+        let text = line(Format::Suricata, i, true);
+        tally.add(&detector, formats::read(&text, Format::Auto, &arena).unwrap(), &arena);
+    }
+    let by = tallinn_detect::identity_id("EE");
+    let (ind, hits) = tally.sighted(&detector).next().unwrap();
+    let s = sighting(ind, hits, &by, 1_800_000_000_000_000);
+    assert_eq!(s["count"], 2);
+    assert_eq!(s["object_marking_refs"], json!([RED]), "never less confidential than the indicator");
+    assert_eq!(s["where_sighted_refs"], json!([by]));
+    assert_eq!(s["first_seen"], "2023-11-14T22:13:20.000000Z");
+    assert_eq!(s["last_seen"], "2023-11-14T22:13:27.000000Z");
+    let again = sighting(ind, hits, &by, 1_900_000_000_000_000);
+    assert_eq!(s["id"], again["id"], "the same sighting, counted again, keeps its id");
+    assert_ne!(s["id"], sighting(ind, hits, &tallinn_detect::identity_id("FI"), 0)["id"]);
+    // It is a valid STIX object.
+    let (n, problems) = tallinn_stix::object::validate_document(&s);
+    assert_eq!((n, problems), (1, vec![]), "{s}");
+}
+
+#[test]
+fn expired_unparseable_and_foreign_indicators_are_refused_and_counted() {
+    let mut expired = indicator(1, "[ipv4-addr:value = '1.2.3.4']", None);
+    expired["valid_until"] = json!("2020-01-01T00:00:00Z");
+    let mut snort = indicator(2, "alert tcp any any -> any any", None);
+    snort["pattern_type"] = json!("snort");
+    let objects = vec![
+        expired,
+        snort,
+        indicator(3, "[ipv4-addr:value = ", None),
+        json!({"type": "malware", "id": "malware--1"}),
+        indicator(4, "[ipv4-addr:value = '1.2.3.4']", None),
+    ];
+    let loaded = indicators::load(objects, 1_700_000_000_000_000);
+    assert_eq!((loaded.other_objects, loaded.refused.len(), loaded.indicators.len()), (1, 2, 2));
+    let (detector, refused) = Detector::new(loaded.indicators);
+    assert_eq!((detector.len(), refused.len()), (1, 1));
+    // Bundles, lists and JSON lines are all read.
+    let bundle = json!({"type": "bundle", "id": "bundle--1", "objects": [indicator(5, "[ipv4-addr:value = '1.2.3.4']", None)]}).to_string();
+    assert_eq!(indicators::objects(&bundle).unwrap().len(), 1);
+    let lines = format!("{}\n{}\n", indicator(6, "[ipv4-addr:value = '1.2.3.4']", None), bundle);
+    assert_eq!(indicators::objects(&lines).unwrap().len(), 2);
+    assert!(indicators::objects("{\"a\": 1, \"a\": 2}").is_err(), "repeated keys are refused");
+}

@@ -1,0 +1,235 @@
+//! `tallinn detect`: log lines × indicators → STIX sightings.
+//!
+//! The calling thread reads the inputs into batches of whole lines; one
+//! worker per core reads each line into its arena, matches it against
+//! every indicator and counts (`tallinn_detect::Tally`); at the end the
+//! counts are merged and each indicator that matched gives one sighting.
+//! Malformed lines are counted and the first ten named; they never stop the run.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, sync_channel};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, anyhow, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use tallinn_detect::{Detector, Format, Refusal, Skip, Tally, formats, indicators};
+use tallinn_stix::matcher::Bump;
+
+use crate::cli::DetectArgs;
+
+/// Lines are handed to workers in batches of about this many bytes.
+const BATCH_BYTES: usize = 1 << 20;
+
+/// How many malformed lines the summary names.
+const NAMED: usize = 10;
+
+/// A batch of whole lines, and where the first one is.
+struct Batch {
+    source: Arc<str>,
+    first_line: u64,
+    text: String,
+}
+
+/// What one worker found.
+struct Found {
+    tally: Tally,
+    malformed: u64,
+    /// (source, line, why) of the first malformed lines it met.
+    named: Vec<(Arc<str>, u64, String)>,
+    empty: u64,
+}
+
+pub fn run(args: &DetectArgs) -> anyhow::Result<()> {
+    let format: Format = args.format.parse().map_err(|e: String| anyhow!("--format: {e}"))?;
+    let now = jiff::Timestamp::now().as_microsecond();
+    let mut objects = Vec::new();
+    for path in &args.indicators {
+        let text = std::fs::read_to_string(path).with_context(|| format!("--indicators: cannot read {}", path.display()))?;
+        objects.extend(indicators::objects(&text).map_err(|e| anyhow!("--indicators {}: {e}", path.display()))?);
+    }
+    let loaded = indicators::load(objects, now);
+    let (other_objects, mut refused) = (loaded.other_objects, loaded.refused);
+    let (detector, not_compiled) = Detector::new(loaded.indicators);
+    refused.extend(not_compiled);
+    if detector.is_empty() {
+        bail!("--indicators: no indicator to detect ({} refused, {} other objects)", refused.len(), other_objects);
+    }
+    let organisation = args.organisation.as_deref().unwrap_or(tallinn_core::reference::OFFICE);
+    tallinn_core::participant::validate_code("--organisation", organisation).map_err(|e| anyhow!("{e}"))?;
+    let sighted_by = tallinn_detect::identity_id(organisation);
+    let inputs: Vec<PathBuf> = if args.inputs.is_empty() { vec![PathBuf::from("-")] } else { args.inputs.clone() };
+    let mut output: Box<dyn Write> = if args.output == Path::new("-") {
+        Box::new(std::io::stdout().lock())
+    } else {
+        Box::new(std::fs::File::create(&args.output).with_context(|| format!("--output: cannot create {}", args.output.display()))?)
+    };
+
+    let bar = progress(args.quiet);
+    let started = Instant::now();
+    let found = scan(&inputs, format, &detector, &bar)?;
+    let seconds = started.elapsed().as_secs_f64();
+    bar.finish_and_clear();
+
+    let mut sightings = 0;
+    for (indicator, hits) in found.tally.sighted(&detector) {
+        serde_json::to_writer(&mut output, &tallinn_detect::sighting(indicator, hits, &sighted_by, now))?;
+        output.write_all(b"\n")?;
+        sightings += 1;
+    }
+    output.flush().context("writing the sightings")?;
+    if !args.quiet {
+        summary(&found, &refused, other_objects, detector.len(), sightings, seconds);
+    }
+    Ok(())
+}
+
+fn progress(quiet: bool) -> ProgressBar {
+    if quiet {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(ProgressStyle::with_template("{spinner} detect: {msg} [{elapsed}]").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
+/// Reads every input and matches every line, on every core.
+fn scan(inputs: &[PathBuf], format: Format, detector: &Detector, bar: &ProgressBar) -> anyhow::Result<Found> {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(16);
+    let (tx, rx) = sync_channel::<Batch>(2 * workers);
+    let rx = Arc::new(Mutex::new(rx));
+    let (events, matches) = (AtomicU64::new(0), AtomicU64::new(0));
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers).map(|_| scope.spawn(|| work(&rx, format, detector, &events, &matches))).collect();
+        let reading = read_all(inputs, &tx, bar, &events, &matches);
+        drop(tx);
+        let mut total = Found { tally: Tally::new(detector.len()), malformed: 0, named: Vec::new(), empty: 0 };
+        for h in handles {
+            let f = h.join().map_err(|_| anyhow!("a detection worker stopped"))?;
+            total.tally.merge(&f.tally);
+            total.malformed += f.malformed;
+            total.empty += f.empty;
+            total.named.extend(f.named);
+        }
+        total.named.sort_by(|a, b| (a.0.as_ref(), a.1).cmp(&(b.0.as_ref(), b.1)));
+        total.named.truncate(NAMED);
+        reading.map(|()| total)
+    })
+}
+
+fn open(path: &Path) -> anyhow::Result<Box<dyn BufRead>> {
+    if path == Path::new("-") {
+        return Ok(Box::new(BufReader::new(std::io::stdin())));
+    }
+    let file = std::fs::File::open(path).with_context(|| format!("--input: cannot read {}", path.display()))?;
+    let name = path.to_string_lossy();
+    let reader: Box<dyn Read> = if name.ends_with(".gz") {
+        Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(file)))
+    } else if name.ends_with(".zst") {
+        Box::new(zstd::stream::read::Decoder::new(file).with_context(|| format!("--input {}: not zstd", path.display()))?)
+    } else {
+        Box::new(file)
+    };
+    Ok(Box::new(BufReader::with_capacity(256 * 1024, reader)))
+}
+
+/// Sends the inputs' lines in batches; a line that is not UTF-8 is kept,
+/// its bad bytes replaced, so that it is reported as malformed in its place.
+fn read_all(inputs: &[PathBuf], tx: &std::sync::mpsc::SyncSender<Batch>, bar: &ProgressBar, events: &AtomicU64, matches: &AtomicU64) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let mut bytes = 0u64;
+    for path in inputs {
+        let source: Arc<str> = Arc::from(path.to_string_lossy().as_ref());
+        let mut reader = open(path)?;
+        let mut line_no = 0u64;
+        let mut batch = Batch { source: source.clone(), first_line: 1, text: String::with_capacity(BATCH_BYTES + 4096) };
+        let mut raw = Vec::with_capacity(4096);
+        loop {
+            raw.clear();
+            let n = reader.read_until(b'\n', &mut raw).with_context(|| format!("--input: reading {}", path.display()))?;
+            if n == 0 {
+                break;
+            }
+            line_no += 1;
+            bytes += n as u64;
+            match std::str::from_utf8(&raw) {
+                Ok(s) => batch.text.push_str(s),
+                Err(_) => batch.text.push_str(&String::from_utf8_lossy(&raw)),
+            }
+            if !batch.text.ends_with('\n') {
+                batch.text.push('\n');
+            }
+            if batch.text.len() >= BATCH_BYTES {
+                let next = Batch { source: source.clone(), first_line: line_no + 1, text: String::with_capacity(BATCH_BYTES + 4096) };
+                tx.send(std::mem::replace(&mut batch, next)).map_err(|_| anyhow!("the detection workers stopped"))?;
+                let (e, m) = (events.load(Ordering::Relaxed), matches.load(Ordering::Relaxed));
+                let rate = e as f64 / started.elapsed().as_secs_f64().max(1e-9);
+                bar.set_message(format!("{} MB read, {e} events ({rate:.0}/s), {m} matches", bytes >> 20));
+            }
+        }
+        if !batch.text.is_empty() {
+            tx.send(batch).map_err(|_| anyhow!("the detection workers stopped"))?;
+        }
+    }
+    Ok(())
+}
+
+fn work(rx: &Mutex<Receiver<Batch>>, format: Format, detector: &Detector, events: &AtomicU64, matches: &AtomicU64) -> Found {
+    let mut found = Found { tally: Tally::new(detector.len()), malformed: 0, named: Vec::new(), empty: 0 };
+    let mut arena = Bump::new();
+    // The lock is held only while a batch is taken (inside `next`).
+    let next = || rx.lock().ok()?.recv().ok();
+    while let Some(batch) = next() {
+        let (before_events, before_matches) = (found.tally.events, found.tally.matches);
+        for (i, line) in batch.text.lines().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            match formats::read(line, format, &arena) {
+                Ok(event) => found.tally.add(detector, event, &arena),
+                Err(Skip::Empty) => found.empty += 1,
+                Err(Skip::Malformed(why)) => {
+                    found.malformed += 1;
+                    if found.named.len() < NAMED {
+                        found.named.push((batch.source.clone(), batch.first_line + i as u64, why));
+                    }
+                }
+            }
+            arena.reset();
+        }
+        events.fetch_add(found.tally.events - before_events, Ordering::Relaxed);
+        matches.fetch_add(found.tally.matches - before_matches, Ordering::Relaxed);
+    }
+    found
+}
+
+fn summary(found: &Found, refused: &[Refusal], other_objects: usize, indicators: usize, sightings: usize, seconds: f64) {
+    let t = &found.tally;
+    let rate = t.events as f64 / seconds.max(1e-9);
+    eprintln!("detect: {} events in {seconds:.2} s ({rate:.0}/s); {} matches; {sightings} sightings of {indicators} indicators", t.events, t.matches);
+    let (expired, unreadable): (Vec<_>, Vec<_>) = refused.iter().partition(|r| matches!(r, Refusal::Expired { .. }));
+    if !refused.is_empty() || other_objects > 0 {
+        eprintln!(
+            "detect: indicators skipped: {} expired, {} whose pattern cannot be used; {other_objects} other objects ignored",
+            expired.len(),
+            unreadable.len()
+        );
+        for r in unreadable.iter().take(NAMED) {
+            if let Refusal::Pattern { id, reason } = r {
+                eprintln!("  {id}: {reason}");
+            }
+        }
+    }
+    if found.empty > 0 {
+        eprintln!("detect: {} lines without observables (statistics, filters)", found.empty);
+    }
+    if found.malformed > 0 {
+        eprintln!("detect: {} malformed lines skipped; the first:", found.malformed);
+        for (source, line, why) in &found.named {
+            eprintln!("  {source}:{line}: {why}");
+        }
+    }
+}
