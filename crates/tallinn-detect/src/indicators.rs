@@ -2,6 +2,7 @@
 //! object or bundle per line), compiled into one index.
 
 use serde_json::Value;
+use tallinn_core::policy::Tlp;
 use tallinn_stix::matcher::{Matcher, PatternSet};
 use tallinn_stix::pattern::StixVersion;
 
@@ -13,6 +14,13 @@ pub struct Indicator {
     pub pattern: String,
     /// Its `object_marking_refs`: a sighting of it carries the same.
     pub markings: Vec<String>,
+    /// The strictest TLP level among them (official definitions only);
+    /// `None` when it carries none, or only markings defined elsewhere.
+    pub tlp: Option<Tlp>,
+    /// `x_tallinn_share_orgs`: the organisations an AMBER indicator admits.
+    pub share_orgs: Vec<String>,
+    /// `created_by_ref`.
+    pub created_by: Option<String>,
     /// `valid_until`, microseconds since the epoch.
     pub valid_until: Option<i64>,
 }
@@ -82,13 +90,23 @@ pub fn load(objects: Vec<Value>, now: i64) -> Loaded {
             loaded.refused.push(Refusal::Expired { id });
             continue;
         }
-        let markings = o
-            .get("object_marking_refs")
-            .and_then(Value::as_array)
-            .map(|m| m.iter().filter_map(Value::as_str).map(str::to_string).collect())
-            .unwrap_or_default();
+        let strings = |key: &str| -> Vec<String> {
+            o.get(key).and_then(Value::as_array).map(|m| m.iter().filter_map(Value::as_str).map(str::to_string).collect()).unwrap_or_default()
+        };
+        let markings = strings("object_marking_refs");
+        let tlp = o.as_object().and_then(|obj| tallinn_stix::marking::object_tlp(obj, &|_| None));
         let name = o.get("name").and_then(Value::as_str).map(str::to_string);
-        loaded.indicators.push(Indicator { id, name, pattern: pattern.to_string(), markings, valid_until });
+        let created_by = o.get("created_by_ref").and_then(Value::as_str).map(str::to_string);
+        loaded.indicators.push(Indicator {
+            id,
+            name,
+            pattern: pattern.to_string(),
+            markings,
+            tlp,
+            share_orgs: strings("x_tallinn_share_orgs"),
+            created_by,
+            valid_until,
+        });
     }
     loaded
 }

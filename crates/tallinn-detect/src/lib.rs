@@ -22,4 +22,4 @@ pub mod tally;
 pub use event::Event;
 pub use formats::{Format, Skip};
 pub use indicators::{Detector, Indicator, Loaded, Refusal};
-pub use tally::{Hits, Tally, identity_id, sighting};
+pub use tally::{Hits, Poster, Tally, identity_id, sighting, sighting_markings};

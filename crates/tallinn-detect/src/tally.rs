@@ -9,6 +9,7 @@ use tallinn_stix::pattern::StixVersion;
 
 use crate::event::Event;
 use crate::indicators::{Detector, Indicator};
+use tallinn_core::policy::Tlp;
 
 /// Per indicator: events that matched it, first and last time.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -98,21 +99,54 @@ fn time(micros: i64) -> String {
     jiff::Timestamp::from_microsecond(micros).map(|t| format!("{t:.6}")).unwrap_or_default()
 }
 
-/// A STIX 2.1 sighting of `indicator` by `sighted_by` (an identity id):
-/// its count and the first and last events' times, with the indicator's
-/// markings (a sighting is never less confidential than what it sights).
-/// Its id is derived from the indicator, the sighting organisation and the
-/// days of the first and last events, so the same sighting gets the same
-/// id when counted again.
-pub fn sighting(indicator: &Indicator, hits: &Hits, sighted_by: &str, now: i64) -> Value {
+/// Who stores a sighting in a collection (`tallinn detect --post`): the
+/// organisation that sighted and the user that posts.
+#[derive(Debug, Clone, Copy)]
+pub struct Poster<'a> {
+    pub org: &'a str,
+    pub user: &'a str,
+}
+
+/// The markings of a sighting: the indicator's, so that it is never less
+/// confidential; and, when it is stored where others read, RED for the
+/// posting user alone whenever the indicator's audience might not include
+/// the whole sighting organisation (AMBER not addressed to it, AMBER+STRICT,
+/// RED, or a marking defined elsewhere), so that nobody reads a sighting of
+/// an indicator they may not read. Returns the marking ids and the users
+/// the sighting is shared with.
+pub fn sighting_markings(indicator: &Indicator, poster: Option<Poster<'_>>) -> (Vec<String>, Vec<String>) {
+    let Some(p) = poster else { return (indicator.markings.clone(), Vec::new()) };
+    let own = indicator.created_by.as_deref() == Some(identity_id(p.org).as_str());
+    let known = indicator.markings.iter().all(|m| tallinn_stix::marking::tlp_of_marking_id(m).is_some());
+    let whole_org_reads = known
+        && match indicator.tlp {
+            None | Some(Tlp::Clear | Tlp::Green) => true,
+            Some(Tlp::Amber) => own || indicator.share_orgs.iter().any(|o| o == p.org),
+            Some(Tlp::AmberStrict | Tlp::Red) => false,
+        };
+    if whole_org_reads {
+        (indicator.markings.clone(), Vec::new())
+    } else {
+        let red = tallinn_stix::marking::TLP_2.iter().find(|(t, _, _)| *t == Tlp::Red).map(|(_, id, _)| id.to_string()).unwrap_or_default();
+        (vec![red], vec![p.user.to_string()])
+    }
+}
+
+/// A STIX 2.1 sighting of `indicator` by `sighted_by` (an identity id): its
+/// count and the first and last events' times, with the markings of
+/// [`sighting_markings`]. Its id is derived from the indicator, the
+/// sighting organisation and the days of the first and last events, and it
+/// is dated by its last event, so counting the same events again gives the
+/// same object (stored again, it is already held).
+pub fn sighting(indicator: &Indicator, hits: &Hits, sighted_by: &str, poster: Option<Poster<'_>>) -> Value {
     let day = |t: i64| t.div_euclid(86_400_000_000);
     let key = format!("{}|{sighted_by}|{}|{}", indicator.id, day(hits.first), day(hits.last));
     let mut s = json!({
         "type": "sighting",
         "spec_version": "2.1",
         "id": format!("sighting--{}", uuid::Uuid::new_v5(&NAMESPACE, key.as_bytes())),
-        "created": time(now),
-        "modified": time(now),
+        "created": time(hits.last),
+        "modified": time(hits.last),
         "created_by_ref": sighted_by,
         "sighting_of_ref": indicator.id,
         "count": hits.count.min(999_999_999),
@@ -120,8 +154,12 @@ pub fn sighting(indicator: &Indicator, hits: &Hits, sighted_by: &str, now: i64) 
         "last_seen": time(hits.last),
         "where_sighted_refs": [sighted_by],
     });
-    if !indicator.markings.is_empty() {
-        s["object_marking_refs"] = json!(indicator.markings);
+    let (markings, users) = sighting_markings(indicator, poster);
+    if !markings.is_empty() {
+        s["object_marking_refs"] = json!(markings);
+    }
+    if !users.is_empty() {
+        s["x_tallinn_share_users"] = json!(users);
     }
     s
 }

@@ -2,7 +2,7 @@
 //! format and for every kind of pattern; TLP markings carried over.
 
 use serde_json::json;
-use tallinn_detect::{Detector, Format, Tally, formats, indicators, sighting};
+use tallinn_detect::{Detector, Format, Poster, Tally, formats, indicators, sighting, sighting_markings};
 use tallinn_stix::matcher::Bump;
 
 fn indicator(n: u32, pattern: &str, marking: Option<&str>) -> serde_json::Value {
@@ -87,15 +87,15 @@ fn sightings_carry_the_indicators_marking_and_a_stable_id() {
     }
     let by = tallinn_detect::identity_id("EE");
     let (ind, hits) = tally.sighted(&detector).next().unwrap();
-    let s = sighting(ind, hits, &by, 1_800_000_000_000_000);
+    let s = sighting(ind, hits, &by, None);
     assert_eq!(s["count"], 2);
     assert_eq!(s["object_marking_refs"], json!([RED]), "never less confidential than the indicator");
     assert_eq!(s["where_sighted_refs"], json!([by]));
     assert_eq!(s["first_seen"], "2023-11-14T22:13:20.000000Z");
     assert_eq!(s["last_seen"], "2023-11-14T22:13:27.000000Z");
-    let again = sighting(ind, hits, &by, 1_900_000_000_000_000);
-    assert_eq!(s["id"], again["id"], "the same sighting, counted again, keeps its id");
-    assert_ne!(s["id"], sighting(ind, hits, &tallinn_detect::identity_id("FI"), 0)["id"]);
+    let again = sighting(ind, hits, &by, None);
+    assert_eq!(s, again, "the same events, counted again, give the same sighting");
+    assert_ne!(s["id"], sighting(ind, hits, &tallinn_detect::identity_id("FI"), None)["id"]);
     // It is a valid STIX object.
     let (n, problems) = tallinn_stix::object::validate_document(&s);
     assert_eq!((n, problems), (1, vec![]), "{s}");
@@ -124,4 +124,38 @@ fn expired_unparseable_and_foreign_indicators_are_refused_and_counted() {
     let lines = format!("{}\n{}\n", indicator(6, "[ipv4-addr:value = '1.2.3.4']", None), bundle);
     assert_eq!(indicators::objects(&lines).unwrap().len(), 2);
     assert!(indicators::objects("{\"a\": 1, \"a\": 2}").is_err(), "repeated keys are refused");
+}
+
+/// A stored sighting is read by no one who may not read its indicator: it
+/// keeps the indicator's marking only when the whole sighting organisation
+/// reads the indicator, and is RED for the posting user otherwise.
+#[test]
+fn posted_sightings_are_never_wider_than_their_indicator() {
+    const GREEN: &str = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb";
+    const AMBER: &str = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421";
+    const STRICT: &str = "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003";
+    let poster = Some(Poster { org: "EE", user: "ee.analyst" });
+    let with = |marking: Option<&str>, share_orgs: &[&str], created_by: Option<String>| {
+        let mut o = indicator(1, "[ipv4-addr:value = '1.2.3.4']", marking);
+        o["x_tallinn_share_orgs"] = json!(share_orgs);
+        if let Some(c) = created_by {
+            o["created_by_ref"] = json!(c);
+        }
+        indicators::load(vec![o], 0).indicators.remove(0)
+    };
+    let kept = |i| sighting_markings(&i, poster);
+    assert_eq!(kept(with(None, &[], None)), (vec![], vec![]), "unmarked: GREEN, as the exchange reads it");
+    assert_eq!(kept(with(Some(GREEN), &[], None)), (vec![GREEN.to_string()], vec![]));
+    assert_eq!(kept(with(Some(AMBER), &["EE"], None)), (vec![AMBER.to_string()], vec![]), "AMBER addressed to EE");
+    assert_eq!(kept(with(Some(AMBER), &[], Some(tallinn_detect::identity_id("EE")))), (vec![AMBER.to_string()], vec![]), "EE's own AMBER");
+    for narrow in [
+        with(Some(AMBER), &["FI"], None),
+        with(Some(STRICT), &["EE"], None),
+        with(Some(RED), &[], None),
+        with(Some("marking-definition--00000000-0000-4000-8000-000000000000"), &[], None),
+    ] {
+        assert_eq!(kept(narrow), (vec![RED.to_string()], vec!["ee.analyst".to_string()]));
+    }
+    // Written to a file for the analyst, the indicator's own markings.
+    assert_eq!(sighting_markings(&with(Some(STRICT), &[], None), None), (vec![STRICT.to_string()], vec![]));
 }

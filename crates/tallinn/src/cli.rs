@@ -768,8 +768,17 @@ pub struct DetectArgs {
     /// Indicators: a STIX bundle, a list of objects or JSON lines of them
     /// (repeatable); other objects are ignored, expired or unparseable
     /// indicators skipped and counted.
-    #[arg(long = "indicators", value_name = "FILE", required = true)]
+    #[arg(long = "indicators", value_name = "FILE", required_unless_present = "collection")]
     pub indicators: Vec<PathBuf>,
+    /// Also the indicators of this TAXII collection (id or alias) that the
+    /// acting user (--as) may read, TLP enforced as on TAXII.
+    #[arg(long, value_name = "ALIAS")]
+    pub collection: Option<String>,
+    /// Store the sightings in --collection, through the checks of a TAXII
+    /// upload; a sighting of an indicator the whole organisation may not
+    /// read is stored RED for the acting user alone.
+    #[arg(long, requires = "collection")]
+    pub post: bool,
     /// Events, one JSON object per line: a file (.gz and .zst are read
     /// transparently) or - for standard input (repeatable; default -).
     #[arg(long = "input", value_name = "FILE")]
@@ -782,7 +791,7 @@ pub struct DetectArgs {
     pub output: PathBuf,
     /// The sighting organisation's participant code: its STIX identity is
     /// the sightings' where_sighted_refs and created_by_ref (default: the
-    /// project office).
+    /// acting user's organisation, else the project office).
     #[arg(long, value_name = "CODE")]
     pub organisation: Option<String>,
     /// No progress bar and no summary on stderr.

@@ -42,48 +42,123 @@ struct Found {
     empty: u64,
 }
 
+/// Detection from files alone: no store is opened.
 pub fn run(args: &DetectArgs) -> anyhow::Result<()> {
-    let format: Format = args.format.parse().map_err(|e: String| anyhow!("--format: {e}"))?;
-    let now = jiff::Timestamp::now().as_microsecond();
+    let objects = indicator_files(args)?;
+    let organisation = args.organisation.as_deref().unwrap_or(tallinn_core::reference::OFFICE);
+    let sightings = detect(args, objects, organisation, None)?;
+    write(args, &sightings)
+}
+
+/// Detection with the indicators of a collection, as the acting user may
+/// read them, and (`--post`) the sightings stored there.
+pub async fn run_with_store(ctx: &super::Ctx, args: &DetectArgs) -> anyhow::Result<()> {
+    let collection = args.collection.as_deref().unwrap_or_default();
+    let mut objects = indicator_files(args)?;
+    let mut query = tallinn_store::ObjectQuery { types: vec!["indicator".into()], limit: 1_000, ..Default::default() };
+    loop {
+        let (_, page) = ctx.ledger.stix_objects(&ctx.actor, collection, &query, None, true).await.map_err(|e| anyhow!("--collection {collection}: {e}"))?;
+        for item in &page.items {
+            objects.push(serde_json::from_str(item.body.as_deref().unwrap_or("null"))?);
+        }
+        match page.items.last() {
+            Some(last) if page.more => query.after = Some(last.date_added),
+            _ => break,
+        }
+    }
+    let (org, user) = match &ctx.actor {
+        tallinn_core::policy::Principal::User { name, org, .. } => (org.clone(), name.clone()),
+        _ => (tallinn_core::reference::OFFICE.to_string(), "operator".to_string()),
+    };
+    let organisation = args.organisation.clone().unwrap_or(org.clone());
+    let poster = args.post.then(|| (org.clone(), user.clone()));
+    let sightings = {
+        let args = DetectArgs {
+            indicators: args.indicators.clone(),
+            inputs: args.inputs.clone(),
+            format: args.format.clone(),
+            output: args.output.clone(),
+            organisation: None,
+            quiet: args.quiet,
+            collection: None,
+            post: false,
+        };
+        tokio::task::spawn_blocking(move || {
+            let poster = poster.as_ref().map(|(org, user)| tallinn_detect::Poster { org, user });
+            detect(&args, objects, &organisation, poster)
+        })
+        .await
+        .map_err(|_| anyhow!("detection stopped"))??
+    };
+    write(args, &sightings)?;
+    if args.post && !sightings.is_empty() {
+        let raw: Vec<Box<serde_json::value::RawValue>> = sightings.iter().map(serde_json::value::to_raw_value).collect::<Result<_, _>>()?;
+        let status = ctx.ledger.add_stix_objects(ctx.actor.clone(), collection, &raw).await.map_err(|e| anyhow!("--post: {e}"))?;
+        if !args.quiet {
+            eprintln!("detect: posted to {collection}: {} stored or already held, {} refused", status.successes.len(), status.failures.len());
+            for f in status.failures.iter().take(NAMED) {
+                eprintln!("  {}: {}", f.id, f.message.as_deref().unwrap_or("refused"));
+            }
+        }
+        if !status.failures.is_empty() {
+            bail!("--post: {} sightings refused by the collection", status.failures.len());
+        }
+    }
+    Ok(())
+}
+
+fn indicator_files(args: &DetectArgs) -> anyhow::Result<Vec<serde_json::Value>> {
     let mut objects = Vec::new();
     for path in &args.indicators {
         let text = std::fs::read_to_string(path).with_context(|| format!("--indicators: cannot read {}", path.display()))?;
         objects.extend(indicators::objects(&text).map_err(|e| anyhow!("--indicators {}: {e}", path.display()))?);
     }
+    Ok(objects)
+}
+
+/// Matches the inputs against the indicators among `objects`; the sightings.
+fn detect(
+    args: &DetectArgs,
+    objects: Vec<serde_json::Value>,
+    organisation: &str,
+    poster: Option<tallinn_detect::Poster<'_>>,
+) -> anyhow::Result<Vec<serde_json::Value>> {
+    let format: Format = args.format.parse().map_err(|e: String| anyhow!("--format: {e}"))?;
+    let now = jiff::Timestamp::now().as_microsecond();
     let loaded = indicators::load(objects, now);
     let (other_objects, mut refused) = (loaded.other_objects, loaded.refused);
     let (detector, not_compiled) = Detector::new(loaded.indicators);
     refused.extend(not_compiled);
     if detector.is_empty() {
-        bail!("--indicators: no indicator to detect ({} refused, {} other objects)", refused.len(), other_objects);
+        bail!("no indicator to detect ({} refused, {} other objects)", refused.len(), other_objects);
     }
-    let organisation = args.organisation.as_deref().unwrap_or(tallinn_core::reference::OFFICE);
     tallinn_core::participant::validate_code("--organisation", organisation).map_err(|e| anyhow!("{e}"))?;
     let sighted_by = tallinn_detect::identity_id(organisation);
     let inputs: Vec<PathBuf> = if args.inputs.is_empty() { vec![PathBuf::from("-")] } else { args.inputs.clone() };
-    let mut output: Box<dyn Write> = if args.output == Path::new("-") {
-        Box::new(std::io::stdout().lock())
-    } else {
-        Box::new(std::fs::File::create(&args.output).with_context(|| format!("--output: cannot create {}", args.output.display()))?)
-    };
-
     let bar = progress(args.quiet);
     let started = Instant::now();
     let found = scan(&inputs, format, &detector, &bar)?;
     let seconds = started.elapsed().as_secs_f64();
     bar.finish_and_clear();
-
-    let mut sightings = 0;
-    for (indicator, hits) in found.tally.sighted(&detector) {
-        serde_json::to_writer(&mut output, &tallinn_detect::sighting(indicator, hits, &sighted_by, now))?;
-        output.write_all(b"\n")?;
-        sightings += 1;
-    }
-    output.flush().context("writing the sightings")?;
+    let sightings: Vec<serde_json::Value> =
+        found.tally.sighted(&detector).map(|(indicator, hits)| tallinn_detect::sighting(indicator, hits, &sighted_by, poster)).collect();
     if !args.quiet {
-        summary(&found, &refused, other_objects, detector.len(), sightings, seconds);
+        summary(&found, &refused, other_objects, detector.len(), sightings.len(), seconds);
     }
-    Ok(())
+    Ok(sightings)
+}
+
+fn write(args: &DetectArgs, sightings: &[serde_json::Value]) -> anyhow::Result<()> {
+    let mut output: Box<dyn Write> = if args.output == Path::new("-") {
+        Box::new(std::io::stdout().lock())
+    } else {
+        Box::new(std::fs::File::create(&args.output).with_context(|| format!("--output: cannot create {}", args.output.display()))?)
+    };
+    for s in sightings {
+        serde_json::to_writer(&mut output, s)?;
+        output.write_all(b"\n")?;
+    }
+    output.flush().context("writing the sightings")
 }
 
 fn progress(quiet: bool) -> ProgressBar {

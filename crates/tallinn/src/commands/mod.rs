@@ -37,7 +37,7 @@ pub fn run_offline(cli: &Cli) -> Option<anyhow::Result<()>> {
     match &cli.command {
         Command::Allocate { input: Some(input), output, .. } => Some(allocate::offline(input, output.as_deref())),
         Command::Stix(cmd) => Some(stix::run(cmd)),
-        Command::Detect(args) => Some(detect::run(args)),
+        Command::Detect(args) if args.collection.is_none() => Some(detect::run(args)),
         Command::Dedup { input: Some(input), threshold } => Some(allocate::dedup_file(input, *threshold)),
         _ => None,
     }
@@ -56,7 +56,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let ctx = Ctx { ledger, actor };
     let result = match cli.command {
         Command::Init { demo } => admin::init(&ctx, demo).await,
-        Command::Serve(_) | Command::Stix(_) | Command::Detect(_) => unreachable!("handled above and by run_offline"),
+        Command::Serve(_) | Command::Stix(_) => unreachable!("handled above and by run_offline"),
+        Command::Detect(args) => detect::run_with_store(&ctx, &args).await,
         Command::Allocate { apply, output, .. } => allocate::ledger(&ctx, apply.as_deref(), output.as_deref()).await,
         Command::Participant(cmd) => admin::participant(&ctx, cmd).await,
         Command::User(cmd) => admin::user(&ctx, cmd).await,

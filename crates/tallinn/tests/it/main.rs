@@ -1114,3 +1114,89 @@ fn detect_reads_every_format_and_writes_sightings() {
     assert_eq!(missing.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot read /nonexistent/eve.json"));
 }
+
+/// `tallinn detect --collection --post`, on both stores: indicators come
+/// from the collection as the acting analyst may read them (an AMBER+STRICT
+/// indicator of another organisation is never detected), sightings are
+/// stored through the TAXII checks, a second run stores nothing new, and a
+/// stored sighting is read by nobody who may not read its indicator.
+#[test]
+fn detect_with_a_collection_respects_tlp_and_posts_once() {
+    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/detect");
+    for store in stores("detect") {
+        store.ok(&["init"]);
+        for (user, org) in [("mart", "EE"), ("liis", "EE"), ("aino", "FI")] {
+            store.ok(&["user", "add", user, "--org", org, "--role", "analyst"]);
+        }
+        let token = |user: &str| format!("Bearer {}", store.ok(&["token", "create", user]).trim());
+        let (mart, liis, aino) = (token("mart"), token("liis"), token("aino"));
+        let amber = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421";
+        let strict = "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003";
+        let indicator = |n: u32, pattern: &str, marking: &str, extra: serde_json::Value| {
+            let mut i = serde_json::json!({"type": "indicator", "spec_version": "2.1", "id": format!("indicator--{n:08x}-0000-4000-8000-000000000000"),
+                "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z", "pattern": pattern, "pattern_type": "stix",
+                "valid_from": "2026-01-01T00:00:00Z", "object_marking_refs": [marking]});
+            i.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+            i
+        };
+        let taxii = "application/taxii+json;version=2.1";
+        let objects = "/taxii2/tallinn/collections/community/objects/";
+        {
+            let server = Server::start(&store.url, false);
+            // FI shares one indicator with EE (AMBER, EE named) and one with liis alone (AMBER+STRICT).
+            let envelope = serde_json::json!({"objects": [
+                indicator(1, "[ipv4-addr:value ISSUBSET '31.3.245.0/24']", amber, serde_json::json!({"x_tallinn_share_orgs": ["EE"]})),
+                indicator(2, "[domain-name:value = 'testmyids.com']", strict, serde_json::json!({"x_tallinn_share_users": ["liis"]})),
+                indicator(3, "[domain-name:value = 'suricata-ids.org']", strict, serde_json::json!({})),
+            ]})
+            .to_string();
+            let (status, _, body) =
+                http(&server.base, "POST", objects, &[("authorization", &aino), ("content-type", taxii), ("accept", taxii)], Some(&envelope));
+            assert_eq!(status, 202, "{body}");
+            assert!(body.contains("\"success_count\":3"), "{body}");
+        }
+        let detect = |user: &str| {
+            store.run(&[
+                "--as",
+                user,
+                "detect",
+                "--collection",
+                "community",
+                "--input",
+                &format!("{data}/zeek.json"),
+                "--input",
+                &format!("{data}/suricata.json"),
+                "--post",
+            ])
+        };
+        let first = detect("liis");
+        assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+        let sightings: Vec<serde_json::Value> = String::from_utf8_lossy(&first.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let of = |n: u32| sightings.iter().find(|s| s["sighting_of_ref"] == format!("indicator--{n:08x}-0000-4000-8000-000000000000")).cloned();
+        assert_eq!(of(1).unwrap()["count"], 4, "AMBER shared with EE: seen by liis");
+        assert_eq!(of(2).unwrap()["count"], 3, "AMBER+STRICT shared with liis (two DNS queries, one HTTP host)");
+        assert!(of(3).is_none(), "an indicator liis may not read is never detected for her");
+        assert_eq!(of(1).unwrap()["object_marking_refs"], serde_json::json!([amber]), "EE reads the indicator: its marking");
+        assert_eq!(of(2).unwrap()["x_tallinn_share_users"], serde_json::json!(["liis"]), "only liis reads the indicator: RED for her");
+        assert!(String::from_utf8_lossy(&first.stderr).contains("posted to community: 2 stored"), "{}", String::from_utf8_lossy(&first.stderr));
+        // The same events again: the same sightings, already held.
+        let again = detect("liis");
+        assert!(again.status.success());
+        assert_eq!(String::from_utf8_lossy(&again.stdout), String::from_utf8_lossy(&first.stdout));
+        let server = Server::start(&store.url, false);
+        let sightings_seen_by = |auth: &str| -> Vec<String> {
+            let (status, _, body) =
+                http(&server.base, "GET", &format!("{objects}?match[type]=sighting&match[version]=all"), &[("authorization", auth), ("accept", taxii)], None);
+            assert_eq!(status, 200, "{body}");
+            let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+            v["objects"].as_array().map(|o| o.iter().map(|s| s["sighting_of_ref"].as_str().unwrap().to_string()).collect()).unwrap_or_default()
+        };
+        assert_eq!(sightings_seen_by(&liis).len(), 2, "two sightings, one version each: the second run added none");
+        assert_eq!(
+            sightings_seen_by(&mart),
+            vec!["indicator--00000001-0000-4000-8000-000000000000".to_string()],
+            "mart (EE) reads the AMBER sighting, not liis's RED one"
+        );
+        assert!(sightings_seen_by(&aino).is_empty(), "FI reads neither: EE's AMBER sighting is for EE");
+    }
+}
