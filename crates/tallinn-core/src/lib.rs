@@ -41,6 +41,7 @@ pub mod reference;
 pub mod review;
 pub mod testing;
 pub mod text;
+pub mod threat;
 pub mod throttle;
 pub mod time;
 pub mod transaction;

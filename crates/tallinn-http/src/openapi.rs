@@ -278,6 +278,15 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
                 &[400, 422],
             )
         },
+        op(
+            "get",
+            "/api/v1/threat-factors",
+            "Each sector's sightings in the last 30 days and the threat factor they give its needs",
+            "engine",
+            Public,
+            (200, s!(Vec<tallinn_core::threat::SectorThreat>)),
+            &[],
+        ),
         op("get", "/api/v1/public/dashboard", "Every figure over TLP:CLEAR records (the public dashboard)", "reports", Public, (200, s!(Overview)), &[]),
         op("get", "/api/v1/public/iati.xml", "IATI 2.03 activities XML: one activity per funded TLP:CLEAR need", "reports", Public, (200, None), &[]),
         Op {

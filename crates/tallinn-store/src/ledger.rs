@@ -17,6 +17,7 @@ pub mod proposals;
 pub mod reports;
 pub mod snapshot;
 pub mod taxii;
+pub mod threat;
 pub mod transactions;
 
 use std::sync::Arc;

@@ -794,6 +794,11 @@ pub struct DetectArgs {
     /// acting user's organisation, else the project office).
     #[arg(long, value_name = "CODE")]
     pub organisation: Option<String>,
+    /// The sector of the networks the logs come from (with --post: stored as
+    /// the sighting organisation's STIX identity, so that the sightings
+    /// raise the threat factor of needs in that sector; repeatable).
+    #[arg(long = "sector", value_name = "SECTOR", requires = "post")]
+    pub sectors: Vec<String>,
     /// No progress bar and no summary on stderr.
     #[arg(long)]
     pub quiet: bool,

@@ -95,3 +95,10 @@ pub async fn relate(
     s.ledger.relate_needs(who, &id, &b.other, b.relation, &b.note).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// `GET /api/v1/threat-factors`: each sector's sightings in the last 30
+/// days and the threat factor they give its needs (from sightings every
+/// participant may read, so the same for every caller).
+pub async fn threat_factors(State(s): State<AppState>) -> Result<Json<Vec<tallinn_core::threat::SectorThreat>>, ApiError> {
+    Ok(Json(s.ledger.threat_by_sector().await?))
+}

@@ -79,11 +79,12 @@ impl Ledger {
     }
 
     /// The unfunded gap of the approved needs the reader may see, ranked by
-    /// urgency × threat (threat factors are 1 until the threat exchange
-    /// supplies them).
+    /// urgency × threat (the factor of each need's sector, from the
+    /// sightings in the threat exchange: `Ledger::threat_factors`).
     pub async fn gaps(&self, reader: &Principal, by: GapBy) -> Result<Vec<GapRow>> {
         let needs = self.needs(reader, &Default::default()).await?;
-        Ok(gaps(&needs, by, &Default::default(), |_| 1.0))
+        let threat = self.threat_factors().await?;
+        Ok(gaps(&needs, by, &Default::default(), |n| threat.get(&n.sector).map_or(1.0, |t| t.factor)))
     }
 }
 

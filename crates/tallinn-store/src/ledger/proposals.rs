@@ -38,7 +38,11 @@ pub struct Proposal {
 }
 
 /// Builds the engine's instance from a consistent read of the ledger.
-async fn instance(conn: &mut dyn Connection, now: Timestamp) -> Result<Instance> {
+async fn instance(
+    conn: &mut dyn Connection,
+    now: Timestamp,
+    threat: &BTreeMap<tallinn_core::need::Sector, tallinn_core::threat::SectorThreat>,
+) -> Result<Instance> {
     let open_pledges: Vec<_> = conn
         .fetch(
             &format!("SELECT {} FROM pledges WHERE status IN ('committed', 'disbursed') AND allocated_eur_minor < eur_minor ORDER BY id", pledges::COLUMNS),
@@ -82,8 +86,8 @@ async fn instance(conn: &mut dyn Connection, now: Timestamp) -> Result<Instance>
                 sector: n.sector,
                 urgency: n.urgency,
                 divisible: n.divisible,
-                // Until the threat exchange supplies sector factors.
-                threat: 1.0,
+                // Sightings in the need's sector (tallinn_core::threat).
+                threat: threat.get(&n.sector).map_or(1.0, |t| t.factor),
                 donors,
             }
         })
@@ -122,10 +126,18 @@ impl Ledger {
     /// Runs the engine over the ledger and saves the result as a proposal.
     pub async fn propose_allocations(&self, actor: Principal) -> Result<Proposal> {
         require(&actor, "run the allocation engine", is_office)?;
+        let threat = self.threat_factors().await?;
         let mut conn = self.read().await?;
-        let inst = instance(conn.as_mut(), self.now()).await?;
+        let inst = instance(conn.as_mut(), self.now(), &threat).await?;
         let _ = conn.rollback().await;
-        let solution: Solution = allocate(&inst).map_err(|e| crate::StoreError::Corrupt(format!("allocation engine: {e}")))?;
+        let mut solution: Solution = allocate(&inst).map_err(|e| crate::StoreError::Corrupt(format!("allocation engine: {e}")))?;
+        // Each line whose need's sector was sighted says so, with the count.
+        let sector_of: BTreeMap<&str, tallinn_core::need::Sector> = inst.needs.iter().map(|n| (n.id.as_str(), n.sector)).collect();
+        for line in &mut solution.allocations {
+            if let Some(t) = sector_of.get(line.need.as_str()).and_then(|s| threat.get(s)).filter(|t| t.sightings > 0) {
+                line.reason = format!("{}; {}", line.reason, t.reason());
+            }
+        }
         let mut tx = self.write(actor).await?;
         let result = async {
             let (at, by) = (to_micros(tx.at), tx.actor.actor());

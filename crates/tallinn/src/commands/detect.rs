@@ -54,6 +54,7 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<()> {
 /// read them, and (`--post`) the sightings stored there.
 pub async fn run_with_store(ctx: &super::Ctx, args: &DetectArgs) -> anyhow::Result<()> {
     let collection = args.collection.as_deref().unwrap_or_default();
+    let sectors: Vec<tallinn_core::need::Sector> = super::parse_all("sector", &args.sectors)?;
     let mut objects = indicator_files(args)?;
     let mut query = tallinn_store::ObjectQuery { types: vec!["indicator".into()], limit: 1_000, ..Default::default() };
     loop {
@@ -70,7 +71,7 @@ pub async fn run_with_store(ctx: &super::Ctx, args: &DetectArgs) -> anyhow::Resu
         tallinn_core::policy::Principal::User { name, org, .. } => (org.clone(), name.clone()),
         _ => (tallinn_core::reference::OFFICE.to_string(), "operator".to_string()),
     };
-    let organisation = args.organisation.clone().unwrap_or(org.clone());
+    let organisation = organisation_of(args, &org);
     let poster = args.post.then(|| (org.clone(), user.clone()));
     let sightings = {
         let args = DetectArgs {
@@ -82,6 +83,7 @@ pub async fn run_with_store(ctx: &super::Ctx, args: &DetectArgs) -> anyhow::Resu
             quiet: args.quiet,
             collection: None,
             post: false,
+            sectors: Vec::new(),
         };
         tokio::task::spawn_blocking(move || {
             let poster = poster.as_ref().map(|(org, user)| tallinn_detect::Poster { org, user });
@@ -92,7 +94,11 @@ pub async fn run_with_store(ctx: &super::Ctx, args: &DetectArgs) -> anyhow::Resu
     };
     write(args, &sightings)?;
     if args.post && !sightings.is_empty() {
-        let raw: Vec<Box<serde_json::value::RawValue>> = sightings.iter().map(serde_json::value::to_raw_value).collect::<Result<_, _>>()?;
+        let mut objects = sightings.clone();
+        if !sectors.is_empty() {
+            objects.push(identity(&organisation_of(args, &org), &sectors));
+        }
+        let raw: Vec<Box<serde_json::value::RawValue>> = objects.iter().map(serde_json::value::to_raw_value).collect::<Result<_, _>>()?;
         let status = ctx.ledger.add_stix_objects(ctx.actor.clone(), collection, &raw).await.map_err(|e| anyhow!("--post: {e}"))?;
         if !args.quiet {
             eprintln!("detect: posted to {collection}: {} stored or already held, {} refused", status.successes.len(), status.failures.len());
@@ -105,6 +111,28 @@ pub async fn run_with_store(ctx: &super::Ctx, args: &DetectArgs) -> anyhow::Resu
         }
     }
     Ok(())
+}
+
+fn organisation_of(args: &DetectArgs, acting: &str) -> String {
+    args.organisation.clone().unwrap_or_else(|| acting.to_string())
+}
+
+/// The sighting organisation's STIX identity with the sectors of its
+/// networks, where the threat factor finds them (`Ledger::threat_by_sector`).
+/// Dated by the day, so that the runs of one day post one version; marked
+/// TLP:GREEN itself (an organisation's sector is no secret), so that it
+/// does not take the level of a RED sighting that names it.
+fn identity(organisation: &str, sectors: &[tallinn_core::need::Sector]) -> serde_json::Value {
+    let today = jiff::Timestamp::now().as_second().div_euclid(86_400) * 86_400;
+    let day = jiff::Timestamp::from_second(today).map(|t| format!("{t:.3}")).unwrap_or_default();
+    let stix: Vec<&str> = sectors.iter().map(|s| tallinn_core::threat::stix_sector(*s)).collect();
+    let green = tallinn_stix::marking::TLP_2.iter().find(|(t, _, _)| *t == tallinn_core::policy::Tlp::Green).map(|(_, id, _)| *id).unwrap_or_default();
+    serde_json::json!({
+        "type": "identity", "spec_version": "2.1", "id": tallinn_detect::identity_id(organisation),
+        "created": "2020-01-01T00:00:00.000Z", "modified": day,
+        "name": organisation, "identity_class": "organization", "sectors": stix,
+        "object_marking_refs": [green],
+    })
 }
 
 fn indicator_files(args: &DetectArgs) -> anyhow::Result<Vec<serde_json::Value>> {

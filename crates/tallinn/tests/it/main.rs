@@ -1200,3 +1200,71 @@ fn detect_with_a_collection_respects_tlp_and_posts_once() {
         assert!(sightings_seen_by(&aino).is_empty(), "FI reads neither: EE's AMBER sighting is for EE");
     }
 }
+
+/// Aid follows the attacks, on both stores: GREEN sightings posted by a CERT
+/// of the energy sector raise the threat factor of energy needs — in the
+/// API, the gap ranking and the allocation engine's reasons; AMBER
+/// sightings are not counted (the factor is shown to everyone).
+#[test]
+fn sightings_raise_the_threat_factor_of_their_sector() {
+    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/detect");
+    for store in stores("threat") {
+        store.ok(&["init", "--demo"]);
+        store.ok(&["user", "add", "olha", "--org", "UA", "--role", "analyst"]);
+        let green = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb";
+        let amber = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421";
+        let bundle = serde_json::json!({"type": "bundle", "id": "bundle--00000000-0000-4000-8000-0000000000aa", "objects": [
+            {"type": "indicator", "spec_version": "2.1", "id": "indicator--00000001-0000-4000-8000-0000000000aa", "created": "2026-01-01T00:00:00.000Z",
+             "modified": "2026-01-01T00:00:00.000Z", "pattern": "[ipv4-addr:value ISSUBSET '31.3.245.0/24']", "pattern_type": "stix",
+             "valid_from": "2026-01-01T00:00:00Z", "object_marking_refs": [green]},
+            {"type": "indicator", "spec_version": "2.1", "id": "indicator--00000002-0000-4000-8000-0000000000aa", "created": "2026-01-01T00:00:00.000Z",
+             "modified": "2026-01-01T00:00:00.000Z", "pattern": "[domain-name:value = 'testmyids.com']", "pattern_type": "stix",
+             "valid_from": "2026-01-01T00:00:00Z", "object_marking_refs": [amber]}]});
+        let dir = tempfile::tempdir().unwrap();
+        let indicators = dir.path().join("indicators.json");
+        std::fs::write(&indicators, bundle.to_string()).unwrap();
+        // Today's logs: the sample's lines, dated now.
+        let now = jiff::Timestamp::now().as_second() as f64;
+        let logs: String = std::fs::read_to_string(format!("{data}/zeek.json"))
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+                v["ts"] = serde_json::json!(now);
+                format!("{v}\n")
+            })
+            .collect();
+        let eve = dir.path().join("today.json");
+        std::fs::write(&eve, logs).unwrap();
+        let out = store.run(&[
+            "--as",
+            "olha",
+            "detect",
+            "--indicators",
+            indicators.to_str().unwrap(),
+            "--collection",
+            "community",
+            "--input",
+            eve.to_str().unwrap(),
+            "--post",
+            "--sector",
+            "energy",
+        ]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let server = Server::start(&store.url, false);
+        let (status, _, body) = http(&server.base, "GET", "/api/v1/threat-factors", &[], None);
+        assert_eq!(status, 200, "{body}");
+        let factors: Vec<serde_json::Value> = serde_json::from_str(&body).unwrap();
+        let energy = factors.iter().find(|f| f["sector"] == "energy").unwrap();
+        assert_eq!(
+            (energy["sightings"].as_u64(), energy["factor"].as_f64()),
+            (Some(4), Some(tallinn_core::threat::factor(4))),
+            "the GREEN sighting's 4 events; the AMBER one is not counted: {body}"
+        );
+        assert!(factors.iter().filter(|f| f["sector"] != "energy").all(|f| f["factor"] == 1.0), "{body}");
+        drop(server);
+        let proposal = store.json(&["allocate"]);
+        let reasons: Vec<&str> = proposal["result"]["allocations"].as_array().unwrap().iter().filter_map(|a| a["reason"].as_str()).collect();
+        assert!(reasons.iter().any(|r| r.contains("4 sightings in energy in 30 days")), "the engine says why: {reasons:?}");
+    }
+}
