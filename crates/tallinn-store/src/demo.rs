@@ -139,7 +139,10 @@ impl Ledger {
             Ok(report) => audit(&mut tx, "demo.load", "demo", "", &json!(report)).await.map(|_| Some(report)),
             Err(e) => Err(e),
         };
-        tx.finish(result).await
+        let report = tx.finish(result).await?;
+        // The threat exchange's own transaction, as any upload.
+        self.load_demo_exchange(now).await?;
+        Ok(report)
     }
 }
 

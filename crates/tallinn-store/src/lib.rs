@@ -41,6 +41,7 @@
 
 pub mod clock;
 pub mod demo;
+mod demo_exchange;
 pub mod error;
 mod ledger;
 pub mod sql;

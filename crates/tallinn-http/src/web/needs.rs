@@ -166,6 +166,8 @@ struct NeedPage {
     failed: String,
     decisions: &'static [Decision],
     delivery_rows: std::ops::RangeInclusive<usize>,
+    /// The threat factor of the need's sector, and the sightings behind it.
+    threat: tallinn_core::threat::SectorThreat,
 }
 
 async fn actions_for(state: &AppState, viewer: &Viewer, need: &Need) -> Result<Actions, WebError> {
@@ -210,6 +212,7 @@ async fn need_page(
     let transactions = state.ledger.transactions(who, &TransactionFilter { need: Some(need.id.clone()), ..Default::default() }).await?;
     let projects: Vec<Project> = state.ledger.projects(who).await?.into_iter().filter(|p| p.need == need.id).collect();
     let actions = actions_for(state, viewer, &need).await?;
+    let threat = state.ledger.threat_factors().await?.remove(&need.sector).unwrap_or(tallinn_core::threat::SectorThreat::new(need.sector, 0));
     let l = Layout::titled(viewer, format!("{} · {}", need.id, need.title), "/needs").with_flash(done);
     let page = NeedPage {
         l,
@@ -225,6 +228,7 @@ async fn need_page(
         failed: failed.to_string(),
         decisions: Decision::ALL,
         delivery_rows: 1..=DELIVERY_ROWS,
+        threat,
     };
     render_status(status, &page)
 }

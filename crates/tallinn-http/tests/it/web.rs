@@ -602,3 +602,20 @@ async fn the_office_sets_a_users_password_on_a_page() {
     let r = post(&mut auditor, fields).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
+
+/// A need page shows its sector's threat factor and the sightings behind
+/// it: the demo's GREEN sightings in energy of the last 30 days (212) give
+/// energy needs 1.58.
+#[tokio::test]
+async fn a_need_page_shows_its_sectors_threat() {
+    let (app, ledger, _dir) = app().await;
+    let needs = ledger.needs(&Principal::System, &Default::default()).await.unwrap();
+    let energy = needs.iter().find(|n| n.sector == tallinn_core::need::Sector::Energy).unwrap();
+    let education = needs.iter().find(|n| n.sector == tallinn_core::need::Sector::Education).unwrap();
+    let mut office = Browser::default();
+    office.sign_in(&app, "demo.coordinator").await;
+    let page = office.get(&app, &format!("/needs/{}", energy.id)).await;
+    assert!(page.body.contains("id=\"need-threat\">1.58 (212 sightings in this sector"), "{}", page.body);
+    let page = office.get(&app, &format!("/needs/{}", education.id)).await;
+    assert!(page.body.contains("id=\"need-threat\">1 (0 sightings"), "{}", page.body);
+}
