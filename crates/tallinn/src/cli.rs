@@ -799,6 +799,14 @@ pub struct DetectArgs {
     /// raise the threat factor of needs in that sector; repeatable).
     #[arg(long = "sector", value_name = "SECTOR", requires = "post")]
     pub sectors: Vec<String>,
+    /// Keep reading the input files as they grow (rotation and truncation
+    /// handled, as `tail -F`), writing every --interval seconds the
+    /// sightings whose counts changed, until SIGINT or SIGTERM.
+    #[arg(long, conflicts_with_all = ["post", "collection"])]
+    pub follow: bool,
+    /// With --follow: seconds between writes of the changed sightings.
+    #[arg(long, value_name = "SECS", default_value_t = 60, requires = "follow")]
+    pub interval: u64,
     /// No progress bar and no summary on stderr.
     #[arg(long)]
     pub quiet: bool,

@@ -21,16 +21,16 @@ use tallinn_stix::matcher::Bump;
 use crate::cli::DetectArgs;
 
 /// Lines are handed to workers in batches of about this many bytes.
-const BATCH_BYTES: usize = 1 << 20;
+pub(super) const BATCH_BYTES: usize = 1 << 20;
 
 /// How many malformed lines the summary names.
 const NAMED: usize = 10;
 
 /// A batch of whole lines, and where the first one is.
-struct Batch {
-    source: Arc<str>,
-    first_line: u64,
-    text: String,
+pub(super) struct Batch {
+    pub(super) source: Arc<str>,
+    pub(super) first_line: u64,
+    pub(super) text: String,
 }
 
 /// What one worker found.
@@ -46,6 +46,9 @@ struct Found {
 pub fn run(args: &DetectArgs) -> anyhow::Result<()> {
     let objects = indicator_files(args)?;
     let organisation = args.organisation.as_deref().unwrap_or(tallinn_core::reference::OFFICE);
+    if args.follow {
+        return follow(args, objects, organisation);
+    }
     let sightings = detect(args, objects, organisation, None)?;
     write(args, &sightings)
 }
@@ -84,6 +87,8 @@ pub async fn run_with_store(ctx: &super::Ctx, args: &DetectArgs) -> anyhow::Resu
             collection: None,
             post: false,
             sectors: Vec::new(),
+            follow: false,
+            interval: args.interval,
         };
         tokio::task::spawn_blocking(move || {
             let poster = poster.as_ref().map(|(org, user)| tallinn_detect::Poster { org, user });
@@ -144,13 +149,9 @@ fn indicator_files(args: &DetectArgs) -> anyhow::Result<Vec<serde_json::Value>> 
     Ok(objects)
 }
 
-/// Matches the inputs against the indicators among `objects`; the sightings.
-fn detect(
-    args: &DetectArgs,
-    objects: Vec<serde_json::Value>,
-    organisation: &str,
-    poster: Option<tallinn_detect::Poster<'_>>,
-) -> anyhow::Result<Vec<serde_json::Value>> {
+/// The format, and the indicators among `objects` compiled, with those
+/// refused and how many other objects there were.
+fn compile(args: &DetectArgs, objects: Vec<serde_json::Value>, organisation: &str) -> anyhow::Result<(Format, Detector, Vec<Refusal>, usize)> {
     let format: Format = args.format.parse().map_err(|e: String| anyhow!("--format: {e}"))?;
     let now = jiff::Timestamp::now().as_microsecond();
     let loaded = indicators::load(objects, now);
@@ -161,6 +162,87 @@ fn detect(
         bail!("no indicator to detect ({} refused, {} other objects)", refused.len(), other_objects);
     }
     tallinn_core::participant::validate_code("--organisation", organisation).map_err(|e| anyhow!("{e}"))?;
+    Ok((format, detector, refused, other_objects))
+}
+
+/// `--follow`: rounds of reading what the files gained, matching it, and
+/// every `--interval` seconds writing the sightings whose counts changed
+/// (cumulative since the start), until SIGINT or SIGTERM, which write the
+/// last changes and the summary.
+fn follow(args: &DetectArgs, objects: Vec<serde_json::Value>, organisation: &str) -> anyhow::Result<()> {
+    let (format, detector, refused, other_objects) = compile(args, objects, organisation)?;
+    let sighted_by = tallinn_detect::identity_id(organisation);
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, stop.clone()).context("listening for SIGINT and SIGTERM")?;
+    }
+    let mut files = args.inputs.iter().map(|p| super::follow::Followed::open(p)).collect::<anyhow::Result<Vec<_>>>()?;
+    if files.is_empty() {
+        bail!("--follow: name the files to follow with --input");
+    }
+    let mut output: Box<dyn Write> = if args.output == Path::new("-") {
+        Box::new(std::io::stdout())
+    } else {
+        Box::new(std::fs::File::create(&args.output).with_context(|| format!("--output: cannot create {}", args.output.display()))?)
+    };
+    let bar = progress(args.quiet);
+    let started = Instant::now();
+    let mut total = Found { tally: Tally::new(detector.len()), malformed: 0, named: Vec::new(), empty: 0 };
+    let mut written = vec![tallinn_detect::Hits::default(); detector.len()];
+    let mut last_write = Instant::now();
+    let interval = Duration::from_secs(args.interval.max(1));
+    loop {
+        let stopping = stop.load(Ordering::Relaxed);
+        let mut chunks = Vec::new();
+        for f in &mut files {
+            chunks.extend(f.read_new()?);
+        }
+        if !chunks.is_empty() {
+            let round = scan_with(format, &detector, |tx, _, _| {
+                for batch in chunks {
+                    tx.send(batch).map_err(|_| anyhow!("the detection workers stopped"))?;
+                }
+                Ok(())
+            })?;
+            total.tally.merge(&round.tally);
+            total.malformed += round.malformed;
+            total.empty += round.empty;
+            total.named.extend(round.named);
+            total.named.truncate(NAMED);
+            bar.set_message(format!("following: {} events, {} matches", total.tally.events, total.tally.matches));
+        }
+        if stopping || last_write.elapsed() >= interval {
+            for ((indicator, hits), seen) in detector.indicators.iter().zip(&total.tally.hits).zip(written.iter_mut()) {
+                if hits.count > 0 && hits != seen {
+                    serde_json::to_writer(&mut output, &tallinn_detect::sighting(indicator, hits, &sighted_by, None))?;
+                    output.write_all(b"\n")?;
+                    *seen = *hits;
+                }
+            }
+            output.flush().context("writing the sightings")?;
+            last_write = Instant::now();
+        }
+        if stopping {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    bar.finish_and_clear();
+    if !args.quiet {
+        let sightings = total.tally.hits.iter().filter(|h| h.count > 0).count();
+        summary(&total, &refused, other_objects, detector.len(), sightings, started.elapsed().as_secs_f64());
+    }
+    Ok(())
+}
+
+/// Matches the inputs against the indicators among `objects`; the sightings.
+fn detect(
+    args: &DetectArgs,
+    objects: Vec<serde_json::Value>,
+    organisation: &str,
+    poster: Option<tallinn_detect::Poster<'_>>,
+) -> anyhow::Result<Vec<serde_json::Value>> {
+    let (format, detector, refused, other_objects) = compile(args, objects, organisation)?;
     let sighted_by = tallinn_detect::identity_id(organisation);
     let inputs: Vec<PathBuf> = if args.inputs.is_empty() { vec![PathBuf::from("-")] } else { args.inputs.clone() };
     let bar = progress(args.quiet);
@@ -201,13 +283,22 @@ fn progress(quiet: bool) -> ProgressBar {
 
 /// Reads every input and matches every line, on every core.
 fn scan(inputs: &[PathBuf], format: Format, detector: &Detector, bar: &ProgressBar) -> anyhow::Result<Found> {
+    scan_with(format, detector, |tx, events, matches| read_all(inputs, tx, bar, events, matches))
+}
+
+/// Matches every line of the batches `produce` sends, on every core.
+fn scan_with(
+    format: Format,
+    detector: &Detector,
+    produce: impl FnOnce(&std::sync::mpsc::SyncSender<Batch>, &AtomicU64, &AtomicU64) -> anyhow::Result<()>,
+) -> anyhow::Result<Found> {
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(16);
     let (tx, rx) = sync_channel::<Batch>(2 * workers);
     let rx = Arc::new(Mutex::new(rx));
     let (events, matches) = (AtomicU64::new(0), AtomicU64::new(0));
     std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers).map(|_| scope.spawn(|| work(&rx, format, detector, &events, &matches))).collect();
-        let reading = read_all(inputs, &tx, bar, &events, &matches);
+        let reading = produce(&tx, &events, &matches);
         drop(tx);
         let mut total = Found { tally: Tally::new(detector.len()), malformed: 0, named: Vec::new(), empty: 0 };
         for h in handles {

@@ -6,6 +6,7 @@ mod allocate;
 mod delivery;
 mod detect;
 mod finance;
+mod follow;
 mod match_batch;
 mod needs;
 mod reports;

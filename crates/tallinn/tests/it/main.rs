@@ -1269,3 +1269,65 @@ fn sightings_raise_the_threat_factor_of_their_sector() {
         assert!(reasons.iter().any(|r| r.contains(&expected)), "the engine says why: {reasons:?}");
     }
 }
+
+/// `tallinn detect --follow`: lines appended, a file rotated (lines still
+/// written to the old file are read before the new one), and SIGTERM
+/// writing the last counts.
+#[test]
+fn detect_follows_growing_and_rotated_files() {
+    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/detect");
+    let zeek = std::fs::read_to_string(format!("{data}/zeek.json")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let indicators = dir.path().join("indicators.json");
+    std::fs::write(
+        &indicators,
+        serde_json::json!({"type": "indicator", "spec_version": "2.1", "id": "indicator--00000001-0000-4000-8000-0000000000ff", "created": "2026-01-01T00:00:00Z",
+            "modified": "2026-01-01T00:00:00Z", "pattern": "[ipv4-addr:value ISSUBSET '31.3.245.0/24']", "pattern_type": "stix", "valid_from": "2026-01-01T00:00:00Z"})
+        .to_string(),
+    )
+    .unwrap();
+    let log = dir.path().join("conn.log");
+    let out = dir.path().join("sightings.json");
+    std::fs::write(&log, &zeek).unwrap();
+    let append = |path: &std::path::Path, text: &str| {
+        use std::io::Write;
+        std::fs::OpenOptions::new().append(true).create(true).open(path).unwrap().write_all(text.as_bytes()).unwrap();
+    };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tallinn"))
+        .args(["detect", "--follow", "--interval", "1", "--quiet", "--indicators", indicators.to_str().unwrap(), "--input", log.to_str().unwrap()])
+        .args(["--output", out.to_str().unwrap()])
+        .spawn()
+        .unwrap();
+    let counts = || -> Vec<u64> {
+        std::fs::read_to_string(&out)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["count"].as_u64().unwrap())
+            .collect()
+    };
+    let wait_for = |n: u64| {
+        for _ in 0..100 {
+            if counts().last() == Some(&n) {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("never counted {n}: {:?}", counts());
+    };
+    wait_for(4);
+    append(&log, &zeek);
+    wait_for(8);
+    // Rotation: the old file keeps a writer for a moment, then a new file takes its place.
+    let rotated = dir.path().join("conn.log.1");
+    std::fs::rename(&log, &rotated).unwrap();
+    append(&rotated, &zeek);
+    append(&log, &zeek[..zeek.len() - 1]); // its last line not yet ended
+    wait_for(16);
+    append(&log, "\n");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    assert_eq!(counts().last(), Some(&16), "the last line of the new file, once ended, counts; then SIGTERM stops cleanly: {:?}", counts());
+    assert!(counts().windows(2).all(|w| w[0] < w[1]), "only changed sightings are written: {:?}", counts());
+}
