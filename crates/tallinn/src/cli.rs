@@ -780,7 +780,9 @@ pub struct DetectArgs {
     #[arg(long, requires = "collection")]
     pub post: bool,
     /// Events, one JSON object per line: a file (.gz and .zst are read
-    /// transparently) or - for standard input (repeatable; default -).
+    /// transparently) or - for standard input (repeatable; default -); or,
+    /// alone, a NATS JetStream stream, nats://HOST:PORT/SUBJECT, read through
+    /// a durable consumer that several workers share (see the detection guide).
     #[arg(long = "input", value_name = "FILE")]
     pub inputs: Vec<PathBuf>,
     /// The log format: auto (decided for each line), suricata, zeek, ecs or stix.
@@ -804,8 +806,9 @@ pub struct DetectArgs {
     /// sightings whose counts changed, until SIGINT or SIGTERM.
     #[arg(long, conflicts_with_all = ["post", "collection"])]
     pub follow: bool,
-    /// With --follow: seconds between writes of the changed sightings.
-    #[arg(long, value_name = "SECS", default_value_t = 60, requires = "follow")]
+    /// With --follow or a nats:// input: seconds between writes of the
+    /// changed sightings.
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
     pub interval: u64,
     /// No progress bar and no summary on stderr.
     #[arg(long)]

@@ -46,6 +46,9 @@ struct Found {
 pub fn run(args: &DetectArgs) -> anyhow::Result<()> {
     let objects = indicator_files(args)?;
     let organisation = args.organisation.as_deref().unwrap_or(tallinn_core::reference::OFFICE);
+    if args.inputs.iter().any(|i| i.to_string_lossy().starts_with("nats://")) {
+        return from_nats(args, objects, organisation);
+    }
     if args.follow {
         return follow(args, objects, organisation);
     }
@@ -231,6 +234,27 @@ fn follow(args: &DetectArgs, objects: Vec<serde_json::Value>, organisation: &str
     if !args.quiet {
         let sightings = total.tally.hits.iter().filter(|h| h.count > 0).count();
         summary(&total, &refused, other_objects, detector.len(), sightings, started.elapsed().as_secs_f64());
+    }
+    Ok(())
+}
+
+/// Events from a NATS JetStream stream (`commands::nats`), until SIGINT or SIGTERM.
+fn from_nats(args: &DetectArgs, objects: Vec<serde_json::Value>, organisation: &str) -> anyhow::Result<()> {
+    let [url] = args.inputs.as_slice() else { bail!("--input nats://…: a NATS stream is read alone, without other inputs") };
+    let target = super::nats::Target::parse(&url.to_string_lossy())?;
+    let (format, detector, refused, other_objects) = compile(args, objects, organisation)?;
+    let sighted_by = tallinn_detect::identity_id(organisation);
+    let mut output: Box<dyn Write> = if args.output == Path::new("-") {
+        Box::new(std::io::stdout())
+    } else {
+        Box::new(std::fs::File::create(&args.output).with_context(|| format!("--output: cannot create {}", args.output.display()))?)
+    };
+    let started = Instant::now();
+    let tally = super::nats::consume(&target, format, &detector, &sighted_by, &mut output, Duration::from_secs(args.interval.max(1)))?;
+    if !args.quiet {
+        let sightings = tally.hits.iter().filter(|h| h.count > 0).count();
+        let found = Found { tally, malformed: 0, named: Vec::new(), empty: 0 };
+        summary(&found, &refused, other_objects, detector.len(), sightings, started.elapsed().as_secs_f64());
     }
     Ok(())
 }

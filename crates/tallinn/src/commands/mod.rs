@@ -8,6 +8,7 @@ mod detect;
 mod finance;
 mod follow;
 mod match_batch;
+mod nats;
 mod needs;
 mod reports;
 mod serve;

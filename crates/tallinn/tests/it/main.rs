@@ -1331,3 +1331,97 @@ fn detect_follows_growing_and_rotated_files() {
     assert_eq!(counts().last(), Some(&16), "the last line of the new file, once ended, counts; then SIGTERM stops cleanly: {:?}", counts());
     assert!(counts().windows(2).all(|w| w[0] < w[1]), "only changed sightings are written: {:?}", counts());
 }
+
+/// `tallinn detect` workers sharing a NATS JetStream stream: each event goes
+/// to one worker; a worker killed mid-stream loses nothing — its
+/// unacknowledged events are redelivered to the other (at least once).
+#[test]
+fn detect_workers_share_a_nats_stream_and_lose_nothing_when_one_is_killed() {
+    let server = std::env::var("TALLINN_TEST_NATS").unwrap_or_else(|_| "127.0.0.1:4222".into());
+    if std::net::TcpStream::connect(&server).is_err() {
+        return tallinn_core::testing::unavailable(
+            "NATS with JetStream",
+            "run nats-server -js (Debian: apt-get install nats-server), or set TALLINN_TEST_NATS=HOST:PORT",
+        );
+    }
+    let tag = format!("{}{}", std::process::id(), jiff::Timestamp::now().as_millisecond());
+    let (subject, stream) = (format!("tallinn.test.{tag}"), format!("TALLINN_TEST_{tag}"));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let js = runtime.block_on(async {
+        let js = async_nats::jetstream::new(async_nats::connect(&server).await.unwrap());
+        js.get_or_create_stream(async_nats::jetstream::stream::Config { name: stream.clone(), subjects: vec![subject.clone()], ..Default::default() })
+            .await
+            .unwrap();
+        js
+    });
+    // Events in the Zeek format: one in three from 31.3.245.0/24.
+    let publish = |from: u32, n: u32| {
+        runtime.block_on(async {
+            for i in from..from + n {
+                let host = if i % 3 == 0 { format!("31.3.245.{}", i % 250) } else { format!("10.9.{}.{}", i / 250 % 250, i % 250) };
+                let line = serde_json::json!({"ts": 1_700_000_000.0 + f64::from(i), "uid": format!("C{i}"), "id.orig_h": "192.168.4.76", "id.orig_p": 40000, "id.resp_h": host, "id.resp_p": 443, "proto": "tcp"});
+                js.publish(subject.clone(), line.to_string().into()).await.unwrap().await.unwrap();
+            }
+        })
+    };
+    publish(0, 600);
+    let dir = tempfile::tempdir().unwrap();
+    let indicators = dir.path().join("indicators.json");
+    std::fs::write(
+        &indicators,
+        serde_json::json!({"type": "indicator", "spec_version": "2.1", "id": "indicator--00000001-0000-4000-8000-0000000000ee", "created": "2026-01-01T00:00:00Z",
+            "modified": "2026-01-01T00:00:00Z", "pattern": "[ipv4-addr:value ISSUBSET '31.3.245.0/24']", "pattern_type": "stix", "valid_from": "2026-01-01T00:00:00Z"})
+        .to_string(),
+    )
+    .unwrap();
+    let url = format!("nats://{server}/{subject}?stream={stream}&consumer=detect-{tag}&ack_wait=2");
+    let worker = |out: &std::path::Path, interval: &str| {
+        Command::new(env!("CARGO_BIN_EXE_tallinn"))
+            .args([
+                "detect",
+                "--quiet",
+                "--interval",
+                interval,
+                "--indicators",
+                indicators.to_str().unwrap(),
+                "--input",
+                &url,
+                "--output",
+                out.to_str().unwrap(),
+            ])
+            .spawn()
+            .unwrap()
+    };
+    let last_count = |out: &std::path::Path| -> u64 {
+        std::fs::read_to_string(out)
+            .unwrap_or_default()
+            .lines()
+            .last()
+            .map_or(0, |l| serde_json::from_str::<serde_json::Value>(l).unwrap()["count"].as_u64().unwrap())
+    };
+    let (out_a, out_b) = (dir.path().join("a.json"), dir.path().join("b.json"));
+    // A records (and acknowledges) only every minute: killed before that,
+    // everything it took is unacknowledged and must reach B.
+    let mut a = worker(&out_a, "60");
+    // A starts first and takes the first events.
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    let mut b = worker(&out_b, "1");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    a.kill().unwrap(); // SIGKILL: no last write, no acknowledgements
+    a.wait().unwrap();
+    publish(600, 600);
+    let planted = 400;
+    // Until B has counted them all (A's redelivered ones after ack_wait), or 30 s.
+    for _ in 0..150 {
+        if last_count(&out_a) + last_count(&out_b) >= planted {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert!(Command::new("kill").args(["-TERM", &b.id().to_string()]).status().unwrap().success());
+    assert!(b.wait().unwrap().success());
+    let (count_a, count_b) = (last_count(&out_a), last_count(&out_b));
+    assert_eq!(count_a, 0, "A was killed before it recorded anything");
+    assert_eq!(count_b, planted, "B counted every planted event exactly once, those A had taken included");
+    runtime.block_on(async { js.delete_stream(&stream).await.ok() });
+}

@@ -1,0 +1,151 @@
+//! `tallinn detect --input nats://HOST:PORT/SUBJECT`: events from a NATS
+//! JetStream stream, through a durable pull consumer that several `tallinn
+//! detect` workers share — each message goes to one worker.
+//!
+//! Delivery is at least once. A worker acknowledges its messages only after
+//! the sightings that count them are written and flushed (every
+//! `--interval` seconds, and on SIGINT/SIGTERM). A worker killed before
+//! writing loses nothing: its unacknowledged messages are redelivered, after
+//! the consumer's acknowledgement wait, to another worker. A worker killed
+//! between writing and acknowledging (a window of one round trip to the
+//! server) has its last round's messages counted again by the worker that
+//! gets them: those events are counted twice, in two workers' outputs.
+//!
+//! URL options: `?stream=NAME` (default `TALLINN_EVENTS`, created with the
+//! subject if missing), `consumer=NAME` (default `tallinn-detect`),
+//! `ack_wait=SECS` (default 30).
+
+use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, anyhow, bail};
+use async_nats::jetstream::{self, consumer::pull, stream};
+use futures_util::StreamExt;
+use tallinn_detect::{Detector, Format, Hits, Skip, Tally, formats};
+use tallinn_stix::matcher::Bump;
+
+/// Where to read: the server, the subject, the stream and the consumer.
+#[derive(Debug, PartialEq)]
+pub struct Target {
+    pub server: String,
+    pub subject: String,
+    pub stream: String,
+    pub consumer: String,
+    pub ack_wait: u64,
+}
+
+impl Target {
+    pub fn parse(url: &str) -> anyhow::Result<Target> {
+        let rest = url.strip_prefix("nats://").ok_or_else(|| anyhow!("--input {url}: expected nats://HOST:PORT/SUBJECT"))?;
+        let (server, path) = rest.split_once('/').ok_or_else(|| anyhow!("--input {url}: name the subject: nats://HOST:PORT/SUBJECT"))?;
+        let (subject, query) = path.split_once('?').unwrap_or((path, ""));
+        if server.is_empty() || subject.is_empty() || subject.contains(char::is_whitespace) {
+            bail!("--input {url}: expected nats://HOST:PORT/SUBJECT");
+        }
+        let mut t = Target { server: server.into(), subject: subject.into(), stream: "TALLINN_EVENTS".into(), consumer: "tallinn-detect".into(), ack_wait: 30 };
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            match pair.split_once('=') {
+                Some(("stream", v)) if !v.is_empty() => t.stream = v.into(),
+                Some(("consumer", v)) if !v.is_empty() => t.consumer = v.into(),
+                Some(("ack_wait", v)) => {
+                    t.ack_wait = v.parse().ok().filter(|s| (1..=3600).contains(s)).ok_or_else(|| anyhow!("--input {url}: ack_wait is 1 to 3600 seconds"))?
+                }
+                _ => bail!("--input {url}: unknown option '{pair}' (stream, consumer, ack_wait)"),
+            }
+        }
+        Ok(t)
+    }
+}
+
+/// Consumes until SIGINT or SIGTERM; writes changed sightings every `interval`.
+pub fn consume(target: &Target, format: Format, detector: &Detector, sighted_by: &str, output: &mut dyn Write, interval: Duration) -> anyhow::Result<Tally> {
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, stop.clone()).context("listening for SIGINT and SIGTERM")?;
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let client = async_nats::connect(&target.server).await.with_context(|| format!("cannot reach NATS at {}", target.server))?;
+        let js = jetstream::new(client);
+        let stream = js
+            .get_or_create_stream(stream::Config { name: target.stream.clone(), subjects: vec![target.subject.clone()], ..Default::default() })
+            .await
+            .map_err(|e| anyhow!("JetStream stream {}: {e}", target.stream))?;
+        let consumer = stream
+            .get_or_create_consumer(
+                &target.consumer,
+                pull::Config {
+                    durable_name: Some(target.consumer.clone()),
+                    ack_policy: jetstream::consumer::AckPolicy::Explicit,
+                    ack_wait: Duration::from_secs(target.ack_wait),
+                    filter_subject: target.subject.clone(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .map_err(|e| anyhow!("JetStream consumer {}: {e}", target.consumer))?;
+        let mut messages = consumer.messages().await.map_err(|e| anyhow!("JetStream consumer {}: {e}", target.consumer))?;
+        let mut tally = Tally::new(detector.len());
+        let mut written = vec![Hits::default(); detector.len()];
+        let mut pending = Vec::new();
+        let mut arena = Bump::new();
+        let mut last_write = Instant::now();
+        loop {
+            let stopping = stop.load(Ordering::Relaxed);
+            if !stopping && let Ok(next) = tokio::time::timeout(Duration::from_millis(250), messages.next()).await {
+                match next {
+                    Some(Ok(message)) => {
+                        for line in String::from_utf8_lossy(&message.payload).lines().filter(|l| !l.trim().is_empty()) {
+                            match formats::read(line, format, &arena) {
+                                Ok(event) => tally.add(detector, event, &arena),
+                                Err(Skip::Empty | Skip::Malformed(_)) => {}
+                            }
+                            arena.reset();
+                        }
+                        pending.push(message);
+                    }
+                    Some(Err(e)) => bail!("JetStream: {e}"),
+                    None => break,
+                }
+            }
+            if stopping || last_write.elapsed() >= interval {
+                for ((indicator, hits), seen) in detector.indicators.iter().zip(&tally.hits).zip(written.iter_mut()) {
+                    if hits.count > 0 && hits != seen {
+                        serde_json::to_writer(&mut *output, &tallinn_detect::sighting(indicator, hits, sighted_by, None))?;
+                        output.write_all(b"\n")?;
+                        *seen = *hits;
+                    }
+                }
+                output.flush().context("writing the sightings")?;
+                // Only now: what was counted is on record.
+                for m in pending.drain(..) {
+                    m.ack().await.map_err(|e| anyhow!("JetStream acknowledgement: {e}"))?;
+                }
+                last_write = Instant::now();
+            }
+            if stopping {
+                break;
+            }
+        }
+        Ok(tally)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        let t = Target::parse("nats://127.0.0.1:4222/sensors.eve?stream=EVE&ack_wait=5").unwrap();
+        assert_eq!(
+            (t.server.as_str(), t.subject.as_str(), t.stream.as_str(), t.consumer.as_str(), t.ack_wait),
+            ("127.0.0.1:4222", "sensors.eve", "EVE", "tallinn-detect", 5)
+        );
+        for bad in ["nats://127.0.0.1:4222", "http://x/y", "nats:///s", "nats://h/s?ack_wait=0", "nats://h/s?colour=red"] {
+            assert!(Target::parse(bad).is_err(), "{bad}");
+        }
+    }
+}
