@@ -167,6 +167,7 @@ pub fn router_with(ledger: Ledger, options: Options) -> Router {
         .route("/api/v1/access-log", get(api::flows::access_log))
         .route("/api/v1/gaps", get(api::engine::gaps))
         .route("/api/v1/threat-factors", get(api::engine::threat_factors))
+        .route("/api/v1/sightings", get(api::exchange::sightings))
         .route("/api/v1/duplicates", get(api::engine::duplicates))
         .route("/api/v1/announcements", get(public_api::announcements))
         // TAXII envelopes have their own, larger limit (and error form).

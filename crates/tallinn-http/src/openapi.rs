@@ -278,6 +278,18 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
                 &[400, 422],
             )
         },
+        Op {
+            query: s!(crate::api::exchange::SightingsQuery),
+            ..op(
+                "get",
+                "/api/v1/sightings",
+                "The most recent sightings of every collection the caller may read",
+                "exchange",
+                SignedIn,
+                (200, s!(Vec<crate::api::exchange::SightingRow>)),
+                &[],
+            )
+        },
         op(
             "get",
             "/api/v1/threat-factors",

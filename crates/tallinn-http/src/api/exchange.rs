@@ -78,3 +78,68 @@ pub async fn create(
     let new = NewCollection { title: b.title, description: b.description, alias: b.alias, read: audience("read", b.read)?, write: audience("write", b.write)? };
     Ok((StatusCode::CREATED, Json(s.ledger.add_collection(who, new).await?)))
 }
+
+/// A sighting as the threat exchange lists it (the API and `/exchange`).
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct SightingRow {
+    /// The collection's alias, else its id.
+    pub collection: String,
+    pub id: String,
+    /// The indicator sighted (`sighting_of_ref`).
+    pub sighting_of: String,
+    pub count: u64,
+    pub first_seen: Option<String>,
+    pub last_seen: Option<String>,
+    /// The identities where it was sighted.
+    pub where_sighted: Vec<String>,
+    pub tlp: tallinn_core::policy::Tlp,
+}
+
+impl SightingRow {
+    pub fn from_stored(collection: &Collection, o: tallinn_store::StoredObject) -> SightingRow {
+        let body: serde_json::Value = o.body.as_deref().and_then(|b| serde_json::from_str(b).ok()).unwrap_or_default();
+        let text = |key: &str| body[key].as_str().map(str::to_string);
+        SightingRow {
+            collection: collection.alias.clone().unwrap_or_else(|| collection.id.clone()),
+            sighting_of: text("sighting_of_ref").unwrap_or_default(),
+            count: body["count"].as_u64().unwrap_or(1),
+            first_seen: text("first_seen"),
+            last_seen: text("last_seen"),
+            where_sighted: body["where_sighted_refs"].as_array().into_iter().flatten().filter_map(|v| v.as_str().map(str::to_string)).collect(),
+            tlp: o.tlp,
+            id: o.id,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SightingsQuery {
+    /// Per collection, the most recent this many (default 50).
+    #[schemars(range(min = 1, max = super::MAX_LIMIT))]
+    limit: Option<usize>,
+}
+
+/// `GET /api/v1/sightings`: the most recent sightings of every collection the
+/// caller may read, each as the caller may see it (reads of AMBER and RED
+/// ones go to the access log).
+pub async fn sightings(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    query: Result<axum::extract::Query<SightingsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Vec<SightingRow>>, ApiError> {
+    let axum::extract::Query(q) = query?;
+    let limit = super::check_limit(q.limit)?;
+    let who = signed_in(who)?;
+    let mut rows = Vec::new();
+    for c in s.ledger.collections(&who).await? {
+        if !c.can_read(&who) {
+            continue;
+        }
+        let (collection, _, recent) = s.ledger.stix_overview(&who, &c.id, "sighting", limit).await?;
+        rows.extend(recent.into_iter().map(|o| SightingRow::from_stored(&collection, o)));
+    }
+    let read: Vec<(&str, &str, tallinn_core::policy::Tlp)> = rows.iter().map(|r| ("stix", r.id.as_str(), r.tlp)).collect();
+    s.ledger.log_access(&who, "api", &read).await?;
+    Ok(Json(rows))
+}

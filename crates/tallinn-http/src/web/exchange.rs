@@ -16,20 +16,11 @@ use crate::AppState;
 /// Sightings shown per collection.
 const RECENT: usize = 10;
 
-/// A sighting as the overview lists it.
-pub struct Sighting {
-    pub id: String,
-    pub sighting_of: String,
-    pub count: String,
-    pub last_seen: String,
-    pub tlp: Tlp,
-}
-
 pub struct CollectionView {
     pub collection: Collection,
     pub counts: Vec<ObjectCount>,
     pub total: i64,
-    pub sightings: Vec<Sighting>,
+    pub sightings: Vec<crate::api::exchange::SightingRow>,
     pub can_write: bool,
 }
 
@@ -38,14 +29,6 @@ pub struct CollectionView {
 struct ExchangePage {
     l: Layout,
     collections: Vec<CollectionView>,
-}
-
-fn field(v: &serde_json::Value, key: &str) -> String {
-    match &v[key] {
-        serde_json::Value::String(s) => s.clone(),
-        serde_json::Value::Null => "—".into(),
-        other => other.to_string(),
-    }
 }
 
 /// `GET /exchange` (analysts, the office, auditors).
@@ -61,20 +44,8 @@ pub async fn overview(State(s): State<AppState>, viewer: Viewer) -> Result<Respo
             continue;
         }
         let (collection, counts, recent) = s.ledger.stix_overview(&who, &c.id, "sighting", RECENT).await?;
-        let sightings = recent
-            .into_iter()
-            .map(|o| {
-                let body: serde_json::Value = o.body.as_deref().and_then(|b| serde_json::from_str(b).ok()).unwrap_or_default();
-                read.push((o.id.clone(), o.tlp));
-                Sighting {
-                    sighting_of: field(&body, "sighting_of_ref"),
-                    count: field(&body, "count"),
-                    last_seen: field(&body, "last_seen"),
-                    tlp: o.tlp,
-                    id: o.id,
-                }
-            })
-            .collect();
+        let sightings: Vec<_> = recent.into_iter().map(|o| crate::api::exchange::SightingRow::from_stored(&collection, o)).collect();
+        read.extend(sightings.iter().map(|x| (x.id.clone(), x.tlp)));
         let total = counts.iter().map(|c| c.count).sum();
         let can_write = collection.can_write(&who);
         collections.push(CollectionView { collection, counts, total, sightings, can_write });

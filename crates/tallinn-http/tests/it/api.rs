@@ -600,3 +600,46 @@ async fn account_changes_reach_every_process_at_once() {
     assert_eq!(after["items"].as_array().unwrap().len(), donor_only.min(50), "the other session is the public now");
     let _ = with_cookie;
 }
+
+/// `GET /api/v1/sightings` and `/api/v1/threat-factors` over the demo's
+/// intelligence: the sharing analyst sees every sighting, an analyst of
+/// another organisation not the AMBER one, a donor none; every caller the
+/// same factors, from GREEN and CLEAR sightings only.
+#[tokio::test]
+async fn sightings_and_threat_factors_through_the_api() {
+    let (app, ledger, _dir) = demo_app().await;
+    ledger
+        .add_user(
+            Principal::System,
+            tallinn_core::participant::NewUser {
+                name: "fi.analyst".into(),
+                org: "FI".into(),
+                role: tallinn_core::participant::Role::Analyst,
+                panel: None,
+                password_hash: None,
+            },
+        )
+        .await
+        .unwrap();
+    let token = |user: &'static str| {
+        let l = ledger.clone();
+        async move { l.create_token(Principal::System, user, None).await.unwrap().1 }
+    };
+    let (own, other, donor) = (token("demo.analyst").await, token("fi.analyst").await, token("demo.donor").await);
+    let (status, seen) = send(&app, "GET", "/api/v1/sightings", Some(&own), None).await;
+    assert_eq!(status, StatusCode::OK, "{seen}");
+    let rows = seen.as_array().unwrap();
+    assert_eq!(rows.len(), 9, "{seen}");
+    assert!(rows.iter().all(|r| r["collection"] == "community" && r["count"].as_u64().unwrap() > 0 && r["last_seen"].is_string()));
+    let (_, seen) = send(&app, "GET", "/api/v1/sightings", Some(&other), None).await;
+    assert_eq!(seen.as_array().unwrap().len(), 8, "FI does not read the AMBER sighting: {seen}");
+    assert!(seen.as_array().unwrap().iter().all(|r| r["tlp"] != "amber"));
+    assert_eq!(send(&app, "GET", "/api/v1/sightings", Some(&donor), None).await.1, serde_json::json!([]), "donors use no collection");
+    assert_eq!(send(&app, "GET", "/api/v1/sightings", None, None).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(send(&app, "GET", "/api/v1/sightings?limit=0", Some(&own), None).await.0, StatusCode::BAD_REQUEST);
+    let (status, factors) = send(&app, "GET", "/api/v1/threat-factors", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let energy = factors.as_array().unwrap().iter().find(|f| f["sector"] == "energy").unwrap();
+    assert_eq!((energy["sightings"].as_u64(), energy["factor"].as_f64()), (Some(212), Some(1.58)), "{factors}");
+    assert_eq!(send(&app, "GET", "/api/v1/threat-factors", Some(&own), None).await.1, factors, "the same for everyone");
+}
