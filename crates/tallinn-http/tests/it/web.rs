@@ -619,3 +619,41 @@ async fn a_need_page_shows_its_sectors_threat() {
     let page = office.get(&app, &format!("/needs/{}", education.id)).await;
     assert!(page.body.contains("id=\"need-threat\">1 (0 sightings"), "{}", page.body);
 }
+
+/// The indicator search on `/exchange` finds by value or name, and never an
+/// indicator the reader may not see (the demo's RED one is shared with
+/// demo.analyst alone).
+#[tokio::test]
+async fn exchange_search_finds_indicators_the_reader_may_see() {
+    let (app, ledger, _dir) = app().await;
+    let hash = {
+        use argon2::PasswordHasher;
+        let salt = argon2::password_hash::SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
+        Some(argon2::Argon2::default().hash_password(PASSWORD.as_bytes(), &salt).unwrap().to_string())
+    };
+    ledger
+        .add_user(
+            Principal::System,
+            tallinn_core::participant::NewUser {
+                name: "fi.analyst".into(),
+                org: "FI".into(),
+                role: tallinn_core::participant::Role::Analyst,
+                panel: None,
+                password_hash: hash,
+            },
+        )
+        .await
+        .unwrap();
+    let mut own = Browser::default();
+    own.sign_in(&app, "demo.analyst").await;
+    let mut other = Browser::default();
+    other.sign_in(&app, "fi.analyst").await;
+    let page = own.get(&app, "/exchange?q=203.0.113").await;
+    assert!(page.body.contains("Wiper C2 server (demo)") && page.body.contains("Exfiltration channel (demo)"), "{}", page.body);
+    let page = other.get(&app, "/exchange?q=203.0.113").await;
+    assert!(page.body.contains("Wiper C2 server (demo)") && !page.body.contains("Exfiltration channel"), "{}", page.body);
+    let page = other.get(&app, "/exchange?q=RELAY").await;
+    assert!(page.body.contains("Relay domains (demo)"), "by name, any case: {}", page.body);
+    assert!(!other.get(&app, "/exchange").await.body.contains("id=\"found\""), "no search, no results section");
+    assert_eq!(other.get(&app, "/exchange?colour=red").await.status, StatusCode::BAD_REQUEST);
+}
