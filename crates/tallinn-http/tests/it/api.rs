@@ -642,4 +642,17 @@ async fn sightings_and_threat_factors_through_the_api() {
     let energy = factors.as_array().unwrap().iter().find(|f| f["sector"] == "energy").unwrap();
     assert_eq!((energy["sightings"].as_u64(), energy["factor"].as_f64()), (Some(212), Some(1.58)), "{factors}");
     assert_eq!(send(&app, "GET", "/api/v1/threat-factors", Some(&own), None).await.1, factors, "the same for everyone");
+    // FI restates one of the demo's GREEN sightings with a huge count: its
+    // copy is private to FI (the id was shared first by UA-DEMO-CERT) and
+    // moves no public factor.
+    let green = rows.iter().find(|r| r["tlp"] == "green").unwrap();
+    let mut copy = serde_json::json!({"type": "sighting", "spec_version": "2.1", "id": green["id"], "created": "2026-01-01T00:00:00.000Z",
+        "modified": jiff::Timestamp::now().to_string(), "sighting_of_ref": green["sighting_of"], "count": 1_000_000,
+        "where_sighted_refs": green["where_sighted"], "object_marking_refs": ["marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"]});
+    copy["last_seen"] = copy["modified"].clone();
+    let fi = Principal::User { name: "fi.analyst".into(), org: "FI".into(), role: tallinn_core::participant::Role::Analyst };
+    let raw = vec![serde_json::value::to_raw_value(&copy).unwrap()];
+    let status = ledger.add_stix_objects(fi, "community", &raw).await.unwrap();
+    assert_eq!(status.failures.len(), 0, "{status:?}");
+    assert_eq!(send(&app, "GET", "/api/v1/threat-factors", None, None).await.1, factors, "a private copy never counts");
 }

@@ -22,7 +22,10 @@ use crate::error::Result;
 const DAY_MICROS: i64 = 86_400_000_000;
 
 /// Sightings and identities everyone may read: the SQL of the rule above.
-const EVERYONE: &str = "is_latest AND tlp IN ('clear', 'green')";
+/// A private copy (an organisation's version of an id another organisation
+/// shared first, ADR 0011) is seen by its organisation only, so it never
+/// counts, whatever its marking.
+const EVERYONE: &str = "is_latest AND private_org IS NULL AND tlp IN ('clear', 'green')";
 
 impl Ledger {
     /// Every sector with its sightings of the last 30 days and its factor.
