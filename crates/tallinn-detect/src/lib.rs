@@ -10,16 +10,20 @@
 //! a [`Tally`] counts per indicator the events that matched and when; at
 //! the end each indicator that matched gives one sighting ([`sighting`]).
 //!
-//! Each event is one observation: patterns of several observation
-//! expressions joined by `AND` or `FOLLOWEDBY` (which need two events, or a
-//! time window across events) do not match yet.
+//! Each event is one observation. A compound indicator — observation
+//! expressions joined by `AND` or `FOLLOWEDBY`, or repeated — is matched
+//! across events: its parts are looked for in each event, and the events
+//! that match one are kept in a bounded window where the whole pattern is
+//! decided ([`Correlator`]; what counts is documented there).
 
+pub mod correlate;
 pub mod event;
 pub mod formats;
 pub mod indicators;
 pub mod tally;
 
+pub use correlate::Correlator;
 pub use event::Event;
 pub use formats::{Format, Skip};
-pub use indicators::{Detector, Indicator, Loaded, Refusal};
-pub use tally::{Hits, Poster, Tally, identity_id, sighting, sighting_markings};
+pub use indicators::{Detector, Indicator, Loaded, Loader, Refusal};
+pub use tally::{Hits, Part, Poster, Tally, day, identity_id, sighting, sighting_markings};

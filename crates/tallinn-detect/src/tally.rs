@@ -2,13 +2,15 @@
 //! and when the first and last of them happened; turned into STIX
 //! sightings at the end.
 
+use std::collections::HashMap;
+
 use serde_json::{Value, json};
 use tallinn_stix::matcher::json::Map;
 use tallinn_stix::matcher::{Bump, Observations};
 use tallinn_stix::pattern::StixVersion;
 
 use crate::event::Event;
-use crate::indicators::{Detector, Indicator};
+use crate::indicators::{Detector, Indicator, Role};
 use tallinn_core::policy::Tlp;
 
 /// Per indicator: events that matched it, first and last time.
@@ -44,46 +46,103 @@ impl Hits {
     }
 }
 
+/// The UTC day of a time (microseconds since the epoch), as days since the epoch.
+pub fn day(micros: i64) -> i64 {
+    micros.div_euclid(86_400_000_000)
+}
+
 /// The counts of one worker (or of a whole run, once merged).
 #[derive(Debug, Clone)]
 pub struct Tally {
+    /// Per indicator, over the whole run.
     pub hits: Vec<Hits>,
+    /// Per indicator and UTC day of the events: what sightings are made of.
+    pub days: HashMap<(u32, i64), Hits>,
     pub events: u64,
+    /// (event, indicator) pairs counted.
     pub matches: u64,
+    /// The events that matched a part of a compound indicator, in the order
+    /// they were added, for the [`crate::Correlator`]: the caller takes them.
+    pub parts: Vec<Part>,
+}
+
+/// An event that matched observation expressions of compound indicators:
+/// when it happened, its observables (as a JSON object of the keys their
+/// references use), and the (compound, observation expression) pairs it
+/// matched.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Part {
+    pub at: i64,
+    pub objects: String,
+    pub matched: Vec<(u32, u32)>,
 }
 
 impl Tally {
     pub fn new(indicators: usize) -> Self {
-        Tally { hits: vec![Hits::default(); indicators], events: 0, matches: 0 }
+        Tally { hits: vec![Hits::default(); indicators], days: HashMap::new(), events: 0, matches: 0, parts: Vec::new() }
     }
 
     /// Matches one event against every indicator; an event counts once per
-    /// indicator it matches.
+    /// indicator it matches. An event matching a part of a compound
+    /// indicator is kept in `parts`.
     pub fn add(&mut self, detector: &Detector, event: Event<'_>, arena: &Bump) {
         self.events += 1;
         let sdo: &Map<'_> = arena.alloc(Map::default());
         let at = event.at;
         let observations = Observations::single(StixVersion::V21, sdo, at, at, 1, event.objects);
+        let mut matched: Vec<(u32, u32)> = Vec::new();
         for (i, result) in detector.set.matching(&observations) {
-            if result.is_ok() {
-                self.hits[i].add(at);
-                self.matches += 1;
+            if result.is_err() {
+                continue;
+            }
+            match detector.roles[i] {
+                Role::Whole(indicator) => self.count(indicator, at),
+                Role::Part(compound, leaf) => matched.push((compound, leaf)),
             }
         }
+        if !matched.is_empty() {
+            self.parts.push(Part { at, objects: observations.objects_json(0), matched });
+        }
+    }
+
+    /// Counts an event of a compound indicator's match.
+    pub(crate) fn count(&mut self, indicator: u32, at: i64) {
+        self.hits[indicator as usize].add(at);
+        self.days.entry((indicator, day(at))).or_default().add(at);
+        self.matches += 1;
     }
 
     pub fn merge(&mut self, other: &Tally) {
         for (a, b) in self.hits.iter_mut().zip(&other.hits) {
             a.merge(b);
         }
+        for (key, hits) in &other.days {
+            self.days.entry(*key).or_default().merge(hits);
+        }
         self.events += other.events;
         self.matches += other.matches;
     }
 
-    /// The indicators that matched, with their counts, in the order the
-    /// indicators were given.
+    /// The sightings to make: per indicator that matched, per UTC day of
+    /// its events, the counts; by indicator (in the order given), then day.
     pub fn sighted<'d>(&'d self, detector: &'d Detector) -> impl Iterator<Item = (&'d Indicator, &'d Hits)> {
-        detector.indicators.iter().zip(&self.hits).filter(|(_, h)| h.count > 0)
+        let mut keys: Vec<&(u32, i64)> = self.days.keys().collect();
+        keys.sort_unstable();
+        keys.into_iter().filter_map(move |k| Some((detector.indicators.get(k.0 as usize)?, self.days.get(k)?)))
+    }
+
+    /// The sightings whose counts changed since `written` (what was last
+    /// written of each), which is brought up to date.
+    pub fn changed<'d>(&'d self, detector: &'d Detector, written: &mut HashMap<(u32, i64), Hits>) -> Vec<(&'d Indicator, Hits)> {
+        let mut keys: Vec<&(u32, i64)> = self.days.iter().filter(|(k, h)| written.get(k) != Some(h)).map(|(k, _)| k).collect();
+        keys.sort_unstable();
+        let mut out = Vec::with_capacity(keys.len());
+        for k in keys {
+            let (Some(indicator), Some(hits)) = (detector.indicators.get(k.0 as usize), self.days.get(k)) else { continue };
+            written.insert(*k, *hits);
+            out.push((indicator, *hits));
+        }
+        out
     }
 }
 
@@ -133,19 +192,29 @@ pub fn sighting_markings(indicator: &Indicator, poster: Option<Poster<'_>>) -> (
 }
 
 /// A STIX 2.1 sighting of `indicator` by `sighted_by` (an identity id): its
-/// count and the first and last events' times, with the markings of
+/// count and the first and last events' times (of one UTC day, as
+/// [`Tally::sighted`] gives them), with the markings of
 /// [`sighting_markings`]. Its id is derived from the indicator, the
-/// sighting organisation and the days of the first and last events, and it
-/// is dated by its last event, so counting the same events again gives the
-/// same object (stored again, it is already held).
-pub fn sighting(indicator: &Indicator, hits: &Hits, sighted_by: &str, poster: Option<Poster<'_>>) -> Value {
-    let day = |t: i64| t.div_euclid(86_400_000_000);
-    let key = format!("{}|{sighted_by}|{}|{}", indicator.id, day(hits.first), day(hits.last));
+/// sighting organisation and the day; it is created at the start of the
+/// day and modified at its last event, so counting the same events again gives the same object (stored again,
+/// it is already held), and a day's sighting that grows (`--follow`) is a
+/// newer version of one object. Days never overlap: counts add up.
+///
+/// `worker` names the counting process when several share a stream (NATS):
+/// each then makes its own objects, whose counts add up, instead of
+/// versions of one object that would replace each other's counts.
+pub fn sighting(indicator: &Indicator, hits: &Hits, sighted_by: &str, poster: Option<Poster<'_>>, worker: Option<&str>) -> Value {
+    let mut key = format!("{}|{sighted_by}|{}|{}", indicator.id, day(hits.first), day(hits.last));
+    if let Some(w) = worker {
+        key.push('|');
+        key.push_str(w);
+    }
     let mut s = json!({
         "type": "sighting",
         "spec_version": "2.1",
         "id": format!("sighting--{}", uuid::Uuid::new_v5(&NAMESPACE, key.as_bytes())),
-        "created": time(hits.last),
+        // Every version of a day's sighting has the same `created`: the day.
+        "created": time(day(hits.first) * 86_400_000_000),
         "modified": time(hits.last),
         "created_by_ref": sighted_by,
         "sighting_of_ref": indicator.id,

@@ -87,15 +87,16 @@ fn sightings_carry_the_indicators_marking_and_a_stable_id() {
     }
     let by = tallinn_detect::identity_id("EE");
     let (ind, hits) = tally.sighted(&detector).next().unwrap();
-    let s = sighting(ind, hits, &by, None);
+    let s = sighting(ind, hits, &by, None, None);
     assert_eq!(s["count"], 2);
     assert_eq!(s["object_marking_refs"], json!([RED]), "never less confidential than the indicator");
     assert_eq!(s["where_sighted_refs"], json!([by]));
     assert_eq!(s["first_seen"], "2023-11-14T22:13:20.000000Z");
     assert_eq!(s["last_seen"], "2023-11-14T22:13:27.000000Z");
-    let again = sighting(ind, hits, &by, None);
+    let again = sighting(ind, hits, &by, None, None);
     assert_eq!(s, again, "the same events, counted again, give the same sighting");
-    assert_ne!(s["id"], sighting(ind, hits, &tallinn_detect::identity_id("FI"), None)["id"]);
+    assert_ne!(s["id"], sighting(ind, hits, &tallinn_detect::identity_id("FI"), None, None)["id"]);
+    assert_ne!(s["id"], sighting(ind, hits, &by, None, Some("worker-2"))["id"], "workers sharing a stream make separate objects");
     // It is a valid STIX object.
     let (n, problems) = tallinn_stix::object::validate_document(&s);
     assert_eq!((n, problems), (1, vec![]), "{s}");
@@ -120,10 +121,17 @@ fn expired_unparseable_and_foreign_indicators_are_refused_and_counted() {
     assert_eq!((detector.len(), refused.len()), (1, 1));
     // Bundles, lists and JSON lines are all read.
     let bundle = json!({"type": "bundle", "id": "bundle--1", "objects": [indicator(5, "[ipv4-addr:value = '1.2.3.4']", None)]}).to_string();
-    assert_eq!(indicators::objects(&bundle).unwrap().len(), 1);
-    let lines = format!("{}\n{}\n", indicator(6, "[ipv4-addr:value = '1.2.3.4']", None), bundle);
-    assert_eq!(indicators::objects(&lines).unwrap().len(), 2);
-    assert!(indicators::objects("{\"a\": 1, \"a\": 2}").is_err(), "repeated keys are refused");
+    let read = |text: &str| {
+        let mut loader = indicators::Loader::new(0);
+        loader.read(text).map(|()| (loader.detector.len(), loader.other_objects))
+    };
+    assert_eq!(read(&bundle), Ok((1, 0)));
+    let lines = format!("{}\n{}\n{{\"type\": \"identity\"}}\n", indicator(6, "[ipv4-addr:value = '1.2.3.4']", None), bundle);
+    assert_eq!(read(&lines), Ok((2, 1)));
+    let pretty = serde_json::to_string_pretty(&json!([indicator(7, "[ipv4-addr:value = '1.2.3.4']", None)])).unwrap();
+    assert_eq!(read(&pretty), Ok((1, 0)), "a document over many lines is not JSON lines");
+    assert!(read("{\"a\": 1, \"a\": 2}").is_err(), "repeated keys are refused");
+    assert!(read(&format!("{}\n{{broken\n", indicator(8, "[ipv4-addr:value = '1.2.3.4']", None))).unwrap_err().starts_with("line 2:"));
 }
 
 /// A stored sighting is read by no one who may not read its indicator: it
@@ -141,7 +149,7 @@ fn posted_sightings_are_never_wider_than_their_indicator() {
         if let Some(c) = created_by {
             o["created_by_ref"] = json!(c);
         }
-        indicators::load(vec![o], 0).indicators.remove(0)
+        indicators::load(vec![o], 0).indicators.remove(0).0
     };
     let kept = |i| sighting_markings(&i, poster);
     assert_eq!(kept(with(None, &[], None)), (vec![], vec![]), "unmarked: GREEN, as the exchange reads it");
@@ -158,4 +166,90 @@ fn posted_sightings_are_never_wider_than_their_indicator() {
     }
     // Written to a file for the analyst, the indicator's own markings.
     assert_eq!(sighting_markings(&with(Some(STRICT), &[], None), None), (vec![STRICT.to_string()], vec![]));
+}
+
+/// A Suricata line at `second`: a DNS query for `name`, a flow to `ip`, or
+/// a file of `sha`.
+fn eve(second: i64, kind: &str, value: &str) -> String {
+    let ts = jiff::Timestamp::from_second(1_700_000_000 + second).unwrap().to_string();
+    let base = json!({"timestamp": ts, "event_type": kind, "src_ip": "10.0.0.5", "src_port": 50000, "dest_ip": "10.0.0.53", "dest_port": 53, "proto": "UDP"});
+    let mut e = base;
+    match kind {
+        "dns" => e["dns"] = json!({"type": "query", "id": 1, "rrname": value, "rrtype": "A"}),
+        "flow" => e["dest_ip"] = json!(value),
+        _ => e["fileinfo"] = json!({"filename": "x.bin", "size": 10, "sha256": value}),
+    }
+    e.to_string()
+}
+
+#[test]
+fn compound_patterns_match_across_events_in_bounded_windows() {
+    const SHA: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+    let patterns = [
+        "([domain-name:value = 'c2.bad.example'] FOLLOWEDBY [ipv4-addr:value = '203.0.113.66']) WITHIN 60 SECONDS".to_string(),
+        format!("[domain-name:value = 'c2.bad.example'] AND [file:hashes.'SHA-256' = '{SHA}']"),
+        "[ipv4-addr:value = '203.0.113.66'] REPEATS 3 TIMES".to_string(),
+        "([ipv4-addr:value = '203.0.113.66'] FOLLOWEDBY [domain-name:value = 'c2.bad.example']) WITHIN 60 SECONDS".to_string(),
+        "[ipv4-addr:value = '203.0.113.66']".to_string(),
+    ];
+    let objects: Vec<_> = patterns.iter().enumerate().map(|(n, p)| indicator(n as u32, p, None)).collect();
+    let (detector, refused) = Detector::new(indicators::load(objects, 0).indicators);
+    assert!(refused.is_empty() && detector.has_compounds(), "{refused:?}");
+    let lines = [
+        eve(0, "dns", "c2.bad.example"),
+        eve(10, "flow", "203.0.113.66"),
+        eve(20, "flow", "203.0.113.66"),
+        eve(30, "flow", "198.51.100.1"),
+        eve(200, "dns", "c2.bad.example"),
+        eve(400, "flow", "203.0.113.66"),
+        eve(500, "fileinfo", SHA),
+    ];
+    let mut tally = Tally::new(detector.len());
+    let mut correlator = tallinn_detect::Correlator::new(&detector, 86_400);
+    for text in &lines {
+        let arena = Bump::new();
+        tally.add(&detector, formats::read(text, Format::Auto, &arena).unwrap(), &arena);
+        let parts = std::mem::take(&mut tally.parts);
+        correlator.feed(&detector, parts, &mut tally);
+    }
+    let at = |s: i64| (1_700_000_000 + s) * 1_000_000;
+    let seen: Vec<(u64, i64, i64)> = tally.hits.iter().map(|h| (h.count, h.first, h.last)).collect();
+    // The DNS query at 0 then the flow at 10; the query at 200 is more than
+    // 60 s before the next flow (400).
+    assert_eq!(seen[0], (2, at(0), at(10)));
+    // The first query and the file, 500 s apart (no WITHIN: the default window).
+    assert_eq!(seen[1], (2, at(0), at(500)));
+    // Three flows to the address: counted when the third arrives.
+    assert_eq!(seen[2], (3, at(10), at(400)));
+    // The address is never followed by the name within 60 s.
+    assert_eq!(seen[3].0, 0);
+    // A single observation expression still counts each event.
+    assert_eq!(seen[4], (3, at(10), at(400)));
+    assert_eq!(tally.matches, 2 + 2 + 3 + 3);
+    assert_eq!(correlator.held(), 3, "what no match took waits in its windows (the query at 200, twice; the flow at 20)");
+}
+
+#[test]
+fn a_window_keeps_what_its_within_allows_and_no_more_than_its_cap() {
+    let (detector, _) = Detector::new(
+        indicators::load(vec![indicator(0, "[domain-name:value = 'c2.bad.example'] AND [ipv4-addr:value = '203.0.113.66']", None)], 0).indicators,
+    );
+    let mut tally = Tally::new(detector.len());
+    // One hour window: the name at 0 is gone when the address comes at 7200.
+    let mut correlator = tallinn_detect::Correlator::new(&detector, 3_600);
+    for text in [eve(0, "dns", "c2.bad.example"), eve(7_200, "flow", "203.0.113.66")] {
+        let arena = Bump::new();
+        tally.add(&detector, formats::read(&text, Format::Auto, &arena).unwrap(), &arena);
+        let parts = std::mem::take(&mut tally.parts);
+        correlator.feed(&detector, parts, &mut tally);
+    }
+    assert_eq!(tally.hits[0].count, 0);
+    // Ten thousand queries never answered: the window stays at its cap.
+    for s in 0..10_000 {
+        let arena = Bump::new();
+        tally.add(&detector, formats::read(&eve(8_000 + s / 100, "dns", "c2.bad.example"), Format::Auto, &arena).unwrap(), &arena);
+        let parts = std::mem::take(&mut tally.parts);
+        correlator.feed(&detector, parts, &mut tally);
+    }
+    assert_eq!(correlator.held(), tallinn_detect::correlate::MIN_HELD);
 }

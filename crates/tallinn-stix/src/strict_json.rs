@@ -39,6 +39,136 @@ pub fn from_raw(raw: &serde_json::value::RawValue) -> Result<Value, serde_json::
     from_str(raw.get())
 }
 
+/// Reads the STIX objects in `text` — a bundle, a list (of objects or
+/// bundles), or one object — handing each to `each` as soon as it is read,
+/// so that a bundle of a million objects is never held whole: only one
+/// object at a time, besides `text`. Strict as [`from_str`]; on an error,
+/// the objects before it have been handed on.
+pub fn for_each_object(text: &str, each: &mut dyn FnMut(Value)) -> Result<(), serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    Objects { each }.deserialize(&mut de)?;
+    de.end()
+}
+
+/// Hands on a value's STIX objects (see [`for_each_object`]).
+struct Objects<'f> {
+    each: &'f mut dyn FnMut(Value),
+}
+
+impl Objects<'_> {
+    /// A value read whole: its objects handed on.
+    fn flatten(&mut self, value: Value) {
+        match value {
+            Value::Array(items) => items.into_iter().for_each(|item| self.flatten_one(item)),
+            other => self.flatten_one(other),
+        }
+    }
+
+    /// An element of a list: a bundle's objects, or itself.
+    fn flatten_one(&mut self, value: Value) {
+        match value {
+            Value::Object(mut o) if o.get("type").and_then(Value::as_str) == Some("bundle") => {
+                if let Some(Value::Array(items)) = o.remove("objects") {
+                    items.into_iter().for_each(|i| (self.each)(i));
+                }
+            }
+            other => (self.each)(other),
+        }
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Objects<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+/// The elements of a bundle's `objects`, each handed on as read.
+struct Each<'a, 'f>(&'a mut dyn FnMut(Value), std::marker::PhantomData<&'f ()>);
+
+impl<'de> DeserializeSeed<'de> for Each<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Each<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list of STIX objects")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(item) = seq.next_element_seed(StrictValue)? {
+            (self.0)(item);
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Visitor<'de> for Objects<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a STIX bundle, a list of objects, or an object")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(item) = seq.next_element_seed(StrictValue)? {
+            self.flatten_one(item);
+        }
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
+        let mut out = Map::new();
+        // A bundle's `objects` are streamed when its `type` came first (as
+        // bundles are written); otherwise they are read whole, then handed on.
+        let mut streamed = false;
+        while let Some(key) = map.next_key::<String>()? {
+            if out.contains_key(&key) || (streamed && key == "objects") {
+                let shown: String = key.chars().take(64).collect();
+                return Err(de::Error::custom(format_args!("duplicate key `{shown}`")));
+            }
+            if key == "objects" && out.get("type").and_then(Value::as_str) == Some("bundle") {
+                map.next_value_seed(Each(&mut *self.each, std::marker::PhantomData))?;
+                streamed = true;
+                continue;
+            }
+            let value = map.next_value_seed(StrictValue)?;
+            out.insert(key, value);
+        }
+        if !streamed {
+            self.flatten(Value::Object(out));
+        }
+        Ok(())
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+}
+
 #[derive(Clone, Copy)]
 struct StrictValue;
 
@@ -133,5 +263,33 @@ mod tests {
         assert!(lone.contains("surrogate") || lone.contains("escape"), "{lone}");
         assert!(from_str(r#"{"a": 1} x"#).unwrap_err().to_string().contains("trailing characters"));
         assert_eq!(from_slice(br#"{"a": 18446744073709551615}"#).unwrap()["a"], serde_json::json!(u64::MAX));
+    }
+
+    fn objects(text: &str) -> Result<Vec<Value>, String> {
+        let mut out = Vec::new();
+        for_each_object(text, &mut |v| out.push(v)).map_err(|e| e.to_string())?;
+        Ok(out)
+    }
+
+    #[test]
+    fn objects_are_handed_on_from_every_shape() {
+        let a = serde_json::json!({"type": "indicator", "id": "a"});
+        let b = serde_json::json!({"type": "x", "id": "b"});
+        let both = vec![a.clone(), b.clone()];
+        assert_eq!(objects(r#"{"type": "bundle", "id": "bundle--1", "objects": [{"type": "indicator", "id": "a"}, {"type": "x", "id": "b"}]}"#).unwrap(), both);
+        assert_eq!(
+            objects(r#"{"id": "bundle--1", "objects": [{"type": "indicator", "id": "a"}, {"type": "x", "id": "b"}], "type": "bundle"}"#).unwrap(),
+            both,
+            "type after objects"
+        );
+        assert_eq!(objects(r#"[{"type": "indicator", "id": "a"}, {"type": "bundle", "objects": [{"type": "x", "id": "b"}]}]"#).unwrap(), both);
+        assert_eq!(objects(r#"{"type": "indicator", "id": "a"}"#).unwrap(), vec![a]);
+        let observed = r#"{"type": "observed-data", "objects": {"0": {"type": "ipv4-addr"}}}"#;
+        assert_eq!(objects(observed).unwrap().len(), 1, "an object with `objects` that is not a bundle is itself");
+        assert!(objects(r#"{"type": "bundle", "objects": [{"k": 1, "k": 2}]}"#).unwrap_err().contains("duplicate key `k`"));
+        assert!(objects(r#"{"type": "bundle", "objects": [], "objects": []}"#).unwrap_err().contains("duplicate key `objects`"));
+        assert!(objects(r#"{"type": "bundle", "objects": {}}"#).is_err(), "a bundle's objects are a list");
+        assert!(objects(r#"{"type": "bundle", "objects": []} x"#).unwrap_err().contains("trailing characters"));
+        assert_eq!(objects("42").unwrap(), Vec::<Value>::new());
     }
 }

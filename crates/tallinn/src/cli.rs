@@ -763,7 +763,7 @@ pub enum AuditCmd {
 }
 
 /// `tallinn detect`.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct DetectArgs {
     /// Indicators: a STIX bundle, a list of objects or JSON lines of them
     /// (repeatable); other objects are ignored, expired or unparseable
@@ -802,14 +802,21 @@ pub struct DetectArgs {
     #[arg(long = "sector", value_name = "SECTOR", requires = "post")]
     pub sectors: Vec<String>,
     /// Keep reading the input files as they grow (rotation and truncation
-    /// handled, as `tail -F`), writing every --interval seconds the
-    /// sightings whose counts changed, until SIGINT or SIGTERM.
-    #[arg(long, conflicts_with_all = ["post", "collection"])]
+    /// handled, as `tail -F`), writing (and with --post storing) every
+    /// --interval seconds the sightings whose counts changed, until SIGINT
+    /// or SIGTERM.
+    #[arg(long)]
     pub follow: bool,
     /// With --follow or a nats:// input: seconds between writes of the
     /// changed sightings.
     #[arg(long, value_name = "SECS", default_value_t = 60)]
     pub interval: u64,
+    /// How long, in seconds, a compound indicator (observation expressions
+    /// joined by AND or FOLLOWEDBY, or repeated) waits for the rest of a
+    /// match, when its pattern sets no outer WITHIN (1 second to 30 days).
+    #[arg(long, value_name = "SECS", default_value_t = tallinn_detect::correlate::DEFAULT_WINDOW_SECONDS,
+          value_parser = clap::value_parser!(u64).range(1..=2_592_000))]
+    pub window: u64,
     /// No progress bar and no summary on stderr.
     #[arg(long)]
     pub quiet: bool,

@@ -130,6 +130,59 @@ impl Matcher {
         self.version
     }
 
+    /// Whether a binding may take more than one observation: the pattern
+    /// joins observation expressions with `AND` or `FOLLOWEDBY`, or repeats
+    /// one. Matched against a stream of events one at a time, such a
+    /// pattern only matches across events (`tallinn-detect` keeps windows).
+    pub fn spans_observations(&self) -> bool {
+        self.plan.nodes.iter().any(|n| matches!(n, plan::Node::And(..) | plan::Node::FollowedBy(..) | plan::Node::Repeat(..)))
+    }
+
+    /// The `WITHIN` that bounds every binding, in microseconds: the
+    /// pattern's outermost qualifier, when it is one.
+    pub fn within(&self) -> Option<i64> {
+        match self.plan.nodes[self.plan.root] {
+            plan::Node::Within(_, micros) => Some(micros),
+            _ => None,
+        }
+    }
+
+    /// The most observations one binding takes (`REPEATS 5 TIMES` of an
+    /// `AND` of two takes ten).
+    pub fn binding_size(&self) -> u64 {
+        // Nodes are pushed after their operands: one pass in order.
+        let mut size = vec![0u64; self.plan.nodes.len()];
+        for (i, node) in self.plan.nodes.iter().enumerate() {
+            size[i] = match *node {
+                plan::Node::Leaf(_) => 1,
+                plan::Node::And(a, b) | plan::Node::FollowedBy(a, b) => size[a].saturating_add(size[b]),
+                plan::Node::Or(a, b) => size[a].max(size[b]),
+                plan::Node::Repeat(a, n) => size[a].saturating_mul(n),
+                plan::Node::Within(a, _) | plan::Node::StartStop(a, _, _) => size[a],
+            };
+        }
+        size[self.plan.root]
+    }
+
+    /// The observation expressions every binding must take, each with how
+    /// many observations of it (by their place in
+    /// [`Matcher::observation_expressions`]; what is under an `OR` is not
+    /// required): a window that lacks one cannot match yet. Empty for a
+    /// pattern of one observation expression.
+    pub fn required(&self) -> &[(usize, u64)] {
+        self.plan.mandatory.get(self.plan.root).map(Vec::as_slice).unwrap_or_default()
+    }
+
+    /// Each distinct observation expression (`[ … ]`) of the pattern
+    /// `src`, compiled as a pattern of its own: what a stream matcher looks
+    /// for in each event before it matches the whole pattern across events.
+    pub fn observation_expressions(src: &str, version: StixVersion) -> Result<Vec<Matcher>, CompileError> {
+        let pattern = parse_version(src, version)?;
+        let (_, comparisons) = plan::Plan::new(&pattern)?;
+        let one = |c: crate::pattern::Comparison| Matcher::new(&Pattern::Observation(crate::pattern::Observation(c)), version).map_err(CompileError::from);
+        comparisons.into_iter().map(one).collect()
+    }
+
     /// Matches the observations; `Ok(None)` when the pattern does not match.
     pub fn matches(&self, observations: &Observations<'_>) -> Result<Option<Match>, MatchError> {
         if observations.version != self.version {
@@ -178,4 +231,27 @@ pub fn match_json(pattern: &str, version: StixVersion, input: &[serde_json::Valu
     let arena = Bump::new();
     let observations = Observations::from_json(Json::from_values(input, &arena), version)?;
     Ok(matcher.matches(&observations)?.map(|m| m.observations().iter().map(|&i| observations.sdo_id(i).map(str::to_string)).collect()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shape_of_a_pattern_across_observations() {
+        let m = |p: &str| Matcher::compile(p, StixVersion::V21).unwrap();
+        let one = m("([ipv4-addr:value = '1.2.3.4'] OR [domain-name:value = 'x.test']) WITHIN 5 SECONDS");
+        assert!(!one.spans_observations(), "OR and WITHIN of single observations bind one");
+        assert_eq!((one.binding_size(), one.within()), (1, Some(5_000_000)));
+        let two = m("([ipv4-addr:value = '1.2.3.4'] FOLLOWEDBY [domain-name:value = 'x.test']) WITHIN 10 SECONDS");
+        assert!(two.spans_observations());
+        assert_eq!((two.binding_size(), two.within()), (2, Some(10_000_000)));
+        let many = m("([a:x = '1'] AND [b:y = '2']) REPEATS 5 TIMES");
+        assert_eq!((many.binding_size(), many.within()), (10, None));
+        let parts = Matcher::observation_expressions("[a:x = '1'] AND [b:y = '2'] AND [a:x = '1']", StixVersion::V21).unwrap();
+        assert_eq!(parts.len(), 2, "a repeated observation expression is one part");
+        assert!(parts.iter().all(|p| !p.spans_observations() && p.binding_size() == 1));
+        let m3 = m("[a:x = '1'] AND ([b:y = '2'] OR [c:z = '3']) AND [a:x = '1']");
+        assert_eq!(m3.required(), &[(0, 2)], "the first, twice; neither side of the OR");
+    }
 }

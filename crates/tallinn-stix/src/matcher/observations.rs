@@ -75,6 +75,24 @@ impl<'a> Observations<'a> {
         self.list.is_empty()
     }
 
+    /// The objects of the i-th observation as one JSON object, each under
+    /// the key its references name it by: what [`Observations::single`]
+    /// takes back, read with [`Json::parse`] (a detection engine keeps
+    /// events this way until a pattern across events is decided).
+    pub fn objects_json(&self, i: usize) -> String {
+        let mut out = String::from("{");
+        for (n, (key, object)) in self.list.get(i).map(|o| o.objects.as_slice()).unwrap_or_default().iter().enumerate() {
+            if n > 0 {
+                out.push(',');
+            }
+            out.push_str(&serde_json::to_string(key).unwrap_or_default());
+            out.push(':');
+            out.push_str(&object.to_string());
+        }
+        out.push('}');
+        out
+    }
+
     /// The id of the i-th observed-data, if it has one.
     pub fn sdo_id(&self, i: usize) -> Option<&'a str> {
         self.list.get(i)?.sdo.get("id")?.as_str()

@@ -154,7 +154,9 @@ enum Anchor {
 /// Patterns indexed for matching a stream of observations.
 #[derive(Debug, Default)]
 pub struct PatternSet {
-    matchers: Vec<Matcher>,
+    /// Each pattern's matcher, unless the index alone decides it
+    /// ([`Proof::Hit`]: most indicators, whose matcher would only cost memory).
+    matchers: Vec<Option<Box<Matcher>>>,
     paths: Vec<PathIndex>,
     types: HashMap<Box<str>, TypeIndex>,
     /// The STIX versions of the patterns added (a bit each): nearly always
@@ -190,12 +192,9 @@ impl PatternSet {
                 Anchor::Type(t) => type_index(&mut self.types, &t).postings.push(posting),
             }
         }
-        self.matchers.push(matcher);
+        let needed = posting.proof != Proof::Hit;
+        self.matchers.push(needed.then(|| Box::new(matcher)));
         id as usize
-    }
-
-    pub fn get(&self, i: usize) -> Option<&Matcher> {
-        self.matchers.get(i)
     }
 
     /// Every pattern that matches the observations, with its match, and
@@ -259,7 +258,8 @@ impl PatternSet {
                 out.push((id as usize, Ok(Match::one(first as usize))));
                 continue;
             }
-            match self.matchers[id as usize].matches(observations) {
+            let Some(matcher) = &self.matchers[id as usize] else { continue };
+            match matcher.matches(observations) {
                 Ok(None) => {}
                 Ok(Some(m)) => out.push((id as usize, Ok(m))),
                 Err(e) => out.push((id as usize, Err(e))),

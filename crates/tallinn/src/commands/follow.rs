@@ -1,9 +1,11 @@
 //! Following a growing log file as `tail -F` does, for `tallinn detect
-//! --follow`: each round returns the whole lines appended since the last
+//! --follow`: each round hands on the whole lines appended since the last
 //! one. The file is read through its open handle, so lines written to it
-//! after a rotation are still read (the old file is drained before the new
-//! one at the path is opened); a file truncated in place (copytruncate) is
-//! read again from its start; a partial last line waits for its end.
+//! after a rotation are still read (the old file is drained, its last line
+//! ended, before the new one at the path is opened); a file truncated in
+//! place (copytruncate) is read again from its start; a partial last line
+//! waits for its end. A round reads at most [`ROUND_BYTES`], so a large
+//! file is worked through in steps of bounded memory.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
@@ -13,7 +15,10 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 
-use super::detect::{BATCH_BYTES, Batch};
+use super::lines::{Batch, Pool, Splitter};
+
+/// The most bytes one round reads from one file.
+pub const ROUND_BYTES: u64 = 64 << 20;
 
 pub struct Followed {
     path: PathBuf,
@@ -21,59 +26,74 @@ pub struct Followed {
     file: File,
     inode: u64,
     position: u64,
-    /// The start of a line whose end has not been written yet.
-    partial: Vec<u8>,
-    /// Lines read so far from this path (across rotations).
-    lines: u64,
+    lines: Splitter,
 }
 
 impl Followed {
     /// A plain file at `path` (standard input and compressed files cannot grow in place).
-    pub fn open(path: &Path) -> anyhow::Result<Followed> {
+    pub fn open(path: &Path, pool: &Pool) -> anyhow::Result<Followed> {
         let name = path.to_string_lossy();
         if name == "-" || name.ends_with(".gz") || name.ends_with(".zst") {
             bail!("--follow: {name} cannot be followed; name plain log files");
         }
         let file = File::open(path).with_context(|| format!("--input: cannot read {}", path.display()))?;
         let inode = file.metadata()?.ino();
-        Ok(Followed { path: path.to_path_buf(), source: Arc::from(name.as_ref()), file, inode, position: 0, partial: Vec::new(), lines: 0 })
+        let source: Arc<str> = Arc::from(name.as_ref());
+        let lines = Splitter::new(source.clone(), pool.clone());
+        Ok(Followed { path: path.to_path_buf(), source, file, inode, position: 0, lines })
     }
 
-    /// The whole lines gained since the last round, as batches.
-    pub fn read_new(&mut self) -> anyhow::Result<Vec<Batch>> {
-        let mut bytes = std::mem::take(&mut self.partial);
-        // Truncated in place: read again from the start.
-        if self.file.metadata()?.len() < self.position {
+    /// Hands on the whole lines gained since the last round; whether the
+    /// file holds more than this round read.
+    pub fn read_new(&mut self, out: &mut dyn FnMut(Batch) -> anyhow::Result<()>) -> anyhow::Result<bool> {
+        let length = self.file.metadata()?.len();
+        // Truncated in place: read again from the start; a partial line is gone.
+        if length < self.position {
+            self.lines.flush(out)?;
+            self.lines.drop_partial();
             self.file.seek(SeekFrom::Start(0))?;
             self.position = 0;
-            bytes.clear();
         }
-        self.position += self.file.read_to_end(&mut bytes)? as u64;
-        // Rotated: drain the old file (done above), then open the new one.
+        let read = self.drain(out)?;
+        if read >= ROUND_BYTES {
+            return Ok(true);
+        }
+        // Rotated: the old file is drained (above); its last line ends
+        // there, and the new file at the path is read from its start.
         if let Ok(meta) = std::fs::metadata(&self.path)
             && meta.ino() != self.inode
-            && let Ok(mut file) = File::open(&self.path)
+            && let Ok(file) = File::open(&self.path)
         {
+            self.lines.finish(out)?;
             self.inode = file.metadata()?.ino();
-            self.position = file.read_to_end(&mut bytes)? as u64;
             self.file = file;
+            self.position = 0;
+            return Ok(true);
         }
-        let end = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-        self.partial = bytes.split_off(end);
-        let mut batches = Vec::new();
-        let text = String::from_utf8_lossy(&bytes);
-        let mut batch = Batch { source: self.source.clone(), first_line: self.lines + 1, text: String::new() };
-        for line in text.split_inclusive('\n') {
-            self.lines += 1;
-            batch.text.push_str(line);
-            if batch.text.len() >= BATCH_BYTES {
-                let next = Batch { source: self.source.clone(), first_line: self.lines + 1, text: String::new() };
-                batches.push(std::mem::replace(&mut batch, next));
-            }
+        self.lines.flush(out)?;
+        Ok(false)
+    }
+
+    /// Reads what the open file gained, up to a round's bytes; how much.
+    fn drain(&mut self, out: &mut dyn FnMut(Batch) -> anyhow::Result<()>) -> anyhow::Result<u64> {
+        let mut chunk = vec![0u8; 256 << 10];
+        let mut read = 0u64;
+        while read < ROUND_BYTES {
+            let n = match self.file.read(&mut chunk) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e).with_context(|| format!("--input: reading {}", self.source)),
+            };
+            read += n as u64;
+            self.position += n as u64;
+            self.lines.push(&chunk[..n], out)?;
         }
-        if !batch.text.is_empty() {
-            batches.push(batch);
-        }
-        Ok(batches)
+        Ok(read)
+    }
+
+    /// The lines skipped as too long since the last call, by number.
+    pub fn take_too_long(&mut self) -> Vec<(Arc<str>, u64)> {
+        self.lines.too_long.drain(..).map(|line| (self.source.clone(), line)).collect()
     }
 }

@@ -7,6 +7,7 @@ mod delivery;
 mod detect;
 mod finance;
 mod follow;
+mod lines;
 mod match_batch;
 mod nats;
 mod needs;

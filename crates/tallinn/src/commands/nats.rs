@@ -3,19 +3,23 @@
 //! detect` workers share — each message goes to one worker.
 //!
 //! Delivery is at least once. A worker acknowledges its messages only after
-//! the sightings that count them are written and flushed (every
-//! `--interval` seconds, and on SIGINT/SIGTERM). A worker killed before
+//! the sightings that count them are written and flushed — and, with
+//! `--post`, stored in the collection — (every `--interval` seconds, and on
+//! SIGINT/SIGTERM). A worker killed before
 //! writing loses nothing: its unacknowledged messages are redelivered, after
 //! the consumer's acknowledgement wait, to another worker. A worker killed
 //! between writing and acknowledging (a window of one round trip to the
 //! server) has its last round's messages counted again by the worker that
 //! gets them: those events are counted twice, in two workers' outputs.
 //!
+//! Compound indicators (`AND`, `FOLLOWEDBY`, `REPEATS`) are correlated
+//! within each worker: the events of one match must reach the same worker
+//! (one worker per stream, or a subject per sensor with a worker each).
+//!
 //! URL options: `?stream=NAME` (default `TALLINN_EVENTS`, created with the
 //! subject if missing), `consumer=NAME` (default `tallinn-detect`),
 //! `ack_wait=SECS` (default 30).
 
-use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -23,7 +27,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, anyhow, bail};
 use async_nats::jetstream::{self, consumer::pull, stream};
 use futures_util::StreamExt;
-use tallinn_detect::{Detector, Format, Hits, Skip, Tally, formats};
+use tallinn_detect::{Correlator, Detector, Format, Skip, Tally, formats};
 use tallinn_stix::matcher::Bump;
 
 /// Where to read: the server, the subject, the stream and the consumer.
@@ -59,78 +63,92 @@ impl Target {
     }
 }
 
-/// Consumes until SIGINT or SIGTERM; writes changed sightings every `interval`.
-pub fn consume(target: &Target, format: Format, detector: &Detector, sighted_by: &str, output: &mut dyn Write, interval: Duration) -> anyhow::Result<Tally> {
+/// Consumes until SIGINT or SIGTERM; every `interval`, and at the end,
+/// hands the counts to `write` (which writes, and may store, the sightings
+/// that changed) and only then acknowledges the messages counted. The
+/// counts, and how many malformed lines were skipped.
+pub fn consume(
+    target: &Target,
+    format: Format,
+    detector: &Detector,
+    correlator: &mut Correlator,
+    interval: Duration,
+    write: &mut dyn FnMut(&Tally) -> anyhow::Result<()>,
+) -> anyhow::Result<(Tally, u64)> {
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(signal, stop.clone()).context("listening for SIGINT and SIGTERM")?;
     }
+    // The runtime drives the connection; writing (which may store through
+    // the ledger's own runtime) happens outside it.
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    runtime.block_on(async {
-        let client = async_nats::connect(&target.server).await.with_context(|| format!("cannot reach NATS at {}", target.server))?;
-        let js = jetstream::new(client);
-        let stream = js
-            .get_or_create_stream(stream::Config { name: target.stream.clone(), subjects: vec![target.subject.clone()], ..Default::default() })
-            .await
-            .map_err(|e| anyhow!("JetStream stream {}: {e}", target.stream))?;
-        let consumer = stream
-            .get_or_create_consumer(
-                &target.consumer,
-                pull::Config {
-                    durable_name: Some(target.consumer.clone()),
-                    ack_policy: jetstream::consumer::AckPolicy::Explicit,
-                    ack_wait: Duration::from_secs(target.ack_wait),
-                    filter_subject: target.subject.clone(),
-                    ..Default::default()
-                },
-            )
-            .await
-            .map_err(|e| anyhow!("JetStream consumer {}: {e}", target.consumer))?;
-        let mut messages = consumer.messages().await.map_err(|e| anyhow!("JetStream consumer {}: {e}", target.consumer))?;
-        let mut tally = Tally::new(detector.len());
-        let mut written = vec![Hits::default(); detector.len()];
-        let mut pending = Vec::new();
-        let mut arena = Bump::new();
-        let mut last_write = Instant::now();
-        loop {
-            let stopping = stop.load(Ordering::Relaxed);
-            if !stopping && let Ok(next) = tokio::time::timeout(Duration::from_millis(250), messages.next()).await {
-                match next {
-                    Some(Ok(message)) => {
-                        for line in String::from_utf8_lossy(&message.payload).lines().filter(|l| !l.trim().is_empty()) {
-                            match formats::read(line, format, &arena) {
-                                Ok(event) => tally.add(detector, event, &arena),
-                                Err(Skip::Empty | Skip::Malformed(_)) => {}
-                            }
-                            arena.reset();
+    let mut messages = runtime.block_on(subscribe(target))?;
+    let mut tally = Tally::new(detector.len());
+    let mut malformed = 0u64;
+    let mut pending = Vec::new();
+    let mut arena = Bump::new();
+    let mut last_write = Instant::now();
+    loop {
+        let stopping = stop.load(Ordering::Relaxed);
+        if !stopping && let Ok(next) = runtime.block_on(async { tokio::time::timeout(Duration::from_millis(250), messages.next()).await }) {
+            match next {
+                Some(Ok(message)) => {
+                    for line in String::from_utf8_lossy(&message.payload).lines().filter(|l| !l.trim().is_empty()) {
+                        match formats::read(line, format, &arena) {
+                            Ok(event) => tally.add(detector, event, &arena),
+                            Err(Skip::Malformed(_)) => malformed += 1,
+                            Err(Skip::Empty) => {}
                         }
-                        pending.push(message);
+                        arena.reset();
                     }
-                    Some(Err(e)) => bail!("JetStream: {e}"),
-                    None => break,
+                    let parts = std::mem::take(&mut tally.parts);
+                    correlator.feed(detector, parts, &mut tally);
+                    pending.push(message);
                 }
+                Some(Err(e)) => bail!("JetStream: {e}"),
+                None => break,
             }
-            if stopping || last_write.elapsed() >= interval {
-                for ((indicator, hits), seen) in detector.indicators.iter().zip(&tally.hits).zip(written.iter_mut()) {
-                    if hits.count > 0 && hits != seen {
-                        serde_json::to_writer(&mut *output, &tallinn_detect::sighting(indicator, hits, sighted_by, None))?;
-                        output.write_all(b"\n")?;
-                        *seen = *hits;
-                    }
-                }
-                output.flush().context("writing the sightings")?;
-                // Only now: what was counted is on record.
+        }
+        if stopping || last_write.elapsed() >= interval {
+            write(&tally)?;
+            // Only now: what was counted is on record.
+            runtime.block_on(async {
                 for m in pending.drain(..) {
                     m.ack().await.map_err(|e| anyhow!("JetStream acknowledgement: {e}"))?;
                 }
-                last_write = Instant::now();
-            }
-            if stopping {
-                break;
-            }
+                anyhow::Ok(())
+            })?;
+            last_write = Instant::now();
         }
-        Ok(tally)
-    })
+        if stopping {
+            break;
+        }
+    }
+    Ok((tally, malformed))
+}
+
+/// The durable consumer's messages (the stream and consumer made if missing).
+async fn subscribe(target: &Target) -> anyhow::Result<pull::Stream> {
+    let client = async_nats::connect(&target.server).await.with_context(|| format!("cannot reach NATS at {}", target.server))?;
+    let js = jetstream::new(client);
+    let stream = js
+        .get_or_create_stream(stream::Config { name: target.stream.clone(), subjects: vec![target.subject.clone()], ..Default::default() })
+        .await
+        .map_err(|e| anyhow!("JetStream stream {}: {e}", target.stream))?;
+    let consumer = stream
+        .get_or_create_consumer(
+            &target.consumer,
+            pull::Config {
+                durable_name: Some(target.consumer.clone()),
+                ack_policy: jetstream::consumer::AckPolicy::Explicit,
+                ack_wait: Duration::from_secs(target.ack_wait),
+                filter_subject: target.subject.clone(),
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(|e| anyhow!("JetStream consumer {}: {e}", target.consumer))?;
+    consumer.messages().await.map_err(|e| anyhow!("JetStream consumer {}: {e}", target.consumer))
 }
 
 #[cfg(test)]

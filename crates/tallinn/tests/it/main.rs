@@ -1115,6 +1115,70 @@ fn detect_reads_every_format_and_writes_sightings() {
     assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot read /nonexistent/eve.json"));
 }
 
+/// `tallinn detect` with compound indicators whose events are megabytes
+/// apart in the log (so in batches that different workers match): each
+/// match is found once, in the order of the log; a line too long to hold is
+/// skipped, named, and the lines after it keep their numbers.
+#[test]
+fn detect_correlates_events_across_batches_and_skips_overlong_lines() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let indicator = |n: u32, pattern: &str| {
+        serde_json::json!({"type": "indicator", "spec_version": "2.1", "id": format!("indicator--{n:08}-2222-4222-8222-222222222222"),
+            "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z", "pattern": pattern, "pattern_type": "stix", "valid_from": "2026-01-01T00:00:00Z"})
+    };
+    let indicators = dir.path().join("indicators.jsonl");
+    let lines = [
+        indicator(1, "([domain-name:value = 'c2.bad.example'] FOLLOWEDBY [ipv4-addr:value = '203.0.113.66']) WITHIN 600 SECONDS"),
+        indicator(2, "[ipv4-addr:value = '203.0.113.66'] FOLLOWEDBY [domain-name:value = 'c2.bad.example']"),
+        indicator(3, "[ipv4-addr:value = '203.0.113.66']"),
+    ];
+    std::fs::write(&indicators, lines.iter().map(|l| l.to_string() + "\n").collect::<String>()).unwrap();
+    let eve = |second: u64, kind: &str, value: &str| {
+        let ts = format!("2026-11-01T00:{:02}:{:02}.000000+0000", second / 60, second % 60);
+        let mut e = serde_json::json!({"timestamp": ts, "event_type": kind, "src_ip": "10.0.0.5", "dest_ip": "10.0.0.53", "proto": "UDP"});
+        match kind {
+            "dns" => e["dns"] = serde_json::json!({"type": "query", "rrname": value, "rrtype": "A"}),
+            _ => e["dest_ip"] = serde_json::json!(value),
+        }
+        e.to_string() + "\n"
+    };
+    let log = dir.path().join("eve.json");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&log).unwrap());
+    let filler = |f: &mut std::io::BufWriter<std::fs::File>, second: u64| {
+        for _ in 0..12_000 {
+            f.write_all(eve(second, "flow", "198.51.100.1").as_bytes()).unwrap();
+        }
+    };
+    f.write_all(eve(0, "dns", "c2.bad.example").as_bytes()).unwrap(); // line 1
+    filler(&mut f, 1); // lines 2..=12001, about 2 MB
+    f.write_all(format!("{{\"timestamp\": \"{}\"}}\n", "x".repeat(9 << 20)).as_bytes()).unwrap(); // line 12002: too long
+    f.write_all(eve(60, "flow", "203.0.113.66").as_bytes()).unwrap(); // line 12003
+    filler(&mut f, 61);
+    f.write_all(b"{broken\n").unwrap(); // line 24004
+    f.write_all(eve(120, "dns", "c2.bad.example").as_bytes()).unwrap();
+    f.into_inner().unwrap().sync_all().unwrap();
+    let out = dir.path().join("sightings.json");
+    let done = Command::new(env!("CARGO_BIN_EXE_tallinn"))
+        .args(["detect", "--indicators", indicators.to_str().unwrap(), "--input", log.to_str().unwrap(), "--output", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&done.stderr);
+    assert!(done.status.success(), "{stderr}");
+    let sightings: Vec<serde_json::Value> = std::fs::read_to_string(&out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let seen = |n: u32| {
+        sightings
+            .iter()
+            .find(|s| s["sighting_of_ref"] == format!("indicator--{n:08}-2222-4222-8222-222222222222"))
+            .map(|s| (s["count"].as_u64().unwrap(), s["first_seen"].as_str().unwrap().to_string(), s["last_seen"].as_str().unwrap().to_string()))
+    };
+    assert_eq!(seen(1), Some((2, "2026-11-01T00:00:00.000000Z".into(), "2026-11-01T00:01:00.000000Z".into())), "{sightings:#?}");
+    assert_eq!(seen(2), Some((2, "2026-11-01T00:01:00.000000Z".into(), "2026-11-01T00:02:00.000000Z".into())), "{sightings:#?}");
+    assert_eq!(seen(3).map(|s| s.0), Some(1));
+    assert!(stderr.contains("2 malformed lines skipped"), "{stderr}");
+    assert!(stderr.contains("eve.json:12002: longer than 8 MiB: skipped") && stderr.contains("eve.json:24004: not JSON"), "{stderr}");
+}
+
 /// `tallinn detect --collection --post`, on both stores: indicators come
 /// from the collection as the acting analyst may read them (an AMBER+STRICT
 /// indicator of another organisation is never detected), sightings are
@@ -1198,6 +1262,68 @@ fn detect_with_a_collection_respects_tlp_and_posts_once() {
             "mart (EE) reads the AMBER sighting, not liis's RED one"
         );
         assert!(sightings_seen_by(&aino).is_empty(), "FI reads neither: EE's AMBER sighting is for EE");
+    }
+}
+
+/// `tallinn detect --follow --collection --post`, on both stores: the
+/// sightings of a growing log are stored as they change — each day's
+/// sighting one object, a newer version as its count grows, never two
+/// objects whose counts overlap.
+#[test]
+fn detect_follow_posts_each_days_sighting_as_it_grows() {
+    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/detect");
+    let zeek = std::fs::read_to_string(format!("{data}/zeek.json")).unwrap();
+    for store in stores("follow_post") {
+        store.ok(&["init"]);
+        store.ok(&["user", "add", "mart", "--org", "EE", "--role", "analyst"]);
+        let token = format!("Bearer {}", store.ok(&["token", "create", "mart"]).trim());
+        let green = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb";
+        let taxii = "application/taxii+json;version=2.1";
+        let objects = "/taxii2/tallinn/collections/community/objects/";
+        let server = Server::start(&store.url, false);
+        let envelope = serde_json::json!({"objects": [{"type": "indicator", "spec_version": "2.1", "id": "indicator--00000001-0000-4000-8000-00000000abcd",
+            "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z", "pattern": "[ipv4-addr:value ISSUBSET '31.3.245.0/24']",
+            "pattern_type": "stix", "valid_from": "2026-01-01T00:00:00Z", "object_marking_refs": [green]}]})
+        .to_string();
+        let (status, _, body) = http(&server.base, "POST", objects, &[("authorization", &token), ("content-type", taxii), ("accept", taxii)], Some(&envelope));
+        assert_eq!(status, 202, "{body}");
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("conn.log");
+        std::fs::write(&log, &zeek).unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tallinn"))
+            .args(["--database", &store.url, "--as", "mart", "detect", "--collection", "community", "--post", "--follow", "--interval", "1", "--quiet"])
+            .args(["--input", log.to_str().unwrap(), "--output", dir.path().join("out.json").to_str().unwrap()])
+            .spawn()
+            .unwrap();
+        let stored = || -> Vec<(String, u64)> {
+            let (status, _, body) =
+                http(&server.base, "GET", &format!("{objects}?match[type]=sighting&match[version]=all"), &[("authorization", &token), ("accept", taxii)], None);
+            assert_eq!(status, 200, "{body}");
+            let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+            v["objects"]
+                .as_array()
+                .map(|o| o.iter().map(|s| (s["id"].as_str().unwrap().to_string(), s["count"].as_u64().unwrap())).collect())
+                .unwrap_or_default()
+        };
+        let wait_for = |total: u64| {
+            for _ in 0..100 {
+                let latest: std::collections::BTreeMap<String, u64> = stored().into_iter().collect();
+                if latest.values().sum::<u64>() == total {
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            panic!("never stored {total}: {:?}", stored());
+        };
+        wait_for(4);
+        let before: std::collections::BTreeSet<String> = stored().into_iter().map(|(id, _)| id).collect();
+        use std::io::Write;
+        std::fs::OpenOptions::new().append(true).open(&log).unwrap().write_all(zeek.as_bytes()).unwrap();
+        wait_for(8);
+        assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+        assert!(child.wait().unwrap().success());
+        let after: std::collections::BTreeSet<String> = stored().into_iter().map(|(id, _)| id).collect();
+        assert_eq!(before, after, "the same days' sightings, newer versions: no new objects whose counts would overlap");
     }
 }
 
