@@ -14,10 +14,12 @@
 //! gap); `gaps` (gap analysis over needs, per need or grouped); `dedup` (multilingual
 //! near-duplicate needs: transliteration with `deunicode`, a uk/fr/en concept glossary, blocking by
 //! capability and sector, IDF-weighted overlap). Its property tests compare every result with an
-//! independent successive-shortest-path solver on the uncompressed graph.
+//! independent successive-shortest-path solver on the uncompressed graph. `generate` makes the
+//! deterministic instances of the benchmarks and tests, friendly and hard.
 
 pub mod dedup;
 pub mod gaps;
+pub mod generate;
 pub mod model;
 pub mod simplex;
 mod solve;

@@ -404,13 +404,34 @@ impl Simplex {
         }
     }
 
+    /// Shifts the potentials of the subtree re-hung under the entering arc
+    /// — or, when that subtree holds more than half the nodes, those of all
+    /// the others the opposite way: only differences of potentials matter,
+    /// and the smaller side is the cheaper walk.
     fn update_potential(&mut self) {
         let sigma = self.pi[self.v_in] - self.pi[self.u_in] - i64::from(self.pred_dir[self.u_in]) * self.cost[self.in_arc];
         let end = self.thread[self.last_succ[self.u_in]];
-        let mut u = self.u_in;
-        while u != end {
-            self.pi[u] += sigma;
-            u = self.thread[u];
+        if 2 * self.succ_num[self.u_in] <= self.node_num + 1 {
+            let mut u = self.u_in;
+            while u != end {
+                self.pi[u] += sigma;
+                u = self.thread[u];
+            }
+        } else {
+            // The thread is one cycle through every node: the others are
+            // those from the subtree's end round to its first node.
+            let mut u = end;
+            while u != self.u_in {
+                self.pi[u] -= sigma;
+                u = self.thread[u];
+            }
+            // The root's potential now drifts with every such shift; bring
+            // it back to 0 before the sum of shifts could near i64's range
+            // (tree paths alone stay within `art_cost`).
+            let drift = self.pi[self.root];
+            if drift.unsigned_abs() > 1 << 60 {
+                self.pi.iter_mut().for_each(|p| *p -= drift);
+            }
         }
     }
 

@@ -8,11 +8,17 @@
 //!    with their balances summed. Within a class members are interchangeable,
 //!    so the class problem has the same optimum.
 //!    A pledge admits a need by its cell (beneficiary, capability, sector,
-//!    donor restriction) alone, and where no preference applies it scores the need by its value
-//!    (weight × threat) alone; so pledges reach need classes through one hub
-//!    node per cell (pledge → cell at cost 0, cell → need class at −value),
-//!    except in cells where a preference changes the score, which get direct
-//!    arcs. This is the same LP with a fraction of the arcs.
+//!    donor restriction) alone, and where no preference applies it scores
+//!    the need by its value (weight × threat) alone; so pledges reach need
+//!    classes through hubs at no cost (hub → need class at −value). Hubs
+//!    form a hierarchy over the cells open to every donor: a hub fixes some
+//!    of capability, sector and beneficiary and feeds the hubs that fix one
+//!    more, down to the cells, so an earmark such as "detect, energy or
+//!    health, any beneficiary" is two arcs, not one per cell. A favoured need
+//!    (preference > 1) gets a direct arc at its true score beside the hub
+//!    route, which the optimum then never uses for it; a need the pledge is
+//!    reluctant about (< 1) is kept off the pledge's hubs, its cell served by
+//!    direct arcs. This is the same LP with a fraction of the arcs (ADR 0018).
 //! 2. **Exact LP.** The class problem is a transportation problem, solved as
 //!    a min-cost flow by network simplex with integer costs
 //!    (`-round(score × 10⁶)`) and integer cents: the optimum is exact for
@@ -47,29 +53,41 @@ pub enum SolveError {
 /// One arc of the compressed problem into a need class.
 #[derive(Debug, Clone, Copy)]
 struct Arc {
-    /// A pledge class (direct arcs) or a cell (hub arcs).
+    /// A pledge class (direct arcs) or a hub (cell arcs).
     from: usize,
     need_class: usize,
     cost: i64,
 }
 
+/// The compressed problem. Hubs carry flow at no cost from pledge classes
+/// to the need classes their earmarks admit: a hub is a cell (beneficiary,
+/// capability, sector, donor restriction), or — for needs open to every
+/// donor — a set of cells that agree on some of beneficiary, capability and
+/// sector (an earmark that names capabilities and sectors but no
+/// beneficiary reaches every beneficiary's cells through one hub per
+/// (capability, sector), not fifty). Each such hub feeds the hubs that fix
+/// one more of the three, down to the cells; what flows into a hub can
+/// reach exactly the cells that agree with it.
 struct Compressed {
     need_class: Vec<usize>,
     need_members: Vec<Vec<usize>>,
     pledge_members: Vec<Vec<usize>>,
     /// Pledge class → need class, where the pledge's preferences change the
-    /// score of some need class in the cell.
+    /// score of some need class.
     direct: Vec<Arc>,
-    /// (pledge class, cell) everywhere else.
+    /// (pledge class, hub) everywhere else.
     hub: Vec<(usize, usize)>,
+    /// Hub → hub, from the coarser to the finer (no cost).
+    refine: Vec<(usize, usize)>,
     /// Cell → need class, at the need class's value.
     cell_arcs: Vec<Arc>,
-    cells: usize,
+    /// Hubs, coarsest first (every `refine` arc goes forward).
+    hubs: usize,
 }
 
 impl Compressed {
     fn arc_count(&self) -> usize {
-        self.direct.len() + self.hub.len() + self.cell_arcs.len()
+        self.direct.len() + self.hub.len() + self.refine.len() + self.cell_arcs.len()
     }
 }
 
@@ -79,11 +97,30 @@ enum NeedKey<'a> {
     Group(&'a str, tallinn_core::need::Capability, tallinn_core::need::Sector, tallinn_core::need::Urgency, u64),
 }
 
+/// A hub open to every donor: the beneficiary, capability and sector its
+/// cells agree on (`None`: any).
+type HubKey<'a> = (Option<tallinn_core::need::Capability>, Option<tallinn_core::need::Sector>, Option<&'a str>);
+
+fn specified(key: &HubKey<'_>) -> usize {
+    usize::from(key.0.is_some()) + usize::from(key.1.is_some()) + usize::from(key.2.is_some())
+}
+
+/// The hub `key` feeds: the same with the first unspecified of capability,
+/// sector, beneficiary fixed as in `cell`.
+fn finer<'a>(key: HubKey<'a>, cell: HubKey<'a>) -> HubKey<'a> {
+    match key {
+        (None, s, b) => (cell.0, s, b),
+        (c, None, b) => (c, cell.1, b),
+        (c, s, _) => (c, s, cell.2),
+    }
+}
+
 fn cost_of(score: f64) -> i64 {
     -(score * SCORE_SCALE).round() as i64
 }
 
 fn compress(inst: &Instance) -> Compressed {
+    use tallinn_core::need::{Capability, Sector};
     let need_ids: HashSet<&str> = inst.needs.iter().map(|n| n.id.as_str()).collect();
     let named: HashSet<&str> = inst.pledges.iter().flat_map(|p| p.preferences.keys()).map(String::as_str).filter(|k| need_ids.contains(k)).collect();
 
@@ -105,18 +142,55 @@ fn compress(inst: &Instance) -> Compressed {
         need_class.push(c);
     }
     // Cells: the part of a need that earmarks look at.
-    type CellKey<'a> = (&'a str, tallinn_core::need::Capability, tallinn_core::need::Sector, Option<&'a [String]>);
+    type CellKey<'a> = (&'a str, Capability, Sector, Option<&'a [String]>);
     let mut cell_index: HashMap<CellKey, usize> = HashMap::new();
     let mut cell_members: Vec<Vec<usize>> = Vec::new();
+    let mut cell_keys: Vec<CellKey> = Vec::new();
     for (nc, members) in need_members.iter().enumerate() {
         let n = &inst.needs[members[0]];
+        let key = (n.beneficiary.as_str(), n.capability, n.sector, n.donors.as_deref());
         let next = cell_members.len();
-        let c = *cell_index.entry((n.beneficiary.as_str(), n.capability, n.sector, n.donors.as_deref())).or_insert(next);
+        let c = *cell_index.entry(key).or_insert(next);
         if c == next {
             cell_members.push(Vec::new());
+            cell_keys.push(key);
         }
         cell_members[c].push(nc);
     }
+    // Hubs open to every donor: every partial (capability, sector,
+    // beneficiary) some open cell agrees with, coarsest first; then the cells
+    // restricted to some donors. Hub numbers: that order.
+    let mut open: HashSet<HubKey> = HashSet::new();
+    for key in cell_keys.iter().filter(|k| k.3.is_none()) {
+        for mask in 0..8u8 {
+            open.insert(((mask & 1 != 0).then_some(key.1), (mask & 2 != 0).then_some(key.2), (mask & 4 != 0).then_some(key.0)));
+        }
+    }
+    let mut open: Vec<HubKey> = open.into_iter().collect();
+    open.sort_by_key(|k| (specified(k), k.0, k.1, k.2));
+    let hub_of: HashMap<HubKey, usize> = open.iter().enumerate().map(|(h, k)| (*k, h)).collect();
+    // A cell's hub: the open hub that fixes all three, or its own (restricted).
+    let mut restricted = open.len();
+    let cell_hub: Vec<usize> = cell_keys
+        .iter()
+        .map(|k| match k.3 {
+            None => hub_of[&(Some(k.1), Some(k.2), Some(k.0))],
+            Some(_) => {
+                restricted += 1;
+                restricted - 1
+            }
+        })
+        .collect();
+    let mut refine: HashSet<(usize, usize)> = HashSet::new();
+    for key in cell_keys.iter().filter(|k| k.3.is_none()) {
+        let cell: HubKey = (Some(key.1), Some(key.2), Some(key.0));
+        for mask in 0..7u8 {
+            let coarse: HubKey = ((mask & 1 != 0).then_some(key.1), (mask & 2 != 0).then_some(key.2), (mask & 4 != 0).then_some(key.0));
+            refine.insert((hub_of[&coarse], hub_of[&finer(coarse, cell)]));
+        }
+    }
+    let mut refine: Vec<(usize, usize)> = refine.into_iter().collect();
+    refine.sort_unstable();
 
     // Donors named by a need's restriction must not share a class with other
     // donors; every other donor is treated alike by every need.
@@ -139,39 +213,118 @@ fn compress(inst: &Instance) -> Compressed {
         let n = &inst.needs[need_members[nc][0]];
         inst.weights.of(n.urgency) * n.threat
     };
+    // The open cells of each beneficiary.
+    let mut open_cells: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (cell, key) in cell_keys.iter().enumerate().filter(|(_, k)| k.3.is_none()) {
+        open_cells.entry(key.0).or_default().push(cell);
+    }
+    let mut beneficiaries: Vec<&str> = open_cells.keys().copied().collect();
+    beneficiaries.sort_unstable();
+    let need_pos: HashMap<&str, usize> = inst.needs.iter().enumerate().map(|(i, n)| (n.id.as_str(), i)).collect();
+    let mut cell_of_class = vec![0usize; need_members.len()];
+    for (cell, ncs) in cell_members.iter().enumerate() {
+        ncs.iter().for_each(|&nc| cell_of_class[nc] = cell);
+    }
+
+    // How each pledge class reaches the needs its earmarks admit. A hub
+    // scores every need it reaches at the need's value, as if the pledge
+    // had no preference for it; so a need the pledge favours (factor > 1)
+    // also gets a direct arc at its true score, which the optimum always
+    // takes instead (the hub's route then carries none of that pledge's
+    // flow to it), while a need it is reluctant about (factor < 1) must not
+    // be reachable through a hub at all: its cell is served by direct arcs.
     let (mut direct, mut hub) = (Vec::new(), Vec::new());
     for (pc, pm) in pledge_members.iter().enumerate() {
         let pledge = &inst.pledges[pm[0]];
-        for (cell, ncs) in cell_members.iter().enumerate() {
-            if !pledge.admits(&inst.needs[need_members[ncs[0]][0]]) {
-                continue;
+        let first = |cell: usize| &inst.needs[need_members[cell_members[cell][0]][0]];
+        let factor = |nc: usize| pledge.preference(&inst.needs[need_members[nc][0]]);
+        let reluctant = |cell: usize| !pledge.preferences.is_empty() && cell_members[cell].iter().any(|&nc| factor(nc) < 1.0);
+        let arc = |nc: usize| Arc { from: pc, need_class: nc, cost: cost_of(inst.score(pledge, &inst.needs[need_members[nc][0]])) };
+        // Direct arcs to the needs of `cell` the pledge favours.
+        let favoured = |cell: usize, direct: &mut Vec<Arc>| {
+            if !pledge.preferences.is_empty() {
+                direct.extend(cell_members[cell].iter().filter(|&&nc| factor(nc) > 1.0).map(|&nc| arc(nc)));
             }
-            // Through the hub unless a preference changes a score in this cell.
-            let plain = pledge.preferences.is_empty() || ncs.iter().all(|&nc| pledge.preference(&inst.needs[need_members[nc][0]]) == 1.0);
-            if plain {
-                hub.push((pc, cell));
+        };
+        // One cell on its own: through its hub, or wholly direct.
+        let serve = |cell: usize, direct: &mut Vec<Arc>, hub: &mut Vec<(usize, usize)>| {
+            if reluctant(cell) {
+                direct.extend(cell_members[cell].iter().map(|&nc| arc(nc)));
             } else {
-                for &nc in ncs {
-                    let score = inst.score(pledge, &inst.needs[need_members[nc][0]]);
-                    direct.push(Arc { from: pc, need_class: nc, cost: cost_of(score) });
+                hub.push((pc, cell_hub[cell]));
+                favoured(cell, direct);
+            }
+        };
+        // Cells restricted to some donors: each on its own.
+        for cell in (0..cell_members.len()).filter(|&c| cell_keys[c].3.is_some() && pledge.admits(first(c))) {
+            serve(cell, &mut direct, &mut hub);
+        }
+        let caps: Vec<Option<Capability>> = if pledge.capabilities.is_empty() { vec![None] } else { pledge.capabilities.iter().copied().map(Some).collect() };
+        let sectors: Vec<Option<Sector>> = if pledge.sectors.is_empty() { vec![None] } else { pledge.sectors.iter().copied().map(Some).collect() };
+        let admitted_open = |b: &str| open_cells.get(b).into_iter().flatten().copied().filter(|&c| pledge.admits(first(c)));
+        let favours_only = pledge.preferences.values().all(|f| *f >= 1.0);
+        if favours_only {
+            // The open hubs that cover exactly the cells the earmarks admit,
+            // and direct arcs to the needs the pledge favours.
+            let bens: Vec<Option<&str>> =
+                if pledge.beneficiaries.is_empty() { vec![None] } else { pledge.beneficiaries.iter().map(|b| Some(b.as_str())).collect() };
+            for &c in &caps {
+                for &s in &sectors {
+                    for &b in &bens {
+                        if let Some(&h) = hub_of.get(&(c, s, b)) {
+                            hub.push((pc, h));
+                        }
+                    }
                 }
             }
+            // The open cells its preferences name (a beneficiary's, a need's).
+            let mut named_cells: Vec<usize> = Vec::new();
+            for key in pledge.preferences.keys() {
+                named_cells.extend(admitted_open(key));
+                if let Some(&i) = need_pos.get(key.as_str()) {
+                    let cell = cell_of_class[need_class[i]];
+                    if cell_keys[cell].3.is_none() && pledge.admits(first(cell)) {
+                        named_cells.push(cell);
+                    }
+                }
+            }
+            named_cells.sort_unstable();
+            named_cells.dedup();
+            named_cells.into_iter().for_each(|cell| favoured(cell, &mut direct));
+            continue;
+        }
+        // Some reluctance: beneficiary by beneficiary, so that its cells stay off the hubs.
+        let bens: Vec<&str> = if pledge.beneficiaries.is_empty() { beneficiaries.clone() } else { pledge.beneficiaries.iter().map(String::as_str).collect() };
+        for b in bens {
+            let cells: Vec<usize> = admitted_open(b).collect();
+            if cells.iter().any(|&c| reluctant(c)) {
+                cells.into_iter().for_each(|cell| serve(cell, &mut direct, &mut hub));
+                continue;
+            }
+            for &c in &caps {
+                for &s in &sectors {
+                    if let Some(&h) = hub_of.get(&(c, s, Some(b))) {
+                        hub.push((pc, h));
+                    }
+                }
+            }
+            cells.into_iter().for_each(|cell| favoured(cell, &mut direct));
         }
     }
     let cell_arcs = cell_members
         .iter()
         .enumerate()
         .flat_map(|(cell, ncs)| ncs.iter().map(move |&nc| (cell, nc)))
-        .map(|(cell, nc)| Arc { from: cell, need_class: nc, cost: cost_of(value(nc)) })
+        .map(|(cell, nc)| Arc { from: cell_hub[cell], need_class: nc, cost: cost_of(value(nc)) })
         .collect();
-    Compressed { need_class, need_members, pledge_members, direct, hub, cell_arcs, cells: cell_members.len() }
+    Compressed { need_class, need_members, pledge_members, direct, hub, refine, cell_arcs, hubs: restricted }
 }
 
 /// Solves the class LP for the given per-need remainders and per-pledge
 /// balances; returns (pledge class, need class, cents) flows.
 fn solve_lp(comp: &Compressed, remainders: &[i64], balances: &[i64]) -> Result<Vec<(usize, usize, i64)>, SolveError> {
-    let (pl, nl, cl) = (comp.pledge_members.len(), comp.need_members.len(), comp.cells);
-    let (need_node, cell_node, sink) = (|nc: usize| pl + nc, |c: usize| pl + nl + c, pl + nl + cl);
+    let (pl, nl, hl) = (comp.pledge_members.len(), comp.need_members.len(), comp.hubs);
+    let (need_node, hub_node, sink) = (|nc: usize| pl + nc, |h: usize| pl + nl + h, pl + nl + hl);
     let mut net = Network::with_nodes(sink + 1);
     let mut total = 0i64;
     for (pc, members) in comp.pledge_members.iter().enumerate() {
@@ -185,12 +338,16 @@ fn solve_lp(comp: &Compressed, remainders: &[i64], balances: &[i64]) -> Result<V
         net.add_arc(arc.from, need_node(arc.need_class), INF, arc.cost);
     }
     let hub_start = net.source.len();
-    for &(pc, cell) in &comp.hub {
-        net.add_arc(pc, cell_node(cell), INF, 0);
+    for &(pc, h) in &comp.hub {
+        net.add_arc(pc, hub_node(h), INF, 0);
+    }
+    let refine_start = net.source.len();
+    for &(a, b) in &comp.refine {
+        net.add_arc(hub_node(a), hub_node(b), INF, 0);
     }
     let cell_start = net.source.len();
     for arc in &comp.cell_arcs {
-        net.add_arc(cell_node(arc.from), need_node(arc.need_class), INF, arc.cost);
+        net.add_arc(hub_node(arc.from), need_node(arc.need_class), INF, arc.cost);
     }
     for (nc, members) in comp.need_members.iter().enumerate() {
         let cap = members.iter().try_fold(0i64, |a, i| a.checked_add(remainders[*i])).ok_or(SolveError::Overflow)?;
@@ -203,28 +360,38 @@ fn solve_lp(comp: &Compressed, remainders: &[i64], balances: &[i64]) -> Result<V
 
     let mut out: Vec<(usize, usize, i64)> =
         comp.direct.iter().zip(&flow[direct_start..hub_start]).filter(|(_, f)| **f > 0).map(|(a, f)| (a.from, a.need_class, *f)).collect();
-    // Split each cell's throughput between the pledge classes that fed it and
-    // the need classes it fed (north-west corner; costs sit on the way out,
-    // so any split has the same value).
-    let mut inflow: Vec<Vec<(usize, i64)>> = vec![Vec::new(); cl];
-    for (&(pc, cell), &f) in comp.hub.iter().zip(&flow[hub_start..cell_start]) {
+    // Trace each hub's throughput back to the pledge classes that fed it,
+    // coarsest hubs first (north-west corner; hub arcs cost nothing, so any
+    // split has the same value).
+    let mut inflow: Vec<Vec<(usize, i64)>> = vec![Vec::new(); hl];
+    for (&(pc, h), &f) in comp.hub.iter().zip(&flow[hub_start..refine_start]) {
         if f > 0 {
-            inflow[cell].push((pc, f));
+            inflow[h].push((pc, f));
         }
     }
-    let mut cursor = vec![0usize; cl];
-    for (arc, &f) in comp.cell_arcs.iter().zip(&flow[cell_start..cell_start + comp.cell_arcs.len()]) {
-        let mut left = f;
-        let feeders = &mut inflow[arc.from];
-        while left > 0 {
-            let Some((pc, available)) = feeders.get_mut(cursor[arc.from]) else { break };
-            let take = left.min(*available);
+    let mut cursor = vec![0usize; hl];
+    let mut take_from = |h: usize, mut wanted: i64, inflow: &mut [Vec<(usize, i64)>], give: &mut dyn FnMut(usize, i64)| {
+        while wanted > 0 {
+            let Some((pc, available)) = inflow[h].get_mut(cursor[h]) else { break };
+            let take = wanted.min(*available);
             *available -= take;
-            left -= take;
-            out.push((*pc, arc.need_class, take));
+            wanted -= take;
+            give(*pc, take);
             if *available == 0 {
-                cursor[arc.from] += 1;
+                cursor[h] += 1;
             }
+        }
+    };
+    for (&(a, b), &f) in comp.refine.iter().zip(&flow[refine_start..cell_start]) {
+        if f > 0 {
+            let mut passed = Vec::new();
+            take_from(a, f, &mut inflow, &mut |pc, amount| passed.push((pc, amount)));
+            inflow[b].extend(passed);
+        }
+    }
+    for (arc, &f) in comp.cell_arcs.iter().zip(&flow[cell_start..cell_start + comp.cell_arcs.len()]) {
+        if f > 0 {
+            take_from(arc.from, f, &mut inflow, &mut |pc, amount| out.push((pc, arc.need_class, amount)));
         }
     }
     out.sort_unstable_by_key(|&(pc, nc, _)| (pc, nc));

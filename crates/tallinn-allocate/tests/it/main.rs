@@ -284,3 +284,30 @@ fn bad_input_names_the_problem() {
         assert!(e.contains(expected), "expected '{expected}' in '{e}'");
     }
 }
+
+/// The benchmark's generators — the friendly one and those built to defeat
+/// compression (continuous threat factors, preferences on every pledge,
+/// some below 1, all-or-nothing needs) — at sizes the independent solver
+/// answers: the engine's optimum is the exact one.
+#[test]
+fn every_generator_at_small_sizes_gives_the_exact_optimum() {
+    use tallinn_allocate::generate::{Shape, instance};
+    for shape in Shape::ALL {
+        for seed in 0..12 {
+            let inst = instance(shape, 60, 12, seed);
+            let sol = allocate(&inst).unwrap();
+            check_feasible(&inst, &sol);
+            let ours: f64 = sol.objective.parse().unwrap();
+            if shape == Shape::Lumpy {
+                let bound: f64 = sol.upper_bound.parse().unwrap();
+                let lp = exact(&inst, &[], &[]).unwrap();
+                assert!((bound - lp).abs() <= 1e-6 * lp.max(1.0) + 0.01, "{shape:?} {seed}: bound {bound} is the LP {lp}");
+                assert!(ours <= bound + 0.01, "{shape:?} {seed}");
+            } else {
+                let best = exact(&inst, &[], &[]).unwrap();
+                assert!((ours - best).abs() <= 1e-6 * best.max(1.0) + 0.01, "{shape:?} {seed}: ours {ours}, exact {best}");
+                assert_eq!(sol.gap, 0.0);
+            }
+        }
+    }
+}
