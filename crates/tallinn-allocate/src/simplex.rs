@@ -53,17 +53,45 @@ pub enum SimplexError {
 
 /// Solves `net`, returning the flow on each arc.
 pub fn solve(net: &Network) -> Result<Vec<i64>, SimplexError> {
-    if net.supply.iter().try_fold(0i64, |a, s| a.checked_add(*s)) != Some(0) {
-        return Err(SimplexError::Unbalanced);
+    Solver::new(net, 0)?.flow()
+}
+
+/// A solved network that can be solved again after some arcs' costs
+/// change: the last optimal basis stays a feasible one (flows do not move),
+/// so the simplex resumes from it instead of starting over.
+pub struct Solver(Simplex);
+
+impl Solver {
+    /// Solves `net`; arcs may later be given costs up to `cost_bound` in
+    /// absolute value (the artificial arcs are priced above that too).
+    pub fn new(net: &Network, cost_bound: i64) -> Result<Solver, SimplexError> {
+        if net.supply.iter().try_fold(0i64, |a, s| a.checked_add(*s)) != Some(0) {
+            return Err(SimplexError::Unbalanced);
+        }
+        let mut s = Simplex::new(net, cost_bound.unsigned_abs())?;
+        s.run();
+        Ok(Solver(s))
     }
-    let mut s = Simplex::new(net)?;
-    s.run();
-    let m = net.source.len();
-    if s.flow[m..].iter().any(|f| *f != 0) {
-        return Err(SimplexError::Infeasible);
+
+    /// The flow on each arc of the network, if every supply could be routed.
+    pub fn flow(&self) -> Result<Vec<i64>, SimplexError> {
+        let m = self.0.arc_num;
+        if self.0.flow[m..].iter().any(|f| *f != 0) {
+            return Err(SimplexError::Infeasible);
+        }
+        Ok(self.0.flow[..m].to_vec())
     }
-    s.flow.truncate(m);
-    Ok(s.flow)
+
+    /// Gives arcs new costs (within the bound given to `new`) and solves again.
+    pub fn resolve_with_costs(&mut self, changes: &[(usize, i64)]) {
+        for &(arc, cost) in changes {
+            if arc < self.0.arc_num {
+                self.0.cost[arc] = cost;
+            }
+        }
+        self.0.recompute_potentials();
+        self.0.run();
+    }
 }
 
 struct Simplex {
@@ -99,10 +127,10 @@ struct Simplex {
 const NONE: usize = usize::MAX;
 
 impl Simplex {
-    fn new(net: &Network) -> Result<Simplex, SimplexError> {
+    fn new(net: &Network, cost_bound: u64) -> Result<Simplex, SimplexError> {
         let n = net.supply.len();
         let m = net.source.len();
-        let max_cost = net.cost.iter().map(|c| c.unsigned_abs()).max().unwrap_or(0);
+        let max_cost = net.cost.iter().map(|c| c.unsigned_abs()).max().unwrap_or(0).max(cost_bound);
         let art_cost =
             i64::try_from(max_cost).ok().and_then(|c| c.checked_add(1)).and_then(|c| c.checked_mul(n as i64 + 1)).ok_or(SimplexError::CostOverflow)?;
         let all = m + n;
@@ -176,6 +204,19 @@ impl Simplex {
             s.thread[root] = root;
         }
         Ok(s)
+    }
+
+    /// Potentials that price every tree arc at zero reduced cost, from
+    /// the root down the thread (which visits a parent before its children).
+    fn recompute_potentials(&mut self) {
+        let root = self.root;
+        self.pi[root] = 0;
+        let mut u = self.thread[root];
+        while u != root {
+            let (p, e) = (self.parent[u], self.pred[u]);
+            self.pi[u] = if self.source[e] == u { self.pi[p] - self.cost[e] } else { self.pi[p] + self.cost[e] };
+            u = self.thread[u];
+        }
     }
 
     fn reduced(&self, e: usize) -> i64 {
@@ -468,6 +509,24 @@ mod tests {
         let flow = solve(&net).unwrap();
         // Optimal: 0->2: 8, 0->3: 2, 1->3: 5  (cost 8 + 8 + 10 = 26)
         assert_eq!((flow[a], flow[b], flow[c], flow[d]), (8, 2, 0, 5));
+    }
+
+    #[test]
+    fn solved_again_after_a_cost_rises() {
+        let mut net = Network::with_nodes(4);
+        net.supply = vec![10, 5, -8, -7];
+        net.add_arc(0, 2, INF, 1);
+        net.add_arc(0, 3, INF, 4);
+        net.add_arc(1, 2, INF, 3);
+        let d = net.add_arc(1, 3, INF, 2);
+        let mut solver = Solver::new(&net, 100).unwrap();
+        assert_eq!(solver.flow().unwrap(), solve(&net).unwrap());
+        // 1 -> 3 now costs 50: 1 sends to 2 instead, 0 covers 3.
+        solver.resolve_with_costs(&[(d, 50)]);
+        net.cost[d] = 50;
+        let again = solver.flow().unwrap();
+        assert_eq!(again, solve(&net).unwrap());
+        assert_eq!(again, vec![3, 7, 5, 0]);
     }
 
     #[test]

@@ -29,7 +29,8 @@
 //!    split adds at most one pair per member.
 //! 4. **All-or-nothing needs** are single-need classes. The LP with them
 //!    relaxed is the upper bound. Needs the LP funds only in part are set
-//!    aside and the LP solved again until none is partial; then each set-aside
+//!    aside (their arc to the sink priced above any score) and the LP solved
+//!    again from its last basis until none is partial; then each set-aside
 //!    need, most urgent first, is funded whole from what compatible pledges
 //!    have left, if they have enough. The gap to the bound is reported.
 
@@ -320,9 +321,19 @@ fn compress(inst: &Instance) -> Compressed {
     Compressed { need_class, need_members, pledge_members, direct, hub, refine, cell_arcs, hubs: restricted }
 }
 
-/// Solves the class LP for the given per-need remainders and per-pledge
-/// balances; returns (pledge class, need class, cents) flows.
-fn solve_lp(comp: &Compressed, remainders: &[i64], balances: &[i64]) -> Result<Vec<(usize, usize, i64)>, SolveError> {
+/// Where each kind of arc starts in the class network.
+struct Layout {
+    direct: usize,
+    hub: usize,
+    refine: usize,
+    cell: usize,
+    /// Need class → sink, one per need class in order.
+    need_sink: usize,
+}
+
+/// The class LP as a network, for the given per-need remainders and
+/// per-pledge balances.
+fn network(comp: &Compressed, remainders: &[i64], balances: &[i64]) -> Result<(Network, Layout), SolveError> {
     let (pl, nl, hl) = (comp.pledge_members.len(), comp.need_members.len(), comp.hubs);
     let (need_node, hub_node, sink) = (|nc: usize| pl + nc, |h: usize| pl + nl + h, pl + nl + hl);
     let mut net = Network::with_nodes(sink + 1);
@@ -349,6 +360,7 @@ fn solve_lp(comp: &Compressed, remainders: &[i64], balances: &[i64]) -> Result<V
     for arc in &comp.cell_arcs {
         net.add_arc(hub_node(arc.from), need_node(arc.need_class), INF, arc.cost);
     }
+    let need_sink = net.source.len();
     for (nc, members) in comp.need_members.iter().enumerate() {
         let cap = members.iter().try_fold(0i64, |a, i| a.checked_add(remainders[*i])).ok_or(SolveError::Overflow)?;
         net.add_arc(need_node(nc), sink, cap, 0);
@@ -356,8 +368,13 @@ fn solve_lp(comp: &Compressed, remainders: &[i64], balances: &[i64]) -> Result<V
     for pc in 0..pl {
         net.add_arc(pc, sink, INF, 0);
     }
-    let flow = simplex::solve(&net)?;
+    Ok((net, Layout { direct: direct_start, hub: hub_start, refine: refine_start, cell: cell_start, need_sink }))
+}
 
+/// The (pledge class, need class, cents) flows of a solved class network.
+fn class_flows(comp: &Compressed, layout: &Layout, flow: &[i64]) -> Vec<(usize, usize, i64)> {
+    let hl = comp.hubs;
+    let (direct_start, hub_start, refine_start, cell_start) = (layout.direct, layout.hub, layout.refine, layout.cell);
     let mut out: Vec<(usize, usize, i64)> =
         comp.direct.iter().zip(&flow[direct_start..hub_start]).filter(|(_, f)| **f > 0).map(|(a, f)| (a.from, a.need_class, *f)).collect();
     // Trace each hub's throughput back to the pledge classes that fed it,
@@ -404,7 +421,7 @@ fn solve_lp(comp: &Compressed, remainders: &[i64], balances: &[i64]) -> Result<V
             false
         }
     });
-    Ok(out)
+    out
 }
 
 /// Splits class flows over members: (pledge, need, cents) triples.
@@ -450,7 +467,13 @@ pub fn allocate(inst: &Instance) -> Result<Solution, SolveError> {
     let balances: Vec<i64> = inst.pledges.iter().map(|p| p.balance).collect();
     let mut remainders: Vec<i64> = inst.needs.iter().map(|n| n.remainder).collect();
 
-    let mut flows = solve_lp(&comp, &remainders, &balances)?;
+    let (net, layout) = network(&comp, &remainders, &balances)?;
+    // A set-aside need's arc to the sink is made to cost more than any score
+    // can pay for: the LP, solved again from its last basis, then leaves it
+    // unfunded (money left with the pledge costs nothing).
+    let set_aside_cost = net.cost.iter().map(|c| c.abs()).max().unwrap_or(0).saturating_add(1);
+    let mut solver = simplex::Solver::new(&net, set_aside_cost)?;
+    let mut flows = class_flows(&comp, &layout, &solver.flow()?);
     let class_score = |pc: usize, nc: usize| inst.score(&inst.pledges[comp.pledge_members[pc][0]], &inst.needs[comp.need_members[nc][0]]);
     let upper_bound: f64 = flows.iter().map(|&(pc, nc, f)| class_score(pc, nc) * (f as f64) / 100.0).sum();
 
@@ -468,11 +491,15 @@ pub fn allocate(inst: &Instance) -> Result<Solution, SolveError> {
         if partial.is_empty() {
             break;
         }
+        let mut raised = Vec::with_capacity(partial.len());
         for i in partial {
             remainders[i] = 0;
             set_aside.push(i);
+            // An all-or-nothing need is a class of its own.
+            raised.push((layout.need_sink + comp.need_class[i], set_aside_cost));
         }
-        flows = solve_lp(&comp, &remainders, &balances)?;
+        solver.resolve_with_costs(&raised);
+        flows = class_flows(&comp, &layout, &solver.flow()?);
     }
     let nothing_set_aside = set_aside.is_empty();
     let mut left = balances.clone();
