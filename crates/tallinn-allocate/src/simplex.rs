@@ -65,18 +65,33 @@ impl Solver {
     /// Solves `net`; arcs may later be given costs up to `cost_bound` in
     /// absolute value (the artificial arcs are priced above that too).
     pub fn new(net: &Network, cost_bound: i64) -> Result<Solver, SimplexError> {
+        Solver::start(net, cost_bound, false)
+    }
+
+    /// Solves `net` where supply may also stay where it is at no cost
+    /// (as if every supply node had a free arc to every demand node): the
+    /// simplex then starts from "nothing sent", a feasible basis, instead of
+    /// first pricing artificial flow out. The flows returned are those of
+    /// `net`'s arcs; what stayed is not among them.
+    pub fn with_free_disposal(net: &Network, cost_bound: i64) -> Result<Solver, SimplexError> {
+        Solver::start(net, cost_bound, true)
+    }
+
+    fn start(net: &Network, cost_bound: i64, free_disposal: bool) -> Result<Solver, SimplexError> {
         if net.supply.iter().try_fold(0i64, |a, s| a.checked_add(*s)) != Some(0) {
             return Err(SimplexError::Unbalanced);
         }
-        let mut s = Simplex::new(net, cost_bound.unsigned_abs())?;
+        let mut s = Simplex::new(net, cost_bound.unsigned_abs(), free_disposal)?;
         s.run();
         Ok(Solver(s))
     }
 
-    /// The flow on each arc of the network, if every supply could be routed.
+    /// The flow on each arc of the network, if every supply could be routed
+    /// (with free disposal: if no node of zero supply needed the root).
     pub fn flow(&self) -> Result<Vec<i64>, SimplexError> {
         let m = self.0.arc_num;
-        if self.0.flow[m..].iter().any(|f| *f != 0) {
+        let through_root = |u: usize| self.0.flow[m + u] != 0 && (!self.0.free_disposal || self.0.supply[u] == 0);
+        if (0..self.0.node_num).any(through_root) {
             return Err(SimplexError::Infeasible);
         }
         Ok(self.0.flow[..m].to_vec())
@@ -97,6 +112,9 @@ impl Solver {
 struct Simplex {
     node_num: usize,
     arc_num: usize,
+    /// Each node's supply, and whether supply may stay unsent (`Solver::with_free_disposal`).
+    supply: Vec<i64>,
+    free_disposal: bool,
     source: Vec<usize>,
     target: Vec<usize>,
     cap: Vec<i64>,
@@ -127,7 +145,7 @@ struct Simplex {
 const NONE: usize = usize::MAX;
 
 impl Simplex {
-    fn new(net: &Network, cost_bound: u64) -> Result<Simplex, SimplexError> {
+    fn new(net: &Network, cost_bound: u64, free_disposal: bool) -> Result<Simplex, SimplexError> {
         let n = net.supply.len();
         let m = net.source.len();
         let max_cost = net.cost.iter().map(|c| c.unsigned_abs()).max().unwrap_or(0).max(cost_bound);
@@ -137,6 +155,8 @@ impl Simplex {
         let mut s = Simplex {
             node_num: n,
             arc_num: m,
+            supply: net.supply.clone(),
+            free_disposal,
             source: net.source.clone(),
             target: net.target.clone(),
             cap: net.cap.clone(),
@@ -184,20 +204,25 @@ impl Simplex {
             s.cap[e] = INF;
             s.state[e] = STATE_TREE;
             let supply = net.supply[u];
+            // With free disposal, supply reaching the demand through the
+            // root costs nothing (it is simply not sent), while a node of
+            // no supply must not use the root as a way around its arcs.
+            let toward_root = if free_disposal && supply == 0 { art_cost } else { 0 };
+            let from_root = if free_disposal { 0 } else { art_cost };
             if supply >= 0 {
                 s.pred_dir[u] = DIR_UP;
-                s.pi[u] = 0;
+                s.pi[u] = -toward_root;
                 s.source[e] = u;
                 s.target[e] = root;
                 s.flow[e] = supply;
-                s.cost[e] = 0;
+                s.cost[e] = toward_root;
             } else {
                 s.pred_dir[u] = DIR_DOWN;
-                s.pi[u] = art_cost;
+                s.pi[u] = from_root;
                 s.source[e] = root;
                 s.target[e] = u;
                 s.flow[e] = -supply;
-                s.cost[e] = art_cost;
+                s.cost[e] = from_root;
             }
         }
         if n == 0 {
@@ -527,6 +552,22 @@ mod tests {
         let again = solver.flow().unwrap();
         assert_eq!(again, solve(&net).unwrap());
         assert_eq!(again, vec![3, 7, 5, 0]);
+    }
+
+    #[test]
+    fn free_disposal_gives_the_same_optimum() {
+        // 10 units at 0 for the sink 3; only 4 can earn (0 -> 1 -> 3); 0 -> 3 is "not sent".
+        let mut net = Network::with_nodes(4);
+        net.supply = vec![10, 0, 0, -10];
+        let earn = net.add_arc(0, 1, 4, -5);
+        let on = net.add_arc(1, 3, INF, 0);
+        let idle = net.add_arc(2, 3, INF, 7);
+        net.add_arc(0, 3, INF, 0);
+        let cost = |f: &[i64]| f.iter().zip(&net.cost).map(|(f, c)| f * c).sum::<i64>();
+        let plain = solve(&net).unwrap();
+        let free = Solver::with_free_disposal(&net, 0).unwrap().flow().unwrap();
+        assert_eq!(cost(&plain), cost(&free));
+        assert_eq!((free[earn], free[on], free[idle]), (4, 4, 0));
     }
 
     #[test]

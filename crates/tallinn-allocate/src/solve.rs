@@ -472,7 +472,8 @@ pub fn allocate(inst: &Instance) -> Result<Solution, SolveError> {
     // can pay for: the LP, solved again from its last basis, then leaves it
     // unfunded (money left with the pledge costs nothing).
     let set_aside_cost = net.cost.iter().map(|c| c.abs()).max().unwrap_or(0).saturating_add(1);
-    let mut solver = simplex::Solver::new(&net, set_aside_cost)?;
+    // Money may stay with its pledge (the pledge → sink arcs say so too).
+    let mut solver = simplex::Solver::with_free_disposal(&net, set_aside_cost)?;
     let mut flows = class_flows(&comp, &layout, &solver.flow()?);
     let class_score = |pc: usize, nc: usize| inst.score(&inst.pledges[comp.pledge_members[pc][0]], &inst.needs[comp.need_members[nc][0]]);
     let upper_bound: f64 = flows.iter().map(|&(pc, nc, f)| class_score(pc, nc) * (f as f64) / 100.0).sum();
