@@ -12,6 +12,7 @@
 //! server) has its last round's messages counted again by the worker that
 //! gets them: those events are counted twice, in two workers' outputs.
 //!
+//! Each worker matches the messages it takes in batches on every core.
 //! Compound indicators (`AND`, `FOLLOWEDBY`, `REPEATS`) are correlated
 //! within each worker: the events of one match must reach the same worker
 //! (one worker per stream, or a subject per sensor with a worker each).
@@ -83,34 +84,36 @@ pub fn consume(
     // the ledger's own runtime) happens outside it.
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let mut messages = runtime.block_on(subscribe(target))?;
-    let mut tally = Tally::new(detector.len());
+    // One tally per core, cumulative; merged when the sightings are written.
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(16);
+    let mut tallies: Vec<Tally> = (0..workers).map(|_| Tally::new(detector.len())).collect();
     let mut malformed = 0u64;
     let mut pending = Vec::new();
-    let mut arena = Bump::new();
     let mut last_write = Instant::now();
     loop {
         let stopping = stop.load(Ordering::Relaxed);
-        if !stopping && let Ok(next) = runtime.block_on(async { tokio::time::timeout(Duration::from_millis(250), messages.next()).await }) {
-            match next {
-                Some(Ok(message)) => {
-                    for line in String::from_utf8_lossy(&message.payload).lines().filter(|l| !l.trim().is_empty()) {
-                        match formats::read(line, format, &arena) {
-                            Ok(event) => tally.add(detector, event, &arena),
-                            Err(Skip::Malformed(_)) => malformed += 1,
-                            Err(Skip::Empty) => {}
-                        }
-                        arena.reset();
-                    }
-                    let parts = std::mem::take(&mut tally.parts);
-                    correlator.feed(detector, parts, &mut tally);
-                    pending.push(message);
+        let mut ended = false;
+        if !stopping {
+            let (batch, end) = runtime.block_on(next_batch(&mut messages))?;
+            ended = end;
+            if !batch.is_empty() {
+                // Contiguous shares, one per core, so that the events reach
+                // the windows of compound indicators in the stream's order.
+                let share = batch.len().div_ceil(workers);
+                malformed += std::thread::scope(|scope| {
+                    let handles: Vec<_> =
+                        batch.chunks(share).zip(tallies.iter_mut()).map(|(chunk, tally)| scope.spawn(move || count(chunk, format, detector, tally))).collect();
+                    handles.into_iter().map(|h| h.join().unwrap_or(0)).sum::<u64>()
+                });
+                for k in 0..tallies.len() {
+                    let parts = std::mem::take(&mut tallies[k].parts);
+                    correlator.feed(detector, parts, &mut tallies[0]);
                 }
-                Some(Err(e)) => bail!("JetStream: {e}"),
-                None => break,
+                pending.extend(batch);
             }
         }
-        if stopping || last_write.elapsed() >= interval {
-            write(&tally)?;
+        if stopping || ended || last_write.elapsed() >= interval {
+            write(&merged(detector, &tallies))?;
             // Only now: what was counted is on record.
             runtime.block_on(async {
                 for m in pending.drain(..) {
@@ -120,11 +123,53 @@ pub fn consume(
             })?;
             last_write = Instant::now();
         }
-        if stopping {
+        if stopping || ended {
             break;
         }
     }
-    Ok((tally, malformed))
+    Ok((merged(detector, &tallies), malformed))
+}
+
+/// The most messages matched together.
+const BATCH_MESSAGES: usize = 1_024;
+
+/// The messages that arrive within a quarter of a second (at most
+/// [`BATCH_MESSAGES`]), and whether the stream ended.
+async fn next_batch(messages: &mut pull::Stream) -> anyhow::Result<(Vec<jetstream::Message>, bool)> {
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(250);
+    let mut batch = Vec::new();
+    while batch.len() < BATCH_MESSAGES {
+        match tokio::time::timeout_at(deadline, messages.next()).await {
+            Ok(Some(Ok(message))) => batch.push(message),
+            Ok(Some(Err(e))) => bail!("JetStream: {e}"),
+            Ok(None) => return Ok((batch, true)),
+            Err(_) => break,
+        }
+    }
+    Ok((batch, false))
+}
+
+/// Matches the lines of `messages` into `tally`; how many were malformed.
+fn count(messages: &[jetstream::Message], format: Format, detector: &Detector, tally: &mut Tally) -> u64 {
+    let mut arena = Bump::new();
+    let mut malformed = 0;
+    for message in messages {
+        for line in String::from_utf8_lossy(&message.payload).lines().filter(|l| !l.trim().is_empty()) {
+            match formats::read(line, format, &arena) {
+                Ok(event) => tally.add(detector, event, &arena),
+                Err(Skip::Malformed(_)) => malformed += 1,
+                Err(Skip::Empty) => {}
+            }
+            arena.reset();
+        }
+    }
+    malformed
+}
+
+fn merged(detector: &Detector, tallies: &[Tally]) -> Tally {
+    let mut total = Tally::new(detector.len());
+    tallies.iter().for_each(|t| total.merge(t));
+    total
 }
 
 /// The durable consumer's messages (the stream and consumer made if missing).
