@@ -8,6 +8,13 @@
 //! duplicates of random ones, in the same capability and sector: 1,000 exact
 //! copies filed by another institution, 1,000 reworded in English, 1,000
 //! translated to French or Ukrainian. Precision and recall are printed.
+//!
+//! A second shape, formulaic multilingual text: 100,000 needs whose titles
+//! and descriptions are the hand-written ones of `testdata/dedup` (English,
+//! French, Ukrainian, Russian), each title followed by a random town and a
+//! site number and each description made of two of them, so that
+//! vocabulary is shared widely and descriptions are long. Only the time and
+//! the number of pairs are meaningful there.
 
 use std::collections::HashSet;
 use std::sync::LazyLock;
@@ -36,6 +43,12 @@ fn main() {
             found(Some(Planted::Reworded)) as f64 / 1_000.0,
             found(Some(Planted::Translated)) as f64 / 1_000.0
         );
+    }
+    if std::env::var_os("TALLINN_BENCH_ERRORS").is_some() {
+        let title = |id: &str| data.needs.iter().find(|n| n.id == id).map(|n| n.title.clone()).unwrap_or_default();
+        for p in pairs.iter().filter(|p| p.score >= DEFAULT_THRESHOLD && !data.duplicates.contains(&(p.a.clone(), p.b.clone()))).take(12) {
+            eprintln!("wrong {:.3}: {} | {} | {}", p.score, title(&p.a), title(&p.b), p.reason);
+        }
     }
 }
 
@@ -151,6 +164,7 @@ static DATA: LazyLock<Dataset> = LazyLock::new(|| {
             capability: cap,
             sector: sec,
             cost_eur_minor: (10_000 + rng.next(2_000_000) as i64) * 100,
+            deadline: None,
         });
         parts.push((o, a, c, k));
     }
@@ -177,6 +191,7 @@ static DATA: LazyLock<Dataset> = LazyLock::new(|| {
             capability: base.capability,
             sector: base.sector,
             cost_eur_minor: cost,
+            deadline: None,
         });
     }
     let mut groups: std::collections::HashMap<&str, Vec<&str>> = std::collections::HashMap::new();
@@ -213,6 +228,39 @@ fn dedup_100k_needs(bencher: divan::Bencher) {
             found(Planted::Reworded) as f64 / 1_000.0,
             found(Planted::Translated) as f64 / 1_000.0
         );
+        pairs
+    });
+}
+
+/// The formulaic multilingual shape (see the top of the file).
+static FORMULAIC: LazyLock<Vec<DedupNeed>> = LazyLock::new(|| {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/dedup/needs.json");
+    let text = std::fs::read_to_string(path).expect("testdata/dedup/needs.json");
+    let source = tallinn_allocate::dedup::parse_dedup_input(&text).expect("valid");
+    let mut rng = Lcg(47);
+    (0..100_000)
+        .map(|i| {
+            let (t, d1, d2) = (&source[rng.next(source.len())], &source[rng.next(source.len())], &source[rng.next(source.len())]);
+            DedupNeed {
+                id: format!("F-{i}"),
+                beneficiary: format!("UA-{:02}", rng.next(50)),
+                title: format!("{} — {} {}", t.title, CITIES[rng.next(CITIES.len())].0, rng.next(10_000)),
+                description: format!("{} {}", d1.description, d2.description),
+                capability: Capability::ALL[rng.next(6)],
+                sector: Sector::ALL[rng.next(12)],
+                cost_eur_minor: (10_000 + rng.next(2_000_000) as i64) * 100,
+                deadline: None,
+            }
+        })
+        .collect()
+});
+
+#[divan::bench(sample_count = 3, sample_size = 1)]
+fn dedup_100k_needs_formulaic_multilingual_text(bencher: divan::Bencher) {
+    let needs = LazyLock::force(&FORMULAIC);
+    bencher.bench(|| {
+        let pairs = find_duplicates(needs, DEFAULT_THRESHOLD);
+        eprintln!("pairs reported {}", pairs.len());
         pairs
     });
 }

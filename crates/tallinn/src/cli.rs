@@ -93,11 +93,11 @@ pub enum Command {
     Detect(DetectArgs),
     /// Likely duplicate needs (any language), from a JSON file or the ledger.
     Dedup {
-        /// {"needs": [{"id", "beneficiary", "title", "description", "capability", "sector", "cost_eur"}]};
-        /// without it, the open needs of the ledger you may see.
+        /// {"needs": [{"id", "beneficiary", "title", "description", "capability", "sector", "cost_eur",
+        /// "deadline" (optional, YYYY-MM-DD)}]}; without it, the open needs of the ledger you may see.
         #[arg(long)]
         input: Option<PathBuf>,
-        /// Report pairs scoring at least this (0 to 1).
+        /// Report pairs at least this likely to be duplicates (0 to 1).
         #[arg(long, default_value_t = tallinn_allocate::dedup::DEFAULT_THRESHOLD)]
         threshold: f64,
     },

@@ -1,6 +1,8 @@
 //! Property tests of the allocation engine against an independent exact
 //! solver, and the input contract.
 
+mod dedup_eval;
+
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;

@@ -44,6 +44,7 @@ impl Ledger {
                 capability: n.capability,
                 sector: n.sector,
                 cost_eur_minor: n.cost_eur_minor,
+                deadline: n.deadline,
             })
             .collect();
         let decided: HashSet<(String, String)> = self.related_pairs().await?.into_iter().collect();
