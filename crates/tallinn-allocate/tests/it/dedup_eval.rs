@@ -139,3 +139,32 @@ fn the_held_out_set_stays_above_the_targets() {
     assert!(all.precision() >= 0.9 && all.recall() >= 0.9, "{:#?}\nwrong: {:#?}\nmissed: {:?}", report.groups, report.wrong, report.missed);
     assert_eq!(report.hard_negatives_reported, 0, "{:#?}", report.wrong);
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+    /// Any text, in any script, with any punctuation: no panic, scores
+    /// between 0 and 1, each pair once.
+    #[test]
+    fn any_text_is_analysed_and_scored(texts in proptest::collection::vec(("\\PC{0,80}", "\\PC{0,200}"), 2..12)) {
+        let needs: Vec<DedupNeed> = texts
+            .into_iter()
+            .enumerate()
+            .map(|(i, (title, description))| DedupNeed {
+                id: format!("N-{i}"),
+                beneficiary: "UA-A".into(),
+                title,
+                description,
+                capability: tallinn_core::need::Capability::Detect,
+                sector: tallinn_core::need::Sector::Energy,
+                cost_eur_minor: 100,
+                deadline: None,
+            })
+            .collect();
+        let pairs = find_duplicates(&needs, 0.0);
+        let mut seen = HashSet::new();
+        for p in &pairs {
+            proptest::prop_assert!((0.0..=1.0).contains(&p.score), "{p:?}");
+            proptest::prop_assert!(seen.insert((p.a.clone(), p.b.clone())), "{p:?} twice");
+        }
+    }
+}
