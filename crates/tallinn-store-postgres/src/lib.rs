@@ -135,7 +135,22 @@ impl Backend for PostgresBackend {
     }
 
     async fn migrate(&self) -> Result<()> {
-        MIGRATOR.run(&self.pool).await.map_err(|e| StoreError::Database(format!("migration failed: {e}")))
+        MIGRATOR.run(&self.pool).await.map_err(|e| StoreError::Database(format!("migration failed: {e}")))?;
+        // Tables that hold rows but were never analysed (autovacuum off, or
+        // not yet come round) are planned as if nearly empty: a first page
+        // of 20,000 objects sorted them all (17 ms) instead of reading 100
+        // from an index (0.1 ms). Analyse them now.
+        let never: Vec<String> = sqlx::query_scalar(
+            "SELECT relname::text FROM pg_stat_user_tables \
+             WHERE last_analyze IS NULL AND last_autoanalyze IS NULL AND n_live_tup + n_mod_since_analyze > 0",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_error)?;
+        for table in never {
+            self.refresh_statistics(&table).await?;
+        }
+        Ok(())
     }
 
     async fn is_current(&self) -> Result<bool> {
@@ -149,6 +164,14 @@ impl Backend for PostgresBackend {
 
     async fn begin_read(&self) -> Result<Box<dyn Connection>> {
         Ok(Box::new(PgTx(self.pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await.map_err(map_error)?)))
+    }
+
+    async fn refresh_statistics(&self, table: &str) -> Result<()> {
+        if !table.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+            return Err(StoreError::Database(format!("'{table}' is not a plain table name")));
+        }
+        sqlx::query(&format!("ANALYZE \"{table}\"")).execute(&self.pool).await.map_err(map_error)?;
+        Ok(())
     }
 
     async fn close(&self) {

@@ -41,21 +41,28 @@ pub struct Ledger {
     clock: Arc<dyn Clock>,
     needs_snapshot: Arc<snapshot::NeedsSnapshot>,
     flows_snapshot: Arc<reports::FlowsSnapshot>,
+    growth: Arc<crate::statistics::Growth>,
 }
 
 impl Ledger {
     pub fn new(backend: Arc<dyn Backend>) -> Ledger {
-        Ledger { backend, clock: Arc::new(SystemClock), needs_snapshot: Default::default(), flows_snapshot: Default::default() }
+        Ledger::with_clock(backend, Arc::new(SystemClock))
     }
 
     pub fn with_clock(backend: Arc<dyn Backend>, clock: Arc<dyn Clock>) -> Ledger {
-        Ledger { backend, clock, needs_snapshot: Default::default(), flows_snapshot: Default::default() }
+        Ledger { backend, clock, needs_snapshot: Default::default(), flows_snapshot: Default::default(), growth: Default::default() }
     }
 
     /// A ledger over the same database with its own in-memory state, as a
     /// second server process would have.
     pub fn another_process(&self) -> Ledger {
-        Ledger { backend: self.backend.clone(), clock: self.clock.clone(), needs_snapshot: Default::default(), flows_snapshot: Default::default() }
+        Ledger {
+            backend: self.backend.clone(),
+            clock: self.clock.clone(),
+            needs_snapshot: Default::default(),
+            flows_snapshot: Default::default(),
+            growth: Default::default(),
+        }
     }
 
     pub fn backend(&self) -> &dyn Backend {
@@ -87,6 +94,20 @@ impl Ledger {
     pub async fn write(&self, actor: Principal) -> Result<Tx> {
         let conn = self.backend.begin_write().await?;
         Ok(Tx::new(conn, self.backend.dialect(), actor, self.clock.now()))
+    }
+
+    /// Records that `rows` were added to `table` and, once it has grown
+    /// enough, refreshes the planner's statistics in the background
+    /// (`crate::statistics`). A failure there costs only speed: it is logged.
+    pub(crate) fn grew(&self, table: &'static str, rows: u64) {
+        if self.growth.grew(table, rows) {
+            let backend = self.backend.clone();
+            tokio::spawn(async move {
+                if let Err(e) = backend.refresh_statistics(table).await {
+                    tracing::warn!(table, error = %e, "could not refresh the planner's statistics");
+                }
+            });
+        }
     }
 
     /// Opens a read-only snapshot.

@@ -45,6 +45,7 @@ mod demo_exchange;
 pub mod error;
 mod ledger;
 pub mod sql;
+pub mod statistics;
 mod tx;
 
 #[cfg(feature = "conformance")]

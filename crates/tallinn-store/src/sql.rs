@@ -198,6 +198,12 @@ pub trait Backend: Send + Sync + 'static {
     async fn begin_write(&self) -> Result<Box<dyn Connection>, StoreError>;
     /// Starts a read-only transaction that sees one consistent snapshot.
     async fn begin_read(&self) -> Result<Box<dyn Connection>, StoreError>;
+    /// Brings the query planner's statistics of `table` up to date, where
+    /// the database keeps them apart from the data (PostgreSQL; a no-op
+    /// elsewhere). See [`crate::statistics`].
+    async fn refresh_statistics(&self, _table: &str) -> Result<(), StoreError> {
+        Ok(())
+    }
     async fn close(&self);
 }
 

@@ -9,6 +9,11 @@
 //!     cargo bench -p tallinn --bench taxii
 //!     TALLINN_BENCH_SIZES=10000,20000 cargo bench -p tallinn --bench taxii
 //!
+//! On PostgreSQL (a database `tallinn_bench_taxii` is made afresh on that
+//! server, and kept for inspection):
+//!
+//!     TALLINN_BENCH_STORE=postgres://postgres@127.0.0.1/postgres cargo bench -p tallinn --bench taxii
+//!
 //! The same measurement against another TAXII server, after posting it the
 //! same objects (the medallion comparison, `scripts/bench-taxii-medallion.sh`):
 //!
@@ -210,8 +215,18 @@ async fn serve(app: axum::Router) -> url_lite::Base {
 
 async fn own(sizes: &[usize]) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite://{}", dir.path().join("taxii.db").display());
-    let ledger = Ledger::new(Arc::new(tallinn_store_sqlite::SqliteBackend::connect(&url).await.expect("sqlite")));
+    let ledger = match std::env::var("TALLINN_BENCH_STORE") {
+        Ok(url) if url.starts_with("postgres") => {
+            use tallinn_store_postgres::PostgresBackend;
+            PostgresBackend::drop_database(&url, "tallinn_bench_taxii").await.expect("drop the last run's database");
+            let fresh = PostgresBackend::create_database(&url, "tallinn_bench_taxii").await.expect("a fresh database");
+            Ledger::new(Arc::new(PostgresBackend::connect(&fresh).await.expect("postgres")))
+        }
+        _ => {
+            let url = format!("sqlite://{}", dir.path().join("taxii.db").display());
+            Ledger::new(Arc::new(tallinn_store_sqlite::SqliteBackend::connect(&url).await.expect("sqlite")))
+        }
+    };
     ledger.init().await.expect("init");
     let password = "benchmark password";
     let hash = {

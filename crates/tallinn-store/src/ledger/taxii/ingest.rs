@@ -323,7 +323,9 @@ impl Ledger {
         let values = read(objects);
         let mut tx = self.write(actor).await?;
         let result = store(&mut tx, collection, objects, values).await;
-        tx.finish(result).await
+        let status = tx.finish(result).await?;
+        self.grew("taxii_objects", status.successes.len() as u64);
+        Ok(status)
     }
 }
 
