@@ -166,6 +166,17 @@ impl Backend for PostgresBackend {
         Ok(Box::new(PgTx(self.pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await.map_err(map_error)?)))
     }
 
+    async fn fetch_alone(&self, sql: &str, args: Vec<Value>) -> Result<Vec<Row>> {
+        tallinn_store::sql::storable(&args)?;
+        let rows = bind(sqlx::query(sql), args).fetch_all(&self.pool).await.map_err(map_error)?;
+        rows.iter().map(decode).collect()
+    }
+
+    async fn execute_alone(&self, sql: &str, args: Vec<Value>) -> Result<u64> {
+        tallinn_store::sql::storable(&args)?;
+        Ok(bind(sqlx::query(sql), args).execute(&self.pool).await.map_err(map_error)?.rows_affected())
+    }
+
     async fn refresh_statistics(&self, table: &str) -> Result<()> {
         if !table.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
             return Err(StoreError::Database(format!("'{table}' is not a plain table name")));

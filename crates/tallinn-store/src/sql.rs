@@ -198,6 +198,28 @@ pub trait Backend: Send + Sync + 'static {
     async fn begin_write(&self) -> Result<Box<dyn Connection>, StoreError>;
     /// Starts a read-only transaction that sees one consistent snapshot.
     async fn begin_read(&self) -> Result<Box<dyn Connection>, StoreError>;
+    /// Runs one read statement on its own, outside any explicit transaction
+    /// (it sees what is committed when it runs). A single statement needs no
+    /// BEGIN and ROLLBACK around it: on PostgreSQL that is two round trips
+    /// of the three, on every authenticated request.
+    async fn fetch_alone(&self, sql: &str, args: Vec<Value>) -> Result<Vec<Row>, StoreError> {
+        let mut conn = self.begin_read().await?;
+        let rows = conn.fetch(sql, args).await;
+        let _ = conn.rollback().await;
+        rows
+    }
+    /// Runs one write statement on its own: atomic, and durable when it
+    /// returns, like a transaction of one statement.
+    async fn execute_alone(&self, sql: &str, args: Vec<Value>) -> Result<u64, StoreError> {
+        let mut conn = self.begin_write().await?;
+        match conn.execute(sql, args).await {
+            Ok(n) => conn.commit().await.map(|()| n),
+            Err(e) => {
+                let _ = conn.rollback().await;
+                Err(e)
+            }
+        }
+    }
     /// Brings the query planner's statistics of `table` up to date, where
     /// the database keeps them apart from the data (PostgreSQL; a no-op
     /// elsewhere). See [`crate::statistics`].
@@ -244,6 +266,30 @@ pub async fn insert_many_returning(
     insert_batches(conn, dialect, table, columns, rows, Some(returning), progress).await
 }
 
+/// How many rows one INSERT of `columns` carries.
+pub fn rows_per_insert(dialect: Dialect, columns: &[&str]) -> usize {
+    (dialect.max_params / columns.len()).clamp(1, 1000)
+}
+
+/// One multi-row INSERT of `rows` (at most [`rows_per_insert`]).
+pub fn insert_statement(table: &str, columns: &[&str], rows: Vec<Vec<Value>>) -> (String, Vec<Value>) {
+    let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+    let mut args = Vec::with_capacity(rows.len() * columns.len());
+    for (r, row) in rows.into_iter().enumerate() {
+        debug_assert_eq!(row.len(), columns.len());
+        sql.push_str(if r == 0 { "(" } else { ", (" });
+        for c in 0..row.len() {
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("${}", args.len() + c + 1));
+        }
+        sql.push(')');
+        args.extend(row);
+    }
+    (sql, args)
+}
+
 async fn insert_batches(
     conn: &mut dyn Connection,
     dialect: Dialect,
@@ -253,25 +299,12 @@ async fn insert_batches(
     returning: Option<&str>,
     mut progress: impl FnMut(u64),
 ) -> Result<Vec<Row>, StoreError> {
-    let per_statement = (dialect.max_params / columns.len()).clamp(1, 1000);
+    let per_statement = rows_per_insert(dialect, columns);
     let mut returned = Vec::new();
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let chunk: Vec<Vec<Value>> = rows.by_ref().take(per_statement).collect();
-        let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
-        let mut args = Vec::with_capacity(chunk.len() * columns.len());
-        for (r, row) in chunk.into_iter().enumerate() {
-            debug_assert_eq!(row.len(), columns.len());
-            sql.push_str(if r == 0 { "(" } else { ", (" });
-            for c in 0..row.len() {
-                if c > 0 {
-                    sql.push_str(", ");
-                }
-                sql.push_str(&format!("${}", args.len() + c + 1));
-            }
-            sql.push(')');
-            args.extend(row);
-        }
+        let (sql, args) = insert_statement(table, columns, chunk);
         let count = (args.len() / columns.len()) as u64;
         match returning {
             Some(expressions) => returned.extend(conn.fetch(&format!("{sql} RETURNING {expressions}"), args).await?),

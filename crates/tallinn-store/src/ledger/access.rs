@@ -138,13 +138,15 @@ impl Ledger {
         if !is_token(token) {
             return Ok(None);
         }
-        let mut conn = self.read().await?;
-        let row = fetch_optional(
-            conn.as_mut(),
-            "SELECT u.name, u.org, u.role FROM api_tokens t JOIN users u ON u.name = t.user_name WHERE t.hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2) AND u.status = 'active'",
-            args![token_hash(token), to_micros(self.now())],
-        )
-        .await?;
+        let row = self
+            .backend()
+            .fetch_alone(
+                "SELECT u.name, u.org, u.role FROM api_tokens t JOIN users u ON u.name = t.user_name WHERE t.hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2) AND u.status = 'active'",
+                args![token_hash(token), to_micros(self.now())],
+            )
+            .await?
+            .into_iter()
+            .next();
         row.map(|r| Ok(Principal::User { name: r.text(0)?, org: r.text(1)?, role: r.parse(2)? })).transpose()
     }
 
@@ -166,6 +168,11 @@ impl Ledger {
             reads.into_iter().filter(|r| r.tlp.is_logged_on_read()).map(|r| args![at, r.actor, r.entity, r.id, r.tlp.as_str(), r.via]).collect();
         if logged.is_empty() {
             return Ok(());
+        }
+        let columns = ["at", "actor", "entity", "entity_id", "tlp", "via"];
+        if logged.len() <= crate::sql::rows_per_insert(self.backend().dialect(), &columns) {
+            let (sql, args) = crate::sql::insert_statement("access_log", &columns, logged);
+            return self.backend().execute_alone(&sql, args).await.map(drop);
         }
         let mut tx = self.write(Principal::System).await?;
         let dialect = tx.dialect;

@@ -126,9 +126,7 @@ impl Ledger {
     /// account, or not active). Server processes compare it with the one
     /// they saw when they verified a credential.
     pub async fn credentials_version(&self, user: &str) -> Result<Option<i64>> {
-        let mut conn = self.read().await?;
-        let row = crate::sql::fetch_optional(conn.as_mut(), "SELECT credentials_version FROM users WHERE name = $1 AND status = 'active'", args![user]).await;
-        let _ = conn.rollback().await;
-        row?.map(|r| r.int(0)).transpose()
+        let rows = self.backend().fetch_alone("SELECT credentials_version FROM users WHERE name = $1 AND status = 'active'", args![user]).await?;
+        rows.into_iter().next().map(|r| r.int(0)).transpose()
     }
 }
