@@ -50,6 +50,19 @@ impl From<StoreError> for ApiError {
             StoreError::Domain(DomainError::Conflict(_)) | StoreError::Constraint(_) => (StatusCode::CONFLICT, "conflict"),
             StoreError::Domain(DomainError::Refused(_)) => (StatusCode::CONFLICT, "refused"),
             StoreError::Domain(DomainError::Forbidden(_)) => (StatusCode::FORBIDDEN, "forbidden"),
+            StoreError::Unavailable(reason) => {
+                // Logged once per outage by the store's availability guard.
+                return ApiError {
+                    status: StatusCode::SERVICE_UNAVAILABLE,
+                    code: "unavailable",
+                    message: if reason.contains("out of space") || reason.contains("read-only") {
+                        "the store cannot accept changes now (out of space or read-only); nothing was changed".into()
+                    } else {
+                        "the store is unreachable; try again shortly".into()
+                    },
+                    field: None,
+                };
+            }
             StoreError::Database(_) | StoreError::Corrupt(_) => {
                 tracing::error!(error = %e, "internal error");
                 return ApiError {

@@ -8,20 +8,30 @@ use tallinn_core::agreement::Announcement;
 use tallinn_core::need::{Need, NeedStatus};
 use tallinn_core::participant::Participant;
 use tallinn_core::policy::Principal;
+use tallinn_store::availability::Health;
 
 use crate::{ApiError, AppState};
 
+/// Ready when the store answers within `READY_TIMEOUT`, is migrated, and
+/// accepts writes (the last write refused for want of space or because the
+/// database is read-only makes it not ready until a write succeeds).
 pub async fn ready(State(s): State<AppState>) -> Result<&'static str, ApiError> {
-    match s.ledger.backend().is_current().await {
-        Ok(true) => Ok("ready"),
-        _ => Err(ApiError {
-            status: StatusCode::SERVICE_UNAVAILABLE,
-            code: "not_ready",
-            message: "the store is unreachable or not migrated".into(),
-            field: None,
-        }),
+    let not_ready = |message: String| ApiError { status: StatusCode::SERVICE_UNAVAILABLE, code: "not_ready", message, field: None };
+    match tokio::time::timeout(READY_TIMEOUT, s.ledger.backend().is_current()).await {
+        Err(_) => return Err(not_ready(format!("the store did not answer within {} s", READY_TIMEOUT.as_secs()))),
+        Ok(Err(_)) => return Err(not_ready("the store is unreachable".into())),
+        Ok(Ok(false)) => return Err(not_ready("the store is not migrated to this version".into())),
+        Ok(Ok(true)) => {}
+    }
+    match s.ledger.health() {
+        Health::RefusingWrites(_) => Err(not_ready("the store refuses writes (out of space or read-only)".into())),
+        Health::Unreachable(_) => Err(not_ready("the store is unreachable".into())),
+        Health::Available => Ok("ready"),
     }
 }
+
+/// How long `/readyz` waits for the store.
+const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 
 pub async fn needs(State(s): State<AppState>) -> Result<Json<Vec<Need>>, ApiError> {
     Ok(Json(s.ledger.needs(&Principal::Public, &Default::default()).await?))

@@ -15,14 +15,23 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 /// The wire protocol allows 65,535 parameters per statement.
 const MAX_PARAMS: usize = 60_000;
 
+/// How long a request waits for a connection before the store is reported
+/// unavailable (sqlx's default, 30 s, outlasted the request timeout: with
+/// PostgreSQL stopped every request hung and then answered 408).
+const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
 pub struct PostgresBackend {
     pool: PgPool,
 }
 
 impl PostgresBackend {
     pub async fn connect(url: &str) -> Result<PostgresBackend> {
-        let pool =
-            PgPoolOptions::new().max_connections(16).connect(url).await.map_err(|e| StoreError::Database(format!("cannot connect to PostgreSQL: {e}")))?;
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect(url)
+            .await
+            .map_err(|e| StoreError::Database(format!("cannot connect to PostgreSQL: {e}")))?;
         Ok(PostgresBackend { pool })
     }
 
@@ -53,9 +62,26 @@ impl PostgresBackend {
 }
 
 /// Maps constraint violations by kind (never by constraint name).
+/// The store is unavailable when PostgreSQL cannot be reached (no
+/// connection within `ACQUIRE_TIMEOUT`, a broken connection, the server
+/// shutting down: SQLSTATE class 08, 57P01–57P03), is out of space (53100)
+/// or read-only (25006, a standby). The words "out of space" and
+/// "read-only" tell the availability guard that only writes are refused.
 fn map_error(e: sqlx::Error) -> StoreError {
     match &e {
         sqlx::Error::Database(db) if !matches!(db.kind(), sqlx::error::ErrorKind::Other) => StoreError::Constraint(db.message().to_string()),
+        sqlx::Error::Database(db) => match db.code().as_deref() {
+            Some("53100") => StoreError::Unavailable(format!("out of space: {}", db.message())),
+            Some("25006") => StoreError::Unavailable(format!("the database is read-only: {}", db.message())),
+            Some(code) if code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03") => {
+                StoreError::Unavailable(format!("cannot reach PostgreSQL: {}", db.message()))
+            }
+            _ => StoreError::Database(e.to_string()),
+        },
+        sqlx::Error::PoolTimedOut => StoreError::Unavailable(format!("no connection to PostgreSQL within {} s", ACQUIRE_TIMEOUT.as_secs())),
+        sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed => {
+            StoreError::Unavailable(format!("cannot reach PostgreSQL: {e}"))
+        }
         _ => StoreError::Database(e.to_string()),
     }
 }

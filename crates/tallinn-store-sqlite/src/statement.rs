@@ -71,8 +71,10 @@ fn decode(value: ValueRef<'_>, column: &str) -> Result<Value> {
     }
 }
 
-/// Constraint violations by kind (never by constraint name); every other
-/// failure — a trigger's `RAISE(ABORT, ...)` included — is a database error.
+/// Constraint violations by kind (never by constraint name); a full disk, a
+/// read-only file or one that cannot be opened makes the store unavailable;
+/// every other failure — a trigger's `RAISE(ABORT, ...)` included — is a
+/// database error.
 pub(crate) fn map_error(e: rusqlite::Error) -> StoreError {
     if let rusqlite::Error::SqliteFailure(failure, message) = &e {
         let constraint = matches!(
@@ -85,6 +87,16 @@ pub(crate) fn map_error(e: rusqlite::Error) -> StoreError {
         );
         if constraint {
             return StoreError::Constraint(message.clone().unwrap_or_else(|| e.to_string()));
+        }
+        // The words "out of space" and "read-only" tell the availability
+        // guard that writes, not reads, are refused.
+        match failure.code {
+            rusqlite::ErrorCode::DiskFull => return StoreError::Unavailable(format!("out of space: {e}")),
+            rusqlite::ErrorCode::ReadOnly => return StoreError::Unavailable(format!("the database is read-only: {e}")),
+            rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::SystemIoFailure => {
+                return StoreError::Unavailable(format!("cannot reach the database file: {e}"));
+            }
+            _ => {}
         }
     }
     StoreError::Database(e.to_string())

@@ -17,6 +17,11 @@ pub enum StoreError {
     /// The store could not be reached or failed.
     #[error("database error: {0}")]
     Database(String),
+    /// The store cannot serve the request now: it is unreachable, out of
+    /// space, or read-only. Nothing was written; trying again later may
+    /// succeed (`crate::availability`).
+    #[error("the store is unavailable: {0}")]
+    Unavailable(String),
     /// A row could not be decoded: the database was edited by hand.
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),

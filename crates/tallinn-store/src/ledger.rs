@@ -37,7 +37,9 @@ use crate::tx::Tx;
 /// The ledger over one database.
 #[derive(Clone)]
 pub struct Ledger {
+    /// The backend, watched (`crate::availability`).
     backend: Arc<dyn Backend>,
+    guard: Arc<crate::availability::Guarded>,
     clock: Arc<dyn Clock>,
     needs_snapshot: Arc<snapshot::NeedsSnapshot>,
     flows_snapshot: Arc<reports::FlowsSnapshot>,
@@ -50,7 +52,8 @@ impl Ledger {
     }
 
     pub fn with_clock(backend: Arc<dyn Backend>, clock: Arc<dyn Clock>) -> Ledger {
-        Ledger { backend, clock, needs_snapshot: Default::default(), flows_snapshot: Default::default(), growth: Default::default() }
+        let guard = Arc::new(crate::availability::Guarded::new(backend));
+        Ledger { backend: guard.clone(), guard, clock, needs_snapshot: Default::default(), flows_snapshot: Default::default(), growth: Default::default() }
     }
 
     /// A ledger over the same database with its own in-memory state, as a
@@ -58,6 +61,7 @@ impl Ledger {
     pub fn another_process(&self) -> Ledger {
         Ledger {
             backend: self.backend.clone(),
+            guard: self.guard.clone(),
             clock: self.clock.clone(),
             needs_snapshot: Default::default(),
             flows_snapshot: Default::default(),
@@ -67,6 +71,11 @@ impl Ledger {
 
     pub fn backend(&self) -> &dyn Backend {
         self.backend.as_ref()
+    }
+
+    /// Whether the store is reachable and accepts writes, as last seen.
+    pub fn health(&self) -> crate::availability::Health {
+        self.guard.health()
     }
 
     pub fn now(&self) -> Timestamp {

@@ -39,6 +39,7 @@
 //! organisation). `ledger/proposals` builds the engine's instance from the ledger (visibility and
 //! reservations become donor restrictions) and saves and applies proposals.
 
+pub mod availability;
 pub mod clock;
 pub mod demo;
 mod demo_exchange;

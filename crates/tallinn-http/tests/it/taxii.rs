@@ -256,3 +256,52 @@ async fn cursors_work_across_server_processes() {
         }
     }
 }
+
+/// Sets SQLite's page limit on every connection of the pool (it is kept per
+/// connection): at the current size, a full disk; high, room again.
+async fn page_limit(ledger: &Ledger, full: bool) {
+    let mut open = Vec::new();
+    for _ in 0..8 {
+        open.push(ledger.backend().begin_read().await.unwrap());
+    }
+    for conn in &mut open {
+        let pages = conn.fetch("PRAGMA page_count", vec![]).await.unwrap()[0].int(0).unwrap();
+        let limit = if full { pages } else { 1 << 30 };
+        conn.fetch(&format!("PRAGMA max_page_count = {limit}"), vec![]).await.unwrap();
+    }
+    for conn in open {
+        conn.rollback().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_full_disk_refuses_writes_with_503_and_readiness_says_so_until_a_write_succeeds() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ledger, _) = sqlite_ledger(&dir).await;
+    let t = people(&ledger).await;
+    let app = tallinn_http::router(ledger.clone());
+    let ready = |app: axum::Router| async move { call(&app, "GET", "/readyz", None, &[], None).await.status };
+    assert_eq!(ready(app.clone()).await, StatusCode::OK);
+    page_limit(&ledger, true).await;
+    // Free room inside the last pages may take a few objects first.
+    let mut refused = None;
+    for round in 0..50u32 {
+        let objects: Vec<Value> = (0..50).map(|n| indicator(round * 100 + n, json!({"description": "x".repeat(2000)}))).collect();
+        let a = post(&app, OBJECTS, &t["ua.a"], &objects).await;
+        if a.status != StatusCode::ACCEPTED {
+            refused = Some(a);
+            break;
+        }
+    }
+    let a = refused.expect("a full disk refuses the upload");
+    assert_eq!(a.status, StatusCode::SERVICE_UNAVAILABLE, "{:?}", a.body);
+    assert_eq!(a.headers["content-type"], TAXII, "a TAXII error, in TAXII's format");
+    assert!(a.body["description"].as_str().unwrap().contains("nothing was changed"), "{:?}", a.body);
+    assert_eq!(ready(app.clone()).await, StatusCode::SERVICE_UNAVAILABLE, "not ready while writes are refused");
+    let api = call(&app, "GET", "/readyz", None, &[], None).await;
+    assert_eq!(api.body["error"]["code"], "not_ready", "{:?}", api.body);
+    assert_eq!(get(&app, OBJECTS, &t["ua.a"]).await.status, StatusCode::OK, "reads go on");
+    page_limit(&ledger, false).await;
+    assert_eq!(post(&app, OBJECTS, &t["ua.a"], &[indicator(9_999, json!({}))]).await.status, StatusCode::ACCEPTED);
+    assert_eq!(ready(app.clone()).await, StatusCode::OK, "ready again after a write succeeds, without a restart");
+}

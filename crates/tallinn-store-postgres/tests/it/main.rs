@@ -78,3 +78,91 @@ async fn tables_never_analysed_are_analysed_when_the_store_opens() {
     pool.close().await;
     PostgresBackend::drop_database(&base, &name).await.expect("drop");
 }
+
+/// A TCP proxy in front of PostgreSQL that the test can cut and restore,
+/// as a network partition or a stopped server would.
+struct Proxy {
+    addr: std::net::SocketAddr,
+    upstream: String,
+    tasks: Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+}
+
+impl Proxy {
+    async fn start(upstream: &str) -> Proxy {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let proxy = Proxy { addr: listener.local_addr().expect("addr"), upstream: upstream.to_string(), tasks: Default::default() };
+        proxy.accept(listener);
+        proxy
+    }
+
+    fn accept(&self, listener: tokio::net::TcpListener) {
+        let (upstream, tasks) = (self.upstream.clone(), self.tasks.clone());
+        let acceptor = tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                let upstream = upstream.clone();
+                let copy = tokio::spawn(async move {
+                    if let Ok(mut server) = tokio::net::TcpStream::connect(&upstream).await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                });
+                tasks.lock().unwrap().push(copy);
+            }
+        });
+        self.tasks.lock().unwrap().push(acceptor);
+    }
+
+    /// Refuses new connections and breaks the open ones.
+    fn cut(&self) {
+        for task in self.tasks.lock().unwrap().drain(..) {
+            task.abort();
+        }
+    }
+
+    async fn restore(&self) {
+        let listener = tokio::net::TcpListener::bind(self.addr).await.expect("bind the same port again");
+        self.accept(listener);
+    }
+}
+
+/// With PostgreSQL unreachable, calls fail with `Unavailable` within the
+/// acquire timeout, then at once; the health says so; when it is back, the
+/// next call after a second succeeds, without a restart.
+#[tokio::test]
+async fn an_unreachable_database_fails_fast_and_recovers_without_a_restart() {
+    let Ok(base) = std::env::var("TALLINN_TEST_POSTGRES_URL") else {
+        return tallinn_core::testing::unavailable("PostgreSQL", "set TALLINN_TEST_POSTGRES_URL=postgres://USER@HOST/DB");
+    };
+    let name = format!("tallinn_test_outage_{}", std::process::id());
+    let url = PostgresBackend::create_database(&base, &name).await.expect("create test database");
+    // postgres://user@host:port/db → the same through the proxy.
+    let after_scheme = url.find("://").expect("a URL") + 3;
+    let authority_start = url[after_scheme..].find('@').map_or(after_scheme, |at| after_scheme + at + 1);
+    let authority_end = url[authority_start..].find('/').map_or(url.len(), |slash| authority_start + slash);
+    let upstream = url[authority_start..authority_end].to_string();
+    let upstream = if upstream.contains(':') { upstream } else { format!("{upstream}:5432") };
+    let proxy = Proxy::start(&upstream).await;
+    let proxied = format!("{}{}{}", &url[..authority_start], proxy.addr, &url[authority_end..]);
+    let ledger = Ledger::new(Arc::new(PostgresBackend::connect(&proxied).await.expect("open through the proxy")));
+    ledger.init().await.expect("init");
+    assert!(ledger.participants().await.is_ok());
+    assert_eq!(ledger.health(), tallinn_store::availability::Health::Available);
+
+    proxy.cut();
+    let started = std::time::Instant::now();
+    let first = ledger.participants().await;
+    assert!(matches!(first, Err(tallinn_store::StoreError::Unavailable(_))), "{first:?}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "the first call gave up in {:?}", started.elapsed());
+    let started = std::time::Instant::now();
+    let second = ledger.participants().await;
+    assert!(matches!(second, Err(tallinn_store::StoreError::Unavailable(_))), "{second:?}");
+    assert!(started.elapsed() < std::time::Duration::from_millis(100), "later calls fail at once, not after {:?}", started.elapsed());
+    assert!(matches!(ledger.health(), tallinn_store::availability::Health::Unreachable(_)));
+
+    proxy.restore().await;
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    assert!(ledger.participants().await.is_ok(), "back without a restart");
+    assert_eq!(ledger.health(), tallinn_store::availability::Health::Available);
+    proxy.cut();
+    drop(ledger);
+    PostgresBackend::drop_database(&base, &name).await.expect("drop");
+}
