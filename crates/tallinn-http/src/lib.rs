@@ -180,10 +180,20 @@ pub fn router_with(ledger: Ledger, options: Options) -> Router {
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         // Spans name the method, the path and the request id, never the query
         // string (which may carry filters and ids a log reader should not).
-        .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<axum::body::Body>| {
-            let id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
-            tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
-        }))
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http()
+                .make_span_with(|request: &axum::http::Request<axum::body::Body>| {
+                    let id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
+                    tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
+                })
+                // A 503 is the store being away, logged once per outage by
+                // the store's availability guard, not once per request.
+                .on_failure(|failure: tower_http::classify::ServerErrorsFailureClass, latency: std::time::Duration, _: &tracing::Span| {
+                    if !matches!(failure, tower_http::classify::ServerErrorsFailureClass::StatusCode(s) if s == axum::http::StatusCode::SERVICE_UNAVAILABLE) {
+                        tracing::error!(classification = %failure, latency = ?latency, "response failed");
+                    }
+                }),
+        )
         .layer(tower_http::request_id::PropagateRequestIdLayer::x_request_id())
         .layer(axum::middleware::from_fn(input::guard))
         .layer(axum::middleware::from_fn(error::uri_limit))

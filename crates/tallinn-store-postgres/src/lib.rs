@@ -22,6 +22,9 @@ const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
 
 pub struct PostgresBackend {
     pool: PgPool,
+    /// Sessions whose transactions are read-only by default (the URL's
+    /// `options=-c default_transaction_read_only=on`).
+    read_only: bool,
 }
 
 impl PostgresBackend {
@@ -32,7 +35,8 @@ impl PostgresBackend {
             .connect(url)
             .await
             .map_err(|e| StoreError::Database(format!("cannot connect to PostgreSQL: {e}")))?;
-        Ok(PostgresBackend { pool })
+        let read_only = url.contains("default_transaction_read_only%3Don") || url.contains("default_transaction_read_only=on");
+        Ok(PostgresBackend { pool, read_only })
     }
 
     /// Creates database `name` on the server of `base_url` and returns the
@@ -160,7 +164,18 @@ impl Backend for PostgresBackend {
         Dialect { lock_rows: " FOR UPDATE", max_params: MAX_PARAMS }
     }
 
+    fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
     async fn migrate(&self) -> Result<()> {
+        if self.read_only {
+            // Nothing may be written: a store of another version is refused.
+            return match self.is_current().await? {
+                true => Ok(()),
+                false => Err(StoreError::Unavailable("the database is read-only and not migrated to this version of Tallinn".into())),
+            };
+        }
         MIGRATOR.run(&self.pool).await.map_err(|e| StoreError::Database(format!("migration failed: {e}")))?;
         // Tables that hold rows but were never analysed (autovacuum off, or
         // not yet come round) are planned as if nearly empty: a first page

@@ -49,10 +49,14 @@ pub struct SqliteBackend {
     /// How sqlx opens the file to migrate it (the same settings as the pool).
     migration_options: SqliteConnectOptions,
     pool: Arc<Pool>,
+    /// `sqlite://PATH?mode=ro`: a backup or a snapshot, never written.
+    read_only: bool,
 }
 
 impl SqliteBackend {
-    /// Opens (creating if needed) the database at a `sqlite://PATH` URL.
+    /// Opens (creating if needed) the database at a `sqlite://PATH` URL;
+    /// `sqlite://PATH?mode=ro` opens an existing one read-only (a backup, a
+    /// mounted snapshot): reads work, writes are refused as unavailable.
     pub async fn connect(url: &str) -> Result<SqliteBackend> {
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|e| FieldError::new("database", format!("bad SQLite URL '{url}': {e}")))?
@@ -68,8 +72,13 @@ impl SqliteBackend {
             )
             .into());
         }
+        let read_only = url.split_once('?').is_some_and(|(_, query)| query.split('&').any(|p| p == "mode=ro"));
+        let options = if read_only { options.create_if_missing(false).read_only(true) } else { options };
         let path = PathBuf::from(options.get_filename());
-        Ok(SqliteBackend { migration_options: options, pool: Pool::open(path).await? })
+        if read_only && !path.exists() {
+            return Err(FieldError::new("database", format!("{} does not exist (a read-only store is never created)", path.display())).into());
+        }
+        Ok(SqliteBackend { migration_options: options, pool: Pool::open(path, read_only).await?, read_only })
     }
 }
 
@@ -83,7 +92,18 @@ impl Backend for SqliteBackend {
         Dialect { lock_rows: "", max_params: MAX_PARAMS }
     }
 
+    fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
     async fn migrate(&self) -> Result<()> {
+        if self.read_only {
+            // Nothing may be written: a store of another version is refused.
+            return match self.is_current().await? {
+                true => Ok(()),
+                false => Err(StoreError::Unavailable("the database is read-only and not migrated to this version of Tallinn".into())),
+            };
+        }
         let pool = SqlitePoolOptions::new()
             .max_connections(1)
             .connect_with(self.migration_options.clone())

@@ -26,6 +26,8 @@ const STATEMENT_CACHE: usize = 256;
 
 pub(crate) struct Pool {
     path: PathBuf,
+    /// Opened read-only (`?mode=ro`): a backup or a mounted snapshot.
+    read_only: bool,
     idle: Mutex<Vec<rusqlite::Connection>>,
     permits: Arc<Semaphore>,
     closed: AtomicBool,
@@ -34,12 +36,12 @@ pub(crate) struct Pool {
 impl Pool {
     /// Opens the pool and one connection, so a path that cannot be opened
     /// fails here rather than on first use.
-    pub(crate) async fn open(path: PathBuf) -> Result<Arc<Pool>> {
+    pub(crate) async fn open(path: PathBuf, read_only: bool) -> Result<Arc<Pool>> {
         let first = {
             let path = path.clone();
-            blocking(move || open_connection(&path)).await??
+            blocking(move || open_connection(&path, read_only)).await??
         };
-        Ok(Arc::new(Pool { path, idle: Mutex::new(vec![first]), permits: Arc::new(Semaphore::new(CONNECTIONS)), closed: AtomicBool::new(false) }))
+        Ok(Arc::new(Pool { path, read_only, idle: Mutex::new(vec![first]), permits: Arc::new(Semaphore::new(CONNECTIONS)), closed: AtomicBool::new(false) }))
     }
 
     /// Waits for a free connection (opening one if the pool has fewer than
@@ -50,8 +52,8 @@ impl Pool {
         let conn = match idle {
             Some(conn) => conn,
             None => {
-                let path = self.path.clone();
-                blocking(move || open_connection(&path)).await??
+                let (path, read_only) = (self.path.clone(), self.read_only);
+                blocking(move || open_connection(&path, read_only)).await??
             }
         };
         Ok(Lease { conn: Some(conn), pool: self.clone(), _permit: permit })
@@ -115,13 +117,23 @@ fn closed() -> StoreError {
 
 /// WAL journal, `synchronous=FULL`, foreign keys on, and a busy timeout so
 /// that writers queue for the write lock.
-fn open_connection(path: &Path) -> Result<rusqlite::Connection> {
-    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+fn open_connection(path: &Path, read_only: bool) -> Result<rusqlite::Connection> {
+    let flags = if read_only {
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX
+    };
     let conn = rusqlite::Connection::open_with_flags(path, flags)
         .map_err(|e| StoreError::Database(format!("cannot open the SQLite store {}: {e}", path.display())))?;
     conn.busy_timeout(Duration::from_secs(30)).map_err(map_error)?;
-    conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(())).map_err(map_error)?;
-    conn.pragma_update(None, "synchronous", "FULL").map_err(map_error)?;
+    // A read-only connection reads the journal mode the file has; it may
+    // not change it.
+    if !read_only {
+        conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(())).map_err(map_error)?;
+    }
+    if !read_only {
+        conn.pragma_update(None, "synchronous", "FULL").map_err(map_error)?;
+    }
     conn.pragma_update(None, "foreign_keys", "ON").map_err(map_error)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(conn)

@@ -35,6 +35,8 @@ pub enum Health {
 struct State {
     unreachable: Option<(String, Instant)>,
     refusing_writes: Option<String>,
+    /// Opened read-only on purpose: refused writes are expected, not news.
+    read_only: bool,
 }
 
 /// A backend whose failures are watched (see the module documentation).
@@ -45,7 +47,8 @@ pub struct Guarded {
 
 impl Guarded {
     pub fn new(inner: std::sync::Arc<dyn Backend>) -> Guarded {
-        Guarded { inner, state: Default::default() }
+        let state = State { read_only: inner.is_read_only(), ..Default::default() };
+        Guarded { inner, state: std::sync::Arc::new(Mutex::new(state)) }
     }
 
     pub fn health(&self) -> Health {
@@ -80,6 +83,7 @@ fn watch<T>(state: &Mutex<State>, f: impl FnOnce(&mut State) -> T) -> T {
 /// Records the outcome of a call: `write` says whether it was a write.
 fn observe<T>(state: &Mutex<State>, write: bool, result: Result<T, StoreError>) -> Result<T, StoreError> {
     watch(state, |s| match &result {
+        Err(StoreError::Unavailable(reason)) if is_refusing_writes(reason) && s.read_only => {}
         Err(StoreError::Unavailable(reason)) if is_refusing_writes(reason) => {
             if s.refusing_writes.is_none() {
                 tracing::error!(reason = %reason, "the store refuses writes");
@@ -119,6 +123,10 @@ impl Backend for Guarded {
 
     fn dialect(&self) -> Dialect {
         self.inner.dialect()
+    }
+
+    fn is_read_only(&self) -> bool {
+        self.inner.is_read_only()
     }
 
     async fn migrate(&self) -> Result<(), StoreError> {

@@ -30,7 +30,7 @@ use tallinn_core::participant::Role;
 use tallinn_core::policy::Principal;
 
 use crate::clock::{Clock, SystemClock};
-use crate::error::Result;
+use crate::error::{Result, StoreError};
 use crate::sql::{Backend, Connection};
 use crate::tx::Tx;
 
@@ -86,7 +86,12 @@ impl Ledger {
     /// docs/product.md. Safe to run again: reference rows that exist are left alone.
     pub async fn init(&self) -> Result<()> {
         self.backend.migrate().await?;
-        let mut tx = self.write(Principal::System).await?;
+        let mut tx = match self.write(Principal::System).await {
+            // A read-only store (a backup, a snapshot) that is current is
+            // read as it is: its reference data is what it was.
+            Err(StoreError::Unavailable(reason)) if reason.contains("read-only") => return Ok(()),
+            other => other?,
+        };
         let result = async { Ok(participants::load_reference(&mut tx).await? + taxii::collections::ensure_community(&mut tx).await?) }.await;
         match result {
             Ok(0) => {

@@ -194,6 +194,11 @@ pub trait Backend: Send + Sync + 'static {
     async fn migrate(&self) -> Result<(), StoreError>;
     /// Are all migrations applied?
     async fn is_current(&self) -> Result<bool, StoreError>;
+    /// Whether the store was opened read-only on purpose (a backup, a
+    /// snapshot, `serve --read-only`): its refused writes are expected.
+    fn is_read_only(&self) -> bool {
+        false
+    }
     /// Starts a write transaction.
     async fn begin_write(&self) -> Result<Box<dyn Connection>, StoreError>;
     /// Starts a read-only transaction that sees one consistent snapshot.

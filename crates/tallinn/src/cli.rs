@@ -837,6 +837,11 @@ pub struct ServeArgs {
     /// Initialise the demo dataset if the store has none.
     #[arg(long)]
     pub demo: bool,
+    /// Serve a store that must not change (a backup, a snapshot): it is
+    /// opened read-only, every change is answered 503, and so is a read of
+    /// AMBER or RED records, which cannot be written to the access log.
+    #[arg(long, conflicts_with = "demo")]
+    pub read_only: bool,
     /// Buffer the access log of TAXII reads for up to MS milliseconds
     /// (at most 1000): responses no longer wait for their entries'
     /// commit, and a crash may lose the last MS ms of entries. 0 (the

@@ -23,3 +23,17 @@ pub async fn open(url: &str) -> anyhow::Result<Ledger> {
     ledger.init().await.with_context(|| format!("cannot initialise the {} store", ledger.backend().name()))?;
     Ok(ledger)
 }
+
+/// The URL that opens the same store read-only: SQLite's `mode=ro`;
+/// PostgreSQL sessions whose transactions are read-only by default.
+pub fn read_only_url(url: &str) -> anyhow::Result<String> {
+    let join = if url.contains('?') { '&' } else { '?' };
+    if url.starts_with("sqlite:") {
+        Ok(format!("{url}{join}mode=ro"))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(format!("{url}{join}options=-c%20default_transaction_read_only%3Don"))
+    } else {
+        let scheme = url.split_once(':').map_or(url, |(s, _)| s);
+        bail!("unknown database URL scheme '{scheme}': use sqlite://PATH or postgres://USER@HOST/DB")
+    }
+}

@@ -305,3 +305,21 @@ async fn a_full_disk_refuses_writes_with_503_and_readiness_says_so_until_a_write
     assert_eq!(post(&app, OBJECTS, &t["ua.a"], &[indicator(9_999, json!({}))]).await.status, StatusCode::ACCEPTED);
     assert_eq!(ready(app.clone()).await, StatusCode::OK, "ready again after a write succeeds, without a restart");
 }
+
+/// A server on a store opened read-only (`serve --read-only`): reads work,
+/// changes are answered 503, and it stays ready.
+#[tokio::test]
+async fn a_read_only_store_serves_reads_refuses_changes_and_stays_ready() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ledger, url) = sqlite_ledger(&dir).await;
+    let t = people(&ledger).await;
+    assert_eq!(post(&tallinn_http::router(ledger.clone()), OBJECTS, &t["ua.a"], &[indicator(1, json!({}))]).await.status, StatusCode::ACCEPTED);
+    let read_only = Ledger::new(Arc::new(tallinn_store_sqlite::SqliteBackend::connect(&format!("{url}?mode=ro")).await.unwrap()));
+    read_only.init().await.unwrap();
+    let app = tallinn_http::router(read_only);
+    let a = get(&app, OBJECTS, &t["ua.a"]).await;
+    assert_eq!((a.status, ids(&a.body).len()), (StatusCode::OK, 1));
+    let refused = post(&app, OBJECTS, &t["ua.a"], &[indicator(2, json!({}))]).await;
+    assert_eq!(refused.status, StatusCode::SERVICE_UNAVAILABLE, "{:?}", refused.body);
+    assert_eq!(call(&app, "GET", "/readyz", None, &[], None).await.status, StatusCode::OK);
+}

@@ -22,7 +22,7 @@ pub async fn pledge(ctx: &Ctx, cmd: PledgeCmd) -> anyhow::Result<()> {
             let status: Option<PledgeStatus> = status.map(|s| parse("status", &s)).transpose()?;
             let pledges = l.pledges(&ctx.actor, donor.as_deref(), status).await?;
             let read: Vec<(&str, &str, _)> = pledges.iter().map(|p| ("pledge", p.id.as_str(), p.tlp)).collect();
-            l.log_access(&ctx.actor, "cli", &read).await?;
+            super::log_access(l, &ctx.actor, &read).await?;
             print(&pledges, format.format)
         }
         PledgeCmd::Commit { id } => print_one(&l.set_pledge_status(actor(), &id, PledgeStatus::Committed).await?, Format::Json),

@@ -48,7 +48,8 @@ pub fn run_offline(cli: &Cli) -> Option<anyhow::Result<()>> {
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Serve(args) = &cli.command {
-        let ledger = crate::store::open(&cli.database).await?;
+        let url = if args.read_only { crate::store::read_only_url(&cli.database)? } else { cli.database.clone() };
+        let ledger = crate::store::open(&url).await?;
         return serve::run(ledger, args).await;
     }
     let ledger = crate::store::open(&cli.database).await?;
@@ -123,4 +124,25 @@ pub fn progress(total: usize, what: &str) -> ProgressBar {
     );
     bar.set_message(what.to_string());
     bar
+}
+
+/// Writes the operator's reads of confidential records to the access log.
+/// On a store opened read-only (a backup, a snapshot) they cannot be
+/// written: the command goes on, and says so on stderr — the file is in the
+/// operator's hands anyway, readable without Tallinn (ADR 0020).
+pub async fn log_access(
+    ledger: &tallinn_store::Ledger,
+    actor: &tallinn_core::policy::Principal,
+    reads: &[(&str, &str, tallinn_core::policy::Tlp)],
+) -> anyhow::Result<()> {
+    match ledger.log_access(actor, "cli", reads).await {
+        Err(tallinn_store::StoreError::Unavailable(reason)) if ledger.backend().is_read_only() && reason.contains("read-only") => {
+            let confidential = reads.iter().filter(|r| r.2.is_logged_on_read()).count();
+            if confidential > 0 {
+                eprintln!("tallinn: warning: {confidential} read(s) of AMBER or RED records not written to the access log: the store is read-only");
+            }
+            Ok(())
+        }
+        other => Ok(other?),
+    }
 }

@@ -26,7 +26,7 @@ pub async fn run(ctx: &Ctx, cmd: NeedCmd) -> anyhow::Result<()> {
             };
             let needs = l.needs(&ctx.actor, &filter).await?;
             let read: Vec<(&str, &str, _)> = needs.iter().map(|n| ("need", n.id.as_str(), n.tlp)).collect();
-            l.log_access(&ctx.actor, "cli", &read).await?;
+            super::log_access(l, &ctx.actor, &read).await?;
             print(&needs, format.format)
         }
         NeedCmd::Show { id, format } => {
@@ -34,7 +34,7 @@ pub async fn run(ctx: &Ctx, cmd: NeedCmd) -> anyhow::Result<()> {
             let history = l.need_history(&ctx.actor, &id).await?;
             let reviews = l.need_reviews(&ctx.actor, &id).await?;
             let relations = l.need_relations(&ctx.actor, &id).await?;
-            l.log_access(&ctx.actor, "cli", &[("need", need.id.as_str(), need.tlp)]).await?;
+            super::log_access(l, &ctx.actor, &[("need", need.id.as_str(), need.tlp)]).await?;
             if format.format == Format::Json {
                 print_one(&serde_json::json!({ "need": need, "history": history, "reviews": reviews, "relations": relations }), Format::Json)
             } else {

@@ -49,7 +49,7 @@ pub async fn report(ctx: &Ctx, args: ReportArgs) -> anyhow::Result<()> {
     if let Some(kind) = args.chart {
         // A chart names needs only in top-gaps.
         let gaps = tallinn_report::coverage::gaps(&facts, tallinn_report::overview::TOP_GAPS);
-        ctx.ledger.log_access(&ctx.actor, "cli", &facts.logged_reads(gaps.top.iter().map(|g| g.id.as_str()))).await?;
+        super::log_access(&ctx.ledger, &ctx.actor, &facts.logged_reads(gaps.top.iter().map(|g| g.id.as_str()))).await?;
         return write_out(args.output.as_deref(), chart::render(kind, &facts).as_bytes());
     }
     if let Some(by) = args.by {
@@ -66,7 +66,7 @@ pub async fn report(ctx: &Ctx, args: ReportArgs) -> anyhow::Result<()> {
         };
     }
     let o = overview(&facts, args.year);
-    ctx.ledger.log_access(&ctx.actor, "cli", &facts.logged_reads(o.gaps.top.iter().map(|g| g.id.as_str()))).await?;
+    super::log_access(&ctx.ledger, &ctx.actor, &facts.logged_reads(o.gaps.top.iter().map(|g| g.id.as_str()))).await?;
     match (args.view, args.format) {
         (Some(view), Format::Json) => match view {
             ReportView::Coverage => crate::output::print_one(&o.coverage, Format::Json),

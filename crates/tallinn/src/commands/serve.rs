@@ -18,6 +18,9 @@ pub async fn run(ledger: Ledger, args: &ServeArgs) -> anyhow::Result<()> {
         Some(url) => anyhow::bail!("--public-url: '{url}' is not an http:// or https:// address"),
     };
     options.trusted_proxies = args.trusted_proxies.clone();
+    if args.read_only {
+        eprintln!("tallinn: serving a read-only store: changes, and reads of AMBER or RED records (which must be logged), are answered 503");
+    }
     if let Some(token) = &args.metrics_token
         && token.len() < 16
     {

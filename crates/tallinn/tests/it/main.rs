@@ -1551,3 +1551,38 @@ fn detect_workers_share_a_nats_stream_and_lose_nothing_when_one_is_killed() {
     assert_eq!(count_b, planted, "B counted every planted event exactly once, those A had taken included");
     runtime.block_on(async { js.delete_stream(&stream).await.ok() });
 }
+
+/// A backup or a snapshot opened read-only (`?mode=ro` on SQLite, read-only
+/// sessions on PostgreSQL — what `serve --read-only` uses) is read as it
+/// is: lists, reports and the audit check work, the reads of AMBER and RED
+/// records that cannot be logged are said on stderr, and a change is
+/// refused with a clear error, changing nothing.
+#[test]
+fn a_read_only_store_is_read_and_never_written() {
+    for store in stores("readonly") {
+        store.ok(&["init", "--demo"]);
+        let before = store.audit_entries();
+        let read_only = Store {
+            url: if store.url.starts_with("sqlite") {
+                format!("{}?mode=ro", store.url)
+            } else {
+                format!("{}?options=-c%20default_transaction_read_only%3Don", store.url)
+            },
+            _dir: tempfile::tempdir().unwrap(),
+            postgres: None,
+        };
+        let listed = read_only.run(&["need", "list", "--format", "json"]);
+        assert!(listed.status.success(), "{}", String::from_utf8_lossy(&listed.stderr));
+        assert_eq!(serde_json::from_slice::<serde_json::Value>(&listed.stdout).unwrap().as_array().unwrap().len(), 200);
+        assert!(String::from_utf8_lossy(&listed.stderr).contains("not written to the access log: the store is read-only"));
+        read_only.ok(&["report", "--format", "json"]);
+        assert_eq!(read_only.audit_entries(), before);
+        let refused = read_only.run(&["token", "create", "demo.coordinator"]);
+        assert_eq!(refused.status.code(), Some(3), "{}", String::from_utf8_lossy(&refused.stderr));
+        assert!(String::from_utf8_lossy(&refused.stderr).contains("read-only"), "{}", String::from_utf8_lossy(&refused.stderr));
+        assert_eq!(store.audit_entries(), before, "nothing was written");
+    }
+    let missing = Store { url: "sqlite:///nonexistent/t.db?mode=ro".into(), _dir: tempfile::tempdir().unwrap(), postgres: None };
+    let refused = missing.run(&["need", "list"]);
+    assert!(!refused.status.success() && String::from_utf8_lossy(&refused.stderr).contains("never created"));
+}
