@@ -92,10 +92,15 @@ pub const NEED_COLUMNS: &[&str] = &[
     "tags",
 ];
 const NEED_REQUIRED: &[&str] = &["beneficiary", "title", "capability", "sector", "urgency", "cost_eur", "tlp"];
+/// Columns `need list --format csv` adds after `NEED_COLUMNS`: what the
+/// ledger gave the need. An import reads past them, so a list re-imports
+/// as it is.
+pub const NEED_EXPORT_ONLY: &[&str] = &["id", "status", "funded_eur", "reserved_by", "synthetic", "created_at", "created_by"];
 
 pub const PLEDGE_COLUMNS: &[&str] = &[
     "donor",
     "title",
+    "kind",
     "amount",
     "currency",
     "pledged_on",
@@ -109,14 +114,18 @@ pub const PLEDGE_COLUMNS: &[&str] = &[
     "share_users",
 ];
 const PLEDGE_REQUIRED: &[&str] = &["donor", "title", "amount", "currency", "pledged_on", "tlp"];
+/// Columns `pledge list --format csv` adds after `PLEDGE_COLUMNS`.
+pub const PLEDGE_EXPORT_ONLY: &[&str] = &["id", "amount_eur", "allocated_eur", "rate", "rate_date", "synthetic", "created_at"];
 
 pub const TRANSACTION_COLUMNS: &[&str] =
     &["kind", "provider", "receiver", "value_date", "amount", "currency", "pledge", "need", "pass_through_of", "description"];
 const TRANSACTION_REQUIRED: &[&str] = &["kind", "provider", "receiver", "value_date", "amount", "currency"];
+/// Columns `transaction list --format csv` adds after `TRANSACTION_COLUMNS`.
+pub const TRANSACTION_EXPORT_ONLY: &[&str] = &["id", "amount_eur", "rate", "rate_date", "synthetic", "created_at"];
 
 /// Parses a needs file (columns: `NEED_COLUMNS`; lists separated by `;`).
 pub fn parse_needs(text: &str, synthetic: bool) -> Result<Parsed<NewNeed>, ImportErrors> {
-    parse_rows(text, NEED_COLUMNS, NEED_REQUIRED, |r| {
+    parse_rows(text, NEED_COLUMNS, NEED_EXPORT_ONLY, NEED_REQUIRED, |r| {
         // Every field is read before any is combined, so that one bad field
         // does not hide another.
         let beneficiary = r.required("beneficiary", code);
@@ -158,7 +167,13 @@ pub type PledgeRow = (NewPledge, PledgeStatus);
 
 /// Parses a pledges file of money pledges (columns: `PLEDGE_COLUMNS`).
 pub fn parse_pledges(text: &str, synthetic: bool) -> Result<Parsed<PledgeRow>, ImportErrors> {
-    parse_rows(text, PLEDGE_COLUMNS, PLEDGE_REQUIRED, |r| {
+    parse_rows(text, PLEDGE_COLUMNS, PLEDGE_EXPORT_ONLY, PLEDGE_REQUIRED, |r| {
+        // In-kind pledges carry their items, which a row cannot: they are
+        // recorded one by one (`pledge add`).
+        let kind = r.optional("kind", |s| match vocab::<PledgeKind>(s)? {
+            PledgeKind::Money => Ok(PledgeKind::Money),
+            other => Err(format!("{other} pledges are recorded one by one with their items (pledge add), not imported")),
+        });
         let amount = r.money();
         let donor = r.required("donor", code);
         let title = r.required("title", |s| Ok(s.to_string()));
@@ -177,7 +192,7 @@ pub fn parse_pledges(text: &str, synthetic: bool) -> Result<Parsed<PledgeRow>, I
         let pledge = NewPledge {
             donor: donor?,
             title: title?,
-            kind: PledgeKind::Money,
+            kind: kind?.unwrap_or(PledgeKind::Money),
             amount: amount?,
             items: vec![],
             valuation: None,
@@ -203,7 +218,7 @@ pub fn parse_pledges(text: &str, synthetic: bool) -> Result<Parsed<PledgeRow>, I
 pub fn parse_transactions(text: &str, today: Date, synthetic: bool) -> Result<Parsed<NewTransaction>, ImportErrors> {
     use crate::id::Kind;
     let id = |kind: Kind| move |s: &str| kind.parse(s).map_err(|e| e.message);
-    parse_rows(text, TRANSACTION_COLUMNS, TRANSACTION_REQUIRED, |r| {
+    parse_rows(text, TRANSACTION_COLUMNS, TRANSACTION_EXPORT_ONLY, TRANSACTION_REQUIRED, |r| {
         let amount = r.money();
         let kind = r.required("kind", vocab::<TransactionKind>);
         let provider = r.required("provider", code);
@@ -285,7 +300,14 @@ impl RowReader<'_> {
 }
 
 /// Parses every row; `Err` only when the header itself is unusable.
-fn parse_rows<T>(text: &str, known: &[&str], required: &[&str], mut parse: impl FnMut(&RowReader) -> Option<T>) -> Result<Parsed<T>, ImportErrors> {
+/// Columns in `ignored` (what a list export adds) are read past.
+fn parse_rows<T>(
+    text: &str,
+    known: &[&str],
+    ignored: &[&str],
+    required: &[&str],
+    mut parse: impl FnMut(&RowReader) -> Option<T>,
+) -> Result<Parsed<T>, ImportErrors> {
     let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(text.as_bytes());
     let mut errors = Vec::new();
     let header = match reader.headers() {
@@ -295,6 +317,9 @@ fn parse_rows<T>(text: &str, known: &[&str], required: &[&str], mut parse: impl 
     let mut columns = HashMap::new();
     for (i, name) in header.iter().enumerate() {
         let name = name.trim().trim_start_matches('\u{feff}');
+        if ignored.contains(&name) {
+            continue;
+        }
         if !known.contains(&name) {
             errors.push(RowError { row: 1, field: name.into(), message: format!("unknown column (known: {})", known.join(", ")) });
         } else if columns.insert(name.to_string(), i).is_some() {

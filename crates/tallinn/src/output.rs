@@ -7,6 +7,7 @@ use serde::Serialize;
 use tallinn_core::agreement::{Agreement, Announcement};
 use tallinn_core::allocation::Allocation;
 use tallinn_core::audit::AuditEntry;
+use tallinn_core::import;
 use tallinn_core::money::format_minor;
 use tallinn_core::need::Need;
 use tallinn_core::participant::{Participant, User};
@@ -20,6 +21,26 @@ use crate::cli::Format;
 pub trait Listing: Serialize {
     const COLUMNS: &'static [&'static str];
     fn cells(&self) -> Vec<String>;
+    /// The CSV file's columns: the table's, unless the records can be
+    /// imported, whose CSV is what the importer reads (then what the ledger
+    /// added, which the importer reads past).
+    fn csv_columns() -> Vec<&'static str> {
+        Self::COLUMNS.to_vec()
+    }
+    fn csv_cells(&self) -> Vec<String> {
+        self.cells()
+    }
+}
+
+/// The CSV columns of an importable record: the importer's, then the
+/// ledger's own (`tallinn_core::import`).
+fn importable(columns: &[&'static str], export_only: &[&'static str]) -> Vec<&'static str> {
+    columns.iter().chain(export_only).copied().collect()
+}
+
+/// A list field as the importer reads it.
+fn joined<T: ToString>(items: &[T]) -> String {
+    items.iter().map(ToString::to_string).collect::<Vec<_>>().join(";")
 }
 
 pub fn print<T: Listing>(items: &[T], format: Format) -> anyhow::Result<()> {
@@ -31,9 +52,9 @@ pub fn print<T: Listing>(items: &[T], format: Format) -> anyhow::Result<()> {
         }
         Format::Csv => {
             let mut w = csv::Writer::from_writer(out);
-            w.write_record(T::COLUMNS)?;
+            w.write_record(T::csv_columns())?;
             for item in items {
-                w.write_record(item.cells())?;
+                w.write_record(item.csv_cells())?;
             }
             w.flush()?;
         }
@@ -135,10 +156,45 @@ impl Listing for Need {
             eur(self.cost_eur_minor),
             eur(self.funded_eur_minor),
             self.divisible.to_string(),
-            self.reservation.as_ref().map(|r| format!("{} until {}", r.donor.as_deref().unwrap_or("under discussion"), r.until)).unwrap_or_default(),
+            reservation(self),
             self.synthetic.to_string(),
         ]
     }
+    fn csv_columns() -> Vec<&'static str> {
+        importable(import::NEED_COLUMNS, import::NEED_EXPORT_ONLY)
+    }
+    fn csv_cells(&self) -> Vec<String> {
+        Self::csv_columns()
+            .into_iter()
+            .map(|column| match column {
+                "beneficiary" => self.beneficiary.clone(),
+                "title" => self.title.clone(),
+                "description" => self.description.clone(),
+                "capability" => self.capability.to_string(),
+                "sector" => self.sector.to_string(),
+                "urgency" => self.urgency.to_string(),
+                "cost_eur" => eur(self.cost_eur_minor),
+                "divisible" => self.divisible.to_string(),
+                "deadline" => self.deadline.map(|d| d.to_string()).unwrap_or_default(),
+                "tlp" => self.tlp.to_string(),
+                "share_orgs" => joined(&self.share_orgs),
+                "share_users" => joined(&self.share_users),
+                "tags" => joined(&self.tags),
+                "id" => self.id.clone(),
+                "status" => self.status.to_string(),
+                "funded_eur" => eur(self.funded_eur_minor),
+                "reserved_by" => reservation(self),
+                "synthetic" => self.synthetic.to_string(),
+                "created_at" => self.created_at.to_string(),
+                "created_by" => self.created_by.clone(),
+                other => unreachable!("need column {other} has no value"),
+            })
+            .collect()
+    }
+}
+
+fn reservation(need: &Need) -> String {
+    need.reservation.as_ref().map(|r| format!("{} until {}", r.donor.as_deref().unwrap_or("under discussion"), r.until)).unwrap_or_default()
 }
 
 impl Listing for Pledge {
@@ -160,6 +216,38 @@ impl Listing for Pledge {
             self.tlp.to_string(),
             self.synthetic.to_string(),
         ]
+    }
+    fn csv_columns() -> Vec<&'static str> {
+        importable(import::PLEDGE_COLUMNS, import::PLEDGE_EXPORT_ONLY)
+    }
+    fn csv_cells(&self) -> Vec<String> {
+        Self::csv_columns()
+            .into_iter()
+            .map(|column| match column {
+                "donor" => self.donor.clone(),
+                "title" => self.title.clone(),
+                "kind" => self.kind.to_string(),
+                "amount" => self.amount.clone(),
+                "currency" => self.currency.clone(),
+                "pledged_on" => self.pledged_on.to_string(),
+                "status" => self.status.to_string(),
+                "budget_years" => joined(&self.budget_years),
+                "capabilities" => joined(&self.earmarks.capabilities),
+                "sectors" => joined(&self.earmarks.sectors),
+                "beneficiaries" => joined(&self.earmarks.beneficiaries),
+                "tlp" => self.tlp.to_string(),
+                "share_orgs" => joined(&self.share_orgs),
+                "share_users" => joined(&self.share_users),
+                "id" => self.id.clone(),
+                "amount_eur" => eur(self.eur_minor),
+                "allocated_eur" => eur(self.allocated_eur_minor),
+                "rate" => self.rate.to_string(),
+                "rate_date" => self.rate_date.to_string(),
+                "synthetic" => self.synthetic.to_string(),
+                "created_at" => self.created_at.to_string(),
+                other => unreachable!("pledge column {other} has no value"),
+            })
+            .collect()
     }
 }
 
@@ -197,6 +285,33 @@ impl Listing for Transaction {
             opt(&self.need),
             opt(&self.pass_through_of),
         ]
+    }
+    fn csv_columns() -> Vec<&'static str> {
+        importable(import::TRANSACTION_COLUMNS, import::TRANSACTION_EXPORT_ONLY)
+    }
+    fn csv_cells(&self) -> Vec<String> {
+        Self::csv_columns()
+            .into_iter()
+            .map(|column| match column {
+                "kind" => self.kind.to_string(),
+                "provider" => self.provider.clone(),
+                "receiver" => self.receiver.clone(),
+                "value_date" => self.value_date.to_string(),
+                "amount" => self.amount.clone(),
+                "currency" => self.currency.clone(),
+                "pledge" => opt(&self.pledge),
+                "need" => opt(&self.need),
+                "pass_through_of" => opt(&self.pass_through_of),
+                "description" => self.description.clone(),
+                "id" => self.id.clone(),
+                "amount_eur" => eur(self.eur_minor),
+                "rate" => self.rate.to_string(),
+                "rate_date" => self.rate_date.to_string(),
+                "synthetic" => self.synthetic.to_string(),
+                "created_at" => self.created_at.to_string(),
+                other => unreachable!("transaction column {other} has no value"),
+            })
+            .collect()
     }
 }
 

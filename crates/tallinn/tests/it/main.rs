@@ -1586,3 +1586,37 @@ fn a_read_only_store_is_read_and_never_written() {
     let refused = missing.run(&["need", "list"]);
     assert!(!refused.status.success() && String::from_utf8_lossy(&refused.stderr).contains("never created"));
 }
+
+/// `need|pledge|transaction list --format csv` writes the importer's columns,
+/// then the ledger's own, which the importer reads past: a list re-imports
+/// as it is (into the same store: copies, within the ledger's rules).
+#[test]
+fn lists_in_csv_re_import_as_they_are() {
+    let store = Store::sqlite();
+    store.ok(&["init", "--demo"]);
+    let dir = tempfile::tempdir().unwrap();
+    let file = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let needs = store.ok(&["need", "list", "--format", "csv"]);
+    assert!(needs.starts_with("beneficiary,title,description,capability,sector,urgency,cost_eur,divisible,deadline,tlp,share_orgs,share_users,tags,id,"));
+    assert!(store.run(&["need", "import", &file("needs.csv", &needs)]).status.success());
+    assert_eq!(store.json(&["need", "list", "--format", "json"]).as_array().unwrap().len(), 400);
+
+    // Money pledges re-import; an in-kind one is refused by name, not for a column.
+    let pledges = store.ok(&["pledge", "list", "--format", "csv"]);
+    let out = store.run(&["pledge", "import", &file("pledges.csv", &pledges)]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && !said.contains("unknown column"), "{said}");
+    assert!(said.lines().filter(|l| l.trim_start().starts_with("row ")).all(|l| l.contains("in_kind pledges are recorded one by one")), "{said}");
+    let money: String = pledges.lines().enumerate().filter(|(i, l)| *i == 0 || !l.contains(",in_kind,")).map(|(_, l)| format!("{l}\n")).collect();
+    let out = store.run(&["pledge", "import", &file("money.csv", &money)]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let commitments = store.ok(&["transaction", "list", "--kind", "commitment", "--format", "csv"]);
+    let out = store.run(&["transaction", "import", &file("commitments.csv", &commitments)]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    store.ok(&["audit", "verify"]);
+}
