@@ -258,6 +258,9 @@ pub struct LogQuery {
 pub struct AccessLogQuery {
     #[schemars(range(min = 1, max = super::MAX_LIMIT))]
     limit: Option<usize>,
+    /// The `next_cursor` of the previous page.
+    #[schemars(regex(pattern = super::CURSOR_PATTERN))]
+    cursor: Option<String>,
 }
 
 /// `GET /api/v1/audit-log` (auditors and coordinators)
@@ -279,10 +282,15 @@ pub async fn access_log(
     State(s): State<AppState>,
     Caller(who): Caller,
     query: Result<Query<AccessLogQuery>, QueryRejection>,
-) -> Result<Json<Vec<AccessEntry>>, ApiError> {
+) -> Result<Json<Page<AccessEntry>>, ApiError> {
     let Query(q) = query?;
     let limit = super::check_limit(q.limit)?;
-    Ok(Json(s.ledger.access_log(&signed_in(who)?, limit as i64).await?))
+    let before = q.cursor.as_deref().map(super::decode_cursor).transpose()?;
+    // One more than asked tells whether another page follows.
+    let mut items = s.ledger.access_page(&signed_in(who)?, limit as i64 + 1, before).await?;
+    let next_cursor = (items.len() > limit).then(|| super::encode_cursor(items[limit - 1].seq));
+    items.truncate(limit);
+    Ok(Json(Page { items, next_cursor }))
 }
 
 /// `GET /api/v1/transactions/{id}`

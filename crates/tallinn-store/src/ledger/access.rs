@@ -32,6 +32,8 @@ pub struct TokenInfo {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AccessEntry {
+    /// Its place in the log (entries are numbered as they are written).
+    pub seq: i64,
     pub at: Timestamp,
     pub actor: String,
     pub entity: String,
@@ -279,12 +281,32 @@ impl Ledger {
 
     /// The access log, newest first (auditors and the office).
     pub async fn access_log(&self, reader: &Principal, limit: i64) -> Result<Vec<AccessEntry>> {
+        self.access_page(reader, limit, None).await
+    }
+
+    /// Access-log entries before number `before`, newest first.
+    pub async fn access_page(&self, reader: &Principal, limit: i64, before: Option<i64>) -> Result<Vec<AccessEntry>> {
         require(reader, "read the access log", auditor_or_office)?;
         let mut conn = self.read().await?;
-        let rows = conn.fetch("SELECT at, actor, entity, entity_id, tlp, via FROM access_log ORDER BY id DESC LIMIT $1", args![limit.max(0)]).await?;
-        rows.iter()
+        let rows = conn
+            .fetch(
+                "SELECT id, at, actor, entity, entity_id, tlp, via FROM access_log WHERE id < $2 ORDER BY id DESC LIMIT $1",
+                args![limit.max(0), before.unwrap_or(i64::MAX)],
+            )
+            .await;
+        let _ = conn.rollback().await;
+        rows?
+            .iter()
             .map(|r| {
-                Ok(AccessEntry { at: from_micros(r.int(0)?), actor: r.text(1)?, entity: r.text(2)?, entity_id: r.text(3)?, tlp: r.parse(4)?, via: r.text(5)? })
+                Ok(AccessEntry {
+                    seq: r.int(0)?,
+                    at: from_micros(r.int(1)?),
+                    actor: r.text(2)?,
+                    entity: r.text(3)?,
+                    entity_id: r.text(4)?,
+                    tlp: r.parse(5)?,
+                    via: r.text(6)?,
+                })
             })
             .collect()
     }
