@@ -131,6 +131,15 @@ impl Backend for SqliteBackend {
         Ok(Box::new(SqliteTx::read(&self.pool).await?))
     }
 
+    async fn backup_to(&self, target: &std::path::Path) -> Result<()> {
+        // VACUUM INTO reads one snapshot (WAL: writers go on) and writes a
+        // compact, whole database; it cannot run inside a transaction, so it
+        // takes a pooled connection of its own.
+        let lease = self.pool.acquire().await?;
+        let target = target.to_str().ok_or_else(|| FieldError::new("output", "the path is not UTF-8"))?.to_string();
+        pool::blocking(move || lease.conn().execute("VACUUM INTO ?1", [target]).map(drop).map_err(statement::map_error)).await?
+    }
+
     async fn close(&self) {
         self.pool.close().await;
     }

@@ -161,6 +161,11 @@ impl Backend for Guarded {
         observe(&self.state, true, self.inner.execute_alone(sql, args).await)
     }
 
+    async fn backup_to(&self, target: &std::path::Path) -> Result<(), StoreError> {
+        self.check()?;
+        observe(&self.state, false, self.inner.backup_to(target).await)
+    }
+
     async fn refresh_statistics(&self, table: &str) -> Result<(), StoreError> {
         self.check()?;
         observe(&self.state, false, self.inner.refresh_statistics(table).await)

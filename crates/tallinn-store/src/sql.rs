@@ -225,6 +225,14 @@ pub trait Backend: Send + Sync + 'static {
             }
         }
     }
+    /// Writes a consistent copy of the whole store to `target`, an empty
+    /// file, while it is in use (SQLite: `VACUUM INTO`, itself a store).
+    async fn backup_to(&self, _target: &std::path::Path) -> Result<(), StoreError> {
+        Err(StoreError::Domain(tallinn_core::DomainError::invalid(
+            "database",
+            format!("the {} store is backed up with its own tools (pg_dump -Fc; see docs/operations.md)", self.name()),
+        )))
+    }
     /// Brings the query planner's statistics of `table` up to date, where
     /// the database keeps them apart from the data (PostgreSQL; a no-op
     /// elsewhere). See [`crate::statistics`].

@@ -41,6 +41,15 @@ pub enum Command {
     },
     /// Run the HTTP server.
     Serve(ServeArgs),
+    /// A consistent copy of the whole store while it runs and is written
+    /// to (SQLite; the copy is itself a store: sqlite://FILE). It holds
+    /// password and token hashes and every confidential record: it is
+    /// written with mode 0600.
+    Backup {
+        /// The file to write; it must not exist.
+        #[arg(long)]
+        output: PathBuf,
+    },
     /// Organisations: members, observers, beneficiaries, implementers, the office.
     #[command(subcommand)]
     Participant(ParticipantCmd),

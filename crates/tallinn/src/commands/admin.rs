@@ -129,3 +129,55 @@ pub async fn token(ctx: &Ctx, cmd: TokenCmd) -> anyhow::Result<()> {
         }
     }
 }
+
+/// `tallinn backup --output FILE`: the file is created empty with mode 0600
+/// (it must not exist: a backup never overwrites), then the store writes
+/// its copy into it; the file's growth is the progress shown.
+pub async fn backup(ctx: &Ctx, output: &std::path::Path) -> anyhow::Result<()> {
+    use std::io::ErrorKind;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(output) {
+        Ok(_) => {}
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => anyhow::bail!("{} exists; a backup never overwrites a file", output.display()),
+        Err(e) => return Err(anyhow::anyhow!(e).context(format!("cannot create {}", output.display()))),
+    }
+    let started = std::time::Instant::now();
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} backup: {bytes} written, {elapsed}").unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    let watched = output.to_path_buf();
+    let watcher = {
+        let bar = bar.clone();
+        tokio::spawn(async move {
+            loop {
+                if let Ok(meta) = std::fs::metadata(&watched) {
+                    bar.set_position(meta.len());
+                }
+                bar.tick();
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+        })
+    };
+    let result = ctx.ledger.backend().backup_to(output).await;
+    watcher.abort();
+    bar.finish_and_clear();
+    if let Err(e) = result {
+        // Leave no partial or empty file that could pass for a backup.
+        let _ = std::fs::remove_file(output);
+        return Err(e.into());
+    }
+    let size = std::fs::metadata(output).map(|m| m.len()).unwrap_or(0);
+    eprintln!(
+        "tallinn: backed up the {} store to {} ({:.1} MB in {:.1} s); open it with --database sqlite://{}",
+        ctx.ledger.backend().name(),
+        output.display(),
+        size as f64 / 1e6,
+        started.elapsed().as_secs_f64(),
+        output.display()
+    );
+    Ok(())
+}

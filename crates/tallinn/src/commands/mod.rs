@@ -60,6 +60,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let ctx = Ctx { ledger, actor };
     let result = match cli.command {
         Command::Init { demo } => admin::init(&ctx, demo).await,
+        Command::Backup { output } => admin::backup(&ctx, &output).await,
         Command::Serve(_) | Command::Stix(_) => unreachable!("handled above and by run_offline"),
         Command::Detect(args) => detect::run_with_store(&ctx, &args).await,
         Command::Allocate { apply, output, .. } => allocate::ledger(&ctx, apply.as_deref(), output.as_deref()).await,

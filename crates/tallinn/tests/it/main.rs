@@ -1620,3 +1620,47 @@ fn lists_in_csv_re_import_as_they_are() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     store.ok(&["audit", "verify"]);
 }
+
+/// `tallinn backup` copies the store while another process writes to it:
+/// each copy is a store of its own whose audit chain verifies, written with
+/// mode 0600; an existing file is never overwritten; PostgreSQL points to
+/// its own tools.
+#[test]
+fn backup_while_another_process_writes() {
+    let store = Store::sqlite();
+    store.ok(&["init", "--demo"]);
+    let dir = tempfile::tempdir().unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (url, stop) = (store.url.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut written = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let out = Command::new(env!("CARGO_BIN_EXE_tallinn")).args(["--database", &url, "token", "create", "demo.coordinator"]).output().unwrap();
+                assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+                written += 1;
+            }
+            written
+        })
+    };
+    for n in 0..3 {
+        let path = dir.path().join(format!("backup-{n}.db"));
+        let out = store.run(&["backup", "--output", path.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        #[cfg(unix)]
+        assert_eq!(std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&path).unwrap().permissions()) & 0o777, 0o600);
+        let copy = Store { url: format!("sqlite://{}?mode=ro", path.display()), _dir: tempfile::tempdir().unwrap(), postgres: None };
+        assert!(copy.audit_entries().contains("audit log intact"));
+        assert_eq!(copy.json(&["need", "list", "--format", "json"]).as_array().unwrap().len(), 200);
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert!(writer.join().unwrap() > 0, "the writer wrote during the backups");
+    let again = store.run(&["backup", "--output", dir.path().join("backup-0.db").to_str().unwrap()]);
+    assert!(!again.status.success() && String::from_utf8_lossy(&again.stderr).contains("never overwrites"));
+    if let Some(pg) = Store::postgres("backup") {
+        pg.ok(&["init"]);
+        let refused = pg.run(&["backup", "--output", dir.path().join("pg.db").to_str().unwrap()]);
+        assert!(!refused.status.success() && String::from_utf8_lossy(&refused.stderr).contains("pg_dump"));
+        assert!(!dir.path().join("pg.db").exists(), "no empty file left behind");
+    }
+}
