@@ -257,7 +257,15 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
         },
         Op {
             query: s!(flows::AccessLogQuery),
-            ..op("get", "/api/v1/access-log", "Reads of AMBER, AMBER+STRICT and RED records", "audit", SignedIn, (200, s!(Vec<AccessEntry>)), &[400, 401, 403])
+            ..op(
+                "get",
+                "/api/v1/access-log",
+                "Reads of AMBER, AMBER+STRICT and RED records, newest first",
+                "audit",
+                SignedIn,
+                (200, s!(Page<AccessEntry>)),
+                &[400, 401, 403],
+            )
         },
         Op {
             query: s!(crate::api::PageQuery),
