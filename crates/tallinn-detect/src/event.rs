@@ -2,6 +2,8 @@
 //! against, built in an arena (nothing to free per event) with keys that
 //! their `*_ref` properties name.
 
+use std::borrow::Cow;
+
 use serde_json::Number;
 use tallinn_stix::matcher::json::Map;
 use tallinn_stix::matcher::{Bump, Json};
@@ -82,7 +84,7 @@ impl<'a> Builder<'a> {
     /// An IP address: `ipv4-addr` or `ipv6-addr`, by its form. Anything
     /// that is neither (a redacted `x.x.250.50`) is not an address and is left out.
     pub fn address(&mut self, value: &'a str) -> Option<&'a str> {
-        let bare = value.split('%').next().unwrap_or(value);
+        let bare = bare_address(value);
         let ty = match bare.parse::<std::net::IpAddr>().ok()? {
             std::net::IpAddr::V4(_) => "ipv4-addr",
             std::net::IpAddr::V6(_) => "ipv6-addr",
@@ -94,7 +96,7 @@ impl<'a> Builder<'a> {
     /// written where a name goes (an HTTP host `198.51.100.7`) becomes the
     /// address instead.
     pub fn domain(&mut self, value: &'a str) -> Option<&'a str> {
-        let name = value.strip_suffix('.').unwrap_or(value);
+        let name = domain_name(value);
         if name.is_empty() {
             return None;
         }
@@ -203,6 +205,88 @@ impl<'a> Builder<'a> {
     /// `s` in lower case, copied only when it has upper-case letters.
     pub fn lower(&self, s: &'a str) -> &'a str {
         if s.bytes().any(|b| b.is_ascii_uppercase()) { self.arena.alloc_str(&s.to_ascii_lowercase()) } else { s }
+    }
+}
+
+/// An address without its zone (`fe80::1%eth0`): what `Builder::address` keeps.
+pub fn bare_address(value: &str) -> &str {
+    value.split('%').next().unwrap_or(value)
+}
+
+/// Whether `Builder::address` takes `value` as an address.
+pub fn is_address(value: &str) -> bool {
+    bare_address(value).parse::<std::net::IpAddr>().is_ok()
+}
+
+/// A domain name without its trailing dot: what `Builder::domain` keeps.
+pub fn domain_name(value: &str) -> &str {
+    value.strip_suffix('.').unwrap_or(value)
+}
+
+/// A certificate fingerprint as sensors write it (`aa:bb:…`), as STIX
+/// hashes are written: the hexadecimal digits alone.
+pub fn fingerprint_hex(value: &str) -> Cow<'_, str> {
+    if value.contains(':') { Cow::Owned(value.replace(':', "")) } else { Cow::Borrowed(value) }
+}
+
+/// The URL of an HTTP request: its target when that is already a URL, else
+/// `http://` + the host + the path.
+pub fn http_url<'s>(host: &str, target: &'s str) -> Cow<'s, str> {
+    if target.starts_with('/') { Cow::Owned(format!("http://{host}{target}")) } else { Cow::Borrowed(target) }
+}
+
+/// What the readers may make of one string of a line, besides the string
+/// itself (the functions above and `Builder::lower`), by the object types
+/// that can hold what they make: what a screen of the line's strings must
+/// also try (`crate::screen`), and only for the types it anchors on. A
+/// URL, made of two strings, is tried there.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Derivations {
+    /// [`domain_name`]: a name, or an address written as one.
+    pub trailing_dot: bool,
+    /// [`bare_address`].
+    pub zone: bool,
+    /// [`fingerprint_hex`].
+    pub colons: bool,
+    /// `Builder::lower` (protocols, HTTP methods).
+    pub lower_case: bool,
+}
+
+impl Derivations {
+    /// Those whose values objects of a type in `anchored` can hold.
+    pub fn for_types(anchored: impl Fn(&str) -> bool) -> Self {
+        let address = anchored("ipv4-addr") || anchored("ipv6-addr");
+        Derivations {
+            trailing_dot: address || anchored("domain-name"),
+            zone: address,
+            colons: anchored("x509-certificate"),
+            lower_case: anchored("network-traffic"),
+        }
+    }
+
+    /// Calls `f` with each value made of `value`; `wanted(len)` says
+    /// whether a value of that length is worth making (most are not).
+    pub fn each(self, value: &str, wanted: &impl Fn(usize) -> bool, f: &mut impl FnMut(&str)) {
+        let bytes = value.as_bytes();
+        if self.trailing_dot && bytes.last() == Some(&b'.') {
+            let name = domain_name(value);
+            f(name);
+            if self.zone && bare_address(name).len() != name.len() {
+                f(bare_address(name));
+            }
+        }
+        if self.zone && bytes.contains(&b'%') && wanted(bare_address(value).len()) {
+            f(bare_address(value));
+        }
+        if self.colons {
+            let colons = bytes.iter().filter(|&&b| b == b':').count();
+            if colons > 0 && wanted(value.len() - colons) {
+                f(&fingerprint_hex(value));
+            }
+        }
+        if self.lower_case && wanted(value.len()) && bytes.iter().any(u8::is_ascii_uppercase) {
+            f(&value.to_ascii_lowercase());
+        }
     }
 }
 

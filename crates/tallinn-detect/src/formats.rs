@@ -96,6 +96,29 @@ pub fn read<'a>(text: &'a str, format: Format, arena: &'a Bump) -> Result<Event<
     Ok(b.finish(at))
 }
 
+/// A format's reading of a line's time.
+type TimeOf = fn(&Map<'_>) -> Result<i64, Skip>;
+
+/// Whether a line whose top-level members are `line` (nested lists and
+/// objects may be left empty: a glance) is surely an event of `format`:
+/// recognised, with a readable time, and an address where the reader
+/// looks for the flow's first — so that [`read`] gives an event, whatever
+/// else the line holds. False when that cannot be told from these alone
+/// (STIX lines, nested ECS fields): the line is then read.
+pub fn surely_an_event(line: &Map<'_>, format: Format) -> bool {
+    let format = match format {
+        Format::Auto => recognise(line),
+        f => Some(f),
+    };
+    let (time, addresses): (TimeOf, [&str; 2]) = match format {
+        Some(Format::Suricata) => (suricata::time, suricata::ADDRESSES),
+        Some(Format::Zeek) => (zeek::time, zeek::ADDRESSES),
+        Some(Format::Ecs) => (ecs::time, ecs::ADDRESSES),
+        Some(Format::Stix | Format::Auto) | None => return false,
+    };
+    time(line).is_ok() && addresses.iter().any(|field| text(line, field).is_some_and(crate::event::is_address))
+}
+
 /// A string property.
 pub(crate) fn text<'a>(map: &Map<'a>, key: &str) -> Option<&'a str> {
     map.get(key).and_then(Json::as_str).filter(|s| !s.is_empty())

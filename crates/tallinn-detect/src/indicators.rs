@@ -1,10 +1,14 @@
 //! Indicators to detect: read from STIX (a bundle, a list of objects, or one
 //! object or bundle per line), compiled into one index.
 
+use std::sync::OnceLock;
+
 use serde_json::Value;
 use tallinn_core::policy::Tlp;
 use tallinn_stix::matcher::{Matcher, PatternSet};
 use tallinn_stix::pattern::StixVersion;
+
+use crate::screen::LineScreen;
 
 /// An indicator as detection needs it.
 #[derive(Debug, Clone, PartialEq)]
@@ -155,6 +159,8 @@ pub struct Detector {
     pub(crate) roles: Vec<Role>,
     pub(crate) compounds: Vec<Compound>,
     pub indicators: Vec<Indicator>,
+    /// The screen of `set`, made when first needed after a change.
+    screen: OnceLock<Option<LineScreen>>,
 }
 
 /// What a pattern in the index stands for.
@@ -208,7 +214,14 @@ impl Detector {
             self.roles.push(Role::Whole(index));
         }
         self.indicators.push(ind);
+        self.screen = OnceLock::new();
         Ok(())
+    }
+
+    /// The screen that lets lines go unread (`crate::screen`); `None` when
+    /// some indicator leaves none (one anchored on an object type alone).
+    pub fn screen(&self) -> Option<&LineScreen> {
+        self.screen.get_or_init(|| self.set.screen().map(LineScreen::new)).as_ref()
     }
 
     pub fn len(&self) -> usize {

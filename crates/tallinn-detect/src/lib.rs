@@ -20,6 +20,7 @@ pub mod correlate;
 pub mod event;
 pub mod formats;
 pub mod indicators;
+pub mod screen;
 pub mod tally;
 
 pub use correlate::Correlator;

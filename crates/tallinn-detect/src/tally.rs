@@ -10,6 +10,7 @@ use tallinn_stix::matcher::{Bump, Observations};
 use tallinn_stix::pattern::StixVersion;
 
 use crate::event::Event;
+use crate::formats::{Format, Skip};
 use crate::indicators::{Detector, Indicator, Role};
 use tallinn_core::policy::Tlp;
 
@@ -80,6 +81,20 @@ pub struct Part {
 impl Tally {
     pub fn new(indicators: usize) -> Self {
         Tally { hits: vec![Hits::default(); indicators], days: HashMap::new(), events: 0, matches: 0, parts: Vec::new() }
+    }
+
+    /// Reads one log line of `format` and matches it: an event is counted
+    /// (and matched, unless the detector's screen lets the line go
+    /// unread); a line that gives none says why. `arena` holds what the
+    /// line is read into: the caller resets it.
+    pub fn line(&mut self, detector: &Detector, line: &str, format: Format, arena: &Bump) -> Result<(), Skip> {
+        if detector.screen().is_some_and(|s| s.lets_go(line, format, arena)) {
+            self.events += 1;
+            return Ok(());
+        }
+        let event = crate::formats::read(line, format, arena)?;
+        self.add(detector, event, arena);
+        Ok(())
     }
 
     /// Matches one event against every indicator; an event counts once per

@@ -46,10 +46,21 @@ fn number(line: &Map<'_>, name: &str) -> Option<u64> {
     }
 }
 
+/// The first-read fields of the connection's addresses, flat: one that
+/// holds an address makes the line an event by itself. (Each is read
+/// before its alternative, `client.ip` / `server.ip`.)
+pub(crate) const ADDRESSES: [&str; 2] = ["source.ip", "destination.ip"];
+
+/// The document's time.
+pub(crate) fn time(line: &Map<'_>) -> Result<i64, Skip> {
+    text(line, "@timestamp").and_then(timestamp).ok_or_else(|| Skip::Malformed("an ECS document without a readable @timestamp".into()))
+}
+
 pub fn read<'a>(line: &'a Map<'a>, b: &mut Builder<'a>) -> Result<i64, Skip> {
-    let at = text(line, "@timestamp").and_then(timestamp).ok_or_else(|| Skip::Malformed("an ECS document without a readable @timestamp".into()))?;
-    let src = text(line, "source.ip").or_else(|| text(line, "client.ip")).and_then(|a| b.address(a));
-    let dst = text(line, "destination.ip").or_else(|| text(line, "server.ip")).and_then(|a| b.address(a));
+    let at = time(line)?;
+    let [source, destination] = ADDRESSES;
+    let src = text(line, source).or_else(|| text(line, "client.ip")).and_then(|a| b.address(a));
+    let dst = text(line, destination).or_else(|| text(line, "server.ip")).and_then(|a| b.address(a));
     let mut protocols = Vec::with_capacity(2);
     protocols.extend(text(line, "network.transport"));
     protocols.extend(text(line, "network.protocol"));

@@ -22,12 +22,20 @@ use tallinn_stix::matcher::Json;
 use tallinn_stix::matcher::json::Map;
 
 use super::{Skip, number, object, text, texts, timestamp};
-use crate::event::{Builder, Traffic};
+use crate::event::{Builder, Traffic, fingerprint_hex, http_url};
+
+/// The fields of the flow's addresses: one that holds an address makes
+/// the line an event by itself.
+pub(crate) const ADDRESSES: [&str; 2] = ["src_ip", "dest_ip"];
+
+/// The event's time.
+pub(crate) fn time(line: &Map<'_>) -> Result<i64, Skip> {
+    text(line, "timestamp").and_then(timestamp).ok_or_else(|| Skip::Malformed("a Suricata event without a readable timestamp".into()))
+}
 
 pub fn read<'a>(line: &'a Map<'a>, b: &mut Builder<'a>) -> Result<i64, Skip> {
-    let at = text(line, "timestamp").and_then(timestamp).ok_or_else(|| Skip::Malformed("a Suricata event without a readable timestamp".into()))?;
-    let src = text(line, "src_ip").and_then(|a| b.address(a));
-    let dst = text(line, "dest_ip").and_then(|a| b.address(a));
+    let at = time(line)?;
+    let [src, dst] = ADDRESSES.map(|field| text(line, field).and_then(|a| b.address(a)));
     let http = object(line, "http");
     let mut protocols = Vec::with_capacity(2);
     protocols.extend(text(line, "proto"));
@@ -51,8 +59,7 @@ pub fn read<'a>(line: &'a Map<'a>, b: &mut Builder<'a>) -> Result<i64, Skip> {
     {
         b.domain(host);
         if let Some(path) = text(h, "url") {
-            let url = if path.starts_with('/') { format!("http://{host}{path}") } else { path.to_string() };
-            let url = b.text(&url);
+            let url = b.text(&http_url(host, path));
             b.url(url);
         }
     }
@@ -60,7 +67,7 @@ pub fn read<'a>(line: &'a Map<'a>, b: &mut Builder<'a>) -> Result<i64, Skip> {
         if let Some(sni) = text(tls, "sni") {
             b.domain(sni);
         }
-        let fingerprint = text(tls, "fingerprint").map(|f| b.text(&f.replace(':', "")));
+        let fingerprint = text(tls, "fingerprint").map(|f| b.text(&fingerprint_hex(f)));
         b.certificate(text(tls, "subject"), text(tls, "issuerdn"), text(tls, "serial"), &[("SHA-1", fingerprint.unwrap_or(""))]);
     }
     if let Some(file) = object(line, "fileinfo") {

@@ -20,12 +20,20 @@
 use tallinn_stix::matcher::json::Map;
 
 use super::{Skip, epoch_seconds, number, text, texts};
-use crate::event::{Builder, Traffic};
+use crate::event::{Builder, Traffic, http_url};
+
+/// The fields of the connection's addresses: one that holds an address
+/// makes the line an event by itself.
+pub(crate) const ADDRESSES: [&str; 2] = ["id.orig_h", "id.resp_h"];
+
+/// The record's time.
+pub(crate) fn time(line: &Map<'_>) -> Result<i64, Skip> {
+    line.get("ts").and_then(epoch_seconds).ok_or_else(|| Skip::Malformed("a Zeek record without a readable ts".into()))
+}
 
 pub fn read<'a>(line: &'a Map<'a>, b: &mut Builder<'a>) -> Result<i64, Skip> {
-    let at = line.get("ts").and_then(epoch_seconds).ok_or_else(|| Skip::Malformed("a Zeek record without a readable ts".into()))?;
-    let src = text(line, "id.orig_h").and_then(|a| b.address(a));
-    let dst = text(line, "id.resp_h").and_then(|a| b.address(a));
+    let at = time(line)?;
+    let [src, dst] = ADDRESSES.map(|field| text(line, field).and_then(|a| b.address(a)));
     let mut protocols = Vec::with_capacity(2);
     protocols.extend(text(line, "proto"));
     protocols.extend(text(line, "service").filter(|s| !s.contains(',')));
@@ -54,8 +62,7 @@ pub fn read<'a>(line: &'a Map<'a>, b: &mut Builder<'a>) -> Result<i64, Skip> {
     if let Some(host) = text(line, "host") {
         b.domain(host);
         if let Some(uri) = text(line, "uri") {
-            let url = if uri.starts_with('/') { format!("http://{host}{uri}") } else { uri.to_string() };
-            let url = b.text(&url);
+            let url = b.text(&http_url(host, uri));
             b.url(url);
         }
     }

@@ -45,6 +45,7 @@ mod compare;
 pub mod json;
 mod observations;
 mod plan;
+mod screen;
 mod search;
 mod set;
 mod value;
@@ -55,6 +56,7 @@ pub use bumpalo::Bump;
 pub use json::{Json, SyntaxError};
 pub use observations::Observations;
 pub use plan::MAX_BINDING_SIZE;
+pub use screen::Screen;
 pub use set::PatternSet;
 
 use smallvec::SmallVec;

@@ -29,6 +29,7 @@ use foldhash::{HashMap, HashMapExt};
 use super::compare::{Evaluator, Expr, IndexKey, PropTest, nfc};
 use super::observations::{is_non_observable, type_of};
 use super::plan::{Node, NodeId};
+use super::screen::Screen;
 use super::value::Net;
 use super::{Match, MatchError, Matcher, Observations};
 use crate::pattern::{ObjectPath, PathStep, StixVersion};
@@ -266,6 +267,32 @@ impl PatternSet {
             }
         }
         out
+    }
+
+    /// The set's screen (see [`Screen`]): `None` when some pattern is
+    /// anchored on an object type alone or on a path the index reads
+    /// through the matcher, or its literals are too many for one automaton.
+    pub fn screen(&self) -> Option<Screen> {
+        let mut screen = Screen::default();
+        for (ty, index) in &self.types {
+            if !index.postings.is_empty() {
+                return None;
+            }
+            if !index.paths.is_empty() {
+                screen.add_type(ty);
+            }
+        }
+        for path in &self.paths {
+            let anchored = !(path.text.is_empty() && path.nets.is_empty() && path.blocks.is_empty() && path.literals.is_empty());
+            if anchored && path.plain_keys.is_none() {
+                return None;
+            }
+            path.text.keys().for_each(|t| screen.add_text(t));
+            path.nets.keys().for_each(|n| screen.add_net(*n));
+            path.blocks.keys().for_each(|b| screen.add_block(*b));
+            path.literals.iter().for_each(|(l, _)| screen.add_literal(l));
+        }
+        screen.finish()
     }
 
     fn proof_of(&self, matcher: &Matcher, anchors: &[Anchor]) -> Proof {

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow, bail};
 use indicatif::{ProgressBar, ProgressStyle};
-use tallinn_detect::{Correlator, Detector, Format, Part, Refusal, Skip, Tally, formats, indicators};
+use tallinn_detect::{Correlator, Detector, Format, Part, Refusal, Skip, Tally, indicators};
 use tallinn_stix::matcher::Bump;
 
 use super::lines::{Batch, Pool, Splitter};
@@ -506,8 +506,8 @@ fn work(
             if line.trim().is_empty() {
                 continue;
             }
-            match formats::read(line, format, &arena) {
-                Ok(event) => found.tally.add(detector, event, &arena),
+            match found.tally.line(detector, line, format, &arena) {
+                Ok(()) => {}
                 Err(Skip::Empty) => found.empty += 1,
                 Err(Skip::Malformed(why)) => {
                     found.malformed += 1;

@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, anyhow, bail};
 use async_nats::jetstream::{self, consumer::pull, stream};
 use futures_util::StreamExt;
-use tallinn_detect::{Correlator, Detector, Format, Skip, Tally, formats};
+use tallinn_detect::{Correlator, Detector, Format, Skip, Tally};
 use tallinn_stix::matcher::Bump;
 
 /// Where to read: the server, the subject, the stream and the consumer.
@@ -155,8 +155,8 @@ fn count(messages: &[jetstream::Message], format: Format, detector: &Detector, t
     let mut malformed = 0;
     for message in messages {
         for line in String::from_utf8_lossy(&message.payload).lines().filter(|l| !l.trim().is_empty()) {
-            match formats::read(line, format, &arena) {
-                Ok(event) => tally.add(detector, event, &arena),
+            match tally.line(detector, line, format, &arena) {
+                Ok(()) => {}
                 Err(Skip::Malformed(_)) => malformed += 1,
                 Err(Skip::Empty) => {}
             }

@@ -16,6 +16,7 @@ use bumpalo::Bump;
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::Number;
 
+pub mod glance;
 mod read;
 
 pub use read::SyntaxError;

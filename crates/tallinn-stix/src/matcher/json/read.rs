@@ -455,7 +455,7 @@ impl<'a> Keys<'a> {
 /// Where the first `"`, `\` or control character lies at or after `from`
 /// (`bytes.len()` if none): sixteen bytes at a time, in vector registers
 /// where the target has them (SSE2 on every x86-64, NEON on aarch64).
-fn find_special(bytes: &[u8], mut from: usize) -> usize {
+pub(super) fn find_special(bytes: &[u8], mut from: usize) -> usize {
     let (quote, backslash, last_control) = (u8x16::splat(b'"'), u8x16::splat(b'\\'), u8x16::splat(0x1f));
     while let Some(chunk) = bytes.get(from..from + 16) {
         let v = u8x16::new(chunk.try_into().unwrap_or_default());
