@@ -19,6 +19,10 @@ use tallinn_stix::matcher::{Bump, Screen};
 use crate::event::{Derivations, http_url};
 use crate::formats::{self, Format};
 
+/// The most strings of one line tried in pairs as URLs (a log line holds
+/// a few dozen).
+pub const MAX_PAIRED: usize = 256;
+
 /// The screen of a detector's indicators (see the module's text).
 #[derive(Debug)]
 pub struct LineScreen {
@@ -60,8 +64,14 @@ impl LineScreen {
         formats::surely_an_event(&top, format)
     }
 
-    /// Whether a URL made of two of `strings` (a host and a path) is admitted.
+    /// Whether a URL made of two of `strings` (a host and a path) is
+    /// admitted. Pairs grow as the square of the strings: a line of more
+    /// than [`MAX_PAIRED`] is not paired but read (its reader takes each
+    /// host with its own path), so a hostile line costs no more than reading.
     fn admits_a_url(&self, strings: &[&str]) -> bool {
+        if strings.len() > MAX_PAIRED {
+            return true;
+        }
         strings.iter().filter(|path| path.starts_with('/')).any(|path| strings.iter().any(|host| self.screen.admits(&http_url(host, path))))
     }
 }

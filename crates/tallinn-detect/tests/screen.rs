@@ -140,6 +140,23 @@ fn a_line_let_go_counts_as_the_event_reading_finds() {
     assert!(let_go >= 12, "most real lines are let go: {let_go}");
 }
 
+#[test]
+fn a_line_of_many_strings_is_read_rather_than_paired() {
+    let detector = detector(&["[url:value = 'http://h.example/p']".to_string()]);
+    let screen = detector.screen().expect("a URL value leaves a screen");
+    let many: Vec<String> = (0..20_000).map(|i| format!("/p{i}")).collect();
+    let line = json!({"timestamp": "2026-11-01T10:00:00Z", "src_ip": "10.0.0.1", "event_type": "x", "list": many}).to_string();
+    let arena = Bump::new();
+    // 20,000² pairs would keep this test busy for minutes: the line is read instead.
+    assert!(!screen.lets_go(&line, Format::Auto, &arena), "read in full");
+    let (screened, read) = both_ways(&detector, &line);
+    assert_eq!(screened, read);
+    let few = json!({"timestamp": "2026-11-01T10:00:00Z", "src_ip": "10.0.0.1", "event_type": "x", "http": {"hostname": "h.example", "url": "/p"}}).to_string();
+    assert!(!screen.lets_go(&few, Format::Auto, &arena), "a host and a path make the URL");
+    let other = few.replace("/p", "/q");
+    assert!(screen.lets_go(&other, Format::Auto, &arena), "another path does not");
+}
+
 /// A log line of a random shape: any format's fields, present or not,
 /// well written or not.
 fn any_line() -> impl Strategy<Value = String> {
