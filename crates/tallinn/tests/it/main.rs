@@ -397,6 +397,7 @@ async fn sqlx_update(pool: &sqlx_pool::SqlitePool, sql: &str) -> Result<(), Stri
 /// sqlx through the backend crate's re-export-free path: the test depends
 /// on sqlx directly only for this raw access.
 mod browser;
+mod durability;
 mod server;
 mod taxii;
 
@@ -563,7 +564,10 @@ fn http(base: &str, method: &str, path: &str, headers: &[(&str, &str)], body: Op
     }
     request.push_str("\r\n");
     request.push_str(body.unwrap_or(""));
-    stream.write_all(request.as_bytes()).unwrap();
+    // A server killed under the request (the durability tests) answers nothing.
+    if stream.write_all(request.as_bytes()).is_err() {
+        return (0, String::new(), String::new());
+    }
     let mut raw = String::new();
     let _ = stream.read_to_string(&mut raw);
     let (head, rest) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
