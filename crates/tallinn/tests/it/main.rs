@@ -397,6 +397,7 @@ async fn sqlx_update(pool: &sqlx_pool::SqlitePool, sql: &str) -> Result<(), Stri
 /// sqlx through the backend crate's re-export-free path: the test depends
 /// on sqlx directly only for this raw access.
 mod browser;
+mod cluster;
 mod durability;
 mod server;
 mod taxii;
