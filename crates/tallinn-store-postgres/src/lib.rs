@@ -161,7 +161,14 @@ impl Backend for PostgresBackend {
     }
 
     fn dialect(&self) -> Dialect {
-        Dialect { lock_rows: " FOR UPDATE", max_params: MAX_PARAMS }
+        Dialect {
+            lock_rows: " FOR UPDATE",
+            max_params: MAX_PARAMS,
+            columns_of: "SELECT column_name::text, data_type::text FROM information_schema.columns \
+                         WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position",
+            tables: "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
+            set_identity: Some("SELECT setval(pg_get_serial_sequence($1, $2), $3)"),
+        }
     }
 
     fn is_read_only(&self) -> bool {

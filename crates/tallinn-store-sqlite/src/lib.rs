@@ -89,7 +89,13 @@ impl Backend for SqliteBackend {
     }
 
     fn dialect(&self) -> Dialect {
-        Dialect { lock_rows: "", max_params: MAX_PARAMS }
+        Dialect {
+            lock_rows: "",
+            max_params: MAX_PARAMS,
+            columns_of: "SELECT name, type FROM pragma_table_info($1) ORDER BY cid",
+            tables: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+            set_identity: None,
+        }
     }
 
     fn is_read_only(&self) -> bool {

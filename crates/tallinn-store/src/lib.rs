@@ -39,6 +39,7 @@
 //! organisation). `ledger/proposals` builds the engine's instance from the ledger (visibility and
 //! reservations become donor restrictions) and saves and applies proposals.
 
+pub mod archive;
 pub mod availability;
 pub mod clock;
 pub mod demo;

@@ -173,6 +173,14 @@ pub struct Dialect {
     pub lock_rows: &'static str,
     /// The most parameters one statement may carry (multi-row inserts).
     pub max_params: usize,
+    /// Lists the columns of table `$1`, in order: (name, declared type).
+    pub columns_of: &'static str,
+    /// Lists the store's tables.
+    pub tables: &'static str,
+    /// Moves the generator of table `$1`'s column `$2` past `$3`, after rows
+    /// were inserted with their own keys (an export read back); `None`
+    /// where the next key already follows the largest (SQLite's rowid).
+    pub set_identity: Option<&'static str>,
 }
 
 /// An open transaction. Dropping it without `commit` rolls it back.
@@ -230,7 +238,7 @@ pub trait Backend: Send + Sync + 'static {
     async fn backup_to(&self, _target: &std::path::Path) -> Result<(), StoreError> {
         Err(StoreError::Domain(tallinn_core::DomainError::invalid(
             "database",
-            format!("the {} store is backed up with its own tools (pg_dump -Fc; see docs/operations.md)", self.name()),
+            format!("the {} store is backed up as an export archive (tallinn export; see docs/operations.md)", self.name()),
         )))
     }
     /// Brings the query planner's statistics of `table` up to date, where

@@ -42,9 +42,10 @@ pub enum Command {
     /// Run the HTTP server.
     Serve(ServeArgs),
     /// A consistent copy of the whole store while it runs and is written
-    /// to (SQLite; the copy is itself a store: sqlite://FILE). It holds
-    /// password and token hashes and every confidential record: it is
-    /// written with mode 0600.
+    /// to: on SQLite itself a store (sqlite://FILE), on PostgreSQL the
+    /// export archive (`tallinn import` reads it). It holds password and
+    /// token hashes and every confidential record: it is written with mode
+    /// 0600.
     Backup {
         /// The file to write; it must not exist.
         #[arg(long)]
@@ -140,9 +141,19 @@ pub enum Command {
         #[command(flatten)]
         format: FormatArg,
     },
-    /// Public exports.
-    #[command(subcommand)]
-    Export(ExportCmd),
+    /// The whole store as one archive (`--output FILE`), or a public
+    /// export (`iati`). The archive holds password and token hashes and
+    /// every confidential record: it is written with mode 0600.
+    #[command(args_conflicts_with_subcommands = true)]
+    Export(ExportArgs),
+    /// Read an export archive into a new, empty store (either backend), in
+    /// one transaction: every record as it was, the audit chain entry for
+    /// entry; a damaged or truncated archive changes nothing.
+    Import {
+        /// The archive (`tallinn export --output`).
+        #[arg(long)]
+        input: PathBuf,
+    },
     /// Run the allocation engine: on a JSON instance (--input, the stable
     /// offline interface), or over the ledger, saving a proposal to review;
     /// --apply applies a saved proposal.
@@ -178,6 +189,16 @@ pub enum ReportView {
     Timing,
     Agreements,
     Reconciliation,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(subcommand)]
+    pub public: Option<ExportCmd>,
+    /// Write the whole store to this archive (zstd-compressed JSON lines;
+    /// docs/operations.md); it must not exist.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -7,8 +7,17 @@ use tallinn_store::Ledger;
 
 pub const DEFAULT_URL: &str = "sqlite://./tallinn.db";
 
-/// Opens the backend for the URL's scheme and applies pending migrations.
+/// Opens the backend for the URL's scheme, applies pending migrations and
+/// records the reference data (participants, the community collection).
 pub async fn open(url: &str) -> anyhow::Result<Ledger> {
+    let ledger = open_migrated(url).await?;
+    ledger.init().await.with_context(|| format!("cannot initialise the {} store", ledger.backend().name()))?;
+    Ok(ledger)
+}
+
+/// Opens the backend and applies pending migrations, recording nothing:
+/// what `tallinn import` fills (an archive brings its own reference data).
+pub async fn open_migrated(url: &str) -> anyhow::Result<Ledger> {
     let ledger = if url.starts_with("sqlite:") {
         if url == DEFAULT_URL {
             eprintln!("tallinn: using the SQLite store ./tallinn.db (set --database or TALLINN_DATABASE_URL to choose another)");
@@ -20,7 +29,7 @@ pub async fn open(url: &str) -> anyhow::Result<Ledger> {
         let scheme = url.split_once(':').map_or(url, |(s, _)| s);
         bail!("unknown database URL scheme '{scheme}': use sqlite://PATH or postgres://USER@HOST/DB");
     };
-    ledger.init().await.with_context(|| format!("cannot initialise the {} store", ledger.backend().name()))?;
+    ledger.backend().migrate().await.with_context(|| format!("cannot migrate the {} store", ledger.backend().name()))?;
     Ok(ledger)
 }
 

@@ -3,7 +3,7 @@
 use std::io::BufRead;
 use tallinn_store::AccountChange;
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 use argon2::password_hash::SaltString;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::{Argon2, PasswordHasher};
@@ -130,20 +130,114 @@ pub async fn token(ctx: &Ctx, cmd: TokenCmd) -> anyhow::Result<()> {
     }
 }
 
-/// `tallinn backup --output FILE`: the file is created empty with mode 0600
-/// (it must not exist: a backup never overwrites), then the store writes
-/// its copy into it; the file's growth is the progress shown.
-pub async fn backup(ctx: &Ctx, output: &std::path::Path) -> anyhow::Result<()> {
+/// Creates `path` empty with mode 0600; it must not exist (a backup or an
+/// archive never overwrites a file).
+fn create_private(path: &std::path::Path, what: &str) -> anyhow::Result<std::fs::File> {
     use std::io::ErrorKind;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    match options.open(output) {
-        Ok(_) => {}
-        Err(e) if e.kind() == ErrorKind::AlreadyExists => anyhow::bail!("{} exists; a backup never overwrites a file", output.display()),
-        Err(e) => return Err(anyhow::anyhow!(e).context(format!("cannot create {}", output.display()))),
+    match options.open(path) {
+        Ok(file) => Ok(file),
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => anyhow::bail!("{} exists; {what} never overwrites a file", path.display()),
+        Err(e) => Err(anyhow::anyhow!(e).context(format!("cannot create {}", path.display()))),
     }
+}
+
+/// The operator alone moves whole stores: every record of every organisation is in them.
+fn operator_only(ctx: &Ctx, what: &str) -> anyhow::Result<()> {
+    if ctx.actor != tallinn_core::policy::Principal::System {
+        anyhow::bail!("{what} holds every record of every organisation: it is the operator's, run it without --as");
+    }
+    Ok(())
+}
+
+/// A spinner on stderr naming the table being copied and its rows so far.
+fn table_progress(verb: &'static str) -> (indicatif::ProgressBar, impl FnMut(&str, u64)) {
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(indicatif::ProgressStyle::with_template("{spinner} {msg} [{elapsed}]").unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()));
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    let shown = bar.clone();
+    (bar, move |table: &str, rows: u64| shown.set_message(format!("{verb}: {table}, {rows} rows")))
+}
+
+/// `tallinn export --output FILE`: the whole store as one archive
+/// (`tallinn_store::archive`), zstd-compressed with its checksum, mode 0600.
+pub async fn export_archive(ctx: &Ctx, output: &std::path::Path) -> anyhow::Result<()> {
+    operator_only(ctx, "an export")?;
+    let file = create_private(output, "an export")?;
+    let started = std::time::Instant::now();
+    let (bar, mut progress) = table_progress("export");
+    let result = async {
+        let mut encoder = zstd::stream::write::Encoder::new(std::io::BufWriter::new(file), 3)?;
+        encoder.include_checksum(true)?;
+        let summary = tallinn_store::archive::export(ctx.ledger.backend(), &mut encoder, &mut progress).await?;
+        encoder.finish()?.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        anyhow::Ok(summary)
+    }
+    .await;
+    bar.finish_and_clear();
+    let summary = match result {
+        Ok(s) => s,
+        Err(e) => {
+            // Leave no partial file that could pass for an archive.
+            let _ = std::fs::remove_file(output);
+            return Err(e);
+        }
+    };
+    let size = std::fs::metadata(output).map(|m| m.len()).unwrap_or(0);
+    eprintln!(
+        "tallinn: exported the {} store to {}: {} tables, {} rows, schema {} ({:.1} MB in {:.1} s); it holds secrets' hashes and confidential records (mode 0600)",
+        ctx.ledger.backend().name(),
+        output.display(),
+        summary.tables,
+        summary.rows,
+        summary.schema,
+        size as f64 / 1e6,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// `tallinn import --input FILE`: an archive into this store, which must be empty.
+pub async fn import_archive(ctx: &Ctx, input: &std::path::Path) -> anyhow::Result<()> {
+    operator_only(ctx, "an import")?;
+    let mut file = std::fs::File::open(input).with_context(|| format!("--input: cannot read {}", input.display()))?;
+    // zstd's frame magic: anything else is not an archive at all.
+    let mut magic = [0u8; 4];
+    let is_zstd = std::io::Read::read_exact(&mut file, &mut magic).is_ok() && magic == [0x28, 0xb5, 0x2f, 0xfd];
+    if !is_zstd {
+        bail!("--input {}: not a zstd archive (tallinn export writes one); nothing was imported", input.display());
+    }
+    std::io::Seek::rewind(&mut file)?;
+    let decoder = zstd::stream::read::Decoder::new(file).with_context(|| format!("--input {}: not a zstd archive", input.display()))?;
+    let mut reader = std::io::BufReader::with_capacity(1 << 20, decoder);
+    let started = std::time::Instant::now();
+    let (bar, mut progress) = table_progress("import");
+    let result = tallinn_store::archive::import(ctx.ledger.backend(), &mut reader, &mut progress).await;
+    bar.finish_and_clear();
+    let summary = result.map_err(|e| anyhow::anyhow!("--input {}: {e}; nothing was imported", input.display()))?;
+    eprintln!(
+        "tallinn: imported {}: {} tables, {} rows into the {} store in {:.1} s; `tallinn audit verify` checks the chain",
+        input.display(),
+        summary.tables,
+        summary.rows,
+        ctx.ledger.backend().name(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// `tallinn backup --output FILE`: the file is created empty with mode 0600
+/// (it must not exist: a backup never overwrites), then the store writes
+/// its copy into it; the file's growth is the progress shown. On
+/// PostgreSQL the backup is the export archive.
+pub async fn backup(ctx: &Ctx, output: &std::path::Path) -> anyhow::Result<()> {
+    if ctx.ledger.backend().name() == "postgres" {
+        return export_archive(ctx, output).await;
+    }
+    create_private(output, "a backup")?;
     let started = std::time::Instant::now();
     let bar = indicatif::ProgressBar::new_spinner();
     bar.set_style(

@@ -52,6 +52,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         let ledger = crate::store::open(&url).await?;
         return serve::run(ledger, args).await;
     }
+    if let Command::Import { input } = &cli.command {
+        // Into a store nothing has been recorded in, not even the reference data.
+        let ctx = Ctx { ledger: crate::store::open_migrated(&cli.database).await?, actor: Principal::System };
+        if cli.as_user.is_some() {
+            return Err(anyhow!("an import holds every record of every organisation: it is the operator's, run it without --as"));
+        }
+        let result = admin::import_archive(&ctx, input).await;
+        ctx.ledger.backend().close().await;
+        return result;
+    }
     let ledger = crate::store::open(&cli.database).await?;
     let actor = match &cli.as_user {
         Some(name) => ledger.principal(name).await?,
@@ -74,7 +84,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Report { by, year, view, chart, output, format } => {
             reports::report(&ctx, reports::ReportArgs { by, year, view, chart, output, format: format.format }).await
         }
-        Command::Export(cmd) => reports::export(&ctx, cmd).await,
+        Command::Export(args) => match (args.public, args.output) {
+            (Some(cmd), _) => reports::export(&ctx, cmd).await,
+            (None, Some(output)) => admin::export_archive(&ctx, &output).await,
+            (None, None) => Err(anyhow!("export: name the archive to write (--output FILE) or a public export (iati)")),
+        },
+        Command::Import { .. } => unreachable!("handled above"),
         Command::Pledge(cmd) => finance::pledge(&ctx, cmd).await,
         Command::Allocation(cmd) => finance::allocation(&ctx, cmd).await,
         Command::Transaction(cmd) => finance::transaction(&ctx, cmd).await,

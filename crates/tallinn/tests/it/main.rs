@@ -396,6 +396,7 @@ async fn sqlx_update(pool: &sqlx_pool::SqlitePool, sql: &str) -> Result<(), Stri
 
 /// sqlx through the backend crate's re-export-free path: the test depends
 /// on sqlx directly only for this raw access.
+mod archive;
 mod browser;
 mod cluster;
 mod durability;
@@ -1662,10 +1663,5 @@ fn backup_while_another_process_writes() {
     assert!(writer.join().unwrap() > 0, "the writer wrote during the backups");
     let again = store.run(&["backup", "--output", dir.path().join("backup-0.db").to_str().unwrap()]);
     assert!(!again.status.success() && String::from_utf8_lossy(&again.stderr).contains("never overwrites"));
-    if let Some(pg) = Store::postgres("backup") {
-        pg.ok(&["init"]);
-        let refused = pg.run(&["backup", "--output", dir.path().join("pg.db").to_str().unwrap()]);
-        assert!(!refused.status.success() && String::from_utf8_lossy(&refused.stderr).contains("pg_dump"));
-        assert!(!dir.path().join("pg.db").exists(), "no empty file left behind");
-    }
+    // PostgreSQL's backup is the export archive (tests/it/archive.rs).
 }
