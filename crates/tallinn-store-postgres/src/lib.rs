@@ -20,6 +20,9 @@ const MAX_PARAMS: usize = 60_000;
 /// PostgreSQL stopped every request hung and then answered 408).
 const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
 
+/// A pooled connection idle this long is pinged before it is handed out.
+const PING_WHEN_IDLE: std::time::Duration = std::time::Duration::from_secs(1);
+
 pub struct PostgresBackend {
     pool: PgPool,
     /// Sessions whose transactions are read-only by default (the URL's
@@ -32,6 +35,20 @@ impl PostgresBackend {
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(ACQUIRE_TIMEOUT)
+            // sqlx pings every connection it hands out: one more round trip
+            // for each of the two or three acquires a request makes. Only a
+            // connection that sat idle may have been cut (a restarted server,
+            // a dropped route); one in steady use would have failed its last
+            // query.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= PING_WHEN_IDLE {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect(url)
             .await
             .map_err(|e| StoreError::Database(format!("cannot connect to PostgreSQL: {e}")))?;
