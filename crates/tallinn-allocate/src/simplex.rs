@@ -68,18 +68,23 @@ impl Solver {
         Solver::start(net, cost_bound, false)
     }
 
-    /// Solves `net` where supply may also stay where it is at no cost
-    /// (as if every supply node had a free arc to every demand node): the
-    /// simplex then starts from "nothing sent", a feasible basis, instead of
-    /// first pricing artificial flow out. The flows returned are those of
-    /// `net`'s arcs; what stayed is not among them.
+    /// Solves `net` where supply may also stay unsent and demand go unmet,
+    /// at no cost (so supplies need not sum to zero): each supply and demand
+    /// node's arc to the artificial root is a real choice, priced like any
+    /// arc. The simplex then starts from "nothing sent", a feasible basis,
+    /// instead of first pricing artificial flow out, and the tree needs no
+    /// sink gathering every demand (whose subtree every pivot re-priced).
+    /// The flows returned are those of `net`'s arcs; what stayed or went
+    /// unmet is not among them.
     pub fn with_free_disposal(net: &Network, cost_bound: i64) -> Result<Solver, SimplexError> {
         Solver::start(net, cost_bound, true)
     }
 
     fn start(net: &Network, cost_bound: i64, free_disposal: bool) -> Result<Solver, SimplexError> {
-        if net.supply.iter().try_fold(0i64, |a, s| a.checked_add(*s)) != Some(0) {
-            return Err(SimplexError::Unbalanced);
+        match net.supply.iter().try_fold(0i64, |a, s| a.checked_add(*s)) {
+            Some(0) => {}
+            Some(_) if free_disposal => {}
+            _ => return Err(SimplexError::Unbalanced),
         }
         let mut s = Simplex::new(net, cost_bound.unsigned_abs(), free_disposal)?;
         s.run();
@@ -102,6 +107,20 @@ impl Solver {
         for &(arc, cost) in changes {
             if arc < self.0.arc_num {
                 self.0.cost[arc] = cost;
+            }
+        }
+        self.0.recompute_potentials();
+        self.0.run();
+    }
+
+    /// With free disposal: prices each unit of demand node `node` left unmet
+    /// at `cost` (within the bound given to `with_free_disposal`; negative:
+    /// a reward for leaving it unmet) and solves again. Other nodes are
+    /// left as they are.
+    pub fn resolve_with_unmet_costs(&mut self, changes: &[(usize, i64)]) {
+        for &(node, cost) in changes {
+            if self.0.free_disposal && node < self.0.node_num && self.0.supply[node] < 0 {
+                self.0.cost[self.0.arc_num + node] = cost;
             }
         }
         self.0.recompute_potentials();
@@ -250,11 +269,13 @@ impl Simplex {
 
     /// Block search: scan arcs in blocks of about √m from where the last
     /// search stopped, and take the most negative reduced cost of the first
-    /// block that has one.
+    /// block that has one. With free disposal the arcs to the root are
+    /// choices too (sending nothing, leaving demand unmet) and are scanned
+    /// with the others: once out of the tree they must be able to return.
     fn find_entering_arc(&mut self) -> bool {
         let mut min = 0i64;
         let mut cnt = self.block_size;
-        let m = self.arc_num;
+        let m = if self.free_disposal { self.arc_num + self.node_num } else { self.arc_num };
         if m == 0 {
             return false;
         }
@@ -568,6 +589,75 @@ mod tests {
         let free = Solver::with_free_disposal(&net, 0).unwrap().flow().unwrap();
         assert_eq!(cost(&plain), cost(&free));
         assert_eq!((free[earn], free[on], free[idle]), (4, 4, 0));
+    }
+
+    #[test]
+    fn free_disposal_leaves_demand_unmet_and_a_reward_keeps_it_so() {
+        // 10 units; demands of 6 (paying 5 a unit) and 8 (paying 3).
+        let mut net = Network::with_nodes(3);
+        net.supply = vec![10, -6, -8];
+        net.add_arc(0, 1, INF, -5);
+        net.add_arc(0, 2, INF, -3);
+        assert_eq!(solve(&net), Err(SimplexError::Unbalanced), "unbalanced without free disposal");
+        let mut solver = Solver::with_free_disposal(&net, 10).unwrap();
+        assert_eq!(solver.flow().unwrap(), vec![6, 4]);
+        // Leaving node 1 unmet now pays more than serving it: 8 go to node 2, 2 stay.
+        solver.resolve_with_unmet_costs(&[(1, -10)]);
+        assert_eq!(solver.flow().unwrap(), vec![0, 8]);
+        // And back: the arcs to the root return to the tree when they pay.
+        solver.resolve_with_unmet_costs(&[(1, 0)]);
+        assert_eq!(solver.flow().unwrap(), vec![6, 4]);
+    }
+
+    proptest::proptest! {
+        /// Free disposal on an unbalanced network is the balanced network
+        /// with a sink that takes what is not sent and supplies what is not
+        /// met at no cost: the same optimal cost.
+        #[test]
+        fn free_disposal_is_the_balanced_network_with_a_sink(
+            supplies in proptest::collection::vec(0i64..50, 1..6),
+            demands in proptest::collection::vec(0i64..50, 1..8),
+            arcs in proptest::collection::vec((0usize..6, 0usize..8, -20i64..5, proptest::option::of(1i64..30)), 0..30),
+        ) {
+            let (s, d) = (supplies.len(), demands.len());
+            let mut free = Network::with_nodes(s + d);
+            for (i, &v) in supplies.iter().enumerate() { free.supply[i] = v; }
+            for (j, &v) in demands.iter().enumerate() { free.supply[s + j] = -v; }
+            // The balanced twin: a sink node that takes unsent supply and
+            // feeds unmet demand through a bypass node, all at no cost.
+            let (sink, bypass) = (s + d, s + d + 1);
+            let mut twin = Network::with_nodes(s + d + 2);
+            twin.supply[..s + d].copy_from_slice(&free.supply);
+            let (total_s, total_d): (i64, i64) = (supplies.iter().sum(), demands.iter().sum());
+            twin.supply[sink] = -total_s;
+            twin.supply[bypass] = total_d;
+            for (u, v, cost, cap) in arcs {
+                if u < s && v < d {
+                    free.add_arc(u, s + v, cap.unwrap_or(INF), cost);
+                    twin.add_arc(u, s + v, cap.unwrap_or(INF), cost);
+                }
+            }
+            let priced = free.source.len();
+            for i in 0..s { twin.add_arc(i, sink, INF, 0); }
+            for j in 0..d { twin.add_arc(bypass, s + j, INF, 0); }
+            twin.add_arc(bypass, sink, INF, 0);
+            let cost = |net: &Network, flow: &[i64]| (0..priced).map(|e| net.cost[e] * flow[e]).sum::<i64>();
+            let ours = Solver::with_free_disposal(&free, 0).unwrap().flow().unwrap();
+            let theirs = solve(&twin).unwrap();
+            proptest::prop_assert_eq!(cost(&free, &ours), cost(&twin, &theirs));
+            let mut sent = vec![0i64; s + d];
+            for (e, f) in ours.iter().enumerate() {
+                proptest::prop_assert!(*f >= 0 && *f <= free.cap[e]);
+                sent[free.source[e]] += f;
+                sent[free.target[e]] -= f;
+            }
+            // No more sent than supplied, no more received than demanded.
+            for (u, &net_out) in sent.iter().enumerate() {
+                let supply = free.supply[u];
+                let within = if supply >= 0 { (0..=supply).contains(&net_out) } else { (supply..=0).contains(&net_out) };
+                proptest::prop_assert!(within, "node {} sent {} of its supply {}", u, net_out, supply);
+            }
+        }
     }
 
     #[test]

@@ -20,7 +20,8 @@
 //!    reluctant about (< 1) is kept off the pledge's hubs, its cell served by
 //!    direct arcs. This is the same LP with a fraction of the arcs (ADR 0018).
 //! 2. **Exact LP.** The class problem is a transportation problem, solved as
-//!    a min-cost flow by network simplex with integer costs
+//!    a min-cost flow (pledge classes supplying, need classes demanding, both
+//!    free to stay unmet at no cost) by network simplex with integer costs
 //!    (`-round(score × 10⁶)`) and integer cents: the optimum is exact for
 //!    scores resolved to six decimals.
 //! 3. **Expansion.** Class flows are split over members in input order
@@ -29,7 +30,7 @@
 //!    split adds at most one pair per member.
 //! 4. **All-or-nothing needs** are single-need classes. The LP with them
 //!    relaxed is the upper bound. Needs the LP funds only in part are set
-//!    aside (their arc to the sink priced above any score) and the LP solved
+//!    aside (leaving them unfunded rewarded above any score) and the LP solved
 //!    again from its last basis until none is partial; then each set-aside
 //!    need, most urgent first, is funded whole from what compatible pledges
 //!    have left, if they have enough. The gap to the bound is reported.
@@ -321,29 +322,37 @@ fn compress(inst: &Instance) -> Compressed {
     Compressed { need_class, need_members, pledge_members, direct, hub, refine, cell_arcs, hubs: restricted }
 }
 
-/// Where each kind of arc starts in the class network.
+/// Where each kind of arc starts in the class network, and the first need
+/// class's node.
 struct Layout {
     direct: usize,
     hub: usize,
     refine: usize,
     cell: usize,
-    /// Need class → sink, one per need class in order.
-    need_sink: usize,
+    need_node: usize,
 }
 
 /// The class LP as a network, for the given per-need remainders and
-/// per-pledge balances.
+/// per-pledge balances: pledge classes supply their balances, need classes
+/// demand their remainders, and the solver's free disposal lets money stay
+/// with its pledge and a need go unfunded at no cost (no sink node).
 fn network(comp: &Compressed, remainders: &[i64], balances: &[i64]) -> Result<(Network, Layout), SolveError> {
     let (pl, nl, hl) = (comp.pledge_members.len(), comp.need_members.len(), comp.hubs);
-    let (need_node, hub_node, sink) = (|nc: usize| pl + nc, |h: usize| pl + nl + h, pl + nl + hl);
-    let mut net = Network::with_nodes(sink + 1);
-    let mut total = 0i64;
+    let (need_node, hub_node) = (|nc: usize| pl + nc, |h: usize| pl + nl + h);
+    let mut net = Network::with_nodes(pl + nl + hl);
+    // Both totals must be representable: the solver sums the supplies.
+    let mut supplied = 0i64;
     for (pc, members) in comp.pledge_members.iter().enumerate() {
         let supply = members.iter().try_fold(0i64, |a, j| a.checked_add(balances[*j])).ok_or(SolveError::Overflow)?;
         net.supply[pc] = supply;
-        total = total.checked_add(supply).ok_or(SolveError::Overflow)?;
+        supplied = supplied.checked_add(supply).ok_or(SolveError::Overflow)?;
     }
-    net.supply[sink] = -total;
+    let mut demanded = 0i64;
+    for (nc, members) in comp.need_members.iter().enumerate() {
+        let demand = members.iter().try_fold(0i64, |a, i| a.checked_add(remainders[*i])).ok_or(SolveError::Overflow)?;
+        net.supply[need_node(nc)] = -demand;
+        demanded = demanded.checked_add(demand).ok_or(SolveError::Overflow)?;
+    }
     let direct_start = net.source.len();
     for arc in &comp.direct {
         net.add_arc(arc.from, need_node(arc.need_class), INF, arc.cost);
@@ -360,15 +369,7 @@ fn network(comp: &Compressed, remainders: &[i64], balances: &[i64]) -> Result<(N
     for arc in &comp.cell_arcs {
         net.add_arc(hub_node(arc.from), need_node(arc.need_class), INF, arc.cost);
     }
-    let need_sink = net.source.len();
-    for (nc, members) in comp.need_members.iter().enumerate() {
-        let cap = members.iter().try_fold(0i64, |a, i| a.checked_add(remainders[*i])).ok_or(SolveError::Overflow)?;
-        net.add_arc(need_node(nc), sink, cap, 0);
-    }
-    for pc in 0..pl {
-        net.add_arc(pc, sink, INF, 0);
-    }
-    Ok((net, Layout { direct: direct_start, hub: hub_start, refine: refine_start, cell: cell_start, need_sink }))
+    Ok((net, Layout { direct: direct_start, hub: hub_start, refine: refine_start, cell: cell_start, need_node: need_node(0) }))
 }
 
 /// The (pledge class, need class, cents) flows of a solved class network.
@@ -468,11 +469,10 @@ pub fn allocate(inst: &Instance) -> Result<Solution, SolveError> {
     let mut remainders: Vec<i64> = inst.needs.iter().map(|n| n.remainder).collect();
 
     let (net, layout) = network(&comp, &remainders, &balances)?;
-    // A set-aside need's arc to the sink is made to cost more than any score
-    // can pay for: the LP, solved again from its last basis, then leaves it
-    // unfunded (money left with the pledge costs nothing).
+    // Leaving a set-aside need unfunded is rewarded above any score: the
+    // LP, solved again from its last basis, then funds it with nothing.
     let set_aside_cost = net.cost.iter().map(|c| c.abs()).max().unwrap_or(0).saturating_add(1);
-    // Money may stay with its pledge (the pledge → sink arcs say so too).
+    // Money may stay with its pledge, and a need may go unfunded.
     let mut solver = simplex::Solver::with_free_disposal(&net, set_aside_cost)?;
     let mut flows = class_flows(&comp, &layout, &solver.flow()?);
     let class_score = |pc: usize, nc: usize| inst.score(&inst.pledges[comp.pledge_members[pc][0]], &inst.needs[comp.need_members[nc][0]]);
@@ -497,9 +497,9 @@ pub fn allocate(inst: &Instance) -> Result<Solution, SolveError> {
             remainders[i] = 0;
             set_aside.push(i);
             // An all-or-nothing need is a class of its own.
-            raised.push((layout.need_sink + comp.need_class[i], set_aside_cost));
+            raised.push((layout.need_node + comp.need_class[i], -set_aside_cost));
         }
-        solver.resolve_with_costs(&raised);
+        solver.resolve_with_unmet_costs(&raised);
         flows = class_flows(&comp, &layout, &solver.flow()?);
     }
     let nothing_set_aside = set_aside.is_empty();
