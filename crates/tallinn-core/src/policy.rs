@@ -6,6 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::participant::Role;
 
+pub mod need;
+pub mod pledge;
+
 vocabulary! {
     /// Traffic Light Protocol 2.0.
     pub enum Tlp as "TLP level" {
@@ -65,6 +68,29 @@ impl Principal {
     /// auditors read everything).
     pub fn reads_everything(&self) -> bool {
         matches!(self, Principal::System | Principal::User { role: Role::Coordinator | Role::Auditor, .. })
+    }
+}
+
+/// The office: the command-line operator or a coordinator.
+pub fn is_office(who: &Principal) -> bool {
+    matches!(who, Principal::System | Principal::User { role: Role::Coordinator, .. })
+}
+
+/// A user with `role` in organisation `org`.
+pub fn is_member_of(who: &Principal, role: Role, org: &str) -> bool {
+    matches!(who, Principal::User { role: r, org: o, .. } if *r == role && o == org)
+}
+
+/// Refuses unless `allowed` holds for `who`. The message names what was
+/// refused, never what exists.
+pub fn require(who: &Principal, what: &str, allowed: impl FnOnce(&Principal) -> bool) -> Result<(), crate::DomainError> {
+    if allowed(who) { Ok(()) } else { Err(crate::DomainError::Forbidden(format!("{} may not {what}", describe(who)))) }
+}
+
+fn describe(who: &Principal) -> String {
+    match who {
+        Principal::User { name, role, .. } => format!("user {name} ({role})"),
+        other => other.actor(),
     }
 }
 

@@ -26,7 +26,6 @@ use jiff::Timestamp;
 use serde::Serialize;
 use tallinn_core::DomainError;
 use tallinn_core::audit::AuditRecord;
-use tallinn_core::participant::Role;
 use tallinn_core::policy::Principal;
 
 use crate::clock::{Clock, SystemClock};
@@ -144,27 +143,14 @@ pub(crate) fn json<T: Serialize + ?Sized>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "null".into())
 }
 
-/// Refuses the operation unless `allowed` holds for the actor. The message
-/// names what was refused, never what exists.
+/// Who may do what: the rules live in `tallinn_core::policy`, where the
+/// web reads them too.
+pub(crate) use tallinn_core::policy::{is_member_of, is_office};
+
+/// Refuses the operation unless `allowed` holds for the actor
+/// (`tallinn_core::policy::require`).
 pub(crate) fn require(actor: &Principal, what: &str, allowed: impl FnOnce(&Principal) -> bool) -> Result<()> {
-    if allowed(actor) { Ok(()) } else { Err(DomainError::Forbidden(format!("{} may not {what}", describe(actor))).into()) }
-}
-
-fn describe(actor: &Principal) -> String {
-    match actor {
-        Principal::User { name, role, .. } => format!("user {name} ({role})"),
-        other => other.actor(),
-    }
-}
-
-/// The office: the command-line operator or a coordinator.
-pub(crate) fn is_office(actor: &Principal) -> bool {
-    matches!(actor, Principal::System | Principal::User { role: Role::Coordinator, .. })
-}
-
-/// A user with `role` in organisation `org`.
-pub(crate) fn is_member_of(actor: &Principal, role: Role, org: &str) -> bool {
-    matches!(actor, Principal::User { role: r, org: o, .. } if *r == role && o == org)
+    Ok(tallinn_core::policy::require(actor, what, allowed)?)
 }
 
 /// Appends an audit entry built from a serialisable summary.

@@ -12,7 +12,7 @@ use tallinn_core::id::Kind;
 use tallinn_core::money::parse_minor;
 use tallinn_core::need::{Capability, Need, NeedRelation, NeedStatus, NeedTransition, NewNeed, Sector, Urgency};
 use tallinn_core::participant::{Panel, ParticipantKind, Role};
-use tallinn_core::policy::{Principal, Tlp};
+use tallinn_core::policy::{self, Principal, Tlp};
 use tallinn_core::project::{NewDeliveryItem, NewProject, Project};
 use tallinn_core::review::{Decision, NewReview, Review};
 use tallinn_core::transaction::Transaction;
@@ -170,22 +170,23 @@ struct NeedPage {
     threat: tallinn_core::threat::SectorThreat,
 }
 
+/// What the viewer may do to `need` now: exactly what the store would
+/// accept, asked of the same rules (`tallinn_core::policy::need`).
 async fn actions_for(state: &AppState, viewer: &Viewer, need: &Need) -> Result<Actions, WebError> {
-    let Principal::User { org, role, .. } = &viewer.principal else { return Ok(Actions::default()) };
-    let office = *role == Role::Coordinator;
-    let owner = *role == Role::Beneficiary && *org == need.beneficiary;
-    let review = match (role, need.status) {
-        (Role::Reviewer, NeedStatus::TechnicalReview) => panel_of(state, viewer).await?.filter(|p| *p == Panel::Technical),
-        (Role::Reviewer, NeedStatus::StrategicReview) => panel_of(state, viewer).await?.filter(|p| *p == Panel::Strategic),
-        _ => None,
-    };
+    let who = &viewer.principal;
+    let Principal::User { org, role, .. } = who else { return Ok(Actions::default()) };
+    let sits_on = if *role == Role::Reviewer { panel_of(state, viewer).await? } else { None };
+    let review = [Panel::Technical, Panel::Strategic].into_iter().find(|&panel| policy::need::review(who, sits_on, panel, need).is_ok());
+    // A donor reserves for itself; the office for the donor it names (the
+    // one holding the need, if any).
+    let donor = need.reservation.as_ref().and_then(|r| r.donor.as_deref()).filter(|_| policy::is_office(who)).unwrap_or(org);
     Ok(Actions {
-        submit: need.status == NeedStatus::Draft && (office || owner),
-        triage: need.status == NeedStatus::Submitted && office,
+        submit: policy::need::submit(who, need).is_ok(),
+        triage: policy::need::triage(who, need).is_ok(),
         review,
-        reserve: need.status.is_reservable() && (*role == Role::Donor || office),
-        withdraw: (office || owner) && need.funded_eur_minor == 0 && !matches!(need.status, NeedStatus::Withdrawn | NeedStatus::Rejected),
-        start_project: if office && need.status == NeedStatus::Funded {
+        reserve: policy::need::reserve(who, need, donor).is_ok(),
+        withdraw: policy::need::withdraw(who, need).is_ok(),
+        start_project: if policy::is_office(who) && need.status == NeedStatus::Funded {
             state.ledger.participants().await?.into_iter().filter(|p| p.kind == ParticipantKind::Implementer).map(|p| (p.code, p.name)).collect()
         } else {
             Vec::new()

@@ -10,9 +10,8 @@ use axum::response::Response;
 use tallinn_core::allocation::Allocation;
 use tallinn_core::money::{Currency, Money};
 use tallinn_core::need::{Capability, Sector};
-use tallinn_core::participant::Role;
 use tallinn_core::pledge::{Earmarks, InKindItem, NewPledge, Pledge, PledgeStatus, ValuationMethod, kind_and_amount};
-use tallinn_core::policy::{Principal, Tlp};
+use tallinn_core::policy::{self, Tlp};
 
 use super::form::Posted;
 use super::i18n::Catalogue;
@@ -30,8 +29,9 @@ struct PledgesPage {
     can_pledge: bool,
 }
 
+/// A donor's users pledge for it; the office for any donor.
 fn may_pledge(viewer: &Viewer) -> bool {
-    matches!(viewer.role(), Some(Role::Donor | Role::Coordinator))
+    viewer.org().is_some_and(|org| policy::pledge::make(&viewer.principal, org).is_ok())
 }
 
 /// `GET /pledges?donor=&status=`
@@ -76,20 +76,16 @@ async fn pledge_page(state: &AppState, viewer: &Viewer, id: &str, form: FormStat
     let pledge = state.ledger.pledge(&who, id).await?;
     log_reads(state, viewer, &[("pledge", pledge.id.as_str(), pledge.tlp)]).await?;
     let allocations = state.ledger.allocations(&who).await?.into_iter().filter(|a| a.pledge == pledge.id).collect();
-    let own = match &who {
-        Principal::User { role: Role::Coordinator, .. } => true,
-        Principal::User { role: Role::Donor, org, .. } => *org == pledge.donor,
-        _ => false,
-    };
-    let steps = if !own {
-        vec![]
-    } else {
-        match pledge.status {
-            PledgeStatus::Announced => vec![("commit", "pledge.commit", false), ("cancel", "pledge.cancel", true)],
-            PledgeStatus::Committed => vec![("disburse", "pledge.disburse", false), ("cancel", "pledge.cancel", true)],
-            _ => vec![],
-        }
-    };
+    // The steps the store would accept now (`tallinn_core::policy::pledge`).
+    let steps = [
+        ("commit", "pledge.commit", PledgeStatus::Committed, false),
+        ("disburse", "pledge.disburse", PledgeStatus::Disbursed, false),
+        ("cancel", "pledge.cancel", PledgeStatus::Cancelled, true),
+    ]
+    .into_iter()
+    .filter(|(_, _, to, _)| policy::pledge::change(&who, &pledge, *to).is_ok())
+    .map(|(action, label, _, secondary)| (action, label, secondary))
+    .collect();
     let l = Layout::titled(viewer, format!("{} · {}", pledge.id, pledge.title), "/pledges").with_flash(done);
     let exponent = Currency::from_code(&pledge.currency).map_or(2, |c| c.exponent());
     let items = pledge.items.iter().map(|i| (i.description.clone(), i.quantity, tallinn_core::money::format_minor(i.unit_value_minor, exponent))).collect();

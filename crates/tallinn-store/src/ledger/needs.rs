@@ -6,9 +6,9 @@ use tallinn_core::import::{Parsed, RowError, merge_errors};
 use tallinn_core::need::{
     Capability, DEFAULT_RESERVATION_DAYS, MAX_RESERVATION_DAYS, Need, NeedRelation, NeedStatus, NeedTransition, NewNeed, Relation, Reservation, Sector, Urgency,
 };
-use tallinn_core::participant::{ParticipantKind, Role};
-use tallinn_core::policy::Principal;
-use tallinn_core::review::{Decision, NewReview, Review, outcome, stage_of};
+use tallinn_core::participant::{Panel, ParticipantKind, Role};
+use tallinn_core::policy::{self, Principal};
+use tallinn_core::review::{Decision, NewReview, Review, outcome};
 use tallinn_core::time::{from_micros, plus_days, to_micros};
 use tallinn_core::{DomainError, Lifecycle};
 
@@ -128,8 +128,7 @@ async fn check_beneficiary(tx: &mut Tx, code: &str) -> Result<()> {
     if kind != ParticipantKind::Beneficiary {
         return Err(DomainError::refused("beneficiary", format!("{code} is a {kind}, not a beneficiary institution")).into());
     }
-    let actor = tx.actor.clone();
-    require(&actor, &format!("file needs for {code}"), |a| is_office(a) || is_member_of(a, Role::Beneficiary, code))
+    Ok(policy::need::file(&tx.actor, code)?)
 }
 
 /// Files a need as a draft (used by the operation and by the demo loader).
@@ -164,11 +163,7 @@ pub(crate) async fn insert(tx: &mut Tx, need: &NewNeed) -> Result<Need> {
 /// Rewrites a draft's fields (not its beneficiary, status or funding).
 async fn amend(tx: &mut Tx, key: i64, new: &NewNeed) -> Result<Need> {
     let old = lock(tx, key).await?;
-    let actor = tx.actor.clone();
-    require(&actor, &format!("edit need {}", old.id), |a| is_office(a) || is_member_of(a, Role::Beneficiary, &old.beneficiary))?;
-    if old.status != NeedStatus::Draft {
-        return Err(DomainError::Conflict(format!("need {} is {}; only a draft may be edited", old.id, old.status)).into());
-    }
+    policy::need::edit(&tx.actor, &old)?;
     if new.beneficiary != old.beneficiary {
         return Err(DomainError::refused("beneficiary", format!("need {} stays with {}; withdraw it and file a new one", old.id, old.beneficiary)).into());
     }
@@ -408,7 +403,7 @@ impl Ledger {
     /// submitted → technical_review (or rejected), by the office.
     pub async fn triage_need(&self, actor: Principal, id: &str, decision: TriageDecision, comment: &str) -> Result<Need> {
         let key = Kind::Need.parse(id)?;
-        require(&actor, "triage needs", is_office)?;
+        policy::need::triager(&actor)?;
         let mut tx = self.write(actor).await?;
         let result = triage(&mut tx, key, decision, comment).await;
         tx.finish(result).await
@@ -435,11 +430,7 @@ impl Ledger {
         let mut tx = self.write(actor).await?;
         let result = async {
             let mut need = lock(&mut tx, key).await?;
-            let owner = need.beneficiary.clone();
-            require(&tx.actor, "withdraw this need", |a| is_office(a) || is_member_of(a, Role::Beneficiary, &owner))?;
-            if need.funded_eur_minor > 0 {
-                return Err(DomainError::Conflict(format!("need {} has allocations and cannot be withdrawn", need.id)).into());
-            }
+            policy::need::withdraw(&tx.actor, &need)?;
             move_to(&mut tx, &mut need, NeedStatus::Withdrawn, reason).await?;
             audit(&mut tx, "need.withdraw", "need", &need.id.clone(), &json!({ "reason": reason })).await?;
             Ok(need)
@@ -518,8 +509,7 @@ impl Ledger {
 
 pub(crate) async fn submit(tx: &mut Tx, key: i64) -> Result<Need> {
     let mut need = lock(tx, key).await?;
-    let owner = need.beneficiary.clone();
-    require(&tx.actor, "submit this need", |a| is_office(a) || is_member_of(a, Role::Beneficiary, &owner))?;
+    policy::need::submit(&tx.actor, &need)?;
     move_to(tx, &mut need, NeedStatus::Submitted, "submitted").await?;
     audit(tx, "need.submit", "need", &need.id.clone(), &json!({})).await?;
     Ok(need)
@@ -543,24 +533,17 @@ pub(crate) async fn triage(tx: &mut Tx, key: i64, decision: TriageDecision, comm
 
 pub(crate) async fn review(tx: &mut Tx, key: i64, review: &NewReview) -> Result<Need> {
     review.validate()?;
-    let Principal::User { name, role: Role::Reviewer, .. } = tx.actor.clone() else {
-        return Err(DomainError::Forbidden(format!("{} is not a panel reviewer; reviews are scored by named reviewers", tx.actor.actor())).into());
+    let name = match &tx.actor {
+        Principal::User { name, .. } => name.clone(),
+        _ => String::new(),
     };
-    let panel: Option<String> = tx.fetch_one("SELECT panel FROM users WHERE name = $1", args![&name]).await?.opt_text(0)?;
-    if panel.as_deref() != Some(review.panel.as_str()) {
-        return Err(DomainError::Forbidden(format!("user {name} does not sit on the {} panel", review.panel)).into());
-    }
+    let sits_on = match tx.fetch_optional("SELECT panel FROM users WHERE name = $1", args![&name]).await? {
+        Some(row) => row.opt_text(0)?.and_then(|p| p.parse::<Panel>().ok()),
+        None => None,
+    };
+    policy::need::reviewer(&tx.actor, sits_on, review.panel)?;
     let mut need = lock(tx, key).await?;
-    if need.status != stage_of(review.panel) {
-        return Err(DomainError::Conflict(format!(
-            "need {} is {}; the {} panel reviews needs in {}",
-            need.id,
-            need.status,
-            review.panel,
-            stage_of(review.panel)
-        ))
-        .into());
-    }
+    policy::need::review(&tx.actor, sits_on, review.panel, &need)?;
     let score = |s: Option<u8>| s.map(i64::from);
     tx.execute(
         "INSERT INTO reviews (need_id, panel, reviewer, decision, feasibility, relevance, importance, comment, conflict_of_interest, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -588,21 +571,13 @@ pub(crate) async fn reserve(tx: &mut Tx, key: i64, donor: &str, days: i64) -> Re
     if !matches!(kind, ParticipantKind::Member | ParticipantKind::Observer) {
         return Err(DomainError::refused("donor", format!("{donor} is a {kind}; only members and observers reserve needs")).into());
     }
-    require(&tx.actor, &format!("reserve needs for {donor}"), |a| is_office(a) || is_member_of(a, Role::Donor, donor))?;
+    policy::need::reserver(&tx.actor, donor)?;
     let mut need = lock(tx, key).await?;
     let donor_principal = participants::as_principal(tx, donor).await?;
     if !need.visible_to(&donor_principal) {
         return Err(DomainError::not_found("need", &need.id).into());
     }
-    if !need.status.is_reservable() {
-        return Err(DomainError::Conflict(format!("need {} is {}; only approved needs can be reserved", need.id, need.status)).into());
-    }
-    if let Some(r) = &need.reservation
-        && r.donor.as_deref() != Some(donor)
-    {
-        let by = r.donor.as_deref().unwrap_or("another donor");
-        return Err(DomainError::Conflict(format!("need {} is already under discussion by {by} until {}", need.id, r.until)).into());
-    }
+    policy::need::reserve(&tx.actor, &need, donor)?;
     let until = plus_days(tx.at, days);
     tx.execute("UPDATE needs SET reserved_by = $1, reserved_until = $2 WHERE id = $3", args![donor, to_micros(until), key]).await?;
     need.reservation = Some(Reservation { donor: Some(donor.to_string()), until });

@@ -1,15 +1,15 @@
 //! Pledges: recording, the status steps, and CSV import.
 
 use serde_json::json;
+use tallinn_core::DomainError;
 use tallinn_core::id::Kind;
 use tallinn_core::import::{Parsed, PledgeRow, RowError, merge_errors};
-use tallinn_core::participant::{ParticipantKind, Role};
+use tallinn_core::participant::ParticipantKind;
 use tallinn_core::pledge::{Earmarks, NewPledge, Pledge, PledgeStatus};
 use tallinn_core::policy::{Principal, may_see};
 use tallinn_core::time::{from_micros, to_micros};
-use tallinn_core::{DomainError, Lifecycle};
 
-use super::{Ledger, audit, fx, is_member_of, is_office, json, participants, require};
+use super::{Ledger, audit, fx, json, participants};
 use crate::args;
 use crate::error::Result;
 use crate::sql::Row;
@@ -64,7 +64,7 @@ async fn check_donor(tx: &mut Tx, pledge: &NewPledge) -> Result<()> {
         return Err(DomainError::refused("donor", format!("{} is a {kind}; pledges come from members and observers", pledge.donor)).into());
     }
     let donor = pledge.donor.clone();
-    require(&tx.actor, &format!("pledge for {donor}"), |a| is_office(a) || is_member_of(a, Role::Donor, &donor))?;
+    tallinn_core::policy::pledge::make(&tx.actor, &donor)?;
     for org in pledge.share_orgs.iter().chain(&pledge.earmarks.beneficiaries) {
         participants::get(tx, org).await?;
     }
@@ -127,12 +127,7 @@ pub(crate) async fn insert(tx: &mut Tx, pledge: &NewPledge) -> Result<Pledge> {
 /// Moves a pledge to `to`.
 pub(crate) async fn move_to(tx: &mut Tx, key: i64, to: PledgeStatus) -> Result<Pledge> {
     let mut pledge = lock(tx, key).await?;
-    let donor = pledge.donor.clone();
-    require(&tx.actor, &format!("change pledges of {donor}"), |a| is_office(a) || is_member_of(a, Role::Donor, &donor))?;
-    pledge.status.check_move(to, &pledge.id)?;
-    if to == PledgeStatus::Cancelled && pledge.allocated_eur_minor > 0 {
-        return Err(DomainError::Conflict(format!("pledge {} has allocations to needs and cannot be cancelled", pledge.id)).into());
-    }
+    tallinn_core::policy::pledge::change(&tx.actor, &pledge, to)?;
     let at = to_micros(tx.at);
     tx.execute("UPDATE pledges SET status = $1 WHERE id = $2", args![to.as_str(), key]).await?;
     let actor = tx.actor.actor();
