@@ -5,6 +5,9 @@
 
 use std::sync::LazyLock;
 
+use axum::Router;
+use axum::handler::Handler;
+use axum::routing::{MethodFilter, MethodRouter, on};
 use schemars::generate::SchemaSettings;
 use schemars::{Schema, SchemaGenerator};
 use serde_json::{Map, Value, json};
@@ -20,6 +23,7 @@ use tallinn_store::{AccessEntry, Duplicates, Proposal, TokenInfo};
 
 use tallinn_report::Overview;
 
+use crate::AppState;
 use crate::api::{Page, accounts, engine, flows, needs, pledges, reports, session};
 
 /// Who may call an operation.
@@ -31,8 +35,39 @@ enum Access {
     SignedIn,
 }
 
+/// An HTTP method of the API.
+#[derive(Clone, Copy)]
+enum Verb {
+    Get,
+    Post,
+    Put,
+    Delete,
+}
+
+impl Verb {
+    fn name(self) -> &'static str {
+        match self {
+            Verb::Get => "get",
+            Verb::Post => "post",
+            Verb::Put => "put",
+            Verb::Delete => "delete",
+        }
+    }
+
+    fn filter(self) -> MethodFilter {
+        match self {
+            Verb::Get => MethodFilter::GET,
+            Verb::Post => MethodFilter::POST,
+            Verb::Put => MethodFilter::PUT,
+            Verb::Delete => MethodFilter::DELETE,
+        }
+    }
+}
+
+/// One operation of the API: what the document says of it, and the handler
+/// the router serves it with.
 struct Op {
-    method: &'static str,
+    method: Verb,
     path: &'static str,
     summary: &'static str,
     tag: &'static str,
@@ -42,6 +77,7 @@ struct Op {
     ok: u16,
     answer: Option<Schema>,
     errors: &'static [u16],
+    route: MethodRouter<AppState>,
 }
 
 const READ: &[u16] = &[400, 401, 404];
@@ -49,16 +85,22 @@ const WRITE: &[u16] = &[400, 401, 403, 404, 409, 413, 415, 422];
 
 fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
     /// The success status and its schema, as `(status, schema)`.
-    fn op(
-        method: &'static str,
+    #[allow(clippy::too_many_arguments)]
+    fn op<H, T>(
+        method: Verb,
         path: &'static str,
         summary: &'static str,
         tag: &'static str,
         access: Access,
         (ok, answer): (u16, Option<Schema>),
         errors: &'static [u16],
-    ) -> Op {
-        Op { method, path, summary, tag, access, query: None, body: None, ok, answer, errors }
+        handler: H,
+    ) -> Op
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        Op { method, path, summary, tag, access, query: None, body: None, ok, answer, errors, route: on(method.filter(), handler) }
     }
     macro_rules! s {
         ($t:ty) => {
@@ -66,289 +108,602 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
         };
     }
     use Access::*;
+    use Verb::*;
     vec![
-        op("get", "/api/v1/public/summary", "Headline figures over TLP:CLEAR needs", "public", Public, (200, s!(crate::public_api::Summary)), &[]),
-        op("get", "/api/v1/public/needs", "Every TLP:CLEAR need", "public", Public, (200, s!(Vec<Need>)), &[]),
+        op(
+            Get,
+            "/api/v1/public/summary",
+            "Headline figures over TLP:CLEAR needs",
+            "public",
+            Public,
+            (200, s!(crate::public_api::Summary)),
+            &[],
+            crate::public_api::summary,
+        ),
+        op(Get, "/api/v1/public/needs", "Every TLP:CLEAR need", "public", Public, (200, s!(Vec<Need>)), &[], crate::public_api::needs),
         Op {
             query: s!(crate::api::NameQuery),
             ..op(
-                "get",
+                Get,
                 "/api/v1/participants",
                 "Members, observers, beneficiaries, implementers, the office",
                 "accounts",
                 Public,
                 (200, s!(Page<Participant>)),
                 &[],
+                crate::public_api::participants,
             )
         },
         Op {
             body: s!(accounts::CreateParticipant),
-            ..op("post", "/api/v1/participants", "Add an organisation (coordinators)", "accounts", SignedIn, (201, s!(Participant)), WRITE)
+            ..op(
+                Post,
+                "/api/v1/participants",
+                "Add an organisation (coordinators)",
+                "accounts",
+                SignedIn,
+                (201, s!(Participant)),
+                WRITE,
+                crate::api::accounts::create_participant,
+            )
         },
-        op("get", "/api/v1/announcements", "Public announcements with figures", "public", Public, (200, s!(Vec<Announcement>)), &[]),
+        op(
+            Get,
+            "/api/v1/announcements",
+            "Public announcements with figures",
+            "public",
+            Public,
+            (200, s!(Vec<Announcement>)),
+            &[],
+            crate::public_api::announcements,
+        ),
         Op {
             query: s!(crate::api::NameQuery),
-            ..op("get", "/api/v1/users", "Users (coordinators, auditors)", "accounts", SignedIn, (200, s!(Page<User>)), &[401, 403])
+            ..op(Get, "/api/v1/users", "Users (coordinators, auditors)", "accounts", SignedIn, (200, s!(Page<User>)), &[401, 403], crate::api::accounts::users)
         },
-        Op { body: s!(accounts::CreateUser), ..op("post", "/api/v1/users", "Add a user (coordinators)", "accounts", SignedIn, (201, s!(User)), WRITE) },
-        op("get", "/api/v1/participants/{code}", "One organisation", "accounts", Public, (200, s!(Participant)), &[404]),
-        op("get", "/api/v1/users/{name}", "One user (coordinators, auditors)", "accounts", SignedIn, (200, s!(User)), &[401, 403, 404]),
+        Op {
+            body: s!(accounts::CreateUser),
+            ..op(Post, "/api/v1/users", "Add a user (coordinators)", "accounts", SignedIn, (201, s!(User)), WRITE, crate::api::accounts::create_user)
+        },
+        op(Get, "/api/v1/participants/{code}", "One organisation", "accounts", Public, (200, s!(Participant)), &[404], crate::api::accounts::participant),
         op(
-            "delete",
+            Get,
+            "/api/v1/users/{name}",
+            "One user (coordinators, auditors)",
+            "accounts",
+            SignedIn,
+            (200, s!(User)),
+            &[401, 403, 404],
+            crate::api::accounts::user,
+        ),
+        op(
+            Delete,
             "/api/v1/users/{name}",
             "Remove an account for good (coordinators); its sessions and tokens end",
             "accounts",
             SignedIn,
             (204, None),
             WRITE,
+            crate::api::accounts::remove_user,
         ),
         Op {
             body: s!(accounts::ChangePassword),
             ..op(
-                "put",
+                Put,
                 "/api/v1/users/{name}/password",
                 "Change a password (one's own with the current one; coordinators anyone's); every session ends",
                 "accounts",
                 SignedIn,
                 (204, None),
                 &[400, 401, 403, 404, 409, 413, 415, 422, 429],
+                crate::api::accounts::change_password,
             )
         },
         op(
-            "post",
+            Post,
             "/api/v1/users/{name}/disable",
             "Disable an account (coordinators); its sessions, password and tokens stop at once",
             "accounts",
             SignedIn,
             (204, None),
             WRITE,
+            crate::api::accounts::disable_user,
         ),
-        op("post", "/api/v1/users/{name}/enable", "Enable a disabled account (coordinators)", "accounts", SignedIn, (204, None), WRITE),
+        op(
+            Post,
+            "/api/v1/users/{name}/enable",
+            "Enable a disabled account (coordinators)",
+            "accounts",
+            SignedIn,
+            (204, None),
+            WRITE,
+            crate::api::accounts::enable_user,
+        ),
         Op {
             body: s!(accounts::CreateToken),
-            ..op("post", "/api/v1/users/{name}/tokens", "Create an API token; shown once", "accounts", SignedIn, (201, s!(accounts::NewToken)), WRITE)
+            ..op(
+                Post,
+                "/api/v1/users/{name}/tokens",
+                "Create an API token; shown once",
+                "accounts",
+                SignedIn,
+                (201, s!(accounts::NewToken)),
+                WRITE,
+                crate::api::accounts::create_token,
+            )
         },
         Op {
             query: s!(crate::api::PageQuery),
-            ..op("get", "/api/v1/tokens", "API tokens, without their secrets", "accounts", SignedIn, (200, s!(Page<TokenInfo>)), &[401, 403])
+            ..op(
+                Get,
+                "/api/v1/tokens",
+                "API tokens, without their secrets",
+                "accounts",
+                SignedIn,
+                (200, s!(Page<TokenInfo>)),
+                &[401, 403],
+                crate::api::accounts::tokens,
+            )
         },
-        op("delete", "/api/v1/tokens/{id}", "Revoke a token (the office or its user)", "accounts", SignedIn, (204, None), WRITE),
         op(
-            "get",
+            Delete,
+            "/api/v1/tokens/{id}",
+            "Revoke a token (the office or its user)",
+            "accounts",
+            SignedIn,
+            (204, None),
+            WRITE,
+            crate::api::accounts::revoke_token,
+        ),
+        op(
+            Get,
             "/api/v1/collections",
             "TAXII collections the caller may read or write",
             "exchange",
             SignedIn,
             (200, s!(Vec<tallinn_store::Collection>)),
             &[401],
+            crate::api::exchange::list,
         ),
         Op {
             body: s!(crate::api::exchange::CreateCollection),
-            ..op("post", "/api/v1/collections", "Create a TAXII collection (coordinators)", "exchange", SignedIn, (201, s!(tallinn_store::Collection)), WRITE)
+            ..op(
+                Post,
+                "/api/v1/collections",
+                "Create a TAXII collection (coordinators)",
+                "exchange",
+                SignedIn,
+                (201, s!(tallinn_store::Collection)),
+                WRITE,
+                crate::api::exchange::create,
+            )
         },
         Op {
             body: s!(session::SignIn),
             ..op(
-                "post",
+                Post,
                 "/api/v1/session",
                 "Sign in: sets the session cookie, returns the CSRF token",
                 "accounts",
                 Public,
                 (200, s!(session::Signed)),
                 &[400, 401, 422, 429],
+                crate::api::session::sign_in,
             )
         },
-        op("delete", "/api/v1/session", "Sign out everywhere", "accounts", SignedIn, (204, None), &[401, 403]),
+        op(Delete, "/api/v1/session", "Sign out everywhere", "accounts", SignedIn, (204, None), &[401, 403], crate::api::session::sign_out),
         Op {
             query: s!(needs::ListQuery),
-            ..op("get", "/api/v1/needs", "Needs the caller may see, newest first, keyset-paginated", "needs", Public, (200, s!(Page<Need>)), READ)
+            ..op(
+                Get,
+                "/api/v1/needs",
+                "Needs the caller may see, newest first, keyset-paginated",
+                "needs",
+                Public,
+                (200, s!(Page<Need>)),
+                READ,
+                crate::api::needs::list,
+            )
         },
-        Op { body: s!(needs::CreateNeed), ..op("post", "/api/v1/needs", "File a need (draft)", "needs", SignedIn, (201, s!(Need)), WRITE) },
-        op("get", "/api/v1/needs/{id}", "One need", "needs", Public, (200, s!(Need)), READ),
+        Op {
+            body: s!(needs::CreateNeed),
+            ..op(Post, "/api/v1/needs", "File a need (draft)", "needs", SignedIn, (201, s!(Need)), WRITE, crate::api::needs::create)
+        },
+        op(Get, "/api/v1/needs/{id}", "One need", "needs", Public, (200, s!(Need)), READ, crate::api::needs::get),
         op(
-            "get",
+            Get,
             "/api/v1/needs/{id}/history",
             "Every stamped lifecycle step (time, actor)",
             "needs",
             Public,
             (200, s!(Vec<tallinn_core::need::NeedTransition>)),
             READ,
+            crate::api::needs::history,
         ),
-        op("get", "/api/v1/needs/{id}/reviews", "The panels' reviews", "needs", Public, (200, s!(Vec<tallinn_core::review::Review>)), READ),
         op(
-            "get",
+            Get,
+            "/api/v1/needs/{id}/reviews",
+            "The panels' reviews",
+            "needs",
+            Public,
+            (200, s!(Vec<tallinn_core::review::Review>)),
+            READ,
+            crate::api::needs::reviews,
+        ),
+        op(
+            Get,
             "/api/v1/needs/{id}/relations",
             "Duplicate/complementary verdicts (the other need only if visible)",
             "engine",
             Public,
             (200, s!(Vec<tallinn_core::need::NeedRelation>)),
             READ,
+            crate::api::needs::relations,
         ),
-        op("post", "/api/v1/needs/{id}/submit", "draft → submitted", "needs", SignedIn, (200, s!(Need)), WRITE),
+        op(Post, "/api/v1/needs/{id}/submit", "draft → submitted", "needs", SignedIn, (200, s!(Need)), WRITE, crate::api::needs::submit),
         Op {
             body: s!(needs::TriageBody),
-            ..op("post", "/api/v1/needs/{id}/triage", "submitted → technical review, or rejected (coordinators)", "needs", SignedIn, (200, s!(Need)), WRITE)
+            ..op(
+                Post,
+                "/api/v1/needs/{id}/triage",
+                "submitted → technical review, or rejected (coordinators)",
+                "needs",
+                SignedIn,
+                (200, s!(Need)),
+                WRITE,
+                crate::api::needs::triage,
+            )
         },
-        Op { body: s!(needs::ReviewBody), ..op("post", "/api/v1/needs/{id}/reviews", "A panel member's review", "needs", SignedIn, (200, s!(Need)), WRITE) },
+        Op {
+            body: s!(needs::ReviewBody),
+            ..op(Post, "/api/v1/needs/{id}/reviews", "A panel member's review", "needs", SignedIn, (200, s!(Need)), WRITE, crate::api::needs::review)
+        },
         Op {
             body: s!(needs::ReserveBody),
-            ..op("post", "/api/v1/needs/{id}/reservation", "Reserve an approved need for a donor", "needs", SignedIn, (200, s!(Need)), WRITE)
+            ..op(
+                Post,
+                "/api/v1/needs/{id}/reservation",
+                "Reserve an approved need for a donor",
+                "needs",
+                SignedIn,
+                (200, s!(Need)),
+                WRITE,
+                crate::api::needs::reserve,
+            )
         },
-        Op { body: s!(needs::WithdrawBody), ..op("post", "/api/v1/needs/{id}/withdraw", "Withdraw a need", "needs", SignedIn, (200, s!(Need)), WRITE) },
+        Op {
+            body: s!(needs::WithdrawBody),
+            ..op(Post, "/api/v1/needs/{id}/withdraw", "Withdraw a need", "needs", SignedIn, (200, s!(Need)), WRITE, crate::api::needs::withdraw)
+        },
         Op {
             body: s!(engine::RelationBody),
-            ..op("post", "/api/v1/needs/{id}/relations", "Record a duplicate/complementary verdict (coordinators)", "engine", SignedIn, (204, None), WRITE)
+            ..op(
+                Post,
+                "/api/v1/needs/{id}/relations",
+                "Record a duplicate/complementary verdict (coordinators)",
+                "engine",
+                SignedIn,
+                (204, None),
+                WRITE,
+                crate::api::engine::relate,
+            )
         },
-        Op { query: s!(pledges::ListQuery), ..op("get", "/api/v1/pledges", "Pledges the caller may see", "pledges", Public, (200, s!(Page<Pledge>)), READ) },
+        Op {
+            query: s!(pledges::ListQuery),
+            ..op(Get, "/api/v1/pledges", "Pledges the caller may see", "pledges", Public, (200, s!(Page<Pledge>)), READ, crate::api::pledges::list)
+        },
         Op {
             body: s!(pledges::CreatePledge),
-            ..op("post", "/api/v1/pledges", "Record a money pledge (announced)", "pledges", SignedIn, (201, s!(Pledge)), WRITE)
+            ..op(Post, "/api/v1/pledges", "Record a money pledge (announced)", "pledges", SignedIn, (201, s!(Pledge)), WRITE, crate::api::pledges::create)
         },
-        op("get", "/api/v1/pledges/{id}", "One pledge", "pledges", Public, (200, s!(Pledge)), READ),
-        op("post", "/api/v1/pledges/{id}/commit", "announced → committed", "pledges", SignedIn, (200, s!(Pledge)), WRITE),
-        op("post", "/api/v1/pledges/{id}/disburse", "committed → disbursed", "pledges", SignedIn, (200, s!(Pledge)), WRITE),
-        op("post", "/api/v1/pledges/{id}/cancel", "Cancel a pledge without allocations", "pledges", SignedIn, (200, s!(Pledge)), WRITE),
+        op(Get, "/api/v1/pledges/{id}", "One pledge", "pledges", Public, (200, s!(Pledge)), READ, crate::api::pledges::get),
+        op(Post, "/api/v1/pledges/{id}/commit", "announced → committed", "pledges", SignedIn, (200, s!(Pledge)), WRITE, crate::api::pledges::commit),
+        op(Post, "/api/v1/pledges/{id}/disburse", "committed → disbursed", "pledges", SignedIn, (200, s!(Pledge)), WRITE, crate::api::pledges::disburse),
+        op(
+            Post,
+            "/api/v1/pledges/{id}/cancel",
+            "Cancel a pledge without allocations",
+            "pledges",
+            SignedIn,
+            (200, s!(Pledge)),
+            WRITE,
+            crate::api::pledges::cancel,
+        ),
         Op {
             query: s!(crate::api::PageQuery),
-            ..op("get", "/api/v1/allocations", "Allocations whose need and pledge the caller may see", "pledges", Public, (200, s!(Page<Allocation>)), READ)
+            ..op(
+                Get,
+                "/api/v1/allocations",
+                "Allocations whose need and pledge the caller may see",
+                "pledges",
+                Public,
+                (200, s!(Page<Allocation>)),
+                READ,
+                crate::api::pledges::allocations,
+            )
         },
         Op {
             body: s!(pledges::AllocateBody),
-            ..op("post", "/api/v1/allocations", "Allocate, all lines or none", "pledges", SignedIn, (201, s!(Vec<Allocation>)), WRITE)
+            ..op(
+                Post,
+                "/api/v1/allocations",
+                "Allocate, all lines or none",
+                "pledges",
+                SignedIn,
+                (201, s!(Vec<Allocation>)),
+                WRITE,
+                crate::api::pledges::allocate,
+            )
         },
-        Op { query: s!(flows::TransactionsQuery), ..op("get", "/api/v1/transactions", "Funding flows", "flows", Public, (200, s!(Page<Transaction>)), READ) },
+        Op {
+            query: s!(flows::TransactionsQuery),
+            ..op(Get, "/api/v1/transactions", "Funding flows", "flows", Public, (200, s!(Page<Transaction>)), READ, crate::api::flows::transactions)
+        },
         Op {
             body: s!(flows::CreateTransaction),
-            ..op("post", "/api/v1/transactions", "Record a flow (coordinators)", "flows", SignedIn, (201, s!(Transaction)), WRITE)
+            ..op(
+                Post,
+                "/api/v1/transactions",
+                "Record a flow (coordinators)",
+                "flows",
+                SignedIn,
+                (201, s!(Transaction)),
+                WRITE,
+                crate::api::flows::create_transaction,
+            )
         },
         Op {
             query: s!(crate::api::PageQuery),
-            ..op("get", "/api/v1/projects", "Projects whose need the caller may see", "flows", Public, (200, s!(Page<Project>)), READ)
+            ..op(
+                Get,
+                "/api/v1/projects",
+                "Projects whose need the caller may see",
+                "flows",
+                Public,
+                (200, s!(Page<Project>)),
+                READ,
+                crate::api::flows::projects,
+            )
         },
         Op {
             body: s!(flows::CreateProject),
-            ..op("post", "/api/v1/projects", "Start the delivery of a funded need", "flows", SignedIn, (201, s!(Project)), WRITE)
+            ..op(
+                Post,
+                "/api/v1/projects",
+                "Start the delivery of a funded need",
+                "flows",
+                SignedIn,
+                (201, s!(Project)),
+                WRITE,
+                crate::api::flows::create_project,
+            )
         },
         Op {
             body: s!(flows::MilestoneBody),
-            ..op("post", "/api/v1/projects/{id}/milestones", "Plan a milestone", "flows", SignedIn, (200, s!(Project)), WRITE)
+            ..op(Post, "/api/v1/projects/{id}/milestones", "Plan a milestone", "flows", SignedIn, (200, s!(Project)), WRITE, crate::api::flows::add_milestone)
         },
-        op("post", "/api/v1/projects/{id}/milestones/{milestone}/complete", "Complete a milestone", "flows", SignedIn, (200, s!(Project)), WRITE),
-        op("post", "/api/v1/projects/{id}/deliver", "Report the project delivered", "flows", SignedIn, (200, s!(Project)), WRITE),
+        op(
+            Post,
+            "/api/v1/projects/{id}/milestones/{milestone}/complete",
+            "Complete a milestone",
+            "flows",
+            SignedIn,
+            (200, s!(Project)),
+            WRITE,
+            crate::api::flows::complete_milestone,
+        ),
+        op(Post, "/api/v1/projects/{id}/deliver", "Report the project delivered", "flows", SignedIn, (200, s!(Project)), WRITE, crate::api::flows::deliver),
         Op {
             body: s!(flows::AcceptBody),
-            ..op("post", "/api/v1/projects/{id}/accept", "The beneficiary's sealed acceptance", "flows", SignedIn, (200, s!(Project)), WRITE)
+            ..op(
+                Post,
+                "/api/v1/projects/{id}/accept",
+                "The beneficiary's sealed acceptance",
+                "flows",
+                SignedIn,
+                (200, s!(Project)),
+                WRITE,
+                crate::api::flows::accept,
+            )
         },
         Op {
             query: s!(crate::api::PageQuery),
-            ..op("get", "/api/v1/agreements", "The agreements register", "flows", Public, (200, s!(Page<Agreement>)), READ)
+            ..op(Get, "/api/v1/agreements", "The agreements register", "flows", Public, (200, s!(Page<Agreement>)), READ, crate::api::flows::agreements)
         },
-        op("get", "/api/v1/transactions/{id}", "One flow", "flows", Public, (200, s!(Transaction)), READ),
-        op("get", "/api/v1/projects/{id}", "One project", "flows", Public, (200, s!(Project)), READ),
-        op("get", "/api/v1/agreements/{id}", "One agreement", "flows", Public, (200, s!(Agreement)), READ),
-        op("get", "/api/v1/allocations/{id}", "One allocation", "pledges", Public, (200, s!(Allocation)), READ),
+        op(Get, "/api/v1/transactions/{id}", "One flow", "flows", Public, (200, s!(Transaction)), READ, crate::api::flows::transaction),
+        op(Get, "/api/v1/projects/{id}", "One project", "flows", Public, (200, s!(Project)), READ, crate::api::flows::project),
+        op(Get, "/api/v1/agreements/{id}", "One agreement", "flows", Public, (200, s!(Agreement)), READ, crate::api::flows::agreement),
+        op(Get, "/api/v1/allocations/{id}", "One allocation", "pledges", Public, (200, s!(Allocation)), READ, crate::api::pledges::allocation),
         Op {
             body: s!(flows::CreateAgreement),
-            ..op("post", "/api/v1/agreements", "Register an agreement (coordinators)", "flows", SignedIn, (201, s!(Agreement)), WRITE)
+            ..op(
+                Post,
+                "/api/v1/agreements",
+                "Register an agreement (coordinators)",
+                "flows",
+                SignedIn,
+                (201, s!(Agreement)),
+                WRITE,
+                crate::api::flows::create_agreement,
+            )
         },
         Op {
             query: s!(flows::LogQuery),
-            ..op("get", "/api/v1/audit-log", "The hash-chained audit log, newest first", "audit", SignedIn, (200, s!(Page<AuditEntry>)), &[400, 401, 403])
+            ..op(
+                Get,
+                "/api/v1/audit-log",
+                "The hash-chained audit log, newest first",
+                "audit",
+                SignedIn,
+                (200, s!(Page<AuditEntry>)),
+                &[400, 401, 403],
+                crate::api::flows::audit_log,
+            )
         },
         Op {
             query: s!(flows::AccessLogQuery),
             ..op(
-                "get",
+                Get,
                 "/api/v1/access-log",
                 "Reads of AMBER, AMBER+STRICT and RED records, newest first",
                 "audit",
                 SignedIn,
                 (200, s!(Page<AccessEntry>)),
                 &[400, 401, 403],
+                crate::api::flows::access_log,
             )
         },
         Op {
             query: s!(crate::api::PageQuery),
-            ..op("get", "/api/v1/allocation-proposals", "Saved proposals", "engine", SignedIn, (200, s!(Page<Proposal>)), &[401, 403])
+            ..op(
+                Get,
+                "/api/v1/allocation-proposals",
+                "Saved proposals",
+                "engine",
+                SignedIn,
+                (200, s!(Page<Proposal>)),
+                &[401, 403],
+                crate::api::engine::proposals,
+            )
         },
-        op("post", "/api/v1/allocation-proposals", "Run the allocation engine over the ledger", "engine", SignedIn, (201, s!(Proposal)), &[401, 403]),
-        op("get", "/api/v1/allocation-proposals/{id}", "One proposal", "engine", SignedIn, (200, s!(Proposal)), READ),
-        op("post", "/api/v1/allocation-proposals/{id}/apply", "Apply a proposal, all lines or none", "engine", SignedIn, (200, s!(Vec<Allocation>)), WRITE),
+        op(
+            Post,
+            "/api/v1/allocation-proposals",
+            "Run the allocation engine over the ledger",
+            "engine",
+            SignedIn,
+            (201, s!(Proposal)),
+            &[401, 403],
+            crate::api::engine::propose,
+        ),
+        op(Get, "/api/v1/allocation-proposals/{id}", "One proposal", "engine", SignedIn, (200, s!(Proposal)), READ, crate::api::engine::proposal),
+        op(
+            Post,
+            "/api/v1/allocation-proposals/{id}/apply",
+            "Apply a proposal, all lines or none",
+            "engine",
+            SignedIn,
+            (200, s!(Vec<Allocation>)),
+            WRITE,
+            crate::api::engine::apply,
+        ),
         Op {
             query: s!(engine::GapsQuery),
             ..op(
-                "get",
+                Get,
                 "/api/v1/gaps",
                 "The unfunded gap, ranked by urgency × threat",
                 "engine",
                 Public,
                 (200, s!(Vec<tallinn_allocate::gaps::GapRow>)),
                 &[400, 422],
+                crate::api::engine::gaps,
             )
         },
         Op {
             query: s!(crate::api::exchange::SightingsQuery),
             ..op(
-                "get",
+                Get,
                 "/api/v1/sightings",
                 "The most recent sightings of every collection the caller may read",
                 "exchange",
                 SignedIn,
                 (200, s!(Vec<crate::api::exchange::SightingRow>)),
                 &[],
+                crate::api::exchange::sightings,
             )
         },
         op(
-            "get",
+            Get,
             "/api/v1/threat-factors",
             "Each sector's sightings in the last 30 days and the threat factor they give its needs",
             "engine",
             Public,
             (200, s!(Vec<tallinn_core::threat::SectorThreat>)),
             &[],
+            crate::api::engine::threat_factors,
         ),
-        op("get", "/api/v1/public/dashboard", "Every figure over TLP:CLEAR records (the public dashboard)", "reports", Public, (200, s!(Overview)), &[]),
-        op("get", "/api/v1/public/iati.xml", "IATI 2.03 activities XML: one activity per funded TLP:CLEAR need", "reports", Public, (200, None), &[]),
+        op(
+            Get,
+            "/api/v1/public/dashboard",
+            "Every figure over TLP:CLEAR records (the public dashboard)",
+            "reports",
+            Public,
+            (200, s!(Overview)),
+            &[],
+            crate::api::reports::public_dashboard,
+        ),
+        op(
+            Get,
+            "/api/v1/public/iati.xml",
+            "IATI 2.03 activities XML: one activity per funded TLP:CLEAR need",
+            "reports",
+            Public,
+            (200, None),
+            &[],
+            crate::api::reports::public_iati,
+        ),
         Op {
             query: s!(reports::OverviewQuery),
-            ..op("get", "/api/v1/reports", "Every figure over what the caller may see", "reports", Public, (200, s!(Overview)), &[400, 401])
+            ..op(
+                Get,
+                "/api/v1/reports",
+                "Every figure over what the caller may see",
+                "reports",
+                Public,
+                (200, s!(Overview)),
+                &[400, 401],
+                crate::api::reports::all,
+            )
         },
         Op {
             query: s!(reports::FundingQuery),
             ..op(
-                "get",
+                Get,
                 "/api/v1/reports/funding",
                 "Committed, disbursed and spent EUR by one dimension (announced beside); format=csv for CSV",
                 "reports",
                 Public,
                 (200, s!(tallinn_report::FundingTable)),
                 &[400, 401],
+                crate::api::reports::funding_table,
             )
         },
         Op {
             query: s!(reports::SectionQuery),
             ..op(
-                "get",
+                Get,
                 "/api/v1/reports/{section}",
                 "One section: coverage, gaps, timing, agreements or reconciliation; format=csv for CSV",
                 "reports",
                 Public,
                 (200, None),
                 &[400, 401, 404],
+                crate::api::reports::section,
             )
         },
         op(
-            "get",
+            Get,
             "/api/v1/reports/charts/{file}",
             "An SVG chart: funding-by-year.svg, coverage-by-sector.svg, top-gaps.svg, time-to-fund.svg",
             "reports",
             Public,
             (200, None),
             &[401, 404],
+            crate::api::reports::chart_svg,
         ),
         Op {
             query: s!(engine::DuplicatesQuery),
-            ..op("get", "/api/v1/duplicates", "Likely duplicate needs and overlapping pledges", "engine", SignedIn, (200, s!(Duplicates)), &[400, 401, 422])
+            ..op(
+                Get,
+                "/api/v1/duplicates",
+                "Likely duplicate needs and overlapping pledges",
+                "engine",
+                SignedIn,
+                (200, s!(Duplicates)),
+                &[400, 401, 422],
+                crate::api::engine::duplicates,
+            )
         },
     ]
 }
@@ -434,9 +789,26 @@ fn reason(status: u16) -> &'static str {
     }
 }
 
+fn generator() -> SchemaGenerator {
+    SchemaSettings::draft2020_12().with(|s| s.definitions_path = "#/components/schemas/".into()).into_generator()
+}
+
+/// The API's routes, from the same table the document is built from: an
+/// operation cannot be served without being documented, nor documented
+/// without being served. Several methods on one path share its route.
+pub fn routes() -> Router<AppState> {
+    let mut by_path: Vec<(&'static str, MethodRouter<AppState>)> = Vec::new();
+    for op in operations(&mut generator()) {
+        match by_path.iter_mut().find(|(path, _)| *path == op.path) {
+            Some((_, route)) => *route = std::mem::take(route).merge(op.route),
+            None => by_path.push((op.path, op.route)),
+        }
+    }
+    by_path.into_iter().fold(Router::new(), |router, (path, route)| router.route(path, route))
+}
+
 fn build() -> Value {
-    let settings = SchemaSettings::draft2020_12().with(|s| s.definitions_path = "#/components/schemas/".into());
-    let mut g = settings.into_generator();
+    let mut g = generator();
     let error = g.subschema_for::<crate::error::Body>();
     let ops = operations(&mut g);
     let definitions = g.take_definitions(true);
@@ -445,7 +817,7 @@ fn build() -> Value {
         let mut operation = Map::new();
         operation.insert("summary".into(), json!(op.summary));
         operation.insert("tags".into(), json!([op.tag]));
-        operation.insert("operationId".into(), json!(format!("{}{}", op.method, op.path.replace(['/', '{', '}', '-'], "_"))));
+        operation.insert("operationId".into(), json!(format!("{}{}", op.method.name(), op.path.replace(['/', '{', '}', '-'], "_"))));
         let mut parameters: Vec<Value> = op
             .path
             .split('/')
@@ -496,7 +868,7 @@ fn build() -> Value {
         operation.insert("security".into(), security);
         let item = paths.entry(op.path.to_string()).or_insert_with(|| json!({}));
         if let Value::Object(item) = item {
-            item.insert(op.method.to_string(), Value::Object(operation));
+            item.insert(op.method.name().to_string(), Value::Object(operation));
         }
     }
     json!({
