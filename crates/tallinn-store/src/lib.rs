@@ -64,7 +64,7 @@ pub use ledger::{
     audit::VerifyReport,
     deconfliction::{Duplicates, GAP_BY_WORDS, gap_by},
     fx::FxImportReport,
-    needs::{NeedFilter, TriageDecision},
+    needs::{NeedDetails, NeedFilter, TriageDecision},
     proposals::Proposal,
     taxii::{
         ALIAS_PATTERN, Audience, COMMUNITY, Collection, NewCollection, ObjectCount, ObjectQuery, Page, Status, StatusDetail, StoredObject, UUID_PATTERN,

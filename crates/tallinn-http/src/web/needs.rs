@@ -204,11 +204,8 @@ async fn need_page(
     done: Option<&str>,
 ) -> Result<Response, WebError> {
     let who = &viewer.principal;
-    let need = state.ledger.need(who, id).await?;
+    let tallinn_store::NeedDetails { need, history, reviews, relations } = state.ledger.need_details(who, id).await?;
     log_reads(state, viewer, &[("need", need.id.as_str(), need.tlp)]).await?;
-    let reviews = state.ledger.need_reviews(who, id).await?;
-    let history = state.ledger.need_history(who, id).await?;
-    let relations = state.ledger.need_relations(who, id).await?;
     let allocations: Vec<Allocation> = state.ledger.allocations(who).await?.into_iter().filter(|a| a.need == need.id).collect();
     let transactions = state.ledger.transactions(who, &TransactionFilter { need: Some(need.id.clone()), ..Default::default() }).await?;
     let projects: Vec<Project> = state.ledger.projects(who).await?.into_iter().filter(|p| p.need == need.id).collect();

@@ -878,6 +878,15 @@ pub async fn deconfliction_verdicts_are_recorded(h: Harness) {
     // A donor does not learn of the AMBER+STRICT need through the relation.
     let donor = user("de.donor", "DE", Role::Donor);
     assert_eq!(l.need_relations(&donor, &a).await.unwrap().len(), 1);
+    // The need with everything about it, read at once, is what the separate reads say.
+    for reader in [Principal::System, donor.clone()] {
+        let details = l.need_details(&reader, &a).await.unwrap();
+        assert_eq!(details.need, l.need(&reader, &a).await.unwrap());
+        assert_eq!(details.history, l.need_history(&reader, &a).await.unwrap());
+        assert_eq!(details.reviews, l.need_reviews(&reader, &a).await.unwrap());
+        assert_eq!(details.relations, l.need_relations(&reader, &a).await.unwrap());
+    }
+    assert!(l.need_details(&donor, &secret).await.is_err(), "hidden like missing");
     assert_eq!(l.related_pairs().await.unwrap().len(), 2);
     assert_eq!(l.audit_log(&Principal::System, 10, Some("need")).await.unwrap().iter().filter(|e| e.action == "need.relate").count(), 3);
 }

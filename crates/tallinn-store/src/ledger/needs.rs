@@ -15,7 +15,7 @@ use tallinn_core::{DomainError, Lifecycle};
 use super::{Ledger, audit, is_member_of, is_office, json, participants, require};
 use crate::args;
 use crate::error::Result;
-use crate::sql::{Row, Value, insert_many};
+use crate::sql::{Connection, Row, Value, insert_many};
 use crate::tx::Tx;
 
 pub(crate) const COLUMNS: &str = "id, beneficiary, title, description, capability, sector, urgency, cost_eur_minor, funded_eur_minor, divisible, deadline, status, tlp, share_orgs, share_users, tags, reserved_by, reserved_until, synthetic, created_at, created_by";
@@ -48,6 +48,94 @@ pub(crate) fn from_row(r: &Row, now: jiff::Timestamp) -> Result<Need> {
         created_at: from_micros(r.int(19)?),
         created_by: r.text(20)?,
     })
+}
+
+/// A need, its history, its panels' reviews and its relations to needs the
+/// reader may see, read in one transaction.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct NeedDetails {
+    pub need: Need,
+    pub history: Vec<NeedTransition>,
+    pub reviews: Vec<Review>,
+    pub relations: Vec<NeedRelation>,
+}
+
+/// The need `key` as `reader` may read it, or "not found".
+async fn visible(conn: &mut dyn Connection, reader: &Principal, key: i64, now: jiff::Timestamp) -> Result<Need> {
+    let row = crate::sql::fetch_optional(conn, &format!("SELECT {COLUMNS} FROM needs WHERE id = $1"), args![key]).await?;
+    match row.map(|r| from_row(&r, now)).transpose()? {
+        Some(n) if n.visible_to(reader) => Ok(n.as_seen_by(reader)),
+        _ => Err(DomainError::not_found("need", Kind::Need.display(key)).into()),
+    }
+}
+
+async fn history_of(conn: &mut dyn Connection, need: &Need, key: i64) -> Result<Vec<NeedTransition>> {
+    let rows = conn.fetch("SELECT from_status, to_status, at, actor, note FROM need_transitions WHERE need_id = $1 ORDER BY id", args![key]).await?;
+    rows.iter()
+        .map(|r| {
+            Ok(NeedTransition {
+                need: need.id.clone(),
+                from: r.opt_parse(0)?,
+                to: r.parse(1)?,
+                at: from_micros(r.int(2)?),
+                actor: r.text(3)?,
+                note: r.text(4)?,
+            })
+        })
+        .collect()
+}
+
+async fn reviews_of(conn: &mut dyn Connection, need: &Need, key: i64) -> Result<Vec<Review>> {
+    let rows = conn
+        .fetch("SELECT panel, reviewer, decision, feasibility, relevance, importance, comment, conflict_of_interest, at FROM reviews WHERE need_id = $1 ORDER BY id", args![key])
+        .await?;
+    let score = |v: Option<i64>| v.map(|s| s.clamp(0, 5) as u8);
+    rows.iter()
+        .map(|r| {
+            Ok(Review {
+                need: need.id.clone(),
+                panel: r.parse(0)?,
+                reviewer: r.text(1)?,
+                decision: r.parse(2)?,
+                feasibility: score(r.opt_int(3)?),
+                relevance: score(r.opt_int(4)?),
+                importance: score(r.opt_int(5)?),
+                comment: r.text(6)?,
+                conflict_of_interest: r.bool(7)?,
+                at: from_micros(r.int(8)?),
+            })
+        })
+        .collect()
+}
+
+/// The verdicts on pairs that include need `key`, each with the other need
+/// read in the same query (one, not one per relation) and kept only if the
+/// reader may see it.
+async fn relations_of(conn: &mut dyn Connection, reader: &Principal, key: i64, now: jiff::Timestamp) -> Result<Vec<NeedRelation>> {
+    let other_columns: Vec<String> = COLUMNS.split(", ").map(|c| format!("n.{c}")).collect();
+    // The other need's columns come first, so that `from_row` reads them
+    // where it expects them; the verdict's follow.
+    let at = other_columns.len();
+    let sql = format!(
+        "SELECT {}, r.relation, r.note, r.decided_at, r.decided_by FROM need_relations r \
+         JOIN needs n ON n.id = CASE WHEN r.need_a = $1 THEN r.need_b ELSE r.need_a END \
+         WHERE r.need_a = $1 OR r.need_b = $1 ORDER BY r.decided_at",
+        other_columns.join(", ")
+    );
+    let mut out = Vec::new();
+    for r in conn.fetch(&sql, args![key]).await? {
+        let other = from_row(&r, now)?;
+        if other.visible_to(reader) {
+            out.push(NeedRelation {
+                other: other.id,
+                relation: r.parse(at)?,
+                note: r.text(at + 1)?,
+                decided_at: from_micros(r.int(at + 2)?),
+                decided_by: r.text(at + 3)?,
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// Reads a need and locks its row for the rest of the transaction. A need
@@ -330,57 +418,55 @@ impl Ledger {
     pub async fn need(&self, reader: &Principal, id: &str) -> Result<Need> {
         let key = Kind::Need.parse(id)?;
         let mut conn = self.read().await?;
-        let row = crate::sql::fetch_optional(conn.as_mut(), &format!("SELECT {COLUMNS} FROM needs WHERE id = $1"), args![key]).await?;
-        match row.map(|r| from_row(&r, self.now())).transpose()? {
-            Some(n) if n.visible_to(reader) => Ok(n.as_seen_by(reader)),
-            _ => Err(DomainError::not_found("need", Kind::Need.display(key)).into()),
+        let result = visible(conn.as_mut(), reader, key, self.now()).await;
+        let _ = conn.rollback().await;
+        result
+    }
+
+    /// A need with its history, reviews and relations, read at one moment
+    /// (one read transaction): what `need show` and the need's page show.
+    pub async fn need_details(&self, reader: &Principal, id: &str) -> Result<NeedDetails> {
+        let key = Kind::Need.parse(id)?;
+        let now = self.now();
+        let mut conn = self.read().await?;
+        let result = async {
+            let conn = conn.as_mut();
+            let need = visible(conn, reader, key, now).await?;
+            let history = history_of(conn, &need, key).await?;
+            let reviews = reviews_of(conn, &need, key).await?;
+            let relations = relations_of(conn, reader, key, now).await?;
+            Ok(NeedDetails { need, history, reviews, relations })
         }
+        .await;
+        let _ = conn.rollback().await;
+        result
     }
 
     /// The stamped lifecycle of a need, oldest first.
     pub async fn need_history(&self, reader: &Principal, id: &str) -> Result<Vec<NeedTransition>> {
-        let need = self.need(reader, id).await?;
-        let key = Kind::Need.parse(&need.id)?;
+        let key = Kind::Need.parse(id)?;
+        let now = self.now();
         let mut conn = self.read().await?;
-        let rows = conn.fetch("SELECT from_status, to_status, at, actor, note FROM need_transitions WHERE need_id = $1 ORDER BY id", args![key]).await?;
-        rows.iter()
-            .map(|r| {
-                Ok(NeedTransition {
-                    need: need.id.clone(),
-                    from: r.opt_parse(0)?,
-                    to: r.parse(1)?,
-                    at: from_micros(r.int(2)?),
-                    actor: r.text(3)?,
-                    note: r.text(4)?,
-                })
-            })
-            .collect()
+        let result = async {
+            let need = visible(conn.as_mut(), reader, key, now).await?;
+            history_of(conn.as_mut(), &need, key).await
+        }
+        .await;
+        let _ = conn.rollback().await;
+        result
     }
 
     pub async fn need_reviews(&self, reader: &Principal, id: &str) -> Result<Vec<Review>> {
-        let need = self.need(reader, id).await?;
-        let key = Kind::Need.parse(&need.id)?;
+        let key = Kind::Need.parse(id)?;
+        let now = self.now();
         let mut conn = self.read().await?;
-        let rows = conn
-            .fetch("SELECT panel, reviewer, decision, feasibility, relevance, importance, comment, conflict_of_interest, at FROM reviews WHERE need_id = $1 ORDER BY id", args![key])
-            .await?;
-        let score = |v: Option<i64>| v.map(|s| s.clamp(0, 5) as u8);
-        rows.iter()
-            .map(|r| {
-                Ok(Review {
-                    need: need.id.clone(),
-                    panel: r.parse(0)?,
-                    reviewer: r.text(1)?,
-                    decision: r.parse(2)?,
-                    feasibility: score(r.opt_int(3)?),
-                    relevance: score(r.opt_int(4)?),
-                    importance: score(r.opt_int(5)?),
-                    comment: r.text(6)?,
-                    conflict_of_interest: r.bool(7)?,
-                    at: from_micros(r.int(8)?),
-                })
-            })
-            .collect()
+        let result = async {
+            let need = visible(conn.as_mut(), reader, key, now).await?;
+            reviews_of(conn.as_mut(), &need, key).await
+        }
+        .await;
+        let _ = conn.rollback().await;
+        result
     }
 
     /// Changes a draft, by its beneficiary or the office. Once submitted, a
@@ -469,25 +555,16 @@ impl Ledger {
     /// The verdicts involving a need, with the other need of each pair
     /// shown only if the reader may see it.
     pub async fn need_relations(&self, reader: &Principal, id: &str) -> Result<Vec<NeedRelation>> {
-        let need = self.need(reader, id).await?;
-        let key = Kind::Need.parse(&need.id)?;
+        let key = Kind::Need.parse(id)?;
+        let now = self.now();
         let mut conn = self.read().await?;
-        let rows = conn
-            .fetch(
-                "SELECT need_a, need_b, relation, note, decided_at, decided_by FROM need_relations WHERE need_a = $1 OR need_b = $1 ORDER BY decided_at",
-                args![key],
-            )
-            .await?;
-        drop(conn);
-        let mut out = Vec::new();
-        for r in rows {
-            let other = if r.int(0)? == key { r.int(1)? } else { r.int(0)? };
-            let other = Kind::Need.display(other);
-            if self.need(reader, &other).await.is_ok() {
-                out.push(NeedRelation { other, relation: r.parse(2)?, note: r.text(3)?, decided_at: from_micros(r.int(4)?), decided_by: r.text(5)? });
-            }
+        let result = async {
+            visible(conn.as_mut(), reader, key, now).await?;
+            relations_of(conn.as_mut(), reader, key, now).await
         }
-        Ok(out)
+        .await;
+        let _ = conn.rollback().await;
+        result
     }
 
     /// Every recorded pair (lower id first), for deconfliction to skip.

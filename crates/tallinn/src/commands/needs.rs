@@ -30,10 +30,7 @@ pub async fn run(ctx: &Ctx, cmd: NeedCmd) -> anyhow::Result<()> {
             print(&needs, format.format)
         }
         NeedCmd::Show { id, format } => {
-            let need = l.need(&ctx.actor, &id).await?;
-            let history = l.need_history(&ctx.actor, &id).await?;
-            let reviews = l.need_reviews(&ctx.actor, &id).await?;
-            let relations = l.need_relations(&ctx.actor, &id).await?;
+            let tallinn_store::NeedDetails { need, history, reviews, relations } = l.need_details(&ctx.actor, &id).await?;
             super::log_access(l, &ctx.actor, &[("need", need.id.as_str(), need.tlp)]).await?;
             if format.format == Format::Json {
                 print_one(&serde_json::json!({ "need": need, "history": history, "reviews": reviews, "relations": relations }), Format::Json)
