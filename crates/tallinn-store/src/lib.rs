@@ -6,7 +6,8 @@
 //! PostgreSQL, locked) in that transaction, and appends its audit entry before
 //! committing. The operations are written once over the `sql::Backend` seam;
 //! `tallinn-store-sqlite` and `tallinn-store-postgres` implement that seam
-//! with their own migrations, and the `conformance` suite runs on both.
+//! with their own migrations, and the conformance suite (`tallinn-store-conformance`,
+//! a dev-only crate) runs on both.
 //!
 //! # Modules
 //!
@@ -14,8 +15,8 @@
 //! `Value`, `Row`, `Dialect`, `insert_many`); `tx::Tx` is one operation's transaction (actor, time,
 //! audit append, commit-or-rollback, and a guard that refuses to commit a change without an audit
 //! entry); `ledger/*` are the operations by area; `demo` builds the seeded synthetic dataset
-//! through those operations; `conformance` (feature `conformance`) is the behaviour suite every
-//! backend runs. `ledger/snapshot` keeps the needs in memory per process, keyed by the ledger
+//! through those operations; the behaviour suite every backend runs is the crate
+//! `tallinn-store-conformance`. `ledger/snapshot` keeps the needs in memory per process, keyed by the ledger
 //! version (`audit_head.seq`, advanced by every change in its transaction), so reads are served
 //! from memory yet exactly as fresh as the tables, on any number of processes. `ledger/access`
 //! holds API tokens (SHA-256 only), sessions, sign-in failures and the access log;
@@ -49,9 +50,6 @@ mod ledger;
 pub mod sql;
 pub mod statistics;
 mod tx;
-
-#[cfg(feature = "conformance")]
-pub mod conformance;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Result, StoreError};

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use tallinn_store::conformance::{Harness, start};
 use tallinn_store::{Ledger, ManualClock};
+use tallinn_store_conformance::{Harness, start};
 use tallinn_store_postgres::PostgresBackend;
 
 static NEXT: AtomicU32 = AtomicU32::new(0);
@@ -14,7 +14,7 @@ async fn open() -> Option<Harness> {
     let base = std::env::var("TALLINN_TEST_POSTGRES_URL").ok()?;
     let name = format!("tallinn_test_{}_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed), jiff::Timestamp::now().as_microsecond() % 1_000_000);
     let url = PostgresBackend::create_database(&base, &name).await.expect("create test database");
-    let cleanup: tallinn_store::conformance::Cleanup = Box::pin(async move {
+    let cleanup: tallinn_store_conformance::Cleanup = Box::pin(async move {
         if let Err(e) = PostgresBackend::drop_database(&base, &name).await {
             eprintln!("could not drop test database {name}: {e}");
         }
@@ -32,7 +32,7 @@ async fn open() -> Option<Harness> {
     })
 }
 
-tallinn_store::conformance_suite!(open);
+tallinn_store_conformance::conformance_suite!(open);
 
 /// The statement of migration 0011 that writes `flow_chunks` from `transactions`.
 fn flow_chunks_backfill() -> &'static str {

@@ -4,8 +4,8 @@ mod pool;
 
 use std::sync::Arc;
 
-use tallinn_store::conformance::{Harness, start};
 use tallinn_store::{Ledger, ManualClock};
+use tallinn_store_conformance::{Harness, start};
 use tallinn_store_sqlite::SqliteBackend;
 
 async fn open() -> Option<Harness> {
@@ -16,7 +16,7 @@ async fn open() -> Option<Harness> {
     let ledger = Ledger::with_clock(Arc::new(backend), clock.clone());
     ledger.init().await.expect("init");
     // The directory is removed once the test has passed.
-    let cleanup: tallinn_store::conformance::Cleanup = Box::pin(async move { drop(dir) });
+    let cleanup: tallinn_store_conformance::Cleanup = Box::pin(async move { drop(dir) });
     Some(Harness {
         ledger,
         clock,
@@ -26,7 +26,7 @@ async fn open() -> Option<Harness> {
     })
 }
 
-tallinn_store::conformance_suite!(open);
+tallinn_store_conformance::conformance_suite!(open);
 
 /// The statement of migration 0011 that writes `flow_chunks` from `transactions`.
 fn flow_chunks_backfill() -> &'static str {

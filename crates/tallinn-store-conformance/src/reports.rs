@@ -11,7 +11,7 @@ use tallinn_report::facts::Facts;
 use tallinn_report::{By, funding, overview};
 
 use super::{Harness, user};
-use crate::Ledger;
+use tallinn_store::Ledger;
 
 /// `SELECT key, SUM(value)` as a map, straight from the database.
 async fn sums(l: &Ledger, sql: &str) -> BTreeMap<String, i64> {

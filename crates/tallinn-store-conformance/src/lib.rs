@@ -19,12 +19,12 @@ use tallinn_core::project::NewProject;
 use tallinn_core::review::{Decision, NewReview};
 use tallinn_core::transaction::{NewTransaction, TransactionKind};
 
-use crate::ledger::allocations::AllocationLine;
+use tallinn_store::AllocationLine;
 
 mod reports;
 mod taxii;
-use crate::{Ledger, ManualClock, StoreError, TriageDecision};
 pub use reports::*;
+use tallinn_store::{Ledger, ManualClock, StoreError, TriageDecision};
 pub use taxii::*;
 
 /// A fresh ledger on one backend, with a clock the test moves.
@@ -92,12 +92,12 @@ macro_rules! conformance_suite {
                 match $open().await {
                     Some(mut harness) => {
                         let cleanup = harness.cleanup.take();
-                        $crate::conformance::$name(harness).await;
+                        $crate::$name(harness).await;
                         if let Some(cleanup) = cleanup {
                             cleanup.await;
                         }
                     }
-                    None => $crate::conformance::unavailable("database for this backend", "set TALLINN_TEST_POSTGRES_URL, e.g. postgres://postgres@127.0.0.1:5432/tallinn_dev"),
+                    None => $crate::unavailable("database for this backend", "set TALLINN_TEST_POSTGRES_URL, e.g. postgres://postgres@127.0.0.1:5432/tallinn_dev"),
                 }
             }
         )+
@@ -958,7 +958,7 @@ pub async fn tokens_and_the_access_log(h: Harness) {
 /// end every session and stale every remembered credential (the version
 /// moves); disabled accounts sign in with nothing; removal is for good.
 pub async fn accounts_change_and_end_sessions(h: Harness) {
-    use crate::AccountChange;
+    use tallinn_store::AccountChange;
     let l = &h.ledger;
     let office = Principal::System;
     l.add_user(office.clone(), NewUser { name: "mart".into(), org: "EE".into(), role: Role::Donor, panel: None, password_hash: Some("$argon2id$old".into()) })
