@@ -8,6 +8,7 @@ use crate::participant::Role;
 
 pub mod need;
 pub mod pledge;
+pub mod project;
 
 vocabulary! {
     /// Traffic Light Protocol 2.0.

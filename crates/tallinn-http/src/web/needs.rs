@@ -186,7 +186,7 @@ async fn actions_for(state: &AppState, viewer: &Viewer, need: &Need) -> Result<A
         review,
         reserve: policy::need::reserve(who, need, donor).is_ok(),
         withdraw: policy::need::withdraw(who, need).is_ok(),
-        start_project: if policy::is_office(who) && need.status == NeedStatus::Funded {
+        start_project: if policy::project::start(who).is_ok() && need.status == NeedStatus::Funded {
             state.ledger.participants().await?.into_iter().filter(|p| p.kind == ParticipantKind::Implementer).map(|p| (p.code, p.name)).collect()
         } else {
             Vec::new()

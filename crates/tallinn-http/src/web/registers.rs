@@ -10,7 +10,8 @@ use axum::response::Response;
 use tallinn_core::agreement::Agreement;
 use tallinn_core::audit::AuditEntry;
 use tallinn_core::participant::{Participant, Role, User};
-use tallinn_core::project::{Project, ProjectStatus};
+use tallinn_core::policy::{self, Principal};
+use tallinn_core::project::Project;
 use tallinn_store::AccessEntry;
 
 use super::form::Posted;
@@ -26,9 +27,8 @@ const LOG_PAGE: i64 = 100;
 struct ProjectsPage {
     l: Layout,
     projects: Vec<Project>,
-    /// The implementer's or beneficiary's organisation, to offer their steps.
-    org: String,
-    role: String,
+    /// The reader, to offer the steps the store would accept.
+    who: Principal,
     form: FormState,
     failed: String,
 }
@@ -38,8 +38,7 @@ async fn projects_page(state: &AppState, viewer: &Viewer, form: FormState, faile
     let mut projects = state.ledger.projects(&who).await?;
     projects.sort_by_key(|p| std::cmp::Reverse(crate::api::key_of(&p.id)));
     let l = Layout::new(viewer, "projects.title", "/projects").with_flash(done);
-    let role = viewer.role().map_or("", |r| r.as_str()).to_string();
-    render_status(status, &ProjectsPage { l, projects, org: viewer.org().unwrap_or_default().to_string(), role, form, failed: failed.to_string() })
+    render_status(status, &ProjectsPage { l, projects, who, form, failed: failed.to_string() })
 }
 
 #[derive(serde::Deserialize)]
@@ -230,16 +229,16 @@ pub async fn access_log(State(s): State<AppState>, viewer: Viewer) -> Result<Res
 }
 
 impl ProjectsPage {
-    /// Whether a project step is offered to this reader (the store decides
-    /// again when it is posted).
+    /// Whether a project step is offered to this reader: exactly when the
+    /// store would accept it (`tallinn_core::policy::project`).
     fn offers(&self, p: &Project, step: &str) -> bool {
-        let (role, org) = (self.role.as_str(), self.org.as_str());
-        match step {
-            "plan" | "milestone" | "deliver" => {
-                (role == "implementer" && org == p.implementer || role == "coordinator") && p.status == ProjectStatus::InDelivery
-            }
-            "accept" => (role == "beneficiary" && org == p.beneficiary || role == "coordinator") && p.status == ProjectStatus::Delivered,
-            _ => false,
-        }
+        let rule = match step {
+            "plan" => policy::project::plan,
+            "milestone" => policy::project::report,
+            "deliver" => policy::project::deliver,
+            "accept" => policy::project::accept,
+            _ => return false,
+        };
+        rule(&self.who, p).is_ok()
     }
 }

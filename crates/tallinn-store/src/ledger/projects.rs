@@ -6,11 +6,11 @@ use tallinn_core::DomainError;
 use tallinn_core::id::Kind;
 use tallinn_core::need::NeedStatus;
 use tallinn_core::participant::{ParticipantKind, Role};
-use tallinn_core::policy::Principal;
+use tallinn_core::policy::{self, Principal};
 use tallinn_core::project::{Acceptance, DeliveryItem, Milestone, NewProject, Project, ProjectStatus};
 use tallinn_core::time::{from_micros, to_micros};
 
-use super::{Ledger, audit, is_member_of, is_office, needs, participants, require};
+use super::{Ledger, audit, needs, participants};
 use crate::args;
 use crate::error::Result;
 use crate::sql::{Connection, fetch_optional};
@@ -73,7 +73,7 @@ async fn load(tx: &mut Tx, key: i64) -> Result<Project> {
 
 pub(crate) async fn create(tx: &mut Tx, p: &NewProject) -> Result<Project> {
     p.validate()?;
-    require(&tx.actor, "start projects", is_office)?;
+    policy::project::start(&tx.actor)?;
     let kind = participants::kind_of(tx, &p.implementer).await?;
     if kind != ParticipantKind::Implementer {
         return Err(DomainError::refused("implementer", format!("{} is a {kind}, not an implementer", p.implementer)).into());
@@ -103,19 +103,11 @@ pub(crate) async fn create(tx: &mut Tx, p: &NewProject) -> Result<Project> {
     Ok(project)
 }
 
-/// The implementer of the project or the office.
-fn may_deliver(actor: &Principal, project: &Project) -> bool {
-    is_office(actor) || is_member_of(actor, Role::Implementer, &project.implementer)
-}
-
 pub(crate) async fn add_milestone(tx: &mut Tx, key: i64, title: &str, due: Option<Date>) -> Result<Project> {
     let project = load(tx, key).await?;
-    require(&tx.actor, "plan this project", |a| may_deliver(a, &project))?;
+    policy::project::plan(&tx.actor, &project)?;
     if title.trim().is_empty() {
         return Err(DomainError::invalid("title", "a milestone needs a title").into());
-    }
-    if project.status != ProjectStatus::InDelivery {
-        return Err(DomainError::Conflict(format!("project {} is {}; milestones belong to projects in delivery", project.id, project.status)).into());
     }
     let id = tx
         .fetch_one("INSERT INTO milestones (project_id, title, due) VALUES ($1, $2, $3) RETURNING id", args![key, title.trim(), due.map(|d| d.to_string())])
@@ -127,7 +119,7 @@ pub(crate) async fn add_milestone(tx: &mut Tx, key: i64, title: &str, due: Optio
 
 pub(crate) async fn complete_milestone(tx: &mut Tx, key: i64, milestone: i64) -> Result<Project> {
     let project = load(tx, key).await?;
-    require(&tx.actor, "report on this project", |a| may_deliver(a, &project))?;
+    policy::project::report(&tx.actor, &project)?;
     let row = tx.fetch_optional("SELECT completed_at FROM milestones WHERE id = $1 AND project_id = $2", args![milestone, key]).await?;
     let row = row.ok_or_else(|| DomainError::not_found("milestone", Kind::Milestone.display(milestone)))?;
     if row.opt_int(0)?.is_some() {
@@ -140,15 +132,7 @@ pub(crate) async fn complete_milestone(tx: &mut Tx, key: i64, milestone: i64) ->
 
 pub(crate) async fn deliver(tx: &mut Tx, key: i64) -> Result<Project> {
     let project = load(tx, key).await?;
-    require(&tx.actor, "report delivery of this project", |a| may_deliver(a, &project))?;
-    if project.status != ProjectStatus::InDelivery {
-        return Err(
-            DomainError::InvalidTransition { entity: "project", id: project.id.clone(), from: project.status.to_string(), to: "delivered".into() }.into()
-        );
-    }
-    if let Some(open) = project.milestones.iter().find(|m| m.completed_at.is_none()) {
-        return Err(DomainError::Conflict(format!("milestone {} ({}) is not complete", open.id, open.title)).into());
-    }
+    policy::project::deliver(&tx.actor, &project)?;
     tx.execute("UPDATE projects SET status = 'delivered', delivered_at = $1 WHERE id = $2", args![to_micros(tx.at), key]).await?;
     let mut need = needs::lock(tx, Kind::Need.parse(&project.need)?).await?;
     needs::move_to(tx, &mut need, NeedStatus::Delivered, &format!("project {} delivered", project.id)).await?;
@@ -158,15 +142,8 @@ pub(crate) async fn deliver(tx: &mut Tx, key: i64) -> Result<Project> {
 
 pub(crate) async fn accept(tx: &mut Tx, key: i64, statement: &str) -> Result<Project> {
     let project = load(tx, key).await?;
-    let Principal::User { name, .. } = tx.actor.clone() else {
-        return Err(DomainError::Forbidden("acceptance is signed by a named user of the beneficiary institution".into()).into());
-    };
-    require(&tx.actor, &format!("accept deliveries for {}", project.beneficiary), |a| is_member_of(a, Role::Beneficiary, &project.beneficiary))?;
-    if project.status != ProjectStatus::Delivered {
-        return Err(
-            DomainError::InvalidTransition { entity: "project", id: project.id.clone(), from: project.status.to_string(), to: "accepted".into() }.into()
-        );
-    }
+    policy::project::accept(&tx.actor, &project)?;
+    let name = tx.actor.actor();
     if statement.trim().is_empty() {
         return Err(DomainError::invalid("statement", "an acceptance states what was received").into());
     }
