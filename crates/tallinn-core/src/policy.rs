@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::participant::Role;
 
+pub mod admin;
 pub mod need;
 pub mod pledge;
 pub mod project;

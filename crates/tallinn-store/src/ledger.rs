@@ -143,15 +143,9 @@ pub(crate) fn json<T: Serialize + ?Sized>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "null".into())
 }
 
-/// Who may do what: the rules live in `tallinn_core::policy`, where the
-/// web reads them too.
-pub(crate) use tallinn_core::policy::{is_member_of, is_office};
-
-/// Refuses the operation unless `allowed` holds for the actor
-/// (`tallinn_core::policy::require`).
-pub(crate) fn require(actor: &Principal, what: &str, allowed: impl FnOnce(&Principal) -> bool) -> Result<()> {
-    Ok(tallinn_core::policy::require(actor, what, allowed)?)
-}
+/// Who may do what: the rules live in `tallinn_core::policy` (ADR 0023),
+/// where the web reads them too; the operations call them.
+pub(crate) use tallinn_core::policy::is_office;
 
 /// Appends an audit entry built from a serialisable summary.
 pub(crate) async fn audit<T: Serialize>(tx: &mut Tx, action: &'static str, entity: &'static str, id: &str, details: &T) -> Result<()> {

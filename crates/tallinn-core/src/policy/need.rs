@@ -89,6 +89,11 @@ pub fn reserve(who: &Principal, need: &Need, donor: &str) -> Result<(), DomainEr
     Ok(())
 }
 
+/// Record verdicts on pairs of needs (duplicate, complementary).
+pub fn relate(who: &Principal) -> Result<(), DomainError> {
+    require(who, "record verdicts on needs", is_office)
+}
+
 /// Withdraw this need: nothing allocated to it yet.
 pub fn withdraw(who: &Principal, need: &Need) -> Result<(), DomainError> {
     require(who, "withdraw this need", |a| office_or_owner(a, &need.beneficiary))?;

@@ -13,6 +13,11 @@ pub fn make(who: &Principal, donor: &str) -> Result<(), DomainError> {
     require(who, &format!("pledge for {donor}"), |a| is_office(a) || is_member_of(a, Role::Donor, donor))
 }
 
+/// Allocate pledges of donor `donor` to needs.
+pub fn allocate(who: &Principal, donor: &str) -> Result<(), DomainError> {
+    require(who, &format!("allocate pledges of {donor}"), |a| is_office(a) || is_member_of(a, Role::Donor, donor))
+}
+
 /// Move this pledge to `to` (commit, disburse, cancel): the office or its
 /// donor, along the lifecycle, and never cancel money already allocated.
 pub fn change(who: &Principal, pledge: &Pledge, to: PledgeStatus) -> Result<(), DomainError> {

@@ -22,7 +22,7 @@ struct ProposalsPage {
 }
 
 fn may_run(viewer: &Viewer) -> bool {
-    viewer.role() == Some(tallinn_core::participant::Role::Coordinator)
+    viewer.role().is_some() && tallinn_core::policy::admin::run_engine(&viewer.principal).is_ok()
 }
 
 async fn proposals_page(state: &AppState, viewer: &Viewer, form: FormState, status: StatusCode) -> Result<Response, WebError> {

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use tallinn_core::agreement::Agreement;
 use tallinn_core::audit::AuditEntry;
-use tallinn_core::participant::{Participant, Role, User};
+use tallinn_core::participant::{Participant, User};
 use tallinn_core::policy::{self, Principal};
 use tallinn_core::project::Project;
 use tallinn_store::AccessEntry;
@@ -124,8 +124,8 @@ pub async fn participants(State(s): State<AppState>, viewer: Viewer, Query(q): Q
 async fn participants_page(s: &AppState, viewer: &Viewer, form: FormState, done: Option<&str>, status: StatusCode) -> Result<Response, WebError> {
     let who = viewer.signed_in("/participants")?.clone();
     let participants = s.ledger.participants().await?;
-    let users = if matches!(viewer.role(), Some(Role::Coordinator | Role::Auditor)) { s.ledger.users(&who).await? } else { Vec::new() };
-    let manage = matches!(viewer.role(), Some(Role::Coordinator));
+    let users = if policy::admin::list_users(&who).is_ok() { s.ledger.users(&who).await? } else { Vec::new() };
+    let manage = policy::admin::add_users(&who).is_ok();
     let l = Layout::new(viewer, "participants.title", "/participants").with_flash(done);
     render_status(status, &ParticipantsPage { l, participants, users, manage, form })
 }

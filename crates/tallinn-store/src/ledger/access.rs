@@ -6,12 +6,11 @@ use serde::Serialize;
 use serde_json::json;
 use tallinn_core::DomainError;
 use tallinn_core::auth::{TOKEN_BYTES, is_token, token_display_prefix, token_from_bytes, token_hash};
-use tallinn_core::participant::Role;
 use tallinn_core::policy::{Principal, Tlp};
 use tallinn_core::throttle::{Count, Failures, WINDOW_MICROS, next_attempt};
 use tallinn_core::time::{from_micros, plus_days, to_micros};
 
-use super::{Ledger, audit, is_office, require};
+use super::{Ledger, audit};
 use crate::args;
 use crate::error::Result;
 use crate::sql::{Value, fetch_optional, insert_many};
@@ -57,15 +56,11 @@ pub struct AccessRead {
 /// The longest a token may last, in days (ten years).
 pub const MAX_TOKEN_DAYS: i64 = 3650;
 
-fn auditor_or_office(p: &Principal) -> bool {
-    is_office(p) || matches!(p, Principal::User { role: Role::Auditor, .. })
-}
-
 impl Ledger {
     /// Creates a token for `user`; the secret is returned once and never
     /// stored.
     pub async fn create_token(&self, actor: Principal, user: &str, expires_in_days: Option<i64>) -> Result<(TokenInfo, String)> {
-        require(&actor, "create API tokens", is_office)?;
+        tallinn_core::policy::admin::create_tokens(&actor)?;
         if let Some(days) = expires_in_days
             && !(1..=MAX_TOKEN_DAYS).contains(&days)
         {
@@ -102,8 +97,8 @@ impl Ledger {
             let row = tx.fetch_optional("SELECT user_name, revoked_at FROM api_tokens WHERE id = $1", args![id]).await?;
             let row = row.ok_or_else(|| DomainError::not_found("token", id))?;
             let owner = row.text(0)?;
-            let actor = tx.actor.clone();
-            if !(is_office(&actor) || matches!(&actor, Principal::User { name, .. } if *name == owner)) {
+            // Another user's token is reported like a missing one.
+            if tallinn_core::policy::admin::revoke_token(&tx.actor, &owner).is_err() {
                 return Err(DomainError::not_found("token", id).into());
             }
             if row.opt_int(1)?.is_some() {
@@ -117,7 +112,7 @@ impl Ledger {
     }
 
     pub async fn tokens(&self, reader: &Principal) -> Result<Vec<TokenInfo>> {
-        require(reader, "list API tokens", auditor_or_office)?;
+        tallinn_core::policy::admin::list_tokens(reader)?;
         let mut conn = self.read().await?;
         let rows = conn.fetch("SELECT id, user_name, prefix, created_at, expires_at, revoked_at FROM api_tokens ORDER BY id", vec![]).await?;
         rows.iter()
@@ -286,7 +281,7 @@ impl Ledger {
 
     /// Access-log entries before number `before`, newest first.
     pub async fn access_page(&self, reader: &Principal, limit: i64, before: Option<i64>) -> Result<Vec<AccessEntry>> {
-        require(reader, "read the access log", auditor_or_office)?;
+        tallinn_core::policy::admin::read_access_log(reader)?;
         let mut conn = self.read().await?;
         let rows = conn
             .fetch(

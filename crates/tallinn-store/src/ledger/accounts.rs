@@ -8,7 +8,7 @@ use tallinn_core::DomainError;
 use tallinn_core::policy::Principal;
 use tallinn_core::time::to_micros;
 
-use super::{Ledger, audit, is_office, require};
+use super::{Ledger, audit};
 use crate::args;
 use crate::error::Result;
 use crate::tx::Tx;
@@ -67,8 +67,7 @@ impl Ledger {
     /// The office sets anyone's; a user only their own. Every session of
     /// the account ends.
     pub async fn change_password(&self, actor: Principal, user: &str, password_hash: &str) -> Result<()> {
-        let own = matches!(&actor, Principal::User { name, .. } if name == user);
-        require(&actor, &format!("change the password of {user}"), |a| own || is_office(a))?;
+        tallinn_core::policy::admin::change_password(&actor, user)?;
         let mut tx = self.write(actor).await?;
         let result = async {
             if status(&mut tx, user).await? != "active" {
@@ -87,7 +86,7 @@ impl Ledger {
     /// and removal end every session and make every token and remembered
     /// password of the account fail at once, on every server process.
     pub async fn change_account(&self, actor: Principal, user: &str, change: AccountChange) -> Result<()> {
-        require(&actor, &format!("{} accounts", change.word()), is_office)?;
+        tallinn_core::policy::admin::change_accounts(&actor, change.word())?;
         if matches!(&actor, Principal::User { name, .. } if name == user) && change != AccountChange::Enable {
             return Err(DomainError::Conflict("you cannot disable or remove your own account".into()).into());
         }

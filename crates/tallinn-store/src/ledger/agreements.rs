@@ -6,7 +6,7 @@ use tallinn_core::agreement::{Agreement, Announcement, NewAgreement};
 use tallinn_core::id::Kind;
 use tallinn_core::policy::Principal;
 
-use super::{Ledger, audit, is_office, json, participants, pledges, require};
+use super::{Ledger, audit, json, participants, pledges};
 use crate::args;
 use crate::error::Result;
 use crate::tx::Tx;
@@ -16,7 +16,7 @@ pub type AgreementDraft = NewAgreement;
 
 pub(crate) async fn insert(tx: &mut Tx, a: &NewAgreement) -> Result<Agreement> {
     a.validate()?;
-    require(&tx.actor, "register agreements", is_office)?;
+    tallinn_core::policy::admin::register_agreements(&tx.actor)?;
     for party in &a.parties {
         participants::get(tx, party).await?;
     }

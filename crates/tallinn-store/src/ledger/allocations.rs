@@ -6,11 +6,10 @@ use tallinn_core::DomainError;
 use tallinn_core::allocation::{Allocation, check, check_all_or_nothing};
 use tallinn_core::id::Kind;
 use tallinn_core::need::NeedStatus;
-use tallinn_core::participant::Role;
 use tallinn_core::policy::{Principal, may_see};
 use tallinn_core::time::{from_micros, to_micros};
 
-use super::{Ledger, audit, is_member_of, is_office, needs, participants, pledges, require};
+use super::{Ledger, audit, needs, participants, pledges};
 use crate::args;
 use crate::error::Result;
 use crate::tx::Tx;
@@ -43,7 +42,7 @@ pub(crate) async fn apply(tx: &mut Tx, lines: &[AllocationLine]) -> Result<Vec<A
     for key in &pledge_keys {
         let pledge = pledges::lock(tx, *key).await?;
         let donor = pledge.donor.clone();
-        require(&tx.actor, &format!("allocate pledges of {donor}"), |a| is_office(a) || is_member_of(a, Role::Donor, &donor))?;
+        tallinn_core::policy::pledge::allocate(&tx.actor, &donor)?;
         let principal = participants::as_principal(tx, &donor).await?;
         pledges.insert(*key, (pledge, principal));
     }

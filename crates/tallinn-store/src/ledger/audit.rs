@@ -1,11 +1,10 @@
 //! Reading and verifying the audit log.
 
 use tallinn_core::audit::{AuditEntry, BrokenChain, ChainVerifier};
-use tallinn_core::participant::Role;
 use tallinn_core::policy::Principal;
 use tallinn_core::time::from_micros;
 
-use super::{Ledger, require};
+use super::Ledger;
 use crate::args;
 use crate::error::Result;
 use crate::sql::Row;
@@ -41,10 +40,6 @@ fn from_row(r: &Row) -> Result<AuditEntry> {
 }
 
 const COLUMNS: &str = "seq, at, actor, action, entity, entity_id, details, prev_hash, hash";
-
-fn may_read_audit(p: &Principal) -> bool {
-    matches!(p, Principal::System | Principal::User { role: Role::Auditor | Role::Coordinator, .. })
-}
 
 impl Ledger {
     /// Recomputes the whole chain and names the first bad entry.
@@ -109,7 +104,7 @@ impl Ledger {
 
     /// Audit entries before sequence number `before`, newest first.
     pub async fn audit_page(&self, reader: &Principal, limit: i64, entity: Option<&str>, before: Option<i64>) -> Result<Vec<AuditEntry>> {
-        require(reader, "read the audit log", may_read_audit)?;
+        tallinn_core::policy::admin::read_audit_log(reader)?;
         let mut conn = self.read().await?;
         let rows = conn
             .fetch(

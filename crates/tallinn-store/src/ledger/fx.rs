@@ -7,7 +7,7 @@ use tallinn_core::fx::{EurValue, FxRate, to_eur};
 use tallinn_core::money::{Currency, Money};
 use tallinn_core::policy::Principal;
 
-use super::{Ledger, audit, is_office, require};
+use super::{Ledger, audit};
 use crate::args;
 use crate::error::Result;
 use crate::sql::{Value, insert_many};
@@ -54,7 +54,7 @@ impl Ledger {
     /// Adds rates to the table; a (currency, day) already present keeps its
     /// stored rate (rates are facts of their day and never change).
     pub async fn import_rates(&self, actor: Principal, rates: Vec<FxRate>, progress: &(dyn Fn(u64) + Send + Sync)) -> Result<FxImportReport> {
-        require(&actor, "import exchange rates", is_office)?;
+        tallinn_core::policy::admin::import_rates(&actor)?;
         let mut tx = self.write(actor).await?;
         let result = async {
             let existing: std::collections::HashSet<(String, String)> =

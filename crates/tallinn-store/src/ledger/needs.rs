@@ -6,13 +6,13 @@ use tallinn_core::import::{Parsed, RowError, merge_errors};
 use tallinn_core::need::{
     Capability, DEFAULT_RESERVATION_DAYS, MAX_RESERVATION_DAYS, Need, NeedRelation, NeedStatus, NeedTransition, NewNeed, Relation, Reservation, Sector, Urgency,
 };
-use tallinn_core::participant::{Panel, ParticipantKind, Role};
+use tallinn_core::participant::{Panel, ParticipantKind};
 use tallinn_core::policy::{self, Principal};
 use tallinn_core::review::{Decision, NewReview, Review, outcome};
 use tallinn_core::time::{from_micros, plus_days, to_micros};
 use tallinn_core::{DomainError, Lifecycle};
 
-use super::{Ledger, audit, is_member_of, is_office, json, participants, require};
+use super::{Ledger, audit, json, participants};
 use crate::args;
 use crate::error::Result;
 use crate::sql::{Connection, Row, Value, insert_many};
@@ -528,7 +528,7 @@ impl Ledger {
     /// Records a coordinator's verdict on a pair of needs (replacing an
     /// earlier verdict on the same pair).
     pub async fn relate_needs(&self, actor: Principal, a: &str, b: &str, relation: Relation, note: &str) -> Result<()> {
-        require(&actor, "record verdicts on needs", is_office)?;
+        policy::need::relate(&actor)?;
         let (ka, kb) = (Kind::Need.parse(a)?, Kind::Need.parse(b)?);
         if ka == kb {
             return Err(DomainError::refused("need", "a need cannot be related to itself").into());
@@ -674,7 +674,7 @@ async fn import(tx: &mut Tx, parsed: Parsed<NewNeed>, progress: &(dyn Fn(u64) + 
         match known.get(&need.beneficiary) {
             None => errors.push(RowError { row: row.row, field: "beneficiary".into(), message: format!("unknown participant '{}'", need.beneficiary) }),
             Some(ParticipantKind::Beneficiary) => {
-                if !(is_office(&actor) || is_member_of(&actor, Role::Beneficiary, &need.beneficiary)) {
+                if policy::need::file(&actor, &need.beneficiary).is_err() {
                     errors.push(RowError {
                         row: row.row,
                         field: "beneficiary".into(),

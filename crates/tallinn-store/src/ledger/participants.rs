@@ -7,7 +7,7 @@ use tallinn_core::policy::Principal;
 use tallinn_core::reference;
 use tallinn_core::time::{from_micros, to_micros};
 
-use super::{Ledger, audit, is_office, json, require};
+use super::{Ledger, audit, json};
 use crate::args;
 use crate::error::Result;
 use crate::sql::Row;
@@ -99,7 +99,7 @@ impl Ledger {
     }
 
     pub async fn add_participant(&self, actor: Principal, p: Participant) -> Result<Participant> {
-        require(&actor, "add participants", is_office)?;
+        tallinn_core::policy::admin::add_participants(&actor)?;
         let mut tx = self.write(actor).await?;
         let result = async {
             insert(&mut tx, &p).await?;
@@ -111,7 +111,7 @@ impl Ledger {
     }
 
     pub async fn add_user(&self, actor: Principal, user: NewUser) -> Result<User> {
-        require(&actor, "add users", is_office)?;
+        tallinn_core::policy::admin::add_users(&actor)?;
         let mut tx = self.write(actor).await?;
         let result = async {
             let org = get(&mut tx, &user.org).await?;
@@ -142,7 +142,7 @@ impl Ledger {
 
     /// Users, for coordinators and auditors.
     pub async fn users(&self, reader: &Principal) -> Result<Vec<User>> {
-        require(reader, "list users", |p| is_office(p) || matches!(p, Principal::User { role: tallinn_core::participant::Role::Auditor, .. }))?;
+        tallinn_core::policy::admin::list_users(reader)?;
         let mut conn = self.read().await?;
         let rows = conn.fetch("SELECT name, org, role, panel, created_at, status FROM users ORDER BY name", vec![]).await?;
         rows.iter()
@@ -173,7 +173,7 @@ impl Ledger {
 
     /// Sets a user's password (an Argon2id PHC string computed by the caller).
     pub async fn set_password(&self, actor: Principal, user: &str, password_hash: &str) -> Result<()> {
-        require(&actor, "set passwords", is_office)?;
+        tallinn_core::policy::admin::set_passwords(&actor)?;
         let mut tx = self.write(actor).await?;
         let result = async {
             if tx.execute("UPDATE users SET password_hash = $1 WHERE name = $2", args![password_hash, user]).await? == 0 {

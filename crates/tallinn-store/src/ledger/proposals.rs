@@ -17,7 +17,7 @@ use tallinn_core::policy::Principal;
 use tallinn_core::time::{from_micros, to_micros};
 
 use super::allocations::{AllocationLine, apply};
-use super::{Ledger, audit, is_office, needs, pledges, require};
+use super::{Ledger, audit, needs, pledges};
 use crate::args;
 use crate::error::Result;
 use crate::sql::{Connection, fetch_optional};
@@ -125,7 +125,7 @@ const COLUMNS: &str = "id, status, objective, upper_bound, gap, created_at, crea
 impl Ledger {
     /// Runs the engine over the ledger and saves the result as a proposal.
     pub async fn propose_allocations(&self, actor: Principal) -> Result<Proposal> {
-        require(&actor, "run the allocation engine", is_office)?;
+        tallinn_core::policy::admin::run_engine(&actor)?;
         let threat = self.threat_factors().await?;
         let mut conn = self.read().await?;
         let inst = instance(conn.as_mut(), self.now(), &threat).await?;
@@ -169,7 +169,7 @@ impl Ledger {
     /// this transaction; if any fails (the ledger moved on), nothing is
     /// applied and the proposal stays open.
     pub async fn apply_proposal(&self, actor: Principal, id: &str) -> Result<Vec<Allocation>> {
-        require(&actor, "apply allocation proposals", is_office)?;
+        tallinn_core::policy::admin::apply_proposals(&actor)?;
         let key = Kind::Proposal.parse(id)?;
         let mut tx = self.write(actor).await?;
         let result = async {
@@ -197,7 +197,7 @@ impl Ledger {
 
     /// Proposals, newest first (coordinators and auditors).
     pub async fn proposals(&self, reader: &Principal) -> Result<Vec<Proposal>> {
-        require(reader, "read allocation proposals", |p| is_office(p) || matches!(p, Principal::User { role: tallinn_core::participant::Role::Auditor, .. }))?;
+        tallinn_core::policy::admin::read_proposals(reader)?;
         let mut conn = self.read().await?;
         let rows = conn.fetch(&format!("SELECT {COLUMNS} FROM allocation_proposals ORDER BY id DESC"), vec![]).await?;
         rows.iter().map(proposal_from).collect()
@@ -205,7 +205,7 @@ impl Ledger {
 
     /// One proposal.
     pub async fn proposal(&self, reader: &Principal, id: &str) -> Result<Proposal> {
-        require(reader, "read allocation proposals", |p| is_office(p) || matches!(p, Principal::User { role: tallinn_core::participant::Role::Auditor, .. }))?;
+        tallinn_core::policy::admin::read_proposals(reader)?;
         let key = Kind::Proposal.parse(id)?;
         let mut conn = self.read().await?;
         let row = fetch_optional(conn.as_mut(), &format!("SELECT {COLUMNS} FROM allocation_proposals WHERE id = $1"), args![key]).await?;

@@ -10,7 +10,7 @@ use tallinn_core::policy::Principal;
 use tallinn_core::time::{from_micros, to_micros, utc_date};
 use tallinn_core::transaction::{NewTransaction, Transaction, TransactionKind};
 
-use super::{Ledger, audit, flow_chunks, fx, is_office, needs, pledges, require};
+use super::{Ledger, audit, flow_chunks, fx, needs, pledges};
 use crate::args;
 use crate::error::Result;
 use crate::sql::{Row, Value, insert_many_returning};
@@ -161,7 +161,7 @@ pub(crate) async fn insert(tx: &mut Tx, t: &NewTransaction) -> Result<Transactio
 
 impl Ledger {
     pub async fn add_transaction(&self, actor: Principal, t: NewTransaction) -> Result<Transaction> {
-        require(&actor, "record transactions", is_office)?;
+        tallinn_core::policy::admin::record_transactions(&actor)?;
         let mut tx = self.write(actor).await?;
         let result = async {
             let t = insert(&mut tx, &t).await?;
@@ -174,7 +174,7 @@ impl Ledger {
 
     /// Imports transactions, all or nothing, every bad row reported.
     pub async fn import_transactions(&self, actor: Principal, parsed: Parsed<NewTransaction>, progress: &(dyn Fn(u64) + Send + Sync)) -> Result<usize> {
-        require(&actor, "record transactions", is_office)?;
+        tallinn_core::policy::admin::record_transactions(&actor)?;
         let mut tx = self.write(actor).await?;
         let result = async {
             let known = participant_codes(&mut tx).await?;

@@ -8,7 +8,7 @@ use tallinn_core::time::{from_micros, to_micros};
 use super::{Audience, COMMUNITY, Collection, NewCollection};
 use crate::args;
 use crate::error::Result;
-use crate::ledger::{Ledger, audit, is_office, participants, require};
+use crate::ledger::{Ledger, audit, participants};
 use crate::sql::{Connection, Row};
 use crate::tx::Tx;
 
@@ -68,7 +68,7 @@ pub(super) async fn usable(conn: &mut dyn Connection, who: &Principal, key: &str
 }
 
 async fn insert(tx: &mut Tx, new: &NewCollection) -> Result<Collection> {
-    require(&tx.actor, "create collections", is_office)?;
+    tallinn_core::policy::admin::create_collections(&tx.actor)?;
     let title = new.title.trim();
     if title.is_empty() || title.chars().count() > tallinn_core::need::MAX_TITLE {
         return Err(DomainError::invalid("title", "1-200 characters").into());
