@@ -2,6 +2,7 @@
 //! × threat, per need or grouped.
 
 use serde::Serialize;
+use tallinn_core::NeedId;
 use tallinn_core::money::format_minor;
 use tallinn_core::need::{Need, NeedStatus};
 
@@ -37,24 +38,25 @@ pub fn gaps(needs: &[Need], by: GapBy, weights: &Weights, threat: impl Fn(&Need)
         needs: usize,
         unfunded: i64,
         weighted: f64,
-        top: (f64, String),
+        /// The most urgent need's priority and id (the lowest id among equals).
+        top: (f64, Option<NeedId>),
     }
     let mut groups: std::collections::BTreeMap<String, Acc> = Default::default();
     for n in needs.iter().filter(|n| matches!(n.status, NeedStatus::Approved | NeedStatus::PartiallyFunded) && n.remainder_eur_minor() > 0) {
         let key = match by {
-            GapBy::Need => n.id.clone(),
+            GapBy::Need => n.id.to_string(),
             GapBy::Capability => n.capability.to_string(),
             GapBy::Sector => n.sector.to_string(),
             GapBy::Beneficiary => n.beneficiary.clone(),
             GapBy::Urgency => n.urgency.to_string(),
         };
         let priority = weights.of(n.urgency) * threat(n);
-        let acc = groups.entry(key).or_insert(Acc { needs: 0, unfunded: 0, weighted: 0.0, top: (f64::MIN, String::new()) });
+        let acc = groups.entry(key).or_insert(Acc { needs: 0, unfunded: 0, weighted: 0.0, top: (f64::MIN, None) });
         acc.needs += 1;
         acc.unfunded += n.remainder_eur_minor();
         acc.weighted += priority * n.remainder_eur_minor() as f64;
-        if priority > acc.top.0 || (priority == acc.top.0 && n.id < acc.top.1) {
-            acc.top = (priority, n.id.clone());
+        if priority > acc.top.0 || (priority == acc.top.0 && acc.top.1.is_none_or(|top| n.id < top)) {
+            acc.top = (priority, Some(n.id));
         }
     }
     let mut rows: Vec<(f64, GapRow)> = groups
@@ -67,7 +69,7 @@ pub fn gaps(needs: &[Need], by: GapBy, weights: &Weights, threat: impl Fn(&Need)
                     needs: a.needs,
                     unfunded_eur: format_minor(a.unfunded, 2),
                     weighted_eur: format!("{:.2}", a.weighted / 100.0),
-                    top_need: a.top.1,
+                    top_need: a.top.1.map(|id| id.to_string()).unwrap_or_default(),
                 },
             )
         })
@@ -84,7 +86,7 @@ mod tests {
 
     fn need(id: &str, urgency: Urgency, cost: i64, funded: i64, status: NeedStatus, sector: Sector) -> Need {
         Need {
-            id: id.into(),
+            id: id.parse().expect("a need id"),
             beneficiary: "UA-A".into(),
             title: "t".into(),
             description: String::new(),

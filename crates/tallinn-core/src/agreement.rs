@@ -5,6 +5,7 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
 use crate::error::DomainError;
+use crate::id::{AgreementId, AnnouncementId, PledgeId};
 
 vocabulary! {
     pub enum AgreementDomain as "agreement domain" {
@@ -31,7 +32,7 @@ pub struct NewAgreement {
     pub signed_on: Option<Date>,
     pub status: AgreementStatus,
     #[serde(default)]
-    pub pledges: Vec<i64>,
+    pub pledges: Vec<PledgeId>,
     #[serde(default)]
     pub synthetic: bool,
 }
@@ -58,13 +59,13 @@ impl NewAgreement {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Agreement {
-    pub id: String,
+    pub id: AgreementId,
     pub title: String,
     pub parties: Vec<String>,
     pub domain: AgreementDomain,
     pub signed_on: Option<Date>,
     pub status: AgreementStatus,
-    pub pledges: Vec<String>,
+    pub pledges: Vec<PledgeId>,
     pub synthetic: bool,
 }
 
@@ -72,7 +73,7 @@ pub struct Agreement {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Announcement {
-    pub id: String,
+    pub id: AnnouncementId,
     pub date: Date,
     pub end_date: Option<Date>,
     pub place: String,

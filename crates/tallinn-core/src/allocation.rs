@@ -5,6 +5,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::error::DomainError;
+use crate::id::{AllocationId, NeedId, PledgeId};
 use crate::need::Need;
 use crate::pledge::Pledge;
 use crate::policy::Principal;
@@ -12,9 +13,9 @@ use crate::policy::Principal;
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Allocation {
-    pub id: String,
-    pub pledge: String,
-    pub need: String,
+    pub id: AllocationId,
+    pub pledge: PledgeId,
+    pub need: NeedId,
     pub donor: String,
     #[cfg_attr(feature = "schema", schemars(with = "String"))]
     #[serde(with = "crate::money::eur_string", rename = "amount_eur")]
@@ -32,7 +33,7 @@ pub fn check(need: &Need, pledge: &Pledge, donor: &Principal, amount: i64, now: 
     }
     if !need.visible_to(donor) {
         // Said as "not found" so that the error reveals nothing about the need.
-        return Err(DomainError::not_found("need", &need.id));
+        return Err(DomainError::not_found("need", need.id));
     }
     if !need.status.is_fundable() {
         return Err(DomainError::Conflict(format!("need {} is {}, only approved needs can be funded", need.id, need.status)));

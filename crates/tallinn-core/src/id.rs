@@ -78,6 +78,119 @@ impl fmt::Display for Kind {
     }
 }
 
+/// The id of one kind of record: its key, shown and parsed with the kind's
+/// prefix (`NeedId::new(42)` is `N-42`). The interfaces parse an id once,
+/// where it arrives (`"N-42".parse::<NeedId>()`, or a bare `42`); inside,
+/// an id of one kind cannot be passed where another is expected. In JSON it
+/// is the string people see.
+/// What every typed id is: a record's key of one kind.
+pub trait TypedId: Copy + fmt::Display + std::str::FromStr<Err = FieldError> {
+    const KIND: Kind;
+    /// The id of the record with this key (as the database gave it).
+    fn from_key(key: i64) -> Self;
+    /// The record's key in the database.
+    fn key(self) -> i64;
+}
+
+macro_rules! typed_ids {
+    ($($(#[$doc:meta])* $name:ident => $kind:ident,)*) => {$(
+        $(#[$doc])*
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(i64);
+
+        impl $name {
+            pub const KIND: Kind = Kind::$kind;
+
+            /// The id of the record with this key (as the database gave it).
+            pub const fn new(key: i64) -> Self {
+                $name(key)
+            }
+
+            /// The record's key in the database.
+            pub const fn key(self) -> i64 {
+                self.0
+            }
+        }
+
+        impl TypedId for $name {
+            const KIND: Kind = Kind::$kind;
+            fn from_key(key: i64) -> Self {
+                $name(key)
+            }
+            fn key(self) -> i64 {
+                self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}-{}", Kind::$kind.prefix(), self.0)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Display::fmt(self, f)
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = FieldError;
+            fn from_str(text: &str) -> Result<Self, FieldError> {
+                Kind::$kind.parse(text).map($name)
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                text.parse().map_err(|e: FieldError| serde::de::Error::custom(e.message))
+            }
+        }
+
+        /// A string in the API's document, as it is on the wire.
+        #[cfg(feature = "schema")]
+        impl schemars::JsonSchema for $name {
+            fn inline_schema() -> bool {
+                true
+            }
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                <String as schemars::JsonSchema>::schema_name()
+            }
+            fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                <String as schemars::JsonSchema>::json_schema(generator)
+            }
+        }
+    )*};
+}
+
+typed_ids! {
+    /// A need: `N-42`.
+    NeedId => Need,
+    /// A pledge: `P-7`.
+    PledgeId => Pledge,
+    /// An allocation of a pledge to a need: `AL-3`.
+    AllocationId => Allocation,
+    /// A financial transaction: `T-12`.
+    TransactionId => Transaction,
+    /// A project delivering a need: `PR-5`.
+    ProjectId => Project,
+    /// A milestone of a project: `M-9`.
+    MilestoneId => Milestone,
+    /// A framework agreement: `AG-2`.
+    AgreementId => Agreement,
+    /// An announcement: `AN-1`.
+    AnnouncementId => Announcement,
+    /// An allocation proposal: `AP-4`.
+    ProposalId => Proposal,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,5 +203,17 @@ mod tests {
         assert!(Kind::Need.parse("P-7").is_err());
         assert!(Kind::Need.parse("N-0").is_err());
         assert_eq!(Kind::Allocation.parse("AL-3").unwrap(), 3);
+    }
+
+    #[test]
+    fn typed_ids_show_parse_and_serialise_with_their_prefix() {
+        let id: NeedId = "N-42".parse().unwrap();
+        assert_eq!((id, id.key(), id.to_string(), format!("{id:?}")), (NeedId::new(42), 42, "N-42".to_string(), "N-42".to_string()));
+        assert_eq!("42".parse::<NeedId>().unwrap(), id);
+        let wrong = "P-42".parse::<NeedId>().unwrap_err();
+        assert_eq!((wrong.field.as_str(), wrong.message.as_str()), ("need", "'P-42' is not a need id (expected e.g. N-1)"));
+        assert_eq!(serde_json::to_string(&PledgeId::new(7)).unwrap(), "\"P-7\"");
+        assert_eq!(serde_json::from_str::<PledgeId>("\"P-7\"").unwrap(), PledgeId::new(7));
+        assert!(serde_json::from_str::<PledgeId>("\"N-7\"").is_err());
     }
 }

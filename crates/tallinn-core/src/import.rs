@@ -216,17 +216,18 @@ pub fn parse_pledges(text: &str, synthetic: bool) -> Result<Parsed<PledgeRow>, I
 /// Parses a transactions file (columns: `TRANSACTION_COLUMNS`). Record ids
 /// are plain numbers or prefixed (`P-3`, `N-12`, `T-7`).
 pub fn parse_transactions(text: &str, today: Date, synthetic: bool) -> Result<Parsed<NewTransaction>, ImportErrors> {
-    use crate::id::Kind;
-    let id = |kind: Kind| move |s: &str| kind.parse(s).map_err(|e| e.message);
+    fn id<T: std::str::FromStr<Err = crate::FieldError>>(s: &str) -> Result<T, String> {
+        s.parse().map_err(|e: crate::FieldError| e.message)
+    }
     parse_rows(text, TRANSACTION_COLUMNS, TRANSACTION_EXPORT_ONLY, TRANSACTION_REQUIRED, |r| {
         let amount = r.money();
         let kind = r.required("kind", vocab::<TransactionKind>);
         let provider = r.required("provider", code);
         let receiver = r.required("receiver", code);
         let value_date = r.required("value_date", date);
-        let pledge = r.optional("pledge", id(Kind::Pledge));
-        let need = r.optional("need", id(Kind::Need));
-        let pass_through_of = r.optional("pass_through_of", id(Kind::Transaction));
+        let pledge = r.optional("pledge", id);
+        let need = r.optional("need", id);
+        let pass_through_of = r.optional("pass_through_of", id);
         let description = r.optional("description", |s| Ok(s.to_string()));
         let t = NewTransaction {
             kind: kind?,

@@ -47,5 +47,6 @@ pub mod time;
 pub mod transaction;
 
 pub use error::{DomainError, FieldError};
+pub use id::{AgreementId, AllocationId, AnnouncementId, MilestoneId, NeedId, PledgeId, ProjectId, ProposalId, TransactionId};
 pub use money::{Currency, Money};
 pub use vocabulary::{Lifecycle, ParseVocabularyError};

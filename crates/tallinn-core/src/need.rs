@@ -5,6 +5,7 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{DomainError, FieldError};
+use crate::id::NeedId;
 use crate::policy::{Confidentiality, Tlp};
 
 vocabulary! {
@@ -199,7 +200,7 @@ vocabulary! {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NeedRelation {
-    pub other: String,
+    pub other: NeedId,
     pub relation: Relation,
     pub note: String,
     pub decided_at: Timestamp,
@@ -233,7 +234,7 @@ pub const MAX_RESERVATION_DAYS: i64 = 90;
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Need {
-    pub id: String,
+    pub id: NeedId,
     pub beneficiary: String,
     pub title: String,
     pub description: String,
@@ -290,7 +291,7 @@ impl Need {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NeedTransition {
-    pub need: String,
+    pub need: NeedId,
     pub from: Option<NeedStatus>,
     pub to: NeedStatus,
     pub at: Timestamp,

@@ -9,6 +9,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::error::DomainError;
+use crate::id::PledgeId;
 use crate::money::{Currency, Money};
 use crate::need::{Capability, Need, Sector};
 use crate::policy::{Confidentiality, Tlp};
@@ -231,7 +232,7 @@ pub fn items_total(items: &[InKindItem]) -> Result<i64, DomainError> {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pledge {
-    pub id: String,
+    pub id: PledgeId,
     pub donor: String,
     pub title: String,
     pub kind: PledgeKind,

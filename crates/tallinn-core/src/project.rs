@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::DomainError;
+use crate::id::{MilestoneId, NeedId, ProjectId};
 
 vocabulary! {
     pub enum ProjectStatus as "project status" {
@@ -18,7 +19,7 @@ vocabulary! {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewProject {
-    pub need: i64,
+    pub need: NeedId,
     pub implementer: String,
     pub title: String,
     #[serde(default)]
@@ -53,7 +54,7 @@ impl NewProject {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Milestone {
-    pub id: String,
+    pub id: MilestoneId,
     pub title: String,
     pub due: Option<Date>,
     pub completed_at: Option<Timestamp>,
@@ -78,9 +79,10 @@ pub struct Acceptance {
 }
 
 impl Acceptance {
-    pub fn seal(project: &str, need: &str, by: &str, at: Timestamp, statement: &str) -> String {
+    /// The ids enter the seal as people see them (`PR-1`, `N-1`).
+    pub fn seal(project: ProjectId, need: NeedId, by: &str, at: Timestamp, statement: &str) -> String {
         let mut h = Sha256::new();
-        for part in [project, need, by, &at.as_microsecond().to_string(), statement] {
+        for part in [&project.to_string(), &need.to_string(), by, &at.as_microsecond().to_string(), statement] {
             h.update((part.len() as u64).to_be_bytes());
             h.update(part.as_bytes());
         }
@@ -91,8 +93,8 @@ impl Acceptance {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Project {
-    pub id: String,
-    pub need: String,
+    pub id: ProjectId,
+    pub need: NeedId,
     pub beneficiary: String,
     pub implementer: String,
     pub title: String,

@@ -6,6 +6,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::error::DomainError;
+use crate::id::NeedId;
 use crate::need::NeedStatus;
 use crate::participant::Panel;
 
@@ -92,7 +93,7 @@ pub fn outcome(panel: Panel, decision: Decision) -> Option<NeedStatus> {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Review {
-    pub need: String,
+    pub need: NeedId,
     pub panel: Panel,
     pub reviewer: String,
     pub decision: Decision,

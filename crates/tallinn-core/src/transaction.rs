@@ -7,6 +7,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::error::DomainError;
+use crate::id::{NeedId, PledgeId, TransactionId};
 use crate::money::Money;
 
 vocabulary! {
@@ -47,11 +48,11 @@ pub struct NewTransaction {
     pub receiver: String,
     pub value_date: Date,
     pub amount: Money,
-    pub pledge: Option<i64>,
-    pub need: Option<i64>,
+    pub pledge: Option<PledgeId>,
+    pub need: Option<NeedId>,
     /// The transaction this one passes on (a donor funding through another
     /// body): reports count the euro once, at its origin.
-    pub pass_through_of: Option<i64>,
+    pub pass_through_of: Option<TransactionId>,
     #[serde(default)]
     pub description: String,
     #[serde(default)]
@@ -78,7 +79,7 @@ impl NewTransaction {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Transaction {
-    pub id: String,
+    pub id: TransactionId,
     pub kind: TransactionKind,
     pub provider: String,
     pub receiver: String,
@@ -91,9 +92,9 @@ pub struct Transaction {
     pub rate: Decimal,
     pub rate_date: Date,
     pub rate_source: String,
-    pub pledge: Option<String>,
-    pub need: Option<String>,
-    pub pass_through_of: Option<String>,
+    pub pledge: Option<PledgeId>,
+    pub need: Option<NeedId>,
+    pub pass_through_of: Option<TransactionId>,
     pub description: String,
     pub synthetic: bool,
     pub created_at: Timestamp,

@@ -88,11 +88,11 @@ pub trait Lifecycle: Copy + fmt::Display {
 
     fn can_move_to(self, to: Self) -> bool;
 
-    fn check_move(self, to: Self, id: &str) -> Result<(), crate::DomainError> {
+    fn check_move(self, to: Self, id: impl std::fmt::Display) -> Result<(), crate::DomainError> {
         if self.can_move_to(to) {
             Ok(())
         } else {
-            Err(crate::DomainError::InvalidTransition { entity: Self::ENTITY, id: id.into(), from: self.to_string(), to: to.to_string() })
+            Err(crate::DomainError::InvalidTransition { entity: Self::ENTITY, id: id.to_string(), from: self.to_string(), to: to.to_string() })
         }
     }
 }

@@ -40,6 +40,14 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// A field that does not parse where it arrives (a record id in the path,
+/// say): answered as the store answers an invalid field.
+impl From<tallinn_core::FieldError> for ApiError {
+    fn from(e: tallinn_core::FieldError) -> Self {
+        StoreError::from(e).into()
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         let (status, code) = match &e {

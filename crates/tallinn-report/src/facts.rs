@@ -176,6 +176,6 @@ impl Facts {
 /// no TLP of their own, so a flow is visible when the pledge and the need it
 /// names are (an unlinked flow is visible to everyone). The store applies the
 /// same rule to its transaction lists.
-pub fn flow_visible<K>(pledge: Option<K>, need: Option<K>, pledge_visible: impl FnOnce(K) -> bool, need_visible: impl FnOnce(K) -> bool) -> bool {
+pub fn flow_visible<P, N>(pledge: Option<P>, need: Option<N>, pledge_visible: impl FnOnce(P) -> bool, need_visible: impl FnOnce(N) -> bool) -> bool {
     pledge.is_none_or(pledge_visible) && need.is_none_or(need_visible)
 }

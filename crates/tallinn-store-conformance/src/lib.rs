@@ -8,7 +8,6 @@ use std::sync::Arc;
 pub use tallinn_core::testing::unavailable;
 
 use jiff::{SignedDuration, Timestamp};
-use tallinn_core::DomainError;
 use tallinn_core::agreement::{AgreementDomain, AgreementStatus, NewAgreement};
 use tallinn_core::money::{Currency, Money};
 use tallinn_core::need::{Capability, NeedStatus, NewNeed, Sector, Urgency};
@@ -18,6 +17,7 @@ use tallinn_core::policy::{Principal, Tlp};
 use tallinn_core::project::NewProject;
 use tallinn_core::review::{Decision, NewReview};
 use tallinn_core::transaction::{NewTransaction, TransactionKind};
+use tallinn_core::{DomainError, NeedId, PledgeId, TransactionId};
 
 use tallinn_store::AllocationLine;
 
@@ -156,10 +156,10 @@ fn need(beneficiary: &str, cost_eur: i64, tlp: Tlp) -> NewNeed {
 }
 
 /// Files a need and takes it to `approved` through both panels.
-async fn approved(l: &Ledger, n: NewNeed) -> String {
+async fn approved(l: &Ledger, n: NewNeed) -> NeedId {
     let filed = l.add_need(Principal::System, n).await.unwrap();
-    l.submit_need(Principal::System, &filed.id).await.unwrap();
-    l.triage_need(Principal::System, &filed.id, TriageDecision::Accept, "ok").await.unwrap();
+    l.submit_need(Principal::System, filed.id).await.unwrap();
+    l.triage_need(Principal::System, filed.id, TriageDecision::Accept, "ok").await.unwrap();
     let tech = NewReview {
         panel: Panel::Technical,
         decision: Decision::Approve,
@@ -169,7 +169,7 @@ async fn approved(l: &Ledger, n: NewNeed) -> String {
         comment: "good".into(),
         conflict_of_interest: false,
     };
-    l.review_need(user("tech", "TMPO", Role::Reviewer), &filed.id, tech).await.unwrap();
+    l.review_need(user("tech", "TMPO", Role::Reviewer), filed.id, tech).await.unwrap();
     let strat = NewReview {
         panel: Panel::Strategic,
         decision: Decision::Approve,
@@ -179,7 +179,7 @@ async fn approved(l: &Ledger, n: NewNeed) -> String {
         comment: "priority".into(),
         conflict_of_interest: false,
     };
-    let n = l.review_need(user("strat", "EE", Role::Reviewer), &filed.id, strat).await.unwrap();
+    let n = l.review_need(user("strat", "EE", Role::Reviewer), filed.id, strat).await.unwrap();
     assert_eq!(n.status, NeedStatus::Approved);
     filed.id
 }
@@ -202,18 +202,18 @@ fn pledge(donor: &str, eur: i64) -> NewPledge {
     }
 }
 
-async fn committed(l: &Ledger, p: NewPledge) -> String {
+async fn committed(l: &Ledger, p: NewPledge) -> PledgeId {
     let p = l.add_pledge(Principal::System, p).await.unwrap();
-    l.set_pledge_status(Principal::System, &p.id, PledgeStatus::Committed).await.unwrap();
+    l.set_pledge_status(Principal::System, p.id, PledgeStatus::Committed).await.unwrap();
     p.id
 }
 
-fn key(id: &str) -> i64 {
-    id.trim_start_matches("N-").parse().unwrap()
+fn key(id: NeedId) -> i64 {
+    id.key()
 }
 
-fn line(pledge: &str, need: &str, eur: i64) -> AllocationLine {
-    AllocationLine { pledge: pledge.into(), need: need.into(), amount_eur_minor: eur * 100 }
+fn line(pledge: PledgeId, need: NeedId, eur: i64) -> AllocationLine {
+    AllocationLine { pledge, need, amount_eur_minor: eur * 100 }
 }
 
 async fn audit_len(l: &Ledger) -> u64 {
@@ -254,42 +254,42 @@ pub async fn need_lifecycle_is_stamped_and_enforced(h: Harness) {
     let ben = user("ben", "UA-CERT", Role::Beneficiary);
     let n = l.add_need(ben.clone(), need("UA-CERT", 1000, Tlp::Green)).await.unwrap();
     assert_eq!(n.status, NeedStatus::Draft);
-    assert_eq!(n.id, "N-1");
+    assert_eq!(n.id, NeedId::new(1));
     // Another institution may not file for UA-CERT.
     let e = domain(l.add_need(user("grid", "UA-GRID", Role::Beneficiary), need("UA-CERT", 10, Tlp::Green)).await.unwrap_err());
     assert!(matches!(e, DomainError::Forbidden(_)), "{e}");
     // Out of order: a draft cannot be triaged.
-    let e = domain(l.triage_need(Principal::System, &n.id, TriageDecision::Accept, "").await.unwrap_err());
+    let e = domain(l.triage_need(Principal::System, n.id, TriageDecision::Accept, "").await.unwrap_err());
     assert!(matches!(e, DomainError::InvalidTransition { ref from, ref to, .. } if from == "draft" && to == "technical_review"), "{e}");
     // A draft may be edited by its institution, not by another one.
     let mut changed = need("UA-CERT", 2500, Tlp::Amber);
     changed.title = "Sensors, revised".into();
     changed.tags = vec!["soc".into()];
-    let e = domain(l.amend_need(user("grid", "UA-GRID", Role::Beneficiary), &n.id, changed.clone()).await.unwrap_err());
+    let e = domain(l.amend_need(user("grid", "UA-GRID", Role::Beneficiary), n.id, changed.clone()).await.unwrap_err());
     assert!(matches!(e, DomainError::Forbidden(_)), "{e}");
     let mut elsewhere = changed.clone();
     elsewhere.beneficiary = "UA-GRID".into();
-    let e = domain(l.amend_need(ben.clone(), &n.id, elsewhere).await.unwrap_err());
+    let e = domain(l.amend_need(ben.clone(), n.id, elsewhere).await.unwrap_err());
     assert_eq!(e.field(), Some("beneficiary"), "{e}");
-    let amended = l.amend_need(ben.clone(), &n.id, changed.clone()).await.unwrap();
+    let amended = l.amend_need(ben.clone(), n.id, changed.clone()).await.unwrap();
     assert_eq!((amended.title.as_str(), amended.cost_eur_minor, amended.tlp), ("Sensors, revised", changed.cost_eur_minor, Tlp::Amber));
     assert_eq!(amended.tags, vec!["soc".to_string()]);
     assert!(amended.share_users.contains(&"ben".to_string()), "the filer keeps seeing it");
-    assert_eq!(l.need(&Principal::System, &n.id).await.unwrap(), amended);
+    assert_eq!(l.need(&Principal::System, n.id).await.unwrap(), amended);
     h.clock.advance(SignedDuration::from_hours(1));
-    l.submit_need(ben.clone(), &n.id).await.unwrap();
-    let e = domain(l.submit_need(ben.clone(), &n.id).await.unwrap_err());
+    l.submit_need(ben.clone(), n.id).await.unwrap();
+    let e = domain(l.submit_need(ben.clone(), n.id).await.unwrap_err());
     assert!(matches!(e, DomainError::InvalidTransition { .. }));
     // Once submitted, it no longer changes.
-    let e = domain(l.amend_need(ben.clone(), &n.id, changed).await.unwrap_err());
+    let e = domain(l.amend_need(ben.clone(), n.id, changed).await.unwrap_err());
     assert!(matches!(e, DomainError::Conflict(ref m) if m.contains("only a draft")), "{e}");
-    let history = l.need_history(&Principal::System, &n.id).await.unwrap();
+    let history = l.need_history(&Principal::System, n.id).await.unwrap();
     let steps: Vec<_> = history.iter().map(|t| (t.from, t.to, t.actor.as_str())).collect();
     assert_eq!(steps, vec![(None, NeedStatus::Draft, "ben"), (Some(NeedStatus::Draft), NeedStatus::Submitted, "ben")]);
     assert_eq!(history[1].at, start() + SignedDuration::from_hours(1));
     // Withdrawal, then nothing more.
-    l.withdraw_need(ben.clone(), &n.id, "solved locally").await.unwrap();
-    let e = domain(l.submit_need(ben, &n.id).await.unwrap_err());
+    l.withdraw_need(ben.clone(), n.id, "solved locally").await.unwrap();
+    let e = domain(l.submit_need(ben, n.id).await.unwrap_err());
     assert!(matches!(e, DomainError::InvalidTransition { .. }));
 }
 
@@ -297,8 +297,8 @@ pub async fn reviews_follow_panels_and_conflicts(h: Harness) {
     let l = &h.ledger;
     setup_people(l).await;
     let n = l.add_need(Principal::System, need("UA-CERT", 1000, Tlp::Green)).await.unwrap();
-    l.submit_need(Principal::System, &n.id).await.unwrap();
-    l.triage_need(Principal::System, &n.id, TriageDecision::Accept, "").await.unwrap();
+    l.submit_need(Principal::System, n.id).await.unwrap();
+    l.triage_need(Principal::System, n.id, TriageDecision::Accept, "").await.unwrap();
     let tech = NewReview {
         panel: Panel::Technical,
         decision: Decision::Approve,
@@ -309,15 +309,15 @@ pub async fn reviews_follow_panels_and_conflicts(h: Harness) {
         conflict_of_interest: false,
     };
     // A strategic reviewer may not score for the technical panel.
-    let e = domain(l.review_need(user("strat", "EE", Role::Reviewer), &n.id, tech.clone()).await.unwrap_err());
+    let e = domain(l.review_need(user("strat", "EE", Role::Reviewer), n.id, tech.clone()).await.unwrap_err());
     assert!(matches!(e, DomainError::Forbidden(_)), "{e}");
     // The operator is not a reviewer.
-    assert!(matches!(domain(l.review_need(Principal::System, &n.id, tech.clone()).await.unwrap_err()), DomainError::Forbidden(_)));
+    assert!(matches!(domain(l.review_need(Principal::System, n.id, tech.clone()).await.unwrap_err()), DomainError::Forbidden(_)));
     // Declaring a conflict forces abstention, which moves nothing.
     let conflicted = NewReview { decision: Decision::Abstain, conflict_of_interest: true, feasibility: None, relevance: None, ..tech.clone() };
-    let still = l.review_need(user("tech", "TMPO", Role::Reviewer), &n.id, conflicted).await.unwrap();
+    let still = l.review_need(user("tech", "TMPO", Role::Reviewer), n.id, conflicted).await.unwrap();
     assert_eq!(still.status, NeedStatus::TechnicalReview);
-    let after_tech = l.review_need(user("tech", "TMPO", Role::Reviewer), &n.id, tech).await.unwrap();
+    let after_tech = l.review_need(user("tech", "TMPO", Role::Reviewer), n.id, tech).await.unwrap();
     assert_eq!(after_tech.status, NeedStatus::StrategicReview, "technical approval alone does not approve");
     let reject = NewReview {
         panel: Panel::Strategic,
@@ -328,9 +328,9 @@ pub async fn reviews_follow_panels_and_conflicts(h: Harness) {
         comment: "duplicate of a national programme".into(),
         conflict_of_interest: false,
     };
-    let rejected = l.review_need(user("strat", "EE", Role::Reviewer), &n.id, reject).await.unwrap();
+    let rejected = l.review_need(user("strat", "EE", Role::Reviewer), n.id, reject).await.unwrap();
     assert_eq!(rejected.status, NeedStatus::Rejected);
-    let reviews = l.need_reviews(&Principal::System, &n.id).await.unwrap();
+    let reviews = l.need_reviews(&Principal::System, n.id).await.unwrap();
     assert_eq!(reviews.len(), 3);
     assert!(reviews[0].conflict_of_interest && reviews[0].decision == Decision::Abstain);
     assert_eq!(reviews[2].importance, Some(1));
@@ -343,41 +343,41 @@ pub async fn allocation_invariants_hold(h: Harness) {
     let p = committed(l, pledge("EE", 600)).await;
     let q = committed(l, pledge("DE", 600)).await;
     // Over the need's cost.
-    let e = domain(l.allocate(Principal::System, &[line(&p, &n, 600), line(&q, &n, 500)]).await.unwrap_err());
+    let e = domain(l.allocate(Principal::System, &[line(p, n, 600), line(q, n, 500)]).await.unwrap_err());
     assert!(e.to_string().contains("would exceed its cost"), "{e}");
     // Over the pledge's amount.
-    let e = domain(l.allocate(Principal::System, &[line(&p, &n, 700)]).await.unwrap_err());
+    let e = domain(l.allocate(Principal::System, &[line(p, n, 700)]).await.unwrap_err());
     assert!(e.to_string().contains("exceed"), "{e}");
     // Earmarks.
     let mut earmarked = pledge("EE", 100);
     earmarked.earmarks.capabilities = vec![Capability::Connectivity];
     let em = committed(l, earmarked).await;
-    let e = domain(l.allocate(Principal::System, &[line(&em, &n, 50)]).await.unwrap_err());
+    let e = domain(l.allocate(Principal::System, &[line(em, n, 50)]).await.unwrap_err());
     assert!(e.to_string().contains("capability detect is not among the earmarks"), "{e}");
     // Announced money is not allocatable.
     let announced = l.add_pledge(Principal::System, pledge("EE", 100)).await.unwrap();
-    let e = domain(l.allocate(Principal::System, &[line(&announced.id, &n, 50)]).await.unwrap_err());
+    let e = domain(l.allocate(Principal::System, &[line(announced.id, n, 50)]).await.unwrap_err());
     assert!(e.to_string().contains("only committed money"), "{e}");
     // A need the donor may not see is "not found" to it.
     let hidden = approved(l, need("UA-CERT", 100, Tlp::AmberStrict)).await;
-    let e = domain(l.allocate(Principal::System, &[line(&p, &hidden, 10)]).await.unwrap_err());
+    let e = domain(l.allocate(Principal::System, &[line(p, hidden, 10)]).await.unwrap_err());
     assert!(matches!(e, DomainError::NotFound { entity: "need", .. }), "{e}");
     // A donor may only allocate its own pledges.
-    let e = domain(l.allocate(user("de.donor", "DE", Role::Donor), &[line(&p, &n, 10)]).await.unwrap_err());
+    let e = domain(l.allocate(user("de.donor", "DE", Role::Donor), &[line(p, n, 10)]).await.unwrap_err());
     assert!(matches!(e, DomainError::Forbidden(_)), "{e}");
     // Exactly the cost, from two donors: funded.
-    let made = l.allocate(Principal::System, &[line(&p, &n, 600), line(&q, &n, 400)]).await.unwrap();
+    let made = l.allocate(Principal::System, &[line(p, n, 600), line(q, n, 400)]).await.unwrap();
     assert_eq!(made.len(), 2);
-    let funded = l.need(&Principal::System, &n).await.unwrap();
+    let funded = l.need(&Principal::System, n).await.unwrap();
     assert_eq!((funded.status, funded.funded_eur_minor), (NeedStatus::Funded, 100_000));
-    assert_eq!(l.pledge(&Principal::System, &q).await.unwrap().balance_eur_minor(), 20_000);
+    assert_eq!(l.pledge(&Principal::System, q).await.unwrap().balance_eur_minor(), 20_000);
     // All-or-nothing: a partial allocation is refused.
     let mut aon = need("UA-GRID", 300, Tlp::Clear);
     aon.divisible = false;
     let aon = approved(l, aon).await;
-    let e = domain(l.allocate(Principal::System, &[line(&q, &aon, 150)]).await.unwrap_err());
+    let e = domain(l.allocate(Principal::System, &[line(q, aon, 150)]).await.unwrap_err());
     assert!(e.to_string().contains("all-or-nothing"), "{e}");
-    assert_eq!(l.need(&Principal::System, &aon).await.unwrap().funded_eur_minor, 0);
+    assert_eq!(l.need(&Principal::System, aon).await.unwrap().funded_eur_minor, 0);
 }
 
 pub async fn allocation_batches_are_atomic(h: Harness) {
@@ -387,11 +387,11 @@ pub async fn allocation_batches_are_atomic(h: Harness) {
     let p = committed(l, pledge("EE", 300)).await;
     let before = audit_len(l).await;
     // The first line is fine, the second over-draws the pledge: neither lands.
-    let e = l.allocate(Principal::System, &[line(&p, &n, 200), line(&p, &n, 200)]).await.unwrap_err();
+    let e = l.allocate(Principal::System, &[line(p, n, 200), line(p, n, 200)]).await.unwrap_err();
     assert!(domain(e).to_string().contains("would exceed its amount"));
     assert!(l.allocations(&Principal::System).await.unwrap().is_empty());
-    assert_eq!(l.need(&Principal::System, &n).await.unwrap().funded_eur_minor, 0);
-    assert_eq!(l.pledge(&Principal::System, &p).await.unwrap().allocated_eur_minor, 0);
+    assert_eq!(l.need(&Principal::System, n).await.unwrap().funded_eur_minor, 0);
+    assert_eq!(l.pledge(&Principal::System, p).await.unwrap().allocated_eur_minor, 0);
     assert_eq!(audit_len(l).await, before);
 }
 
@@ -400,22 +400,22 @@ pub async fn reservations_expire_by_themselves(h: Harness) {
     setup_people(l).await;
     let n = approved(l, need("UA-CERT", 1000, Tlp::Green)).await;
     let de = committed(l, pledge("DE", 1000)).await;
-    let reserved = l.reserve_need(user("ee.donor", "EE", Role::Donor), &n, "EE", None).await.unwrap();
+    let reserved = l.reserve_need(user("ee.donor", "EE", Role::Donor), n, "EE", None).await.unwrap();
     let until = reserved.reservation.as_ref().unwrap().until;
     assert_eq!(until, start() + SignedDuration::from_hours(24 * 30), "default 30 days");
     // Another donor cannot reserve or fund it meanwhile.
-    let e = domain(l.reserve_need(user("de.donor", "DE", Role::Donor), &n, "DE", None).await.unwrap_err());
+    let e = domain(l.reserve_need(user("de.donor", "DE", Role::Donor), n, "DE", None).await.unwrap_err());
     assert!(e.to_string().contains("under discussion by EE"), "{e}");
-    let e = domain(l.allocate(Principal::System, &[line(&de, &n, 100)]).await.unwrap_err());
+    let e = domain(l.allocate(Principal::System, &[line(de, n, 100)]).await.unwrap_err());
     assert!(e.to_string().contains("under discussion by EE"), "{e}");
     // A donor reserves only for itself.
-    assert!(matches!(domain(l.reserve_need(user("de.donor", "DE", Role::Donor), &n, "EE", None).await.unwrap_err()), DomainError::Forbidden(_)));
+    assert!(matches!(domain(l.reserve_need(user("de.donor", "DE", Role::Donor), n, "EE", None).await.unwrap_err()), DomainError::Forbidden(_)));
     // Thirty days later it has lapsed, with nothing having run.
     h.clock.advance(SignedDuration::from_hours(24 * 30));
-    assert!(l.need(&Principal::System, &n).await.unwrap().reservation.is_none());
-    l.reserve_need(user("de.donor", "DE", Role::Donor), &n, "DE", Some(7)).await.unwrap();
-    l.allocate(Principal::System, &[line(&de, &n, 100)]).await.unwrap();
-    let e = domain(l.reserve_need(Principal::System, &n, "DE", Some(365)).await.unwrap_err());
+    assert!(l.need(&Principal::System, n).await.unwrap().reservation.is_none());
+    l.reserve_need(user("de.donor", "DE", Role::Donor), n, "DE", Some(7)).await.unwrap();
+    l.allocate(Principal::System, &[line(de, n, 100)]).await.unwrap();
+    let e = domain(l.reserve_need(Principal::System, n, "DE", Some(365)).await.unwrap_err());
     assert_eq!(e.field(), Some("days"));
 }
 
@@ -428,14 +428,14 @@ pub async fn concurrent_allocations_never_overfund(h: Harness) {
         let b = committed(l, pledge("DE", 1000)).await;
         // Each alone fits; together they would fund 120 %.
         let (la, lb) = (l.clone(), l.clone());
-        let (na, nb) = (n.clone(), n.clone());
-        let ta = tokio::spawn(async move { la.allocate(Principal::System, &[line(&a, &na, 600)]).await });
-        let tb = tokio::spawn(async move { lb.allocate(Principal::System, &[line(&b, &nb, 600)]).await });
+        let (na, nb) = (n, n);
+        let ta = tokio::spawn(async move { la.allocate(Principal::System, &[line(a, na, 600)]).await });
+        let tb = tokio::spawn(async move { lb.allocate(Principal::System, &[line(b, nb, 600)]).await });
         let (ra, rb) = (ta.await.unwrap(), tb.await.unwrap());
         assert!(ra.is_ok() != rb.is_ok(), "round {round}: exactly one may win ({:?} / {:?})", ra.as_ref().err(), rb.as_ref().err());
         let loser = ra.err().or(rb.err()).unwrap();
         assert!(domain(loser).to_string().contains("would exceed its cost"));
-        let after = l.need(&Principal::System, &n).await.unwrap();
+        let after = l.need(&Principal::System, n).await.unwrap();
         assert_eq!(after.funded_eur_minor, 60_000, "round {round}");
         let sum: i64 = l.allocations(&Principal::System).await.unwrap().iter().filter(|x| x.need == n).map(|x| x.amount_eur_minor).sum();
         assert_eq!(sum, 60_000);
@@ -556,7 +556,7 @@ pub async fn csv_import_is_all_or_nothing(h: Harness) {
     let needs = l.needs(&Principal::System, &Default::default()).await.unwrap();
     assert_eq!(needs.len(), 2500);
     assert_eq!(needs.last().unwrap().title, "Need 0");
-    assert_eq!(l.need_history(&Principal::System, &needs[0].id).await.unwrap().len(), 1);
+    assert_eq!(l.need_history(&Principal::System, needs[0].id).await.unwrap().len(), 1);
     assert_eq!(audit_len(l).await, before + 1, "one import, one audit entry");
     // Pledges: a missing rate in one row refuses the file.
     let pledges = "donor,title,amount,currency,pledged_on,tlp,status\nEE,A,100.00,EUR,2026-01-01,green,committed\nSE,B,100.00,SEK,2026-01-01,green,\n";
@@ -569,7 +569,7 @@ pub async fn csv_import_is_all_or_nothing(h: Harness) {
 pub async fn pass_through_is_linked_and_bounded(h: Harness) {
     let l = &h.ledger;
     setup_people(l).await;
-    let flow = |provider: &str, receiver: &str, eur: i64, through: Option<i64>| NewTransaction {
+    let flow = |provider: &str, receiver: &str, eur: i64, through: Option<TransactionId>| NewTransaction {
         kind: TransactionKind::Disbursement,
         provider: provider.into(),
         receiver: receiver.into(),
@@ -582,11 +582,11 @@ pub async fn pass_through_is_linked_and_bounded(h: Harness) {
         synthetic: false,
     };
     let first = l.add_transaction(Principal::System, flow("NO", "WB", 1000, None)).await.unwrap();
-    assert_eq!((first.id.as_str(), first.rate_source.as_str()), ("T-1", "identity (amount in EUR)"));
-    l.add_transaction(Principal::System, flow("WB", "UA", 700, Some(1))).await.unwrap();
-    let e = domain(l.add_transaction(Principal::System, flow("WB", "UA", 400, Some(1))).await.unwrap_err());
+    assert_eq!((first.id.to_string().as_str(), first.rate_source.as_str()), ("T-1", "identity (amount in EUR)"));
+    l.add_transaction(Principal::System, flow("WB", "UA", 700, Some(TransactionId::new(1)))).await.unwrap();
+    let e = domain(l.add_transaction(Principal::System, flow("WB", "UA", 400, Some(TransactionId::new(1)))).await.unwrap_err());
     assert!(e.to_string().contains("already passed on"), "{e}");
-    let e = domain(l.add_transaction(Principal::System, flow("SE", "UA", 10, Some(1))).await.unwrap_err());
+    let e = domain(l.add_transaction(Principal::System, flow("SE", "UA", 10, Some(TransactionId::new(1)))).await.unwrap_err());
     assert_eq!(e.field(), Some("pass_through_of"));
     let e = domain(
         l.add_transaction(Principal::System, NewTransaction { value_date: "2027-01-01".parse().unwrap(), ..flow("NO", "UA", 1, None) }).await.unwrap_err(),
@@ -601,14 +601,14 @@ pub async fn pass_through_is_linked_and_bounded(h: Harness) {
     assert_eq!((errors.0.len(), errors.0[0].row), (1, 3), "{errors}");
     let listed = l.transactions(&Principal::System, &Default::default()).await.unwrap();
     assert_eq!(listed.len(), 2);
-    assert_eq!(listed.iter().find(|t| t.pass_through_of.is_some()).unwrap().pass_through_of.as_deref(), Some("T-1"));
+    assert_eq!(listed.iter().find(|t| t.pass_through_of.is_some()).unwrap().pass_through_of, Some(TransactionId::new(1)));
 }
 
 pub async fn projects_run_to_signed_acceptance(h: Harness) {
     let l = &h.ledger;
     setup_people(l).await;
     let n = approved(l, need("UA-CERT", 1000, Tlp::Green)).await;
-    let key = n.trim_start_matches("N-").parse().unwrap();
+    let key = n;
     let e = domain(
         l.add_project(Principal::System, NewProject { need: key, implementer: "IMP-X".into(), title: "Deliver".into(), items: vec![], synthetic: false })
             .await
@@ -616,7 +616,7 @@ pub async fn projects_run_to_signed_acceptance(h: Harness) {
     );
     assert!(e.to_string().contains("a project delivers a funded need"), "{e}");
     let p = committed(l, pledge("EE", 1000)).await;
-    l.allocate(Principal::System, &[line(&p, &n, 1000)]).await.unwrap();
+    l.allocate(Principal::System, &[line(p, n, 1000)]).await.unwrap();
     let e = domain(
         l.add_project(Principal::System, NewProject { need: key, implementer: "EE".into(), title: "Deliver".into(), items: vec![], synthetic: false })
             .await
@@ -627,24 +627,24 @@ pub async fn projects_run_to_signed_acceptance(h: Harness) {
         .add_project(Principal::System, NewProject { need: key, implementer: "IMP-X".into(), title: "Deliver".into(), items: vec![], synthetic: false })
         .await
         .unwrap();
-    assert_eq!(l.need(&Principal::System, &n).await.unwrap().status, NeedStatus::InDelivery);
+    assert_eq!(l.need(&Principal::System, n).await.unwrap().status, NeedStatus::InDelivery);
     let imp = user("imp", "IMP-X", Role::Implementer);
-    let with_m = l.add_milestone(imp.clone(), &project.id, "Install", Some("2026-04-01".parse().unwrap())).await.unwrap();
-    let m = with_m.milestones[0].id.clone();
-    let e = domain(l.deliver_project(imp.clone(), &project.id).await.unwrap_err());
+    let with_m = l.add_milestone(imp.clone(), project.id, "Install", Some("2026-04-01".parse().unwrap())).await.unwrap();
+    let m = with_m.milestones[0].id;
+    let e = domain(l.deliver_project(imp.clone(), project.id).await.unwrap_err());
     assert!(e.to_string().contains("is not complete"), "{e}");
-    assert!(matches!(domain(l.complete_milestone(user("ben", "UA-CERT", Role::Beneficiary), &project.id, &m).await.unwrap_err()), DomainError::Forbidden(_)));
-    l.complete_milestone(imp.clone(), &project.id, &m).await.unwrap();
-    l.deliver_project(imp.clone(), &project.id).await.unwrap();
+    assert!(matches!(domain(l.complete_milestone(user("ben", "UA-CERT", Role::Beneficiary), project.id, m).await.unwrap_err()), DomainError::Forbidden(_)));
+    l.complete_milestone(imp.clone(), project.id, m).await.unwrap();
+    l.deliver_project(imp.clone(), project.id).await.unwrap();
     // Only a user of the beneficiary institution signs.
-    assert!(matches!(domain(l.accept_project(user("grid", "UA-GRID", Role::Beneficiary), &project.id, "ok").await.unwrap_err()), DomainError::Forbidden(_)));
-    assert!(matches!(domain(l.accept_project(Principal::System, &project.id, "ok").await.unwrap_err()), DomainError::Forbidden(_)));
-    let accepted = l.accept_project(user("ben", "UA-CERT", Role::Beneficiary), &project.id, "Sensors installed and reporting").await.unwrap();
+    assert!(matches!(domain(l.accept_project(user("grid", "UA-GRID", Role::Beneficiary), project.id, "ok").await.unwrap_err()), DomainError::Forbidden(_)));
+    assert!(matches!(domain(l.accept_project(Principal::System, project.id, "ok").await.unwrap_err()), DomainError::Forbidden(_)));
+    let accepted = l.accept_project(user("ben", "UA-CERT", Role::Beneficiary), project.id, "Sensors installed and reporting").await.unwrap();
     let acc = accepted.acceptance.unwrap();
     assert_eq!(acc.by, "ben");
-    assert_eq!(acc.seal, tallinn_core::project::Acceptance::seal(&project.id, &n, "ben", acc.at, &acc.statement));
-    assert_eq!(l.need(&Principal::System, &n).await.unwrap().status, NeedStatus::Accepted);
-    let history: Vec<_> = l.need_history(&Principal::System, &n).await.unwrap().into_iter().map(|t| t.to).collect();
+    assert_eq!(acc.seal, tallinn_core::project::Acceptance::seal(project.id, n, "ben", acc.at, &acc.statement));
+    assert_eq!(l.need(&Principal::System, n).await.unwrap().status, NeedStatus::Accepted);
+    let history: Vec<_> = l.need_history(&Principal::System, n).await.unwrap().into_iter().map(|t| t.to).collect();
     assert_eq!(&history[history.len() - 4..], &[NeedStatus::Funded, NeedStatus::InDelivery, NeedStatus::Delivered, NeedStatus::Accepted]);
     l.add_agreement(
         Principal::System,
@@ -654,13 +654,13 @@ pub async fn projects_run_to_signed_acceptance(h: Harness) {
             domain: AgreementDomain::Cybersecurity,
             signed_on: Some("2025-05-05".parse().unwrap()),
             status: AgreementStatus::InForce,
-            pledges: vec![p.trim_start_matches("P-").parse().unwrap()],
+            pledges: vec![p],
             synthetic: false,
         },
     )
     .await
     .unwrap();
-    assert_eq!(l.agreements(&Principal::System).await.unwrap()[0].pledges, vec![p.clone()]);
+    assert_eq!(l.agreements(&Principal::System).await.unwrap()[0].pledges, vec![p]);
     assert!(l.agreements(&Principal::Public).await.unwrap()[0].pledges.is_empty(), "the public does not see a GREEN pledge through an agreement");
 }
 
@@ -692,8 +692,8 @@ pub async fn visibility_follows_tlp(h: Harness) {
     let (first, next) = l.needs_page(&donor, &Default::default(), None, 4, false).await.unwrap();
     let (second, next2) = l.needs_page(&donor, &Default::default(), next, 4, false).await.unwrap();
     let (third, end) = l.needs_page(&donor, &Default::default(), next2, 4, false).await.unwrap();
-    let ids: Vec<String> = first.iter().chain(&second).chain(&third).map(|n| n.id.clone()).collect();
-    let all: Vec<String> = l.needs(&donor, &Default::default()).await.unwrap().into_iter().map(|n| n.id).collect();
+    let ids: Vec<NeedId> = first.iter().chain(&second).chain(&third).map(|n| n.id).collect();
+    let all: Vec<NeedId> = l.needs(&donor, &Default::default()).await.unwrap().into_iter().map(|n| n.id).collect();
     assert_eq!(ids, all, "pages concatenate to the full visible list");
     assert_eq!((first.len(), second.len(), third.len(), end), (4, 4, 1, None));
     // Oldest first walks the same needs the other way.
@@ -719,11 +719,10 @@ pub async fn visibility_follows_tlp(h: Harness) {
     assert_eq!(after.0[0].id, added.id, "the snapshot follows the ledger version");
     assert_ne!(before.0[0].id, added.id);
     let continued = other.needs_page(&donor, &Default::default(), after.1, 3, false).await.unwrap();
-    assert_eq!(continued.0[0].id, after.0[2].id.replace(&after.0[2].id, &continued.0[0].id));
-    assert!(key(&continued.0[0].id) < key(&after.0[2].id));
+    assert!(key(continued.0[0].id) < key(after.0[2].id));
     // A hidden need is "not found", word for word as a missing one.
-    let hidden = l.need(&Principal::Public, "N-2").await.unwrap_err().to_string();
-    let missing = l.need(&Principal::Public, "N-99").await.unwrap_err().to_string();
+    let hidden = l.need(&Principal::Public, NeedId::new(2)).await.unwrap_err().to_string();
+    let missing = l.need(&Principal::Public, NeedId::new(99)).await.unwrap_err().to_string();
     assert_eq!(hidden.replace("N-2", "N-?"), missing.replace("N-99", "N-?"));
 }
 
@@ -737,8 +736,8 @@ pub async fn bad_input_changes_nothing(h: Harness) {
         ("participant", l.add_need(Principal::System, need("UA-NOWHERE", 10, Tlp::Green)).await.unwrap_err()),
         ("donor", l.add_pledge(Principal::System, pledge("UA-CERT", 10)).await.unwrap_err()),
         ("amount", l.add_pledge(Principal::System, pledge("EE", 0)).await.unwrap_err()),
-        ("pledge", l.set_pledge_status(Principal::System, "P-77", PledgeStatus::Committed).await.unwrap_err()),
-        ("need", l.submit_need(Principal::System, "X-1").await.unwrap_err()),
+        ("pledge", l.set_pledge_status(Principal::System, PledgeId::new(77), PledgeStatus::Committed).await.unwrap_err()),
+        ("need", l.submit_need(Principal::System, NeedId::new(77)).await.unwrap_err()),
         (
             "role",
             l.add_user(Principal::System, NewUser { name: "x.y".into(), org: "EE".into(), role: Role::Coordinator, panel: None, password_hash: None })
@@ -812,44 +811,44 @@ pub async fn allocation_proposals_respect_the_ledger(h: Harness) {
     let open = approved(l, need("UA-CERT", 1000, Tlp::Green)).await;
     let hidden = approved(l, need("UA-CERT", 500, Tlp::AmberStrict)).await;
     let reserved = approved(l, need("UA-GRID", 300, Tlp::Clear)).await;
-    l.reserve_need(user("ee.donor", "EE", Role::Donor), &reserved, "EE", None).await.unwrap();
+    l.reserve_need(user("ee.donor", "EE", Role::Donor), reserved, "EE", None).await.unwrap();
     let ee = committed(l, pledge("EE", 600)).await;
     let de = committed(l, pledge("DE", 2000)).await;
     assert!(matches!(domain(l.propose_allocations(user("ee.donor", "EE", Role::Donor)).await.unwrap_err()), DomainError::Forbidden(_)));
 
     let proposal = l.propose_allocations(Principal::System).await.unwrap();
-    assert_eq!((proposal.id.as_str(), proposal.status.as_str(), proposal.gap), ("AP-1", "proposed", 0.0));
+    assert_eq!((proposal.id.to_string().as_str(), proposal.status.as_str(), proposal.gap), ("AP-1", "proposed", 0.0));
     let lines: Vec<(String, String, String)> = proposal.result["allocations"]
         .as_array()
         .unwrap()
         .iter()
         .map(|a| (a["pledge"].as_str().unwrap().to_string(), a["need"].as_str().unwrap().to_string(), a["amount_eur"].as_str().unwrap().to_string()))
         .collect();
-    assert!(lines.iter().all(|(_, n, _)| *n != hidden), "no donor may see the AMBER+STRICT need: {lines:?}");
-    assert!(lines.iter().filter(|(_, n, _)| *n == reserved).all(|(p, _, _)| *p == ee), "the reserved need only from EE: {lines:?}");
+    assert!(lines.iter().all(|(_, n, _)| *n != hidden.to_string()), "no donor may see the AMBER+STRICT need: {lines:?}");
+    assert!(lines.iter().filter(|(_, n, _)| *n == reserved.to_string()).all(|(p, _, _)| *p == ee.to_string()), "the reserved need only from EE: {lines:?}");
     let funded: i64 = lines.iter().map(|(_, _, a)| tallinn_core::money::parse_minor("a", a, 2).unwrap()).sum();
     assert_eq!(funded, 130_000, "both visible needs funded in full: {lines:?}");
-    assert_eq!(proposal.result["unfunded"][0]["need"], hidden.as_str());
+    assert_eq!(proposal.result["unfunded"][0]["need"], hidden.to_string().as_str());
 
     // A stale proposal fails whole and stays open.
     let stale = l.propose_allocations(Principal::System).await.unwrap();
     let before = audit_len(l).await;
-    l.allocate(Principal::System, &[line(&de, &open, 1000)]).await.unwrap();
+    l.allocate(Principal::System, &[line(de, open, 1000)]).await.unwrap();
     let after_manual = audit_len(l).await;
     assert!(after_manual > before);
-    let e = domain(l.apply_proposal(Principal::System, &stale.id).await.unwrap_err());
+    let e = domain(l.apply_proposal(Principal::System, stale.id).await.unwrap_err());
     assert!(matches!(e, DomainError::Conflict(_)), "the need was funded meanwhile: {e}");
     assert_eq!(audit_len(l).await, after_manual, "nothing applied");
-    assert_eq!(l.proposal(&Principal::System, &stale.id).await.unwrap().status, "proposed");
-    assert!(l.apply_proposal(Principal::System, &proposal.id).await.is_err(), "the first proposal is stale too");
+    assert_eq!(l.proposal(&Principal::System, stale.id).await.unwrap().status, "proposed");
+    assert!(l.apply_proposal(Principal::System, proposal.id).await.is_err(), "the first proposal is stale too");
 
     // A fresh proposal applies once.
     let fresh = l.propose_allocations(Principal::System).await.unwrap();
-    let made = l.apply_proposal(Principal::System, &fresh.id).await.unwrap();
+    let made = l.apply_proposal(Principal::System, fresh.id).await.unwrap();
     assert!(!made.is_empty());
-    assert_eq!(l.need(&Principal::System, &reserved).await.unwrap().status, NeedStatus::Funded);
-    assert_eq!(l.proposal(&Principal::System, &fresh.id).await.unwrap().status, "applied");
-    assert!(domain(l.apply_proposal(Principal::System, &fresh.id).await.unwrap_err()).to_string().contains("is applied"));
+    assert_eq!(l.need(&Principal::System, reserved).await.unwrap().status, NeedStatus::Funded);
+    assert_eq!(l.proposal(&Principal::System, fresh.id).await.unwrap().status, "applied");
+    assert!(domain(l.apply_proposal(Principal::System, fresh.id).await.unwrap_err()).to_string().contains("is applied"));
     assert_eq!(l.proposals(&Principal::System).await.unwrap().len(), 3);
     assert!(l.verify_audit().await.unwrap().broken.is_none());
 }
@@ -861,32 +860,29 @@ pub async fn deconfliction_verdicts_are_recorded(h: Harness) {
     let a = l.add_need(Principal::System, need("UA-CERT", 100, Tlp::Green)).await.unwrap().id;
     let b = l.add_need(Principal::System, need("UA-GRID", 100, Tlp::Green)).await.unwrap().id;
     let secret = l.add_need(Principal::System, need("UA-GRID", 100, Tlp::AmberStrict)).await.unwrap().id;
-    assert!(matches!(
-        domain(l.relate_needs(user("ee.donor", "EE", Role::Donor), &a, &b, Relation::Duplicate, "").await.unwrap_err()),
-        DomainError::Forbidden(_)
-    ));
-    assert_eq!(domain(l.relate_needs(Principal::System, &a, &a, Relation::Duplicate, "").await.unwrap_err()).field(), Some("need"));
-    l.relate_needs(Principal::System, &b, &a, Relation::Duplicate, "same sensors").await.unwrap();
-    l.relate_needs(Principal::System, &a, &b, Relation::Complementary, "different sites after all").await.unwrap();
-    l.relate_needs(Principal::System, &a, &secret, Relation::Duplicate, "").await.unwrap();
-    for (id, other) in [(&a, &b), (&b, &a)] {
+    assert!(matches!(domain(l.relate_needs(user("ee.donor", "EE", Role::Donor), a, b, Relation::Duplicate, "").await.unwrap_err()), DomainError::Forbidden(_)));
+    assert_eq!(domain(l.relate_needs(Principal::System, a, a, Relation::Duplicate, "").await.unwrap_err()).field(), Some("need"));
+    l.relate_needs(Principal::System, b, a, Relation::Duplicate, "same sensors").await.unwrap();
+    l.relate_needs(Principal::System, a, b, Relation::Complementary, "different sites after all").await.unwrap();
+    l.relate_needs(Principal::System, a, secret, Relation::Duplicate, "").await.unwrap();
+    for (id, other) in [(a, b), (b, a)] {
         let rel = l.need_relations(&Principal::System, id).await.unwrap();
-        let seen: Vec<_> = rel.iter().filter(|r| &r.other == other).collect();
+        let seen: Vec<_> = rel.iter().filter(|r| r.other == other).collect();
         assert_eq!(seen.len(), 1, "shown on both needs, the later verdict only");
         assert_eq!((seen[0].relation, seen[0].note.as_str()), (Relation::Complementary, "different sites after all"));
     }
     // A donor does not learn of the AMBER+STRICT need through the relation.
     let donor = user("de.donor", "DE", Role::Donor);
-    assert_eq!(l.need_relations(&donor, &a).await.unwrap().len(), 1);
+    assert_eq!(l.need_relations(&donor, a).await.unwrap().len(), 1);
     // The need with everything about it, read at once, is what the separate reads say.
     for reader in [Principal::System, donor.clone()] {
-        let details = l.need_details(&reader, &a).await.unwrap();
-        assert_eq!(details.need, l.need(&reader, &a).await.unwrap());
-        assert_eq!(details.history, l.need_history(&reader, &a).await.unwrap());
-        assert_eq!(details.reviews, l.need_reviews(&reader, &a).await.unwrap());
-        assert_eq!(details.relations, l.need_relations(&reader, &a).await.unwrap());
+        let details = l.need_details(&reader, a).await.unwrap();
+        assert_eq!(details.need, l.need(&reader, a).await.unwrap());
+        assert_eq!(details.history, l.need_history(&reader, a).await.unwrap());
+        assert_eq!(details.reviews, l.need_reviews(&reader, a).await.unwrap());
+        assert_eq!(details.relations, l.need_relations(&reader, a).await.unwrap());
     }
-    assert!(l.need_details(&donor, &secret).await.is_err(), "hidden like missing");
+    assert!(l.need_details(&donor, secret).await.is_err(), "hidden like missing");
     assert_eq!(l.related_pairs().await.unwrap().len(), 2);
     assert_eq!(l.audit_log(&Principal::System, 10, Some("need")).await.unwrap().iter().filter(|e| e.action == "need.relate").count(), 3);
 }

@@ -106,10 +106,9 @@ pub async fn report_figures_equal_independent_sums(h: Harness) {
 /// The facts of `reader`, computed independently from the ledger's own list
 /// reads (each applies `may_see`), out of the operator's facts.
 async fn restricted(l: &Ledger, reader: &Principal, everything: &Facts) -> Facts {
-    let key = |id: &str| id.split('-').nth(1).unwrap().parse::<i64>().unwrap();
-    let needs: HashSet<i64> = l.needs(reader, &Default::default()).await.unwrap().iter().map(|n| key(&n.id)).collect();
-    let pledges: HashSet<i64> = l.pledges(reader, None, None).await.unwrap().iter().map(|p| key(&p.id)).collect();
-    let flows: HashSet<i64> = l.transactions(reader, &Default::default()).await.unwrap().iter().map(|t| key(&t.id)).collect();
+    let needs: HashSet<i64> = l.needs(reader, &Default::default()).await.unwrap().iter().map(|n| n.id.key()).collect();
+    let pledges: HashSet<i64> = l.pledges(reader, None, None).await.unwrap().iter().map(|p| p.id.key()).collect();
+    let flows: HashSet<i64> = l.transactions(reader, &Default::default()).await.unwrap().iter().map(|t| t.id.key()).collect();
     let mut facts = everything.clone();
     facts.needs.retain(|n| needs.contains(&n.key));
     facts.pledges.retain(|p| pledges.contains(&p.key));
@@ -225,7 +224,7 @@ pub async fn flow_chunks_say_what_the_table_says(h: Harness) {
     }
     let parsed = tallinn_core::import::parse_transactions(&csv, "2026-03-01".parse().unwrap(), false).unwrap();
     assert_eq!(l.import_transactions(Principal::System, parsed, &|_| {}).await.unwrap(), 600);
-    let add = |provider: &str, receiver: &str, through: Option<i64>| NewTransaction {
+    let add = |provider: &str, receiver: &str, through: Option<tallinn_core::TransactionId>| NewTransaction {
         kind: TransactionKind::Disbursement,
         provider: provider.into(),
         receiver: receiver.into(),
@@ -238,8 +237,7 @@ pub async fn flow_chunks_say_what_the_table_says(h: Harness) {
         synthetic: false,
     };
     let upstream = l.add_transaction(Principal::System, add("NO", "WB", None)).await.unwrap();
-    let key = upstream.id.trim_start_matches("T-").parse().unwrap();
-    l.add_transaction(Principal::System, NewTransaction { amount: tallinn_core::Money::eur(1), ..add("WB", "UA", Some(key)) }).await.unwrap();
+    l.add_transaction(Principal::System, NewTransaction { amount: tallinn_core::Money::eur(1), ..add("WB", "UA", Some(upstream.id)) }).await.unwrap();
     // Writers at once append to the same chunk (on PostgreSQL, each upsert
     // waits for the other and appends to what it committed).
     let writers: Vec<_> = (0..8)

@@ -13,7 +13,6 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::json;
 use tallinn_core::agreement::{AgreementDomain, AgreementStatus, NewAgreement};
-use tallinn_core::id::Kind;
 use tallinn_core::money::{Currency, Money};
 use tallinn_core::need::{Capability, NeedStatus, NewNeed, Sector, Urgency};
 use tallinn_core::participant::{Panel, Participant, ParticipantKind, Role};
@@ -23,6 +22,7 @@ use tallinn_core::project::{NewDeliveryItem, NewProject};
 use tallinn_core::review::{Decision, NewReview};
 use tallinn_core::time::utc_date;
 use tallinn_core::transaction::{NewTransaction, TransactionKind};
+use tallinn_core::{NeedId, PledgeId};
 
 use crate::args;
 use crate::error::Result;
@@ -238,7 +238,7 @@ async fn build(tx: &mut Tx, now: Timestamp) -> Result<DemoReport> {
             synthetic: true,
         };
         let p = pledges::insert(tx, &pledge).await?;
-        let key = Kind::Pledge.parse(&p.id)?;
+        let key = p.id;
         let status = weighted(&mut rng, &[(PledgeStatus::Announced, 2), (PledgeStatus::Committed, 6), (PledgeStatus::Disbursed, 2)]);
         if status != PledgeStatus::Announced {
             tx.at = tx.at.saturating_add(SignedDuration::from_hours(24 * 20)).expect("in range");
@@ -280,7 +280,7 @@ async fn build(tx: &mut Tx, now: Timestamp) -> Result<DemoReport> {
             };
             let t = transactions::insert(tx, &first).await?;
             if through_wb {
-                let upstream = Kind::Transaction.parse(&t.id)?;
+                let upstream = t.id;
                 transactions::insert(
                     tx,
                     &NewTransaction {
@@ -357,7 +357,7 @@ async fn build(tx: &mut Tx, now: Timestamp) -> Result<DemoReport> {
         tx.at = start.saturating_add(SignedDuration::from_hours(24 * rng.random_range(0..span_days))).expect("in range");
         tx.actor = Principal::System;
         let filed = needs::insert(tx, &need).await?;
-        let key = Kind::Need.parse(&filed.id)?;
+        let key = filed.id;
         counts.needs += 1;
         // A funding target that the compatible money cannot reach leaves the
         // need approved; any other failure is a bug and aborts the load.
@@ -367,11 +367,11 @@ async fn build(tx: &mut Tx, now: Timestamp) -> Result<DemoReport> {
     // Reservations on a few approved needs, current as of now.
     tx.at = now;
     tx.actor = Principal::System;
-    let approved: Vec<i64> = tx
+    let approved: Vec<NeedId> = tx
         .fetch("SELECT id FROM needs WHERE status = 'approved' AND tlp IN ('clear', 'green') ORDER BY id LIMIT 4", vec![])
         .await?
         .iter()
-        .map(|r| r.int(0))
+        .map(|r| r.id(0))
         .collect::<Result<_>>()?;
     for (i, key) in approved.iter().enumerate() {
         needs::reserve(tx, *key, ["EE", "DE", "FR", "PL"][i], 30).await?;
@@ -418,7 +418,7 @@ async fn insert_user(tx: &mut Tx, name: &str, org: &str, role: Role, panel: Opti
 
 /// Takes a need through its lifecycle towards `target`, one stamped step
 /// every few days.
-async fn advance(tx: &mut Tx, rng: &mut ChaCha8Rng, key: i64, target: NeedStatus, pledge_keys: &[i64], counts: &mut DemoReport) -> Result<()> {
+async fn advance(tx: &mut Tx, rng: &mut ChaCha8Rng, key: NeedId, target: NeedStatus, pledge_keys: &[PledgeId], counts: &mut DemoReport) -> Result<()> {
     use NeedStatus::*;
     let later = |tx: &mut Tx, rng: &mut ChaCha8Rng| tx.at = tx.at.saturating_add(SignedDuration::from_hours(24 * rng.random_range(2..20))).expect("in range");
     if target == Draft {
@@ -501,7 +501,7 @@ async fn advance(tx: &mut Tx, rng: &mut ChaCha8Rng, key: i64, target: NeedStatus
             continue;
         }
         let take = left.min(p.balance_eur_minor());
-        lines.push(AllocationLine { pledge: p.id.clone(), need: need.id.clone(), amount_eur_minor: take });
+        lines.push(AllocationLine { pledge: p.id, need: need.id, amount_eur_minor: take });
         left -= take;
     }
     if left > 0 {
@@ -525,19 +525,19 @@ async fn advance(tx: &mut Tx, rng: &mut ChaCha8Rng, key: i64, target: NeedStatus
     )
     .await?;
     counts.projects += 1;
-    let pkey = Kind::Project.parse(&project.id)?;
+    let pkey = project.id;
     let mut milestones = Vec::new();
     for title in ["Procurement completed", "Installation and configuration", "Training and handover"] {
         let due = day(tx.at).saturating_add(jiff::Span::new().days(rng.random_range(20..120)));
         let p = projects::add_milestone(tx, pkey, &format!("{title} (demo)"), Some(due)).await?;
-        milestones.push(p.milestones.last().map(|m| m.id.clone()).unwrap_or_default());
+        milestones.extend(p.milestones.last().map(|m| m.id));
     }
     if target == InDelivery {
         return Ok(());
     }
     for m in &milestones {
         later(tx, rng);
-        projects::complete_milestone(tx, pkey, Kind::Milestone.parse(m)?).await?;
+        projects::complete_milestone(tx, pkey, *m).await?;
     }
     later(tx, rng);
     projects::deliver(tx, pkey).await?;
@@ -569,8 +569,8 @@ async fn advance(tx: &mut Tx, rng: &mut ChaCha8Rng, key: i64, target: NeedStatus
     Ok(())
 }
 
-async fn withdraw(tx: &mut Tx, key: i64) -> Result<()> {
+async fn withdraw(tx: &mut Tx, key: NeedId) -> Result<()> {
     let mut need = needs::lock(tx, key).await?;
     needs::move_to(tx, &mut need, NeedStatus::Withdrawn, "no longer needed (demo)").await?;
-    audit(tx, "need.withdraw", "need", &need.id.clone(), &json!({ "reason": "no longer needed (demo)" })).await
+    audit(tx, "need.withdraw", "need", need.id, &json!({ "reason": "no longer needed (demo)" })).await
 }

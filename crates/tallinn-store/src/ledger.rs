@@ -148,7 +148,7 @@ pub(crate) fn json<T: Serialize + ?Sized>(value: &T) -> String {
 pub(crate) use tallinn_core::policy::is_office;
 
 /// Appends an audit entry built from a serialisable summary.
-pub(crate) async fn audit<T: Serialize>(tx: &mut Tx, action: &'static str, entity: &'static str, id: &str, details: &T) -> Result<()> {
+pub(crate) async fn audit<T: Serialize>(tx: &mut Tx, action: &'static str, entity: &'static str, id: impl std::fmt::Display, details: &T) -> Result<()> {
     let details = serde_json::to_value(details).unwrap_or(serde_json::Value::Null);
-    tx.audit(AuditRecord::new(action, entity, id, details)).await
+    tx.audit(AuditRecord::new(action, entity, id.to_string(), details)).await
 }

@@ -93,6 +93,26 @@ impl From<Option<&str>> for Value {
     }
 }
 
+/// A typed id is bound as its key (`tallinn_core::id`).
+macro_rules! id_values {
+    ($($id:ty),*) => {$(
+        impl From<$id> for Value {
+            fn from(v: $id) -> Self {
+                Value::Int(v.key())
+            }
+        }
+
+        impl From<Option<$id>> for Value {
+            fn from(v: Option<$id>) -> Self {
+                v.map_or(Value::NullInt, |id| Value::Int(id.key()))
+            }
+        }
+    )*};
+}
+
+use tallinn_core::id::*;
+id_values!(NeedId, PledgeId, AllocationId, TransactionId, ProjectId, MilestoneId, AgreementId, AnnouncementId, ProposalId);
+
 /// Builds an argument list: `args![id, title, Some(1)]`.
 #[macro_export]
 macro_rules! args {
@@ -128,6 +148,15 @@ impl Row {
 
     pub fn opt_text(&self, i: usize) -> Result<Option<String>, StoreError> {
         if self.value(i)?.is_null() { Ok(None) } else { self.text(i).map(Some) }
+    }
+
+    /// A key column as the typed id of its records.
+    pub fn id<T: TypedId>(&self, i: usize) -> Result<T, StoreError> {
+        self.int(i).map(T::from_key)
+    }
+
+    pub fn opt_id<T: TypedId>(&self, i: usize) -> Result<Option<T>, StoreError> {
+        Ok(self.opt_int(i)?.map(T::from_key))
     }
 
     /// SQLite has no boolean type and answers 0/1.

@@ -43,7 +43,7 @@ static LEDGER: LazyLock<Ledger> = LazyLock::new(|| {
         ledger.init().await.expect("init");
         ledger.load_demo().await.expect("demo");
         let pledges = ledger.pledges(&Principal::System, None, Some(tallinn_core::pledge::PledgeStatus::Committed)).await.expect("pledges");
-        let needs: Vec<String> = ledger.needs(&Principal::System, &Default::default()).await.expect("needs").into_iter().map(|n| n.id).collect();
+        let needs: Vec<tallinn_core::NeedId> = ledger.needs(&Principal::System, &Default::default()).await.expect("needs").into_iter().map(|n| n.id).collect();
         let donors = ["CA", "DK", "EE", "FI", "FR", "DE", "IT", "NL", "NO", "PL", "SE", "GB", "US"];
         let mut csv = String::from("kind,provider,receiver,value_date,amount,currency,pledge,need,description\n");
         for i in 0..TRANSACTIONS {

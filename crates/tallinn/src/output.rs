@@ -129,7 +129,7 @@ impl Listing for tallinn_store::Collection {
             tallinn_store::Audience::All => "all".to_string(),
             tallinn_store::Audience::Orgs(orgs) => orgs.join(","),
         };
-        vec![self.id.clone(), opt(&self.alias), self.title.clone(), audience(&self.read), audience(&self.write), self.created_at.to_string()]
+        vec![self.id.to_string(), opt(&self.alias), self.title.clone(), audience(&self.read), audience(&self.write), self.created_at.to_string()]
     }
 }
 
@@ -145,7 +145,7 @@ impl Listing for Need {
         &["id", "title", "beneficiary", "capability", "sector", "urgency", "status", "tlp", "cost", "funded", "divisible", "reserved_by", "synthetic"];
     fn cells(&self) -> Vec<String> {
         vec![
-            self.id.clone(),
+            self.id.to_string(),
             self.title.clone(),
             self.beneficiary.clone(),
             self.capability.to_string(),
@@ -180,7 +180,7 @@ impl Listing for Need {
                 "share_orgs" => joined(&self.share_orgs),
                 "share_users" => joined(&self.share_users),
                 "tags" => joined(&self.tags),
-                "id" => self.id.clone(),
+                "id" => self.id.to_string(),
                 "status" => self.status.to_string(),
                 "funded_eur" => eur(self.funded_eur_minor),
                 "reserved_by" => reservation(self),
@@ -202,7 +202,7 @@ impl Listing for Pledge {
         &["id", "donor", "title", "kind", "amount", "currency", "amount_eur", "allocated_eur", "rate", "rate_date", "status", "tlp", "synthetic"];
     fn cells(&self) -> Vec<String> {
         vec![
-            self.id.clone(),
+            self.id.to_string(),
             self.donor.clone(),
             self.title.clone(),
             self.kind.to_string(),
@@ -238,7 +238,7 @@ impl Listing for Pledge {
                 "tlp" => self.tlp.to_string(),
                 "share_orgs" => joined(&self.share_orgs),
                 "share_users" => joined(&self.share_users),
-                "id" => self.id.clone(),
+                "id" => self.id.to_string(),
                 "amount_eur" => eur(self.eur_minor),
                 "allocated_eur" => eur(self.allocated_eur_minor),
                 "rate" => self.rate.to_string(),
@@ -255,9 +255,9 @@ impl Listing for Allocation {
     const COLUMNS: &'static [&'static str] = &["id", "pledge", "need", "donor", "amount_eur", "created_at", "created_by"];
     fn cells(&self) -> Vec<String> {
         vec![
-            self.id.clone(),
-            self.pledge.clone(),
-            self.need.clone(),
+            self.id.to_string(),
+            self.pledge.to_string(),
+            self.need.to_string(),
             self.donor.clone(),
             eur(self.amount_eur_minor),
             self.created_at.to_string(),
@@ -271,7 +271,7 @@ impl Listing for Transaction {
         &["id", "kind", "provider", "receiver", "value_date", "amount", "currency", "amount_eur", "rate", "rate_date", "pledge", "need", "pass_through_of"];
     fn cells(&self) -> Vec<String> {
         vec![
-            self.id.clone(),
+            self.id.to_string(),
             self.kind.to_string(),
             self.provider.clone(),
             self.receiver.clone(),
@@ -303,7 +303,7 @@ impl Listing for Transaction {
                 "need" => opt(&self.need),
                 "pass_through_of" => opt(&self.pass_through_of),
                 "description" => self.description.clone(),
-                "id" => self.id.clone(),
+                "id" => self.id.to_string(),
                 "amount_eur" => eur(self.eur_minor),
                 "rate" => self.rate.to_string(),
                 "rate_date" => self.rate_date.to_string(),
@@ -320,8 +320,8 @@ impl Listing for Project {
     fn cells(&self) -> Vec<String> {
         let done = self.milestones.iter().filter(|m| m.completed_at.is_some()).count();
         vec![
-            self.id.clone(),
-            self.need.clone(),
+            self.id.to_string(),
+            self.need.to_string(),
             self.beneficiary.clone(),
             self.implementer.clone(),
             self.title.clone(),
@@ -336,13 +336,13 @@ impl Listing for Agreement {
     const COLUMNS: &'static [&'static str] = &["id", "title", "parties", "domain", "signed_on", "status", "pledges"];
     fn cells(&self) -> Vec<String> {
         vec![
-            self.id.clone(),
+            self.id.to_string(),
             self.title.clone(),
             self.parties.join(" "),
             self.domain.to_string(),
             opt(&self.signed_on),
             self.status.to_string(),
-            self.pledges.join(" "),
+            self.pledges.iter().map(ToString::to_string).collect::<Vec<_>>().join(" "),
         ]
     }
 }
@@ -351,7 +351,7 @@ impl Listing for Announcement {
     const COLUMNS: &'static [&'static str] = &["id", "date", "place", "new_funding_eur", "year", "cumulative_eur", "endorsers"];
     fn cells(&self) -> Vec<String> {
         vec![
-            self.id.clone(),
+            self.id.to_string(),
             self.date.to_string(),
             self.place.clone(),
             eur(self.new_funding_eur_minor),

@@ -33,7 +33,7 @@ pub fn edit(who: &Principal, need: &Need) -> Result<(), DomainError> {
 /// Submit a draft for triage.
 pub fn submit(who: &Principal, need: &Need) -> Result<(), DomainError> {
     require(who, "submit this need", |a| office_or_owner(a, &need.beneficiary))?;
-    need.status.check_move(NeedStatus::Submitted, &need.id)
+    need.status.check_move(NeedStatus::Submitted, need.id)
 }
 
 /// Triage needs at all (checked before any need is read).
@@ -44,7 +44,7 @@ pub fn triager(who: &Principal) -> Result<(), DomainError> {
 /// Triage this need: accept it for the technical panel, or reject it.
 pub fn triage(who: &Principal, need: &Need) -> Result<(), DomainError> {
     triager(who)?;
-    need.status.check_move(NeedStatus::TechnicalReview, &need.id)
+    need.status.check_move(NeedStatus::TechnicalReview, need.id)
 }
 
 /// Score needs for `panel`, as a user who sits on `sits_on` (checked before
@@ -100,7 +100,7 @@ pub fn withdraw(who: &Principal, need: &Need) -> Result<(), DomainError> {
     if need.funded_eur_minor > 0 {
         return Err(DomainError::Conflict(format!("need {} has allocations and cannot be withdrawn", need.id)));
     }
-    need.status.check_move(NeedStatus::Withdrawn, &need.id)
+    need.status.check_move(NeedStatus::Withdrawn, need.id)
 }
 
 #[cfg(test)]
@@ -115,7 +115,7 @@ mod tests {
 
     fn need(status: NeedStatus) -> Need {
         Need {
-            id: "N-1".into(),
+            id: crate::NeedId::new(1),
             beneficiary: "UA-CERT".into(),
             title: "EDR licences".into(),
             description: String::new(),

@@ -23,7 +23,7 @@ pub fn allocate(who: &Principal, donor: &str) -> Result<(), DomainError> {
 pub fn change(who: &Principal, pledge: &Pledge, to: PledgeStatus) -> Result<(), DomainError> {
     let donor = &pledge.donor;
     require(who, &format!("change pledges of {donor}"), |a| is_office(a) || is_member_of(a, Role::Donor, donor))?;
-    pledge.status.check_move(to, &pledge.id)?;
+    pledge.status.check_move(to, pledge.id)?;
     if to == PledgeStatus::Cancelled && pledge.allocated_eur_minor > 0 {
         return Err(DomainError::Conflict(format!("pledge {} has allocations to needs and cannot be cancelled", pledge.id)));
     }
@@ -36,7 +36,7 @@ mod tests {
 
     fn pledge(status: PledgeStatus, allocated: i64) -> Pledge {
         Pledge {
-            id: "P-1".into(),
+            id: crate::PledgeId::new(1),
             donor: "EE".into(),
             title: "EDR licences".into(),
             kind: crate::pledge::PledgeKind::Money,

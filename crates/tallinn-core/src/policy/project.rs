@@ -40,7 +40,7 @@ pub fn report(who: &Principal, project: &Project) -> Result<(), DomainError> {
 pub fn deliver(who: &Principal, project: &Project) -> Result<(), DomainError> {
     require(who, "report delivery of this project", |a| delivers(a, project))?;
     if project.status != ProjectStatus::InDelivery {
-        return Err(DomainError::InvalidTransition { entity: "project", id: project.id.clone(), from: project.status.to_string(), to: "delivered".into() });
+        return Err(DomainError::InvalidTransition { entity: "project", id: project.id.to_string(), from: project.status.to_string(), to: "delivered".into() });
     }
     if let Some(open) = project.milestones.iter().find(|m| m.completed_at.is_none()) {
         return Err(DomainError::Conflict(format!("milestone {} ({}) is not complete", open.id, open.title)));
@@ -55,7 +55,7 @@ pub fn accept(who: &Principal, project: &Project) -> Result<(), DomainError> {
     }
     require(who, &format!("accept deliveries for {}", project.beneficiary), |a| is_member_of(a, Role::Beneficiary, &project.beneficiary))?;
     if project.status != ProjectStatus::Delivered {
-        return Err(DomainError::InvalidTransition { entity: "project", id: project.id.clone(), from: project.status.to_string(), to: "accepted".into() });
+        return Err(DomainError::InvalidTransition { entity: "project", id: project.id.to_string(), from: project.status.to_string(), to: "accepted".into() });
     }
     Ok(())
 }
@@ -67,14 +67,14 @@ mod tests {
 
     fn project(status: ProjectStatus, open_milestone: bool) -> Project {
         Project {
-            id: "PR-1".into(),
-            need: "N-1".into(),
+            id: crate::ProjectId::new(1),
+            need: crate::NeedId::new(1),
             beneficiary: "UA-CERT".into(),
             implementer: "IMP-A".into(),
             title: "Workstations".into(),
             status,
             milestones: vec![Milestone {
-                id: "M-1".into(),
+                id: crate::MilestoneId::new(1),
                 title: "Installed".into(),
                 due: None,
                 completed_at: if open_milestone { None } else { Some(jiff::Timestamp::UNIX_EPOCH) },

@@ -26,17 +26,17 @@ pub async fn proposals(
     query: Result<Query<super::PageQuery>, QueryRejection>,
 ) -> Result<Json<super::Page<Proposal>>, ApiError> {
     let Query(q) = query?;
-    Ok(Json(super::paginate(s.ledger.proposals(&signed_in(who)?).await?, |p| super::key_of(&p.id), q.sort, q.cursor.as_deref(), q.limit)?))
+    Ok(Json(super::paginate(s.ledger.proposals(&signed_in(who)?).await?, |p| p.id.key(), q.sort, q.cursor.as_deref(), q.limit)?))
 }
 
 /// `GET /api/v1/allocation-proposals/{id}`
 pub async fn proposal(State(s): State<AppState>, Caller(who): Caller, Path(id): Path<String>) -> Result<Json<Proposal>, ApiError> {
-    Ok(Json(s.ledger.proposal(&signed_in(who)?, &id).await?))
+    Ok(Json(s.ledger.proposal(&signed_in(who)?, id.parse()?).await?))
 }
 
 /// `POST /api/v1/allocation-proposals/{id}/apply`: all lines or none.
 pub async fn apply(State(s): State<AppState>, Caller(who): Caller, Path(id): Path<String>) -> Result<Json<Vec<Allocation>>, ApiError> {
-    Ok(Json(s.ledger.apply_proposal(signed_in(who)?, &id).await?))
+    Ok(Json(s.ledger.apply_proposal(signed_in(who)?, id.parse()?).await?))
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
@@ -92,7 +92,7 @@ pub async fn relate(
 ) -> Result<StatusCode, ApiError> {
     let who = signed_in(who)?;
     let Json(b) = body?;
-    s.ledger.relate_needs(who, &id, &b.other, b.relation, &b.note).await?;
+    s.ledger.relate_needs(who, id.parse()?, b.other.parse()?, b.relation, &b.note).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

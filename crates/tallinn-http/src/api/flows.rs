@@ -19,7 +19,7 @@ use tallinn_core::transaction::{NewTransaction, Transaction, TransactionKind};
 use tallinn_store::{AccessEntry, TransactionFilter};
 
 use super::needs::signed_in;
-use super::{Page, PageQuery, Sort, key_of, paginate};
+use super::{Page, PageQuery, Sort, paginate};
 use crate::auth::Caller;
 use crate::{ApiError, AppState};
 
@@ -47,7 +47,7 @@ pub async fn transactions(
 ) -> Result<Json<Page<Transaction>>, ApiError> {
     let Query(q) = query?;
     let all = s.ledger.transactions(&who, &TransactionFilter { kind: q.kind, year: q.year, need: None, limit: None }).await?;
-    Ok(Json(paginate(all, |t| key_of(&t.id), q.sort, q.cursor.as_deref(), q.limit)?))
+    Ok(Json(paginate(all, |t| t.id.key(), q.sort, q.cursor.as_deref(), q.limit)?))
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
@@ -91,16 +91,18 @@ pub async fn create_transaction(
     let who = signed_in(who)?;
     let Json(b) = body?;
     let currency = Currency::from_code(&b.currency).map_err(|e| invalid("currency", e.message))?;
-    let reference = |field: &str, kind: Kind, v: Option<String>| v.map(|v| kind.parse(&v).map_err(|e| invalid(field, e.message))).transpose();
+    fn reference<T: std::str::FromStr<Err = tallinn_core::FieldError>>(field: &str, v: Option<String>) -> Result<Option<T>, ApiError> {
+        v.map(|v| v.parse().map_err(|e: tallinn_core::FieldError| invalid(field, e.message))).transpose()
+    }
     let t = NewTransaction {
         kind: b.kind,
         provider: b.provider,
         receiver: b.receiver,
         value_date: b.value_date,
         amount: Money::parse("amount", &b.amount, currency).map_err(|e| invalid("amount", e.message))?,
-        pledge: reference("pledge", Kind::Pledge, b.pledge)?,
-        need: reference("need", Kind::Need, b.need)?,
-        pass_through_of: reference("pass_through_of", Kind::Transaction, b.pass_through_of)?,
+        pledge: reference("pledge", b.pledge)?,
+        need: reference("need", b.need)?,
+        pass_through_of: reference("pass_through_of", b.pass_through_of)?,
         description: b.description,
         synthetic: false,
     };
@@ -114,7 +116,7 @@ pub async fn projects(
     query: Result<Query<PageQuery>, QueryRejection>,
 ) -> Result<Json<Page<Project>>, ApiError> {
     let Query(q) = query?;
-    Ok(Json(paginate(s.ledger.projects(&who).await?, |p| key_of(&p.id), q.sort, q.cursor.as_deref(), q.limit)?))
+    Ok(Json(paginate(s.ledger.projects(&who).await?, |p| p.id.key(), q.sort, q.cursor.as_deref(), q.limit)?))
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
@@ -138,7 +140,7 @@ pub async fn create_project(
 ) -> Result<(StatusCode, Json<Project>), ApiError> {
     let who = signed_in(who)?;
     let Json(b) = body?;
-    let need = Kind::Need.parse(&b.need).map_err(|e| invalid("need", e.message))?;
+    let need = b.need.parse().map_err(|e: tallinn_core::FieldError| invalid("need", e.message))?;
     let p = NewProject { need, implementer: b.implementer, title: b.title, items: b.items, synthetic: false };
     Ok((StatusCode::CREATED, Json(s.ledger.add_project(who, p).await?)))
 }
@@ -160,7 +162,7 @@ pub async fn add_milestone(
 ) -> Result<Json<Project>, ApiError> {
     let who = signed_in(who)?;
     let Json(b) = body?;
-    Ok(Json(s.ledger.add_milestone(who, &id, &b.title, b.due).await?))
+    Ok(Json(s.ledger.add_milestone(who, id.parse()?, &b.title, b.due).await?))
 }
 
 /// `POST /api/v1/projects/{id}/milestones/{milestone}/complete`
@@ -169,12 +171,12 @@ pub async fn complete_milestone(
     Caller(who): Caller,
     Path((id, milestone)): Path<(String, String)>,
 ) -> Result<Json<Project>, ApiError> {
-    Ok(Json(s.ledger.complete_milestone(signed_in(who)?, &id, &milestone).await?))
+    Ok(Json(s.ledger.complete_milestone(signed_in(who)?, id.parse()?, milestone.parse()?).await?))
 }
 
 /// `POST /api/v1/projects/{id}/deliver`
 pub async fn deliver(State(s): State<AppState>, Caller(who): Caller, Path(id): Path<String>) -> Result<Json<Project>, ApiError> {
-    Ok(Json(s.ledger.deliver_project(signed_in(who)?, &id).await?))
+    Ok(Json(s.ledger.deliver_project(signed_in(who)?, id.parse()?).await?))
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
@@ -194,7 +196,7 @@ pub async fn accept(
 ) -> Result<Json<Project>, ApiError> {
     let who = signed_in(who)?;
     let Json(b) = body?;
-    Ok(Json(s.ledger.accept_project(who, &id, &b.statement).await?))
+    Ok(Json(s.ledger.accept_project(who, id.parse()?, &b.statement).await?))
 }
 
 /// `GET /api/v1/agreements`
@@ -204,7 +206,7 @@ pub async fn agreements(
     query: Result<Query<PageQuery>, QueryRejection>,
 ) -> Result<Json<Page<Agreement>>, ApiError> {
     let Query(q) = query?;
-    Ok(Json(paginate(s.ledger.agreements(&who).await?, |a| key_of(&a.id), q.sort, q.cursor.as_deref(), q.limit)?))
+    Ok(Json(paginate(s.ledger.agreements(&who).await?, |a| a.id.key(), q.sort, q.cursor.as_deref(), q.limit)?))
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
@@ -235,7 +237,7 @@ pub async fn create_agreement(
 ) -> Result<(StatusCode, Json<Agreement>), ApiError> {
     let who = signed_in(who)?;
     let Json(b) = body?;
-    let pledges = b.pledges.iter().map(|p| Kind::Pledge.parse(p).map_err(|e| invalid("pledges", e.message))).collect::<Result<_, _>>()?;
+    let pledges = b.pledges.iter().map(|p| p.parse().map_err(|e: tallinn_core::FieldError| invalid("pledges", e.message))).collect::<Result<_, _>>()?;
     let a = NewAgreement { title: b.title, parties: b.parties, domain: b.domain, signed_on: b.signed_on, status: b.status, pledges, synthetic: false };
     Ok((StatusCode::CREATED, Json(s.ledger.add_agreement(who, a).await?)))
 }
@@ -295,15 +297,15 @@ pub async fn access_log(
 
 /// `GET /api/v1/transactions/{id}`
 pub async fn transaction(State(s): State<AppState>, Caller(who): Caller, Path(id): Path<String>) -> Result<Json<Transaction>, ApiError> {
-    Ok(Json(s.ledger.transaction(&who, &id).await?))
+    Ok(Json(s.ledger.transaction(&who, id.parse()?).await?))
 }
 
 /// `GET /api/v1/projects/{id}`
 pub async fn project(State(s): State<AppState>, Caller(who): Caller, Path(id): Path<String>) -> Result<Json<Project>, ApiError> {
-    Ok(Json(s.ledger.project(&who, &id).await?))
+    Ok(Json(s.ledger.project(&who, id.parse()?).await?))
 }
 
 /// `GET /api/v1/agreements/{id}`
 pub async fn agreement(State(s): State<AppState>, Caller(who): Caller, Path(id): Path<String>) -> Result<Json<Agreement>, ApiError> {
-    Ok(Json(s.ledger.agreement(&who, &id).await?))
+    Ok(Json(s.ledger.agreement(&who, id.parse()?).await?))
 }

@@ -137,11 +137,6 @@ pub fn code_filter<'a>(field: &str, code: Option<&'a str>) -> Result<Option<&'a 
     }
 }
 
-/// The integer part of an id such as `P-12`.
-pub fn key_of(id: &str) -> i64 {
-    id.rsplit('-').next().and_then(|k| k.parse().ok()).unwrap_or(0)
-}
-
 pub fn check_limit(limit: Option<usize>) -> Result<usize, ApiError> {
     match limit {
         None => Ok(DEFAULT_LIMIT),

@@ -45,15 +45,15 @@ pub async fn list(State(s): State<AppState>, Caller(who): Caller, query: Result<
     let filter = NeedFilter { status: q.status, capability: q.capability, sector: q.sector, urgency: q.urgency, beneficiary: q.beneficiary };
     let oldest_first = q.sort == Some(super::Sort::Oldest);
     let (items, next) = s.ledger.needs_page(&who, &filter, before, limit, oldest_first).await?;
-    let read: Vec<(&str, &str, _)> = items.iter().map(|n| ("need", n.id.as_str(), n.tlp)).collect();
+    let read: Vec<(&str, _, _)> = items.iter().map(|n| ("need", n.id, n.tlp)).collect();
     s.ledger.log_access(&who, "api", &read).await?;
     Ok(Json(Page { items, next_cursor: next.map(encode_cursor) }))
 }
 
 /// `GET /api/v1/needs/{id}`
 pub async fn get(State(s): State<AppState>, Caller(who): Caller, Path(id): Path<String>) -> Result<Json<Need>, ApiError> {
-    let need = s.ledger.need(&who, &id).await?;
-    s.ledger.log_access(&who, "api", &[("need", need.id.as_str(), need.tlp)]).await?;
+    let need = s.ledger.need(&who, id.parse()?).await?;
+    s.ledger.log_access(&who, "api", &[("need", need.id, need.tlp)]).await?;
     Ok(Json(need))
 }
 
@@ -137,7 +137,7 @@ pub async fn create(
 
 /// `POST /api/v1/needs/{id}/submit`
 pub async fn submit(State(s): State<AppState>, Caller(who): Caller, Path(id): Path<String>) -> Result<Json<Need>, ApiError> {
-    Ok(Json(s.ledger.submit_need(signed_in(who)?, &id).await?))
+    Ok(Json(s.ledger.submit_need(signed_in(who)?, id.parse()?).await?))
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
@@ -171,7 +171,7 @@ pub async fn triage(
         Triage::Accept => TriageDecision::Accept,
         Triage::Reject => TriageDecision::Reject,
     };
-    Ok(Json(s.ledger.triage_need(who, &id, decision, &b.comment).await?))
+    Ok(Json(s.ledger.triage_need(who, id.parse()?, decision, &b.comment).await?))
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
@@ -228,7 +228,7 @@ pub async fn review(
         comment: b.comment,
         conflict_of_interest: b.conflict_of_interest,
     };
-    Ok(Json(s.ledger.review_need(who, &id, review).await?))
+    Ok(Json(s.ledger.review_need(who, id.parse()?, review).await?))
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
@@ -256,7 +256,7 @@ pub async fn reserve(
         (None, Principal::User { org, .. }) => org.clone(),
         (None, _) => return Err(ApiError::bad_request("donor", "name the donor organisation")),
     };
-    Ok(Json(s.ledger.reserve_need(who, &id, &donor, b.days).await?))
+    Ok(Json(s.ledger.reserve_need(who, id.parse()?, &donor, b.days).await?))
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
@@ -275,7 +275,7 @@ pub async fn withdraw(
 ) -> Result<Json<Need>, ApiError> {
     let who = signed_in(who)?;
     let Json(b) = body?;
-    Ok(Json(s.ledger.withdraw_need(who, &id, &b.reason).await?))
+    Ok(Json(s.ledger.withdraw_need(who, id.parse()?, &b.reason).await?))
 }
 
 /// `GET /api/v1/needs/{id}/history`: every stamped lifecycle step.
@@ -284,16 +284,16 @@ pub async fn history(
     Caller(who): Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<tallinn_core::need::NeedTransition>>, ApiError> {
-    let need = s.ledger.need(&who, &id).await?;
-    s.ledger.log_access(&who, "api", &[("need", need.id.as_str(), need.tlp)]).await?;
-    Ok(Json(s.ledger.need_history(&who, &id).await?))
+    let need = s.ledger.need(&who, id.parse()?).await?;
+    s.ledger.log_access(&who, "api", &[("need", need.id, need.tlp)]).await?;
+    Ok(Json(s.ledger.need_history(&who, id.parse()?).await?))
 }
 
 /// `GET /api/v1/needs/{id}/reviews`: the panels' reviews.
 pub async fn reviews(State(s): State<AppState>, Caller(who): Caller, Path(id): Path<String>) -> Result<Json<Vec<tallinn_core::review::Review>>, ApiError> {
-    let need = s.ledger.need(&who, &id).await?;
-    s.ledger.log_access(&who, "api", &[("need", need.id.as_str(), need.tlp)]).await?;
-    Ok(Json(s.ledger.need_reviews(&who, &id).await?))
+    let need = s.ledger.need(&who, id.parse()?).await?;
+    s.ledger.log_access(&who, "api", &[("need", need.id, need.tlp)]).await?;
+    Ok(Json(s.ledger.need_reviews(&who, id.parse()?).await?))
 }
 
 /// `GET /api/v1/needs/{id}/relations`: duplicate/complementary verdicts.
@@ -302,7 +302,7 @@ pub async fn relations(
     Caller(who): Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<tallinn_core::need::NeedRelation>>, ApiError> {
-    let need = s.ledger.need(&who, &id).await?;
-    s.ledger.log_access(&who, "api", &[("need", need.id.as_str(), need.tlp)]).await?;
-    Ok(Json(s.ledger.need_relations(&who, &id).await?))
+    let need = s.ledger.need(&who, id.parse()?).await?;
+    s.ledger.log_access(&who, "api", &[("need", need.id, need.tlp)]).await?;
+    Ok(Json(s.ledger.need_relations(&who, id.parse()?).await?))
 }

@@ -19,7 +19,7 @@ use tallinn_core::text::NON_BLANK_PATTERN;
 use tallinn_store::{AllocationLine, StoreError};
 
 use super::needs::signed_in;
-use super::{Page, PageQuery, Sort, key_of, paginate};
+use super::{Page, PageQuery, Sort, paginate};
 use crate::auth::Caller;
 use crate::{ApiError, AppState};
 
@@ -44,16 +44,16 @@ pub struct ListQuery {
 pub async fn list(State(s): State<AppState>, Caller(who): Caller, query: Result<Query<ListQuery>, QueryRejection>) -> Result<Json<Page<Pledge>>, ApiError> {
     let Query(q) = query?;
     let pledges = s.ledger.pledges(&who, super::code_filter("donor", q.donor.as_deref())?, q.status).await?;
-    let page = paginate(pledges, |p| key_of(&p.id), q.sort, q.cursor.as_deref(), q.limit)?;
-    let read: Vec<(&str, &str, _)> = page.items.iter().map(|p| ("pledge", p.id.as_str(), p.tlp)).collect();
+    let page = paginate(pledges, |p| p.id.key(), q.sort, q.cursor.as_deref(), q.limit)?;
+    let read: Vec<(&str, _, _)> = page.items.iter().map(|p| ("pledge", p.id, p.tlp)).collect();
     s.ledger.log_access(&who, "api", &read).await?;
     Ok(Json(page))
 }
 
 /// `GET /api/v1/pledges/{id}`
 pub async fn get(State(s): State<AppState>, Caller(who): Caller, Path(id): Path<String>) -> Result<Json<Pledge>, ApiError> {
-    let pledge = s.ledger.pledge(&who, &id).await?;
-    s.ledger.log_access(&who, "api", &[("pledge", pledge.id.as_str(), pledge.tlp)]).await?;
+    let pledge = s.ledger.pledge(&who, id.parse()?).await?;
+    s.ledger.log_access(&who, "api", &[("pledge", pledge.id, pledge.tlp)]).await?;
     Ok(Json(pledge))
 }
 
@@ -160,7 +160,7 @@ pub async fn create(
 }
 
 async fn step(s: AppState, who: tallinn_core::policy::Principal, id: &str, to: PledgeStatus) -> Result<Json<Pledge>, ApiError> {
-    Ok(Json(s.ledger.set_pledge_status(signed_in(who)?, id, to).await?))
+    Ok(Json(s.ledger.set_pledge_status(signed_in(who)?, id.parse()?, to).await?))
 }
 
 /// `POST /api/v1/pledges/{id}/commit`
@@ -185,7 +185,7 @@ pub async fn allocations(
     query: Result<Query<PageQuery>, QueryRejection>,
 ) -> Result<Json<Page<Allocation>>, ApiError> {
     let Query(q) = query?;
-    Ok(Json(paginate(s.ledger.allocations(&who).await?, |a| key_of(&a.id), q.sort, q.cursor.as_deref(), q.limit)?))
+    Ok(Json(paginate(s.ledger.allocations(&who).await?, |a| a.id.key(), q.sort, q.cursor.as_deref(), q.limit)?))
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
@@ -221,8 +221,8 @@ pub async fn allocate(
         .map(|(i, l)| {
             let field = |f: &str| format!("lines[{i}].{f}");
             Ok(AllocationLine {
-                pledge: Kind::Pledge.display(Kind::Pledge.parse(&l.pledge).map_err(|e| invalid(&field("pledge"), e.message))?),
-                need: Kind::Need.display(Kind::Need.parse(&l.need).map_err(|e| invalid(&field("need"), e.message))?),
+                pledge: l.pledge.parse().map_err(|e: tallinn_core::FieldError| invalid(&field("pledge"), e.message))?,
+                need: l.need.parse().map_err(|e: tallinn_core::FieldError| invalid(&field("need"), e.message))?,
                 amount_eur_minor: parse_minor("amount_eur", &l.amount_eur, 2).map_err(|e| invalid(&field("amount_eur"), e.message))?,
             })
         })
@@ -232,5 +232,5 @@ pub async fn allocate(
 
 /// `GET /api/v1/allocations/{id}`
 pub async fn allocation(State(s): State<AppState>, Caller(who): Caller, Path(id): Path<String>) -> Result<Json<Allocation>, ApiError> {
-    Ok(Json(s.ledger.allocation(&who, &id).await?))
+    Ok(Json(s.ledger.allocation(&who, id.parse()?).await?))
 }

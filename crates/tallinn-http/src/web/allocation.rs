@@ -28,7 +28,7 @@ fn may_run(viewer: &Viewer) -> bool {
 async fn proposals_page(state: &AppState, viewer: &Viewer, form: FormState, status: StatusCode) -> Result<Response, WebError> {
     let who = viewer.signed_in("/allocation")?.clone();
     let mut proposals = state.ledger.proposals(&who).await?;
-    proposals.sort_by_key(|p| std::cmp::Reverse(crate::api::key_of(&p.id)));
+    proposals.sort_by_key(|p| std::cmp::Reverse(p.id.key()));
     render_status(status, &ProposalsPage { l: Layout::new(viewer, "allocation.title", "/allocation"), proposals, can_run: may_run(viewer), form })
 }
 
@@ -85,7 +85,7 @@ fn text(v: &serde_json::Value, key: &str) -> String {
 
 async fn proposal_page(state: &AppState, viewer: &Viewer, id: &str, form: FormState, status: StatusCode, done: Option<&str>) -> Result<Response, WebError> {
     let who = viewer.signed_in(&format!("/allocation/{id}"))?.clone();
-    let proposal = state.ledger.proposal(&who, id).await?;
+    let proposal = state.ledger.proposal(&who, id.parse()?).await?;
     let empty = Vec::new();
     let lines = proposal.result["allocations"]
         .as_array()
@@ -120,7 +120,7 @@ pub async fn detail(State(s): State<AppState>, viewer: Viewer, Path(id): Path<St
 pub async fn apply(State(s): State<AppState>, viewer: Viewer, Path(id): Path<String>, Posted(mut form): Posted) -> Result<Response, WebError> {
     let here = format!("/allocation/{id}");
     let who = viewer.check_form(form.values(), &here)?;
-    match s.ledger.apply_proposal(who, &id).await {
+    match s.ledger.apply_proposal(who, id.parse()?).await {
         Ok(_) => Ok(see_other(&format!("{here}?done=proposal_applied"))),
         Err(e) => {
             let status = refuse(&mut form, e)?;

@@ -78,8 +78,8 @@ pub async fn page(State(s): State<AppState>, viewer: Viewer) -> Result<Response,
         Role::Observer => tasks.push(task("/pledges", "home.pledges", None)),
     }
     tasks.push(task("/agreements", "home.agreements", None));
-    let mut read: Vec<(&str, &str, _)> = own_needs.iter().map(|n| ("need", n.id.as_str(), n.tlp)).collect();
-    read.extend(own_pledges.iter().map(|p| ("pledge", p.id.as_str(), p.tlp)));
+    let mut read: Vec<(&str, String, _)> = own_needs.iter().map(|n| ("need", n.id.to_string(), n.tlp)).collect();
+    read.extend(own_pledges.iter().map(|p| ("pledge", p.id.to_string(), p.tlp)));
     log_reads(&s, &viewer, &read).await?;
     let l = Layout::new(&viewer, "home.title", "/home");
     render(&HomePage { l, role: cat.word("role", role.as_str()).to_string(), tasks, own_needs, own_pledges })

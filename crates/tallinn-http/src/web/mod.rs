@@ -306,6 +306,12 @@ impl From<ApiError> for WebError {
     }
 }
 
+impl From<tallinn_core::FieldError> for WebError {
+    fn from(e: tallinn_core::FieldError) -> Self {
+        ApiError::from(e).into()
+    }
+}
+
 impl From<StoreError> for WebError {
     fn from(e: StoreError) -> Self {
         ApiError::from(e).into()
@@ -355,7 +361,7 @@ pub fn only_parameters(query: &std::collections::HashMap<String, String>, known:
 }
 
 /// Writes the reads of confidential records shown on a page to the access log.
-pub async fn log_reads(state: &AppState, viewer: &Viewer, records: &[(&str, &str, Tlp)]) -> Result<(), WebError> {
+pub async fn log_reads<Id: std::fmt::Display>(state: &AppState, viewer: &Viewer, records: &[(&str, Id, Tlp)]) -> Result<(), WebError> {
     state.ledger.log_access(&viewer.principal, "web", records).await?;
     Ok(())
 }

@@ -7,8 +7,8 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use tallinn_core::NeedId;
 use tallinn_core::allocation::Allocation;
-use tallinn_core::id::Kind;
 use tallinn_core::money::parse_minor;
 use tallinn_core::need::{Capability, Need, NeedRelation, NeedStatus, NeedTransition, NewNeed, Sector, Urgency};
 use tallinn_core::participant::{Panel, ParticipantKind, Role};
@@ -79,13 +79,13 @@ pub async fn catalogue(State(s): State<AppState>, viewer: Viewer, Query(q): Quer
     let mut needs = s.ledger.needs(&viewer.principal, &filter).await?;
     if let Some(text) = q.get("q").map(|t| t.trim().to_lowercase()).filter(|t| !t.is_empty()) {
         needs.retain(|n| {
-            n.id.to_lowercase() == text
+            n.id.to_string().to_lowercase() == text
                 || n.title.to_lowercase().contains(&text)
                 || n.description.to_lowercase().contains(&text)
                 || n.tags.iter().any(|t| t.to_lowercase() == text)
         });
     }
-    let key = |n: &Need| super::super::api::key_of(&n.id);
+    let key = |n: &Need| n.id.key();
     match sort {
         "oldest" => needs.sort_by_key(key),
         "urgency" => needs.sort_by_key(|n| (std::cmp::Reverse(n.urgency.default_weight()), std::cmp::Reverse(key(n)))),
@@ -97,7 +97,7 @@ pub async fn catalogue(State(s): State<AppState>, viewer: Viewer, Query(q): Quer
     let total = needs.len();
     let pages = total.div_ceil(PAGE_SIZE).max(1);
     let shown: Vec<Need> = needs.into_iter().skip((page - 1) * PAGE_SIZE).take(PAGE_SIZE).collect();
-    let read: Vec<(&str, &str, Tlp)> = shown.iter().map(|n| ("need", n.id.as_str(), n.tlp)).collect();
+    let read: Vec<(&str, NeedId, Tlp)> = shown.iter().map(|n| ("need", n.id, n.tlp)).collect();
     log_reads(&s, &viewer, &read).await?;
     let link = |p: usize| {
         let mut params: Vec<(&str, &str)> = q.iter().filter(|(k, v)| k.as_str() != "page" && !v.is_empty()).map(|(k, v)| (k.as_str(), v.as_str())).collect();
@@ -204,10 +204,10 @@ async fn need_page(
     done: Option<&str>,
 ) -> Result<Response, WebError> {
     let who = &viewer.principal;
-    let tallinn_store::NeedDetails { need, history, reviews, relations } = state.ledger.need_details(who, id).await?;
-    log_reads(state, viewer, &[("need", need.id.as_str(), need.tlp)]).await?;
+    let tallinn_store::NeedDetails { need, history, reviews, relations } = state.ledger.need_details(who, id.parse()?).await?;
+    log_reads(state, viewer, &[("need", need.id, need.tlp)]).await?;
     let allocations: Vec<Allocation> = state.ledger.allocations(who).await?.into_iter().filter(|a| a.need == need.id).collect();
-    let transactions = state.ledger.transactions(who, &TransactionFilter { need: Some(need.id.clone()), ..Default::default() }).await?;
+    let transactions = state.ledger.transactions(who, &TransactionFilter { need: Some(need.id), ..Default::default() }).await?;
     let projects: Vec<Project> = state.ledger.projects(who).await?.into_iter().filter(|p| p.need == need.id).collect();
     let actions = actions_for(state, viewer, &need).await?;
     let threat = state.ledger.threat_factors().await?.remove(&need.sector).unwrap_or(tallinn_core::threat::SectorThreat::new(need.sector, 0));
@@ -262,12 +262,13 @@ pub async fn act(
 ) -> Result<Response, WebError> {
     let here = format!("/needs/{id}");
     let who = viewer.check_form(form.values(), &here)?;
+    let key: NeedId = id.parse()?;
     let cat = viewer.cat;
     let result = match action.as_str() {
-        "submit" => Some(s.ledger.submit_need(who, &id).await.map(|_| "need_submitted")),
+        "submit" => Some(s.ledger.submit_need(who, key).await.map(|_| "need_submitted")),
         "triage" => match form.parse::<String>("decision", cat.get("form.choose")).as_deref() {
-            Some("accept") => Some(s.ledger.triage_need(who, &id, TriageDecision::Accept, form.value("comment")).await.map(|_| "need_triaged")),
-            Some("reject") => Some(s.ledger.triage_need(who, &id, TriageDecision::Reject, form.value("comment")).await.map(|_| "need_rejected")),
+            Some("accept") => Some(s.ledger.triage_need(who, key, TriageDecision::Accept, form.value("comment")).await.map(|_| "need_triaged")),
+            Some("reject") => Some(s.ledger.triage_need(who, key, TriageDecision::Reject, form.value("comment")).await.map(|_| "need_rejected")),
             _ => {
                 form.fail("decision", cat.get("form.choose"));
                 None
@@ -291,7 +292,7 @@ pub async fn act(
                         comment: form.value("comment").to_string(),
                         conflict_of_interest: form.checked("conflict_of_interest"),
                     };
-                    Some(s.ledger.review_need(who, &id, review).await.map(|_| "review_recorded"))
+                    Some(s.ledger.review_need(who, key, review).await.map(|_| "review_recorded"))
                 }
                 _ => None,
             }
@@ -300,12 +301,12 @@ pub async fn act(
             Some(days) => {
                 let donor = viewer.org().unwrap_or_default().to_string();
                 let donor = if form.value("donor").is_empty() { donor } else { form.value("donor").to_string() };
-                Some(s.ledger.reserve_need(who, &id, &donor, days).await.map(|_| "need_reserved"))
+                Some(s.ledger.reserve_need(who, key, &donor, days).await.map(|_| "need_reserved"))
             }
             None => None,
         },
         "withdraw" => match form.required("reason", cat.get("need.reason_required")) {
-            Some(reason) => Some(s.ledger.withdraw_need(who, &id, &reason).await.map(|_| "need_withdrawn")),
+            Some(reason) => Some(s.ledger.withdraw_need(who, key, &reason).await.map(|_| "need_withdrawn")),
             None => None,
         },
         "project" => match read_project(&mut form, &id, cat) {
@@ -348,7 +349,7 @@ fn read_project(form: &mut FormState, need: &str, cat: &'static Catalogue) -> Op
             _ => form.fail(&q, cat.get("pledge_form.quantity")),
         }
     }
-    let need = match Kind::Need.parse(need) {
+    let need = match need.parse::<NeedId>() {
         Ok(key) => key,
         Err(e) => {
             form.fail("form", e.message);
@@ -490,9 +491,9 @@ fn form_of(need: &Need) -> FormState {
 /// `GET /needs/{id}/edit`: the draft in the need form.
 pub async fn edit_form(State(s): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Result<Response, WebError> {
     let who = viewer.signed_in(&format!("/needs/{id}/edit"))?.clone();
-    let need = s.ledger.need(&who, &id).await?;
-    log_reads(&s, &viewer, &[("need", need.id.as_str(), need.tlp)]).await?;
-    need_form(&viewer, form_of(&need), StatusCode::OK, Some(&need.id))
+    let need = s.ledger.need(&who, id.parse()?).await?;
+    log_reads(&s, &viewer, &[("need", need.id, need.tlp)]).await?;
+    need_form(&viewer, form_of(&need), StatusCode::OK, Some(&need.id.to_string()))
 }
 
 /// `POST /needs/{id}/edit`: rewrites the draft, or shows the form again.
@@ -501,7 +502,7 @@ pub async fn amend(State(s): State<AppState>, viewer: Viewer, Path(id): Path<Str
     let Some(need) = read_need(&mut form, viewer.cat) else {
         return need_form(&viewer, form, StatusCode::UNPROCESSABLE_ENTITY, Some(&id));
     };
-    match s.ledger.amend_need(who, &id, need).await {
+    match s.ledger.amend_need(who, id.parse()?, need).await {
         Ok(need) => Ok(see_other(&format!("/needs/{}?done=need_amended", need.id))),
         Err(e) => {
             let status = refuse_need(&mut form, e)?;
@@ -539,10 +540,9 @@ pub async fn review_queue(State(s): State<AppState>, viewer: Viewer) -> Result<R
     let mut read = Vec::new();
     for (key, status) in stages {
         let needs = s.ledger.needs(&who, &NeedFilter { status: Some(status), ..Default::default() }).await?;
-        read.extend(needs.iter().map(|n| (n.id.clone(), n.tlp)));
+        read.extend(needs.iter().map(|n| ("need", n.id, n.tlp)));
         queues.push((key, needs));
     }
-    let records: Vec<(&str, &str, Tlp)> = read.iter().map(|(id, tlp)| ("need", id.as_str(), *tlp)).collect();
-    log_reads(&s, &viewer, &records).await?;
+    log_reads(&s, &viewer, &read).await?;
     render(&ReviewQueuePage { l: Layout::new(&viewer, "reviews.title", "/reviews"), queues })
 }

@@ -7,6 +7,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use tallinn_core::PledgeId;
 use tallinn_core::allocation::Allocation;
 use tallinn_core::money::{Currency, Money};
 use tallinn_core::need::{Capability, Sector};
@@ -45,7 +46,7 @@ pub async fn list(State(s): State<AppState>, viewer: Viewer, Query(q): Query<Has
         Some(v) => Some(v.parse::<PledgeStatus>().map_err(|_| WebError::bad_request(cat.fill("error.bad_filter", &[("field", "status"), ("value", v)])))?),
     };
     let pledges = s.ledger.pledges(&who, donor, status).await?;
-    let read: Vec<(&str, &str, Tlp)> = pledges.iter().map(|p| ("pledge", p.id.as_str(), p.tlp)).collect();
+    let read: Vec<(&str, PledgeId, Tlp)> = pledges.iter().map(|p| ("pledge", p.id, p.tlp)).collect();
     log_reads(&s, &viewer, &read).await?;
     let page = PledgesPage {
         l: Layout::new(&viewer, "pledges.title", "/pledges"),
@@ -73,8 +74,8 @@ struct PledgePage {
 
 async fn pledge_page(state: &AppState, viewer: &Viewer, id: &str, form: FormState, status: StatusCode, done: Option<&str>) -> Result<Response, WebError> {
     let who = viewer.signed_in(&format!("/pledges/{id}"))?.clone();
-    let pledge = state.ledger.pledge(&who, id).await?;
-    log_reads(state, viewer, &[("pledge", pledge.id.as_str(), pledge.tlp)]).await?;
+    let pledge = state.ledger.pledge(&who, id.parse()?).await?;
+    log_reads(state, viewer, &[("pledge", pledge.id, pledge.tlp)]).await?;
     let allocations = state.ledger.allocations(&who).await?.into_iter().filter(|a| a.pledge == pledge.id).collect();
     // The steps the store would accept now (`tallinn_core::policy::pledge`).
     let steps = [
@@ -118,7 +119,7 @@ pub async fn act(
         "cancel" => (PledgeStatus::Cancelled, "pledge_cancelled"),
         _ => return Err(WebError::page(StatusCode::NOT_FOUND, viewer.cat.get("error.not_found").to_string())),
     };
-    match s.ledger.set_pledge_status(who, &id, to).await {
+    match s.ledger.set_pledge_status(who, id.parse()?, to).await {
         Ok(_) => Ok(see_other(&format!("{here}?done={done}"))),
         Err(e) => {
             let status = refuse(&mut form, e)?;

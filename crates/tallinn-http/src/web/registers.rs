@@ -36,7 +36,7 @@ struct ProjectsPage {
 async fn projects_page(state: &AppState, viewer: &Viewer, form: FormState, failed: &str, status: StatusCode, done: Option<&str>) -> Result<Response, WebError> {
     let who = viewer.signed_in("/projects")?.clone();
     let mut projects = state.ledger.projects(&who).await?;
-    projects.sort_by_key(|p| std::cmp::Reverse(crate::api::key_of(&p.id)));
+    projects.sort_by_key(|p| std::cmp::Reverse(p.id.key()));
     let l = Layout::new(viewer, "projects.title", "/projects").with_flash(done);
     render_status(status, &ProjectsPage { l, projects, who, form, failed: failed.to_string() })
 }
@@ -63,20 +63,23 @@ pub async fn project_act(
     let cat = viewer.cat;
     let result = match action.as_str() {
         "milestone" => match form.required("milestone", cat.get("form.required")) {
-            Some(m) => Some(s.ledger.complete_milestone(who, &id, &m).await.map(|_| "milestone_completed")),
+            Some(m) => Some(match m.parse() {
+                Ok(m) => s.ledger.complete_milestone(who, id.parse()?, m).await.map(|_| "milestone_completed"),
+                Err(e) => Err(tallinn_store::StoreError::from(e)),
+            }),
             None => None,
         },
         "plan" => {
             let title = form.required("milestone_title", cat.get("form.required"));
             let due = form.optional::<jiff::civil::Date>("due", cat.get("form.date"));
             match (title, due) {
-                (Some(title), Some(due)) => Some(s.ledger.add_milestone(who, &id, &title, due).await.map(|_| "milestone_planned")),
+                (Some(title), Some(due)) => Some(s.ledger.add_milestone(who, id.parse()?, &title, due).await.map(|_| "milestone_planned")),
                 _ => None,
             }
         }
-        "deliver" => Some(s.ledger.deliver_project(who, &id).await.map(|_| "project_delivered")),
+        "deliver" => Some(s.ledger.deliver_project(who, id.parse()?).await.map(|_| "project_delivered")),
         "accept" => match form.required("statement", cat.get("projects.statement_required")) {
-            Some(statement) => Some(s.ledger.accept_project(who, &id, &statement).await.map(|_| "project_accepted")),
+            Some(statement) => Some(s.ledger.accept_project(who, id.parse()?, &statement).await.map(|_| "project_accepted")),
             None => None,
         },
         _ => return Err(WebError::page(StatusCode::NOT_FOUND, cat.get("error.not_found").to_string())),

@@ -28,7 +28,7 @@ async fn credentials_visibility_pages_and_access_log() {
     let bearer = format!("Bearer {token}");
     let all = ledger.needs(&Principal::System, &Default::default()).await.unwrap();
     let donor = ledger.principal("demo.donor").await.unwrap();
-    let visible: Vec<String> = ledger.needs(&donor, &Default::default()).await.unwrap().into_iter().map(|n| n.id).collect();
+    let visible: Vec<String> = ledger.needs(&donor, &Default::default()).await.unwrap().into_iter().map(|n| n.id.to_string()).collect();
     assert!(visible.len() < all.len());
 
     // Pages of 30 concatenate to exactly what the donor may see.
@@ -56,18 +56,21 @@ async fn credentials_visibility_pages_and_access_log() {
     assert!(energy["items"].as_array().unwrap().iter().all(|n| n["sector"] == "energy"));
 
     // A hidden need answers exactly like a missing one.
-    let hidden = all.iter().find(|n| !visible.contains(&n.id)).unwrap();
+    let hidden = all.iter().find(|n| !visible.contains(&n.id.to_string())).unwrap();
     let (s1, b1) = call(&app, &format!("/api/v1/needs/{}", hidden.id), Some(&bearer)).await;
     let (s2, b2) = call(&app, "/api/v1/needs/N-99999", Some(&bearer)).await;
     assert_eq!((s1, s2), (StatusCode::NOT_FOUND, StatusCode::NOT_FOUND));
-    assert_eq!(b1["error"]["message"].as_str().unwrap().replace(&hidden.id, "N-?"), b2["error"]["message"].as_str().unwrap().replace("N-99999", "N-?"));
+    assert_eq!(
+        b1["error"]["message"].as_str().unwrap().replace(&hidden.id.to_string(), "N-?"),
+        b2["error"]["message"].as_str().unwrap().replace("N-99999", "N-?")
+    );
 
     // Confidential reads are logged; CLEAR and GREEN ones are not.
-    let amber = all.iter().find(|n| n.tlp == Tlp::Amber && visible.contains(&n.id));
+    let amber = all.iter().find(|n| n.tlp == Tlp::Amber && visible.contains(&n.id.to_string()));
     let log = ledger.access_log(&Principal::System, 10_000).await.unwrap();
     assert!(log.iter().all(|e| e.actor == "demo.donor" && e.via == "api" && e.tlp != Tlp::Green && e.tlp != Tlp::Clear));
     if let Some(a) = amber {
-        assert!(log.iter().any(|e| e.entity_id == a.id));
+        assert!(log.iter().any(|e| e.entity_id == a.id.to_string()));
     }
 
     // Basic: right password works (and again, from the cache); wrong is 401.
@@ -223,8 +226,8 @@ async fn a_need_through_the_api() {
         .find(|n| n.tlp == tallinn_core::policy::Tlp::Amber && n.beneficiary == "UA-DEMO-CERT")
         .unwrap();
     assert_eq!(send(&app, "GET", &format!("/api/v1/needs/{}/history", amber.id), Some(&ben), None).await.0, StatusCode::OK);
-    assert!(ledger.access_log(&Principal::System, 50).await.unwrap().iter().any(|e| e.entity_id == amber.id && e.actor == "demo.beneficiary"));
-    let history = ledger.need_history(&Principal::System, &id).await.unwrap();
+    assert!(ledger.access_log(&Principal::System, 50).await.unwrap().iter().any(|e| e.entity_id == amber.id.to_string() && e.actor == "demo.beneficiary"));
+    let history = ledger.need_history(&Principal::System, id.parse().unwrap()).await.unwrap();
     assert_eq!(
         history.iter().map(|t| t.actor.as_str()).collect::<Vec<_>>(),
         ["demo.beneficiary", "demo.beneficiary", "demo.coordinator", "demo.reviewer.technical", "demo.reviewer.strategic"]

@@ -100,14 +100,14 @@ async fn every_role_sees_exactly_what_tlp_allows() {
             let listed: Vec<&str> = list["items"].as_array().unwrap().iter().map(|n| n["id"].as_str().unwrap()).collect();
             for (tlp, id) in Tlp::ALL.iter().zip(&ids) {
                 let may = levels.contains(tlp);
-                assert_eq!(listed.contains(&id.as_str()), may, "{user:?} list {tlp}");
+                assert_eq!(listed.contains(&id.to_string().as_str()), may, "{user:?} list {tlp}");
                 let (status, body) = send(&app, "GET", &format!("/api/v1/needs/{id}"), token, None).await;
                 assert_eq!(status == StatusCode::OK, may, "{user:?} get {tlp}: {body}");
                 if !may {
                     // Exactly like a need that does not exist.
                     let (_, missing) = send(&app, "GET", "/api/v1/needs/N-999999", token, None).await;
                     assert_eq!(
-                        body["error"]["message"].as_str().unwrap().replace(id.as_str(), "N-?"),
+                        body["error"]["message"].as_str().unwrap().replace(&id.to_string(), "N-?"),
                         missing["error"]["message"].as_str().unwrap().replace("N-999999", "N-?")
                     );
                     // A write on a hidden need is "not found" too, never "forbidden".
@@ -135,7 +135,7 @@ async fn every_role_sees_exactly_what_tlp_allows() {
                         Red => *user == Some("demo.donor"),
                     };
                 // Reviewers' exception is for needs in review, never pledges.
-                assert_eq!(listed.contains(&id.as_str()), may, "{user:?} pledge list {tlp}");
+                assert_eq!(listed.contains(&id.to_string().as_str()), may, "{user:?} pledge list {tlp}");
                 let (status, _) = send(&app, "GET", &format!("/api/v1/pledges/{id}"), token, None).await;
                 assert_eq!(status == StatusCode::OK, may, "{user:?} pledge get {tlp}");
             }
@@ -170,10 +170,10 @@ async fn every_role_sees_exactly_what_tlp_allows() {
 /// pledge's recorder always sees it; the public does not learn who reserved
 /// a need; a visible flow never names a hidden one, and the public totals
 /// count it; an implementer sees its own project.
-async fn confidentiality_gaps_are_closed(ledger: &Ledger, app: &axum::Router, ids: &[String]) {
+async fn confidentiality_gaps_are_closed(ledger: &Ledger, app: &axum::Router, ids: &[tallinn_core::NeedId]) {
     let token = |u: &'static str| async move { ledger.create_token(Principal::System, u, None).await.unwrap().1 };
     // The AMBER+STRICT need, once in technical review, is the technical reviewer's to read.
-    let strict = &ids[3];
+    let strict = ids[3];
     ledger.submit_need(Principal::System, strict).await.unwrap();
     ledger.triage_need(Principal::System, strict, tallinn_store::TriageDecision::Accept, "").await.unwrap();
     let reviewer = token("demo.reviewer.technical").await;
@@ -220,9 +220,9 @@ async fn confidentiality_gaps_are_closed(ledger: &Ledger, app: &axum::Router, id
     let implementer = token("demo.implementer").await;
     let (_, mine) = send(app, "GET", "/api/v1/projects?limit=500", Some(&implementer), None).await;
     let all = ledger.projects(&Principal::System).await.unwrap();
-    let own: Vec<&str> = all.iter().filter(|p| p.implementer == "IMP-DEMO-A").map(|p| p.id.as_str()).collect();
+    let own: Vec<String> = all.iter().filter(|p| p.implementer == "IMP-DEMO-A").map(|p| p.id.to_string()).collect();
     let listed: Vec<&str> = mine["items"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap()).collect();
-    assert!(!own.is_empty() && own.iter().all(|p| listed.contains(p)), "own {own:?}, listed {listed:?}");
+    assert!(!own.is_empty() && own.iter().all(|p| listed.contains(&p.as_str())), "own {own:?}, listed {listed:?}");
     for p in &own {
         assert_eq!(send(app, "GET", &format!("/api/v1/projects/{p}"), Some(&implementer), None).await.0, StatusCode::OK);
     }
@@ -267,12 +267,12 @@ async fn every_list_endpoint_applies_the_callers_visibility() {
                 v
             };
             let expected = [
-                ("/api/v1/pledges", sorted(ledger.pledges(&who, None, None).await.unwrap().into_iter().map(|p| p.id).collect())),
-                ("/api/v1/allocations", sorted(ledger.allocations(&who).await.unwrap().into_iter().map(|a| a.id).collect())),
-                ("/api/v1/transactions", sorted(ledger.transactions(&who, &Default::default()).await.unwrap().into_iter().map(|t| t.id).collect())),
-                ("/api/v1/projects", sorted(ledger.projects(&who).await.unwrap().into_iter().map(|p| p.id).collect())),
-                ("/api/v1/agreements", sorted(ledger.agreements(&who).await.unwrap().into_iter().map(|a| a.id).collect())),
-                ("/api/v1/needs", sorted(ledger.needs(&who, &Default::default()).await.unwrap().into_iter().map(|n| n.id).collect())),
+                ("/api/v1/pledges", sorted(ledger.pledges(&who, None, None).await.unwrap().into_iter().map(|p| p.id.to_string()).collect())),
+                ("/api/v1/allocations", sorted(ledger.allocations(&who).await.unwrap().into_iter().map(|a| a.id.to_string()).collect())),
+                ("/api/v1/transactions", sorted(ledger.transactions(&who, &Default::default()).await.unwrap().into_iter().map(|t| t.id.to_string()).collect())),
+                ("/api/v1/projects", sorted(ledger.projects(&who).await.unwrap().into_iter().map(|p| p.id.to_string()).collect())),
+                ("/api/v1/agreements", sorted(ledger.agreements(&who).await.unwrap().into_iter().map(|a| a.id.to_string()).collect())),
+                ("/api/v1/needs", sorted(ledger.needs(&who, &Default::default()).await.unwrap().into_iter().map(|n| n.id.to_string()).collect())),
             ];
             for (path, want) in expected {
                 let (status, body) = send(&app, "GET", &format!("{path}?limit=500"), token, None).await;

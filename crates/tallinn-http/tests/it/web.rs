@@ -196,7 +196,7 @@ async fn forms_keep_what_was_typed_and_show_each_error_beside_its_field() {
     let r = b.post(&app, "/needs/new", &fixed).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let id = r.location.strip_prefix("/needs/").unwrap().split('?').next().unwrap().to_string();
-    let need = ledger.need(&Principal::System, &id).await.unwrap();
+    let need = ledger.need(&Principal::System, id.parse().unwrap()).await.unwrap();
     assert_eq!((need.cost_eur_minor, need.tags.clone(), need.status.as_str()), (1_250_050, vec!["sensors".to_string(), "soc".to_string()], "draft"));
     let page = b.get(&app, &r.location).await;
     assert!(page.body.contains("The need is saved as a draft") && page.body.contains("id=\"submit-need\""));
@@ -212,7 +212,7 @@ async fn forms_keep_what_was_typed_and_show_each_error_beside_its_field() {
     revised.push(("cost_eur", "13000"));
     let r = b.post(&app, &format!("/needs/{id}/edit"), &revised).await;
     assert_eq!((r.status, r.location.clone()), (StatusCode::SEE_OTHER, format!("/needs/{id}?done=need_amended")), "{}", r.body);
-    assert_eq!(ledger.need(&Principal::System, &id).await.unwrap().cost_eur_minor, 1_300_000);
+    assert_eq!(ledger.need(&Principal::System, id.parse().unwrap()).await.unwrap().cost_eur_minor, 1_300_000);
     // Submitted, it can no longer be edited: the form says why.
     let r = b.post(&app, &format!("/needs/{id}/submit"), &[("csrf", &csrf)]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
@@ -233,7 +233,7 @@ async fn forms_keep_what_was_typed_and_show_each_error_beside_its_field() {
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
     assert!(r.body.contains("not a panel reviewer"), "{}", r.body);
-    assert!(ledger.need_reviews(&Principal::System, &id).await.unwrap().is_empty());
+    assert!(ledger.need_reviews(&Principal::System, id.parse().unwrap()).await.unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -272,7 +272,7 @@ async fn in_kind_pledges_and_project_delivery_through_the_forms() {
     let r = donor.post(&app, "/pledges/new", &form).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let id = r.location.strip_prefix("/pledges/").unwrap().split('?').next().unwrap().to_string();
-    let pledge = ledger.pledge(&Principal::System, &id).await.unwrap();
+    let pledge = ledger.pledge(&Principal::System, id.parse().unwrap()).await.unwrap();
     assert_eq!((pledge.kind.as_str(), pledge.amount_minor, pledge.valuation.map(|v| v.as_str())), ("in_kind", 3_000_000, Some("donor_cost")));
     let page = donor.get(&app, &r.location).await;
     assert!(page.body.contains("20 × Satellite terminal · EUR 1500.00"), "{}", page.body);
@@ -317,8 +317,8 @@ async fn in_kind_pledges_and_project_delivery_through_the_forms() {
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let project = r.location.rsplit_once("#project-").unwrap().1.to_string();
-    let p = ledger.project(&Principal::System, &project).await.unwrap();
-    assert_eq!((p.implementer.as_str(), p.items.len(), p.need.as_str()), ("IMP-DEMO-B", 1, funded.id.as_str()));
+    let p = ledger.project(&Principal::System, project.parse().unwrap()).await.unwrap();
+    assert_eq!((p.implementer.as_str(), p.items.len(), p.need), ("IMP-DEMO-B", 1, funded.id));
     let r = office.post(&app, &start, &[("csrf", &csrf), ("implementer", "IMP-DEMO-B"), ("project_title", "Again")]).await;
     assert_eq!(r.status, StatusCode::CONFLICT, "a need in delivery takes no second project");
     let plan = format!("/projects/{project}/plan");
@@ -326,7 +326,7 @@ async fn in_kind_pledges_and_project_delivery_through_the_forms() {
     assert!(r.status == StatusCode::UNPROCESSABLE_ENTITY && r.body.contains("id=\"due-error\"") && r.body.contains("value=\"Installed\""), "{}", r.body);
     let r = office.post(&app, &plan, &[("csrf", &csrf), ("milestone_title", "Installed"), ("due", "2027-01-15")]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    assert_eq!(ledger.project(&Principal::System, &project).await.unwrap().milestones.len(), 1);
+    assert_eq!(ledger.project(&Principal::System, project.parse().unwrap()).await.unwrap().milestones.len(), 1);
     // Another implementer may not plan it (the store refuses; nothing added).
     let mut other = Browser::default();
     other.sign_in(&app, "demo.implementer").await;
@@ -335,7 +335,7 @@ async fn in_kind_pledges_and_project_delivery_through_the_forms() {
     let csrf = hidden(&page.body, "csrf");
     let r = other.post(&app, &plan, &[("csrf", &csrf), ("milestone_title", "Sneaky")]).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
-    assert_eq!(ledger.project(&Principal::System, &project).await.unwrap().milestones.len(), 1);
+    assert_eq!(ledger.project(&Principal::System, project.parse().unwrap()).await.unwrap().milestones.len(), 1);
 }
 
 #[tokio::test]

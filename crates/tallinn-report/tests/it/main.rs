@@ -99,7 +99,7 @@ fn ledger() -> Facts {
             AgreementFact { domain: AgreementDomain::DigitalState, signed_on: None, synthetic: true },
         ],
         announcements: vec![Announcement {
-            id: "A-1".into(),
+            id: tallinn_core::AnnouncementId::new(1),
             date: day("2025-10-30"),
             end_date: Some(day("2025-10-31")),
             place: "Paris".into(),

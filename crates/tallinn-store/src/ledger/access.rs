@@ -149,7 +149,7 @@ impl Ledger {
 
     /// Writes reads of confidential records to the access log. Reads are not
     /// changes, so this is the one write without an audit entry.
-    pub async fn log_access(&self, reader: &Principal, via: &str, records: &[(&str, &str, Tlp)]) -> Result<()> {
+    pub async fn log_access<Id: std::fmt::Display>(&self, reader: &Principal, via: &str, records: &[(&str, Id, Tlp)]) -> Result<()> {
         let reads = records
             .iter()
             .map(|(entity, id, tlp)| AccessRead { actor: reader.actor(), via: via.to_string(), entity: entity.to_string(), id: id.to_string(), tlp: *tlp })

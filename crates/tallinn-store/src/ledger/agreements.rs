@@ -3,8 +3,8 @@
 use jiff::civil::Date;
 use tallinn_core::DomainError;
 use tallinn_core::agreement::{Agreement, Announcement, NewAgreement};
-use tallinn_core::id::Kind;
 use tallinn_core::policy::Principal;
+use tallinn_core::{AgreementId, PledgeId};
 
 use super::{Ledger, audit, json, participants, pledges};
 use crate::args;
@@ -37,21 +37,21 @@ pub(crate) async fn insert(tx: &mut Tx, a: &NewAgreement) -> Result<Agreement> {
             ],
         )
         .await?
-        .int(0)?;
+        .id::<AgreementId>(0)?;
     for p in &a.pledges {
         tx.execute("INSERT INTO agreement_pledges (agreement_id, pledge_id) VALUES ($1, $2)", args![id, *p]).await?;
     }
     let agreement = Agreement {
-        id: Kind::Agreement.display(id),
+        id,
         title: a.title.trim().to_string(),
         parties: a.parties.clone(),
         domain: a.domain,
         signed_on: a.signed_on,
         status: a.status,
-        pledges: a.pledges.iter().map(|p| Kind::Pledge.display(*p)).collect(),
+        pledges: a.pledges.clone(),
         synthetic: a.synthetic,
     };
-    audit(tx, "agreement.add", "agreement", &agreement.id.clone(), &agreement).await?;
+    audit(tx, "agreement.add", "agreement", agreement.id, &agreement).await?;
     Ok(agreement)
 }
 
@@ -65,22 +65,22 @@ impl Ledger {
     /// Agreements are public facts of the register; their linked pledges are
     /// listed only where the reader may see the pledge.
     pub async fn agreements(&self, reader: &Principal) -> Result<Vec<Agreement>> {
-        let visible: std::collections::HashSet<String> = self.pledges(reader, None, None).await?.into_iter().map(|p| p.id).collect();
+        let visible: std::collections::HashSet<PledgeId> = self.pledges(reader, None, None).await?.into_iter().map(|p| p.id).collect();
         let mut conn = self.read().await?;
         let rows = conn.fetch("SELECT id, title, parties, domain, signed_on, status, synthetic FROM agreements ORDER BY id", vec![]).await?;
         let links = conn.fetch("SELECT agreement_id, pledge_id FROM agreement_pledges ORDER BY pledge_id", vec![]).await?;
         let mut out = Vec::new();
         for r in &rows {
-            let key = r.int(0)?;
+            let key: AgreementId = r.id(0)?;
             let mut pledges = Vec::new();
             for l in &links {
-                let pledge = Kind::Pledge.display(l.int(1)?);
-                if l.int(0)? == key && visible.contains(&pledge) {
+                let pledge: PledgeId = l.id(1)?;
+                if l.id::<AgreementId>(0)? == key && visible.contains(&pledge) {
                     pledges.push(pledge);
                 }
             }
             out.push(Agreement {
-                id: Kind::Agreement.display(key),
+                id: key,
                 title: r.text(1)?,
                 parties: r.json(2)?,
                 domain: r.parse(3)?,
@@ -94,9 +94,8 @@ impl Ledger {
     }
 
     /// One agreement (the register is public; linked pledges as visible).
-    pub async fn agreement(&self, reader: &Principal, id: &str) -> Result<Agreement> {
-        let display = Kind::Agreement.display(Kind::Agreement.parse(id)?);
-        self.agreements(reader).await?.into_iter().find(|a| a.id == display).ok_or_else(|| DomainError::not_found("agreement", display).into())
+    pub async fn agreement(&self, reader: &Principal, id: AgreementId) -> Result<Agreement> {
+        self.agreements(reader).await?.into_iter().find(|a| a.id == id).ok_or_else(|| DomainError::not_found("agreement", id).into())
     }
 
     pub async fn announcements(&self) -> Result<Vec<Announcement>> {
@@ -116,7 +115,7 @@ pub(crate) async fn announcements_on(conn: &mut dyn crate::sql::Connection) -> R
     rows.iter()
         .map(|r| {
             Ok(Announcement {
-                id: Kind::Announcement.display(r.int(0)?),
+                id: r.id(0)?,
                 date: r.parse(1)?,
                 end_date: r.opt_parse(2)?,
                 place: r.text(3)?,

@@ -4,10 +4,10 @@
 use serde_json::json;
 use tallinn_core::DomainError;
 use tallinn_core::allocation::{Allocation, check, check_all_or_nothing};
-use tallinn_core::id::Kind;
 use tallinn_core::need::NeedStatus;
 use tallinn_core::policy::{Principal, may_see};
 use tallinn_core::time::{from_micros, to_micros};
+use tallinn_core::{AllocationId, NeedId, PledgeId};
 
 use super::{Ledger, audit, needs, participants, pledges};
 use crate::args;
@@ -17,8 +17,8 @@ use crate::tx::Tx;
 /// One proposed line: `amount` EUR cents from a pledge to a need.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AllocationLine {
-    pub pledge: String,
-    pub need: String,
+    pub pledge: PledgeId,
+    pub need: NeedId,
     pub amount_eur_minor: i64,
 }
 
@@ -28,8 +28,8 @@ pub(crate) async fn apply(tx: &mut Tx, lines: &[AllocationLine]) -> Result<Vec<A
     if lines.is_empty() {
         return Err(DomainError::invalid("allocations", "nothing to allocate").into());
     }
-    let mut need_keys: Vec<i64> = lines.iter().map(|l| Kind::Need.parse(&l.need)).collect::<Result<_, _>>()?;
-    let mut pledge_keys: Vec<i64> = lines.iter().map(|l| Kind::Pledge.parse(&l.pledge)).collect::<Result<_, _>>()?;
+    let mut need_keys: Vec<NeedId> = lines.iter().map(|l| l.need).collect();
+    let mut pledge_keys: Vec<PledgeId> = lines.iter().map(|l| l.pledge).collect();
     need_keys.sort_unstable();
     need_keys.dedup();
     pledge_keys.sort_unstable();
@@ -49,7 +49,7 @@ pub(crate) async fn apply(tx: &mut Tx, lines: &[AllocationLine]) -> Result<Vec<A
     let (at, actor) = (to_micros(tx.at), tx.actor.actor());
     let mut made = Vec::with_capacity(lines.len());
     for line in lines {
-        let (nk, pk) = (Kind::Need.parse(&line.need)?, Kind::Pledge.parse(&line.pledge)?);
+        let (nk, pk) = (line.need, line.pledge);
         let need = needs.get_mut(&nk).expect("locked above");
         let (pledge, donor) = pledges.get_mut(&pk).expect("locked above");
         check(need, pledge, donor, line.amount_eur_minor, tx.at)?;
@@ -59,13 +59,13 @@ pub(crate) async fn apply(tx: &mut Tx, lines: &[AllocationLine]) -> Result<Vec<A
                 args![pk, nk, line.amount_eur_minor, at, &actor],
             )
             .await?
-            .int(0)?;
+            .id(0)?;
         need.funded_eur_minor += line.amount_eur_minor;
         pledge.allocated_eur_minor += line.amount_eur_minor;
         made.push(Allocation {
-            id: Kind::Allocation.display(id),
-            pledge: pledge.id.clone(),
-            need: need.id.clone(),
+            id,
+            pledge: pledge.id,
+            need: need.id,
             donor: pledge.donor.clone(),
             amount_eur_minor: line.amount_eur_minor,
             created_at: tx.at,
@@ -107,9 +107,8 @@ impl Ledger {
     }
 
     /// One allocation, if the reader may see both its need and its pledge.
-    pub async fn allocation(&self, reader: &Principal, id: &str) -> Result<Allocation> {
-        let display = Kind::Allocation.display(Kind::Allocation.parse(id)?);
-        self.allocations(reader).await?.into_iter().find(|a| a.id == display).ok_or_else(|| DomainError::not_found("allocation", display).into())
+    pub async fn allocation(&self, reader: &Principal, id: AllocationId) -> Result<Allocation> {
+        self.allocations(reader).await?.into_iter().find(|a| a.id == id).ok_or_else(|| DomainError::not_found("allocation", id).into())
     }
 
     /// Allocations whose need and pledge the reader may both see.
@@ -129,7 +128,7 @@ impl Ledger {
             let pledge = pledges::from_row(&crate::sql::Row(r.0[4 + need_width..].to_vec()))?;
             if need.visible_to(reader) && may_see(reader, &pledge.confidentiality()) {
                 out.push(Allocation {
-                    id: Kind::Allocation.display(r.int(0)?),
+                    id: r.id(0)?,
                     pledge: pledge.id,
                     need: need.id,
                     donor: pledge.donor,

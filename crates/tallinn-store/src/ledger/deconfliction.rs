@@ -6,7 +6,7 @@ use serde::Serialize;
 use tallinn_allocate::dedup::{DedupNeed, DuplicatePair, OverlapPledge, find_duplicates, overlapping_pledges};
 use tallinn_allocate::gaps::{GapBy, GapRow, gaps};
 use tallinn_core::DomainError;
-use tallinn_core::id::Kind;
+use tallinn_core::NeedId;
 use tallinn_core::need::NeedStatus;
 use tallinn_core::pledge::PledgeStatus;
 use tallinn_core::policy::Principal;
@@ -37,7 +37,7 @@ impl Ledger {
             .into_iter()
             .filter(|n| !matches!(n.status, NeedStatus::Rejected | NeedStatus::Withdrawn))
             .map(|n| DedupNeed {
-                id: n.id,
+                id: n.id.to_string(),
                 beneficiary: n.beneficiary,
                 title: n.title,
                 description: n.description,
@@ -47,15 +47,13 @@ impl Ledger {
                 deadline: n.deadline,
             })
             .collect();
-        let decided: HashSet<(String, String)> = self.related_pairs().await?.into_iter().collect();
-        let key = |id: &str| Kind::Need.parse(id).unwrap_or(0);
-        let need_pairs = find_duplicates(&needs, threshold)
-            .into_iter()
-            .filter(|p| {
-                let (lo, hi) = if key(&p.a) < key(&p.b) { (&p.a, &p.b) } else { (&p.b, &p.a) };
-                !decided.contains(&(lo.clone(), hi.clone()))
-            })
-            .collect();
+        let decided: HashSet<(NeedId, NeedId)> = self.related_pairs().await?.into_iter().collect();
+        // The engine names needs as it was given them (`N-12`).
+        let pair = |p: &DuplicatePair| -> Option<(NeedId, NeedId)> {
+            let (a, b): (NeedId, NeedId) = (p.a.parse().ok()?, p.b.parse().ok()?);
+            Some((a.min(b), a.max(b)))
+        };
+        let need_pairs = find_duplicates(&needs, threshold).into_iter().filter(|p| pair(p).is_none_or(|k| !decided.contains(&k))).collect();
         let pledges: Vec<OverlapPledge> = self
             .pledges(reader, None, None)
             .await?
@@ -70,7 +68,7 @@ impl Ledger {
                     .chain(p.earmarks.sectors.iter().map(ToString::to_string))
                     .chain(p.earmarks.beneficiaries.iter().cloned())
                     .collect(),
-                id: p.id,
+                id: p.id.to_string(),
                 donor: p.donor,
                 amount_eur_minor: p.eur_minor,
                 pledged_on: p.pledged_on,

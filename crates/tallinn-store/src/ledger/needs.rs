@@ -1,7 +1,6 @@
 //! Needs: filing, lifecycle, panel reviews, reservations and CSV import.
 
 use serde_json::json;
-use tallinn_core::id::Kind;
 use tallinn_core::import::{Parsed, RowError, merge_errors};
 use tallinn_core::need::{
     Capability, DEFAULT_RESERVATION_DAYS, MAX_RESERVATION_DAYS, Need, NeedRelation, NeedStatus, NeedTransition, NewNeed, Relation, Reservation, Sector, Urgency,
@@ -10,7 +9,7 @@ use tallinn_core::participant::{Panel, ParticipantKind};
 use tallinn_core::policy::{self, Principal};
 use tallinn_core::review::{Decision, NewReview, Review, outcome};
 use tallinn_core::time::{from_micros, plus_days, to_micros};
-use tallinn_core::{DomainError, Lifecycle};
+use tallinn_core::{DomainError, Lifecycle, NeedId};
 
 use super::{Ledger, audit, json, participants};
 use crate::args;
@@ -27,7 +26,7 @@ pub(crate) fn from_row(r: &Row, now: jiff::Timestamp) -> Result<Need> {
         _ => None,
     };
     Ok(Need {
-        id: Kind::Need.display(r.int(0)?),
+        id: r.id(0)?,
         beneficiary: r.text(1)?,
         title: r.text(2)?,
         description: r.text(3)?,
@@ -60,40 +59,31 @@ pub struct NeedDetails {
     pub relations: Vec<NeedRelation>,
 }
 
-/// The need `key` as `reader` may read it, or "not found".
-async fn visible(conn: &mut dyn Connection, reader: &Principal, key: i64, now: jiff::Timestamp) -> Result<Need> {
-    let row = crate::sql::fetch_optional(conn, &format!("SELECT {COLUMNS} FROM needs WHERE id = $1"), args![key]).await?;
+/// The need `id` as `reader` may read it, or "not found".
+async fn visible(conn: &mut dyn Connection, reader: &Principal, id: NeedId, now: jiff::Timestamp) -> Result<Need> {
+    let row = crate::sql::fetch_optional(conn, &format!("SELECT {COLUMNS} FROM needs WHERE id = $1"), args![id]).await?;
     match row.map(|r| from_row(&r, now)).transpose()? {
         Some(n) if n.visible_to(reader) => Ok(n.as_seen_by(reader)),
-        _ => Err(DomainError::not_found("need", Kind::Need.display(key)).into()),
+        _ => Err(DomainError::not_found("need", id).into()),
     }
 }
 
-async fn history_of(conn: &mut dyn Connection, need: &Need, key: i64) -> Result<Vec<NeedTransition>> {
-    let rows = conn.fetch("SELECT from_status, to_status, at, actor, note FROM need_transitions WHERE need_id = $1 ORDER BY id", args![key]).await?;
+async fn history_of(conn: &mut dyn Connection, need: &Need, id: NeedId) -> Result<Vec<NeedTransition>> {
+    let rows = conn.fetch("SELECT from_status, to_status, at, actor, note FROM need_transitions WHERE need_id = $1 ORDER BY id", args![id]).await?;
     rows.iter()
-        .map(|r| {
-            Ok(NeedTransition {
-                need: need.id.clone(),
-                from: r.opt_parse(0)?,
-                to: r.parse(1)?,
-                at: from_micros(r.int(2)?),
-                actor: r.text(3)?,
-                note: r.text(4)?,
-            })
-        })
+        .map(|r| Ok(NeedTransition { need: need.id, from: r.opt_parse(0)?, to: r.parse(1)?, at: from_micros(r.int(2)?), actor: r.text(3)?, note: r.text(4)? }))
         .collect()
 }
 
-async fn reviews_of(conn: &mut dyn Connection, need: &Need, key: i64) -> Result<Vec<Review>> {
+async fn reviews_of(conn: &mut dyn Connection, need: &Need, id: NeedId) -> Result<Vec<Review>> {
     let rows = conn
-        .fetch("SELECT panel, reviewer, decision, feasibility, relevance, importance, comment, conflict_of_interest, at FROM reviews WHERE need_id = $1 ORDER BY id", args![key])
+        .fetch("SELECT panel, reviewer, decision, feasibility, relevance, importance, comment, conflict_of_interest, at FROM reviews WHERE need_id = $1 ORDER BY id", args![id])
         .await?;
     let score = |v: Option<i64>| v.map(|s| s.clamp(0, 5) as u8);
     rows.iter()
         .map(|r| {
             Ok(Review {
-                need: need.id.clone(),
+                need: need.id,
                 panel: r.parse(0)?,
                 reviewer: r.text(1)?,
                 decision: r.parse(2)?,
@@ -108,10 +98,10 @@ async fn reviews_of(conn: &mut dyn Connection, need: &Need, key: i64) -> Result<
         .collect()
 }
 
-/// The verdicts on pairs that include need `key`, each with the other need
+/// The verdicts on pairs that include need `id`, each with the other need
 /// read in the same query (one, not one per relation) and kept only if the
 /// reader may see it.
-async fn relations_of(conn: &mut dyn Connection, reader: &Principal, key: i64, now: jiff::Timestamp) -> Result<Vec<NeedRelation>> {
+async fn relations_of(conn: &mut dyn Connection, reader: &Principal, id: NeedId, now: jiff::Timestamp) -> Result<Vec<NeedRelation>> {
     let other_columns: Vec<String> = COLUMNS.split(", ").map(|c| format!("n.{c}")).collect();
     // The other need's columns come first, so that `from_row` reads them
     // where it expects them; the verdict's follow.
@@ -123,7 +113,7 @@ async fn relations_of(conn: &mut dyn Connection, reader: &Principal, key: i64, n
         other_columns.join(", ")
     );
     let mut out = Vec::new();
-    for r in conn.fetch(&sql, args![key]).await? {
+    for r in conn.fetch(&sql, args![id]).await? {
         let other = from_row(&r, now)?;
         if other.visible_to(reader) {
             out.push(NeedRelation {
@@ -140,25 +130,25 @@ async fn relations_of(conn: &mut dyn Connection, reader: &Principal, key: i64, n
 
 /// Reads a need and locks its row for the rest of the transaction. A need
 /// the actor may not see is "not found".
-pub(crate) async fn lock(tx: &mut Tx, id: i64) -> Result<Need> {
+pub(crate) async fn lock(tx: &mut Tx, id: NeedId) -> Result<Need> {
     let sql = format!("SELECT {COLUMNS} FROM needs WHERE id = $1{}", tx.dialect.lock_rows);
     let row = tx.fetch_optional(&sql, args![id]).await?;
     let need = row.map(|r| from_row(&r, tx.at)).transpose()?;
     match need {
         Some(n) if n.visible_to(&tx.actor) => Ok(n),
-        _ => Err(DomainError::not_found("need", Kind::Need.display(id)).into()),
+        _ => Err(DomainError::not_found("need", id).into()),
     }
 }
 
 /// Moves a need to `to`, stamping the step with time and actor.
 pub(crate) async fn move_to(tx: &mut Tx, need: &mut Need, to: NeedStatus, note: &str) -> Result<()> {
-    need.status.check_move(to, &need.id)?;
-    let key = Kind::Need.parse(&need.id)?;
-    tx.execute("UPDATE needs SET status = $1 WHERE id = $2", args![to.as_str(), key]).await?;
+    need.status.check_move(to, need.id)?;
+    let id = need.id;
+    tx.execute("UPDATE needs SET status = $1 WHERE id = $2", args![to.as_str(), id]).await?;
     let (at, actor) = (to_micros(tx.at), tx.actor.actor());
     tx.execute(
         "INSERT INTO need_transitions (need_id, from_status, to_status, at, actor, note) VALUES ($1, $2, $3, $4, $5, $6)",
-        args![key, need.status.as_str(), to.as_str(), at, actor, note],
+        args![id, need.status.as_str(), to.as_str(), at, actor, note],
     )
     .await?;
     need.status = to;
@@ -239,7 +229,7 @@ pub(crate) async fn insert(tx: &mut Tx, need: &NewNeed) -> Result<Need> {
         INSERT_COLUMNS.join(", "),
         (1..=INSERT_COLUMNS.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
     );
-    let id = tx.fetch_one(&sql, insert_row(&need, at, &actor)).await?.int(0)?;
+    let id: NeedId = tx.fetch_one(&sql, insert_row(&need, at, &actor)).await?.id(0)?;
     tx.execute(
         "INSERT INTO need_transitions (need_id, from_status, to_status, at, actor, note) VALUES ($1, NULL, 'draft', $2, $3, 'filed')",
         args![id, at, &actor],
@@ -249,8 +239,8 @@ pub(crate) async fn insert(tx: &mut Tx, need: &NewNeed) -> Result<Need> {
 }
 
 /// Rewrites a draft's fields (not its beneficiary, status or funding).
-async fn amend(tx: &mut Tx, key: i64, new: &NewNeed) -> Result<Need> {
-    let old = lock(tx, key).await?;
+async fn amend(tx: &mut Tx, id: NeedId, new: &NewNeed) -> Result<Need> {
+    let old = lock(tx, id).await?;
     policy::need::edit(&tx.actor, &old)?;
     if new.beneficiary != old.beneficiary {
         return Err(DomainError::refused("beneficiary", format!("need {} stays with {}; withdraw it and file a new one", old.id, old.beneficiary)).into());
@@ -294,17 +284,12 @@ async fn amend(tx: &mut Tx, key: i64, new: &NewNeed) -> Result<Need> {
             json(&new.share_orgs),
             json(&new.share_users),
             json(&new.tags),
-            key
+            id
         ],
     )
     .await?;
     audit(tx, "need.amend", "need", &old.id, &json!({ "changed": changed })).await?;
-    lock(tx, key).await
-}
-
-/// The integer key of a need read from the store.
-fn key_of(need: &Need) -> i64 {
-    Kind::Need.parse(&need.id).unwrap_or(0)
+    lock(tx, id).await
 }
 
 /// Filters for listing needs. Unset fields match everything.
@@ -330,7 +315,7 @@ impl Ledger {
         let mut tx = self.write(actor).await?;
         let result = async {
             let need = insert(&mut tx, &need).await?;
-            audit(&mut tx, "need.add", "need", &need.id.clone(), &need).await?;
+            audit(&mut tx, "need.add", "need", need.id, &need).await?;
             Ok(need)
         }
         .await;
@@ -392,18 +377,18 @@ impl Ledger {
         // The snapshot is newest first: skip to the cursor by key, or walk it
         // backwards for oldest first.
         let ordered: Box<dyn Iterator<Item = &Need> + Send> = if oldest_first {
-            let end = all.partition_point(|n| after.is_none_or(|a| key_of(n) > a));
+            let end = all.partition_point(|n| after.is_none_or(|a| n.id.key() > a));
             Box::new(all[..end].iter().rev())
         } else {
-            let start = all.partition_point(|n| key_of(n) >= after.unwrap_or(i64::MAX));
+            let start = all.partition_point(|n| n.id.key() >= after.unwrap_or(i64::MAX));
             Box::new(all[start..].iter())
         };
-        let mut page = Vec::with_capacity(limit);
+        let mut page: Vec<Need> = Vec::with_capacity(limit);
         for need in ordered {
             if matches(need) && need.visible_to(reader) {
                 if let Some(last) = page.last().filter(|_| page.len() == limit) {
                     // Another visible need follows: the next page starts after this one.
-                    let next = key_of(last);
+                    let next = last.id.key();
                     return Ok((page, Some(next)));
                 }
                 let mut need = need.clone();
@@ -415,26 +400,24 @@ impl Ledger {
     }
 
     /// One need, if the reader may see it.
-    pub async fn need(&self, reader: &Principal, id: &str) -> Result<Need> {
-        let key = Kind::Need.parse(id)?;
+    pub async fn need(&self, reader: &Principal, id: NeedId) -> Result<Need> {
         let mut conn = self.read().await?;
-        let result = visible(conn.as_mut(), reader, key, self.now()).await;
+        let result = visible(conn.as_mut(), reader, id, self.now()).await;
         let _ = conn.rollback().await;
         result
     }
 
     /// A need with its history, reviews and relations, read at one moment
     /// (one read transaction): what `need show` and the need's page show.
-    pub async fn need_details(&self, reader: &Principal, id: &str) -> Result<NeedDetails> {
-        let key = Kind::Need.parse(id)?;
+    pub async fn need_details(&self, reader: &Principal, id: NeedId) -> Result<NeedDetails> {
         let now = self.now();
         let mut conn = self.read().await?;
         let result = async {
             let conn = conn.as_mut();
-            let need = visible(conn, reader, key, now).await?;
-            let history = history_of(conn, &need, key).await?;
-            let reviews = reviews_of(conn, &need, key).await?;
-            let relations = relations_of(conn, reader, key, now).await?;
+            let need = visible(conn, reader, id, now).await?;
+            let history = history_of(conn, &need, id).await?;
+            let reviews = reviews_of(conn, &need, id).await?;
+            let relations = relations_of(conn, reader, id, now).await?;
             Ok(NeedDetails { need, history, reviews, relations })
         }
         .await;
@@ -443,26 +426,24 @@ impl Ledger {
     }
 
     /// The stamped lifecycle of a need, oldest first.
-    pub async fn need_history(&self, reader: &Principal, id: &str) -> Result<Vec<NeedTransition>> {
-        let key = Kind::Need.parse(id)?;
+    pub async fn need_history(&self, reader: &Principal, id: NeedId) -> Result<Vec<NeedTransition>> {
         let now = self.now();
         let mut conn = self.read().await?;
         let result = async {
-            let need = visible(conn.as_mut(), reader, key, now).await?;
-            history_of(conn.as_mut(), &need, key).await
+            let need = visible(conn.as_mut(), reader, id, now).await?;
+            history_of(conn.as_mut(), &need, id).await
         }
         .await;
         let _ = conn.rollback().await;
         result
     }
 
-    pub async fn need_reviews(&self, reader: &Principal, id: &str) -> Result<Vec<Review>> {
-        let key = Kind::Need.parse(id)?;
+    pub async fn need_reviews(&self, reader: &Principal, id: NeedId) -> Result<Vec<Review>> {
         let now = self.now();
         let mut conn = self.read().await?;
         let result = async {
-            let need = visible(conn.as_mut(), reader, key, now).await?;
-            reviews_of(conn.as_mut(), &need, key).await
+            let need = visible(conn.as_mut(), reader, id, now).await?;
+            reviews_of(conn.as_mut(), &need, id).await
         }
         .await;
         let _ = conn.rollback().await;
@@ -471,54 +452,48 @@ impl Ledger {
 
     /// Changes a draft, by its beneficiary or the office. Once submitted, a
     /// need is what the panels review, and it no longer changes.
-    pub async fn amend_need(&self, actor: Principal, id: &str, need: NewNeed) -> Result<Need> {
-        let key = Kind::Need.parse(id)?;
+    pub async fn amend_need(&self, actor: Principal, id: NeedId, need: NewNeed) -> Result<Need> {
         let mut tx = self.write(actor).await?;
-        let result = amend(&mut tx, key, &need).await;
+        let result = amend(&mut tx, id, &need).await;
         tx.finish(result).await
     }
 
     /// draft → submitted, by the beneficiary or the office.
-    pub async fn submit_need(&self, actor: Principal, id: &str) -> Result<Need> {
-        let key = Kind::Need.parse(id)?;
+    pub async fn submit_need(&self, actor: Principal, id: NeedId) -> Result<Need> {
         let mut tx = self.write(actor).await?;
-        let result = submit(&mut tx, key).await;
+        let result = submit(&mut tx, id).await;
         tx.finish(result).await
     }
 
     /// submitted → technical_review (or rejected), by the office.
-    pub async fn triage_need(&self, actor: Principal, id: &str, decision: TriageDecision, comment: &str) -> Result<Need> {
-        let key = Kind::Need.parse(id)?;
+    pub async fn triage_need(&self, actor: Principal, id: NeedId, decision: TriageDecision, comment: &str) -> Result<Need> {
         policy::need::triager(&actor)?;
         let mut tx = self.write(actor).await?;
-        let result = triage(&mut tx, key, decision, comment).await;
+        let result = triage(&mut tx, id, decision, comment).await;
         tx.finish(result).await
     }
 
     /// A panel member's review. The actor must be a reviewer on that panel.
-    pub async fn review_need(&self, actor: Principal, id: &str, review: NewReview) -> Result<Need> {
-        let key = Kind::Need.parse(id)?;
+    pub async fn review_need(&self, actor: Principal, id: NeedId, review: NewReview) -> Result<Need> {
         let mut tx = self.write(actor).await?;
-        let result = self::review(&mut tx, key, &review).await;
+        let result = self::review(&mut tx, id, &review).await;
         tx.finish(result).await
     }
 
     /// Reserves an approved need for `donor` for `days` (default 30).
-    pub async fn reserve_need(&self, actor: Principal, id: &str, donor: &str, days: Option<i64>) -> Result<Need> {
-        let key = Kind::Need.parse(id)?;
+    pub async fn reserve_need(&self, actor: Principal, id: NeedId, donor: &str, days: Option<i64>) -> Result<Need> {
         let mut tx = self.write(actor).await?;
-        let result = reserve(&mut tx, key, donor, days.unwrap_or(DEFAULT_RESERVATION_DAYS)).await;
+        let result = reserve(&mut tx, id, donor, days.unwrap_or(DEFAULT_RESERVATION_DAYS)).await;
         tx.finish(result).await
     }
 
-    pub async fn withdraw_need(&self, actor: Principal, id: &str, reason: &str) -> Result<Need> {
-        let key = Kind::Need.parse(id)?;
+    pub async fn withdraw_need(&self, actor: Principal, id: NeedId, reason: &str) -> Result<Need> {
         let mut tx = self.write(actor).await?;
         let result = async {
-            let mut need = lock(&mut tx, key).await?;
+            let mut need = lock(&mut tx, id).await?;
             policy::need::withdraw(&tx.actor, &need)?;
             move_to(&mut tx, &mut need, NeedStatus::Withdrawn, reason).await?;
-            audit(&mut tx, "need.withdraw", "need", &need.id.clone(), &json!({ "reason": reason })).await?;
+            audit(&mut tx, "need.withdraw", "need", need.id, &json!({ "reason": reason })).await?;
             Ok(need)
         }
         .await;
@@ -527,13 +502,12 @@ impl Ledger {
 
     /// Records a coordinator's verdict on a pair of needs (replacing an
     /// earlier verdict on the same pair).
-    pub async fn relate_needs(&self, actor: Principal, a: &str, b: &str, relation: Relation, note: &str) -> Result<()> {
+    pub async fn relate_needs(&self, actor: Principal, a: NeedId, b: NeedId, relation: Relation, note: &str) -> Result<()> {
         policy::need::relate(&actor)?;
-        let (ka, kb) = (Kind::Need.parse(a)?, Kind::Need.parse(b)?);
-        if ka == kb {
+        if a == b {
             return Err(DomainError::refused("need", "a need cannot be related to itself").into());
         }
-        let (lo, hi) = (ka.min(kb), ka.max(kb));
+        let (lo, hi) = (a.min(b), a.max(b));
         let mut tx = self.write(actor).await?;
         let result = async {
             lock(&mut tx, lo).await?;
@@ -545,8 +519,7 @@ impl Ledger {
                 args![lo, hi, relation.as_str(), note, at, &by],
             )
             .await?;
-            let (da, db) = (Kind::Need.display(lo), Kind::Need.display(hi));
-            audit(&mut tx, "need.relate", "need", &format!("{da}~{db}"), &json!({ "a": da, "b": db, "relation": relation, "note": note })).await
+            audit(&mut tx, "need.relate", "need", &format!("{lo}~{hi}"), &json!({ "a": lo, "b": hi, "relation": relation, "note": note })).await
         }
         .await;
         tx.finish(result).await
@@ -554,13 +527,12 @@ impl Ledger {
 
     /// The verdicts involving a need, with the other need of each pair
     /// shown only if the reader may see it.
-    pub async fn need_relations(&self, reader: &Principal, id: &str) -> Result<Vec<NeedRelation>> {
-        let key = Kind::Need.parse(id)?;
+    pub async fn need_relations(&self, reader: &Principal, id: NeedId) -> Result<Vec<NeedRelation>> {
         let now = self.now();
         let mut conn = self.read().await?;
         let result = async {
-            visible(conn.as_mut(), reader, key, now).await?;
-            relations_of(conn.as_mut(), reader, key, now).await
+            visible(conn.as_mut(), reader, id, now).await?;
+            relations_of(conn.as_mut(), reader, id, now).await
         }
         .await;
         let _ = conn.rollback().await;
@@ -568,10 +540,10 @@ impl Ledger {
     }
 
     /// Every recorded pair (lower id first), for deconfliction to skip.
-    pub async fn related_pairs(&self) -> Result<Vec<(String, String)>> {
+    pub async fn related_pairs(&self) -> Result<Vec<(NeedId, NeedId)>> {
         let mut conn = self.read().await?;
         let rows = conn.fetch("SELECT need_a, need_b FROM need_relations", vec![]).await?;
-        rows.iter().map(|r| Ok((Kind::Need.display(r.int(0)?), Kind::Need.display(r.int(1)?)))).collect()
+        rows.iter().map(|r| Ok((r.id(0)?, r.id(1)?))).collect()
     }
 
     /// Imports needs as drafts, all or nothing: any bad row (including an
@@ -584,16 +556,16 @@ impl Ledger {
     }
 }
 
-pub(crate) async fn submit(tx: &mut Tx, key: i64) -> Result<Need> {
-    let mut need = lock(tx, key).await?;
+pub(crate) async fn submit(tx: &mut Tx, id: NeedId) -> Result<Need> {
+    let mut need = lock(tx, id).await?;
     policy::need::submit(&tx.actor, &need)?;
     move_to(tx, &mut need, NeedStatus::Submitted, "submitted").await?;
-    audit(tx, "need.submit", "need", &need.id.clone(), &json!({})).await?;
+    audit(tx, "need.submit", "need", need.id, &json!({})).await?;
     Ok(need)
 }
 
-pub(crate) async fn triage(tx: &mut Tx, key: i64, decision: TriageDecision, comment: &str) -> Result<Need> {
-    let mut need = lock(tx, key).await?;
+pub(crate) async fn triage(tx: &mut Tx, id: NeedId, decision: TriageDecision, comment: &str) -> Result<Need> {
+    let mut need = lock(tx, id).await?;
     let (to, action) = match decision {
         TriageDecision::Accept => (NeedStatus::TechnicalReview, "need.triage"),
         TriageDecision::Reject => {
@@ -604,11 +576,11 @@ pub(crate) async fn triage(tx: &mut Tx, key: i64, decision: TriageDecision, comm
         }
     };
     move_to(tx, &mut need, to, comment).await?;
-    audit(tx, action, "need", &need.id.clone(), &json!({ "comment": comment })).await?;
+    audit(tx, action, "need", need.id, &json!({ "comment": comment })).await?;
     Ok(need)
 }
 
-pub(crate) async fn review(tx: &mut Tx, key: i64, review: &NewReview) -> Result<Need> {
+pub(crate) async fn review(tx: &mut Tx, id: NeedId, review: &NewReview) -> Result<Need> {
     review.validate()?;
     let name = match &tx.actor {
         Principal::User { name, .. } => name.clone(),
@@ -619,12 +591,12 @@ pub(crate) async fn review(tx: &mut Tx, key: i64, review: &NewReview) -> Result<
         None => None,
     };
     policy::need::reviewer(&tx.actor, sits_on, review.panel)?;
-    let mut need = lock(tx, key).await?;
+    let mut need = lock(tx, id).await?;
     policy::need::review(&tx.actor, sits_on, review.panel, &need)?;
     let score = |s: Option<u8>| s.map(i64::from);
     tx.execute(
         "INSERT INTO reviews (need_id, panel, reviewer, decision, feasibility, relevance, importance, comment, conflict_of_interest, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        args![key, review.panel.as_str(), &name, review.decision.as_str(), score(review.feasibility), score(review.relevance), score(review.importance), &review.comment, review.conflict_of_interest, to_micros(tx.at)],
+        args![id, review.panel.as_str(), &name, review.decision.as_str(), score(review.feasibility), score(review.relevance), score(review.importance), &review.comment, review.conflict_of_interest, to_micros(tx.at)],
     )
     .await?;
     if let Some(to) = outcome(review.panel, review.decision) {
@@ -636,11 +608,11 @@ pub(crate) async fn review(tx: &mut Tx, key: i64, review: &NewReview) -> Result<
         Decision::Reject => "need.review.reject",
         Decision::Abstain => "need.review.abstain",
     };
-    audit(tx, action, "need", &need.id.clone(), review).await?;
+    audit(tx, action, "need", need.id, review).await?;
     Ok(need)
 }
 
-pub(crate) async fn reserve(tx: &mut Tx, key: i64, donor: &str, days: i64) -> Result<Need> {
+pub(crate) async fn reserve(tx: &mut Tx, id: NeedId, donor: &str, days: i64) -> Result<Need> {
     if !(1..=MAX_RESERVATION_DAYS).contains(&days) {
         return Err(DomainError::invalid("days", format!("a reservation lasts 1 to {MAX_RESERVATION_DAYS} days")).into());
     }
@@ -649,16 +621,16 @@ pub(crate) async fn reserve(tx: &mut Tx, key: i64, donor: &str, days: i64) -> Re
         return Err(DomainError::refused("donor", format!("{donor} is a {kind}; only members and observers reserve needs")).into());
     }
     policy::need::reserver(&tx.actor, donor)?;
-    let mut need = lock(tx, key).await?;
+    let mut need = lock(tx, id).await?;
     let donor_principal = participants::as_principal(tx, donor).await?;
     if !need.visible_to(&donor_principal) {
-        return Err(DomainError::not_found("need", &need.id).into());
+        return Err(DomainError::not_found("need", need.id).into());
     }
     policy::need::reserve(&tx.actor, &need, donor)?;
     let until = plus_days(tx.at, days);
-    tx.execute("UPDATE needs SET reserved_by = $1, reserved_until = $2 WHERE id = $3", args![donor, to_micros(until), key]).await?;
+    tx.execute("UPDATE needs SET reserved_by = $1, reserved_until = $2 WHERE id = $3", args![donor, to_micros(until), id]).await?;
     need.reservation = Some(Reservation { donor: Some(donor.to_string()), until });
-    audit(tx, "need.reserve", "need", &need.id.clone(), &json!({ "donor": donor, "until": until })).await?;
+    audit(tx, "need.reserve", "need", need.id, &json!({ "donor": donor, "until": until })).await?;
     Ok(need)
 }
 
@@ -705,16 +677,16 @@ async fn import(tx: &mut Tx, parsed: Parsed<NewNeed>, progress: &(dyn Fn(u64) + 
     // Ids were assigned in order after `first`: this transaction holds the write lock (SQLite)
     // or ids come from one sequence in insertion order within this statement set (PostgreSQL);
     // read them back rather than assume.
-    let ids: Vec<i64> = tx
+    let ids: Vec<NeedId> = tx
         .fetch("SELECT id FROM needs WHERE id >= $1 AND created_at = $2 AND created_by = $3 ORDER BY id", args![first, at, &actor_name])
         .await?
         .iter()
-        .map(|r| r.int(0))
+        .map(|r| r.id(0))
         .collect::<Result<_>>()?;
     let transitions: Vec<Vec<Value>> = ids.iter().map(|id| args![*id, Value::NullText, "draft", at, &actor_name, "imported"]).collect();
     insert_many(tx.conn(), dialect, "need_transitions", &["need_id", "from_status", "to_status", "at", "actor", "note"], transitions, |_| {}).await?;
     let range = match (ids.first(), ids.last()) {
-        (Some(a), Some(b)) => format!("{}..{}", Kind::Need.display(*a), Kind::Need.display(*b)),
+        (Some(a), Some(b)) => format!("{a}..{b}"),
         _ => String::new(),
     };
     audit(tx, "need.import", "need", &range, &json!({ "count": count })).await?;

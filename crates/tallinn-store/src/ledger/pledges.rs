@@ -2,7 +2,7 @@
 
 use serde_json::json;
 use tallinn_core::DomainError;
-use tallinn_core::id::Kind;
+use tallinn_core::PledgeId;
 use tallinn_core::import::{Parsed, PledgeRow, RowError, merge_errors};
 use tallinn_core::participant::ParticipantKind;
 use tallinn_core::pledge::{Earmarks, NewPledge, Pledge, PledgeStatus};
@@ -21,7 +21,7 @@ pub(crate) fn from_row(r: &Row) -> Result<Pledge> {
     let currency: tallinn_core::Currency = r.parse(5)?;
     let amount_minor = r.int(4)?;
     Ok(Pledge {
-        id: Kind::Pledge.display(r.int(0)?),
+        id: r.id(0)?,
         donor: r.text(1)?,
         title: r.text(2)?,
         kind: r.parse(3)?,
@@ -48,12 +48,12 @@ pub(crate) fn from_row(r: &Row) -> Result<Pledge> {
 }
 
 /// Reads and locks a pledge the actor may see.
-pub(crate) async fn lock(tx: &mut Tx, key: i64) -> Result<Pledge> {
+pub(crate) async fn lock(tx: &mut Tx, key: PledgeId) -> Result<Pledge> {
     let sql = format!("SELECT {COLUMNS} FROM pledges WHERE id = $1{}", tx.dialect.lock_rows);
     let pledge = tx.fetch_optional(&sql, args![key]).await?.map(|r| from_row(&r)).transpose()?;
     match pledge {
         Some(p) if may_see(&tx.actor, &p.confidentiality()) => Ok(p),
-        _ => Err(DomainError::not_found("pledge", Kind::Pledge.display(key)).into()),
+        _ => Err(DomainError::not_found("pledge", key).into()),
     }
 }
 
@@ -118,14 +118,14 @@ pub(crate) async fn insert(tx: &mut Tx, pledge: &NewPledge) -> Result<Pledge> {
             ],
         )
         .await?
-        .int(0)?;
+        .id::<PledgeId>(0)?;
     tx.execute("INSERT INTO pledge_transitions (pledge_id, from_status, to_status, at, actor) VALUES ($1, NULL, 'announced', $2, $3)", args![id, at, &actor])
         .await?;
     lock(tx, id).await
 }
 
 /// Moves a pledge to `to`.
-pub(crate) async fn move_to(tx: &mut Tx, key: i64, to: PledgeStatus) -> Result<Pledge> {
+pub(crate) async fn move_to(tx: &mut Tx, key: PledgeId, to: PledgeStatus) -> Result<Pledge> {
     let mut pledge = lock(tx, key).await?;
     tallinn_core::policy::pledge::change(&tx.actor, &pledge, to)?;
     let at = to_micros(tx.at);
@@ -142,7 +142,7 @@ pub(crate) async fn move_to(tx: &mut Tx, key: i64, to: PledgeStatus) -> Result<P
         PledgeStatus::Cancelled => "pledge.cancel",
         PledgeStatus::Announced => "pledge.announce",
     };
-    audit(tx, action, "pledge", &pledge.id.clone(), &json!({ "from": pledge.status, "to": to })).await?;
+    audit(tx, action, "pledge", pledge.id, &json!({ "from": pledge.status, "to": to })).await?;
     pledge.status = to;
     Ok(pledge)
 }
@@ -152,7 +152,7 @@ impl Ledger {
         let mut tx = self.write(actor).await?;
         let result = async {
             let pledge = insert(&mut tx, &pledge).await?;
-            audit(&mut tx, "pledge.add", "pledge", &pledge.id.clone(), &pledge).await?;
+            audit(&mut tx, "pledge.add", "pledge", pledge.id, &pledge).await?;
             Ok(pledge)
         }
         .await;
@@ -177,18 +177,16 @@ impl Ledger {
         Ok(out)
     }
 
-    pub async fn pledge(&self, reader: &Principal, id: &str) -> Result<Pledge> {
-        let key = Kind::Pledge.parse(id)?;
+    pub async fn pledge(&self, reader: &Principal, key: PledgeId) -> Result<Pledge> {
         let mut conn = self.read().await?;
         let row = crate::sql::fetch_optional(conn.as_mut(), &format!("SELECT {COLUMNS} FROM pledges WHERE id = $1"), args![key]).await?;
         match row.map(|r| from_row(&r)).transpose()? {
             Some(p) if may_see(reader, &p.confidentiality()) => Ok(p),
-            _ => Err(DomainError::not_found("pledge", Kind::Pledge.display(key)).into()),
+            _ => Err(DomainError::not_found("pledge", key).into()),
         }
     }
 
-    pub async fn set_pledge_status(&self, actor: Principal, id: &str, to: PledgeStatus) -> Result<Pledge> {
-        let key = Kind::Pledge.parse(id)?;
+    pub async fn set_pledge_status(&self, actor: Principal, key: PledgeId, to: PledgeStatus) -> Result<Pledge> {
         let mut tx = self.write(actor).await?;
         let result = move_to(&mut tx, key, to).await;
         tx.finish(result).await
@@ -207,7 +205,7 @@ impl Ledger {
                 // below if there are any.
                 match insert(&mut tx, &row.value.0).await {
                     Ok(pledge) => {
-                        let key = Kind::Pledge.parse(&pledge.id)?;
+                        let key = pledge.id;
                         let steps: &[PledgeStatus] = match row.value.1 {
                             PledgeStatus::Committed => &[PledgeStatus::Committed],
                             PledgeStatus::Disbursed => &[PledgeStatus::Committed, PledgeStatus::Disbursed],

@@ -3,12 +3,12 @@
 use jiff::civil::Date;
 use serde_json::json;
 use tallinn_core::DomainError;
-use tallinn_core::id::Kind;
 use tallinn_core::need::NeedStatus;
 use tallinn_core::participant::{ParticipantKind, Role};
 use tallinn_core::policy::{self, Principal};
 use tallinn_core::project::{Acceptance, DeliveryItem, Milestone, NewProject, Project, ProjectStatus};
 use tallinn_core::time::{from_micros, to_micros};
+use tallinn_core::{MilestoneId, ProjectId};
 
 use super::{Ledger, audit, needs, participants};
 use crate::args;
@@ -22,8 +22,8 @@ const COLUMNS: &str = "p.id, p.need_id, p.implementer, p.title, p.status, p.synt
 /// as the implementing organisation (ADR 0005: an implementer needs its
 /// project whatever the need's level; the need itself stays as hidden as
 /// its level says).
-async fn read(conn: &mut dyn Connection, reader: &Principal, now: jiff::Timestamp, key: i64) -> Result<Project> {
-    let hidden = || DomainError::not_found("project", Kind::Project.display(key));
+async fn read(conn: &mut dyn Connection, reader: &Principal, now: jiff::Timestamp, key: ProjectId) -> Result<Project> {
+    let hidden = || DomainError::not_found("project", key);
     let row = fetch_optional(conn, &format!("SELECT {COLUMNS} FROM projects p JOIN needs n ON n.id = p.need_id WHERE p.id = $1"), args![key]).await?;
     let row = row.ok_or_else(hidden)?;
     let implementer = row.text(2)?;
@@ -43,8 +43,8 @@ async fn read(conn: &mut dyn Connection, reader: &Principal, now: jiff::Timestam
         _ => None,
     };
     Ok(Project {
-        id: Kind::Project.display(row.int(0)?),
-        need: Kind::Need.display(row.int(1)?),
+        id: row.id(0)?,
+        need: row.id(1)?,
         implementer: row.text(2)?,
         title: row.text(3)?,
         status: row.parse(4)?,
@@ -54,9 +54,7 @@ async fn read(conn: &mut dyn Connection, reader: &Principal, now: jiff::Timestam
         beneficiary: row.text(11)?,
         milestones: milestones
             .iter()
-            .map(|m| {
-                Ok(Milestone { id: Kind::Milestone.display(m.int(0)?), title: m.text(1)?, due: m.opt_parse(2)?, completed_at: m.opt_int(3)?.map(from_micros) })
-            })
+            .map(|m| Ok(Milestone { id: m.id(0)?, title: m.text(1)?, due: m.opt_parse(2)?, completed_at: m.opt_int(3)?.map(from_micros) }))
             .collect::<Result<_>>()?,
         items: items
             .iter()
@@ -66,7 +64,7 @@ async fn read(conn: &mut dyn Connection, reader: &Principal, now: jiff::Timestam
 }
 
 /// Reads a project inside a write transaction, as its actor.
-async fn load(tx: &mut Tx, key: i64) -> Result<Project> {
+async fn load(tx: &mut Tx, key: ProjectId) -> Result<Project> {
     let (actor, at) = (tx.actor.clone(), tx.at);
     read(tx.conn(), &actor, at, key).await
 }
@@ -89,7 +87,7 @@ pub(crate) async fn create(tx: &mut Tx, p: &NewProject) -> Result<Project> {
             args![p.need, &p.implementer, p.title.trim(), ProjectStatus::InDelivery.as_str(), p.synthetic, at],
         )
         .await?
-        .int(0)?;
+        .id(0)?;
     for (i, item) in p.items.iter().enumerate() {
         tx.execute(
             "INSERT INTO project_items (project_id, position, description, quantity) VALUES ($1, $2, $3, $4)",
@@ -97,13 +95,13 @@ pub(crate) async fn create(tx: &mut Tx, p: &NewProject) -> Result<Project> {
         )
         .await?;
     }
-    needs::move_to(tx, &mut need, NeedStatus::InDelivery, &format!("project {}", Kind::Project.display(key))).await?;
+    needs::move_to(tx, &mut need, NeedStatus::InDelivery, &format!("project {}", key)).await?;
     let project = load(tx, key).await?;
-    audit(tx, "project.add", "project", &project.id.clone(), &project).await?;
+    audit(tx, "project.add", "project", project.id, &project).await?;
     Ok(project)
 }
 
-pub(crate) async fn add_milestone(tx: &mut Tx, key: i64, title: &str, due: Option<Date>) -> Result<Project> {
+pub(crate) async fn add_milestone(tx: &mut Tx, key: ProjectId, title: &str, due: Option<Date>) -> Result<Project> {
     let project = load(tx, key).await?;
     policy::project::plan(&tx.actor, &project)?;
     if title.trim().is_empty() {
@@ -112,50 +110,50 @@ pub(crate) async fn add_milestone(tx: &mut Tx, key: i64, title: &str, due: Optio
     let id = tx
         .fetch_one("INSERT INTO milestones (project_id, title, due) VALUES ($1, $2, $3) RETURNING id", args![key, title.trim(), due.map(|d| d.to_string())])
         .await?
-        .int(0)?;
-    audit(tx, "project.milestone.add", "project", &project.id, &json!({ "milestone": Kind::Milestone.display(id), "title": title, "due": due })).await?;
+        .id::<MilestoneId>(0)?;
+    audit(tx, "project.milestone.add", "project", project.id, &json!({ "milestone": id, "title": title, "due": due })).await?;
     load(tx, key).await
 }
 
-pub(crate) async fn complete_milestone(tx: &mut Tx, key: i64, milestone: i64) -> Result<Project> {
+pub(crate) async fn complete_milestone(tx: &mut Tx, key: ProjectId, milestone: MilestoneId) -> Result<Project> {
     let project = load(tx, key).await?;
     policy::project::report(&tx.actor, &project)?;
     let row = tx.fetch_optional("SELECT completed_at FROM milestones WHERE id = $1 AND project_id = $2", args![milestone, key]).await?;
-    let row = row.ok_or_else(|| DomainError::not_found("milestone", Kind::Milestone.display(milestone)))?;
+    let row = row.ok_or_else(|| DomainError::not_found("milestone", milestone))?;
     if row.opt_int(0)?.is_some() {
-        return Err(DomainError::Conflict(format!("milestone {} is already complete", Kind::Milestone.display(milestone))).into());
+        return Err(DomainError::Conflict(format!("milestone {} is already complete", milestone)).into());
     }
     tx.execute("UPDATE milestones SET completed_at = $1 WHERE id = $2", args![to_micros(tx.at), milestone]).await?;
-    audit(tx, "project.milestone.complete", "project", &project.id, &json!({ "milestone": Kind::Milestone.display(milestone) })).await?;
+    audit(tx, "project.milestone.complete", "project", project.id, &json!({ "milestone": milestone })).await?;
     load(tx, key).await
 }
 
-pub(crate) async fn deliver(tx: &mut Tx, key: i64) -> Result<Project> {
+pub(crate) async fn deliver(tx: &mut Tx, key: ProjectId) -> Result<Project> {
     let project = load(tx, key).await?;
     policy::project::deliver(&tx.actor, &project)?;
     tx.execute("UPDATE projects SET status = 'delivered', delivered_at = $1 WHERE id = $2", args![to_micros(tx.at), key]).await?;
-    let mut need = needs::lock(tx, Kind::Need.parse(&project.need)?).await?;
+    let mut need = needs::lock(tx, project.need).await?;
     needs::move_to(tx, &mut need, NeedStatus::Delivered, &format!("project {} delivered", project.id)).await?;
-    audit(tx, "project.deliver", "project", &project.id, &json!({})).await?;
+    audit(tx, "project.deliver", "project", project.id, &json!({})).await?;
     load(tx, key).await
 }
 
-pub(crate) async fn accept(tx: &mut Tx, key: i64, statement: &str) -> Result<Project> {
+pub(crate) async fn accept(tx: &mut Tx, key: ProjectId, statement: &str) -> Result<Project> {
     let project = load(tx, key).await?;
     policy::project::accept(&tx.actor, &project)?;
     let name = tx.actor.actor();
     if statement.trim().is_empty() {
         return Err(DomainError::invalid("statement", "an acceptance states what was received").into());
     }
-    let seal = Acceptance::seal(&project.id, &project.need, &name, tx.at, statement);
+    let seal = Acceptance::seal(project.id, project.need, &name, tx.at, statement);
     tx.execute(
         "UPDATE projects SET status = 'accepted', accepted_by = $1, accepted_at = $2, acceptance_statement = $3, acceptance_seal = $4 WHERE id = $5",
         args![&name, to_micros(tx.at), statement, &seal, key],
     )
     .await?;
-    let mut need = needs::lock(tx, Kind::Need.parse(&project.need)?).await?;
+    let mut need = needs::lock(tx, project.need).await?;
     needs::move_to(tx, &mut need, NeedStatus::Accepted, &format!("accepted by {name}")).await?;
-    audit(tx, "project.accept", "project", &project.id, &json!({ "by": name, "statement": statement, "seal": seal })).await?;
+    audit(tx, "project.accept", "project", project.id, &json!({ "by": name, "statement": statement, "seal": seal })).await?;
     load(tx, key).await
 }
 
@@ -166,37 +164,32 @@ impl Ledger {
         tx.finish(result).await
     }
 
-    pub async fn add_milestone(&self, actor: Principal, project: &str, title: &str, due: Option<Date>) -> Result<Project> {
-        let key = Kind::Project.parse(project)?;
+    pub async fn add_milestone(&self, actor: Principal, key: ProjectId, title: &str, due: Option<Date>) -> Result<Project> {
         let mut tx = self.write(actor).await?;
         let result = add_milestone(&mut tx, key, title, due).await;
         tx.finish(result).await
     }
 
-    pub async fn complete_milestone(&self, actor: Principal, project: &str, milestone: &str) -> Result<Project> {
-        let (key, m) = (Kind::Project.parse(project)?, Kind::Milestone.parse(milestone)?);
+    pub async fn complete_milestone(&self, actor: Principal, key: ProjectId, m: MilestoneId) -> Result<Project> {
         let mut tx = self.write(actor).await?;
         let result = complete_milestone(&mut tx, key, m).await;
         tx.finish(result).await
     }
 
-    pub async fn deliver_project(&self, actor: Principal, project: &str) -> Result<Project> {
-        let key = Kind::Project.parse(project)?;
+    pub async fn deliver_project(&self, actor: Principal, key: ProjectId) -> Result<Project> {
         let mut tx = self.write(actor).await?;
         let result = deliver(&mut tx, key).await;
         tx.finish(result).await
     }
 
-    pub async fn accept_project(&self, actor: Principal, project: &str, statement: &str) -> Result<Project> {
-        let key = Kind::Project.parse(project)?;
+    pub async fn accept_project(&self, actor: Principal, key: ProjectId, statement: &str) -> Result<Project> {
         let mut tx = self.write(actor).await?;
         let result = accept(&mut tx, key, statement).await;
         tx.finish(result).await
     }
 
     /// One project, if the reader may see its need.
-    pub async fn project(&self, reader: &Principal, id: &str) -> Result<Project> {
-        let key = Kind::Project.parse(id)?;
+    pub async fn project(&self, reader: &Principal, key: ProjectId) -> Result<Project> {
         let mut conn = self.read().await?;
         read(conn.as_mut(), reader, self.now(), key).await
     }
@@ -204,7 +197,7 @@ impl Ledger {
     /// Projects the reader may see (see `read`).
     pub async fn projects(&self, reader: &Principal) -> Result<Vec<Project>> {
         let mut conn = self.read().await?;
-        let keys: Vec<i64> = conn.fetch("SELECT id FROM projects ORDER BY id", vec![]).await?.iter().map(|r| r.int(0)).collect::<Result<_>>()?;
+        let keys: Vec<ProjectId> = conn.fetch("SELECT id FROM projects ORDER BY id", vec![]).await?.iter().map(|r| r.id(0)).collect::<Result<_>>()?;
         let now = self.now();
         let mut out = Vec::new();
         for key in keys {

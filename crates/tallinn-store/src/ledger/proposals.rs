@@ -12,9 +12,9 @@ use tallinn_allocate::model::{Instance, Need as EngineNeed, Pledge as EnginePled
 use tallinn_allocate::{Solution, allocate};
 use tallinn_core::DomainError;
 use tallinn_core::allocation::Allocation;
-use tallinn_core::id::Kind;
 use tallinn_core::policy::Principal;
 use tallinn_core::time::{from_micros, to_micros};
+use tallinn_core::{NeedId, PledgeId, ProposalId};
 
 use super::allocations::{AllocationLine, apply};
 use super::{Ledger, audit, needs, pledges};
@@ -26,7 +26,7 @@ use crate::sql::{Connection, fetch_optional};
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Proposal {
-    pub id: String,
+    pub id: ProposalId,
     pub status: String,
     pub objective: String,
     pub upper_bound: String,
@@ -80,7 +80,7 @@ async fn instance(
             let donors = (allowed.len() != donors.len()).then_some(allowed);
             EngineNeed {
                 remainder: n.remainder_eur_minor(),
-                id: n.id,
+                id: n.id.to_string(),
                 beneficiary: n.beneficiary,
                 capability: n.capability,
                 sector: n.sector,
@@ -96,7 +96,7 @@ async fn instance(
         .into_iter()
         .map(|p| EnginePledge {
             balance: p.balance_eur_minor(),
-            id: p.id,
+            id: p.id.to_string(),
             donor: p.donor,
             capabilities: p.earmarks.capabilities,
             sectors: p.earmarks.sectors,
@@ -109,7 +109,7 @@ async fn instance(
 
 fn proposal_from(row: &crate::sql::Row) -> Result<Proposal> {
     Ok(Proposal {
-        id: Kind::Proposal.display(row.int(0)?),
+        id: row.id(0)?,
         status: row.text(1)?,
         objective: row.text(2)?,
         upper_bound: row.text(3)?,
@@ -147,17 +147,16 @@ impl Ledger {
                     args![&solution.objective, &solution.upper_bound, solution.gap.to_string(), serde_json::to_string(&solution).unwrap_or_default(), at, &by],
                 )
                 .await?
-                .int(0)?;
+                .id::<ProposalId>(0)?;
             for (position, a) in solution.allocations.iter().enumerate() {
                 let cents = tallinn_core::money::parse_minor("amount", &a.amount_eur, 2)?;
                 tx.execute(
                     "INSERT INTO allocation_proposal_lines (proposal_id, position, pledge_id, need_id, amount_eur_minor) VALUES ($1, $2, $3, $4, $5)",
-                    args![key, position as i64, Kind::Pledge.parse(&a.pledge)?, Kind::Need.parse(&a.need)?, cents],
+                    args![key, position as i64, a.pledge.parse::<PledgeId>()?, a.need.parse::<NeedId>()?, cents],
                 )
                 .await?;
             }
-            let id = Kind::Proposal.display(key);
-            audit(&mut tx, "allocation.propose", "allocation_proposal", &id, &json!({ "lines": solution.allocations.len(), "objective": solution.objective, "gap": solution.gap })).await?;
+            audit(&mut tx, "allocation.propose", "allocation_proposal", key, &json!({ "lines": solution.allocations.len(), "objective": solution.objective, "gap": solution.gap })).await?;
             let row = tx.fetch_one(&format!("SELECT {COLUMNS} FROM allocation_proposals WHERE id = $1"), args![key]).await?;
             proposal_from(&row)
         }
@@ -168,27 +167,26 @@ impl Ledger {
     /// Applies a proposal: every line is checked again, on rows locked in
     /// this transaction; if any fails (the ledger moved on), nothing is
     /// applied and the proposal stays open.
-    pub async fn apply_proposal(&self, actor: Principal, id: &str) -> Result<Vec<Allocation>> {
+    pub async fn apply_proposal(&self, actor: Principal, key: ProposalId) -> Result<Vec<Allocation>> {
         tallinn_core::policy::admin::apply_proposals(&actor)?;
-        let key = Kind::Proposal.parse(id)?;
         let mut tx = self.write(actor).await?;
         let result = async {
             let lock = tx.dialect.lock_rows;
             let status = tx.fetch_optional(&format!("SELECT status FROM allocation_proposals WHERE id = $1{lock}"), args![key]).await?;
-            let status = status.ok_or_else(|| DomainError::not_found("allocation proposal", Kind::Proposal.display(key)))?.text(0)?;
+            let status = status.ok_or_else(|| DomainError::not_found("allocation proposal", key))?.text(0)?;
             if status != "proposed" {
-                return Err(DomainError::Conflict(format!("proposal {} is {status}", Kind::Proposal.display(key))).into());
+                return Err(DomainError::Conflict(format!("proposal {} is {status}", key)).into());
             }
             let lines: Vec<AllocationLine> = tx
                 .fetch("SELECT pledge_id, need_id, amount_eur_minor FROM allocation_proposal_lines WHERE proposal_id = $1 ORDER BY position", args![key])
                 .await?
                 .iter()
-                .map(|r| Ok(AllocationLine { pledge: Kind::Pledge.display(r.int(0)?), need: Kind::Need.display(r.int(1)?), amount_eur_minor: r.int(2)? }))
+                .map(|r| Ok(AllocationLine { pledge: r.id(0)?, need: r.id(1)?, amount_eur_minor: r.int(2)? }))
                 .collect::<Result<_>>()?;
             let made = apply(&mut tx, &lines).await?;
             let (at, by) = (to_micros(tx.at), tx.actor.actor());
             tx.execute("UPDATE allocation_proposals SET status = 'applied', decided_at = $1, decided_by = $2 WHERE id = $3", args![at, &by, key]).await?;
-            audit(&mut tx, "allocation.proposal.apply", "allocation_proposal", &Kind::Proposal.display(key), &json!({ "allocations": made.len() })).await?;
+            audit(&mut tx, "allocation.proposal.apply", "allocation_proposal", key, &json!({ "allocations": made.len() })).await?;
             Ok(made)
         }
         .await;
@@ -204,11 +202,10 @@ impl Ledger {
     }
 
     /// One proposal.
-    pub async fn proposal(&self, reader: &Principal, id: &str) -> Result<Proposal> {
+    pub async fn proposal(&self, reader: &Principal, key: ProposalId) -> Result<Proposal> {
         tallinn_core::policy::admin::read_proposals(reader)?;
-        let key = Kind::Proposal.parse(id)?;
         let mut conn = self.read().await?;
         let row = fetch_optional(conn.as_mut(), &format!("SELECT {COLUMNS} FROM allocation_proposals WHERE id = $1"), args![key]).await?;
-        row.as_ref().map(proposal_from).transpose()?.ok_or_else(|| DomainError::not_found("allocation proposal", Kind::Proposal.display(key)).into())
+        row.as_ref().map(proposal_from).transpose()?.ok_or_else(|| DomainError::not_found("allocation proposal", key).into())
     }
 }

@@ -204,10 +204,10 @@ impl Ledger {
         let stamp = |key: i64, status: &str| stamps.get(&(key, status.to_string())).map(|&us| from_micros(us));
         let mut needs = Vec::new();
         for n in all_needs.iter().filter(|n| n.visible_to(reader)) {
-            let key = tallinn_core::id::Kind::Need.parse(&n.id)?;
+            let key = n.id.key();
             needs.push(NeedFact {
                 key,
-                id: n.id.clone(),
+                id: n.id.to_string(),
                 title: n.title.clone(),
                 description: n.description.clone(),
                 beneficiary: n.beneficiary.clone(),

@@ -4,11 +4,11 @@
 use jiff::civil::Date;
 use serde_json::json;
 use tallinn_core::DomainError;
-use tallinn_core::id::Kind;
 use tallinn_core::import::{Parsed, RowError, merge_errors};
 use tallinn_core::policy::Principal;
 use tallinn_core::time::{from_micros, to_micros, utc_date};
 use tallinn_core::transaction::{NewTransaction, Transaction, TransactionKind};
+use tallinn_core::{NeedId, PledgeId, TransactionId};
 
 use super::{Ledger, audit, flow_chunks, fx, needs, pledges};
 use crate::args;
@@ -39,7 +39,7 @@ const INSERT_COLUMNS: &[&str] = &[
 fn from_row(r: &Row) -> Result<Transaction> {
     let currency: tallinn_core::Currency = r.parse(6)?;
     Ok(Transaction {
-        id: Kind::Transaction.display(r.int(0)?),
+        id: r.id(0)?,
         kind: r.parse(1)?,
         provider: r.text(2)?,
         receiver: r.text(3)?,
@@ -50,9 +50,9 @@ fn from_row(r: &Row) -> Result<Transaction> {
         rate: r.parse(8)?,
         rate_date: r.parse(9)?,
         rate_source: r.text(10)?,
-        pledge: r.opt_int(11)?.map(|k| Kind::Pledge.display(k)),
-        need: r.opt_int(12)?.map(|k| Kind::Need.display(k)),
-        pass_through_of: r.opt_int(13)?.map(|k| Kind::Transaction.display(k)),
+        pledge: r.opt_id(11)?,
+        need: r.opt_id(12)?,
+        pass_through_of: r.opt_id(13)?,
         description: r.text(14)?,
         synthetic: r.bool(15)?,
         created_at: from_micros(r.int(16)?),
@@ -64,15 +64,15 @@ fn from_row(r: &Row) -> Result<Transaction> {
 pub struct TransactionFilter {
     pub kind: Option<TransactionKind>,
     pub year: Option<i16>,
-    /// Only the flows linked to this need (`N-12`).
-    pub need: Option<String>,
+    /// Only the flows linked to this need.
+    pub need: Option<NeedId>,
     pub limit: Option<usize>,
 }
 
 /// EUR passed on per upstream transaction by rows not yet written (an
 /// import checks each row against the stored rows *and* the earlier rows of
 /// the same file).
-type PendingPassThrough = std::collections::HashMap<i64, i64>;
+type PendingPassThrough = std::collections::HashMap<TransactionId, i64>;
 
 /// Checks references of one transaction and returns its row values.
 async fn prepare(
@@ -100,10 +100,7 @@ async fn prepare(
     let eur = fx::convert(tx, t.amount, t.value_date).await?;
     if let Some(upstream) = t.pass_through_of {
         let row = tx.fetch_optional(&format!("SELECT {COLUMNS} FROM transactions WHERE id = $1{}", tx.dialect.lock_rows), args![upstream]).await?;
-        let up = row
-            .map(|r| from_row(&r))
-            .transpose()?
-            .ok_or_else(|| DomainError::refused("pass_through_of", format!("no transaction {}", Kind::Transaction.display(upstream))))?;
+        let up = row.map(|r| from_row(&r)).transpose()?.ok_or_else(|| DomainError::refused("pass_through_of", format!("no transaction {upstream}")))?;
         if up.receiver != t.provider {
             return Err(DomainError::refused("pass_through_of", format!("{} went to {}, so {} cannot pass it on", up.id, up.receiver, t.provider)).into());
         }
@@ -153,7 +150,7 @@ pub(crate) async fn insert(tx: &mut Tx, t: &NewTransaction) -> Result<Transactio
     let inserted = tx
         .fetch_one(&format!("INSERT INTO transactions ({}) VALUES ({placeholders}) RETURNING id, {}", INSERT_COLUMNS.join(", "), flow_chunks::LINE), values)
         .await?;
-    let id = inserted.int(0)?;
+    let id: TransactionId = inserted.id(0)?;
     flow_chunks::append(tx, [inserted.text(1)?]).await?;
     let row = tx.fetch_one(&format!("SELECT {COLUMNS} FROM transactions WHERE id = $1"), args![id]).await?;
     from_row(&row)
@@ -165,7 +162,7 @@ impl Ledger {
         let mut tx = self.write(actor).await?;
         let result = async {
             let t = insert(&mut tx, &t).await?;
-            audit(&mut tx, "transaction.add", "transaction", &t.id.clone(), &t).await?;
+            audit(&mut tx, "transaction.add", "transaction", t.id, &t).await?;
             Ok(t)
         }
         .await;
@@ -210,15 +207,14 @@ impl Ledger {
     /// One transaction, under the same rule as the list and the reports:
     /// visible when the pledge and the need it is linked to are. The flow it
     /// passes on is named only when the reader may see that one too.
-    pub async fn transaction(&self, reader: &Principal, id: &str) -> Result<Transaction> {
-        let key = Kind::Transaction.parse(id)?;
-        let hidden = || DomainError::not_found("transaction", Kind::Transaction.display(key));
+    pub async fn transaction(&self, reader: &Principal, key: TransactionId) -> Result<Transaction> {
+        let hidden = || DomainError::not_found("transaction", key);
         let mut t = self.transaction_row(key).await?.ok_or_else(hidden)?;
         if !self.flow_is_visible(reader, &t).await? {
             return Err(hidden().into());
         }
-        if let Some(up) = &t.pass_through_of {
-            let upstream = self.transaction_row(Kind::Transaction.parse(up)?).await?;
+        if let Some(up) = t.pass_through_of {
+            let upstream = self.transaction_row(up).await?;
             if !matches!(&upstream, Some(u) if self.flow_is_visible(reader, u).await?) {
                 t.pass_through_of = None;
             }
@@ -226,7 +222,7 @@ impl Ledger {
         Ok(t)
     }
 
-    async fn transaction_row(&self, key: i64) -> Result<Option<Transaction>> {
+    async fn transaction_row(&self, key: TransactionId) -> Result<Option<Transaction>> {
         let mut conn = self.read().await?;
         let row = crate::sql::fetch_optional(conn.as_mut(), &format!("SELECT {COLUMNS} FROM transactions WHERE id = $1"), args![key]).await?;
         drop(conn);
@@ -235,12 +231,12 @@ impl Ledger {
 
     /// The rule of `tallinn_report::facts::flow_visible` for one flow.
     async fn flow_is_visible(&self, reader: &Principal, t: &Transaction) -> Result<bool> {
-        if let Some(p) = &t.pledge
+        if let Some(p) = t.pledge
             && self.pledge(reader, p).await.is_err()
         {
             return Ok(false);
         }
-        if let Some(n) = &t.need
+        if let Some(n) = t.need
             && self.need(reader, n).await.is_err()
         {
             return Ok(false);
@@ -255,7 +251,7 @@ impl Ledger {
     pub async fn transactions(&self, reader: &Principal, filter: &TransactionFilter) -> Result<Vec<Transaction>> {
         let mut conn = self.read().await?;
         let year = filter.year.map(|y| format!("{y:04}-%")).unwrap_or_else(|| "%".into());
-        let need = filter.need.as_deref().map(|id| Kind::Need.parse(id)).transpose()?.unwrap_or(0);
+        let need = filter.need.map_or(0, NeedId::key);
         let rows = conn
             .fetch(
                 &format!(
@@ -265,11 +261,9 @@ impl Ledger {
             )
             .await?;
         drop(conn);
-        let visible_pledges: std::collections::HashSet<String> = self.pledges(reader, None, None).await?.into_iter().map(|p| p.id).collect();
-        let visible_needs: std::collections::HashSet<String> = self.needs(reader, &Default::default()).await?.into_iter().map(|n| n.id).collect();
-        let visible = |t: &Transaction| {
-            tallinn_report::facts::flow_visible(t.pledge.as_deref(), t.need.as_deref(), |p| visible_pledges.contains(p), |n| visible_needs.contains(n))
-        };
+        let visible_pledges: std::collections::HashSet<PledgeId> = self.pledges(reader, None, None).await?.into_iter().map(|p| p.id).collect();
+        let visible_needs: std::collections::HashSet<NeedId> = self.needs(reader, &Default::default()).await?.into_iter().map(|n| n.id).collect();
+        let visible = |t: &Transaction| tallinn_report::facts::flow_visible(t.pledge, t.need, |p| visible_pledges.contains(&p), |n| visible_needs.contains(&n));
         let mut out = Vec::new();
         for row in &rows {
             let t = from_row(row)?;
@@ -281,14 +275,13 @@ impl Ledger {
             }
         }
         // A flow passed on is named only when the reader may see it too.
-        let upstream: Vec<i64> =
-            out.iter().filter_map(|t| t.pass_through_of.as_deref()).map(|id| Kind::Transaction.parse(id)).collect::<std::result::Result<_, _>>()?;
+        let upstream: Vec<TransactionId> = out.iter().filter_map(|t| t.pass_through_of).collect();
         if !upstream.is_empty() {
             let mut conn = self.read().await?;
             let mut seen = std::collections::HashSet::new();
             for chunk in upstream.chunks(500) {
                 let list: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-                let args = chunk.iter().map(|k| crate::sql::Value::Int(*k)).collect();
+                let args = chunk.iter().map(|&k| crate::sql::Value::from(k)).collect();
                 for row in conn.fetch(&format!("SELECT {COLUMNS} FROM transactions WHERE id IN ({})", list.join(", ")), args).await? {
                     let u = from_row(&row)?;
                     if visible(&u) {
@@ -298,7 +291,7 @@ impl Ledger {
             }
             let _ = conn.rollback().await;
             for t in &mut out {
-                if t.pass_through_of.as_ref().is_some_and(|up| !seen.contains(up)) {
+                if t.pass_through_of.is_some_and(|up| !seen.contains(&up)) {
                     t.pass_through_of = None;
                 }
             }

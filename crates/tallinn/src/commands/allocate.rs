@@ -37,7 +37,7 @@ fn write<T: serde::Serialize>(value: &T, output: Option<&Path>) -> anyhow::Resul
 pub async fn ledger(ctx: &super::Ctx, apply: Option<&str>, output: Option<&Path>) -> anyhow::Result<()> {
     match apply {
         Some(id) => {
-            let made = ctx.ledger.apply_proposal(ctx.actor.clone(), id).await?;
+            let made = ctx.ledger.apply_proposal(ctx.actor.clone(), id.parse()?).await?;
             eprintln!("tallinn: applied {id}: {} allocations", made.len());
             write(&made, output)
         }

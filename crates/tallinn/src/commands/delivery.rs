@@ -2,7 +2,6 @@
 
 use anyhow::{anyhow, bail};
 use tallinn_core::agreement::NewAgreement;
-use tallinn_core::id::Kind;
 use tallinn_core::project::{NewDeliveryItem, NewProject};
 
 use super::{Ctx, date, parse};
@@ -16,14 +15,14 @@ pub async fn project(ctx: &Ctx, cmd: ProjectCmd) -> anyhow::Result<()> {
         ProjectCmd::List(f) => return print(&l.projects(&ctx.actor).await?, f.format),
         ProjectCmd::Add { need, implementer, title, items } => {
             let items = items.iter().map(|i| item(i)).collect::<anyhow::Result<_>>()?;
-            l.add_project(actor(), NewProject { need: Kind::Need.parse(&need)?, implementer, title, items, synthetic: false }).await?
+            l.add_project(actor(), NewProject { need: need.parse()?, implementer, title, items, synthetic: false }).await?
         }
         ProjectCmd::Milestone(MilestoneCmd::Add { project, title, due }) => {
-            l.add_milestone(actor(), &project, &title, due.map(|d| date("due", &d)).transpose()?).await?
+            l.add_milestone(actor(), project.parse()?, &title, due.map(|d| date("due", &d)).transpose()?).await?
         }
-        ProjectCmd::Milestone(MilestoneCmd::Complete { project, milestone }) => l.complete_milestone(actor(), &project, &milestone).await?,
-        ProjectCmd::Deliver { id } => l.deliver_project(actor(), &id).await?,
-        ProjectCmd::Accept { id, statement } => l.accept_project(actor(), &id, &statement).await?,
+        ProjectCmd::Milestone(MilestoneCmd::Complete { project, milestone }) => l.complete_milestone(actor(), project.parse()?, milestone.parse()?).await?,
+        ProjectCmd::Deliver { id } => l.deliver_project(actor(), id.parse()?).await?,
+        ProjectCmd::Accept { id, statement } => l.accept_project(actor(), id.parse()?, &statement).await?,
     };
     print_one(&project, Format::Json)
 }
@@ -45,7 +44,7 @@ pub async fn agreement(ctx: &Ctx, cmd: AgreementCmd) -> anyhow::Result<()> {
                 domain: parse("domain", &domain)?,
                 signed_on: signed_on.map(|d| date("signed-on", &d)).transpose()?,
                 status: parse("status", &status)?,
-                pledges: pledges.iter().map(|p| Kind::Pledge.parse(p)).collect::<Result<_, _>>()?,
+                pledges: pledges.iter().map(|p| p.parse()).collect::<Result<_, _>>()?,
                 synthetic: false,
             };
             print_one(&ctx.ledger.add_agreement(ctx.actor.clone(), a).await?, Format::Json)

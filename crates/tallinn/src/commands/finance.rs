@@ -1,7 +1,6 @@
 //! pledge, allocation, transaction and fx commands.
 
 use anyhow::{anyhow, bail};
-use tallinn_core::id::Kind;
 use tallinn_core::money::{Currency, Money, parse_minor};
 use tallinn_core::pledge::{Earmarks, InKindItem, NewPledge, PledgeStatus};
 use tallinn_core::time::utc_date;
@@ -21,13 +20,13 @@ pub async fn pledge(ctx: &Ctx, cmd: PledgeCmd) -> anyhow::Result<()> {
         PledgeCmd::List { donor, status, format } => {
             let status: Option<PledgeStatus> = status.map(|s| parse("status", &s)).transpose()?;
             let pledges = l.pledges(&ctx.actor, donor.as_deref(), status).await?;
-            let read: Vec<(&str, &str, _)> = pledges.iter().map(|p| ("pledge", p.id.as_str(), p.tlp)).collect();
+            let read: Vec<(&str, _, _)> = pledges.iter().map(|p| ("pledge", p.id, p.tlp)).collect();
             super::log_access(l, &ctx.actor, &read).await?;
             print(&pledges, format.format)
         }
-        PledgeCmd::Commit { id } => print_one(&l.set_pledge_status(actor(), &id, PledgeStatus::Committed).await?, Format::Json),
-        PledgeCmd::Disburse { id } => print_one(&l.set_pledge_status(actor(), &id, PledgeStatus::Disbursed).await?, Format::Json),
-        PledgeCmd::Cancel { id } => print_one(&l.set_pledge_status(actor(), &id, PledgeStatus::Cancelled).await?, Format::Json),
+        PledgeCmd::Commit { id } => print_one(&l.set_pledge_status(actor(), id.parse()?, PledgeStatus::Committed).await?, Format::Json),
+        PledgeCmd::Disburse { id } => print_one(&l.set_pledge_status(actor(), id.parse()?, PledgeStatus::Disbursed).await?, Format::Json),
+        PledgeCmd::Cancel { id } => print_one(&l.set_pledge_status(actor(), id.parse()?, PledgeStatus::Cancelled).await?, Format::Json),
         PledgeCmd::Import { file } => {
             let rows = tallinn_core::import::parse_pledges(&read_file(&file)?, false)?;
             let bar = progress(rows.rows.len(), "importing pledges");
@@ -81,11 +80,7 @@ pub async fn allocation(ctx: &Ctx, cmd: AllocationCmd) -> anyhow::Result<()> {
     match cmd {
         AllocationCmd::Add { pledge, need, amount } => {
             let amount_eur_minor = parse_minor("amount", &amount, 2).map_err(|e| anyhow!("--amount: {}", e.message))?;
-            let line = AllocationLine {
-                pledge: Kind::Pledge.display(Kind::Pledge.parse(&pledge)?),
-                need: Kind::Need.display(Kind::Need.parse(&need)?),
-                amount_eur_minor,
-            };
+            let line = AllocationLine { pledge: pledge.parse()?, need: need.parse()?, amount_eur_minor };
             let made = ctx.ledger.allocate(ctx.actor.clone(), &[line]).await?;
             print(&made, Format::Json)
         }
@@ -121,9 +116,9 @@ fn new_transaction(a: TransactionAdd) -> anyhow::Result<NewTransaction> {
         receiver: a.receiver,
         value_date: date("date", &a.date)?,
         amount: Money::parse("amount", &a.amount, currency).map_err(|e| anyhow!("--amount: {}", e.message))?,
-        pledge: a.pledge.map(|p| Kind::Pledge.parse(&p)).transpose()?,
-        need: a.need.map(|n| Kind::Need.parse(&n)).transpose()?,
-        pass_through_of: a.pass_through_of.map(|t| Kind::Transaction.parse(&t)).transpose()?,
+        pledge: a.pledge.map(|p| p.parse()).transpose()?,
+        need: a.need.map(|n| n.parse()).transpose()?,
+        pass_through_of: a.pass_through_of.map(|t| t.parse()).transpose()?,
         description: a.description,
         synthetic: false,
     })

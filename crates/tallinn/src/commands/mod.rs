@@ -146,10 +146,10 @@ pub fn progress(total: usize, what: &str) -> ProgressBar {
 /// On a store opened read-only (a backup, a snapshot) they cannot be
 /// written: the command goes on, and says so on stderr — the file is in the
 /// operator's hands anyway, readable without Tallinn (ADR 0020).
-pub async fn log_access(
+pub async fn log_access<Id: std::fmt::Display>(
     ledger: &tallinn_store::Ledger,
     actor: &tallinn_core::policy::Principal,
-    reads: &[(&str, &str, tallinn_core::policy::Tlp)],
+    reads: &[(&str, Id, tallinn_core::policy::Tlp)],
 ) -> anyhow::Result<()> {
     match ledger.log_access(actor, "cli", reads).await {
         Err(tallinn_store::StoreError::Unavailable(reason)) if ledger.backend().is_read_only() && reason.contains("read-only") => {

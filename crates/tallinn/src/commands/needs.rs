@@ -25,13 +25,13 @@ pub async fn run(ctx: &Ctx, cmd: NeedCmd) -> anyhow::Result<()> {
                 beneficiary,
             };
             let needs = l.needs(&ctx.actor, &filter).await?;
-            let read: Vec<(&str, &str, _)> = needs.iter().map(|n| ("need", n.id.as_str(), n.tlp)).collect();
+            let read: Vec<(&str, _, _)> = needs.iter().map(|n| ("need", n.id, n.tlp)).collect();
             super::log_access(l, &ctx.actor, &read).await?;
             print(&needs, format.format)
         }
         NeedCmd::Show { id, format } => {
-            let tallinn_store::NeedDetails { need, history, reviews, relations } = l.need_details(&ctx.actor, &id).await?;
-            super::log_access(l, &ctx.actor, &[("need", need.id.as_str(), need.tlp)]).await?;
+            let tallinn_store::NeedDetails { need, history, reviews, relations } = l.need_details(&ctx.actor, id.parse()?).await?;
+            super::log_access(l, &ctx.actor, &[("need", need.id, need.tlp)]).await?;
             if format.format == Format::Json {
                 print_one(&serde_json::json!({ "need": need, "history": history, "reviews": reviews, "relations": relations }), Format::Json)
             } else {
@@ -48,10 +48,10 @@ pub async fn run(ctx: &Ctx, cmd: NeedCmd) -> anyhow::Result<()> {
                 Ok(())
             }
         }
-        NeedCmd::Submit { id } => print_one(&l.submit_need(actor(), &id).await?, Format::Json),
+        NeedCmd::Submit { id } => print_one(&l.submit_need(actor(), id.parse()?).await?, Format::Json),
         NeedCmd::Triage { id, reject, comment } => {
             let decision = if reject { TriageDecision::Reject } else { TriageDecision::Accept };
-            print_one(&l.triage_need(actor(), &id, decision, &comment).await?, Format::Json)
+            print_one(&l.triage_need(actor(), id.parse()?, decision, &comment).await?, Format::Json)
         }
         NeedCmd::Review { id, panel, decision, feasibility, relevance, importance, comment, conflict_of_interest } => {
             let review = NewReview {
@@ -63,7 +63,7 @@ pub async fn run(ctx: &Ctx, cmd: NeedCmd) -> anyhow::Result<()> {
                 comment,
                 conflict_of_interest,
             };
-            print_one(&l.review_need(actor(), &id, review).await?, Format::Json)
+            print_one(&l.review_need(actor(), id.parse()?, review).await?, Format::Json)
         }
         NeedCmd::Reserve { id, donor, days } => {
             let donor = match (donor, &ctx.actor) {
@@ -71,14 +71,14 @@ pub async fn run(ctx: &Ctx, cmd: NeedCmd) -> anyhow::Result<()> {
                 (None, Principal::User { org, .. }) => org.clone(),
                 (None, _) => bail!("--donor: name the donor organisation the need is reserved for"),
             };
-            print_one(&l.reserve_need(actor(), &id, &donor, days).await?, Format::Json)
+            print_one(&l.reserve_need(actor(), id.parse()?, &donor, days).await?, Format::Json)
         }
         NeedCmd::Relate { a, b, relation, note } => {
-            l.relate_needs(actor(), &a, &b, parse("relation", &relation)?, &note).await?;
+            l.relate_needs(actor(), a.parse()?, b.parse()?, parse("relation", &relation)?, &note).await?;
             eprintln!("tallinn: recorded {a} and {b} as {relation}");
             Ok(())
         }
-        NeedCmd::Withdraw { id, reason } => print_one(&l.withdraw_need(actor(), &id, &reason).await?, Format::Json),
+        NeedCmd::Withdraw { id, reason } => print_one(&l.withdraw_need(actor(), id.parse()?, &reason).await?, Format::Json),
         NeedCmd::Import { file } => {
             let rows = tallinn_core::import::parse_needs(&read_file(&file)?, false)?;
             let bar = progress(rows.rows.len(), "importing needs");
