@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use tallinn_store::{AccessRead, Ledger};
+use tallinn_ledger::{AccessRead, Ledger};
 use tokio::sync::{mpsc, oneshot};
 
 /// The most reads written by one transaction.
@@ -65,7 +65,7 @@ impl AccessLogger {
 
     /// Logs `reads` (those of logged levels); in the synchronous mode (or
     /// while buffered commits fail) returns once they are committed.
-    pub async fn log(&self, ledger: &Ledger, reads: Vec<AccessRead>) -> tallinn_store::Result<()> {
+    pub async fn log(&self, ledger: &Ledger, reads: Vec<AccessRead>) -> tallinn_ledger::Result<()> {
         let reads: Vec<AccessRead> = reads.into_iter().filter(|r| r.tlp.is_logged_on_read()).collect();
         if reads.is_empty() {
             return Ok(());
@@ -82,7 +82,7 @@ impl AccessLogger {
     }
 
     /// Returns once every read logged so far is committed (at shutdown).
-    pub async fn flush(&self) -> tallinn_store::Result<()> {
+    pub async fn flush(&self) -> tallinn_ledger::Result<()> {
         let Some(queue) = self.queue.get() else { return Ok(()) };
         let (done, wait) = oneshot::channel();
         if queue.send(Pending { reads: Vec::new(), done }).is_err() {
@@ -92,11 +92,11 @@ impl AccessLogger {
     }
 }
 
-async fn settled(wait: oneshot::Receiver<Result<(), String>>) -> tallinn_store::Result<()> {
+async fn settled(wait: oneshot::Receiver<Result<(), String>>) -> tallinn_ledger::Result<()> {
     match wait.await {
         Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => Err(tallinn_store::StoreError::Database(format!("access log: {e}"))),
-        Err(_) => Err(tallinn_store::StoreError::Database("access log writer stopped".into())),
+        Ok(Err(e)) => Err(tallinn_ledger::StoreError::Database(format!("access log: {e}"))),
+        Err(_) => Err(tallinn_ledger::StoreError::Database("access log writer stopped".into())),
     }
 }
 

@@ -182,7 +182,7 @@ fn pattern_words(pattern: &str) -> String {
         (tallinn_core::need::TAG_PATTERN, "tag (1-40 characters; no spaces, `;` or `,`)"),
         (crate::api::CURSOR_PATTERN, "cursor from the previous page"),
         (crate::api::NAME_CURSOR_PATTERN, "cursor from the previous page"),
-        (tallinn_store::ALIAS_PATTERN, "alias (2-64 of a-z, 0-9, `-`; not a UUID)"),
+        (tallinn_ledger::ALIAS_PATTERN, "alias (2-64 of a-z, 0-9, `-`; not a UUID)"),
     ];
     named.iter().find(|(p, _)| *p == pattern).map(|(_, w)| w.to_string()).unwrap_or_else(|| format!("text matching `{pattern}`"))
 }

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use tallinn_core::DomainError;
-use tallinn_store::StoreError;
+use tallinn_ledger::StoreError;
 
 #[derive(Debug)]
 pub struct ApiError {

@@ -10,7 +10,7 @@
 //! threat data may legitimately hold control characters (a malicious file
 //! name), and the properties the exchange indexes are checked by the STIX
 //! rules. The store refuses any text that reaches it against the rule
-//! (`tallinn_store::sql::storable`), so an entry point that forgot answers
+//! (`tallinn_ledger::sql::storable`), so an entry point that forgot answers
 //! 422, never a database error.
 
 use axum::body::{Body, Bytes};

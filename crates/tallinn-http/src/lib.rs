@@ -59,7 +59,7 @@ pub mod web;
 
 use axum::Router;
 use axum::routing::get;
-use tallinn_store::Ledger;
+use tallinn_ledger::Ledger;
 
 pub use access::AccessLogger;
 pub use error::ApiError;

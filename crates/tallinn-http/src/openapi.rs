@@ -19,7 +19,7 @@ use tallinn_core::participant::{Participant, User};
 use tallinn_core::pledge::Pledge;
 use tallinn_core::project::Project;
 use tallinn_core::transaction::Transaction;
-use tallinn_store::{AccessEntry, Duplicates, Proposal, TokenInfo};
+use tallinn_ledger::{AccessEntry, Duplicates, Proposal, TokenInfo};
 
 use tallinn_report::Overview;
 
@@ -261,7 +261,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "TAXII collections the caller may read or write",
             "exchange",
             SignedIn,
-            (200, s!(Vec<tallinn_store::Collection>)),
+            (200, s!(Vec<tallinn_ledger::Collection>)),
             &[401],
             crate::api::exchange::list,
         ),
@@ -273,7 +273,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
                 "Create a TAXII collection (coordinators)",
                 "exchange",
                 SignedIn,
-                (201, s!(tallinn_store::Collection)),
+                (201, s!(tallinn_ledger::Collection)),
                 WRITE,
                 crate::api::exchange::create,
             )

@@ -8,7 +8,7 @@ use tallinn_core::agreement::Announcement;
 use tallinn_core::need::{Need, NeedStatus};
 use tallinn_core::participant::Participant;
 use tallinn_core::policy::Principal;
-use tallinn_store::availability::Health;
+use tallinn_ledger::availability::Health;
 
 use crate::{ApiError, AppState};
 

@@ -19,12 +19,12 @@ use tallinn_core::review::{Decision, NewReview};
 use tallinn_core::transaction::{NewTransaction, TransactionKind};
 use tallinn_core::{DomainError, NeedId, PledgeId, TransactionId};
 
-use tallinn_store::AllocationLine;
+use tallinn_ledger::AllocationLine;
 
 mod reports;
 mod taxii;
 pub use reports::*;
-use tallinn_store::{Ledger, ManualClock, StoreError, TriageDecision};
+use tallinn_ledger::{Ledger, ManualClock, StoreError, TriageDecision};
 pub use taxii::*;
 
 /// A fresh ledger on one backend, with a clock the test moves.
@@ -954,7 +954,7 @@ pub async fn tokens_and_the_access_log(h: Harness) {
 /// end every session and stale every remembered credential (the version
 /// moves); disabled accounts sign in with nothing; removal is for good.
 pub async fn accounts_change_and_end_sessions(h: Harness) {
-    use tallinn_store::AccountChange;
+    use tallinn_ledger::AccountChange;
     let l = &h.ledger;
     let office = Principal::System;
     l.add_user(office.clone(), NewUser { name: "mart".into(), org: "EE".into(), role: Role::Donor, panel: None, password_hash: Some("$argon2id$old".into()) })

@@ -11,7 +11,7 @@ use tallinn_report::facts::Facts;
 use tallinn_report::{By, funding, overview};
 
 use super::{Harness, user};
-use tallinn_store::Ledger;
+use tallinn_ledger::Ledger;
 
 /// `SELECT key, SUM(value)` as a map, straight from the database.
 async fn sums(l: &Ledger, sql: &str) -> BTreeMap<String, i64> {

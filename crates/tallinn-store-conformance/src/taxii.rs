@@ -11,7 +11,7 @@ use tallinn_core::policy::{Confidentiality, Principal, Tlp, may_see};
 use tallinn_stix::marking::{TLP_1, TLP_2};
 
 use super::{Harness, domain, user};
-use tallinn_store::{Audience, COMMUNITY, Ledger, NewCollection, ObjectQuery, VersionFilter};
+use tallinn_ledger::{Audience, COMMUNITY, Ledger, NewCollection, ObjectQuery, VersionFilter};
 
 /// Analysts of three organisations, a coordinator, an auditor and a donor.
 async fn people(l: &Ledger) {

@@ -19,7 +19,7 @@ pub enum StoreError {
     Database(String),
     /// The store cannot serve the request now: it is unreachable, out of
     /// space, or read-only. Nothing was written; trying again later may
-    /// succeed (`crate::availability`).
+    /// succeed (`tallinn_ledger::availability`).
     #[error("the store is unavailable: {0}")]
     Unavailable(String),
     /// A row could not be decoded: the database was edited by hand.

@@ -272,7 +272,7 @@ pub trait Backend: Send + Sync + 'static {
     }
     /// Brings the query planner's statistics of `table` up to date, where
     /// the database keeps them apart from the data (PostgreSQL; a no-op
-    /// elsewhere). See [`crate::statistics`].
+    /// elsewhere). See `tallinn_ledger::statistics`.
     async fn refresh_statistics(&self, _table: &str) -> Result<(), StoreError> {
         Ok(())
     }

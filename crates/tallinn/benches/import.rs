@@ -15,7 +15,7 @@ use divan::Bencher;
 use tallinn_core::import::{parse_needs, parse_transactions};
 use tallinn_core::participant::{Participant, ParticipantKind};
 use tallinn_core::policy::Principal;
-use tallinn_store::Ledger;
+use tallinn_ledger::Ledger;
 
 /// The allocator the `tallinn` binary ships with (`src/main.rs`), so that
 /// the benchmark measures what runs.

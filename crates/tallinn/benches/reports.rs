@@ -18,8 +18,8 @@ use divan::Bencher;
 use tallinn_core::import::parse_transactions;
 use tallinn_core::policy::Principal;
 use tallinn_core::transaction::{NewTransaction, TransactionKind};
+use tallinn_ledger::Ledger;
 use tallinn_report::{ChartKind, chart, overview};
-use tallinn_store::Ledger;
 
 /// The allocator the `tallinn` binary ships with (`src/main.rs`), so that
 /// the benchmark measures what runs.

@@ -31,7 +31,7 @@ use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
 use tallinn_core::participant::{NewUser, Role};
 use tallinn_core::policy::Principal;
-use tallinn_store::Ledger;
+use tallinn_ledger::Ledger;
 
 /// The allocator the `tallinn` binary ships with (`src/main.rs`), so that
 /// the benchmark measures what runs.

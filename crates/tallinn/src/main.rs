@@ -33,7 +33,7 @@ use std::process::ExitCode;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use clap::Parser;
-use tallinn_store::StoreError;
+use tallinn_ledger::StoreError;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();

@@ -122,12 +122,12 @@ impl Listing for Participant {
     }
 }
 
-impl Listing for tallinn_store::Collection {
+impl Listing for tallinn_ledger::Collection {
     const COLUMNS: &'static [&'static str] = &["id", "alias", "title", "read", "write", "created_at"];
     fn cells(&self) -> Vec<String> {
-        let audience = |a: &tallinn_store::Audience| match a {
-            tallinn_store::Audience::All => "all".to_string(),
-            tallinn_store::Audience::Orgs(orgs) => orgs.join(","),
+        let audience = |a: &tallinn_ledger::Audience| match a {
+            tallinn_ledger::Audience::All => "all".to_string(),
+            tallinn_ledger::Audience::Orgs(orgs) => orgs.join(","),
         };
         vec![self.id.to_string(), opt(&self.alias), self.title.clone(), audience(&self.read), audience(&self.write), self.created_at.to_string()]
     }
@@ -384,14 +384,14 @@ impl Listing for tallinn_allocate::gaps::GapRow {
     }
 }
 
-impl Listing for tallinn_store::TokenInfo {
+impl Listing for tallinn_ledger::TokenInfo {
     const COLUMNS: &'static [&'static str] = &["id", "user", "prefix", "created_at", "expires_at", "revoked_at"];
     fn cells(&self) -> Vec<String> {
         vec![self.id.to_string(), self.user.clone(), self.prefix.clone(), self.created_at.to_string(), opt(&self.expires_at), opt(&self.revoked_at)]
     }
 }
 
-impl Listing for tallinn_store::AccessEntry {
+impl Listing for tallinn_ledger::AccessEntry {
     const COLUMNS: &'static [&'static str] = &["at", "actor", "entity", "entity_id", "tlp", "via"];
     fn cells(&self) -> Vec<String> {
         vec![self.at.to_string(), self.actor.clone(), self.entity.clone(), self.entity_id.clone(), self.tlp.to_string(), self.via.clone()]

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use tallinn_store::Ledger;
+use tallinn_ledger::Ledger;
 
 pub const DEFAULT_URL: &str = "sqlite://./tallinn.db";
 

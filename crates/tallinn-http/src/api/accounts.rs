@@ -9,7 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use tallinn_core::participant::{CODE_PATTERN, MIN_PASSWORD_CHARS, NewUser, Panel, PartialDate, Participant, ParticipantKind, Role, USER_NAME_PATTERN, User};
-use tallinn_store::TokenInfo;
+use tallinn_ledger::TokenInfo;
 
 use super::needs::signed_in;
 use crate::auth::Caller;
@@ -150,20 +150,20 @@ pub async fn change_password(
 
 /// `POST /api/v1/users/{name}/disable` (coordinators).
 pub async fn disable_user(State(s): State<AppState>, Caller(who): Caller, Path(name): Path<String>) -> Result<StatusCode, ApiError> {
-    account(&s, who, &name, tallinn_store::AccountChange::Disable).await
+    account(&s, who, &name, tallinn_ledger::AccountChange::Disable).await
 }
 
 /// `POST /api/v1/users/{name}/enable` (coordinators).
 pub async fn enable_user(State(s): State<AppState>, Caller(who): Caller, Path(name): Path<String>) -> Result<StatusCode, ApiError> {
-    account(&s, who, &name, tallinn_store::AccountChange::Enable).await
+    account(&s, who, &name, tallinn_ledger::AccountChange::Enable).await
 }
 
 /// `DELETE /api/v1/users/{name}` (coordinators): removed for good.
 pub async fn remove_user(State(s): State<AppState>, Caller(who): Caller, Path(name): Path<String>) -> Result<StatusCode, ApiError> {
-    account(&s, who, &name, tallinn_store::AccountChange::Remove).await
+    account(&s, who, &name, tallinn_ledger::AccountChange::Remove).await
 }
 
-async fn account(s: &AppState, who: tallinn_core::policy::Principal, name: &str, change: tallinn_store::AccountChange) -> Result<StatusCode, ApiError> {
+async fn account(s: &AppState, who: tallinn_core::policy::Principal, name: &str, change: tallinn_ledger::AccountChange) -> Result<StatusCode, ApiError> {
     s.ledger.change_account(signed_in(who)?, name, change).await?;
     s.credentials.clear();
     Ok(StatusCode::NO_CONTENT)
@@ -174,7 +174,7 @@ async fn account(s: &AppState, who: tallinn_core::policy::Principal, name: &str,
 pub struct CreateToken {
     /// Default: never.
     #[serde(default, deserialize_with = "tallinn_core::integer::optional")]
-    #[schemars(range(min = 1, max = tallinn_store::MAX_TOKEN_DAYS))]
+    #[schemars(range(min = 1, max = tallinn_ledger::MAX_TOKEN_DAYS))]
     expires_days: Option<i64>,
 }
 
@@ -220,11 +220,11 @@ pub async fn revoke_token(State(s): State<AppState>, Caller(who): Caller, Path(i
 /// `GET /api/v1/participants/{code}`
 pub async fn participant(State(s): State<AppState>, Path(code): Path<String>) -> Result<Json<Participant>, ApiError> {
     let found = s.ledger.participants().await?.into_iter().find(|p| p.code == code);
-    found.map(Json).ok_or_else(|| tallinn_store::StoreError::from(tallinn_core::DomainError::not_found("participant", &code)).into())
+    found.map(Json).ok_or_else(|| tallinn_ledger::StoreError::from(tallinn_core::DomainError::not_found("participant", &code)).into())
 }
 
 /// `GET /api/v1/users/{name}` (coordinators, auditors)
 pub async fn user(State(s): State<AppState>, Caller(who): Caller, Path(name): Path<String>) -> Result<Json<User>, ApiError> {
     let found = s.ledger.users(&signed_in(who)?).await?.into_iter().find(|u| u.name == name);
-    found.map(Json).ok_or_else(|| tallinn_store::StoreError::from(tallinn_core::DomainError::not_found("user", &name)).into())
+    found.map(Json).ok_or_else(|| tallinn_ledger::StoreError::from(tallinn_core::DomainError::not_found("user", &name)).into())
 }

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use tallinn_allocate::gaps::GapRow;
 use tallinn_core::allocation::Allocation;
 use tallinn_core::need::Relation;
-use tallinn_store::{Duplicates, Proposal, gap_by};
+use tallinn_ledger::{Duplicates, Proposal, gap_by};
 
 use super::needs::signed_in;
 use crate::auth::Caller;
@@ -42,7 +42,7 @@ pub async fn apply(State(s): State<AppState>, Caller(who): Caller, Path(id): Pat
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GapsQuery {
-    #[schemars(extend("enum" = tallinn_store::GAP_BY_WORDS))]
+    #[schemars(extend("enum" = tallinn_ledger::GAP_BY_WORDS))]
     by: Option<String>,
 }
 

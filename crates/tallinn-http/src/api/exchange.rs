@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;
 use serde::Deserialize;
-use tallinn_store::{Audience, Collection, NewCollection};
+use tallinn_ledger::{Audience, Collection, NewCollection};
 
 use super::needs::signed_in;
 use crate::auth::Caller;
@@ -21,7 +21,7 @@ pub struct CreateCollection {
     #[schemars(regex(pattern = tallinn_core::text::PATTERN))]
     description: Option<String>,
     /// A short name usable in TAXII URLs in place of the id (a-z, 0-9, '-'; not a UUID).
-    #[schemars(regex(pattern = tallinn_store::ALIAS_PATTERN), extend("not" = { "type": "string", "pattern": tallinn_store::UUID_PATTERN }))]
+    #[schemars(regex(pattern = tallinn_ledger::ALIAS_PATTERN), extend("not" = { "type": "string", "pattern": tallinn_ledger::UUID_PATTERN }))]
     alias: Option<String>,
     /// "all" (every analyst, the default) or participant codes.
     read: Option<AudienceBody>,
@@ -96,7 +96,7 @@ pub struct SightingRow {
 }
 
 impl SightingRow {
-    pub fn from_stored(collection: &Collection, o: tallinn_store::StoredObject) -> SightingRow {
+    pub fn from_stored(collection: &Collection, o: tallinn_ledger::StoredObject) -> SightingRow {
         let body: serde_json::Value = o.body.as_deref().and_then(|b| serde_json::from_str(b).ok()).unwrap_or_default();
         let text = |key: &str| body[key].as_str().map(str::to_string);
         SightingRow {

@@ -16,7 +16,7 @@ use tallinn_core::participant::CODE_PATTERN;
 use tallinn_core::project::{NewDeliveryItem, NewProject, Project};
 use tallinn_core::text::{NON_BLANK_PATTERN, PATTERN as TEXT_PATTERN};
 use tallinn_core::transaction::{NewTransaction, Transaction, TransactionKind};
-use tallinn_store::{AccessEntry, TransactionFilter};
+use tallinn_ledger::{AccessEntry, TransactionFilter};
 
 use super::needs::signed_in;
 use super::{Page, PageQuery, Sort, paginate};

@@ -14,7 +14,7 @@ use tallinn_core::policy::{Principal, Tlp};
 use tallinn_core::review::MAX_SCORE;
 use tallinn_core::review::{Decision, NewReview};
 use tallinn_core::text::{NON_BLANK_PATTERN, PATTERN as TEXT_PATTERN};
-use tallinn_store::{NeedFilter, TriageDecision};
+use tallinn_ledger::{NeedFilter, TriageDecision};
 
 use super::{Page, check_limit, decode_cursor, encode_cursor};
 use crate::auth::Caller;

@@ -16,7 +16,7 @@ use tallinn_core::pledge::{Earmarks, InKindItem, NewPledge, Pledge, PledgeStatus
 use tallinn_core::pledge::{MAX_BUDGET_YEAR, MAX_ITEM_QUANTITY, MAX_ITEMS, MIN_BUDGET_YEAR, UNIT_VALUE_PATTERN, WHOLE_UNIT_VALUE_PATTERN};
 use tallinn_core::policy::Tlp;
 use tallinn_core::text::NON_BLANK_PATTERN;
-use tallinn_store::{AllocationLine, StoreError};
+use tallinn_ledger::{AllocationLine, StoreError};
 
 use super::needs::signed_in;
 use super::{Page, PageQuery, Sort, paginate};

@@ -5,7 +5,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use tallinn_core::DomainError;
-use tallinn_store::StoreError;
+use tallinn_ledger::StoreError;
 
 use super::media::TAXII;
 use crate::ApiError;

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::value::RawValue;
 use tallinn_core::policy::Principal;
-use tallinn_store::{Collection, Page, Status};
+use tallinn_ledger::{Collection, Page, Status};
 
 use super::error::TaxiiError;
 use super::media::{STIX, TAXII, check_accept, check_content_type};
@@ -170,7 +170,7 @@ async fn log_reads(s: &AppState, who: &Principal, page: &Page) -> Result<(), Tax
     let reads = page
         .items
         .iter()
-        .map(|o| tallinn_store::AccessRead { actor: who.actor(), via: "taxii".into(), entity: "stix".into(), id: o.id.clone(), tlp: o.tlp })
+        .map(|o| tallinn_ledger::AccessRead { actor: who.actor(), via: "taxii".into(), entity: "stix".into(), id: o.id.clone(), tlp: o.tlp })
         .collect();
     s.access_log.log(&s.ledger, reads).await?;
     Ok(())
@@ -202,7 +202,7 @@ pub async fn objects(State(s): State<AppState>, Reader(who): Reader, Path(key): 
 
 /// A first page about one object that holds nothing: the object does not
 /// exist for this reader (hidden looks exactly like missing).
-fn existing(page: Page, q: &tallinn_store::ObjectQuery, object: &str) -> Result<Page, TaxiiError> {
+fn existing(page: Page, q: &tallinn_ledger::ObjectQuery, object: &str) -> Result<Page, TaxiiError> {
     if page.items.is_empty() && q.after.is_none() {
         return Err(TaxiiError::not_found(format!("no object {object} in this collection")));
     }
@@ -227,7 +227,7 @@ pub async fn versions(
     RawQuery(q): RawQuery,
 ) -> Result<Response, TaxiiError> {
     let mut q = query::parse(q.as_deref(), query::VERSIONS)?;
-    q.versions = vec![tallinn_store::VersionFilter::All];
+    q.versions = vec![tallinn_ledger::VersionFilter::All];
     let page = existing(s.ledger.stix_objects(&who, &key, &q, Some(&object), false).await?.1, &q, &object)?;
     log_reads(&s, &who, &page).await?;
     let versions: Vec<String> = page.items.iter().map(|o| o.version.clone()).collect();

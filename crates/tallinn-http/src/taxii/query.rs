@@ -3,8 +3,8 @@
 //! takes; any other is a 400 that names it, as is a malformed value.
 
 use jiff::Timestamp;
+use tallinn_ledger::{ObjectQuery, VersionFilter};
 use tallinn_stix::timestamp::StixTime;
-use tallinn_store::{ObjectQuery, VersionFilter};
 
 use super::error::TaxiiError;
 

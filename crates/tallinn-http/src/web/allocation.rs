@@ -5,7 +5,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use tallinn_store::Proposal;
+use tallinn_ledger::Proposal;
 
 use super::form::Posted;
 use super::needs::refuse;

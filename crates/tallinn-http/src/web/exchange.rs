@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use tallinn_core::participant::Role;
 use tallinn_core::policy::Tlp;
-use tallinn_store::{Collection, ObjectCount};
+use tallinn_ledger::{Collection, ObjectCount};
 
 use super::{Layout, Viewer, WebError, log_reads, render};
 use crate::AppState;
@@ -51,7 +51,7 @@ const FOUND: usize = 50;
 /// TAXII, so the policy decides every row.
 async fn search(s: &AppState, who: &tallinn_core::policy::Principal, c: &Collection, q: &str, found: &mut Vec<Found>) -> Result<(), WebError> {
     let needle = q.to_lowercase();
-    let mut query = tallinn_store::ObjectQuery { types: vec!["indicator".into()], limit: 1_000, ..Default::default() };
+    let mut query = tallinn_ledger::ObjectQuery { types: vec!["indicator".into()], limit: 1_000, ..Default::default() };
     loop {
         let (_, page) = s.ledger.stix_objects(who, &c.id, &query, None, true).await.map_err(crate::ApiError::from)?;
         for o in &page.items {

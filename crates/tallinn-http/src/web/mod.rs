@@ -29,7 +29,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use tallinn_core::participant::Role;
 use tallinn_core::policy::{Principal, Tlp};
-use tallinn_store::StoreError;
+use tallinn_ledger::StoreError;
 
 pub use form::FormState;
 use i18n::Catalogue;

@@ -16,7 +16,7 @@ use tallinn_core::policy::{self, Principal, Tlp};
 use tallinn_core::project::{NewDeliveryItem, NewProject, Project};
 use tallinn_core::review::{Decision, NewReview, Review};
 use tallinn_core::transaction::Transaction;
-use tallinn_store::{NeedFilter, TransactionFilter, TriageDecision};
+use tallinn_ledger::{NeedFilter, TransactionFilter, TriageDecision};
 
 use super::form::Posted;
 use super::home::panel_of;
@@ -204,7 +204,7 @@ async fn need_page(
     done: Option<&str>,
 ) -> Result<Response, WebError> {
     let who = &viewer.principal;
-    let tallinn_store::NeedDetails { need, history, reviews, relations } = state.ledger.need_details(who, id.parse()?).await?;
+    let tallinn_ledger::NeedDetails { need, history, reviews, relations } = state.ledger.need_details(who, id.parse()?).await?;
     log_reads(state, viewer, &[("need", need.id, need.tlp)]).await?;
     let allocations: Vec<Allocation> = state.ledger.allocations(who).await?.into_iter().filter(|a| a.need == need.id).collect();
     let transactions = state.ledger.transactions(who, &TransactionFilter { need: Some(need.id), ..Default::default() }).await?;
@@ -244,7 +244,7 @@ pub async fn detail(State(s): State<AppState>, viewer: Viewer, Path(id): Path<St
 
 /// A store error on a form: beside its field when it names one (else at the
 /// top of the form), with the status the API would give.
-pub fn refuse(form: &mut FormState, e: tallinn_store::StoreError) -> Result<StatusCode, WebError> {
+pub fn refuse(form: &mut FormState, e: tallinn_ledger::StoreError) -> Result<StatusCode, WebError> {
     let api = crate::ApiError::from(e);
     if api.status.is_server_error() {
         return Err(api.into());
@@ -443,7 +443,7 @@ fn read_need(form: &mut FormState, cat: &'static Catalogue) -> Option<NewNeed> {
 
 /// A store error on the need form, placed by its field (the domain names
 /// the cost field `cost`; the form calls it `cost_eur`).
-fn refuse_need(form: &mut FormState, e: tallinn_store::StoreError) -> Result<StatusCode, WebError> {
+fn refuse_need(form: &mut FormState, e: tallinn_ledger::StoreError) -> Result<StatusCode, WebError> {
     let status = refuse(form, e)?;
     if let Some(message) = form.error("cost").map(str::to_string) {
         form.fail("cost_eur", message);

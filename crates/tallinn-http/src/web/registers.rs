@@ -12,7 +12,7 @@ use tallinn_core::audit::AuditEntry;
 use tallinn_core::participant::{Participant, User};
 use tallinn_core::policy::{self, Principal};
 use tallinn_core::project::Project;
-use tallinn_store::AccessEntry;
+use tallinn_ledger::AccessEntry;
 
 use super::form::Posted;
 use super::needs::refuse;
@@ -65,7 +65,7 @@ pub async fn project_act(
         "milestone" => match form.required("milestone", cat.get("form.required")) {
             Some(m) => Some(match m.parse() {
                 Ok(m) => s.ledger.complete_milestone(who, id.parse()?, m).await.map(|_| "milestone_completed"),
-                Err(e) => Err(tallinn_store::StoreError::from(e)),
+                Err(e) => Err(tallinn_ledger::StoreError::from(e)),
             }),
             None => None,
         },
@@ -177,9 +177,9 @@ pub async fn user_act(
 ) -> Result<Response, WebError> {
     let who = viewer.check_form(form.values(), "/participants")?;
     let (change, done) = match action.as_str() {
-        "disable" => (tallinn_store::AccountChange::Disable, "account_disabled"),
-        "enable" => (tallinn_store::AccountChange::Enable, "account_enabled"),
-        "remove" => (tallinn_store::AccountChange::Remove, "account_removed"),
+        "disable" => (tallinn_ledger::AccountChange::Disable, "account_disabled"),
+        "enable" => (tallinn_ledger::AccountChange::Enable, "account_enabled"),
+        "remove" => (tallinn_ledger::AccountChange::Remove, "account_removed"),
         _ => return Err(WebError::page(axum::http::StatusCode::NOT_FOUND, viewer.cat.get("error.not_found").to_string())),
     };
     s.ledger.change_account(who, &name, change).await.map_err(crate::ApiError::from)?;

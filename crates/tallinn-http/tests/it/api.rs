@@ -297,7 +297,7 @@ async fn pledges_and_allocations_through_the_api() {
     let needs = ledger
         .needs(
             &ledger.principal("demo.donor").await.unwrap(),
-            &tallinn_store::NeedFilter { status: Some(tallinn_core::need::NeedStatus::Approved), ..Default::default() },
+            &tallinn_ledger::NeedFilter { status: Some(tallinn_core::need::NeedStatus::Approved), ..Default::default() },
         )
         .await
         .unwrap();
@@ -356,7 +356,11 @@ async fn delivery_flows_and_logs_through_the_api() {
     let funded = ledger
         .needs(
             &Principal::System,
-            &tallinn_store::NeedFilter { status: Some(tallinn_core::need::NeedStatus::Funded), beneficiary: Some("UA-DEMO-CERT".into()), ..Default::default() },
+            &tallinn_ledger::NeedFilter {
+                status: Some(tallinn_core::need::NeedStatus::Funded),
+                beneficiary: Some("UA-DEMO-CERT".into()),
+                ..Default::default()
+            },
         )
         .await
         .unwrap();

@@ -11,7 +11,7 @@ use http_body_util::BodyExt;
 use proptest::prelude::*;
 use serde_json::Value;
 use tallinn_core::policy::Principal;
-use tallinn_store::Ledger;
+use tallinn_ledger::Ledger;
 use tower::ServiceExt;
 
 /// A PostgreSQL test database to drop: (server URL, name).
@@ -189,15 +189,15 @@ fn base64_encode(s: &str) -> String {
 #[tokio::test]
 async fn the_store_refuses_text_it_must_not_store() {
     for (ledger, _dir, dropped) in ledgers().await {
-        let collection = tallinn_store::NewCollection {
+        let collection = tallinn_ledger::NewCollection {
             title: "a\0b".into(),
             description: None,
             alias: None,
-            read: tallinn_store::Audience::All,
-            write: tallinn_store::Audience::All,
+            read: tallinn_ledger::Audience::All,
+            write: tallinn_ledger::Audience::All,
         };
         let err = ledger.add_collection(Principal::System, collection).await.unwrap_err();
-        assert!(matches!(err, tallinn_store::StoreError::Domain(tallinn_core::DomainError::Invalid(_))), "{err:?}");
+        assert!(matches!(err, tallinn_ledger::StoreError::Domain(tallinn_core::DomainError::Invalid(_))), "{err:?}");
         assert!(ledger.collections(&Principal::System).await.unwrap().iter().all(|c| !c.title.contains('\0')));
         drop_database(dropped).await;
     }

@@ -7,7 +7,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use tallinn_core::policy::Tlp;
-use tallinn_store::Ledger;
+use tallinn_ledger::Ledger;
 use tower::ServiceExt;
 
 mod api;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::http::StatusCode;
 use tallinn_core::need::{Capability, NewNeed, Sector, Urgency};
 use tallinn_core::policy::{Principal, Tlp};
-use tallinn_store::Ledger;
+use tallinn_ledger::Ledger;
 
 use super::api::send;
 
@@ -175,7 +175,7 @@ async fn confidentiality_gaps_are_closed(ledger: &Ledger, app: &axum::Router, id
     // The AMBER+STRICT need, once in technical review, is the technical reviewer's to read.
     let strict = ids[3];
     ledger.submit_need(Principal::System, strict).await.unwrap();
-    ledger.triage_need(Principal::System, strict, tallinn_store::TriageDecision::Accept, "").await.unwrap();
+    ledger.triage_need(Principal::System, strict, tallinn_ledger::TriageDecision::Accept, "").await.unwrap();
     let reviewer = token("demo.reviewer.technical").await;
     assert_eq!(send(app, "GET", &format!("/api/v1/needs/{strict}"), Some(&reviewer), None).await.0, StatusCode::OK, "in review");
     assert_eq!(send(app, "GET", &format!("/api/v1/needs/{}", ids[4]), Some(&reviewer), None).await.0, StatusCode::NOT_FOUND, "RED names its reviewers");

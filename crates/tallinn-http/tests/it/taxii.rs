@@ -10,7 +10,7 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tallinn_core::participant::{NewUser, Role};
 use tallinn_core::policy::Principal;
-use tallinn_store::Ledger;
+use tallinn_ledger::Ledger;
 use tower::ServiceExt;
 
 const TAXII: &str = "application/taxii+json;version=2.1";
@@ -130,12 +130,12 @@ async fn every_error_is_a_taxii_error() {
     ledger
         .add_collection(
             Principal::System,
-            tallinn_store::NewCollection {
+            tallinn_ledger::NewCollection {
                 title: "EE writes".into(),
                 description: None,
                 alias: Some("ee-writes".into()),
-                read: tallinn_store::Audience::All,
-                write: tallinn_store::Audience::Orgs(vec!["EE".into()]),
+                read: tallinn_ledger::Audience::All,
+                write: tallinn_ledger::Audience::Orgs(vec!["EE".into()]),
             },
         )
         .await

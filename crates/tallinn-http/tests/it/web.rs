@@ -6,7 +6,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
 use tallinn_core::policy::{Principal, may_see};
-use tallinn_store::Ledger;
+use tallinn_ledger::Ledger;
 use tower::ServiceExt;
 
 const PASSWORD: &str = "correct horse battery";
@@ -94,7 +94,7 @@ async fn app() -> (axum::Router, Ledger, tempfile::TempDir) {
         let salt = argon2::password_hash::SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
         argon2::Argon2::default().hash_password(PASSWORD.as_bytes(), &salt).unwrap().to_string()
     };
-    for (name, ..) in tallinn_store::demo::USERS {
+    for (name, ..) in tallinn_ledger::demo::USERS {
         ledger.set_password(Principal::System, name, &hash).await.unwrap();
     }
     (app, ledger, dir)
@@ -284,7 +284,7 @@ async fn in_kind_pledges_and_project_delivery_through_the_forms() {
 
     // A funded need without a project: the office starts one, then plans.
     let funded = ledger
-        .needs(&Principal::System, &tallinn_store::NeedFilter { status: Some(tallinn_core::need::NeedStatus::Funded), ..Default::default() })
+        .needs(&Principal::System, &tallinn_ledger::NeedFilter { status: Some(tallinn_core::need::NeedStatus::Funded), ..Default::default() })
         .await
         .unwrap()
         .into_iter()
@@ -369,7 +369,7 @@ async fn no_page_shows_a_record_its_reader_may_not_see() {
     let needs = ledger.needs(&Principal::System, &Default::default()).await.unwrap();
     let pledges = ledger.pledges(&Principal::System, None, None).await.unwrap();
     let mut checked_hidden = 0;
-    for (name, ..) in tallinn_store::demo::USERS {
+    for (name, ..) in tallinn_ledger::demo::USERS {
         let who = ledger.principal(name).await.unwrap();
         let mut b = Browser::default();
         let r = b.sign_in(&app, name).await;

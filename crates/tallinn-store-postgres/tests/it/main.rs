@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use tallinn_store::{Ledger, ManualClock};
+use tallinn_ledger::{Ledger, ManualClock};
 use tallinn_store_conformance::{Harness, start};
 use tallinn_store_postgres::PostgresBackend;
 
@@ -145,23 +145,23 @@ async fn an_unreachable_database_fails_fast_and_recovers_without_a_restart() {
     let ledger = Ledger::new(Arc::new(PostgresBackend::connect(&proxied).await.expect("open through the proxy")));
     ledger.init().await.expect("init");
     assert!(ledger.participants().await.is_ok());
-    assert_eq!(ledger.health(), tallinn_store::availability::Health::Available);
+    assert_eq!(ledger.health(), tallinn_ledger::availability::Health::Available);
 
     proxy.cut();
     let started = std::time::Instant::now();
     let first = ledger.participants().await;
-    assert!(matches!(first, Err(tallinn_store::StoreError::Unavailable(_))), "{first:?}");
+    assert!(matches!(first, Err(tallinn_ledger::StoreError::Unavailable(_))), "{first:?}");
     assert!(started.elapsed() < std::time::Duration::from_secs(5), "the first call gave up in {:?}", started.elapsed());
     let started = std::time::Instant::now();
     let second = ledger.participants().await;
-    assert!(matches!(second, Err(tallinn_store::StoreError::Unavailable(_))), "{second:?}");
+    assert!(matches!(second, Err(tallinn_ledger::StoreError::Unavailable(_))), "{second:?}");
     assert!(started.elapsed() < std::time::Duration::from_millis(100), "later calls fail at once, not after {:?}", started.elapsed());
-    assert!(matches!(ledger.health(), tallinn_store::availability::Health::Unreachable(_)));
+    assert!(matches!(ledger.health(), tallinn_ledger::availability::Health::Unreachable(_)));
 
     proxy.restore().await;
     tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
     assert!(ledger.participants().await.is_ok(), "back without a restart");
-    assert_eq!(ledger.health(), tallinn_store::availability::Health::Available);
+    assert_eq!(ledger.health(), tallinn_ledger::availability::Health::Available);
     proxy.cut();
     drop(ledger);
     PostgresBackend::drop_database(&base, &name).await.expect("drop");

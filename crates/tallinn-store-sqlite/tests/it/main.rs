@@ -4,7 +4,7 @@ mod pool;
 
 use std::sync::Arc;
 
-use tallinn_store::{Ledger, ManualClock};
+use tallinn_ledger::{Ledger, ManualClock};
 use tallinn_store_conformance::{Harness, start};
 use tallinn_store_sqlite::SqliteBackend;
 

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use tallinn_store::sql::{Backend, Value};
+use tallinn_ledger::sql::{Backend, Value};
 use tallinn_store_sqlite::SqliteBackend;
 
 async fn backend() -> (SqliteBackend, tempfile::TempDir) {

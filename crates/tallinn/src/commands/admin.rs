@@ -1,7 +1,7 @@
 //! init, participants, users, and the audit log.
 
 use std::io::BufRead;
-use tallinn_store::AccountChange;
+use tallinn_ledger::AccountChange;
 
 use anyhow::{Context, bail};
 use argon2::password_hash::SaltString;
@@ -104,7 +104,8 @@ pub async fn taxii(ctx: &Ctx, cmd: TaxiiCmd) -> anyhow::Result<()> {
     let TaxiiCmd::Collection(cmd) = cmd;
     match cmd {
         CollectionCmd::Add { title, description, alias, read, write, format } => {
-            let new = tallinn_store::NewCollection { title, description, alias, read: super::parse("--read", &read)?, write: super::parse("--write", &write)? };
+            let new =
+                tallinn_ledger::NewCollection { title, description, alias, read: super::parse("--read", &read)?, write: super::parse("--write", &write)? };
             let created = ctx.ledger.add_collection(ctx.actor.clone(), new).await?;
             print(&[created], format.format)
         }
@@ -163,7 +164,7 @@ fn table_progress(verb: &'static str) -> (indicatif::ProgressBar, impl FnMut(&st
 }
 
 /// `tallinn export --output FILE`: the whole store as one archive
-/// (`tallinn_store::archive`), zstd-compressed with its checksum, mode 0600.
+/// (`tallinn_ledger::archive`), zstd-compressed with its checksum, mode 0600.
 pub async fn export_archive(ctx: &Ctx, output: &std::path::Path) -> anyhow::Result<()> {
     operator_only(ctx, "an export")?;
     let file = create_private(output, "an export")?;
@@ -172,7 +173,7 @@ pub async fn export_archive(ctx: &Ctx, output: &std::path::Path) -> anyhow::Resu
     let result = async {
         let mut encoder = zstd::stream::write::Encoder::new(std::io::BufWriter::new(file), 3)?;
         encoder.include_checksum(true)?;
-        let summary = tallinn_store::archive::export(ctx.ledger.backend(), &mut encoder, &mut progress).await?;
+        let summary = tallinn_ledger::archive::export(ctx.ledger.backend(), &mut encoder, &mut progress).await?;
         encoder.finish()?.into_inner().map_err(|e| e.into_error())?.sync_all()?;
         anyhow::Ok(summary)
     }
@@ -215,7 +216,7 @@ pub async fn import_archive(ctx: &Ctx, input: &std::path::Path) -> anyhow::Resul
     let mut reader = std::io::BufReader::with_capacity(1 << 20, decoder);
     let started = std::time::Instant::now();
     let (bar, mut progress) = table_progress("import");
-    let result = tallinn_store::archive::import(ctx.ledger.backend(), &mut reader, &mut progress).await;
+    let result = tallinn_ledger::archive::import(ctx.ledger.backend(), &mut reader, &mut progress).await;
     bar.finish_and_clear();
     let summary = result.map_err(|e| anyhow::anyhow!("--input {}: {e}; nothing was imported", input.display()))?;
     eprintln!(

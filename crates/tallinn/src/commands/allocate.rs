@@ -53,7 +53,7 @@ pub async fn ledger(ctx: &super::Ctx, apply: Option<&str>, output: Option<&Path>
 }
 
 pub async fn gaps(ctx: &super::Ctx, by: &str, format: crate::cli::Format) -> anyhow::Result<()> {
-    let rows = ctx.ledger.gaps(&ctx.actor, tallinn_store::gap_by(by)?).await?;
+    let rows = ctx.ledger.gaps(&ctx.actor, tallinn_ledger::gap_by(by)?).await?;
     crate::output::print(&rows, format)
 }
 
@@ -64,7 +64,7 @@ fn check_threshold(threshold: f64) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_duplicates(found: &tallinn_store::Duplicates) -> anyhow::Result<()> {
+fn print_duplicates(found: &tallinn_ledger::Duplicates) -> anyhow::Result<()> {
     write(&serde_json::json!({ "needs": found.needs, "pledges": found.pledges }), None)?;
     eprintln!("tallinn: {} likely duplicate need pair(s) among {} needs, {} overlapping pledge pair(s)", found.needs.len(), found.scanned, found.pledges.len());
     Ok(())
@@ -74,7 +74,7 @@ pub fn dedup_file(input: &Path, threshold: f64) -> anyhow::Result<()> {
     check_threshold(threshold)?;
     let needs = tallinn_allocate::dedup::parse_dedup_input(&read_file(input)?).with_context(|| format!("{} is not a valid dedup input", input.display()))?;
     let pairs = tallinn_allocate::dedup::find_duplicates(&needs, threshold);
-    print_duplicates(&tallinn_store::Duplicates { needs: pairs, pledges: vec![], scanned: needs.len() })
+    print_duplicates(&tallinn_ledger::Duplicates { needs: pairs, pledges: vec![], scanned: needs.len() })
 }
 
 pub async fn dedup_ledger(ctx: &super::Ctx, threshold: f64) -> anyhow::Result<()> {

@@ -51,7 +51,7 @@ pub async fn run_with_store(ctx: &super::Ctx, args: &DetectArgs) -> anyhow::Resu
     let collection = args.collection.clone().unwrap_or_default();
     let sectors: Vec<tallinn_core::need::Sector> = super::parse_all("sector", &args.sectors)?;
     let mut loader = indicator_files(args)?;
-    let mut query = tallinn_store::ObjectQuery { types: vec!["indicator".into()], limit: 1_000, ..Default::default() };
+    let mut query = tallinn_ledger::ObjectQuery { types: vec!["indicator".into()], limit: 1_000, ..Default::default() };
     loop {
         let (_, page) = ctx.ledger.stix_objects(&ctx.actor, &collection, &query, None, true).await.map_err(|e| anyhow!("--collection {collection}: {e}"))?;
         for item in &page.items {
@@ -89,7 +89,7 @@ pub async fn run_with_store(ctx: &super::Ctx, args: &DetectArgs) -> anyhow::Resu
 /// Stores sightings (and the sighting organisation's identity) in the
 /// collection through the checks of a TAXII upload; any refusal is an error.
 async fn post_sightings(
-    ledger: &tallinn_store::Ledger,
+    ledger: &tallinn_ledger::Ledger,
     actor: &tallinn_core::policy::Principal,
     collection: &str,
     objects: &[serde_json::Value],

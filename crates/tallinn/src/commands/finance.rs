@@ -5,8 +5,8 @@ use tallinn_core::money::{Currency, Money, parse_minor};
 use tallinn_core::pledge::{Earmarks, InKindItem, NewPledge, PledgeStatus};
 use tallinn_core::time::utc_date;
 use tallinn_core::transaction::NewTransaction;
-use tallinn_store::AllocationLine;
-use tallinn_store::TransactionFilter;
+use tallinn_ledger::AllocationLine;
+use tallinn_ledger::TransactionFilter;
 
 use super::{Ctx, date, parse, parse_all, progress, read_file};
 use crate::cli::{AllocationCmd, Format, FxCmd, PledgeAdd, PledgeCmd, TransactionAdd, TransactionCmd};

@@ -21,7 +21,7 @@ use anyhow::{Context, anyhow};
 use indicatif::{ProgressBar, ProgressStyle};
 use jiff::civil::Date;
 use tallinn_core::policy::Principal;
-use tallinn_store::Ledger;
+use tallinn_ledger::Ledger;
 
 use crate::cli::{Cli, Command};
 
@@ -147,12 +147,12 @@ pub fn progress(total: usize, what: &str) -> ProgressBar {
 /// written: the command goes on, and says so on stderr — the file is in the
 /// operator's hands anyway, readable without Tallinn (ADR 0020).
 pub async fn log_access<Id: std::fmt::Display>(
-    ledger: &tallinn_store::Ledger,
+    ledger: &tallinn_ledger::Ledger,
     actor: &tallinn_core::policy::Principal,
     reads: &[(&str, Id, tallinn_core::policy::Tlp)],
 ) -> anyhow::Result<()> {
     match ledger.log_access(actor, "cli", reads).await {
-        Err(tallinn_store::StoreError::Unavailable(reason)) if ledger.backend().is_read_only() && reason.contains("read-only") => {
+        Err(tallinn_ledger::StoreError::Unavailable(reason)) if ledger.backend().is_read_only() && reason.contains("read-only") => {
             let confidential = reads.iter().filter(|r| r.2.is_logged_on_read()).count();
             if confidential > 0 {
                 eprintln!("tallinn: warning: {confidential} read(s) of AMBER or RED records not written to the access log: the store is read-only");

@@ -5,7 +5,7 @@ use tallinn_core::money::parse_minor;
 use tallinn_core::need::NewNeed;
 use tallinn_core::policy::Principal;
 use tallinn_core::review::NewReview;
-use tallinn_store::{NeedFilter, TriageDecision};
+use tallinn_ledger::{NeedFilter, TriageDecision};
 
 use super::{Ctx, date, parse, parse_all, progress, read_file};
 use crate::cli::{Format, NeedAdd, NeedCmd};
@@ -30,7 +30,7 @@ pub async fn run(ctx: &Ctx, cmd: NeedCmd) -> anyhow::Result<()> {
             print(&needs, format.format)
         }
         NeedCmd::Show { id, format } => {
-            let tallinn_store::NeedDetails { need, history, reviews, relations } = l.need_details(&ctx.actor, id.parse()?).await?;
+            let tallinn_ledger::NeedDetails { need, history, reviews, relations } = l.need_details(&ctx.actor, id.parse()?).await?;
             super::log_access(l, &ctx.actor, &[("need", need.id, need.tlp)]).await?;
             if format.format == Format::Json {
                 print_one(&serde_json::json!({ "need": need, "history": history, "reviews": reviews, "relations": relations }), Format::Json)

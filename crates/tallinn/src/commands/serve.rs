@@ -1,7 +1,7 @@
 //! `tallinn serve`: the HTTP server, with graceful shutdown.
 
 use anyhow::Context;
-use tallinn_store::Ledger;
+use tallinn_ledger::Ledger;
 
 use crate::cli::ServeArgs;
 
@@ -93,7 +93,7 @@ async fn shutdown() {
 async fn demo_accounts(ledger: &Ledger) -> anyhow::Result<()> {
     use rand::Rng;
     eprintln!("tallinn: demo accounts (synthetic; passwords change at every start):");
-    for (name, org, role, _) in tallinn_store::demo::USERS {
+    for (name, org, role, _) in tallinn_ledger::demo::USERS {
         let password: String = rand::rng().sample_iter(rand::distr::Alphanumeric).take(16).map(char::from).collect();
         let hash = crate::commands::admin::hash_password(&password)?;
         ledger.set_password(tallinn_core::policy::Principal::System, name, &hash).await?;

@@ -176,16 +176,17 @@ fn every_table_is_exported_or_left_out_on_purpose() {
         store.ok(&["init"]);
         let rt = tokio::runtime::Runtime::new().unwrap();
         let names = rt.block_on(async {
-            let backend: Box<dyn tallinn_store::sql::Backend> = if store.url.starts_with("sqlite:") {
+            let backend: Box<dyn tallinn_ledger::sql::Backend> = if store.url.starts_with("sqlite:") {
                 Box::new(tallinn_store_sqlite::SqliteBackend::connect(&store.url).await.unwrap())
             } else {
                 Box::new(tallinn_store_postgres::PostgresBackend::connect(&store.url).await.unwrap())
             };
-            let names = tallinn_store::archive::table_names(backend.as_ref()).await.unwrap();
+            let names = tallinn_ledger::archive::table_names(backend.as_ref()).await.unwrap();
             backend.close().await;
             names
         });
-        let mut known: Vec<&str> = tallinn_store::archive::TABLES.iter().map(|(t, _)| *t).chain(tallinn_store::archive::NOT_EXPORTED.iter().copied()).collect();
+        let mut known: Vec<&str> =
+            tallinn_ledger::archive::TABLES.iter().map(|(t, _)| *t).chain(tallinn_ledger::archive::NOT_EXPORTED.iter().copied()).collect();
         known.sort_unstable();
         let mut names: Vec<&str> = names.iter().map(String::as_str).collect();
         names.sort_unstable();
