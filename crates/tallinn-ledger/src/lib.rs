@@ -15,8 +15,8 @@
 //! `sql` is the seam a backend implements (`tallinn-store`: `Backend`, `Connection`, four-type
 //! `Value`, `Row`, `Dialect`, `insert_many`); `tx::Tx` is one operation's transaction (actor, time,
 //! audit append, commit-or-rollback, and a guard that refuses to commit a change without an audit
-//! entry); `ledger/*` are the operations by area; `demo` builds the seeded synthetic dataset
-//! through those operations; the behaviour suite every backend runs is the crate
+//! entry); `ledger/*` are the operations by area; `batch::Batch` runs several of them in one
+//! transaction at chosen times (how `tallinn-demo` seeds its history); the behaviour suite every backend runs is the crate
 //! `tallinn-store-conformance`. `ledger/snapshot` keeps the needs in memory per process, keyed by the ledger
 //! version (`audit_head.seq`, advanced by every change in its transaction), so reads are served
 //! from memory yet exactly as fresh as the tables, on any number of processes. `ledger/access`
@@ -43,13 +43,13 @@
 
 pub mod archive;
 pub mod availability;
+mod batch;
 pub mod clock;
-pub mod demo;
-mod demo_exchange;
 mod ledger;
 pub mod statistics;
 mod tx;
 
+pub use batch::Batch;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use ledger::{
     Ledger,

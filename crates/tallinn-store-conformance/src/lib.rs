@@ -771,11 +771,11 @@ pub async fn bad_input_changes_nothing(h: Harness) {
 
 pub async fn demo_dataset_is_complete_and_valid(h: Harness) {
     let l = &h.ledger;
-    let report = l.load_demo().await.unwrap().expect("first load");
+    let report = tallinn_demo::load(l).await.unwrap().expect("first load");
     assert_eq!(report.needs, 200);
     assert_eq!(report.institutions, 10);
     assert!(report.allocations > 30 && report.projects > 10 && report.transactions > 20, "{report:?}");
-    assert!(l.load_demo().await.unwrap().is_none(), "loading twice adds nothing");
+    assert!(tallinn_demo::load(l).await.unwrap().is_none(), "loading twice adds nothing");
     let needs = l.needs(&Principal::System, &Default::default()).await.unwrap();
     assert!(needs.iter().all(|n| n.synthetic && n.title.ends_with("(demo)")));
     let statuses: std::collections::BTreeSet<_> = needs.iter().map(|n| n.status).collect();

@@ -27,7 +27,7 @@ async fn total(l: &Ledger, sql: &str) -> i64 {
 
 pub async fn report_figures_equal_independent_sums(h: Harness) {
     let l = &h.ledger;
-    l.load_demo().await.unwrap();
+    tallinn_demo::load(l).await.unwrap();
     let facts = l.report_facts(&Principal::System).await.unwrap();
     let all = overview(&facts, None);
     assert!(all.scope.as_ref().unwrap().whole_ledger);
@@ -126,7 +126,7 @@ async fn restricted(l: &Ledger, reader: &Principal, everything: &Facts) -> Facts
 
 pub async fn reports_show_only_what_the_reader_may_see(h: Harness) {
     let l = &h.ledger;
-    l.load_demo().await.unwrap();
+    tallinn_demo::load(l).await.unwrap();
     let everything = l.report_facts(&Principal::System).await.unwrap();
     let readers = [Principal::Public, user("demo.donor", "EE", Role::Donor), user("someone", "UA-DEMO-DTEK", Role::Beneficiary)];
     for reader in readers {
@@ -152,7 +152,7 @@ pub async fn reports_show_only_what_the_reader_may_see(h: Harness) {
 
 pub async fn flows_snapshot_follows_every_writer(h: Harness) {
     let l = &h.ledger;
-    l.load_demo().await.unwrap();
+    tallinn_demo::load(l).await.unwrap();
     let other = l.another_process();
     let before = other.report_facts(&Principal::System).await.unwrap();
     let add = |provider: &str| NewTransaction {
@@ -215,7 +215,7 @@ async fn chunks(l: &Ledger) -> Vec<(i64, i64, Vec<String>)> {
 
 pub async fn flow_chunks_say_what_the_table_says(h: Harness) {
     let l = &h.ledger;
-    l.load_demo().await.unwrap();
+    tallinn_demo::load(l).await.unwrap();
     // 600 imported flows span chunks (256 flows each) and add to the demo's last one.
     let mut csv = String::from("kind,provider,receiver,value_date,amount,currency,pledge,need\n");
     for i in 0..600 {

@@ -41,7 +41,7 @@ static LEDGER: LazyLock<Ledger> = LazyLock::new(|| {
             tallinn_store_sqlite::SqliteBackend::connect(&format!("sqlite://{}", dir.join("reports.db").display())).await.expect("sqlite"),
         ));
         ledger.init().await.expect("init");
-        ledger.load_demo().await.expect("demo");
+        tallinn_demo::load(&ledger).await.expect("demo");
         let pledges = ledger.pledges(&Principal::System, None, Some(tallinn_core::pledge::PledgeStatus::Committed)).await.expect("pledges");
         let needs: Vec<tallinn_core::NeedId> = ledger.needs(&Principal::System, &Default::default()).await.expect("needs").into_iter().map(|n| n.id).collect();
         let donors = ["CA", "DK", "EE", "FI", "FR", "DE", "IT", "NL", "NO", "PL", "SE", "GB", "US"];

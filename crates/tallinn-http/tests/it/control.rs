@@ -34,7 +34,7 @@ async fn ledgers() -> Vec<Database> {
     }
     for (ledger, _, _) in &out {
         ledger.init().await.unwrap();
-        ledger.load_demo().await.unwrap();
+        tallinn_demo::load(ledger).await.unwrap();
     }
     out
 }

@@ -23,7 +23,7 @@ pub async fn demo_app() -> (axum::Router, Ledger, tempfile::TempDir) {
     let url = format!("sqlite://{}", dir.path().join("t.db").display());
     let ledger = Ledger::new(Arc::new(tallinn_store_sqlite::SqliteBackend::connect(&url).await.unwrap()));
     ledger.init().await.unwrap();
-    ledger.load_demo().await.unwrap();
+    tallinn_demo::load(&ledger).await.unwrap();
     (tallinn_http::router(ledger.clone()), ledger, dir)
 }
 

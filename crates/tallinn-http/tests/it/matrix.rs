@@ -30,7 +30,7 @@ async fn ledgers() -> Vec<(Ledger, Option<(String, String)>, tempfile::TempDir)>
 async fn every_role_sees_exactly_what_tlp_allows() {
     for (ledger, pg, _dir) in ledgers().await {
         ledger.init().await.unwrap();
-        ledger.load_demo().await.unwrap();
+        tallinn_demo::load(&ledger).await.unwrap();
         // One need per level, owned by UA-DEMO-CERT; AMBER shared with EE, RED naming demo.donor.
         let mut ids = Vec::new();
         for tlp in Tlp::ALL {
@@ -235,7 +235,7 @@ async fn confidentiality_gaps_are_closed(ledger: &Ledger, app: &axum::Router, id
 async fn every_list_endpoint_applies_the_callers_visibility() {
     for (ledger, pg, _dir) in ledgers().await {
         ledger.init().await.unwrap();
-        ledger.load_demo().await.unwrap();
+        tallinn_demo::load(&ledger).await.unwrap();
         let app = tallinn_http::router(ledger.clone());
         let users = [
             "demo.coordinator",

@@ -94,7 +94,7 @@ async fn app() -> (axum::Router, Ledger, tempfile::TempDir) {
         let salt = argon2::password_hash::SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
         argon2::Argon2::default().hash_password(PASSWORD.as_bytes(), &salt).unwrap().to_string()
     };
-    for (name, ..) in tallinn_ledger::demo::USERS {
+    for (name, ..) in tallinn_demo::USERS {
         ledger.set_password(Principal::System, name, &hash).await.unwrap();
     }
     (app, ledger, dir)
@@ -369,7 +369,7 @@ async fn no_page_shows_a_record_its_reader_may_not_see() {
     let needs = ledger.needs(&Principal::System, &Default::default()).await.unwrap();
     let pledges = ledger.pledges(&Principal::System, None, None).await.unwrap();
     let mut checked_hidden = 0;
-    for (name, ..) in tallinn_ledger::demo::USERS {
+    for (name, ..) in tallinn_demo::USERS {
         let who = ledger.principal(name).await.unwrap();
         let mut b = Browser::default();
         let r = b.sign_in(&app, name).await;

@@ -57,31 +57,38 @@ impl Ledger {
         tallinn_core::policy::admin::import_rates(&actor)?;
         let mut tx = self.write(actor).await?;
         let result = async {
-            let existing: std::collections::HashSet<(String, String)> =
-                tx.fetch("SELECT currency, day FROM fx_rates", vec![]).await?.iter().map(|r| Ok((r.text(0)?, r.text(1)?))).collect::<Result<_>>()?;
-            let mut seen = std::collections::HashSet::new();
-            let currencies: std::collections::BTreeSet<&str> = rates.iter().map(|r| r.currency.as_str()).collect();
-            let fresh: Vec<Vec<Value>> = rates
-                .iter()
-                .filter(|r| {
-                    let key = (r.currency.clone(), r.date.to_string());
-                    !existing.contains(&key) && seen.insert(key)
-                })
-                .map(|r| args![&r.currency, r.date.to_string(), r.rate.to_string(), &r.source])
-                .collect();
-            let report = FxImportReport {
-                rates: rates.len(),
-                added: fresh.len(),
-                currencies: currencies.len(),
-                first_day: rates.iter().map(|r| r.date).min(),
-                last_day: rates.iter().map(|r| r.date).max(),
-            };
-            let dialect = tx.dialect;
-            insert_many(tx.conn(), dialect, "fx_rates", &["currency", "day", "rate", "source"], fresh, progress).await?;
+            let report = insert_rates(&mut tx, &rates, progress).await?;
             audit(&mut tx, "fx.import", "fx_rates", "", &json!(report)).await?;
             Ok(report)
         }
         .await;
         tx.finish(result).await
     }
+}
+
+/// Adds rates to the table; a (currency, day) already present keeps its
+/// stored rate.
+pub(crate) async fn insert_rates(tx: &mut Tx, rates: &[FxRate], progress: &(dyn Fn(u64) + Send + Sync)) -> Result<FxImportReport> {
+    let existing: std::collections::HashSet<(String, String)> =
+        tx.fetch("SELECT currency, day FROM fx_rates", vec![]).await?.iter().map(|r| Ok((r.text(0)?, r.text(1)?))).collect::<Result<_>>()?;
+    let mut seen = std::collections::HashSet::new();
+    let currencies: std::collections::BTreeSet<&str> = rates.iter().map(|r| r.currency.as_str()).collect();
+    let fresh: Vec<Vec<Value>> = rates
+        .iter()
+        .filter(|r| {
+            let key = (r.currency.clone(), r.date.to_string());
+            !existing.contains(&key) && seen.insert(key)
+        })
+        .map(|r| args![&r.currency, r.date.to_string(), r.rate.to_string(), &r.source])
+        .collect();
+    let report = FxImportReport {
+        rates: rates.len(),
+        added: fresh.len(),
+        currencies: currencies.len(),
+        first_day: rates.iter().map(|r| r.date).min(),
+        last_day: rates.iter().map(|r| r.date).max(),
+    };
+    let dialect = tx.dialect;
+    insert_many(tx.conn(), dialect, "fx_rates", &["currency", "day", "rate", "source"], fresh, progress).await?;
+    Ok(report)
 }

@@ -490,9 +490,7 @@ impl Ledger {
     pub async fn withdraw_need(&self, actor: Principal, id: NeedId, reason: &str) -> Result<Need> {
         let mut tx = self.write(actor).await?;
         let result = async {
-            let mut need = lock(&mut tx, id).await?;
-            policy::need::withdraw(&tx.actor, &need)?;
-            move_to(&mut tx, &mut need, NeedStatus::Withdrawn, reason).await?;
+            let need = withdraw(&mut tx, id, reason).await?;
             audit(&mut tx, "need.withdraw", "need", need.id, &json!({ "reason": reason })).await?;
             Ok(need)
         }
@@ -554,6 +552,13 @@ impl Ledger {
         let result = import(&mut tx, rows, progress).await;
         tx.finish(result).await
     }
+}
+
+pub(crate) async fn withdraw(tx: &mut Tx, id: NeedId, reason: &str) -> Result<Need> {
+    let mut need = lock(tx, id).await?;
+    policy::need::withdraw(&tx.actor, &need)?;
+    move_to(tx, &mut need, NeedStatus::Withdrawn, reason).await?;
+    Ok(need)
 }
 
 pub(crate) async fn submit(tx: &mut Tx, id: NeedId) -> Result<Need> {

@@ -61,6 +61,22 @@ pub(crate) async fn insert(tx: &mut Tx, p: &Participant) -> Result<()> {
 
 /// Inserts the reference participants and announcement that are missing.
 /// Returns how many rows were added.
+/// Adds a user of an organisation that exists, under a name not taken.
+pub(crate) async fn insert_user(tx: &mut Tx, user: &NewUser) -> Result<User> {
+    let org = get(tx, &user.org).await?;
+    user.validate(org.kind)?;
+    if tx.fetch_optional("SELECT 1 FROM users WHERE name = $1", args![&user.name]).await?.is_some() {
+        return Err(DomainError::AlreadyExists { entity: "user", id: user.name.clone() }.into());
+    }
+    let at = tx.at;
+    tx.execute(
+        "INSERT INTO users (name, org, role, panel, password_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        args![&user.name, &user.org, user.role.as_str(), user.panel.map(|p| p.as_str()), user.password_hash.clone(), to_micros(at)],
+    )
+    .await?;
+    Ok(User { name: user.name.clone(), org: user.org.clone(), role: user.role, panel: user.panel, status: AccountStatus::Active, created_at: at })
+}
+
 pub(crate) async fn load_reference(tx: &mut Tx) -> Result<usize> {
     let mut added = Vec::new();
     for p in reference::participants() {
@@ -114,17 +130,7 @@ impl Ledger {
         tallinn_core::policy::admin::add_users(&actor)?;
         let mut tx = self.write(actor).await?;
         let result = async {
-            let org = get(&mut tx, &user.org).await?;
-            user.validate(org.kind)?;
-            if tx.fetch_optional("SELECT 1 FROM users WHERE name = $1", args![&user.name]).await?.is_some() {
-                return Err(DomainError::AlreadyExists { entity: "user", id: user.name.clone() }.into());
-            }
-            let at = tx.at;
-            tx.execute(
-                "INSERT INTO users (name, org, role, panel, password_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-                args![&user.name, &user.org, user.role.as_str(), user.panel.map(|p| p.as_str()), user.password_hash.clone(), to_micros(at)],
-            )
-            .await?;
+            let added = insert_user(&mut tx, &user).await?;
             // The password hash never enters the audit log.
             audit(
                 &mut tx,
@@ -134,7 +140,7 @@ impl Ledger {
                 &json!({ "org": user.org, "role": user.role, "panel": user.panel, "password": user.password_hash.is_some() }),
             )
             .await?;
-            Ok(User { name: user.name, org: user.org, role: user.role, panel: user.panel, status: AccountStatus::Active, created_at: at })
+            Ok(added)
         }
         .await;
         tx.finish(result).await

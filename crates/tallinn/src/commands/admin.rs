@@ -17,7 +17,7 @@ pub async fn init(ctx: &Ctx, demo: bool) -> anyhow::Result<()> {
     // `open` has created the schema and loaded the reference data.
     eprintln!("tallinn: {} store ready with reference data", ctx.ledger.backend().name());
     if demo {
-        match ctx.ledger.load_demo().await? {
+        match tallinn_demo::load(&ctx.ledger).await? {
             Some(report) => {
                 eprintln!("tallinn: loaded the synthetic demo dataset");
                 print_one(&report, crate::cli::Format::Json)?;

@@ -42,7 +42,7 @@ pub async fn run(ledger: Ledger, args: &ServeArgs) -> anyhow::Result<()> {
     }
     let access_log = options.access_log.clone();
     if demo {
-        match ledger.load_demo().await? {
+        match tallinn_demo::load(&ledger).await? {
             Some(r) => eprintln!("tallinn: loaded the synthetic demo dataset ({} needs, {} pledges)", r.needs, r.pledges),
             None => eprintln!("tallinn: demo dataset already present"),
         }
@@ -93,7 +93,7 @@ async fn shutdown() {
 async fn demo_accounts(ledger: &Ledger) -> anyhow::Result<()> {
     use rand::Rng;
     eprintln!("tallinn: demo accounts (synthetic; passwords change at every start):");
-    for (name, org, role, _) in tallinn_ledger::demo::USERS {
+    for (name, org, role, _) in tallinn_demo::USERS {
         let password: String = rand::rng().sample_iter(rand::distr::Alphanumeric).take(16).map(char::from).collect();
         let hash = crate::commands::admin::hash_password(&password)?;
         ledger.set_password(tallinn_core::policy::Principal::System, name, &hash).await?;

@@ -1,9 +1,11 @@
-//! The synthetic demo dataset (`tallinn init --demo`).
+//! The synthetic demo dataset (`tallinn init --demo`, `serve --demo`).
 //!
 //! Deterministic: one seed, one dataset. Every record is marked synthetic
 //! (a flag, and "(demo)" in its title or name), and it is built through the
-//! ledger's own operations inside one transaction, so it obeys every
-//! invariant that real data must. It never splits the real announced totals
+//! ledger's own operations in one batch (`tallinn_ledger::Batch`: one
+//! transaction, each step stamped at its day of a two-year history), so it
+//! obeys every invariant and permission that real data must. The threat
+//! exchange's part (`exchange`) is uploaded as any analyst's would be. It never splits the real announced totals
 //! among donors: its pledges are invented amounts, labelled as such.
 
 use jiff::civil::Date;
@@ -11,11 +13,10 @@ use jiff::{SignedDuration, Timestamp};
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use serde_json::json;
 use tallinn_core::agreement::{AgreementDomain, AgreementStatus, NewAgreement};
 use tallinn_core::money::{Currency, Money};
 use tallinn_core::need::{Capability, NeedStatus, NewNeed, Sector, Urgency};
-use tallinn_core::participant::{Panel, Participant, ParticipantKind, Role};
+use tallinn_core::participant::{NewUser, Panel, Participant, ParticipantKind, Role};
 use tallinn_core::pledge::{Earmarks, InKindItem, NewPledge, PledgeKind, PledgeStatus, ValuationMethod};
 use tallinn_core::policy::{Principal, Tlp};
 use tallinn_core::project::{NewDeliveryItem, NewProject};
@@ -24,11 +25,9 @@ use tallinn_core::time::utc_date;
 use tallinn_core::transaction::{NewTransaction, TransactionKind};
 use tallinn_core::{NeedId, PledgeId};
 
-use crate::args;
-use crate::error::Result;
-use crate::ledger::allocations::AllocationLine;
-use crate::ledger::{Ledger, agreements, allocations, audit, needs, participants, pledges, projects, transactions};
-use crate::tx::Tx;
+use tallinn_ledger::{AllocationLine, Batch, Ledger, Result, StoreError, TriageDecision};
+
+mod exchange;
 
 /// The seed of the demo dataset.
 pub const SEED: u64 = 20_251_031;
@@ -122,39 +121,37 @@ fn day(t: Timestamp) -> Date {
     utc_date(t)
 }
 
-impl Ledger {
-    /// Loads the demo dataset unless it is there already. Returns `None` if
-    /// it was already loaded.
-    pub async fn load_demo(&self) -> Result<Option<DemoReport>> {
-        let mut tx = self.write(Principal::System).await?;
-        if tx.fetch_optional("SELECT 1 FROM participants WHERE code = $1", args![INSTITUTIONS[0].0]).await?.is_some() {
-            tx.rollback().await;
-            return Ok(None);
-        }
-        let now = tx.at;
-        let result = build(&mut tx, now).await;
-        tx.at = now;
-        tx.actor = Principal::System;
-        let result = match result {
-            Ok(report) => audit(&mut tx, "demo.load", "demo", "", &json!(report)).await.map(|_| Some(report)),
-            Err(e) => Err(e),
-        };
-        let report = tx.finish(result).await?;
-        // The threat exchange's own transaction, as any upload.
-        self.load_demo_exchange(now).await?;
-        Ok(report)
+/// Loads the demo dataset into `ledger` unless it is there already.
+/// Returns `None` if it was already loaded.
+pub async fn load(ledger: &Ledger) -> Result<Option<DemoReport>> {
+    let mut batch = ledger.batch().await?;
+    if batch.participant(INSTITUTIONS[0].0).await?.is_some() {
+        batch.rollback().await;
+        return Ok(None);
     }
+    let now = batch.now();
+    let report = match build(&mut batch, now).await {
+        Ok(report) => report,
+        Err(e) => {
+            batch.rollback().await;
+            return Err(e);
+        }
+    };
+    batch.set_time(now);
+    batch.commit("demo.load", "demo", &report).await?;
+    // The threat exchange's own transaction, as any upload.
+    exchange::load(ledger, now).await?;
+    Ok(Some(report))
 }
 
-async fn build(tx: &mut Tx, now: Timestamp) -> Result<DemoReport> {
+async fn build(batch: &mut Batch, now: Timestamp) -> Result<DemoReport> {
     let mut rng = ChaCha8Rng::seed_from_u64(SEED);
     let start: Timestamp = "2024-02-01T09:00:00Z".parse().expect("valid");
-    tx.at = start;
+    batch.set_time(start);
 
     for (code, name, _) in INSTITUTIONS {
-        participants::insert(
-            tx,
-            &Participant {
+        batch
+            .add_participant(&Participant {
                 code: (*code).into(),
                 name: (*name).into(),
                 kind: ParticipantKind::Beneficiary,
@@ -162,14 +159,12 @@ async fn build(tx: &mut Tx, now: Timestamp) -> Result<DemoReport> {
                 joined: None,
                 left: None,
                 synthetic: true,
-            },
-        )
-        .await?;
+            })
+            .await?;
     }
     for (code, name) in IMPLEMENTERS {
-        participants::insert(
-            tx,
-            &Participant {
+        batch
+            .add_participant(&Participant {
                 code: (*code).into(),
                 name: (*name).into(),
                 kind: ParticipantKind::Implementer,
@@ -177,29 +172,27 @@ async fn build(tx: &mut Tx, now: Timestamp) -> Result<DemoReport> {
                 joined: None,
                 left: None,
                 synthetic: true,
-            },
-        )
-        .await?;
+            })
+            .await?;
     }
     // One signing user per institution, for acceptances; and the reviewers.
     for (code, _, _) in INSTITUTIONS {
         let name = format!("demo.{}", code.trim_start_matches("UA-DEMO-").to_lowercase().replace('-', "."));
-        insert_user(tx, &name, code, Role::Beneficiary, None).await?;
+        insert_user(batch, &name, code, Role::Beneficiary, None).await?;
     }
     for (name, org, role, panel) in USERS {
-        insert_user(tx, name, org, *role, *panel).await?;
+        insert_user(batch, name, org, *role, *panel).await?;
     }
-    let rates = tallinn_core::fx::parse_ecb_csv(DEMO_RATES).map_err(|e| crate::StoreError::Corrupt(format!("demo rates: {e}")))?;
-    let rate_rows = rates.iter().map(|r| args![&r.currency, r.date.to_string(), r.rate.to_string(), &r.source]).collect();
-    let dialect = tx.dialect;
-    crate::sql::insert_many(tx.conn(), dialect, "fx_rates", &["currency", "day", "rate", "source"], rate_rows, |_| {}).await?;
+    let rates = tallinn_core::fx::parse_ecb_csv(DEMO_RATES).map_err(|e| StoreError::Corrupt(format!("demo rates: {e}")))?;
+    batch.import_rates(&rates).await?;
 
     // Pledges from members and observers, most committed.
     let donors: Vec<&str> = tallinn_core::reference::MEMBERS.iter().chain(tallinn_core::reference::OBSERVERS).map(|m| m.0).filter(|c| *c != "NATO").collect();
     let currencies = [("EUR", 6), ("USD", 2), ("GBP", 1), ("SEK", 1), ("NOK", 1), ("DKK", 1), ("PLN", 1), ("CAD", 1), ("CZK", 1)];
     let mut pledge_keys = Vec::new();
+    let mut counts = DemoReport { institutions: INSTITUTIONS.len(), needs: 0, pledges: 45, allocations: 0, transactions: 0, projects: 0, agreements: 0 };
     for i in 0..45 {
-        tx.at = start.saturating_add(SignedDuration::from_hours(24 * (i * 15 + rng.random_range(0..10)))).expect("in range");
+        batch.set_time(start.saturating_add(SignedDuration::from_hours(24 * (i * 15 + rng.random_range(0..10)))).expect("in range"));
         let donor = pick(&mut rng, &donors);
         let code = if i % 9 == 0 { "EUR" } else { weighted(&mut rng, &currencies) };
         let currency = Currency::from_code(code)?;
@@ -229,24 +222,23 @@ async fn build(tx: &mut Tx, now: Timestamp) -> Result<DemoReport> {
             amount,
             items,
             valuation,
-            pledged_on: day(tx.at),
-            budget_years: vec![day(tx.at).year()],
+            pledged_on: day(batch.now()),
+            budget_years: vec![day(batch.now()).year()],
             earmarks: earmarks.clone(),
             tlp: weighted(&mut rng, &[(Tlp::Clear, 5), (Tlp::Green, 3), (Tlp::Amber, 1)]),
             share_orgs: vec![],
             share_users: vec![],
             synthetic: true,
         };
-        let p = pledges::insert(tx, &pledge).await?;
+        let p = batch.add_pledge(&pledge).await?;
         let key = p.id;
         let status = weighted(&mut rng, &[(PledgeStatus::Announced, 2), (PledgeStatus::Committed, 6), (PledgeStatus::Disbursed, 2)]);
         if status != PledgeStatus::Announced {
-            tx.at = tx.at.saturating_add(SignedDuration::from_hours(24 * 20)).expect("in range");
-            pledges::move_to(tx, key, PledgeStatus::Committed).await?;
-            let value_date = day(tx.at);
-            transactions::insert(
-                tx,
-                &NewTransaction {
+            batch.set_time(batch.now().saturating_add(SignedDuration::from_hours(24 * 20)).expect("in range"));
+            batch.set_pledge_status(key, PledgeStatus::Committed).await?;
+            let value_date = day(batch.now());
+            batch
+                .add_transaction(&NewTransaction {
                     kind: TransactionKind::Commitment,
                     provider: donor.into(),
                     receiver: "UA".into(),
@@ -257,20 +249,20 @@ async fn build(tx: &mut Tx, now: Timestamp) -> Result<DemoReport> {
                     pass_through_of: None,
                     description: "Commitment (demo)".into(),
                     synthetic: true,
-                },
-            )
-            .await?;
+                })
+                .await?;
+            counts.transactions += 1;
         }
         if status == PledgeStatus::Disbursed {
-            tx.at = tx.at.saturating_add(SignedDuration::from_hours(24 * 45)).expect("in range");
-            pledges::move_to(tx, key, PledgeStatus::Disbursed).await?;
+            batch.set_time(batch.now().saturating_add(SignedDuration::from_hours(24 * 45)).expect("in range"));
+            batch.set_pledge_status(key, PledgeStatus::Disbursed).await?;
             // One flow in three goes through the World Bank: counted once.
             let through_wb = i % 3 == 0 && donor != "WB";
             let first = NewTransaction {
                 kind: TransactionKind::Disbursement,
                 provider: donor.into(),
                 receiver: if through_wb { "WB".into() } else { "UA".into() },
-                value_date: day(tx.at),
+                value_date: day(batch.now()),
                 amount,
                 pledge: Some(key),
                 need: None,
@@ -278,21 +270,21 @@ async fn build(tx: &mut Tx, now: Timestamp) -> Result<DemoReport> {
                 description: "Disbursement (demo)".into(),
                 synthetic: true,
             };
-            let t = transactions::insert(tx, &first).await?;
+            let t = batch.add_transaction(&first).await?;
+            counts.transactions += 1;
             if through_wb {
                 let upstream = t.id;
-                transactions::insert(
-                    tx,
-                    &NewTransaction {
+                batch
+                    .add_transaction(&NewTransaction {
                         provider: "WB".into(),
                         receiver: "UA".into(),
                         pass_through_of: Some(upstream),
                         pledge: None,
                         description: "Pass-through disbursement (demo)".into(),
                         ..first
-                    },
-                )
-                .await?;
+                    })
+                    .await?;
+                counts.transactions += 1;
             }
         }
         if status != PledgeStatus::Announced {
@@ -315,10 +307,10 @@ async fn build(tx: &mut Tx, now: Timestamp) -> Result<DemoReport> {
         (NeedStatus::Rejected, 12),
         (NeedStatus::Withdrawn, 8),
     ];
-    let mut counts = DemoReport { institutions: INSTITUTIONS.len(), needs: 0, pledges: 45, allocations: 0, transactions: 0, projects: 0, agreements: 0 };
     // Needs are filed early enough for their whole path to end before the
     // demo's reference day.
     let span_days = (END.duration_since(start).as_hours() / 24) - 300;
+    let mut filed_needs = Vec::new();
     for n in 0..200i64 {
         let (code, _, usual) = pick(&mut rng, INSTITUTIONS);
         let capability = pick(&mut rng, Capability::ALL);
@@ -354,27 +346,33 @@ async fn build(tx: &mut Tx, now: Timestamp) -> Result<DemoReport> {
             // RED is shared with the named panel members who must vet it.
             need.share_users = vec!["demo.reviewer.technical".into(), "demo.reviewer.strategic".into()];
         }
-        tx.at = start.saturating_add(SignedDuration::from_hours(24 * rng.random_range(0..span_days))).expect("in range");
-        tx.actor = Principal::System;
-        let filed = needs::insert(tx, &need).await?;
+        batch.set_time(start.saturating_add(SignedDuration::from_hours(24 * rng.random_range(0..span_days))).expect("in range"));
+        batch.act_as(Principal::System);
+        let filed = batch.add_need(&need).await?;
         let key = filed.id;
+        filed_needs.push(key);
         counts.needs += 1;
         // A funding target that the compatible money cannot reach leaves the
         // need approved; any other failure is a bug and aborts the load.
-        advance(tx, &mut rng, key, target, &pledge_keys, &mut counts).await?;
+        advance(batch, &mut rng, key, target, &pledge_keys, &mut counts).await?;
     }
 
     // Reservations on a few approved needs, current as of now.
-    tx.at = now;
-    tx.actor = Principal::System;
-    let approved: Vec<NeedId> = tx
-        .fetch("SELECT id FROM needs WHERE status = 'approved' AND tlp IN ('clear', 'green') ORDER BY id LIMIT 4", vec![])
-        .await?
-        .iter()
-        .map(|r| r.id(0))
-        .collect::<Result<_>>()?;
+    batch.set_time(now);
+    batch.act_as(Principal::System);
+    // The first four approved needs that donors may see.
+    let mut approved = Vec::new();
+    for id in &filed_needs {
+        let need = batch.need(*id).await?;
+        if need.status == NeedStatus::Approved && matches!(need.tlp, Tlp::Clear | Tlp::Green) {
+            approved.push(need.id);
+        }
+        if approved.len() == 4 {
+            break;
+        }
+    }
     for (i, key) in approved.iter().enumerate() {
-        needs::reserve(tx, *key, ["EE", "DE", "FR", "PL"][i], 30).await?;
+        batch.reserve_need(*key, ["EE", "DE", "FR", "PL"][i], 30).await?;
     }
 
     // Agreements in 2025.
@@ -384,9 +382,8 @@ async fn build(tx: &mut Tx, now: Timestamp) -> Result<DemoReport> {
         let status = weighted(&mut rng, &[(AgreementStatus::Signed, 3), (AgreementStatus::InForce, 5), (AgreementStatus::Negotiating, 1)]);
         let signed_on = (status != AgreementStatus::Negotiating).then(|| Date::new(2025, rng.random_range(1..=10), rng.random_range(1..=28)).expect("valid"));
         let linked = if i % 3 == 0 { pledge_keys.choose(&mut rng).copied().into_iter().collect() } else { vec![] };
-        agreements::insert(
-            tx,
-            &NewAgreement {
+        batch
+            .add_agreement(&NewAgreement {
                 title: format!(
                     "Memorandum on {} cooperation, Ukraine–{partner} no. {} (demo)",
                     if i % 2 == 0 { "cybersecurity" } else { "digital state" },
@@ -398,97 +395,92 @@ async fn build(tx: &mut Tx, now: Timestamp) -> Result<DemoReport> {
                 status,
                 pledges: linked,
                 synthetic: true,
-            },
-        )
-        .await?;
+            })
+            .await?;
         counts.agreements += 1;
     }
-    counts.transactions = tx.fetch_one("SELECT COUNT(*) FROM transactions", vec![]).await?.int(0)? as usize;
     Ok(counts)
 }
 
-async fn insert_user(tx: &mut Tx, name: &str, org: &str, role: Role, panel: Option<Panel>) -> Result<()> {
-    tx.execute(
-        "INSERT INTO users (name, org, role, panel, password_hash, created_at) VALUES ($1, $2, $3, $4, NULL, $5)",
-        args![name, org, role.as_str(), panel.map(|p| p.as_str()), tallinn_core::time::to_micros(tx.at)],
-    )
-    .await?;
-    Ok(())
+async fn insert_user(batch: &mut Batch, name: &str, org: &str, role: Role, panel: Option<Panel>) -> Result<()> {
+    batch.add_user(&NewUser { name: name.into(), org: org.into(), role, panel, password_hash: None }).await.map(drop)
 }
 
 /// Takes a need through its lifecycle towards `target`, one stamped step
 /// every few days.
-async fn advance(tx: &mut Tx, rng: &mut ChaCha8Rng, key: NeedId, target: NeedStatus, pledge_keys: &[PledgeId], counts: &mut DemoReport) -> Result<()> {
+async fn advance(batch: &mut Batch, rng: &mut ChaCha8Rng, key: NeedId, target: NeedStatus, pledge_keys: &[PledgeId], counts: &mut DemoReport) -> Result<()> {
     use NeedStatus::*;
-    let later = |tx: &mut Tx, rng: &mut ChaCha8Rng| tx.at = tx.at.saturating_add(SignedDuration::from_hours(24 * rng.random_range(2..20))).expect("in range");
+    let later = |batch: &mut Batch, rng: &mut ChaCha8Rng| {
+        batch.set_time(batch.now().saturating_add(SignedDuration::from_hours(24 * rng.random_range(2..20))).expect("in range"))
+    };
     if target == Draft {
         return Ok(());
     }
     if target == Withdrawn && rng.random_bool(0.5) {
-        later(tx, rng);
-        return withdraw(tx, key).await;
+        later(batch, rng);
+        return withdraw(batch, key).await;
     }
-    later(tx, rng);
-    needs::submit(tx, key).await?;
+    later(batch, rng);
+    batch.submit_need(key).await?;
     if target == Submitted {
         return Ok(());
     }
-    later(tx, rng);
-    needs::triage(tx, key, crate::TriageDecision::Accept, "complete and in scope").await?;
+    later(batch, rng);
+    batch.triage_need(key, TriageDecision::Accept, "complete and in scope").await?;
     if target == TechnicalReview {
         return Ok(());
     }
     let reject_at_technical = target == Rejected && rng.random_bool(0.6);
-    later(tx, rng);
-    tx.actor = Principal::User { name: "demo.reviewer.technical".into(), org: "TMPO".into(), role: Role::Reviewer };
+    later(batch, rng);
+    batch.act_as(Principal::User { name: "demo.reviewer.technical".into(), org: "TMPO".into(), role: Role::Reviewer });
     let decision = if reject_at_technical { Decision::Reject } else { Decision::Approve };
     let (f, r) = if reject_at_technical { (rng.random_range(0..3), rng.random_range(0..3)) } else { (rng.random_range(3..6), rng.random_range(3..6)) };
-    needs::review(
-        tx,
-        key,
-        &NewReview {
-            panel: Panel::Technical,
-            decision,
-            feasibility: Some(f),
-            relevance: Some(r),
-            importance: None,
-            comment: if reject_at_technical { "Not feasible as specified (demo)".into() } else { "Sound and feasible (demo)".into() },
-            conflict_of_interest: false,
-        },
-    )
-    .await?;
+    batch
+        .review_need(
+            key,
+            &NewReview {
+                panel: Panel::Technical,
+                decision,
+                feasibility: Some(f),
+                relevance: Some(r),
+                importance: None,
+                comment: if reject_at_technical { "Not feasible as specified (demo)".into() } else { "Sound and feasible (demo)".into() },
+                conflict_of_interest: false,
+            },
+        )
+        .await?;
     if reject_at_technical || target == StrategicReview {
-        tx.actor = Principal::System;
+        batch.act_as(Principal::System);
         return Ok(());
     }
-    later(tx, rng);
-    tx.actor = Principal::User { name: "demo.reviewer.strategic".into(), org: "EE".into(), role: Role::Reviewer };
+    later(batch, rng);
+    batch.act_as(Principal::User { name: "demo.reviewer.strategic".into(), org: "EE".into(), role: Role::Reviewer });
     let reject = target == Rejected;
-    needs::review(
-        tx,
-        key,
-        &NewReview {
-            panel: Panel::Strategic,
-            decision: if reject { Decision::Reject } else { Decision::Approve },
-            feasibility: None,
-            relevance: None,
-            importance: Some(if reject { 1 } else { rng.random_range(3..6) }),
-            comment: if reject { "Covered by another programme (demo)".into() } else { "Strategic priority (demo)".into() },
-            conflict_of_interest: false,
-        },
-    )
-    .await?;
-    tx.actor = Principal::System;
+    batch
+        .review_need(
+            key,
+            &NewReview {
+                panel: Panel::Strategic,
+                decision: if reject { Decision::Reject } else { Decision::Approve },
+                feasibility: None,
+                relevance: None,
+                importance: Some(if reject { 1 } else { rng.random_range(3..6) }),
+                comment: if reject { "Covered by another programme (demo)".into() } else { "Strategic priority (demo)".into() },
+                conflict_of_interest: false,
+            },
+        )
+        .await?;
+    batch.act_as(Principal::System);
     if matches!(target, Rejected | Approved) {
         return Ok(());
     }
     if target == Withdrawn {
-        later(tx, rng);
-        return withdraw(tx, key).await;
+        later(batch, rng);
+        return withdraw(batch, key).await;
     }
     // Funding: from committed pledges whose earmarks admit the need.
-    later(tx, rng);
-    let need = needs::lock(tx, key).await?;
+    later(batch, rng);
+    let need = batch.need(key).await?;
     let goal = if target == PartiallyFunded { need.cost_eur_minor * rng.random_range(25..75) / 100 } else { need.cost_eur_minor };
     let mut lines = Vec::new();
     let mut left = goal;
@@ -496,8 +488,8 @@ async fn advance(tx: &mut Tx, rng: &mut ChaCha8Rng, key: NeedId, target: NeedSta
         if left == 0 {
             break;
         }
-        let p = pledges::lock(tx, *pk).await?;
-        if p.earmarks.excludes(&need).is_some() || p.balance_eur_minor() <= 0 || p.created_at > tx.at {
+        let p = batch.pledge(*pk).await?;
+        if p.earmarks.excludes(&need).is_some() || p.balance_eur_minor() <= 0 || p.created_at > batch.now() {
             continue;
         }
         let take = left.min(p.balance_eur_minor());
@@ -507,70 +499,65 @@ async fn advance(tx: &mut Tx, rng: &mut ChaCha8Rng, key: NeedId, target: NeedSta
     if left > 0 {
         return Ok(()); // not enough compatible money: stays approved
     }
-    counts.allocations += allocations::apply(tx, &lines).await?.len();
+    counts.allocations += batch.allocate(&lines).await?.len();
     if matches!(target, PartiallyFunded | Funded) {
         return Ok(());
     }
-    later(tx, rng);
+    later(batch, rng);
     let implementer = pick(rng, IMPLEMENTERS).0;
-    let project = projects::create(
-        tx,
-        &NewProject {
+    let project = batch
+        .add_project(&NewProject {
             need: key,
             implementer: implementer.into(),
             title: format!("Delivery of {} (demo)", need.title.trim_end_matches(" (demo)")),
             items: vec![NewDeliveryItem { description: "Equipment and services as specified (demo)".into(), quantity: rng.random_range(1..50) }],
             synthetic: true,
-        },
-    )
-    .await?;
+        })
+        .await?;
     counts.projects += 1;
     let pkey = project.id;
     let mut milestones = Vec::new();
     for title in ["Procurement completed", "Installation and configuration", "Training and handover"] {
-        let due = day(tx.at).saturating_add(jiff::Span::new().days(rng.random_range(20..120)));
-        let p = projects::add_milestone(tx, pkey, &format!("{title} (demo)"), Some(due)).await?;
+        let due = day(batch.now()).saturating_add(jiff::Span::new().days(rng.random_range(20..120)));
+        let p = batch.add_milestone(pkey, &format!("{title} (demo)"), Some(due)).await?;
         milestones.extend(p.milestones.last().map(|m| m.id));
     }
     if target == InDelivery {
         return Ok(());
     }
     for m in &milestones {
-        later(tx, rng);
-        projects::complete_milestone(tx, pkey, *m).await?;
+        later(batch, rng);
+        batch.complete_milestone(pkey, *m).await?;
     }
-    later(tx, rng);
-    projects::deliver(tx, pkey).await?;
+    later(batch, rng);
+    batch.deliver_project(pkey).await?;
     // What the implementer spent delivering it, linked to the need.
-    transactions::insert(
-        tx,
-        &NewTransaction {
+    batch
+        .add_transaction(&NewTransaction {
             kind: TransactionKind::Expenditure,
             provider: implementer.into(),
             receiver: need.beneficiary.clone(),
-            value_date: day(tx.at),
+            value_date: day(batch.now()),
             amount: Money::new(need.cost_eur_minor, Currency::from_code("EUR")?),
             pledge: None,
             need: Some(key),
             pass_through_of: None,
             description: "Delivery expenditure (demo)".into(),
             synthetic: true,
-        },
-    )
-    .await?;
+        })
+        .await?;
+    counts.transactions += 1;
     if target == Delivered {
         return Ok(());
     }
-    later(tx, rng);
+    later(batch, rng);
     let signer = format!("demo.{}", need.beneficiary.trim_start_matches("UA-DEMO-").to_lowercase().replace('-', "."));
-    tx.actor = Principal::User { name: signer, org: need.beneficiary.clone(), role: Role::Beneficiary };
-    projects::accept(tx, pkey, "Received, installed and in operation (demo)").await?;
-    tx.actor = Principal::System;
+    batch.act_as(Principal::User { name: signer, org: need.beneficiary.clone(), role: Role::Beneficiary });
+    batch.accept_project(pkey, "Received, installed and in operation (demo)").await?;
+    batch.act_as(Principal::System);
     Ok(())
 }
 
-async fn withdraw(tx: &mut Tx, key: NeedId) -> Result<()> {
-    let mut need = needs::lock(tx, key).await?;
-    needs::move_to(tx, &mut need, NeedStatus::Withdrawn, "no longer needed (demo)").await?;
-    audit(tx, "need.withdraw", "need", need.id, &json!({ "reason": "no longer needed (demo)" })).await
+async fn withdraw(batch: &mut Batch, key: NeedId) -> Result<()> {
+    batch.withdraw_need(key, "no longer needed (demo)").await.map(drop)
 }
