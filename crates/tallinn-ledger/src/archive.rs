@@ -106,7 +106,7 @@ fn bad(message: impl Into<String>) -> StoreError {
 
 async fn columns(conn: &mut dyn Connection, backend: &dyn Backend, table: &str) -> Result<Vec<(String, Kind)>, StoreError> {
     let rows = conn.fetch(backend.dialect().columns_of, vec![table.into()]).await?;
-    rows.iter().map(|r| Ok((r.text(0)?, kind_of(&r.text(1)?)))).collect()
+    rows.iter().map(|r| Ok((r.text("name")?, kind_of(&r.text("type")?)))).collect()
 }
 
 async fn schema_version(conn: &mut dyn Connection) -> Result<i64, StoreError> {
@@ -177,12 +177,12 @@ pub async fn export(backend: &dyn Backend, out: &mut dyn Write, progress: &mut d
                         Some(last) => conn.fetch(&format!("{select} WHERE {key} > $1 ORDER BY {key} LIMIT {PAGE}"), vec![last.clone()]).await?,
                     };
                     for row in &rows {
-                        line(out, &serde_json::Value::Array(row.0.iter().map(to_json).collect()))?;
+                        line(out, &serde_json::Value::Array(row.values().iter().map(to_json).collect()))?;
                     }
                     count += rows.len() as u64;
                     progress(table, count);
                     match rows.last() {
-                        Some(last) if rows.len() == PAGE => after = Some(last.0[at].clone()),
+                        Some(last) if rows.len() == PAGE => after = Some(last.values()[at].clone()),
                         _ => break,
                     }
                 }
@@ -191,7 +191,7 @@ pub async fn export(backend: &dyn Backend, out: &mut dyn Write, progress: &mut d
                 let order: Vec<String> = (1..=names.len()).map(|i| i.to_string()).collect();
                 let rows = conn.fetch(&format!("{select} ORDER BY {}", order.join(", ")), vec![]).await?;
                 for row in &rows {
-                    line(out, &serde_json::Value::Array(row.0.iter().map(to_json).collect()))?;
+                    line(out, &serde_json::Value::Array(row.values().iter().map(to_json).collect()))?;
                 }
                 count = rows.len() as u64;
                 progress(table, count);

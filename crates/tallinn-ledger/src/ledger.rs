@@ -134,7 +134,7 @@ impl Ledger {
         let row = crate::sql::fetch_optional(conn.as_mut(), "SELECT name, org, role FROM users WHERE name = $1", crate::args![user]).await?;
         let _ = conn.rollback().await;
         let row = row.ok_or_else(|| DomainError::not_found("user", user))?;
-        Ok(Principal::User { name: row.text(0)?, org: row.text(1)?, role: row.parse(2)? })
+        Ok(Principal::User { name: row.text("name")?, org: row.text("org")?, role: row.parse("role")? })
     }
 }
 

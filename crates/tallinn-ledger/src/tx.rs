@@ -48,7 +48,7 @@ impl Tx {
     /// two transactions can never chain onto the same predecessor.
     pub async fn audit(&mut self, record: AuditRecord) -> Result<()> {
         let head = self.fetch_one("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash", vec![]).await?;
-        let (seq, prev) = (head.int(0)?, head.text(1)?);
+        let (seq, prev) = (head.int("seq")?, head.text("hash")?);
         let details = record.details.to_string();
         let actor = self.actor.actor();
         let body = EntryBody { actor: &actor, action: record.action, entity: record.entity, entity_id: &record.entity_id, details: &details };

@@ -13,7 +13,8 @@ use tallinn_report::{By, funding, overview};
 use super::{Harness, user};
 use tallinn_ledger::Ledger;
 
-/// `SELECT key, SUM(value)` as a map, straight from the database.
+/// `SELECT key, SUM(value)` as a map, straight from the database (read by
+/// position: the helper's callers name the columns in their own words).
 async fn sums(l: &Ledger, sql: &str) -> BTreeMap<String, i64> {
     let mut conn = l.backend().begin_read().await.unwrap();
     let rows = conn.fetch(sql, vec![]).await.unwrap();
@@ -206,9 +207,9 @@ async fn chunks(l: &Ledger) -> Vec<(i64, i64, Vec<String>)> {
     let _ = conn.rollback().await;
     rows.iter()
         .map(|r| {
-            let mut lines: Vec<String> = r.text(2).unwrap().split_terminator(';').map(str::to_string).collect();
+            let mut lines: Vec<String> = r.text("data").unwrap().split_terminator(';').map(str::to_string).collect();
             lines.sort();
-            (r.int(0).unwrap(), r.int(1).unwrap(), lines)
+            (r.int("chunk").unwrap(), r.int("flows").unwrap(), lines)
         })
         .collect()
 }

@@ -241,12 +241,12 @@ pub async fn reads_follow_tlp(h: Harness) {
             .map(|r| {
                 let list = |s: String| s.split(',').filter(|x| !x.is_empty()).map(str::to_string).collect();
                 (
-                    r.text(0).unwrap(),
+                    r.text("object_id").unwrap(),
                     Confidentiality {
-                        tlp: r.parse(1).unwrap(),
-                        owner_org: r.text(2).unwrap(),
-                        share_orgs: list(r.text(3).unwrap()),
-                        share_users: list(r.text(4).unwrap()),
+                        tlp: r.parse("tlp").unwrap(),
+                        owner_org: r.text("creator_org").unwrap(),
+                        share_orgs: list(r.text("share_orgs").unwrap()),
+                        share_users: list(r.text("share_users").unwrap()),
                     },
                 )
             })

@@ -123,7 +123,14 @@ fn bind<'q>(
     query
 }
 
-fn decode(row: &PgRow) -> Result<Row> {
+/// Decodes the rows of one result; they share their column names.
+fn decode_all(rows: &[PgRow]) -> Result<Vec<Row>> {
+    let Some(first) = rows.first() else { return Ok(Vec::new()) };
+    let names: std::sync::Arc<[Box<str>]> = first.columns().iter().map(|c| Box::from(c.name())).collect();
+    rows.iter().map(|row| decode(row, &names)).collect()
+}
+
+fn decode(row: &PgRow, names: &std::sync::Arc<[Box<str>]>) -> Result<Row> {
     let mut values = Vec::with_capacity(row.columns().len());
     for (i, column) in row.columns().iter().enumerate() {
         let raw = row.try_get_raw(i).map_err(map_error)?;
@@ -143,7 +150,7 @@ fn decode(row: &PgRow) -> Result<Row> {
         };
         values.push(value);
     }
-    Ok(Row(values))
+    Ok(Row::new(names.clone(), values))
 }
 
 struct PgTx(Transaction<'static, Postgres>);
@@ -159,7 +166,7 @@ impl Connection for PgTx {
     async fn fetch(&mut self, sql: &str, args: Vec<Value>) -> Result<Vec<Row>> {
         tallinn_store::sql::storable(&args)?;
         let rows = bind(sqlx::query(sql), args).fetch_all(&mut *self.0).await.map_err(map_error)?;
-        rows.iter().map(decode).collect()
+        decode_all(&rows)
     }
 
     async fn commit(self: Box<Self>) -> Result<()> {
@@ -181,7 +188,7 @@ impl Backend for PostgresBackend {
         Dialect {
             lock_rows: " FOR UPDATE",
             max_params: MAX_PARAMS,
-            columns_of: "SELECT column_name::text, data_type::text FROM information_schema.columns \
+            columns_of: "SELECT column_name::text AS name, data_type::text AS type FROM information_schema.columns \
                          WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position",
             tables: "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
             set_identity: Some("SELECT setval(pg_get_serial_sequence($1, $2), $3)"),
@@ -234,7 +241,7 @@ impl Backend for PostgresBackend {
     async fn fetch_alone(&self, sql: &str, args: Vec<Value>) -> Result<Vec<Row>> {
         tallinn_store::sql::storable(&args)?;
         let rows = bind(sqlx::query(sql), args).fetch_all(&self.pool).await.map_err(map_error)?;
-        rows.iter().map(decode).collect()
+        decode_all(&rows)
     }
 
     async fn execute_alone(&self, sql: &str, args: Vec<Value>) -> Result<u64> {

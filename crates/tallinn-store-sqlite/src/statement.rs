@@ -23,7 +23,7 @@ pub(crate) fn execute(conn: &rusqlite::Connection, sql: &str, args: &[Value]) ->
 pub(crate) fn fetch(conn: &rusqlite::Connection, sql: &str, args: &[Value]) -> Result<Vec<Row>> {
     let mut statement = prepare(conn, sql, args)?;
     let columns = statement.column_count();
-    let names: Vec<String> = statement.column_names().into_iter().map(str::to_string).collect();
+    let names: std::sync::Arc<[Box<str>]> = statement.column_names().into_iter().map(Box::from).collect();
     let mut rows = statement.raw_query();
     let mut out = Vec::new();
     while let Some(row) = rows.next().map_err(map_error)? {
@@ -31,7 +31,7 @@ pub(crate) fn fetch(conn: &rusqlite::Connection, sql: &str, args: &[Value]) -> R
         for (i, name) in names.iter().enumerate() {
             values.push(decode(row.get_ref(i).map_err(map_error)?, name)?);
         }
-        out.push(Row(values));
+        out.push(Row::new(names.clone(), values));
     }
     Ok(out)
 }
@@ -171,8 +171,11 @@ mod tests {
         let args = vec![Value::Int(7), Value::Text("é".into()), Value::Bool(true), Value::NullText];
         assert_eq!(execute(&conn, "INSERT INTO t (id, name, flag, note) VALUES ($1, $2, $3, $4)", &args).unwrap(), 1);
         let rows = fetch(&conn, "SELECT id, name, flag, note FROM t WHERE id = $1 AND name = $2", &[Value::Int(7), "é".into()]).unwrap();
-        assert_eq!(rows, vec![Row(vec![Value::Int(7), Value::Text("é".into()), Value::Int(1), Value::NullText])]);
-        assert!(rows[0].bool(2).unwrap());
+        assert_eq!(rows[0].values(), [Value::Int(7), Value::Text("é".into()), Value::Int(1), Value::NullText]);
+        assert!(rows[0].bool("flag").unwrap());
+        assert_eq!((rows[0].text("name").unwrap(), rows[0].opt_text("note").unwrap()), ("é".to_string(), None));
+        // A column the query does not have is named in the error.
+        assert!(rows[0].int("missing").unwrap_err().to_string().contains("the result has no column missing"));
         // A repeated parameter binds once.
         let rows = fetch(&conn, "SELECT COUNT(*) FROM t WHERE ($1 = 0 OR id = $1) AND name = $2", &[Value::Int(7), "é".into()]).unwrap();
         assert_eq!(rows[0].int(0).unwrap(), 1);

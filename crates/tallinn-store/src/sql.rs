@@ -119,77 +119,122 @@ macro_rules! args {
     ($($v:expr),* $(,)?) => { vec![$($crate::sql::Value::from($v)),*] };
 }
 
-/// One result row, read by column position.
+/// One result row: its values and the names of its columns (shared by the
+/// rows of one result). Read by name — `row.int("cost_eur_minor")` — so
+/// that a column added to a query shifts nothing; by position (`row.int(0)`)
+/// only where a result has one column.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Row(pub Vec<Value>);
+pub struct Row {
+    names: std::sync::Arc<[Box<str>]>,
+    values: Vec<Value>,
+}
+
+/// How a column is named when a row is read: its name, or (for a
+/// one-column result) its position.
+pub trait Column: Copy + std::fmt::Display {
+    fn position(self, names: &[Box<str>]) -> Option<usize>;
+}
+
+impl Column for &str {
+    fn position(self, names: &[Box<str>]) -> Option<usize> {
+        names.iter().position(|n| **n == *self)
+    }
+}
+
+impl Column for usize {
+    fn position(self, names: &[Box<str>]) -> Option<usize> {
+        (self < names.len()).then_some(self)
+    }
+}
 
 impl Row {
-    fn value(&self, i: usize) -> Result<&Value, StoreError> {
-        self.0.get(i).ok_or_else(|| StoreError::Corrupt(format!("column {i} missing")))
+    /// A row of a result whose columns are `names` (as many as `values`).
+    pub fn new(names: std::sync::Arc<[Box<str>]>, values: Vec<Value>) -> Row {
+        debug_assert_eq!(names.len(), values.len());
+        Row { names, values }
     }
 
-    pub fn int(&self, i: usize) -> Result<i64, StoreError> {
-        match self.value(i)? {
+    /// The values, in the order of the query's columns.
+    pub fn values(&self) -> &[Value] {
+        &self.values
+    }
+
+    pub fn names(&self) -> &[Box<str>] {
+        &self.names
+    }
+
+    /// The columns `range` of the row, as a row of their own (one table's
+    /// columns out of a join).
+    pub fn slice(&self, range: std::ops::Range<usize>) -> Row {
+        Row { names: self.names[range.clone()].into(), values: self.values[range].to_vec() }
+    }
+
+    fn value(&self, column: impl Column) -> Result<&Value, StoreError> {
+        column.position(&self.names).and_then(|i| self.values.get(i)).ok_or_else(|| StoreError::Corrupt(format!("the result has no column {column}")))
+    }
+
+    pub fn int(&self, column: impl Column) -> Result<i64, StoreError> {
+        match self.value(column)? {
             Value::Int(v) => Ok(*v),
-            other => Err(StoreError::Corrupt(format!("column {i}: expected an integer, found {other:?}"))),
+            other => Err(StoreError::Corrupt(format!("column {column}: expected an integer, found {other:?}"))),
         }
     }
 
-    pub fn opt_int(&self, i: usize) -> Result<Option<i64>, StoreError> {
-        if self.value(i)?.is_null() { Ok(None) } else { self.int(i).map(Some) }
+    pub fn opt_int(&self, column: impl Column) -> Result<Option<i64>, StoreError> {
+        if self.value(column)?.is_null() { Ok(None) } else { self.int(column).map(Some) }
     }
 
-    pub fn text(&self, i: usize) -> Result<String, StoreError> {
-        match self.value(i)? {
+    pub fn text(&self, column: impl Column) -> Result<String, StoreError> {
+        match self.value(column)? {
             Value::Text(v) => Ok(v.clone()),
-            other => Err(StoreError::Corrupt(format!("column {i}: expected text, found {other:?}"))),
+            other => Err(StoreError::Corrupt(format!("column {column}: expected text, found {other:?}"))),
         }
     }
 
-    pub fn opt_text(&self, i: usize) -> Result<Option<String>, StoreError> {
-        if self.value(i)?.is_null() { Ok(None) } else { self.text(i).map(Some) }
+    pub fn opt_text(&self, column: impl Column) -> Result<Option<String>, StoreError> {
+        if self.value(column)?.is_null() { Ok(None) } else { self.text(column).map(Some) }
     }
 
     /// A key column as the typed id of its records.
-    pub fn id<T: TypedId>(&self, i: usize) -> Result<T, StoreError> {
-        self.int(i).map(T::from_key)
+    pub fn id<T: TypedId>(&self, column: impl Column) -> Result<T, StoreError> {
+        self.int(column).map(T::from_key)
     }
 
-    pub fn opt_id<T: TypedId>(&self, i: usize) -> Result<Option<T>, StoreError> {
-        Ok(self.opt_int(i)?.map(T::from_key))
+    pub fn opt_id<T: TypedId>(&self, column: impl Column) -> Result<Option<T>, StoreError> {
+        Ok(self.opt_int(column)?.map(T::from_key))
     }
 
     /// SQLite has no boolean type and answers 0/1.
-    pub fn bool(&self, i: usize) -> Result<bool, StoreError> {
-        match self.value(i)? {
+    pub fn bool(&self, column: impl Column) -> Result<bool, StoreError> {
+        match self.value(column)? {
             Value::Bool(v) => Ok(*v),
             Value::Int(v) => Ok(*v != 0),
-            other => Err(StoreError::Corrupt(format!("column {i}: expected a boolean, found {other:?}"))),
+            other => Err(StoreError::Corrupt(format!("column {column}: expected a boolean, found {other:?}"))),
         }
     }
 
     /// Parses a text column with `FromStr` (vocabulary words, dates, decimals).
-    pub fn parse<T>(&self, i: usize) -> Result<T, StoreError>
+    pub fn parse<T>(&self, column: impl Column) -> Result<T, StoreError>
     where
         T: std::str::FromStr,
         T::Err: std::fmt::Display,
     {
-        let text = self.text(i)?;
-        text.parse().map_err(|e| StoreError::Corrupt(format!("column {i}: '{text}': {e}")))
+        let text = self.text(column)?;
+        text.parse().map_err(|e| StoreError::Corrupt(format!("column {column}: '{text}': {e}")))
     }
 
-    pub fn opt_parse<T>(&self, i: usize) -> Result<Option<T>, StoreError>
+    pub fn opt_parse<T>(&self, column: impl Column) -> Result<Option<T>, StoreError>
     where
         T: std::str::FromStr,
         T::Err: std::fmt::Display,
     {
-        if self.value(i)?.is_null() { Ok(None) } else { self.parse(i).map(Some) }
+        if self.value(column)?.is_null() { Ok(None) } else { self.parse(column).map(Some) }
     }
 
     /// Decodes a JSON text column.
-    pub fn json<T: serde::de::DeserializeOwned>(&self, i: usize) -> Result<T, StoreError> {
-        let text = self.text(i)?;
-        serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("column {i}: bad JSON: {e}")))
+    pub fn json<T: serde::de::DeserializeOwned>(&self, column: impl Column) -> Result<T, StoreError> {
+        let text = self.text(column)?;
+        serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("column {column}: bad JSON: {e}")))
     }
 }
 
@@ -202,7 +247,7 @@ pub struct Dialect {
     pub lock_rows: &'static str,
     /// The most parameters one statement may carry (multi-row inserts).
     pub max_params: usize,
-    /// Lists the columns of table `$1`, in order: (name, declared type).
+    /// Lists the columns of table `$1`, in order: `name` and (declared) `type`.
     pub columns_of: &'static str,
     /// Lists the store's tables.
     pub tables: &'static str,

@@ -96,12 +96,12 @@ impl Ledger {
         let result = async {
             let row = tx.fetch_optional("SELECT user_name, revoked_at FROM api_tokens WHERE id = $1", args![id]).await?;
             let row = row.ok_or_else(|| DomainError::not_found("token", id))?;
-            let owner = row.text(0)?;
+            let owner = row.text("user_name")?;
             // Another user's token is reported like a missing one.
             if tallinn_core::policy::admin::revoke_token(&tx.actor, &owner).is_err() {
                 return Err(DomainError::not_found("token", id).into());
             }
-            if row.opt_int(1)?.is_some() {
+            if row.opt_int("revoked_at")?.is_some() {
                 return Err(DomainError::Conflict(format!("token {id} is already revoked")).into());
             }
             tx.execute("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2", args![to_micros(tx.at), id]).await?;
@@ -118,12 +118,12 @@ impl Ledger {
         rows.iter()
             .map(|r| {
                 Ok(TokenInfo {
-                    id: r.int(0)?,
-                    user: r.text(1)?,
-                    prefix: r.text(2)?,
-                    created_at: from_micros(r.int(3)?),
-                    expires_at: r.opt_int(4)?.map(from_micros),
-                    revoked_at: r.opt_int(5)?.map(from_micros),
+                    id: r.int("id")?,
+                    user: r.text("user_name")?,
+                    prefix: r.text("prefix")?,
+                    created_at: from_micros(r.int("created_at")?),
+                    expires_at: r.opt_int("expires_at")?.map(from_micros),
+                    revoked_at: r.opt_int("revoked_at")?.map(from_micros),
                 })
             })
             .collect()
@@ -144,7 +144,7 @@ impl Ledger {
             .await?
             .into_iter()
             .next();
-        row.map(|r| Ok(Principal::User { name: r.text(0)?, org: r.text(1)?, role: r.parse(2)? })).transpose()
+        row.map(|r| Ok(Principal::User { name: r.text("name")?, org: r.text("org")?, role: r.parse("role")? })).transpose()
     }
 
     /// Writes reads of confidential records to the access log. Reads are not
@@ -210,7 +210,7 @@ impl Ledger {
             args![token_hash(secret), to_micros(self.now())],
         )
         .await?;
-        row.map(|r| Ok((Principal::User { name: r.text(0)?, org: r.text(1)?, role: r.parse(2)? }, r.text(3)?))).transpose()
+        row.map(|r| Ok((Principal::User { name: r.text("name")?, org: r.text("org")?, role: r.parse("role")? }, r.text("csrf")?))).transpose()
     }
 
     /// Signs a session out.
@@ -253,7 +253,7 @@ impl Ledger {
             tx.execute("INSERT INTO server_keys (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING", args![name, hex::encode(fresh)]).await?;
             let row = tx.fetch_one("SELECT value FROM server_keys WHERE name = $1", args![name]).await?;
             let mut key = [0u8; 32];
-            hex::decode_to_slice(row.text(0)?, &mut key).map_err(|_| crate::StoreError::Corrupt(format!("server key {name} is not 32 bytes of hex")))?;
+            hex::decode_to_slice(row.text("value")?, &mut key).map_err(|_| crate::StoreError::Corrupt(format!("server key {name} is not 32 bytes of hex")))?;
             Ok(key)
         }
         .await;
@@ -294,13 +294,13 @@ impl Ledger {
             .iter()
             .map(|r| {
                 Ok(AccessEntry {
-                    seq: r.int(0)?,
-                    at: from_micros(r.int(1)?),
-                    actor: r.text(2)?,
-                    entity: r.text(3)?,
-                    entity_id: r.text(4)?,
-                    tlp: r.parse(5)?,
-                    via: r.text(6)?,
+                    seq: r.int("id")?,
+                    at: from_micros(r.int("at")?),
+                    actor: r.text("actor")?,
+                    entity: r.text("entity")?,
+                    entity_id: r.text("entity_id")?,
+                    tlp: r.parse("tlp")?,
+                    via: r.text("via")?,
                 })
             })
             .collect()
@@ -309,9 +309,9 @@ impl Ledger {
 
 /// How many sign-in failures match `filter`, and when the last was.
 async fn failures(conn: &mut dyn crate::sql::Connection, filter: &str, args: Vec<Value>) -> Result<Count> {
-    let sql = format!("SELECT CAST(COUNT(*) AS BIGINT), CAST(COALESCE(MAX(at), 0) AS BIGINT) FROM login_failures WHERE {filter}");
+    let sql = format!("SELECT CAST(COUNT(*) AS BIGINT) AS failures, CAST(COALESCE(MAX(at), 0) AS BIGINT) AS last FROM login_failures WHERE {filter}");
     match fetch_optional(conn, &sql, args).await? {
-        Some(r) => Ok(Count { failures: r.int(0)?, last: r.int(1)? }),
+        Some(r) => Ok(Count { failures: r.int("failures")?, last: r.int("last")? }),
         None => Ok(Count::default()),
     }
 }

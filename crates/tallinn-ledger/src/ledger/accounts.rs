@@ -47,7 +47,7 @@ async fn status(tx: &mut Tx, user: &str) -> Result<String> {
     let lock = tx.dialect.lock_rows;
     let row = tx.fetch_optional(&format!("SELECT status FROM users WHERE name = $1{lock}"), args![user]).await?;
     match row {
-        Some(r) => r.text(0),
+        Some(r) => r.text("status"),
         None => Err(DomainError::not_found("user", user).into()),
     }
 }
@@ -126,6 +126,6 @@ impl Ledger {
     /// they saw when they verified a credential.
     pub async fn credentials_version(&self, user: &str) -> Result<Option<i64>> {
         let rows = self.backend().fetch_alone("SELECT credentials_version FROM users WHERE name = $1 AND status = 'active'", args![user]).await?;
-        rows.into_iter().next().map(|r| r.int(0)).transpose()
+        rows.into_iter().next().map(|r| r.int("credentials_version")).transpose()
     }
 }

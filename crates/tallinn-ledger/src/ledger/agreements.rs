@@ -71,23 +71,23 @@ impl Ledger {
         let links = conn.fetch("SELECT agreement_id, pledge_id FROM agreement_pledges ORDER BY pledge_id", vec![]).await?;
         let mut out = Vec::new();
         for r in &rows {
-            let key: AgreementId = r.id(0)?;
+            let key: AgreementId = r.id("id")?;
             let mut pledges = Vec::new();
             for l in &links {
-                let pledge: PledgeId = l.id(1)?;
-                if l.id::<AgreementId>(0)? == key && visible.contains(&pledge) {
+                let pledge: PledgeId = l.id("pledge_id")?;
+                if l.id::<AgreementId>("agreement_id")? == key && visible.contains(&pledge) {
                     pledges.push(pledge);
                 }
             }
             out.push(Agreement {
                 id: key,
-                title: r.text(1)?,
-                parties: r.json(2)?,
-                domain: r.parse(3)?,
-                signed_on: r.opt_parse::<Date>(4)?,
-                status: r.parse(5)?,
+                title: r.text("title")?,
+                parties: r.json("parties")?,
+                domain: r.parse("domain")?,
+                signed_on: r.opt_parse::<Date>("signed_on")?,
+                status: r.parse("status")?,
                 pledges,
-                synthetic: r.bool(6)?,
+                synthetic: r.bool("synthetic")?,
             });
         }
         Ok(out)
@@ -115,15 +115,15 @@ pub(crate) async fn announcements_on(conn: &mut dyn crate::sql::Connection) -> R
     rows.iter()
         .map(|r| {
             Ok(Announcement {
-                id: r.id(0)?,
-                date: r.parse(1)?,
-                end_date: r.opt_parse(2)?,
-                place: r.text(3)?,
-                new_funding_eur_minor: r.int(4)?,
-                new_funding_year: i16::try_from(r.int(5)?).map_err(|_| crate::StoreError::Corrupt("bad year".into()))?,
-                cumulative_eur_minor: r.int(6)?,
-                endorsers: r.json(7)?,
-                note: r.text(8)?,
+                id: r.id("id")?,
+                date: r.parse("day")?,
+                end_date: r.opt_parse("end_day")?,
+                place: r.text("place")?,
+                new_funding_eur_minor: r.int("new_funding_eur_minor")?,
+                new_funding_year: i16::try_from(r.int("new_funding_year")?).map_err(|_| crate::StoreError::Corrupt("bad year".into()))?,
+                cumulative_eur_minor: r.int("cumulative_eur_minor")?,
+                endorsers: r.json("endorsers")?,
+                note: r.text("note")?,
             })
         })
         .collect()

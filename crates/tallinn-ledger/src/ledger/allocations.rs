@@ -115,7 +115,7 @@ impl Ledger {
     pub async fn allocations(&self, reader: &Principal) -> Result<Vec<Allocation>> {
         let mut conn = self.read().await?;
         let sql = format!(
-            "SELECT a.id, a.amount_eur_minor, a.created_at, a.created_by, {}, {} FROM allocations a JOIN needs n ON n.id = a.need_id JOIN pledges p ON p.id = a.pledge_id ORDER BY a.id",
+            "SELECT a.id AS allocation_id, a.amount_eur_minor AS allocated, a.created_at AS allocated_at, a.created_by AS allocated_by, {}, {} FROM allocations a JOIN needs n ON n.id = a.need_id JOIN pledges p ON p.id = a.pledge_id ORDER BY a.id",
             prefixed("n", needs::COLUMNS),
             prefixed("p", pledges::COLUMNS)
         );
@@ -124,17 +124,18 @@ impl Ledger {
         let now = self.now();
         let mut out = Vec::new();
         for r in rows {
-            let need = needs::from_row(&crate::sql::Row(r.0[4..4 + need_width].to_vec()), now)?;
-            let pledge = pledges::from_row(&crate::sql::Row(r.0[4 + need_width..].to_vec()))?;
+            // The need's and the pledge's columns share names: each is read from its own part.
+            let need = needs::from_row(&r.slice(4..4 + need_width), now)?;
+            let pledge = pledges::from_row(&r.slice(4 + need_width..r.values().len()))?;
             if need.visible_to(reader) && may_see(reader, &pledge.confidentiality()) {
                 out.push(Allocation {
-                    id: r.id(0)?,
+                    id: r.id("allocation_id")?,
                     pledge: pledge.id,
                     need: need.id,
                     donor: pledge.donor,
-                    amount_eur_minor: r.int(1)?,
-                    created_at: from_micros(r.int(2)?),
-                    created_by: r.text(3)?,
+                    amount_eur_minor: r.int("allocated")?,
+                    created_at: from_micros(r.int("allocated_at")?),
+                    created_by: r.text("allocated_by")?,
                 });
             }
         }

@@ -27,15 +27,15 @@ pub struct BrokenEntry {
 
 fn from_row(r: &Row) -> Result<AuditEntry> {
     Ok(AuditEntry {
-        seq: r.int(0)?,
-        at: from_micros(r.int(1)?),
-        actor: r.text(2)?,
-        action: r.text(3)?,
-        entity: r.text(4)?,
-        entity_id: r.text(5)?,
-        details: r.text(6)?,
-        prev_hash: r.text(7)?,
-        hash: r.text(8)?,
+        seq: r.int("seq")?,
+        at: from_micros(r.int("at")?),
+        actor: r.text("actor")?,
+        action: r.text("action")?,
+        entity: r.text("entity")?,
+        entity_id: r.text("entity_id")?,
+        details: r.text("details")?,
+        prev_hash: r.text("prev_hash")?,
+        hash: r.text("hash")?,
     })
 }
 
@@ -50,12 +50,12 @@ impl Ledger {
         loop {
             let rows = conn.fetch(&format!("SELECT {COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2"), args![after, PAGE]).await?;
             let Some(last) = rows.last() else { break };
-            after = last.int(0)?;
+            after = last.int("seq")?;
             for row in &rows {
                 let entry = match from_row(row) {
                     Ok(e) => e,
                     Err(e) => {
-                        let seq = row.int(0).unwrap_or(after);
+                        let seq = row.int("seq").unwrap_or(after);
                         return Ok(VerifyReport { entries: verifier.checked, broken: Some(BrokenEntry { seq, reason: e.to_string() }) });
                     }
                 };
@@ -67,7 +67,7 @@ impl Ledger {
         // The tip must match the head too: deleting the newest entries
         // (with the trigger dropped) leaves a valid but shorter chain.
         let head = crate::sql::fetch_one(conn.as_mut(), "SELECT seq, hash FROM audit_head WHERE id = 1", vec![]).await?;
-        let (head_seq, head_hash) = (head.int(0)?, head.text(1)?);
+        let (head_seq, head_hash) = (head.int("seq")?, head.text("hash")?);
         if head_seq != verifier.checked as i64 {
             return Ok(VerifyReport {
                 entries: verifier.checked,

@@ -38,7 +38,7 @@ pub(crate) async fn convert(tx: &mut Tx, money: Money, on: Date) -> Result<EurVa
         .await?;
     let missing = || DomainError::refused("currency", format!("no EUR rate for {code} on or before {on}; import rates with `tallinn fx import`"));
     let row = row.ok_or_else(missing)?;
-    let rate = FxRate { date: row.parse(0)?, currency: code.clone(), rate: row.parse(1)?, source: row.text(2)? };
+    let rate = FxRate { date: row.parse("day")?, currency: code.clone(), rate: row.parse("rate")?, source: row.text("source")? };
     let age = (on - rate.date).get_days();
     if age > MAX_RATE_AGE_DAYS {
         return Err(DomainError::refused(
@@ -70,7 +70,7 @@ impl Ledger {
 /// stored rate.
 pub(crate) async fn insert_rates(tx: &mut Tx, rates: &[FxRate], progress: &(dyn Fn(u64) + Send + Sync)) -> Result<FxImportReport> {
     let existing: std::collections::HashSet<(String, String)> =
-        tx.fetch("SELECT currency, day FROM fx_rates", vec![]).await?.iter().map(|r| Ok((r.text(0)?, r.text(1)?))).collect::<Result<_>>()?;
+        tx.fetch("SELECT currency, day FROM fx_rates", vec![]).await?.iter().map(|r| Ok((r.text("currency")?, r.text("day")?))).collect::<Result<_>>()?;
     let mut seen = std::collections::HashSet::new();
     let currencies: std::collections::BTreeSet<&str> = rates.iter().map(|r| r.currency.as_str()).collect();
     let fresh: Vec<Vec<Value>> = rates

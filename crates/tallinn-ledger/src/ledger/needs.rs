@@ -21,31 +21,31 @@ pub(crate) const COLUMNS: &str = "id, beneficiary, title, description, capabilit
 
 /// Decodes a need row; the reservation is shown only while active at `now`.
 pub(crate) fn from_row(r: &Row, now: jiff::Timestamp) -> Result<Need> {
-    let reservation = match (r.opt_text(16)?, r.opt_int(17)?) {
+    let reservation = match (r.opt_text("reserved_by")?, r.opt_int("reserved_until")?) {
         (Some(donor), Some(until)) => Some(Reservation { donor: Some(donor), until: from_micros(until) }).filter(|res| res.is_active(now)),
         _ => None,
     };
     Ok(Need {
-        id: r.id(0)?,
-        beneficiary: r.text(1)?,
-        title: r.text(2)?,
-        description: r.text(3)?,
-        capability: r.parse(4)?,
-        sector: r.parse(5)?,
-        urgency: r.parse(6)?,
-        cost_eur_minor: r.int(7)?,
-        funded_eur_minor: r.int(8)?,
-        divisible: r.bool(9)?,
-        deadline: r.opt_parse(10)?,
-        status: r.parse(11)?,
-        tlp: r.parse(12)?,
-        share_orgs: r.json(13)?,
-        share_users: r.json(14)?,
-        tags: r.json(15)?,
+        id: r.id("id")?,
+        beneficiary: r.text("beneficiary")?,
+        title: r.text("title")?,
+        description: r.text("description")?,
+        capability: r.parse("capability")?,
+        sector: r.parse("sector")?,
+        urgency: r.parse("urgency")?,
+        cost_eur_minor: r.int("cost_eur_minor")?,
+        funded_eur_minor: r.int("funded_eur_minor")?,
+        divisible: r.bool("divisible")?,
+        deadline: r.opt_parse("deadline")?,
+        status: r.parse("status")?,
+        tlp: r.parse("tlp")?,
+        share_orgs: r.json("share_orgs")?,
+        share_users: r.json("share_users")?,
+        tags: r.json("tags")?,
         reservation,
-        synthetic: r.bool(18)?,
-        created_at: from_micros(r.int(19)?),
-        created_by: r.text(20)?,
+        synthetic: r.bool("synthetic")?,
+        created_at: from_micros(r.int("created_at")?),
+        created_by: r.text("created_by")?,
     })
 }
 
@@ -71,7 +71,16 @@ async fn visible(conn: &mut dyn Connection, reader: &Principal, id: NeedId, now:
 async fn history_of(conn: &mut dyn Connection, need: &Need, id: NeedId) -> Result<Vec<NeedTransition>> {
     let rows = conn.fetch("SELECT from_status, to_status, at, actor, note FROM need_transitions WHERE need_id = $1 ORDER BY id", args![id]).await?;
     rows.iter()
-        .map(|r| Ok(NeedTransition { need: need.id, from: r.opt_parse(0)?, to: r.parse(1)?, at: from_micros(r.int(2)?), actor: r.text(3)?, note: r.text(4)? }))
+        .map(|r| {
+            Ok(NeedTransition {
+                need: need.id,
+                from: r.opt_parse("from_status")?,
+                to: r.parse("to_status")?,
+                at: from_micros(r.int("at")?),
+                actor: r.text("actor")?,
+                note: r.text("note")?,
+            })
+        })
         .collect()
 }
 
@@ -84,15 +93,15 @@ async fn reviews_of(conn: &mut dyn Connection, need: &Need, id: NeedId) -> Resul
         .map(|r| {
             Ok(Review {
                 need: need.id,
-                panel: r.parse(0)?,
-                reviewer: r.text(1)?,
-                decision: r.parse(2)?,
-                feasibility: score(r.opt_int(3)?),
-                relevance: score(r.opt_int(4)?),
-                importance: score(r.opt_int(5)?),
-                comment: r.text(6)?,
-                conflict_of_interest: r.bool(7)?,
-                at: from_micros(r.int(8)?),
+                panel: r.parse("panel")?,
+                reviewer: r.text("reviewer")?,
+                decision: r.parse("decision")?,
+                feasibility: score(r.opt_int("feasibility")?),
+                relevance: score(r.opt_int("relevance")?),
+                importance: score(r.opt_int("importance")?),
+                comment: r.text("comment")?,
+                conflict_of_interest: r.bool("conflict_of_interest")?,
+                at: from_micros(r.int("at")?),
             })
         })
         .collect()
@@ -102,10 +111,8 @@ async fn reviews_of(conn: &mut dyn Connection, need: &Need, id: NeedId) -> Resul
 /// read in the same query (one, not one per relation) and kept only if the
 /// reader may see it.
 async fn relations_of(conn: &mut dyn Connection, reader: &Principal, id: NeedId, now: jiff::Timestamp) -> Result<Vec<NeedRelation>> {
+    // The other need's columns, then the verdict's (their names differ).
     let other_columns: Vec<String> = COLUMNS.split(", ").map(|c| format!("n.{c}")).collect();
-    // The other need's columns come first, so that `from_row` reads them
-    // where it expects them; the verdict's follow.
-    let at = other_columns.len();
     let sql = format!(
         "SELECT {}, r.relation, r.note, r.decided_at, r.decided_by FROM need_relations r \
          JOIN needs n ON n.id = CASE WHEN r.need_a = $1 THEN r.need_b ELSE r.need_a END \
@@ -118,10 +125,10 @@ async fn relations_of(conn: &mut dyn Connection, reader: &Principal, id: NeedId,
         if other.visible_to(reader) {
             out.push(NeedRelation {
                 other: other.id,
-                relation: r.parse(at)?,
-                note: r.text(at + 1)?,
-                decided_at: from_micros(r.int(at + 2)?),
-                decided_by: r.text(at + 3)?,
+                relation: r.parse("relation")?,
+                note: r.text("note")?,
+                decided_at: from_micros(r.int("decided_at")?),
+                decided_by: r.text("decided_by")?,
             });
         }
     }
@@ -541,7 +548,7 @@ impl Ledger {
     pub async fn related_pairs(&self) -> Result<Vec<(NeedId, NeedId)>> {
         let mut conn = self.read().await?;
         let rows = conn.fetch("SELECT need_a, need_b FROM need_relations", vec![]).await?;
-        rows.iter().map(|r| Ok((r.id(0)?, r.id(1)?))).collect()
+        rows.iter().map(|r| Ok((r.id("need_a")?, r.id("need_b")?))).collect()
     }
 
     /// Imports needs as drafts, all or nothing: any bad row (including an
@@ -592,7 +599,7 @@ pub(crate) async fn review(tx: &mut Tx, id: NeedId, review: &NewReview) -> Resul
         _ => String::new(),
     };
     let sits_on = match tx.fetch_optional("SELECT panel FROM users WHERE name = $1", args![&name]).await? {
-        Some(row) => row.opt_text(0)?.and_then(|p| p.parse::<Panel>().ok()),
+        Some(row) => row.opt_text("panel")?.and_then(|p| p.parse::<Panel>().ok()),
         None => None,
     };
     policy::need::reviewer(&tx.actor, sits_on, review.panel)?;
@@ -643,7 +650,7 @@ async fn import(tx: &mut Tx, parsed: Parsed<NewNeed>, progress: &(dyn Fn(u64) + 
     let rows = parsed.rows;
     // Check every referenced organisation once, and report every bad row.
     let known: std::collections::HashMap<String, ParticipantKind> =
-        tx.fetch("SELECT code, kind FROM participants", vec![]).await?.iter().map(|r| Ok((r.text(0)?, r.parse(1)?))).collect::<Result<_>>()?;
+        tx.fetch("SELECT code, kind FROM participants", vec![]).await?.iter().map(|r| Ok((r.text("code")?, r.parse("kind")?))).collect::<Result<_>>()?;
     let actor = tx.actor.clone();
     let mut errors = Vec::new();
     for row in &rows {
@@ -686,7 +693,7 @@ async fn import(tx: &mut Tx, parsed: Parsed<NewNeed>, progress: &(dyn Fn(u64) + 
         .fetch("SELECT id FROM needs WHERE id >= $1 AND created_at = $2 AND created_by = $3 ORDER BY id", args![first, at, &actor_name])
         .await?
         .iter()
-        .map(|r| r.id(0))
+        .map(|r| r.id("id"))
         .collect::<Result<_>>()?;
     let transitions: Vec<Vec<Value>> = ids.iter().map(|id| args![*id, Value::NullText, "draft", at, &actor_name, "imported"]).collect();
     insert_many(tx.conn(), dialect, "need_transitions", &["need_id", "from_status", "to_status", "at", "actor", "note"], transitions, |_| {}).await?;

@@ -17,13 +17,13 @@ const COLUMNS: &str = "code, name, kind, parent, joined, left_on, synthetic";
 
 fn from_row(r: &Row) -> Result<Participant> {
     Ok(Participant {
-        code: r.text(0)?,
-        name: r.text(1)?,
-        kind: r.parse(2)?,
-        parent: r.opt_text(3)?,
-        joined: r.opt_text(4)?.map(|d| d.try_into()).transpose().map_err(|e: tallinn_core::FieldError| crate::StoreError::Corrupt(e.to_string()))?,
-        left: r.opt_text(5)?.map(|d| d.try_into()).transpose().map_err(|e: tallinn_core::FieldError| crate::StoreError::Corrupt(e.to_string()))?,
-        synthetic: r.bool(6)?,
+        code: r.text("code")?,
+        name: r.text("name")?,
+        kind: r.parse("kind")?,
+        parent: r.opt_text("parent")?,
+        joined: r.opt_text("joined")?.map(|d| d.try_into()).transpose().map_err(|e: tallinn_core::FieldError| crate::StoreError::Corrupt(e.to_string()))?,
+        left: r.opt_text("left_on")?.map(|d| d.try_into()).transpose().map_err(|e: tallinn_core::FieldError| crate::StoreError::Corrupt(e.to_string()))?,
+        synthetic: r.bool("synthetic")?,
     })
 }
 
@@ -154,12 +154,12 @@ impl Ledger {
         rows.iter()
             .map(|r| {
                 Ok(User {
-                    name: r.text(0)?,
-                    org: r.text(1)?,
-                    role: r.parse(2)?,
-                    panel: r.opt_parse(3)?,
-                    status: r.parse(5)?,
-                    created_at: from_micros(r.int(4)?),
+                    name: r.text("name")?,
+                    org: r.text("org")?,
+                    role: r.parse("role")?,
+                    panel: r.opt_parse("panel")?,
+                    status: r.parse("status")?,
+                    created_at: from_micros(r.int("created_at")?),
                 })
             })
             .collect()
@@ -172,7 +172,7 @@ impl Ledger {
         let rows = conn.fetch("SELECT panel FROM users WHERE name = $1", args![name.as_str()]).await?;
         let _ = conn.rollback().await;
         match rows.first() {
-            Some(r) => r.opt_parse(0),
+            Some(r) => r.opt_parse("panel"),
             None => Ok(None),
         }
     }
@@ -196,7 +196,7 @@ impl Ledger {
     pub async fn password_hash(&self, user: &str) -> Result<Option<String>> {
         let mut conn = self.read().await?;
         let row = crate::sql::fetch_optional(conn.as_mut(), "SELECT password_hash FROM users WHERE name = $1 AND status = 'active'", args![user]).await?;
-        Ok(row.map(|r| r.opt_text(0)).transpose()?.flatten())
+        Ok(row.map(|r| r.opt_text("password_hash")).transpose()?.flatten())
     }
 }
 
@@ -208,5 +208,5 @@ pub(crate) async fn kind_of(tx: &mut Tx, code: &str) -> Result<ParticipantKind> 
 /// The organisation as a principal, with its user names (for RED sharing).
 pub(crate) async fn as_principal(tx: &mut Tx, code: &str) -> Result<Principal> {
     let users = tx.fetch("SELECT name FROM users WHERE org = $1", args![code]).await?;
-    Ok(Principal::Organisation { code: code.to_string(), users: users.iter().map(|r| r.text(0)).collect::<Result<_>>()? })
+    Ok(Principal::Organisation { code: code.to_string(), users: users.iter().map(|r| r.text("name")).collect::<Result<_>>()? })
 }

@@ -18,32 +18,36 @@ use crate::tx::Tx;
 pub(crate) const COLUMNS: &str = "id, donor, title, kind, amount_minor, currency, eur_minor, allocated_eur_minor, rate, rate_date, rate_source, items, valuation, pledged_on, budget_years, earmark_capabilities, earmark_sectors, earmark_beneficiaries, status, tlp, share_orgs, share_users, synthetic, created_at";
 
 pub(crate) fn from_row(r: &Row) -> Result<Pledge> {
-    let currency: tallinn_core::Currency = r.parse(5)?;
-    let amount_minor = r.int(4)?;
+    let currency: tallinn_core::Currency = r.parse("currency")?;
+    let amount_minor = r.int("amount_minor")?;
     Ok(Pledge {
-        id: r.id(0)?,
-        donor: r.text(1)?,
-        title: r.text(2)?,
-        kind: r.parse(3)?,
+        id: r.id("id")?,
+        donor: r.text("donor")?,
+        title: r.text("title")?,
+        kind: r.parse("kind")?,
         amount: tallinn_core::money::format_minor(amount_minor, currency.exponent()),
         currency: currency.code().to_string(),
         amount_minor,
-        eur_minor: r.int(6)?,
-        allocated_eur_minor: r.int(7)?,
-        rate: r.parse(8)?,
-        rate_date: r.parse(9)?,
-        rate_source: r.text(10)?,
-        items: r.json(11)?,
-        valuation: r.opt_parse(12)?,
-        pledged_on: r.parse(13)?,
-        budget_years: r.json(14)?,
-        earmarks: Earmarks { capabilities: r.json(15)?, sectors: r.json(16)?, beneficiaries: r.json(17)? },
-        status: r.parse(18)?,
-        tlp: r.parse(19)?,
-        share_orgs: r.json(20)?,
-        share_users: r.json(21)?,
-        synthetic: r.bool(22)?,
-        created_at: from_micros(r.int(23)?),
+        eur_minor: r.int("eur_minor")?,
+        allocated_eur_minor: r.int("allocated_eur_minor")?,
+        rate: r.parse("rate")?,
+        rate_date: r.parse("rate_date")?,
+        rate_source: r.text("rate_source")?,
+        items: r.json("items")?,
+        valuation: r.opt_parse("valuation")?,
+        pledged_on: r.parse("pledged_on")?,
+        budget_years: r.json("budget_years")?,
+        earmarks: Earmarks {
+            capabilities: r.json("earmark_capabilities")?,
+            sectors: r.json("earmark_sectors")?,
+            beneficiaries: r.json("earmark_beneficiaries")?,
+        },
+        status: r.parse("status")?,
+        tlp: r.parse("tlp")?,
+        share_orgs: r.json("share_orgs")?,
+        share_users: r.json("share_users")?,
+        synthetic: r.bool("synthetic")?,
+        created_at: from_micros(r.int("created_at")?),
     })
 }
 

@@ -26,39 +26,45 @@ async fn read(conn: &mut dyn Connection, reader: &Principal, now: jiff::Timestam
     let hidden = || DomainError::not_found("project", key);
     let row = fetch_optional(conn, &format!("SELECT {COLUMNS} FROM projects p JOIN needs n ON n.id = p.need_id WHERE p.id = $1"), args![key]).await?;
     let row = row.ok_or_else(hidden)?;
-    let implementer = row.text(2)?;
+    let implementer = row.text("implementer")?;
     let own = matches!(reader, Principal::User { org, role: Role::Implementer, .. } if *org == implementer);
     if !own {
-        let need_row = fetch_optional(conn, &format!("SELECT {} FROM needs WHERE id = $1", needs::COLUMNS), args![row.int(1)?]).await?.ok_or_else(hidden)?;
+        let need_row =
+            fetch_optional(conn, &format!("SELECT {} FROM needs WHERE id = $1", needs::COLUMNS), args![row.int("need_id")?]).await?.ok_or_else(hidden)?;
         if !needs::from_row(&need_row, now)?.visible_to(reader) {
             return Err(hidden().into());
         }
     }
     let milestones = conn.fetch("SELECT id, title, due, completed_at FROM milestones WHERE project_id = $1 ORDER BY id", args![key]).await?;
     let items = conn.fetch("SELECT description, quantity FROM project_items WHERE project_id = $1 ORDER BY position", args![key]).await?;
-    let acceptance = match (row.opt_text(7)?, row.opt_int(8)?) {
-        (Some(by), Some(at)) => {
-            Some(Acceptance { by, at: from_micros(at), statement: row.opt_text(9)?.unwrap_or_default(), seal: row.opt_text(10)?.unwrap_or_default() })
-        }
+    let acceptance = match (row.opt_text("accepted_by")?, row.opt_int("accepted_at")?) {
+        (Some(by), Some(at)) => Some(Acceptance {
+            by,
+            at: from_micros(at),
+            statement: row.opt_text("acceptance_statement")?.unwrap_or_default(),
+            seal: row.opt_text("acceptance_seal")?.unwrap_or_default(),
+        }),
         _ => None,
     };
     Ok(Project {
-        id: row.id(0)?,
-        need: row.id(1)?,
-        implementer: row.text(2)?,
-        title: row.text(3)?,
-        status: row.parse(4)?,
-        synthetic: row.bool(5)?,
-        created_at: from_micros(row.int(6)?),
+        id: row.id("id")?,
+        need: row.id("need_id")?,
+        implementer: row.text("implementer")?,
+        title: row.text("title")?,
+        status: row.parse("status")?,
+        synthetic: row.bool("synthetic")?,
+        created_at: from_micros(row.int("created_at")?),
         acceptance,
-        beneficiary: row.text(11)?,
+        beneficiary: row.text("beneficiary")?,
         milestones: milestones
             .iter()
-            .map(|m| Ok(Milestone { id: m.id(0)?, title: m.text(1)?, due: m.opt_parse(2)?, completed_at: m.opt_int(3)?.map(from_micros) }))
+            .map(|m| {
+                Ok(Milestone { id: m.id("id")?, title: m.text("title")?, due: m.opt_parse("due")?, completed_at: m.opt_int("completed_at")?.map(from_micros) })
+            })
             .collect::<Result<_>>()?,
         items: items
             .iter()
-            .map(|i| Ok(DeliveryItem { description: i.text(0)?, quantity: i.int(1)?.clamp(0, u32::MAX as i64) as u32 }))
+            .map(|i| Ok(DeliveryItem { description: i.text("description")?, quantity: i.int("quantity")?.clamp(0, u32::MAX as i64) as u32 }))
             .collect::<Result<_>>()?,
     })
 }
@@ -120,7 +126,7 @@ pub(crate) async fn complete_milestone(tx: &mut Tx, key: ProjectId, milestone: M
     policy::project::report(&tx.actor, &project)?;
     let row = tx.fetch_optional("SELECT completed_at FROM milestones WHERE id = $1 AND project_id = $2", args![milestone, key]).await?;
     let row = row.ok_or_else(|| DomainError::not_found("milestone", milestone))?;
-    if row.opt_int(0)?.is_some() {
+    if row.opt_int("completed_at")?.is_some() {
         return Err(DomainError::Conflict(format!("milestone {} is already complete", milestone)).into());
     }
     tx.execute("UPDATE milestones SET completed_at = $1 WHERE id = $2", args![to_micros(tx.at), milestone]).await?;
@@ -197,7 +203,7 @@ impl Ledger {
     /// Projects the reader may see (see `read`).
     pub async fn projects(&self, reader: &Principal) -> Result<Vec<Project>> {
         let mut conn = self.read().await?;
-        let keys: Vec<ProjectId> = conn.fetch("SELECT id FROM projects ORDER BY id", vec![]).await?.iter().map(|r| r.id(0)).collect::<Result<_>>()?;
+        let keys: Vec<ProjectId> = conn.fetch("SELECT id FROM projects ORDER BY id", vec![]).await?.iter().map(|r| r.id("id")).collect::<Result<_>>()?;
         let now = self.now();
         let mut out = Vec::new();
         for key in keys {

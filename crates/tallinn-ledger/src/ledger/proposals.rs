@@ -55,7 +55,7 @@ async fn instance(
     let donors: BTreeSet<String> = open_pledges.iter().map(|p| p.donor.clone()).collect();
     let mut users: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for row in conn.fetch("SELECT org, name FROM users ORDER BY name", vec![]).await? {
-        users.entry(row.text(0)?).or_default().push(row.text(1)?);
+        users.entry(row.text("org")?).or_default().push(row.text("name")?);
     }
     let donor_principals: Vec<(String, Principal)> =
         donors.iter().map(|d| (d.clone(), Principal::Organisation { code: d.clone(), users: users.get(d).cloned().unwrap_or_default() })).collect();
@@ -109,14 +109,14 @@ async fn instance(
 
 fn proposal_from(row: &crate::sql::Row) -> Result<Proposal> {
     Ok(Proposal {
-        id: row.id(0)?,
-        status: row.text(1)?,
-        objective: row.text(2)?,
-        upper_bound: row.text(3)?,
-        gap: row.parse(4)?,
-        created_at: from_micros(row.int(5)?),
-        created_by: row.text(6)?,
-        result: row.json(7)?,
+        id: row.id("id")?,
+        status: row.text("status")?,
+        objective: row.text("objective")?,
+        upper_bound: row.text("upper_bound")?,
+        gap: row.parse("gap")?,
+        created_at: from_micros(row.int("created_at")?),
+        created_by: row.text("created_by")?,
+        result: row.json("result")?,
     })
 }
 
@@ -181,7 +181,7 @@ impl Ledger {
                 .fetch("SELECT pledge_id, need_id, amount_eur_minor FROM allocation_proposal_lines WHERE proposal_id = $1 ORDER BY position", args![key])
                 .await?
                 .iter()
-                .map(|r| Ok(AllocationLine { pledge: r.id(0)?, need: r.id(1)?, amount_eur_minor: r.int(2)? }))
+                .map(|r| Ok(AllocationLine { pledge: r.id("pledge_id")?, need: r.id("need_id")?, amount_eur_minor: r.int("amount_eur_minor")? }))
                 .collect::<Result<_>>()?;
             let made = apply(&mut tx, &lines).await?;
             let (at, by) = (to_micros(tx.at), tx.actor.actor());

@@ -59,7 +59,7 @@ impl LoadedFlows {
     async fn refresh_from_chunks(&mut self, conn: &mut dyn Connection) -> Result<()> {
         let mut first_changed = None;
         for r in conn.fetch("SELECT chunk, flows FROM flow_chunks ORDER BY chunk", vec![]).await? {
-            let (chunk, count) = (r.int(0)?, r.int(1)?);
+            let (chunk, count) = (r.int("chunk")?, r.int("flows")?);
             if self.chunks.get(&chunk) != Some(&count) {
                 first_changed = Some(chunk);
                 break;
@@ -72,8 +72,8 @@ impl LoadedFlows {
         flows.truncate(flows.partition_point(|f| f.key < from * PER_CHUNK));
         let kept = flows.len();
         for r in &rows {
-            flow_chunks::decode(&r.text(2)?, &mut |code| org_index(orgs, index, code), flows)?;
-            self.chunks.insert(r.int(0)?, r.int(1)?);
+            flow_chunks::decode(&r.text("data")?, &mut |code| org_index(orgs, index, code), flows)?;
+            self.chunks.insert(r.int("chunk")?, r.int("flows")?);
         }
         // Chunks are in id order, lines within a chunk in commit order.
         flows[kept..].sort_unstable_by_key(|f| f.key);
@@ -92,17 +92,17 @@ impl LoadedFlows {
         let mut added = Vec::with_capacity(rows.len());
         for r in &rows {
             let flow = Flow {
-                key: r.int(0)?,
-                kind: r.parse(1)?,
-                provider: org_index(orgs, index, &r.text(2)?),
-                receiver: org_index(orgs, index, &r.text(3)?),
-                value_date: r.parse(4)?,
-                eur_minor: r.int(5)?,
-                pledge: r.opt_int(6)?,
-                need: r.opt_int(7)?,
-                pass_through: r.opt_int(8)?.is_some(),
-                upstream: r.opt_int(8)?,
-                synthetic: r.bool(9)?,
+                key: r.int("id")?,
+                kind: r.parse("kind")?,
+                provider: org_index(orgs, index, &r.text("provider")?),
+                receiver: org_index(orgs, index, &r.text("receiver")?),
+                value_date: r.parse("value_date")?,
+                eur_minor: r.int("eur_minor")?,
+                pledge: r.opt_int("pledge_id")?,
+                need: r.opt_int("need_id")?,
+                pass_through: r.opt_int("pass_through_of")?.is_some(),
+                upstream: r.opt_int("pass_through_of")?,
+                synthetic: r.bool("synthetic")?,
             };
             self.max_id = self.max_id.max(flow.key);
             added.push(flow);
@@ -194,12 +194,12 @@ impl Ledger {
         let mut stamps: HashMap<(i64, String), i64> = HashMap::new();
         for r in conn
             .fetch(
-                "SELECT need_id, to_status, MIN(at) FROM need_transitions WHERE to_status IN ('approved', 'funded', 'delivered') GROUP BY need_id, to_status",
+                "SELECT need_id, to_status, MIN(at) AS first_at FROM need_transitions WHERE to_status IN ('approved', 'funded', 'delivered') GROUP BY need_id, to_status",
                 vec![],
             )
             .await?
         {
-            stamps.insert((r.int(0)?, r.text(1)?), r.int(2)?);
+            stamps.insert((r.int("need_id")?, r.text("to_status")?), r.int("first_at")?);
         }
         let stamp = |key: i64, status: &str| stamps.get(&(key, status.to_string())).map(|&us| from_micros(us));
         let mut needs = Vec::new();
@@ -233,7 +233,7 @@ impl Ledger {
             let p = pledges::from_row(&r)?;
             if may_see(reader, &p.confidentiality()) {
                 pledge_facts.push(PledgeFact {
-                    key: r.int(0)?,
+                    key: p.id.key(),
                     donor: p.donor,
                     status: p.status,
                     eur_minor: p.eur_minor,
@@ -246,21 +246,21 @@ impl Ledger {
 
         let mut allocations = Vec::new();
         for r in conn.fetch("SELECT pledge_id, need_id, amount_eur_minor, created_at FROM allocations ORDER BY id", vec![]).await? {
-            let (pledge, need) = (r.int(0)?, r.int(1)?);
+            let (pledge, need) = (r.int("pledge_id")?, r.int("need_id")?);
             if visible_pledges.contains(&pledge) && visible_needs.contains(&need) {
-                allocations.push(AllocationFact { pledge, need, eur_minor: r.int(2)?, at: from_micros(r.int(3)?) });
+                allocations.push(AllocationFact { pledge, need, eur_minor: r.int("amount_eur_minor")?, at: from_micros(r.int("created_at")?) });
             }
         }
 
         let mut projects = Vec::new();
         for r in conn.fetch("SELECT need_id, implementer, created_at, delivered_at, accepted_at FROM projects ORDER BY id", vec![]).await? {
-            if visible_needs.contains(&r.int(0)?) {
+            if visible_needs.contains(&r.int("need_id")?) {
                 projects.push(ProjectFact {
-                    need: r.int(0)?,
-                    implementer: r.text(1)?,
-                    started: from_micros(r.int(2)?),
-                    delivered_at: r.opt_int(3)?.map(from_micros),
-                    accepted_at: r.opt_int(4)?.map(from_micros),
+                    need: r.int("need_id")?,
+                    implementer: r.text("implementer")?,
+                    started: from_micros(r.int("created_at")?),
+                    delivered_at: r.opt_int("delivered_at")?.map(from_micros),
+                    accepted_at: r.opt_int("accepted_at")?.map(from_micros),
                 });
             }
         }
@@ -268,16 +268,16 @@ impl Ledger {
         // The agreements register and the announcements are public facts.
         let mut agreements = Vec::new();
         for r in conn.fetch("SELECT domain, signed_on, synthetic FROM agreements ORDER BY id", vec![]).await? {
-            agreements.push(AgreementFact { domain: r.parse(0)?, signed_on: r.opt_parse(1)?, synthetic: r.bool(2)? });
+            agreements.push(AgreementFact { domain: r.parse("domain")?, signed_on: r.opt_parse("signed_on")?, synthetic: r.bool("synthetic")? });
         }
         let announcements = super::agreements::announcements_on(conn).await?;
 
         // Participants in the order the flows index them, then the others.
         let mut known: HashMap<String, Org> = HashMap::new();
         for r in conn.fetch("SELECT code, name, kind FROM participants", vec![]).await? {
-            let kind: ParticipantKind = r.parse(2)?;
-            let code = r.text(0)?;
-            known.insert(code.clone(), Org { code, name: r.text(1)?, donor: matches!(kind, ParticipantKind::Member | ParticipantKind::Observer) });
+            let kind: ParticipantKind = r.parse("kind")?;
+            let code = r.text("code")?;
+            known.insert(code.clone(), Org { code, name: r.text("name")?, donor: matches!(kind, ParticipantKind::Member | ParticipantKind::Observer) });
         }
         let mut orgs: Vec<Org> =
             loaded.orgs.iter().map(|c| known.remove(c).unwrap_or_else(|| Org { code: c.clone(), name: c.clone(), donor: false })).collect();

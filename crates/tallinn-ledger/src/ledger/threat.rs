@@ -43,13 +43,13 @@ impl Ledger {
         let (sightings, identities) = result?;
         let mut sectors_of: BTreeMap<String, BTreeSet<Sector>> = BTreeMap::new();
         for row in &identities {
-            let body: Value = serde_json::from_str(&row.text(1)?).unwrap_or(Value::Null);
+            let body: Value = serde_json::from_str(&row.text("body")?).unwrap_or(Value::Null);
             let sectors = body.get("sectors").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).filter_map(sector_of_stix);
-            sectors_of.entry(row.text(0)?).or_default().extend(sectors);
+            sectors_of.entry(row.text("object_id")?).or_default().extend(sectors);
         }
         let mut counts: BTreeMap<Sector, u64> = BTreeMap::new();
         for row in &sightings {
-            let body: Value = serde_json::from_str(&row.text(0)?).unwrap_or(Value::Null);
+            let body: Value = serde_json::from_str(&row.text("body")?).unwrap_or(Value::Null);
             let count = body.get("count").and_then(Value::as_u64).unwrap_or(1);
             let mut sectors = BTreeSet::new();
             for id in body.get("where_sighted_refs").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {

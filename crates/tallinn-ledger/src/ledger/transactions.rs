@@ -37,25 +37,25 @@ const INSERT_COLUMNS: &[&str] = &[
 ];
 
 fn from_row(r: &Row) -> Result<Transaction> {
-    let currency: tallinn_core::Currency = r.parse(6)?;
+    let currency: tallinn_core::Currency = r.parse("currency")?;
     Ok(Transaction {
-        id: r.id(0)?,
-        kind: r.parse(1)?,
-        provider: r.text(2)?,
-        receiver: r.text(3)?,
-        value_date: r.parse(4)?,
-        amount: tallinn_core::money::format_minor(r.int(5)?, currency.exponent()),
+        id: r.id("id")?,
+        kind: r.parse("kind")?,
+        provider: r.text("provider")?,
+        receiver: r.text("receiver")?,
+        value_date: r.parse("value_date")?,
+        amount: tallinn_core::money::format_minor(r.int("amount_minor")?, currency.exponent()),
         currency: currency.code().to_string(),
-        eur_minor: r.int(7)?,
-        rate: r.parse(8)?,
-        rate_date: r.parse(9)?,
-        rate_source: r.text(10)?,
-        pledge: r.opt_id(11)?,
-        need: r.opt_id(12)?,
-        pass_through_of: r.opt_id(13)?,
-        description: r.text(14)?,
-        synthetic: r.bool(15)?,
-        created_at: from_micros(r.int(16)?),
+        eur_minor: r.int("eur_minor")?,
+        rate: r.parse("rate")?,
+        rate_date: r.parse("rate_date")?,
+        rate_source: r.text("rate_source")?,
+        pledge: r.opt_id("pledge_id")?,
+        need: r.opt_id("need_id")?,
+        pass_through_of: r.opt_id("pass_through_of")?,
+        description: r.text("description")?,
+        synthetic: r.bool("synthetic")?,
+        created_at: from_micros(r.int("created_at")?),
     })
 }
 
@@ -140,7 +140,7 @@ async fn prepare(
 }
 
 async fn participant_codes(tx: &mut Tx) -> Result<std::collections::HashSet<String>> {
-    tx.fetch("SELECT code FROM participants", vec![]).await?.iter().map(|r| r.text(0)).collect()
+    tx.fetch("SELECT code FROM participants", vec![]).await?.iter().map(|r| r.text("code")).collect()
 }
 
 pub(crate) async fn insert(tx: &mut Tx, t: &NewTransaction) -> Result<Transaction> {
@@ -148,10 +148,13 @@ pub(crate) async fn insert(tx: &mut Tx, t: &NewTransaction) -> Result<Transactio
     let values = prepare(tx, t, utc_date(tx.at), &known, &mut PendingPassThrough::new()).await?;
     let placeholders = (1..=INSERT_COLUMNS.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
     let inserted = tx
-        .fetch_one(&format!("INSERT INTO transactions ({}) VALUES ({placeholders}) RETURNING id, {}", INSERT_COLUMNS.join(", "), flow_chunks::LINE), values)
+        .fetch_one(
+            &format!("INSERT INTO transactions ({}) VALUES ({placeholders}) RETURNING id, {} AS line", INSERT_COLUMNS.join(", "), flow_chunks::LINE),
+            values,
+        )
         .await?;
-    let id: TransactionId = inserted.id(0)?;
-    flow_chunks::append(tx, [inserted.text(1)?]).await?;
+    let id: TransactionId = inserted.id("id")?;
+    flow_chunks::append(tx, [inserted.text("line")?]).await?;
     let row = tx.fetch_one(&format!("SELECT {COLUMNS} FROM transactions WHERE id = $1"), args![id]).await?;
     from_row(&row)
 }

@@ -23,13 +23,13 @@ fn audience(r: &Row, i: usize) -> Result<Audience> {
 
 fn from_row(r: &Row) -> Result<Collection> {
     Ok(Collection {
-        id: r.text(0)?,
-        alias: r.opt_text(1)?,
-        title: r.text(2)?,
-        description: r.opt_text(3)?,
+        id: r.text("id")?,
+        alias: r.opt_text("alias")?,
+        title: r.text("title")?,
+        description: r.opt_text("description")?,
         read: audience(r, 4)?,
         write: audience(r, 5)?,
-        created_at: from_micros(r.int(6)?),
+        created_at: from_micros(r.int("created_at")?),
     })
 }
 
@@ -55,7 +55,7 @@ fn validate_alias(alias: &str) -> Result<()> {
 pub(super) async fn find(conn: &mut dyn Connection, key: &str, lock: &str) -> Result<Option<(Collection, i64)>> {
     let row =
         crate::sql::fetch_optional(conn, &format!("SELECT {COLUMNS}, last_added FROM taxii_collections WHERE id = $1 OR alias = $1{lock}"), args![key]).await?;
-    row.map(|r| Ok((from_row(&r)?, r.int(7)?))).transpose()
+    row.map(|r| Ok((from_row(&r)?, r.int("last_added")?))).transpose()
 }
 
 /// The collection `key` names, if `who` may use it; otherwise "not found",

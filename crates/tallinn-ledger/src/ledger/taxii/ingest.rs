@@ -114,7 +114,7 @@ async fn stored_markings(tx: &mut Tx, collection: &str, wanted: &[String], actor
             if !row.visible_to(actor) {
                 continue;
             }
-            let body = r.text(StoredRow::WIDTH)?;
+            let body = r.text("body")?;
             if let Some(kind) = tallinn_stix::strict_json::from_str(&body).ok().as_ref().and_then(Value::as_object).and_then(marking_of_definition) {
                 out.insert(row.object_id, kind);
             }

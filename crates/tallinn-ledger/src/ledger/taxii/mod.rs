@@ -224,25 +224,23 @@ pub(crate) struct StoredRow {
 }
 
 impl StoredRow {
-    /// The columns, in the order `read` takes them.
+    /// The columns `read` takes (by name: a query may add others).
     pub(crate) const COLUMNS: &str =
         "object_id, spec_version, version, version_rest, version_text, date_added, tlp, creator_org, share_orgs, share_users, private_org";
-    /// How many; a query's further columns start here.
-    pub(crate) const WIDTH: usize = 11;
 
     pub(crate) fn read(r: &crate::sql::Row) -> crate::error::Result<StoredRow> {
         Ok(StoredRow {
-            object_id: r.text(0)?,
-            spec_version: r.text(1)?,
-            version: r.int(2)?,
-            version_rest: r.text(3)?,
-            version_text: r.opt_text(4)?,
-            date_added: r.int(5)?,
-            tlp: r.parse(6)?,
-            creator_org: r.text(7)?,
-            share_orgs: r.text(8)?,
-            share_users: r.text(9)?,
-            private_org: r.opt_text(10)?,
+            object_id: r.text("object_id")?,
+            spec_version: r.text("spec_version")?,
+            version: r.int("version")?,
+            version_rest: r.text("version_rest")?,
+            version_text: r.opt_text("version_text")?,
+            date_added: r.int("date_added")?,
+            tlp: r.parse("tlp")?,
+            creator_org: r.text("creator_org")?,
+            share_orgs: r.text("share_orgs")?,
+            share_users: r.text("share_users")?,
+            private_org: r.opt_text("private_org")?,
         })
     }
 

@@ -119,7 +119,7 @@ fn from_row(row: StoredRow, r: &Row, with_body: bool) -> Result<StoredObject> {
         spec_version: row.spec_version,
         date_added: from_micros(row.date_added),
         tlp: row.tlp,
-        body: if with_body { Some(r.text(StoredRow::WIDTH)?) } else { None },
+        body: if with_body { Some(r.text("body")?) } else { None },
     })
 }
 
@@ -220,10 +220,10 @@ impl Ledger {
             let mut args = args![c.id.as_str()];
             let visible = visible_to(reader, &mut args);
             let counts = conn
-                .fetch(&format!("SELECT type, tlp, COUNT(*) FROM taxii_objects WHERE collection = $1 AND is_latest{visible} GROUP BY type, tlp ORDER BY type, tlp"), args.clone())
+                .fetch(&format!("SELECT type, tlp, COUNT(*) AS n FROM taxii_objects WHERE collection = $1 AND is_latest{visible} GROUP BY type, tlp ORDER BY type, tlp"), args.clone())
                 .await?
                 .iter()
-                .map(|r| Ok(ObjectCount { object_type: r.text(0)?, tlp: r.parse(1)?, count: r.int(2)? }))
+                .map(|r| Ok(ObjectCount { object_type: r.text("type")?, tlp: r.parse("tlp")?, count: r.int("n")? }))
                 .collect::<Result<Vec<_>>>()?;
             let kind = push(&mut args, Value::from(recent_type));
             let limit = push(&mut args, Value::Int(recent as i64));
@@ -261,12 +261,12 @@ impl Ledger {
         )
         .await;
         let _ = conn.rollback().await;
-        let row = row?.filter(|r| r.text(0).is_ok_and(|o| o == reader.actor()) || reader.reads_everything());
+        let row = row?.filter(|r| r.text("owner").is_ok_and(|o| o == reader.actor()) || reader.reads_everything());
         let Some(r) = row else { return Err(DomainError::not_found("status", id).into()) };
         Ok(Status {
             id: id.to_string(),
-            collection: r.text(1)?,
-            request_timestamp: from_micros(r.int(2)?),
+            collection: r.text("collection")?,
+            request_timestamp: from_micros(r.int("request_timestamp")?),
             successes: r.json::<Vec<StatusDetail>>(3)?,
             failures: r.json::<Vec<StatusDetail>>(4)?,
         })
@@ -290,7 +290,7 @@ impl Ledger {
             for r in &rows {
                 let row = StoredRow::read(r)?;
                 if c.can_read(&actor) && row.visible_to(&actor) {
-                    visible.push((row, r.int(StoredRow::WIDTH)?));
+                    visible.push((row, r.int("seq")?));
                 }
             }
             if visible.is_empty() {
@@ -332,7 +332,7 @@ async fn refresh_flags(tx: &mut crate::tx::Tx, collection: &str, object: &str) -
     type Versions = Vec<((i64, String), i64)>;
     let mut lineages: std::collections::HashMap<String, Versions> = std::collections::HashMap::new();
     for r in &rows {
-        lineages.entry(r.text(1)?).or_default().push(((r.int(2)?, r.text(3)?), r.int(0)?));
+        lineages.entry(r.text("creator_org")?).or_default().push(((r.int("version")?, r.text("version_rest")?), r.int("seq")?));
     }
     for versions in lineages.values() {
         let first = versions.iter().min().map(|(_, seq)| *seq);
