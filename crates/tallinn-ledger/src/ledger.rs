@@ -148,6 +148,12 @@ pub(crate) fn json<T: Serialize + ?Sized>(value: &T) -> String {
 pub(crate) use tallinn_core::policy::is_office;
 
 /// Appends an audit entry built from a serialisable summary.
+/// A list of columns (`"id, title"`) read through a table's alias in a
+/// join (`"n.id, n.title"`).
+pub(crate) fn prefixed(alias: &str, columns: &str) -> String {
+    columns.split(',').map(|c| format!("{alias}.{}", c.trim())).collect::<Vec<_>>().join(", ")
+}
+
 pub(crate) async fn audit<T: Serialize>(tx: &mut Tx, action: &'static str, entity: &'static str, id: impl std::fmt::Display, details: &T) -> Result<()> {
     let details = serde_json::to_value(details).unwrap_or(serde_json::Value::Null);
     tx.audit(AuditRecord::new(action, entity, id.to_string(), details)).await

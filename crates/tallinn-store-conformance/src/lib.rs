@@ -662,6 +662,29 @@ pub async fn projects_run_to_signed_acceptance(h: Harness) {
     .unwrap();
     assert_eq!(l.agreements(&Principal::System).await.unwrap()[0].pledges, vec![p]);
     assert!(l.agreements(&Principal::Public).await.unwrap()[0].pledges.is_empty(), "the public does not see a GREEN pledge through an agreement");
+    // The list is what reading each project says, milestones and items included.
+    let mut amber = need("UA-CERT", 500, Tlp::Amber);
+    amber.share_orgs = vec!["EE".into()];
+    let second = approved(l, amber).await;
+    let q = committed(l, pledge("EE", 500)).await;
+    l.allocate(Principal::System, &[line(q, second, 500)]).await.unwrap();
+    let other = l
+        .add_project(Principal::System, NewProject { need: second, implementer: "IMP-X".into(), title: "Other".into(), items: vec![], synthetic: false })
+        .await
+        .unwrap();
+    let readers = [Principal::System, Principal::Public, imp.clone(), user("ee.donor", "EE", Role::Donor), user("de.donor", "DE", Role::Donor)];
+    // The public sees neither need; DE the GREEN one only; the implementer both, as its own.
+    for (reader, count) in readers.into_iter().zip([2, 0, 2, 2, 1]) {
+        let listed = l.projects(&reader).await.unwrap();
+        assert_eq!(listed.len(), count, "{reader:?}");
+        let mut one_by_one = Vec::new();
+        for id in [project.id, other.id] {
+            if let Ok(p) = l.project(&reader, id).await {
+                one_by_one.push(p);
+            }
+        }
+        assert_eq!(listed, one_by_one, "{reader:?}");
+    }
 }
 
 pub async fn visibility_follows_tlp(h: Harness) {

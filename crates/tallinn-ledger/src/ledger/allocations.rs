@@ -9,7 +9,7 @@ use tallinn_core::policy::{Principal, may_see};
 use tallinn_core::time::{from_micros, to_micros};
 use tallinn_core::{AllocationId, NeedId, PledgeId};
 
-use super::{Ledger, audit, needs, participants, pledges};
+use super::{Ledger, audit, needs, participants, pledges, prefixed};
 use crate::args;
 use crate::error::Result;
 use crate::tx::Tx;
@@ -141,8 +141,4 @@ impl Ledger {
         }
         Ok(out)
     }
-}
-
-fn prefixed(alias: &str, columns: &str) -> String {
-    columns.split(',').map(|c| format!("{alias}.{}", c.trim())).collect::<Vec<_>>().join(", ")
 }

@@ -112,12 +112,11 @@ async fn reviews_of(conn: &mut dyn Connection, need: &Need, id: NeedId) -> Resul
 /// reader may see it.
 async fn relations_of(conn: &mut dyn Connection, reader: &Principal, id: NeedId, now: jiff::Timestamp) -> Result<Vec<NeedRelation>> {
     // The other need's columns, then the verdict's (their names differ).
-    let other_columns: Vec<String> = COLUMNS.split(", ").map(|c| format!("n.{c}")).collect();
     let sql = format!(
         "SELECT {}, r.relation, r.note, r.decided_at, r.decided_by FROM need_relations r \
          JOIN needs n ON n.id = CASE WHEN r.need_a = $1 THEN r.need_b ELSE r.need_a END \
          WHERE r.need_a = $1 OR r.need_b = $1 ORDER BY r.decided_at",
-        other_columns.join(", ")
+        super::prefixed("n", COLUMNS)
     );
     let mut out = Vec::new();
     for r in conn.fetch(&sql, args![id]).await? {

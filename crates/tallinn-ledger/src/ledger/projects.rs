@@ -10,33 +10,60 @@ use tallinn_core::project::{Acceptance, DeliveryItem, Milestone, NewProject, Pro
 use tallinn_core::time::{from_micros, to_micros};
 use tallinn_core::{MilestoneId, ProjectId};
 
-use super::{Ledger, audit, needs, participants};
+use super::{Ledger, audit, needs, participants, prefixed};
 use crate::args;
 use crate::error::Result;
-use crate::sql::{Connection, fetch_optional};
+use crate::sql::Connection;
 use crate::tx::Tx;
 
 const COLUMNS: &str = "p.id, p.need_id, p.implementer, p.title, p.status, p.synthetic, p.created_at, p.accepted_by, p.accepted_at, p.acceptance_statement, p.acceptance_seal, n.beneficiary";
 
-/// Reads a project `reader` may see: one whose need it may see, or its own
+/// The projects `reader` may see — one whose need it may see, or its own
 /// as the implementing organisation (ADR 0005: an implementer needs its
 /// project whatever the need's level; the need itself stays as hidden as
-/// its level says).
-async fn read(conn: &mut dyn Connection, reader: &Principal, now: jiff::Timestamp, key: ProjectId) -> Result<Project> {
-    let hidden = || DomainError::not_found("project", key);
-    let row = fetch_optional(conn, &format!("SELECT {COLUMNS} FROM projects p JOIN needs n ON n.id = p.need_id WHERE p.id = $1"), args![key]).await?;
-    let row = row.ok_or_else(hidden)?;
-    let implementer = row.text("implementer")?;
-    let own = matches!(reader, Principal::User { org, role: Role::Implementer, .. } if *org == implementer);
-    if !own {
-        let need_row =
-            fetch_optional(conn, &format!("SELECT {} FROM needs WHERE id = $1", needs::COLUMNS), args![row.int("need_id")?]).await?.ok_or_else(hidden)?;
-        if !needs::from_row(&need_row, now)?.visible_to(reader) {
-            return Err(hidden().into());
+/// its level says) — all, or only the one with key `only`. Three queries
+/// whatever their number: the projects with their needs, the milestones,
+/// the delivery items.
+async fn read(conn: &mut dyn Connection, reader: &Principal, now: jiff::Timestamp, only: Option<ProjectId>) -> Result<Vec<Project>> {
+    let (which, args) = match only {
+        Some(key) => (" WHERE p.id = $1", args![key]),
+        None => ("", vec![]),
+    };
+    let width = COLUMNS.split(',').count();
+    let sql = format!("SELECT {COLUMNS}, {} FROM projects p JOIN needs n ON n.id = p.need_id{which} ORDER BY p.id", prefixed("n", needs::COLUMNS));
+    let mut projects = Vec::new();
+    for row in conn.fetch(&sql, args.clone()).await? {
+        // The project's columns, then its need's (their names overlap).
+        let (row, need) = (row.slice(0..width), row.slice(width..row.values().len()));
+        let implementer = row.text("implementer")?;
+        let own = matches!(reader, Principal::User { org, role: Role::Implementer, .. } if *org == implementer);
+        if own || needs::from_row(&need, now)?.visible_to(reader) {
+            projects.push(project_from(&row)?);
         }
     }
-    let milestones = conn.fetch("SELECT id, title, due, completed_at FROM milestones WHERE project_id = $1 ORDER BY id", args![key]).await?;
-    let items = conn.fetch("SELECT description, quantity FROM project_items WHERE project_id = $1 ORDER BY position", args![key]).await?;
+    if projects.is_empty() {
+        return Ok(projects);
+    }
+    let at: std::collections::HashMap<ProjectId, usize> = projects.iter().enumerate().map(|(i, p)| (p.id, i)).collect();
+    let which = if only.is_some() { " WHERE project_id = $1" } else { "" };
+    for m in conn.fetch(&format!("SELECT project_id, id, title, due, completed_at FROM milestones{which} ORDER BY id"), args.clone()).await? {
+        if let Some(&i) = at.get(&m.id("project_id")?) {
+            let milestone =
+                Milestone { id: m.id("id")?, title: m.text("title")?, due: m.opt_parse("due")?, completed_at: m.opt_int("completed_at")?.map(from_micros) };
+            projects[i].milestones.push(milestone);
+        }
+    }
+    for item in conn.fetch(&format!("SELECT project_id, description, quantity FROM project_items{which} ORDER BY position"), args).await? {
+        if let Some(&i) = at.get(&item.id("project_id")?) {
+            let quantity = item.int("quantity")?.clamp(0, u32::MAX as i64) as u32;
+            projects[i].items.push(DeliveryItem { description: item.text("description")?, quantity });
+        }
+    }
+    Ok(projects)
+}
+
+/// A project's own columns (its milestones and items are read apart).
+fn project_from(row: &crate::sql::Row) -> Result<Project> {
     let acceptance = match (row.opt_text("accepted_by")?, row.opt_int("accepted_at")?) {
         (Some(by), Some(at)) => Some(Acceptance {
             by,
@@ -56,23 +83,20 @@ async fn read(conn: &mut dyn Connection, reader: &Principal, now: jiff::Timestam
         created_at: from_micros(row.int("created_at")?),
         acceptance,
         beneficiary: row.text("beneficiary")?,
-        milestones: milestones
-            .iter()
-            .map(|m| {
-                Ok(Milestone { id: m.id("id")?, title: m.text("title")?, due: m.opt_parse("due")?, completed_at: m.opt_int("completed_at")?.map(from_micros) })
-            })
-            .collect::<Result<_>>()?,
-        items: items
-            .iter()
-            .map(|i| Ok(DeliveryItem { description: i.text("description")?, quantity: i.int("quantity")?.clamp(0, u32::MAX as i64) as u32 }))
-            .collect::<Result<_>>()?,
+        milestones: Vec::new(),
+        items: Vec::new(),
     })
+}
+
+/// One project `reader` may see, else "not found".
+async fn read_one(conn: &mut dyn Connection, reader: &Principal, now: jiff::Timestamp, key: ProjectId) -> Result<Project> {
+    read(conn, reader, now, Some(key)).await?.pop().ok_or_else(|| DomainError::not_found("project", key).into())
 }
 
 /// Reads a project inside a write transaction, as its actor.
 async fn load(tx: &mut Tx, key: ProjectId) -> Result<Project> {
     let (actor, at) = (tx.actor.clone(), tx.at);
-    read(tx.conn(), &actor, at, key).await
+    read_one(tx.conn(), &actor, at, key).await
 }
 
 pub(crate) async fn create(tx: &mut Tx, p: &NewProject) -> Result<Project> {
@@ -197,22 +221,12 @@ impl Ledger {
     /// One project, if the reader may see its need.
     pub async fn project(&self, reader: &Principal, key: ProjectId) -> Result<Project> {
         let mut conn = self.read().await?;
-        read(conn.as_mut(), reader, self.now(), key).await
+        read_one(conn.as_mut(), reader, self.now(), key).await
     }
 
     /// Projects the reader may see (see `read`).
     pub async fn projects(&self, reader: &Principal) -> Result<Vec<Project>> {
         let mut conn = self.read().await?;
-        let keys: Vec<ProjectId> = conn.fetch("SELECT id FROM projects ORDER BY id", vec![]).await?.iter().map(|r| r.id("id")).collect::<Result<_>>()?;
-        let now = self.now();
-        let mut out = Vec::new();
-        for key in keys {
-            match read(conn.as_mut(), reader, now, key).await {
-                Ok(p) => out.push(p),
-                Err(crate::StoreError::Domain(DomainError::NotFound { .. })) => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(out)
+        read(conn.as_mut(), reader, self.now(), None).await
     }
 }
