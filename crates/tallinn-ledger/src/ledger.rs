@@ -104,7 +104,7 @@ impl Ledger {
     }
 
     /// Opens a write transaction acting as `actor`.
-    pub async fn write(&self, actor: Principal) -> Result<Tx> {
+    pub(crate) async fn write(&self, actor: Principal) -> Result<Tx> {
         let conn = self.backend.begin_write().await?;
         Ok(Tx::new(conn, self.backend.dialect(), actor, self.clock.now()))
     }

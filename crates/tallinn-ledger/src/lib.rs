@@ -69,4 +69,4 @@ pub use ledger::{
     transactions::TransactionFilter,
 };
 pub use tallinn_store::{Result, StoreError, args, error, sql};
-pub use tx::Tx;
+pub(crate) use tx::Tx;
