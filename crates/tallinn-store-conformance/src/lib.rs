@@ -368,6 +368,11 @@ pub async fn allocation_invariants_hold(h: Harness) {
     // Exactly the cost, from two donors: funded.
     let made = l.allocate(Principal::System, &[line(p, n, 600), line(q, n, 400)]).await.unwrap();
     assert_eq!(made.len(), 2);
+    for a in &made {
+        assert_eq!(&l.allocation(&Principal::System, a.id).await.unwrap(), a, "one read by its id is what was made");
+    }
+    let missing = tallinn_core::AllocationId::new(made[1].id.key() + 1);
+    assert!(matches!(domain(l.allocation(&Principal::System, missing).await.unwrap_err()), DomainError::NotFound { .. }));
     let funded = l.need(&Principal::System, n).await.unwrap();
     assert_eq!((funded.status, funded.funded_eur_minor), (NeedStatus::Funded, 100_000));
     assert_eq!(l.pledge(&Principal::System, q).await.unwrap().balance_eur_minor(), 20_000);

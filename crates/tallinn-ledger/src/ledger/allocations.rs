@@ -108,18 +108,27 @@ impl Ledger {
 
     /// One allocation, if the reader may see both its need and its pledge.
     pub async fn allocation(&self, reader: &Principal, id: AllocationId) -> Result<Allocation> {
-        self.allocations(reader).await?.into_iter().find(|a| a.id == id).ok_or_else(|| DomainError::not_found("allocation", id).into())
+        self.read_allocations(reader, Some(id)).await?.pop().ok_or_else(|| DomainError::not_found("allocation", id).into())
     }
 
     /// Allocations whose need and pledge the reader may both see.
     pub async fn allocations(&self, reader: &Principal) -> Result<Vec<Allocation>> {
+        self.read_allocations(reader, None).await
+    }
+
+    /// All the allocations the reader may see, or only the one with key `only`.
+    async fn read_allocations(&self, reader: &Principal, only: Option<AllocationId>) -> Result<Vec<Allocation>> {
         let mut conn = self.read().await?;
+        let (which, args) = match only {
+            Some(id) => (" WHERE a.id = $1", args![id]),
+            None => ("", vec![]),
+        };
         let sql = format!(
-            "SELECT a.id AS allocation_id, a.amount_eur_minor AS allocated, a.created_at AS allocated_at, a.created_by AS allocated_by, {}, {} FROM allocations a JOIN needs n ON n.id = a.need_id JOIN pledges p ON p.id = a.pledge_id ORDER BY a.id",
+            "SELECT a.id AS allocation_id, a.amount_eur_minor AS allocated, a.created_at AS allocated_at, a.created_by AS allocated_by, {}, {} FROM allocations a JOIN needs n ON n.id = a.need_id JOIN pledges p ON p.id = a.pledge_id{which} ORDER BY a.id",
             prefixed("n", needs::COLUMNS),
             prefixed("p", pledges::COLUMNS)
         );
-        let rows = conn.fetch(&sql, vec![]).await?;
+        let rows = conn.fetch(&sql, args).await?;
         let need_width = needs::COLUMNS.split(',').count();
         let now = self.now();
         let mut out = Vec::new();
