@@ -4,7 +4,9 @@
 //! `Principal::Public`: TLP:CLEAR only), and the authenticated API
 //! (`Authorization: Bearer`, Basic, or a session cookie with its CSRF
 //! token for writes), every read through the one
-//! visibility policy, confidential reads written to the access log.
+//! visibility policy; what a caller is shown is read through the ledger's
+//! `View` (`Via::Api`, `Via::Web`, `Via::Taxii`), which writes confidential
+//! reads to the access log (ADR 0025).
 //!
 //! # Modules
 //!
@@ -14,7 +16,7 @@
 //! Argon2 on the blocking pool and a keyed cache of verified credentials, else the public), `api/*`
 //! (authenticated JSON API: `needs` — list with stateless keyset cursors, get, create, one action
 //! per lifecycle step; `engine` — proposals, apply, gaps, duplicates, verdicts; `reports` — figures
-//! as JSON or CSV, SVG charts, the public dashboard and IATI file; access logging), `public_api`
+//! as JSON or CSV, SVG charts, the public dashboard and IATI file), `public_api`
 //! (TLP:CLEAR only), `error` (the JSON error contract, including query and body rejections; HTML
 //! pages outside `/api/`); `openapi` (the OpenAPI 3.1 document from one table of operations,
 //! schemas derived with `schemars` from the very types the handlers read and answer with — the
@@ -22,7 +24,7 @@
 //! `/api/docs`); `metrics`; `taxii/*` (the TAXII 2.1 resources: `media` — Accept/Content-Type rules
 //! —, `query` — filters, limit, the cursor —, `error` — the TAXII error resource for every error
 //! under `/taxii2/` —, `handlers`, which write envelopes from the stored JSON texts without
-//! re-serialising them); `access` (the access log by group commit for high-volume readers); `web/*`
+//! re-serialising them); `web/*`
 //! (the web interface: askama templates in `templates/` compiled into the binary, the stylesheet in
 //! `assets/` embedded; `session` — the `Viewer` extractor (session cookie only) and the CSRF
 //! checks: every form posts the session's token, the sign-in form a random value also set in its
@@ -35,13 +37,12 @@
 //! form, review queues), `pledges` (money and in-kind), `allocation`, `registers` (projects and
 //! their milestones, agreements, participants, audit and access logs), `exchange` (collections,
 //! objects by type and TLP, recent sightings). Pages read the ledger as their reader through the
-//! same store calls as the API, so the one policy decides; reads of AMBER/RED records go to the
-//! access log with `via = web`; a successful POST answers 303 to the page that shows its result;
+//! same store calls as the API, so the one policy decides; what a page shows is read through
+//! `Viewer::view`, so reads of AMBER/RED records go to the access log with `via = web`; a successful POST answers 303 to the page that shows its result;
 //! errors made outside the handlers — an unreadable query, a wrong method — get the HTML error
 //! page; ADR 0008). Layers: request ids, body limit (1 MiB for the API; TAXII reads envelopes up to
 //! its own `max_content_length`), timeout, tracing.
 
-mod access;
 mod api;
 mod auth;
 mod error;
@@ -61,7 +62,6 @@ use axum::Router;
 use axum::routing::get;
 use tallinn_ledger::Ledger;
 
-pub use access::AccessLogger;
 pub use error::ApiError;
 
 /// Shared state of every handler.
@@ -69,7 +69,6 @@ pub use error::ApiError;
 pub struct AppState {
     pub ledger: Ledger,
     pub credentials: auth::Credentials,
-    pub access_log: access::AccessLogger,
     pub options: Options,
     /// The installation's key for the sign-in form's CSRF value, read from
     /// the store once.
@@ -90,10 +89,6 @@ pub struct Options {
     /// The bearer token a Prometheus scraper sends for `/metrics` (without
     /// it, only coordinators and auditors read them).
     pub metrics_token: Option<String>,
-    /// How TAXII reads reach the access log (synchronous unless the
-    /// operator chose a buffered window); the caller keeps a clone to flush
-    /// it at shutdown.
-    pub access_log: access::AccessLogger,
 }
 
 /// Largest request body accepted.
@@ -107,7 +102,7 @@ pub fn router(ledger: Ledger) -> Router {
 
 pub fn router_with(ledger: Ledger, options: Options) -> Router {
     let https = options.public_url.as_deref().is_some_and(|u| u.starts_with("https://"));
-    let state = AppState { ledger, credentials: Default::default(), access_log: options.access_log.clone(), options, login_key: Default::default() };
+    let state = AppState { ledger, credentials: Default::default(), options, login_key: Default::default() };
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/metrics", get(metrics::render))

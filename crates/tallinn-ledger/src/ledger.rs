@@ -2,6 +2,7 @@
 //! the shared helpers of the operation modules.
 
 pub mod access;
+pub mod access_log;
 pub mod accounts;
 pub mod agreements;
 pub mod allocations;
@@ -19,6 +20,7 @@ pub mod snapshot;
 pub mod taxii;
 pub mod threat;
 pub mod transactions;
+pub mod view;
 
 use std::sync::Arc;
 
@@ -43,6 +45,11 @@ pub struct Ledger {
     needs_snapshot: Arc<snapshot::NeedsSnapshot>,
     flows_snapshot: Arc<reports::FlowsSnapshot>,
     growth: Arc<crate::statistics::Growth>,
+    /// How reads of confidential records reach the access log.
+    access_log: access_log::AccessLogger,
+    /// Reads the access log could not take because the store is read-only
+    /// (counted for the command line, which goes on: ADR 0020).
+    unlogged_reads: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Ledger {
@@ -52,7 +59,34 @@ impl Ledger {
 
     pub fn with_clock(backend: Arc<dyn Backend>, clock: Arc<dyn Clock>) -> Ledger {
         let guard = Arc::new(crate::availability::Guarded::new(backend));
-        Ledger { backend: guard.clone(), guard, clock, needs_snapshot: Default::default(), flows_snapshot: Default::default(), growth: Default::default() }
+        Ledger {
+            backend: guard.clone(),
+            guard,
+            clock,
+            needs_snapshot: Default::default(),
+            flows_snapshot: Default::default(),
+            growth: Default::default(),
+            access_log: Default::default(),
+            unlogged_reads: Default::default(),
+        }
+    }
+
+    /// The same ledger, its reads logged by `log` (the server's
+    /// `--access-log-window` chooses it).
+    pub fn with_access_log(&self, log: access_log::AccessLogger) -> Ledger {
+        Ledger { access_log: log, ..self.clone() }
+    }
+
+    /// The access-log writer, to flush it at shutdown.
+    pub fn access_logger(&self) -> &access_log::AccessLogger {
+        &self.access_log
+    }
+
+    /// How many reads of AMBER or RED records went unlogged because the
+    /// store was opened read-only (only command-line reads may: the file is
+    /// in the operator's hands anyway).
+    pub fn unlogged_reads(&self) -> usize {
+        self.unlogged_reads.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// A ledger over the same database with its own in-memory state, as a
@@ -65,6 +99,8 @@ impl Ledger {
             needs_snapshot: Default::default(),
             flows_snapshot: Default::default(),
             growth: Default::default(),
+            access_log: self.access_log.fresh(),
+            unlogged_reads: Default::default(),
         }
     }
 

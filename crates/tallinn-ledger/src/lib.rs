@@ -20,7 +20,10 @@
 //! `tallinn-store-conformance`. `ledger/snapshot` keeps the needs in memory per process, keyed by the ledger
 //! version (`audit_head.seq`, advanced by every change in its transaction), so reads are served
 //! from memory yet exactly as fresh as the tables, on any number of processes. `ledger/access`
-//! holds API tokens (SHA-256 only), sessions, sign-in failures and the access log;
+//! holds API tokens (SHA-256 only), sessions, sign-in failures and the access log, which
+//! `ledger/access_log` writes by group commit; `ledger/view` is what one reader is shown through
+//! one interface — the reads that write their confidential records to that log themselves,
+//! with the catalogue's search, orders and pages (ADR 0025);
 //! `ledger/accounts` password changes, disabling and removal (ADR 0013); `ledger/deconfliction`
 //! runs dedup and gap analysis over what a reader may see (shared by CLI and API). `ledger/reports`
 //! builds a reader's report facts in one read snapshot; its `FlowsSnapshot` keeps the flows in
@@ -53,7 +56,8 @@ pub use batch::Batch;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use ledger::{
     Ledger,
-    access::{AccessEntry, AccessRead, MAX_TOKEN_DAYS, TokenInfo},
+    access::{AccessEntry, AccessRead, MAX_TOKEN_DAYS, TokenInfo, Via},
+    access_log::AccessLogger,
     accounts::AccountChange,
     agreements::AgreementDraft,
     allocations::AllocationLine,
@@ -67,6 +71,7 @@ pub use ledger::{
         VersionFilter, version_string,
     },
     transactions::TransactionFilter,
+    view::{Keyset, Listed, NeedOrder, NeedSearch, View, keyset_page},
 };
 pub use tallinn_store::{Result, StoreError, args, error, sql};
 pub(crate) use tx::Tx;

@@ -24,7 +24,7 @@ use tallinn_ledger::AllocationLine;
 mod reports;
 mod taxii;
 pub use reports::*;
-use tallinn_ledger::{Ledger, ManualClock, StoreError, TriageDecision};
+use tallinn_ledger::{Keyset, Ledger, ManualClock, NeedSearch, StoreError, TriageDecision, Via};
 pub use taxii::*;
 
 /// A fresh ledger on one backend, with a clock the test moves.
@@ -937,12 +937,45 @@ pub async fn tokens_and_the_access_log(h: Harness) {
     assert!(l.create_token(user("de.donor", "DE", Role::Donor), "de.donor", None).await.is_err(), "only the office issues tokens");
     assert_eq!(domain(l.create_token(Principal::System, "nobody", None).await.unwrap_err()), DomainError::not_found("user", "nobody"));
 
-    let before = audit_len(l).await;
     let reader = user("ee.donor", "EE", Role::Donor);
-    l.log_access(&reader, "api", &[("need", "N-1", Tlp::Amber), ("need", "N-2", Tlp::Green), ("need", "N-3", Tlp::Red)]).await.unwrap();
+    let mut ids = Vec::new();
+    for tlp in [Tlp::Amber, Tlp::Green, Tlp::Red] {
+        let mut n = need("UA-CERT", 100, tlp);
+        n.share_orgs = vec!["EE".into()];
+        n.share_users = vec!["ee.donor".into()];
+        ids.push(l.add_need(Principal::System, n).await.unwrap().id);
+    }
+    let (amber, red) = (ids[0].to_string(), ids[2].to_string());
+    let before = audit_len(l).await;
+    // The reads that show records log them themselves; the ledger's own
+    // reads (for decisions) do not.
+    l.needs(&reader, &Default::default()).await.unwrap();
+    l.need(&reader, ids[0]).await.unwrap();
+    assert!(l.access_log(&Principal::System, 10).await.unwrap().is_empty(), "reads that show nothing log nothing");
+    let api = l.view(&reader, Via::Api);
+    assert_eq!(api.needs(&Default::default()).await.unwrap().len(), 3);
     let log = l.access_log(&Principal::System, 10).await.unwrap();
-    let got: Vec<_> = log.iter().map(|e| (e.actor.as_str(), e.entity_id.as_str(), e.tlp, e.via.as_str())).collect();
-    assert_eq!(got, vec![("ee.donor", "N-3", Tlp::Red, "api"), ("ee.donor", "N-1", Tlp::Amber, "api")], "GREEN reads are not logged");
+    let got: Vec<_> = log.iter().map(|e| (e.actor.as_str(), e.entity.as_str(), e.entity_id.as_str(), e.tlp, e.via.as_str())).collect();
+    assert_eq!(
+        got,
+        vec![("ee.donor", "need", amber.as_str(), Tlp::Amber, "api"), ("ee.donor", "need", red.as_str(), Tlp::Red, "api")],
+        "shown newest first, logged in that order, newest entry first; GREEN reads are not logged"
+    );
+    // A page logs what it shows, not what it skipped.
+    let (page, _) = l.view(&reader, Via::Web).needs_page(&Default::default(), &Keyset { after: None, limit: 1, oldest_first: false }).await.unwrap();
+    assert_eq!(page[0].id, ids[2]);
+    let search = NeedSearch { text: amber.clone(), page: 1, page_size: 10, ..Default::default() };
+    assert_eq!(l.view(&reader, Via::Cli).needs_search(&Default::default(), &search).await.unwrap().items.len(), 1);
+    l.view(&reader, Via::Api).need_history(ids[1]).await.unwrap();
+    let log = l.access_log(&Principal::System, 10).await.unwrap();
+    let got: Vec<_> = log.iter().take(2).map(|e| (e.entity_id.as_str(), e.via.as_str())).collect();
+    assert_eq!(
+        got,
+        vec![(amber.as_str(), "cli"), (red.as_str(), "web")],
+        "the page and the search logged only what they showed; the GREEN need's history nothing"
+    );
+    assert!(matches!(domain(l.view(&user("de.donor", "DE", Role::Donor), Via::Api).need(ids[0]).await.unwrap_err()), DomainError::NotFound { .. }));
+    assert_eq!(l.access_log(&Principal::System, 10).await.unwrap().len(), 4, "a refused read logs nothing");
     assert_eq!(audit_len(l).await, before, "reads are not ledger changes");
     assert!(matches!(domain(l.access_log(&reader, 10).await.unwrap_err()), DomainError::Forbidden(_)));
 

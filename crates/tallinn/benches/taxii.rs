@@ -242,8 +242,7 @@ async fn own(sizes: &[usize]) {
     let base = serve(tallinn_http::router(ledger.clone())).await;
     // The same store behind a server whose access log is buffered for 2 ms
     // (`tallinn serve --access-log-window 2`).
-    let options = tallinn_http::Options { access_log: tallinn_http::AccessLogger::buffered(Duration::from_millis(2)), ..Default::default() };
-    let buffered = serve(tallinn_http::router_with(ledger.clone(), options)).await;
+    let buffered = serve(tallinn_http::router(ledger.with_access_log(tallinn_ledger::AccessLogger::buffered(Duration::from_millis(2))))).await;
     let bearer = format!("Bearer {token}");
     let basic = basic("bench.analyst", password);
 

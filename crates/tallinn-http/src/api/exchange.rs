@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;
 use serde::Deserialize;
-use tallinn_ledger::{Audience, Collection, NewCollection};
+use tallinn_ledger::{Audience, Collection, NewCollection, Via};
 
 use super::needs::signed_in;
 use crate::auth::Caller;
@@ -136,10 +136,8 @@ pub async fn sightings(
         if !c.can_read(&who) {
             continue;
         }
-        let (collection, _, recent) = s.ledger.stix_overview(&who, &c.id, "sighting", limit).await?;
+        let (collection, _, recent) = s.ledger.view(&who, Via::Api).stix_overview(&c.id, "sighting", limit).await?;
         rows.extend(recent.into_iter().map(|o| SightingRow::from_stored(&collection, o)));
     }
-    let read: Vec<(&str, &str, tallinn_core::policy::Tlp)> = rows.iter().map(|r| ("stix", r.id.as_str(), r.tlp)).collect();
-    s.ledger.log_access(&who, "api", &read).await?;
     Ok(Json(rows))
 }

@@ -63,25 +63,14 @@ pub const NAME_CURSOR_PATTERN: &str = "^([2-7][0-9a-f]){1,64}$";
 
 /// Keyset pagination of a list already filtered by visibility: `key` is the
 /// record's integer id, the cursor the last key of the previous page.
-pub fn paginate<T>(mut items: Vec<T>, key: impl Fn(&T) -> i64, sort: Option<Sort>, cursor: Option<&str>, limit: Option<usize>) -> Result<Page<T>, ApiError> {
-    let limit = check_limit(limit)?;
-    let after = cursor.map(decode_cursor).transpose()?;
-    let sort = sort.unwrap_or_default();
-    match sort {
-        Sort::Newest => items.sort_by_key(|t| std::cmp::Reverse(key(t))),
-        Sort::Oldest => items.sort_by_key(|t| key(t)),
-    }
-    let mut rest: Vec<T> = items
-        .into_iter()
-        .filter(|t| match (after, sort) {
-            (None, _) => true,
-            (Some(a), Sort::Newest) => key(t) < a,
-            (Some(a), Sort::Oldest) => key(t) > a,
-        })
-        .collect();
-    let next_cursor = (rest.len() > limit).then(|| encode_cursor(key(&rest[limit - 1])));
-    rest.truncate(limit);
-    Ok(Page { items: rest, next_cursor })
+pub fn paginate<T>(items: Vec<T>, key: impl Fn(&T) -> i64, sort: Option<Sort>, cursor: Option<&str>, limit: Option<usize>) -> Result<Page<T>, ApiError> {
+    let (items, next) = tallinn_ledger::keyset_page(items, key, &keyset(sort, cursor, limit)?);
+    Ok(Page { items, next_cursor: next.map(encode_cursor) })
+}
+
+/// The page a list's query asks for: its order, cursor and limit, checked.
+pub fn keyset(sort: Option<Sort>, cursor: Option<&str>, limit: Option<usize>) -> Result<tallinn_ledger::Keyset, ApiError> {
+    Ok(tallinn_ledger::Keyset { after: cursor.map(decode_cursor).transpose()?, limit: check_limit(limit)?, oldest_first: sort == Some(Sort::Oldest) })
 }
 
 /// Keyset pagination by a text key (organisation codes, user names),

@@ -14,7 +14,7 @@ use tallinn_core::policy::{Principal, Tlp};
 use tallinn_core::review::MAX_SCORE;
 use tallinn_core::review::{Decision, NewReview};
 use tallinn_core::text::{NON_BLANK_PATTERN, PATTERN as TEXT_PATTERN};
-use tallinn_ledger::{NeedFilter, TriageDecision};
+use tallinn_ledger::{Keyset, NeedFilter, TriageDecision, Via};
 
 use super::{Page, check_limit, decode_cursor, encode_cursor};
 use crate::auth::Caller;
@@ -44,17 +44,13 @@ pub async fn list(State(s): State<AppState>, Caller(who): Caller, query: Result<
     super::code_filter("beneficiary", q.beneficiary.as_deref())?;
     let filter = NeedFilter { status: q.status, capability: q.capability, sector: q.sector, urgency: q.urgency, beneficiary: q.beneficiary };
     let oldest_first = q.sort == Some(super::Sort::Oldest);
-    let (items, next) = s.ledger.needs_page(&who, &filter, before, limit, oldest_first).await?;
-    let read: Vec<(&str, _, _)> = items.iter().map(|n| ("need", n.id, n.tlp)).collect();
-    s.ledger.log_access(&who, "api", &read).await?;
+    let (items, next) = s.ledger.view(&who, Via::Api).needs_page(&filter, &Keyset { after: before, limit, oldest_first }).await?;
     Ok(Json(Page { items, next_cursor: next.map(encode_cursor) }))
 }
 
 /// `GET /api/v1/needs/{id}`
 pub async fn get(State(s): State<AppState>, Caller(who): Caller, Path(id): Path<String>) -> Result<Json<Need>, ApiError> {
-    let need = s.ledger.need(&who, id.parse()?).await?;
-    s.ledger.log_access(&who, "api", &[("need", need.id, need.tlp)]).await?;
-    Ok(Json(need))
+    Ok(Json(s.ledger.view(&who, Via::Api).need(id.parse()?).await?))
 }
 
 /// Writes need a signed-in caller; the store decides what each role may do.
@@ -284,16 +280,12 @@ pub async fn history(
     Caller(who): Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<tallinn_core::need::NeedTransition>>, ApiError> {
-    let need = s.ledger.need(&who, id.parse()?).await?;
-    s.ledger.log_access(&who, "api", &[("need", need.id, need.tlp)]).await?;
-    Ok(Json(s.ledger.need_history(&who, id.parse()?).await?))
+    Ok(Json(s.ledger.view(&who, Via::Api).need_history(id.parse()?).await?))
 }
 
 /// `GET /api/v1/needs/{id}/reviews`: the panels' reviews.
 pub async fn reviews(State(s): State<AppState>, Caller(who): Caller, Path(id): Path<String>) -> Result<Json<Vec<tallinn_core::review::Review>>, ApiError> {
-    let need = s.ledger.need(&who, id.parse()?).await?;
-    s.ledger.log_access(&who, "api", &[("need", need.id, need.tlp)]).await?;
-    Ok(Json(s.ledger.need_reviews(&who, id.parse()?).await?))
+    Ok(Json(s.ledger.view(&who, Via::Api).need_reviews(id.parse()?).await?))
 }
 
 /// `GET /api/v1/needs/{id}/relations`: duplicate/complementary verdicts.
@@ -302,7 +294,5 @@ pub async fn relations(
     Caller(who): Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<tallinn_core::need::NeedRelation>>, ApiError> {
-    let need = s.ledger.need(&who, id.parse()?).await?;
-    s.ledger.log_access(&who, "api", &[("need", need.id, need.tlp)]).await?;
-    Ok(Json(s.ledger.need_relations(&who, id.parse()?).await?))
+    Ok(Json(s.ledger.view(&who, Via::Api).need_relations(id.parse()?).await?))
 }

@@ -16,6 +16,7 @@ use tallinn_core::pledge::{Earmarks, InKindItem, NewPledge, Pledge, PledgeStatus
 use tallinn_core::pledge::{MAX_BUDGET_YEAR, MAX_ITEM_QUANTITY, MAX_ITEMS, MIN_BUDGET_YEAR, UNIT_VALUE_PATTERN, WHOLE_UNIT_VALUE_PATTERN};
 use tallinn_core::policy::Tlp;
 use tallinn_core::text::NON_BLANK_PATTERN;
+use tallinn_ledger::Via;
 use tallinn_ledger::{AllocationLine, StoreError};
 
 use super::needs::signed_in;
@@ -43,18 +44,15 @@ pub struct ListQuery {
 /// `GET /api/v1/pledges`
 pub async fn list(State(s): State<AppState>, Caller(who): Caller, query: Result<Query<ListQuery>, QueryRejection>) -> Result<Json<Page<Pledge>>, ApiError> {
     let Query(q) = query?;
-    let pledges = s.ledger.pledges(&who, super::code_filter("donor", q.donor.as_deref())?, q.status).await?;
-    let page = paginate(pledges, |p| p.id.key(), q.sort, q.cursor.as_deref(), q.limit)?;
-    let read: Vec<(&str, _, _)> = page.items.iter().map(|p| ("pledge", p.id, p.tlp)).collect();
-    s.ledger.log_access(&who, "api", &read).await?;
-    Ok(Json(page))
+    let donor = super::code_filter("donor", q.donor.as_deref())?;
+    let page = super::keyset(q.sort, q.cursor.as_deref(), q.limit)?;
+    let (items, next) = s.ledger.view(&who, Via::Api).pledges_page(donor, q.status, &page).await?;
+    Ok(Json(Page { items, next_cursor: next.map(super::encode_cursor) }))
 }
 
 /// `GET /api/v1/pledges/{id}`
 pub async fn get(State(s): State<AppState>, Caller(who): Caller, Path(id): Path<String>) -> Result<Json<Pledge>, ApiError> {
-    let pledge = s.ledger.pledge(&who, id.parse()?).await?;
-    s.ledger.log_access(&who, "api", &[("pledge", pledge.id, pledge.tlp)]).await?;
-    Ok(Json(pledge))
+    Ok(Json(s.ledger.view(&who, Via::Api).pledge(id.parse()?).await?))
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]

@@ -9,8 +9,8 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use tallinn_core::policy::Principal;
+use tallinn_ledger::Via;
 use tallinn_report::facts::Facts;
-use tallinn_report::overview::TOP_GAPS;
 use tallinn_report::table::{Tabular, coverage_lines, timing_lines, to_csv};
 use tallinn_report::{By, ChartKind, Overview, chart, funding, overview};
 
@@ -86,10 +86,7 @@ fn answer<T: Serialize, R: Tabular>(wire: Wire, value: &T, rows: &[R]) -> Respon
 /// The facts of the caller, with the named AMBER and RED needs of the gap
 /// list written to the access log.
 async fn facts_for(s: &AppState, who: &Principal) -> Result<Facts, ApiError> {
-    let facts = s.ledger.report_facts(who).await?;
-    let gaps = tallinn_report::coverage::gaps(&facts, TOP_GAPS);
-    s.ledger.log_access(who, "api", &facts.logged_reads(gaps.top.iter().map(|g| g.id.as_str()))).await?;
-    Ok(facts)
+    Ok(s.ledger.view(who, Via::Api).report_facts().await?)
 }
 
 /// `GET /api/v1/reports?year=`: every figure.

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::value::RawValue;
 use tallinn_core::policy::Principal;
+use tallinn_ledger::Via;
 use tallinn_ledger::{Collection, Page, Status};
 
 use super::error::TaxiiError;
@@ -165,20 +166,8 @@ fn continuation(page: &Page) -> String {
     }
 }
 
-/// Writes reads of AMBER and RED objects to the access log.
-async fn log_reads(s: &AppState, who: &Principal, page: &Page) -> Result<(), TaxiiError> {
-    let reads = page
-        .items
-        .iter()
-        .map(|o| tallinn_ledger::AccessRead { actor: who.actor(), via: "taxii".into(), entity: "stix".into(), id: o.id.clone(), tlp: o.tlp })
-        .collect();
-    s.access_log.log(&s.ledger, reads).await?;
-    Ok(())
-}
-
 /// An envelope of the stored JSON texts, exactly as received.
-async fn envelope(s: &AppState, who: &Principal, page: Page) -> Result<Response, TaxiiError> {
-    log_reads(s, who, &page).await?;
+fn envelope(page: Page) -> Result<Response, TaxiiError> {
     let mut body = format!("{{{}", continuation(&page));
     if !page.items.is_empty() {
         body.push_str(",\"objects\":[");
@@ -196,8 +185,8 @@ async fn envelope(s: &AppState, who: &Principal, page: Page) -> Result<Response,
 
 pub async fn objects(State(s): State<AppState>, Reader(who): Reader, Path(key): Path<String>, RawQuery(q): RawQuery) -> Result<Response, TaxiiError> {
     let q = query::parse(q.as_deref(), query::OBJECTS)?;
-    let (_, page) = s.ledger.stix_objects(&who, &key, &q, None, true).await?;
-    envelope(&s, &who, page).await
+    let (_, page) = s.ledger.view(&who, Via::Taxii).stix_objects(&key, &q, None, true).await?;
+    envelope(page)
 }
 
 /// A first page about one object that holds nothing: the object does not
@@ -216,8 +205,8 @@ pub async fn object(
     RawQuery(q): RawQuery,
 ) -> Result<Response, TaxiiError> {
     let q = query::parse(q.as_deref(), query::OBJECT)?;
-    let (_, page) = s.ledger.stix_objects(&who, &key, &q, Some(&object), true).await?;
-    envelope(&s, &who, existing(page, &q, &object)?).await
+    let (_, page) = s.ledger.view(&who, Via::Taxii).stix_objects(&key, &q, Some(&object), true).await?;
+    envelope(existing(page, &q, &object)?)
 }
 
 pub async fn versions(
@@ -228,8 +217,7 @@ pub async fn versions(
 ) -> Result<Response, TaxiiError> {
     let mut q = query::parse(q.as_deref(), query::VERSIONS)?;
     q.versions = vec![tallinn_ledger::VersionFilter::All];
-    let page = existing(s.ledger.stix_objects(&who, &key, &q, Some(&object), false).await?.1, &q, &object)?;
-    log_reads(&s, &who, &page).await?;
+    let page = existing(s.ledger.view(&who, Via::Taxii).stix_objects(&key, &q, Some(&object), false).await?.1, &q, &object)?;
     let versions: Vec<String> = page.items.iter().map(|o| o.version.clone()).collect();
     let body = format!("{{{},\"versions\":{}}}", continuation(&page), serde_json::to_string(&versions).unwrap_or_default());
     Ok(taxii(StatusCode::OK, body, &page_headers(&page)))
@@ -237,8 +225,7 @@ pub async fn versions(
 
 pub async fn manifest(State(s): State<AppState>, Reader(who): Reader, Path(key): Path<String>, RawQuery(q): RawQuery) -> Result<Response, TaxiiError> {
     let q = query::parse(q.as_deref(), query::OBJECTS)?;
-    let (_, page) = s.ledger.stix_objects(&who, &key, &q, None, false).await?;
-    log_reads(&s, &who, &page).await?;
+    let (_, page) = s.ledger.view(&who, Via::Taxii).stix_objects(&key, &q, None, false).await?;
     let records: Vec<serde_json::Value> = page
         .items
         .iter()

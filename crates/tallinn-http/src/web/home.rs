@@ -6,8 +6,9 @@ use axum::response::Response;
 use tallinn_core::need::{Need, NeedStatus};
 use tallinn_core::participant::{Panel, Role};
 use tallinn_core::pledge::Pledge;
+use tallinn_ledger::NeedFilter;
 
-use super::{Layout, Viewer, WebError, log_reads, render};
+use super::{Layout, Viewer, WebError, render};
 use crate::AppState;
 
 /// One thing to do or look at, with how many records wait there.
@@ -39,6 +40,7 @@ pub async fn page(State(s): State<AppState>, viewer: Viewer) -> Result<Response,
     let cat = viewer.cat;
     let role = viewer.role().unwrap_or(Role::Observer);
     let org = viewer.org().unwrap_or("").to_string();
+    // Counted, not shown: the reader's own needs are shown (and logged) below.
     let needs = s.ledger.needs(&who, &Default::default()).await?;
     let count = |status: NeedStatus| needs.iter().filter(|n| n.status == status).count();
     let task = |href: &str, key: &str, count: Option<usize>| Task { href: href.to_string(), label: cat.get(key).to_string(), count };
@@ -47,7 +49,7 @@ pub async fn page(State(s): State<AppState>, viewer: Viewer) -> Result<Response,
     let mut own_pledges = Vec::new();
     match role {
         Role::Beneficiary => {
-            own_needs = needs.iter().filter(|n| n.beneficiary == org).cloned().collect();
+            own_needs = viewer.view(&s.ledger).needs(&NeedFilter { beneficiary: Some(org.clone()), ..Default::default() }).await?;
             tasks.push(task("/needs/new", "home.file_need", None));
             tasks.push(task("/projects", "home.projects", None));
         }
@@ -60,7 +62,7 @@ pub async fn page(State(s): State<AppState>, viewer: Viewer) -> Result<Response,
             tasks.push(task("/reviews", "home.review_queue", Some(waiting)));
         }
         Role::Donor => {
-            own_pledges = s.ledger.pledges(&who, Some(&org), None).await?;
+            own_pledges = viewer.view(&s.ledger).pledges(Some(&org), None).await?;
             tasks.push(task("/pledges/new", "home.new_pledge", None));
             tasks.push(task("/pledges", "home.pledges", Some(own_pledges.len())));
         }
@@ -78,9 +80,6 @@ pub async fn page(State(s): State<AppState>, viewer: Viewer) -> Result<Response,
         Role::Observer => tasks.push(task("/pledges", "home.pledges", None)),
     }
     tasks.push(task("/agreements", "home.agreements", None));
-    let mut read: Vec<(&str, String, _)> = own_needs.iter().map(|n| ("need", n.id.to_string(), n.tlp)).collect();
-    read.extend(own_pledges.iter().map(|p| ("pledge", p.id.to_string(), p.tlp)));
-    log_reads(&s, &viewer, &read).await?;
     let l = Layout::new(&viewer, "home.title", "/home");
     render(&HomePage { l, role: cat.word("role", role.as_str()).to_string(), tasks, own_needs, own_pledges })
 }

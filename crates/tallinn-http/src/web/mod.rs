@@ -28,7 +28,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use tallinn_core::participant::Role;
-use tallinn_core::policy::{Principal, Tlp};
+use tallinn_core::policy::Principal;
 use tallinn_ledger::StoreError;
 
 pub use form::FormState;
@@ -358,12 +358,6 @@ pub fn only_parameters(query: &std::collections::HashMap<String, String>, known:
         Some(k) => Err(WebError::bad_request(cat.fill("error.unknown_parameter", &[("field", k)]))),
         None => Ok(()),
     }
-}
-
-/// Writes the reads of confidential records shown on a page to the access log.
-pub async fn log_reads<Id: std::fmt::Display>(state: &AppState, viewer: &Viewer, records: &[(&str, Id, Tlp)]) -> Result<(), WebError> {
-    state.ledger.log_access(&viewer.principal, "web", records).await?;
-    Ok(())
 }
 
 #[cfg(test)]

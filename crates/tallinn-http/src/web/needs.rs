@@ -16,19 +16,16 @@ use tallinn_core::policy::{self, Principal, Tlp};
 use tallinn_core::project::{NewDeliveryItem, NewProject, Project};
 use tallinn_core::review::{Decision, NewReview, Review};
 use tallinn_core::transaction::Transaction;
-use tallinn_ledger::{NeedFilter, TransactionFilter, TriageDecision};
+use tallinn_ledger::{Listed, NeedFilter, NeedOrder, NeedSearch, TransactionFilter, TriageDecision};
 
 use super::form::Posted;
 use super::home::panel_of;
 use super::i18n::Catalogue;
-use super::{FormState, Layout, Viewer, WebError, log_reads, render, render_status, see_other};
+use super::{FormState, Layout, Viewer, WebError, render, render_status, see_other};
 use crate::AppState;
 
 /// Needs per page of the Catalogue.
 pub const PAGE_SIZE: usize = 25;
-
-/// How the Catalogue may be ordered.
-pub const SORTS: &[&str] = &["newest", "oldest", "urgency", "deadline", "cost", "remainder"];
 
 #[derive(Template)]
 #[template(path = "needs.html")]
@@ -45,7 +42,7 @@ struct CataloguePage {
     capabilities: &'static [Capability],
     sectors: &'static [Sector],
     urgencies: &'static [Urgency],
-    sorts: &'static [&'static str],
+    sorts: &'static [(&'static str, NeedOrder)],
 }
 
 /// Reads one vocabulary word of the query string; a word outside the
@@ -69,36 +66,14 @@ pub async fn catalogue(State(s): State<AppState>, viewer: Viewer, Query(q): Quer
         beneficiary: q.get("beneficiary").map(|b| b.trim().to_string()).filter(|b| !b.is_empty()),
     };
     let sort = q.get("sort").map(String::as_str).filter(|s| !s.is_empty()).unwrap_or("newest");
-    if !SORTS.contains(&sort) {
-        return Err(WebError::bad_request(cat.fill("error.bad_filter", &[("field", "sort"), ("value", sort)])));
-    }
+    let order = NeedOrder::named(sort).ok_or_else(|| WebError::bad_request(cat.fill("error.bad_filter", &[("field", "sort"), ("value", sort)])))?;
     let page: usize = match q.get("page").map(|p| p.trim()).filter(|p| !p.is_empty()) {
         None => 1,
         Some(p) => p.parse().ok().filter(|p| *p >= 1).ok_or_else(|| WebError::bad_request(cat.fill("error.bad_filter", &[("field", "page"), ("value", p)])))?,
     };
-    let mut needs = s.ledger.needs(&viewer.principal, &filter).await?;
-    if let Some(text) = q.get("q").map(|t| t.trim().to_lowercase()).filter(|t| !t.is_empty()) {
-        needs.retain(|n| {
-            n.id.to_string().to_lowercase() == text
-                || n.title.to_lowercase().contains(&text)
-                || n.description.to_lowercase().contains(&text)
-                || n.tags.iter().any(|t| t.to_lowercase() == text)
-        });
-    }
-    let key = |n: &Need| n.id.key();
-    match sort {
-        "oldest" => needs.sort_by_key(key),
-        "urgency" => needs.sort_by_key(|n| (std::cmp::Reverse(n.urgency.default_weight()), std::cmp::Reverse(key(n)))),
-        "deadline" => needs.sort_by_key(|n| (n.deadline.is_none(), n.deadline, std::cmp::Reverse(key(n)))),
-        "cost" => needs.sort_by_key(|n| (std::cmp::Reverse(n.cost_eur_minor), std::cmp::Reverse(key(n)))),
-        "remainder" => needs.sort_by_key(|n| (std::cmp::Reverse(n.remainder_eur_minor()), std::cmp::Reverse(key(n)))),
-        _ => needs.sort_by_key(|n| std::cmp::Reverse(key(n))),
-    }
-    let total = needs.len();
+    let search = NeedSearch { text: q.get("q").cloned().unwrap_or_default(), order, page, page_size: PAGE_SIZE };
+    let Listed { items: shown, total } = viewer.view(&s.ledger).needs_search(&filter, &search).await?;
     let pages = total.div_ceil(PAGE_SIZE).max(1);
-    let shown: Vec<Need> = needs.into_iter().skip((page - 1) * PAGE_SIZE).take(PAGE_SIZE).collect();
-    let read: Vec<(&str, NeedId, Tlp)> = shown.iter().map(|n| ("need", n.id, n.tlp)).collect();
-    log_reads(&s, &viewer, &read).await?;
     let link = |p: usize| {
         let mut params: Vec<(&str, &str)> = q.iter().filter(|(k, v)| k.as_str() != "page" && !v.is_empty()).map(|(k, v)| (k.as_str(), v.as_str())).collect();
         params.sort();
@@ -125,7 +100,7 @@ pub async fn catalogue(State(s): State<AppState>, viewer: Viewer, Query(q): Quer
         capabilities: Capability::ALL,
         sectors: Sector::ALL,
         urgencies: Urgency::ALL,
-        sorts: SORTS,
+        sorts: NeedOrder::ALL,
     })
 }
 
@@ -204,8 +179,7 @@ async fn need_page(
     done: Option<&str>,
 ) -> Result<Response, WebError> {
     let who = &viewer.principal;
-    let tallinn_ledger::NeedDetails { need, history, reviews, relations } = state.ledger.need_details(who, id.parse()?).await?;
-    log_reads(state, viewer, &[("need", need.id, need.tlp)]).await?;
+    let tallinn_ledger::NeedDetails { need, history, reviews, relations } = viewer.view(&state.ledger).need_details(id.parse()?).await?;
     let allocations: Vec<Allocation> = state.ledger.allocations(who).await?.into_iter().filter(|a| a.need == need.id).collect();
     let transactions = state.ledger.transactions(who, &TransactionFilter { need: Some(need.id), ..Default::default() }).await?;
     let projects: Vec<Project> = state.ledger.projects(who).await?.into_iter().filter(|p| p.need == need.id).collect();
@@ -490,9 +464,8 @@ fn form_of(need: &Need) -> FormState {
 
 /// `GET /needs/{id}/edit`: the draft in the need form.
 pub async fn edit_form(State(s): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Result<Response, WebError> {
-    let who = viewer.signed_in(&format!("/needs/{id}/edit"))?.clone();
-    let need = s.ledger.need(&who, id.parse()?).await?;
-    log_reads(&s, &viewer, &[("need", need.id, need.tlp)]).await?;
+    viewer.signed_in(&format!("/needs/{id}/edit"))?;
+    let need = viewer.view(&s.ledger).need(id.parse()?).await?;
     need_form(&viewer, form_of(&need), StatusCode::OK, Some(&need.id.to_string()))
 }
 
@@ -522,7 +495,7 @@ struct ReviewQueuePage {
 /// `GET /reviews`: needs waiting for the reader's panel (reviewers) or for
 /// triage (coordinators).
 pub async fn review_queue(State(s): State<AppState>, viewer: Viewer) -> Result<Response, WebError> {
-    let who = viewer.signed_in("/reviews")?.clone();
+    viewer.signed_in("/reviews")?;
     let stages: Vec<(&'static str, NeedStatus)> = match viewer.role() {
         Some(Role::Coordinator) => vec![
             ("reviews.triage", NeedStatus::Submitted),
@@ -537,12 +510,8 @@ pub async fn review_queue(State(s): State<AppState>, viewer: Viewer) -> Result<R
         _ => return Err(WebError::page(StatusCode::FORBIDDEN, viewer.cat.get("error.forbidden").to_string())),
     };
     let mut queues = Vec::new();
-    let mut read = Vec::new();
     for (key, status) in stages {
-        let needs = s.ledger.needs(&who, &NeedFilter { status: Some(status), ..Default::default() }).await?;
-        read.extend(needs.iter().map(|n| ("need", n.id, n.tlp)));
-        queues.push((key, needs));
+        queues.push((key, viewer.view(&s.ledger).needs(&NeedFilter { status: Some(status), ..Default::default() }).await?));
     }
-    log_reads(&s, &viewer, &read).await?;
     render(&ReviewQueuePage { l: Layout::new(&viewer, "reviews.title", "/reviews"), queues })
 }

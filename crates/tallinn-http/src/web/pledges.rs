@@ -7,7 +7,6 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use tallinn_core::PledgeId;
 use tallinn_core::allocation::Allocation;
 use tallinn_core::money::{Currency, Money};
 use tallinn_core::need::{Capability, Sector};
@@ -17,7 +16,7 @@ use tallinn_core::policy::{self, Tlp};
 use super::form::Posted;
 use super::i18n::Catalogue;
 use super::needs::refuse;
-use super::{FormState, Layout, Viewer, WebError, log_reads, render, render_status, see_other};
+use super::{FormState, Layout, Viewer, WebError, render, render_status, see_other};
 use crate::AppState;
 
 #[derive(Template)]
@@ -37,7 +36,7 @@ fn may_pledge(viewer: &Viewer) -> bool {
 
 /// `GET /pledges?donor=&status=`
 pub async fn list(State(s): State<AppState>, viewer: Viewer, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
-    let who = viewer.signed_in("/pledges")?.clone();
+    viewer.signed_in("/pledges")?;
     let cat = viewer.cat;
     super::only_parameters(&q, &["donor", "status"], cat)?;
     let donor = q.get("donor").map(|d| d.trim()).filter(|d| !d.is_empty());
@@ -45,9 +44,7 @@ pub async fn list(State(s): State<AppState>, viewer: Viewer, Query(q): Query<Has
         None => None,
         Some(v) => Some(v.parse::<PledgeStatus>().map_err(|_| WebError::bad_request(cat.fill("error.bad_filter", &[("field", "status"), ("value", v)])))?),
     };
-    let pledges = s.ledger.pledges(&who, donor, status).await?;
-    let read: Vec<(&str, PledgeId, Tlp)> = pledges.iter().map(|p| ("pledge", p.id, p.tlp)).collect();
-    log_reads(&s, &viewer, &read).await?;
+    let pledges = viewer.view(&s.ledger).pledges(donor, status).await?;
     let page = PledgesPage {
         l: Layout::new(&viewer, "pledges.title", "/pledges"),
         query: FormState::new(q),
@@ -74,8 +71,7 @@ struct PledgePage {
 
 async fn pledge_page(state: &AppState, viewer: &Viewer, id: &str, form: FormState, status: StatusCode, done: Option<&str>) -> Result<Response, WebError> {
     let who = viewer.signed_in(&format!("/pledges/{id}"))?.clone();
-    let pledge = state.ledger.pledge(&who, id.parse()?).await?;
-    log_reads(state, viewer, &[("pledge", pledge.id, pledge.tlp)]).await?;
+    let pledge = viewer.view(&state.ledger).pledge(id.parse()?).await?;
     let allocations = state.ledger.allocations(&who).await?.into_iter().filter(|a| a.pledge == pledge.id).collect();
     // The steps the store would accept now (`tallinn_core::policy::pledge`).
     let steps = [

@@ -55,6 +55,12 @@ impl FromRequestParts<AppState> for Viewer {
 }
 
 impl Viewer {
+    /// What this viewer is shown: the ledger's reads that write their
+    /// confidential records to the access log (`via = web`).
+    pub fn view<'a>(&'a self, ledger: &'a tallinn_ledger::Ledger) -> tallinn_ledger::View<'a> {
+        ledger.view(&self.principal, tallinn_ledger::Via::Web)
+    }
+
     pub fn role(&self) -> Option<Role> {
         match &self.principal {
             Principal::User { role, .. } => Some(*role),

@@ -42,12 +42,32 @@ pub struct AccessEntry {
     pub via: String,
 }
 
+/// The interface a reader is served through, as the access log names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Via {
+    Api,
+    Web,
+    Cli,
+    Taxii,
+}
+
+impl Via {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Via::Api => "api",
+            Via::Web => "web",
+            Via::Cli => "cli",
+            Via::Taxii => "taxii",
+        }
+    }
+}
+
 /// One read to write to the access log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessRead {
     /// Who read (`Principal::actor`).
     pub actor: String,
-    pub via: String,
+    pub via: Via,
     pub entity: String,
     pub id: String,
     pub tlp: Tlp,
@@ -147,22 +167,15 @@ impl Ledger {
         row.map(|r| Ok(Principal::User { name: r.text("name")?, org: r.text("org")?, role: r.parse("role")? })).transpose()
     }
 
-    /// Writes reads of confidential records to the access log. Reads are not
-    /// changes, so this is the one write without an audit entry.
-    pub async fn log_access<Id: std::fmt::Display>(&self, reader: &Principal, via: &str, records: &[(&str, Id, Tlp)]) -> Result<()> {
-        let reads = records
-            .iter()
-            .map(|(entity, id, tlp)| AccessRead { actor: reader.actor(), via: via.to_string(), entity: entity.to_string(), id: id.to_string(), tlp: *tlp })
-            .collect();
-        self.log_reads(reads).await
-    }
-
     /// Writes reads (of any readers) in one transaction; only AMBER,
-    /// AMBER+STRICT and RED reads are kept.
-    pub async fn log_reads(&self, reads: Vec<AccessRead>) -> Result<()> {
+    /// AMBER+STRICT and RED reads are kept. Reads are not changes, so this
+    /// is the one write without an audit entry. Readers log through a
+    /// [`View`](super::view::View), whose reads call this through the
+    /// group-commit [`AccessLogger`](super::access_log::AccessLogger).
+    pub(crate) async fn log_reads(&self, reads: Vec<AccessRead>) -> Result<()> {
         let at = to_micros(self.now());
         let logged: Vec<Vec<Value>> =
-            reads.into_iter().filter(|r| r.tlp.is_logged_on_read()).map(|r| args![at, r.actor, r.entity, r.id, r.tlp.as_str(), r.via]).collect();
+            reads.into_iter().filter(|r| r.tlp.is_logged_on_read()).map(|r| args![at, r.actor, r.entity, r.id, r.tlp.as_str(), r.via.as_str()]).collect();
         if logged.is_empty() {
             return Ok(());
         }

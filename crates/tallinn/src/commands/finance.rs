@@ -19,9 +19,7 @@ pub async fn pledge(ctx: &Ctx, cmd: PledgeCmd) -> anyhow::Result<()> {
         PledgeCmd::Add(a) => print_one(&l.add_pledge(actor(), new_pledge(*a)?).await?, Format::Json),
         PledgeCmd::List { donor, status, format } => {
             let status: Option<PledgeStatus> = status.map(|s| parse("status", &s)).transpose()?;
-            let pledges = l.pledges(&ctx.actor, donor.as_deref(), status).await?;
-            let read: Vec<(&str, _, _)> = pledges.iter().map(|p| ("pledge", p.id, p.tlp)).collect();
-            super::log_access(l, &ctx.actor, &read).await?;
+            let pledges = ctx.view().pledges(donor.as_deref(), status).await?;
             print(&pledges, format.format)
         }
         PledgeCmd::Commit { id } => print_one(&l.set_pledge_status(actor(), id.parse()?, PledgeStatus::Committed).await?, Format::Json),

@@ -31,6 +31,14 @@ pub struct Ctx {
     pub actor: Principal,
 }
 
+impl Ctx {
+    /// What the operator is shown: reads that write their AMBER and RED
+    /// records to the access log (`via = cli`).
+    pub fn view(&self) -> tallinn_ledger::View<'_> {
+        self.ledger.view(&self.actor, tallinn_ledger::Via::Cli)
+    }
+}
+
 /// The commands that touch no store and need no async runtime (the offline
 /// engine, duplicate detection on a file, the STIX tools), run at once;
 /// `None` for the others. (`stix match-batch` is often started once per
@@ -100,6 +108,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Agreement(cmd) => delivery::agreement(&ctx, cmd).await,
         Command::Announcement(cmd) => delivery::announcement(&ctx, cmd).await,
     };
+    // On a store opened read-only (a backup, a snapshot) reads cannot be
+    // logged: the command went on, and says so — the file is in the
+    // operator's hands anyway, readable without Tallinn (ADR 0020).
+    let unlogged = ctx.ledger.unlogged_reads();
+    if unlogged > 0 {
+        eprintln!("tallinn: warning: {unlogged} read(s) of AMBER or RED records not written to the access log: the store is read-only");
+    }
     ctx.ledger.backend().close().await;
     result
 }
@@ -140,25 +155,4 @@ pub fn progress(total: usize, what: &str) -> ProgressBar {
     );
     bar.set_message(what.to_string());
     bar
-}
-
-/// Writes the operator's reads of confidential records to the access log.
-/// On a store opened read-only (a backup, a snapshot) they cannot be
-/// written: the command goes on, and says so on stderr — the file is in the
-/// operator's hands anyway, readable without Tallinn (ADR 0020).
-pub async fn log_access<Id: std::fmt::Display>(
-    ledger: &tallinn_ledger::Ledger,
-    actor: &tallinn_core::policy::Principal,
-    reads: &[(&str, Id, tallinn_core::policy::Tlp)],
-) -> anyhow::Result<()> {
-    match ledger.log_access(actor, "cli", reads).await {
-        Err(tallinn_ledger::StoreError::Unavailable(reason)) if ledger.backend().is_read_only() && reason.contains("read-only") => {
-            let confidential = reads.iter().filter(|r| r.2.is_logged_on_read()).count();
-            if confidential > 0 {
-                eprintln!("tallinn: warning: {confidential} read(s) of AMBER or RED records not written to the access log: the store is read-only");
-            }
-            Ok(())
-        }
-        other => Ok(other?),
-    }
 }

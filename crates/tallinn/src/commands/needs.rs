@@ -24,14 +24,11 @@ pub async fn run(ctx: &Ctx, cmd: NeedCmd) -> anyhow::Result<()> {
                 urgency: urgency.map(|s| parse("urgency", &s)).transpose()?,
                 beneficiary,
             };
-            let needs = l.needs(&ctx.actor, &filter).await?;
-            let read: Vec<(&str, _, _)> = needs.iter().map(|n| ("need", n.id, n.tlp)).collect();
-            super::log_access(l, &ctx.actor, &read).await?;
+            let needs = ctx.view().needs(&filter).await?;
             print(&needs, format.format)
         }
         NeedCmd::Show { id, format } => {
-            let tallinn_ledger::NeedDetails { need, history, reviews, relations } = l.need_details(&ctx.actor, id.parse()?).await?;
-            super::log_access(l, &ctx.actor, &[("need", need.id, need.tlp)]).await?;
+            let tallinn_ledger::NeedDetails { need, history, reviews, relations } = ctx.view().need_details(id.parse()?).await?;
             if format.format == Format::Json {
                 print_one(&serde_json::json!({ "need": need, "history": history, "reviews": reviews, "relations": relations }), Format::Json)
             } else {

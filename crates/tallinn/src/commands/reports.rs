@@ -45,15 +45,14 @@ pub struct ReportArgs {
 }
 
 pub async fn report(ctx: &Ctx, args: ReportArgs) -> anyhow::Result<()> {
-    let facts = ctx.ledger.report_facts(&ctx.actor).await?;
     if let Some(kind) = args.chart {
         // A chart names needs only in top-gaps.
-        let gaps = tallinn_report::coverage::gaps(&facts, tallinn_report::overview::TOP_GAPS);
-        super::log_access(&ctx.ledger, &ctx.actor, &facts.logged_reads(gaps.top.iter().map(|g| g.id.as_str()))).await?;
+        let facts = ctx.view().report_facts().await?;
         return write_out(args.output.as_deref(), chart::render(kind, &facts).as_bytes());
     }
     if let Some(by) = args.by {
-        let table = funding(&facts, by, args.year);
+        // A funding table names no record: its facts are read unlogged.
+        let table = funding(&ctx.ledger.report_facts(&ctx.actor).await?, by, args.year);
         return match args.format {
             Format::Json => crate::output::print_one(&table, Format::Json),
             format => {
@@ -65,8 +64,7 @@ pub async fn report(ctx: &Ctx, args: ReportArgs) -> anyhow::Result<()> {
             }
         };
     }
-    let o = overview(&facts, args.year);
-    super::log_access(&ctx.ledger, &ctx.actor, &facts.logged_reads(o.gaps.top.iter().map(|g| g.id.as_str()))).await?;
+    let o = overview(&ctx.view().report_facts().await?, args.year);
     match (args.view, args.format) {
         (Some(view), Format::Json) => match view {
             ReportView::Coverage => crate::output::print_one(&o.coverage, Format::Json),

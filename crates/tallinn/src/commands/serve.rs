@@ -5,7 +5,7 @@ use tallinn_ledger::Ledger;
 
 use crate::cli::ServeArgs;
 
-pub async fn run(ledger: Ledger, args: &ServeArgs) -> anyhow::Result<()> {
+pub async fn run(mut ledger: Ledger, args: &ServeArgs) -> anyhow::Result<()> {
     let (listen, demo, access_log_window_ms) = (args.listen.as_str(), args.demo, args.access_log_window_ms);
     if args.header_timeout_secs == 0 || args.max_connections == 0 || args.max_connections_per_address == 0 {
         anyhow::bail!("--header-timeout, --max-connections and --max-connections-per-address must be at least 1");
@@ -37,10 +37,9 @@ pub async fn run(ledger: Ledger, args: &ServeArgs) -> anyhow::Result<()> {
         anyhow::bail!("--access-log-window: {access_log_window_ms} ms is more than the 1000 ms allowed");
     }
     if access_log_window_ms > 0 {
-        options.access_log = tallinn_http::AccessLogger::buffered(std::time::Duration::from_millis(access_log_window_ms));
+        ledger = ledger.with_access_log(tallinn_ledger::AccessLogger::buffered(std::time::Duration::from_millis(access_log_window_ms)));
         eprintln!("tallinn: the access log is buffered: TAXII reads are committed within {access_log_window_ms} ms, after they are answered");
     }
-    let access_log = options.access_log.clone();
     if demo {
         match tallinn_demo::load(&ledger).await? {
             Some(r) => eprintln!("tallinn: loaded the synthetic demo dataset ({} needs, {} pledges)", r.needs, r.pledges),
@@ -64,7 +63,7 @@ pub async fn run(ledger: Ledger, args: &ServeArgs) -> anyhow::Result<()> {
     // addresses feed the sign-in limits.
     tallinn_http::server::serve(listener, app, limits, shutdown()).await?;
     // Every read answered is in the access log before the store closes.
-    access_log.flush().await.context("writing the last access-log entries")?;
+    ledger.access_logger().flush().await.context("writing the last access-log entries")?;
     ledger.backend().close().await;
     eprintln!("tallinn: stopped");
     Ok(())
