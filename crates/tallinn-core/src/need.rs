@@ -126,31 +126,65 @@ impl NeedStatus {
     }
 }
 
-/// A need as filed.
+/// A need as filed: what every interface reads its own syntax into (the
+/// API's JSON, whose shape is this type's serde form, the CLI's flags, the
+/// web form, a CSV row).
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", schemars(description = "A need to file; it starts as a draft."))]
 pub struct NewNeed {
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = crate::participant::CODE_PATTERN)))]
     pub beneficiary: String,
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = crate::text::NON_BLANK_PATTERN), length(max = MAX_TITLE)))]
     pub title: String,
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = crate::text::PATTERN), length(max = MAX_DESCRIPTION)))]
     pub description: String,
     pub capability: Capability,
     pub sector: Sector,
     pub urgency: Urgency,
     /// Estimated cost in EUR cents: the Catalogue is costed in the reporting
-    /// currency so that allocations from any donor compare exactly.
+    /// currency so that allocations from any donor compare exactly. Written
+    /// `cost_eur`, in EUR, e.g. "125000.00".
+    #[serde(rename = "cost_eur", with = "cost_eur")]
+    #[cfg_attr(feature = "schema", schemars(with = "String", regex(pattern = crate::money::POSITIVE_AMOUNT_PATTERN), description = "EUR, e.g. \"125000.00\"."))]
     pub cost_eur_minor: i64,
+    #[serde(default = "divisible_by_default")]
     pub divisible: bool,
     pub deadline: Option<Date>,
     pub tlp: Tlp,
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(inner(regex(pattern = crate::participant::CODE_PATTERN))))]
     pub share_orgs: Vec<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(inner(regex(pattern = crate::participant::USER_NAME_PATTERN))))]
     pub share_users: Vec<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(inner(regex(pattern = TAG_PATTERN))))]
     pub tags: Vec<String>,
-    #[serde(default)]
+    /// Made by the demo generator. Never read from outside: only the
+    /// generator sets it.
+    #[serde(skip)]
     pub synthetic: bool,
+}
+
+fn divisible_by_default() -> bool {
+    true
+}
+
+/// `cost_eur` as text: a positive amount with at most two decimals.
+mod cost_eur {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(minor: &i64, s: S) -> Result<S::Ok, S::Error> {
+        crate::money::eur_string::serialize(minor, s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+        let text = String::deserialize(d)?;
+        crate::money::parse_minor("cost_eur", &text, 2).map_err(|e| serde::de::Error::custom(e.message))
+    }
 }
 
 pub const MAX_TITLE: usize = 200;
@@ -170,7 +204,7 @@ impl NewNeed {
             return Err(DomainError::invalid("description", format!("at most {MAX_DESCRIPTION} characters")));
         }
         if self.cost_eur_minor <= 0 {
-            return Err(DomainError::invalid("cost", "the estimated cost must be more than zero"));
+            return Err(DomainError::invalid("cost_eur", "the estimated cost must be more than zero"));
         }
         for tag in &self.tags {
             let ok = (1..=40).contains(&tag.chars().count()) && !tag.chars().any(|c| c.is_whitespace() || c == ';' || c == ',');

@@ -108,10 +108,36 @@ impl From<axum::extract::rejection::QueryRejection> for ApiError {
 }
 
 /// Malformed JSON bodies (syntax, types, unknown fields, wrong media type).
+/// A value refused at a field (a word outside a vocabulary, an amount that
+/// is not one) is a 422 `invalid` naming the field by its path (`cost_eur`,
+/// `items[1].quantity`), like a value the ledger refuses.
 impl From<axum::extract::rejection::JsonRejection> for ApiError {
     fn from(e: axum::extract::rejection::JsonRejection) -> Self {
+        if let Some(at) = field_error(&e) {
+            let path = at.path().to_string();
+            if path != "." {
+                return ApiError { status: StatusCode::UNPROCESSABLE_ENTITY, code: "invalid", message: at.inner().to_string(), field: Some(path) };
+            }
+        }
         ApiError { status: e.status(), code: "bad_body", message: e.body_text(), field: None }
     }
+}
+
+/// The error axum's `Json` met at a path of the body, if it was a value's
+/// (axum reads bodies with `serde_path_to_error`, and keeps its error as the
+/// rejection's source).
+fn field_error(e: &axum::extract::rejection::JsonRejection) -> Option<&serde_path_to_error::Error<serde_json::Error>> {
+    if !matches!(e, axum::extract::rejection::JsonRejection::JsonDataError(_)) {
+        return None;
+    }
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if let Some(found) = err.downcast_ref::<serde_path_to_error::Error<serde_json::Error>>() {
+            return Some(found);
+        }
+        source = err.source();
+    }
+    None
 }
 
 pub async fn not_found(uri: axum::http::Uri) -> Response {

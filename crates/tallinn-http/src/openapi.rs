@@ -306,7 +306,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             )
         },
         Op {
-            body: s!(needs::CreateNeed),
+            body: s!(tallinn_core::need::NewNeed),
             ..op(Post, "/api/v1/needs", "File a need (draft)", "needs", SignedIn, (201, s!(Need)), WRITE, crate::api::needs::create)
         },
         op(Get, "/api/v1/needs/{id}", "One need", "needs", Public, (200, s!(Need)), READ, crate::api::needs::get),

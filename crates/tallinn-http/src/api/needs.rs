@@ -4,13 +4,10 @@ use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use jiff::civil::Date;
 use serde::Deserialize;
-use tallinn_core::money::POSITIVE_AMOUNT_PATTERN;
-use tallinn_core::money::parse_minor;
-use tallinn_core::need::{Capability, MAX_DESCRIPTION, MAX_RESERVATION_DAYS, MAX_TITLE, Need, NeedStatus, NewNeed, Sector, TAG_PATTERN, Urgency};
-use tallinn_core::participant::{CODE_PATTERN, Panel, USER_NAME_PATTERN};
-use tallinn_core::policy::{Principal, Tlp};
+use tallinn_core::need::{Capability, MAX_RESERVATION_DAYS, Need, NeedStatus, NewNeed, Sector, Urgency};
+use tallinn_core::participant::{CODE_PATTERN, Panel};
+use tallinn_core::policy::Principal;
 use tallinn_core::review::MAX_SCORE;
 use tallinn_core::review::{Decision, NewReview};
 use tallinn_core::text::{NON_BLANK_PATTERN, PATTERN as TEXT_PATTERN};
@@ -63,71 +60,10 @@ pub fn signed_in(who: Principal) -> Result<Principal, ApiError> {
     }
 }
 
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateNeed {
-    #[schemars(regex(pattern = CODE_PATTERN))]
-    beneficiary: String,
-    #[schemars(regex(pattern = NON_BLANK_PATTERN), length(max = MAX_TITLE))]
-    title: String,
-    #[serde(default)]
-    #[schemars(regex(pattern = TEXT_PATTERN), length(max = MAX_DESCRIPTION))]
-    description: String,
-    capability: Capability,
-    sector: Sector,
-    urgency: Urgency,
-    /// EUR, e.g. "125000.00".
-    #[schemars(regex(pattern = POSITIVE_AMOUNT_PATTERN))]
-    cost_eur: String,
-    #[serde(default = "yes")]
-    divisible: bool,
-    deadline: Option<Date>,
-    tlp: Tlp,
-    #[serde(default)]
-    #[schemars(inner(regex(pattern = CODE_PATTERN)))]
-    share_orgs: Vec<String>,
-    #[serde(default)]
-    #[schemars(inner(regex(pattern = USER_NAME_PATTERN)))]
-    share_users: Vec<String>,
-    #[serde(default)]
-    #[schemars(inner(regex(pattern = TAG_PATTERN)))]
-    tags: Vec<String>,
-}
-
-fn yes() -> bool {
-    true
-}
-
-/// `POST /api/v1/needs`: files a draft.
-pub async fn create(
-    State(s): State<AppState>,
-    Caller(who): Caller,
-    body: Result<Json<CreateNeed>, JsonRejection>,
-) -> Result<(StatusCode, Json<Need>), ApiError> {
+/// `POST /api/v1/needs`: files a draft. The body is a `NewNeed` as JSON.
+pub async fn create(State(s): State<AppState>, Caller(who): Caller, body: Result<Json<NewNeed>, JsonRejection>) -> Result<(StatusCode, Json<Need>), ApiError> {
     let who = signed_in(who)?;
-    let Json(b) = body?;
-    let cost_eur_minor = parse_minor("cost_eur", &b.cost_eur, 2).map_err(|e| ApiError {
-        status: StatusCode::UNPROCESSABLE_ENTITY,
-        code: "invalid",
-        message: e.message,
-        field: Some("cost_eur".into()),
-    })?;
-    let need = NewNeed {
-        beneficiary: b.beneficiary,
-        title: b.title,
-        description: b.description,
-        capability: b.capability,
-        sector: b.sector,
-        urgency: b.urgency,
-        cost_eur_minor,
-        divisible: b.divisible,
-        deadline: b.deadline,
-        tlp: b.tlp,
-        share_orgs: b.share_orgs,
-        share_users: b.share_users,
-        tags: b.tags,
-        synthetic: false,
-    };
+    let Json(need) = body?;
     Ok((StatusCode::CREATED, Json(s.ledger.add_need(who, need).await?)))
 }
 

@@ -415,16 +415,6 @@ fn read_need(form: &mut FormState, cat: &'static Catalogue) -> Option<NewNeed> {
     })
 }
 
-/// A store error on the need form, placed by its field (the domain names
-/// the cost field `cost`; the form calls it `cost_eur`).
-fn refuse_need(form: &mut FormState, e: tallinn_ledger::StoreError) -> Result<StatusCode, WebError> {
-    let status = refuse(form, e)?;
-    if let Some(message) = form.error("cost").map(str::to_string) {
-        form.fail("cost_eur", message);
-    }
-    Ok(status)
-}
-
 /// `POST /needs/new`: files a draft and shows it.
 pub async fn create(State(s): State<AppState>, viewer: Viewer, Posted(mut form): Posted) -> Result<Response, WebError> {
     let who = viewer.check_form(form.values(), "/needs/new")?;
@@ -434,7 +424,7 @@ pub async fn create(State(s): State<AppState>, viewer: Viewer, Posted(mut form):
     match s.ledger.add_need(who, need).await {
         Ok(need) => Ok(see_other(&format!("/needs/{}?done=need_filed", need.id))),
         Err(e) => {
-            let status = refuse_need(&mut form, e)?;
+            let status = refuse(&mut form, e)?;
             need_form_page(&viewer, form, status)
         }
     }
@@ -478,7 +468,7 @@ pub async fn amend(State(s): State<AppState>, viewer: Viewer, Path(id): Path<Str
     match s.ledger.amend_need(who, id.parse()?, need).await {
         Ok(need) => Ok(see_other(&format!("/needs/{}?done=need_amended", need.id))),
         Err(e) => {
-            let status = refuse_need(&mut form, e)?;
+            let status = refuse(&mut form, e)?;
             need_form(&viewer, form, status, Some(&id))
         }
     }

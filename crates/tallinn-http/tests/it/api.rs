@@ -180,17 +180,26 @@ async fn a_need_through_the_api() {
         let (got, b) = send(&app, "POST", "/api/v1/needs", who, Some(body)).await;
         assert_eq!(got, status, "{b}");
     }
-    // Malformed bodies.
-    for (text, status) in [
-        ("{not json", StatusCode::BAD_REQUEST),
-        (r#"{"beneficiary": 5}"#, StatusCode::UNPROCESSABLE_ENTITY),
-        (&body.replace("\"tlp\"", "\"colour\": \"red\", \"tlp\"") as &str, StatusCode::UNPROCESSABLE_ENTITY),
-        (&body.replace("250000.00", "-5") as &str, StatusCode::UNPROCESSABLE_ENTITY),
-        (&body.replace("energy", "space") as &str, StatusCode::UNPROCESSABLE_ENTITY),
+    // Malformed bodies: a value refused at a field names the field, by its
+    // path, whether serde or the ledger refused it.
+    for (text, status, field) in [
+        ("{not json", StatusCode::BAD_REQUEST, None),
+        (r#"{"beneficiary": 5}"#, StatusCode::UNPROCESSABLE_ENTITY, Some("beneficiary")),
+        (&body.replace("\"tlp\"", "\"colour\": \"red\", \"tlp\"") as &str, StatusCode::UNPROCESSABLE_ENTITY, Some("colour")),
+        (&body.replace("\"tlp\"", "\"synthetic\": true, \"tlp\"") as &str, StatusCode::UNPROCESSABLE_ENTITY, Some("synthetic")),
+        (&body.replace("250000.00", "-5") as &str, StatusCode::UNPROCESSABLE_ENTITY, Some("cost_eur")),
+        (&body.replace("250000.00", "0.00") as &str, StatusCode::UNPROCESSABLE_ENTITY, Some("cost_eur")),
+        (&body.replace("energy", "space") as &str, StatusCode::UNPROCESSABLE_ENTITY, Some("sector")),
+        (&body.replace("\"tlp\"", "\"tags\": [\"soc\", 7], \"tlp\"") as &str, StatusCode::UNPROCESSABLE_ENTITY, Some("tags[1]")),
+        (&body.replace("Sensors for the SOC", " ") as &str, StatusCode::UNPROCESSABLE_ENTITY, Some("title")),
     ] {
         let (got, b) = send(&app, "POST", "/api/v1/needs", Some(&ben), Some(text)).await;
         assert_eq!(got, status, "{text}: {b}");
         assert!(b["error"]["message"].is_string(), "{b}");
+        assert_eq!(b["error"]["field"].as_str(), field, "{text}: {b}");
+        if field.is_some() {
+            assert_eq!(b["error"]["code"], "invalid", "{b}");
+        }
     }
     assert_eq!(ledger.verify_audit().await.unwrap().entries, before, "no refused request wrote anything");
 
@@ -328,6 +337,13 @@ async fn pledges_and_allocations_through_the_api() {
         (in_kind.replace(r#""1500.00""#, r#""15.001""#), "items"),
         (in_kind.replace(r#""quantity": 20, "unit_value": "600""#, r#""quantity": 0, "unit_value": "600""#), "items"),
         (in_kind.replace("Service year", " "), "items"),
+        (
+            in_kind
+                .replace(r#""quantity": 0"#, r#""quantity": "many""#)
+                .replace(r#""quantity": 20, "unit_value": "1500.00""#, r#""quantity": "many", "unit_value": "1500.00""#),
+            "items[0].quantity",
+        ),
+        (in_kind.replace(r#""tlp": "green""#, r#""tlp": "purple""#), "tlp"),
         (in_kind.replace(r#""tlp""#, r#""valuation": "donor_cost", "tlp""#).replace("items", "itemz"), "body"),
         (body.replace(r#""amount": "300.00", "#, ""), "amount"),
         (body.replace(r#""tlp""#, r#""valuation": "donor_cost", "tlp""#), "items"),
