@@ -10,6 +10,7 @@ pub mod admin;
 pub mod need;
 pub mod pledge;
 pub mod project;
+pub mod work;
 
 vocabulary! {
     /// Traffic Light Protocol 2.0.

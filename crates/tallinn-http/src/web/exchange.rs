@@ -6,7 +6,6 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use tallinn_core::participant::Role;
 use tallinn_core::policy::Tlp;
 use tallinn_ledger::{Collection, ObjectCount};
 
@@ -65,7 +64,7 @@ pub async fn overview(
     Query(params): Query<std::collections::HashMap<String, String>>,
 ) -> Result<Response, WebError> {
     let who = viewer.signed_in("/exchange")?.clone();
-    if !matches!(viewer.role(), Some(Role::Analyst | Role::Coordinator | Role::Auditor)) {
+    if !tallinn_core::policy::work::uses_exchange(&who) {
         return Err(WebError::page(StatusCode::FORBIDDEN, viewer.cat.get("error.forbidden").to_string()));
     }
     super::only_parameters(&params, &["q"], viewer.cat)?;

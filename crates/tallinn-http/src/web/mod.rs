@@ -27,8 +27,7 @@ use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use tallinn_core::participant::Role;
-use tallinn_core::policy::Principal;
+use tallinn_core::policy::{self, Principal, work};
 use tallinn_ledger::StoreError;
 
 pub use form::FormState;
@@ -137,35 +136,33 @@ pub struct Layout {
     pub flash: Option<String>,
 }
 
-/// The pages each role works in, in the order of the navigation bar.
-fn nav_for(role: Option<Role>) -> Vec<(&'static str, &'static str)> {
-    let mut items = vec![("/", "nav.dashboard")];
-    let Some(role) = role else { return items };
-    items.push(("/home", "nav.home"));
-    items.push(("/needs", "nav.catalogue"));
-    match role {
-        Role::Beneficiary => items.extend([("/needs/new", "nav.file_need"), ("/projects", "nav.projects")]),
-        Role::Reviewer => items.push(("/reviews", "nav.reviews")),
-        Role::Donor => items.extend([("/pledges", "nav.pledges"), ("/pledges/new", "nav.new_pledge")]),
-        Role::Coordinator => items.extend([
-            ("/reviews", "nav.reviews"),
-            ("/pledges", "nav.pledges"),
-            ("/allocation", "nav.allocation"),
-            ("/projects", "nav.projects"),
-            ("/participants", "nav.participants"),
-            ("/audit", "nav.audit"),
-        ]),
-        Role::Implementer => items.push(("/projects", "nav.projects")),
-        Role::Analyst => items.push(("/exchange", "nav.exchange")),
-        Role::Auditor => items.extend([("/pledges", "nav.pledges"), ("/projects", "nav.projects"), ("/audit", "nav.audit"), ("/access", "nav.access")]),
-        Role::Observer => items.push(("/pledges", "nav.pledges")),
-    }
-    items.push(("/agreements", "nav.agreements"));
-    items.push(("/account", "nav.account"));
-    if matches!(role, Role::Coordinator | Role::Analyst | Role::Auditor) && !items.iter().any(|(h, _)| *h == "/exchange") {
-        items.push(("/exchange", "nav.exchange"));
-    }
-    items
+/// Whether a reader works in a page.
+type WorksIn = fn(&Principal) -> bool;
+
+/// The navigation bar: each page, in order, with the rule that decides who
+/// works in it — the same function the page itself (or the action behind
+/// it) applies, so a link is offered exactly to those the page serves.
+const NAV: &[(&str, &str, WorksIn)] = &[
+    ("/", "nav.dashboard", |_| true),
+    ("/home", "nav.home", work::signed_in),
+    ("/needs", "nav.catalogue", work::signed_in),
+    ("/needs/new", "nav.file_need", work::files_needs),
+    ("/reviews", "nav.reviews", work::reviews_needs),
+    ("/pledges", "nav.pledges", work::follows_pledges),
+    ("/pledges/new", "nav.new_pledge", work::pledges),
+    ("/allocation", "nav.allocation", |who| policy::admin::read_proposals(who).is_ok()),
+    ("/projects", "nav.projects", work::follows_projects),
+    ("/participants", "nav.participants", |who| policy::admin::add_participants(who).is_ok()),
+    ("/audit", "nav.audit", |who| policy::admin::read_audit_log(who).is_ok()),
+    ("/access", "nav.access", |who| policy::admin::read_access_log(who).is_ok()),
+    ("/agreements", "nav.agreements", work::signed_in),
+    ("/account", "nav.account", work::signed_in),
+    ("/exchange", "nav.exchange", work::uses_exchange),
+];
+
+/// The pages `who` works in, in the order of the navigation bar.
+fn nav_for(who: &Principal) -> impl Iterator<Item = (&'static str, &'static str)> + '_ {
+    NAV.iter().filter(move |(_, _, works_in)| works_in(who)).map(|(href, label, _)| (*href, *label))
 }
 
 impl Layout {
@@ -181,8 +178,7 @@ impl Layout {
             Principal::User { name, org, role } => Some(format!("{name} · {} · {org}", cat.word("role", role.as_str()))),
             _ => None,
         };
-        let nav = nav_for(viewer.role())
-            .into_iter()
+        let nav = nav_for(&viewer.principal)
             .map(|(href, key)| NavItem {
                 href,
                 label: cat.get(key),
@@ -226,7 +222,7 @@ impl Layout {
 /// Whether a longer navigation link also matches `path` (so `/needs/new` and
 /// not `/needs` is the current page).
 fn nav_has_longer(viewer: &Viewer, path: &str, href: &str) -> bool {
-    nav_for(viewer.role()).iter().any(|(h, _)| h.len() > href.len() && path.starts_with(h))
+    nav_for(&viewer.principal).any(|(h, _)| h.len() > href.len() && path.starts_with(h))
 }
 
 /// Inserts `separator` between groups of three digits of a decimal string,

@@ -376,7 +376,11 @@ fn need_form(viewer: &Viewer, form: FormState, status: StatusCode, editing: Opti
 /// `GET /needs/new`
 pub async fn new_form(viewer: Viewer) -> Result<Response, WebError> {
     viewer.signed_in("/needs/new")?;
-    let org = viewer.org().unwrap_or_default().to_string();
+    if !policy::work::files_needs(&viewer.principal) {
+        return Err(WebError::page(StatusCode::FORBIDDEN, viewer.cat.get("error.forbidden").to_string()));
+    }
+    // An institution files for itself; the office names the institution it files for.
+    let org = if policy::is_office(&viewer.principal) { String::new() } else { viewer.org().unwrap_or_default().to_string() };
     need_form_page(&viewer, FormState::with(&[("beneficiary", &org), ("urgency", "medium"), ("tlp", "amber"), ("divisible", "on")]), StatusCode::OK)
 }
 

@@ -31,7 +31,7 @@ struct PledgesPage {
 
 /// A donor's users pledge for it; the office for any donor.
 fn may_pledge(viewer: &Viewer) -> bool {
-    viewer.org().is_some_and(|org| policy::pledge::make(&viewer.principal, org).is_ok())
+    policy::work::pledges(&viewer.principal)
 }
 
 /// `GET /pledges?donor=&status=`
@@ -152,7 +152,11 @@ fn pledge_form_page(viewer: &Viewer, form: FormState, status: StatusCode) -> Res
 /// `GET /pledges/new`
 pub async fn new_form(State(s): State<AppState>, viewer: Viewer) -> Result<Response, WebError> {
     viewer.signed_in("/pledges/new")?;
-    let org = viewer.org().unwrap_or_default().to_string();
+    if !may_pledge(&viewer) {
+        return Err(WebError::page(StatusCode::FORBIDDEN, viewer.cat.get("error.forbidden").to_string()));
+    }
+    // A donor pledges for itself; the office names the donor it records for.
+    let org = if policy::is_office(&viewer.principal) { String::new() } else { viewer.org().unwrap_or_default().to_string() };
     let today = s.ledger.now().to_zoned(jiff::tz::TimeZone::UTC).date().to_string();
     pledge_form_page(
         &viewer,

@@ -657,3 +657,47 @@ async fn exchange_search_finds_indicators_the_reader_may_see() {
     assert!(!other.get(&app, "/exchange").await.body.contains("id=\"found\""), "no search, no results section");
     assert_eq!(other.get(&app, "/exchange?colour=red").await.status, StatusCode::BAD_REQUEST);
 }
+
+/// The links of a page's navigation bar.
+fn nav_links(page: &str) -> Vec<String> {
+    let start = page.find("<nav").expect("a navigation bar");
+    let end = start + page[start..].find("</nav>").unwrap();
+    page[start..end].split("href=\"").skip(1).map(|s| s[..s.find('"').unwrap()].to_string()).collect()
+}
+
+#[tokio::test]
+async fn every_reader_is_led_to_the_pages_that_serve_them_and_only_those() {
+    let (app, _ledger, _dir) = app().await;
+    let all = [
+        "/",
+        "/home",
+        "/needs",
+        "/needs/new",
+        "/reviews",
+        "/pledges",
+        "/pledges/new",
+        "/allocation",
+        "/projects",
+        "/participants",
+        "/audit",
+        "/access",
+        "/agreements",
+        "/account",
+        "/exchange",
+    ];
+    for (name, ..) in tallinn_demo::USERS {
+        let mut b = Browser::default();
+        assert_eq!(b.sign_in(&app, name).await.status, StatusCode::SEE_OTHER, "{name} signs in");
+        let nav = nav_links(&b.get(&app, "/home").await.body);
+        for uri in nav.iter() {
+            assert_eq!(b.get(&app, uri).await.status, StatusCode::OK, "{name}: {uri} is in the navigation and opens");
+        }
+        // The forms and registers a reader is not led to refuse them.
+        for uri in ["/needs/new", "/pledges/new", "/allocation", "/audit", "/access", "/exchange"] {
+            if !nav.iter().any(|n| n == uri) {
+                assert_eq!(b.get(&app, uri).await.status, StatusCode::FORBIDDEN, "{name}: {uri} is not in the navigation, and refuses them");
+            }
+        }
+        assert!(nav.iter().all(|n| all.contains(&n.as_str())), "{name}: {nav:?}");
+    }
+}
