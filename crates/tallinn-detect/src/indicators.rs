@@ -56,7 +56,13 @@ impl Loader {
 
     /// One STIX object: compiled if it is an indicator that can be detected.
     pub fn object(&mut self, object: Value) {
-        match indicator(&object, self.now) {
+        self.take(indicator(&object, self.now));
+    }
+
+    /// What [`indicator`] made of an object: compiled into the index, or
+    /// counted.
+    fn take(&mut self, read: Read) {
+        match read {
             Ok(None) => self.other_objects += 1,
             Ok(Some((ind, pattern))) => {
                 if let Err(r) = self.detector.add(ind, &pattern) {
@@ -70,15 +76,69 @@ impl Loader {
     /// The objects of `text`: a bundle, a list, one object, or JSON lines
     /// of any of these. An error stops the reading where it is (the source
     /// is then to be refused whole: its objects before the error are kept).
+    ///
+    /// A large text is read in two stages on two threads: one parses the
+    /// JSON and picks each indicator's fields, the other compiles the
+    /// patterns into the index as they come, in order.
     pub fn read(&mut self, text: &str) -> Result<(), String> {
-        if is_json_lines(text) {
-            text.lines()
-                .enumerate()
-                .filter(|(_, l)| !l.trim().is_empty())
-                .try_for_each(|(n, line)| tallinn_stix::strict_json::for_each_object(line, &mut |o| self.object(o)).map_err(|e| format!("line {}: {e}", n + 1)))
-        } else {
-            tallinn_stix::strict_json::for_each_object(text, &mut |o| self.object(o)).map_err(|e| e.to_string())
+        self.read_staged(text, TWO_STAGES_FROM)
+    }
+
+    /// [`Loader::read`], in two stages when `text` has at least
+    /// `two_stages_from` bytes.
+    pub fn read_staged(&mut self, text: &str, two_stages_from: usize) -> Result<(), String> {
+        if text.len() < two_stages_from {
+            return each_object(text, &mut |o| self.object(o));
         }
+        let now = self.now;
+        let (sender, parsed) = std::sync::mpsc::sync_channel::<Vec<Read>>(BATCHES_AHEAD);
+        std::thread::scope(|scope| {
+            // The parsing stage also picks each object's fields, so that an
+            // object is freed by the thread that allocated it.
+            let parser = scope.spawn(move || {
+                let mut batch = Vec::with_capacity(BATCH);
+                let result = each_object(text, &mut |o| {
+                    batch.push(indicator(&o, now));
+                    if batch.len() == BATCH {
+                        // The compiling side only stops early by ending the
+                        // scope, after this thread: a send cannot fail here.
+                        let _ = sender.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+                    }
+                });
+                if !batch.is_empty() {
+                    let _ = sender.send(batch);
+                }
+                result
+            });
+            for batch in parsed {
+                batch.into_iter().for_each(|read| self.take(read));
+            }
+            parser.join().unwrap_or_else(|_| Err("reading the indicators stopped".into()))
+        })
+    }
+}
+
+/// An object as the compiling stage receives it: an indicator with its
+/// pattern, another kind of object (`None`), or a refusal.
+type Read = Result<Option<(Indicator, String)>, Refusal>;
+
+/// Texts from this size on are read in two stages (smaller ones are read
+/// before a thread would start).
+const TWO_STAGES_FROM: usize = 1 << 20;
+/// Objects handed from the parsing stage to the compiling one at a time.
+const BATCH: usize = 512;
+/// Batches parsed ahead of the compiling stage, at most.
+const BATCHES_AHEAD: usize = 8;
+
+/// Hands each object of `text` (see [`Loader::read`]) to `each`, in order.
+fn each_object(text: &str, each: &mut dyn FnMut(Value)) -> Result<(), String> {
+    if is_json_lines(text) {
+        text.lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+            .try_for_each(|(n, line)| tallinn_stix::strict_json::for_each_object(line, &mut *each).map_err(|e| format!("line {}: {e}", n + 1)))
+    } else {
+        tallinn_stix::strict_json::for_each_object(text, each).map_err(|e| e.to_string())
     }
 }
 

@@ -253,3 +253,33 @@ fn a_window_keeps_what_its_within_allows_and_no_more_than_its_cap() {
     }
     assert_eq!(correlator.held(), tallinn_detect::correlate::MIN_HELD);
 }
+
+/// Read in two stages (parsing on one thread, compiling on the other), a
+/// source gives exactly what it gives read in one: the same indicators,
+/// refusals and other objects, in order, and on an error the same objects
+/// kept before it.
+#[test]
+fn indicators_read_in_two_stages_are_those_read_in_one() {
+    let mut objects: Vec<serde_json::Value> = Vec::new();
+    for n in 0..3_000u32 {
+        objects.push(match n % 7 {
+            0 => json!({"type": "malware", "id": format!("malware--{n}")}),
+            1 => indicator(n, "[ipv4-addr:value = ", None),
+            _ => indicator(n, &format!("[ipv4-addr:value = '10.{}.{}.{}']", n / 65536, (n / 256) % 256, n % 256), None),
+        });
+    }
+    let bundle = json!({"type": "bundle", "id": "bundle--1", "objects": objects}).to_string();
+    let lines: String = objects.iter().map(|o| format!("{o}\n")).collect();
+    let broken = format!("{}\n{{broken\n{}\n", lines.trim_end(), indicator(9_999, "[ipv4-addr:value = '1.2.3.4']", None));
+    let read = |text: &str, two_stages_from: usize| {
+        let mut loader = indicators::Loader::new(0);
+        let result = loader.read_staged(text, two_stages_from);
+        (result, loader.detector.len(), loader.other_objects, loader.refused)
+    };
+    for text in [&bundle, &lines, &broken] {
+        let one = read(text, usize::MAX);
+        assert!(one.1 > 2_000, "{}", one.1);
+        assert_eq!(read(text, 0), one);
+    }
+    assert!(read(&broken, 0).0.unwrap_err().starts_with("line 3001:"));
+}
