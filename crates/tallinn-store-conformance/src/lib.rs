@@ -976,6 +976,14 @@ pub async fn tokens_and_the_access_log(h: Harness) {
     );
     assert!(matches!(domain(l.view(&user("de.donor", "DE", Role::Donor), Via::Api).need(ids[0]).await.unwrap_err()), DomainError::NotFound { .. }));
     assert_eq!(l.access_log(&Principal::System, 10).await.unwrap().len(), 4, "a refused read logs nothing");
+    // The engine's duplicate pairs name their needs: those are logged too.
+    let found = l.view(&reader, Via::Cli).duplicates(0.5).await.unwrap();
+    let named: std::collections::BTreeSet<String> =
+        found.needs.iter().flat_map(|p| [p.a.clone(), p.b.clone()]).filter(|id| *id == amber || *id == red).collect();
+    assert!(!named.is_empty(), "the three needs say the same: {:?}", found.needs);
+    let log = l.access_log(&Principal::System, 10).await.unwrap();
+    let logged: std::collections::BTreeSet<String> = log.iter().take(named.len()).filter(|e| e.via == "cli").map(|e| e.entity_id.clone()).collect();
+    assert_eq!((logged, log.len()), (named.clone(), 4 + named.len()));
     assert_eq!(audit_len(l).await, before, "reads are not ledger changes");
     assert!(matches!(domain(l.access_log(&reader, 10).await.unwrap_err()), DomainError::Forbidden(_)));
 

@@ -50,7 +50,7 @@ pub struct GapsQuery {
 pub async fn gaps(State(s): State<AppState>, Caller(who): Caller, query: Result<Query<GapsQuery>, QueryRejection>) -> Result<Json<Vec<GapRow>>, ApiError> {
     let Query(q) = query?;
     let by = gap_by(q.by.as_deref().unwrap_or("need"))?;
-    Ok(Json(s.ledger.gaps(&who, by).await?))
+    Ok(Json(s.ledger.view(&who, tallinn_ledger::Via::Api).gaps(by).await?))
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
@@ -68,7 +68,8 @@ pub async fn duplicates(
 ) -> Result<Json<Duplicates>, ApiError> {
     let Query(q) = query?;
     let threshold = q.threshold.unwrap_or(tallinn_allocate::dedup::DEFAULT_THRESHOLD);
-    Ok(Json(s.ledger.duplicates(&signed_in(who)?, threshold).await?))
+    let who = signed_in(who)?;
+    Ok(Json(s.ledger.view(&who, tallinn_ledger::Via::Api).duplicates(threshold).await?))
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]

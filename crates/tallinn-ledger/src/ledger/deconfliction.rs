@@ -1,6 +1,6 @@
 //! Deconfliction and gap analysis over the ledger, as the reader may see it.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 use tallinn_allocate::dedup::{DedupNeed, DuplicatePair, OverlapPledge, find_duplicates, overlapping_pledges};
@@ -9,10 +9,13 @@ use tallinn_core::DomainError;
 use tallinn_core::NeedId;
 use tallinn_core::need::NeedStatus;
 use tallinn_core::pledge::PledgeStatus;
-use tallinn_core::policy::Principal;
+use tallinn_core::policy::{Principal, Tlp};
 
 use super::Ledger;
 use crate::error::Result;
+
+/// The TLP of records by id (`N-12`, `P-3`).
+pub(crate) type Levels = HashMap<String, Tlp>;
 
 /// Likely duplicate needs and overlapping pledges.
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -26,16 +29,22 @@ pub struct Duplicates {
 
 impl Ledger {
     /// Duplicate candidates among the open needs and pledges the reader may
-    /// see, leaving out pairs a coordinator has already judged.
-    pub async fn duplicates(&self, reader: &Principal, threshold: f64) -> Result<Duplicates> {
+    /// see, leaving out pairs a coordinator has already judged; with the TLP
+    /// of every need and pledge compared, by id (shown through
+    /// `View::duplicates`, which logs the records the pairs name).
+    pub(crate) async fn duplicates(&self, reader: &Principal, threshold: f64) -> Result<(Duplicates, Levels)> {
         if !(0.0..=1.0).contains(&threshold) {
             return Err(DomainError::invalid("threshold", format!("{threshold} is not between 0 and 1")).into());
         }
+        let mut levels = Levels::new();
         let needs: Vec<DedupNeed> = self
             .needs(reader, &Default::default())
             .await?
             .into_iter()
             .filter(|n| !matches!(n.status, NeedStatus::Rejected | NeedStatus::Withdrawn))
+            .inspect(|n| {
+                levels.insert(n.id.to_string(), n.tlp);
+            })
             .map(|n| DedupNeed {
                 id: n.id.to_string(),
                 beneficiary: n.beneficiary,
@@ -59,6 +68,9 @@ impl Ledger {
             .await?
             .into_iter()
             .filter(|p| p.status != PledgeStatus::Cancelled)
+            .inspect(|p| {
+                levels.insert(p.id.to_string(), p.tlp);
+            })
             .map(|p| OverlapPledge {
                 earmarks: p
                     .earmarks
@@ -74,16 +86,19 @@ impl Ledger {
                 pledged_on: p.pledged_on,
             })
             .collect();
-        Ok(Duplicates { needs: need_pairs, pledges: overlapping_pledges(&pledges, threshold), scanned: needs.len() })
+        Ok((Duplicates { needs: need_pairs, pledges: overlapping_pledges(&pledges, threshold), scanned: needs.len() }, levels))
     }
 
     /// The unfunded gap of the approved needs the reader may see, ranked by
     /// urgency × threat (the factor of each need's sector, from the
     /// sightings in the threat exchange: `Ledger::threat_factors`).
-    pub async fn gaps(&self, reader: &Principal, by: GapBy) -> Result<Vec<GapRow>> {
+    /// With the TLP of every need ranked, by id (shown through
+    /// `View::gaps`, which logs the needs the rows name).
+    pub(crate) async fn gaps(&self, reader: &Principal, by: GapBy) -> Result<(Vec<GapRow>, Levels)> {
         let needs = self.needs(reader, &Default::default()).await?;
         let threat = self.threat_factors().await?;
-        Ok(gaps(&needs, by, &Default::default(), |n| threat.get(&n.sector).map_or(1.0, |t| t.factor)))
+        let rows = gaps(&needs, by, &Default::default(), |n| threat.get(&n.sector).map_or(1.0, |t| t.factor));
+        Ok((rows, needs.iter().map(|n| (n.id.to_string(), n.tlp)).collect()))
     }
 }
 

@@ -14,6 +14,8 @@
 //! decisions — a permission, a count, a form's choices — and are not
 //! logged.
 
+use tallinn_allocate::dedup::DuplicatePair;
+use tallinn_allocate::gaps::{GapBy, GapRow};
 use tallinn_core::need::{Need, NeedRelation, NeedTransition};
 use tallinn_core::pledge::{Pledge, PledgeStatus};
 use tallinn_core::policy::{Principal, Tlp};
@@ -23,6 +25,7 @@ use tallinn_report::Facts;
 
 use super::Ledger;
 use super::access::{AccessRead, Via};
+use super::deconfliction::Duplicates;
 use super::needs::{NeedDetails, NeedFilter};
 use super::taxii::{Collection, ObjectCount, ObjectQuery, Page, StoredObject};
 use crate::StoreError;
@@ -278,6 +281,27 @@ impl View<'_> {
         let named = facts.logged_reads(gaps.top.iter().map(|g| g.id.as_str()));
         self.shown("need", named.into_iter().map(|(_, id, tlp)| (id.to_string(), tlp))).await?;
         Ok(facts)
+    }
+
+    /// The unfunded gap ranked `by` need or group. Each row names needs (the
+    /// need itself, or the group's most urgent one): those are shown.
+    pub async fn gaps(&self, by: GapBy) -> Result<Vec<GapRow>> {
+        let (rows, levels) = self.ledger.gaps(self.reader, by).await?;
+        let named = rows.iter().flat_map(|r| [r.top_need.as_str(), r.group.as_str()]).filter_map(|id| levels.get(id).map(|tlp| (id.to_string(), *tlp)));
+        self.shown("need", named.collect::<std::collections::BTreeMap<_, _>>()).await?;
+        Ok(rows)
+    }
+
+    /// Likely duplicate needs and overlapping pledges: each pair shows both
+    /// records (their ids, and evidence drawn from their text).
+    pub async fn duplicates(&self, threshold: f64) -> Result<Duplicates> {
+        let (found, levels) = self.ledger.duplicates(self.reader, threshold).await?;
+        let named = |pairs: &[DuplicatePair]| -> std::collections::BTreeMap<String, Tlp> {
+            pairs.iter().flat_map(|p| [&p.a, &p.b]).filter_map(|id| levels.get(id).map(|tlp| (id.clone(), *tlp))).collect()
+        };
+        self.shown("need", named(&found.needs)).await?;
+        self.shown("pledge", named(&found.pledges)).await?;
+        Ok(found)
     }
 
     /// A page of a collection's objects (TAXII's objects, object, versions and

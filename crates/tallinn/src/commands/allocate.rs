@@ -53,7 +53,7 @@ pub async fn ledger(ctx: &super::Ctx, apply: Option<&str>, output: Option<&Path>
 }
 
 pub async fn gaps(ctx: &super::Ctx, by: &str, format: crate::cli::Format) -> anyhow::Result<()> {
-    let rows = ctx.ledger.gaps(&ctx.actor, tallinn_ledger::gap_by(by)?).await?;
+    let rows = ctx.view().gaps(tallinn_ledger::gap_by(by)?).await?;
     crate::output::print(&rows, format)
 }
 
@@ -79,5 +79,5 @@ pub fn dedup_file(input: &Path, threshold: f64) -> anyhow::Result<()> {
 
 pub async fn dedup_ledger(ctx: &super::Ctx, threshold: f64) -> anyhow::Result<()> {
     check_threshold(threshold)?;
-    print_duplicates(&ctx.ledger.duplicates(&ctx.actor, threshold).await?)
+    print_duplicates(&ctx.view().duplicates(threshold).await?)
 }
