@@ -116,10 +116,24 @@ impl From<axum::extract::rejection::JsonRejection> for ApiError {
         if let Some(at) = field_error(&e) {
             let path = at.path().to_string();
             if path != "." {
-                return ApiError { status: StatusCode::UNPROCESSABLE_ENTITY, code: "invalid", message: at.inner().to_string(), field: Some(path) };
+                // Both echo the body (an unknown key, a refused word): a
+                // hostile body's megabyte key is not sent back whole.
+                let (field, message) = (shortened(&path), shortened(&at.inner().to_string()));
+                return ApiError { status: StatusCode::UNPROCESSABLE_ENTITY, code: "invalid", message, field: Some(field) };
             }
         }
         ApiError { status: e.status(), code: "bad_body", message: e.body_text(), field: None }
+    }
+}
+
+/// The most characters of the body an error message echoes.
+const ECHOED_CHARS: usize = 200;
+
+/// `text`, cut to [`ECHOED_CHARS`] characters (marked with `…`).
+fn shortened(text: &str) -> String {
+    match text.char_indices().nth(ECHOED_CHARS) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_string(),
     }
 }
 

@@ -201,6 +201,11 @@ async fn a_need_through_the_api() {
             assert_eq!(b["error"]["code"], "invalid", "{b}");
         }
     }
+    // A huge unknown key is named, not echoed whole.
+    let huge = body.replace("\"tlp\"", &format!("\"{}\": 1, \"tlp\"", "k".repeat(100_000)));
+    let (got, b) = send(&app, "POST", "/api/v1/needs", Some(&ben), Some(&huge)).await;
+    assert_eq!((got, b["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid")), "{b}");
+    assert!(b.to_string().len() < 1_000 && b["error"]["field"].as_str().unwrap().starts_with("kkk"), "{b}");
     assert_eq!(ledger.verify_audit().await.unwrap().entries, before, "no refused request wrote anything");
 
     let (got, need) = send(&app, "POST", "/api/v1/needs", Some(&ben), Some(body)).await;
