@@ -192,6 +192,7 @@ impl Backend for PostgresBackend {
                          WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position",
             tables: "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
             set_identity: Some("SELECT setval(pg_get_serial_sequence($1, $2), $3)"),
+            parallel_writes: 4,
         }
     }
 

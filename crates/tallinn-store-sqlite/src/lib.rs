@@ -95,6 +95,7 @@ impl Backend for SqliteBackend {
             columns_of: "SELECT name, type FROM pragma_table_info($1) ORDER BY cid",
             tables: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
             set_identity: None,
+            parallel_writes: 1,
         }
     }
 

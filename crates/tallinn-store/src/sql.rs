@@ -255,6 +255,10 @@ pub struct Dialect {
     /// were inserted with their own keys (an export read back); `None`
     /// where the next key already follows the largest (SQLite's rowid).
     pub set_identity: Option<&'static str>,
+    /// How many write transactions are worth running at once: 1 on SQLite,
+    /// whose writers take turns at its one write lock (more only contend
+    /// for it); several on PostgreSQL, which commits them in parallel.
+    pub parallel_writes: usize,
 }
 
 /// An open transaction. Dropping it without `commit` rolls it back.

@@ -3,6 +3,9 @@
 //! concurrent readers share one commit instead of queueing for the store's
 //! write lock one by one.
 //!
+//! On PostgreSQL up to four groups are committed at once (it commits them
+//! in parallel); on SQLite one, while the next group gathers.
+//!
 //! Two modes. **Synchronous** (the default): each read waits until its
 //! entries are committed, so no confidential read is ever answered
 //! unlogged. **Buffered** (`tallinn serve --access-log-window MS`): TAXII
@@ -18,7 +21,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use super::Ledger;
 use super::access::AccessRead;
@@ -128,12 +131,19 @@ async fn settled(wait: oneshot::Receiver<std::result::Result<(), Failure>>) -> R
 }
 
 async fn write_groups(ledger: Ledger, mut rx: mpsc::UnboundedReceiver<Pending>, window: Duration, failing: Arc<AtomicBool>) {
+    // Groups committed at once: the backend's `parallel_writes`. On
+    // PostgreSQL one group at a time made readers wait for the group before
+    // theirs; on SQLite more than one only contend for its write lock.
+    let writers = ledger.backend().dialect().parallel_writes.max(1);
+    let slots = Arc::new(Semaphore::new(writers));
     while let Some(first) = rx.recv().await {
         // Buffered: let the window's reads gather (not while failing, when
         // each reader is waiting for its own commit).
         if !window.is_zero() && !failing.load(Ordering::Acquire) {
             tokio::time::sleep(window).await;
         }
+        // While every slot is busy, reads gather into the next group.
+        let Ok(slot) = slots.clone().acquire_owned().await else { return };
         let mut group = vec![first];
         let mut count = group[0].reads.len();
         while count < MAX_GROUP {
@@ -145,24 +155,40 @@ async fn write_groups(ledger: Ledger, mut rx: mpsc::UnboundedReceiver<Pending>, 
                 Err(_) => break,
             }
         }
-        let reads: Vec<AccessRead> = group.iter().flat_map(|p| p.reads.iter().cloned()).collect();
-        let result = if reads.is_empty() {
-            Ok(())
+        if group.iter().any(|p| p.reads.is_empty()) {
+            // A flush is answered once every group before it is committed.
+            let Ok(rest) = slots.clone().acquire_many_owned(writers as u32 - 1).await else { return };
+            write_group(&ledger, group, window, &failing).await;
+            drop((slot, rest));
         } else {
-            ledger.log_reads(reads).await.map_err(|e| Failure { unavailable: matches!(e, StoreError::Unavailable(_)), reason: e.to_string() })
-        };
-        match &result {
-            Ok(()) => failing.store(false, Ordering::Release),
-            Err(e) => {
-                if !window.is_zero() {
-                    tracing::error!(error = %e.reason, "access log: a buffered commit failed; confidential reads now wait for their own commit");
-                }
-                failing.store(true, Ordering::Release);
+            let (ledger, failing) = (ledger.clone(), failing.clone());
+            tokio::spawn(async move {
+                write_group(&ledger, group, window, &failing).await;
+                drop(slot);
+            });
+        }
+    }
+}
+
+/// Commits one group's reads and answers each reader with the outcome.
+async fn write_group(ledger: &Ledger, group: Vec<Pending>, window: Duration, failing: &AtomicBool) {
+    let reads: Vec<AccessRead> = group.iter().flat_map(|p| p.reads.iter().cloned()).collect();
+    let result = if reads.is_empty() {
+        Ok(())
+    } else {
+        ledger.log_reads(reads).await.map_err(|e| Failure { unavailable: matches!(e, StoreError::Unavailable(_)), reason: e.to_string() })
+    };
+    match &result {
+        Ok(()) => failing.store(false, Ordering::Release),
+        Err(e) => {
+            if !window.is_zero() {
+                tracing::error!(error = %e.reason, "access log: a buffered commit failed; confidential reads now wait for their own commit");
             }
+            failing.store(true, Ordering::Release);
         }
-        for p in group {
-            let _ = p.done.send(result.clone());
-        }
+    }
+    for p in group {
+        let _ = p.done.send(result.clone());
     }
 }
 
