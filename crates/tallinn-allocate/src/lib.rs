@@ -25,4 +25,4 @@ pub mod simplex;
 mod solve;
 
 pub use model::{InputError, Instance, Solution, parse_instance};
-pub use solve::{SCORE_SCALE, SolveError, allocate};
+pub use solve::{SCORE_SCALE, SolveError, allocate, allocate_pricing_in};

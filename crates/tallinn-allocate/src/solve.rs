@@ -19,6 +19,11 @@
 //!    route, which the optimum then never uses for it; a need the pledge is
 //!    reluctant about (< 1) is kept off the pledge's hubs, its cell served by
 //!    direct arcs. This is the same LP with a fraction of the arcs (ADR 0018).
+//!    The direct arcs of a beneficiary's cells — one per need the pledge
+//!    favours or is reluctant about, most of the graph once donors state
+//!    preferences — are priced, not built: each pledge class's best-scoring
+//!    first, then after each solve those whose reduced cost is negative,
+//!    until none is (`price_in`, ADR 0027).
 //! 2. **Exact LP.** The class problem is a transportation problem, solved as
 //!    a min-cost flow (pledge classes supplying, need classes demanding, both
 //!    free to stay unmet at no cost) by network simplex with integer costs
@@ -85,11 +90,45 @@ struct Compressed {
     cell_arcs: Vec<Arc>,
     /// Hubs, coarsest first (every `refine` arc goes forward).
     hubs: usize,
+    /// Cells a pledge class is reluctant about: priced, not built (`price_in`).
+    lazy: Vec<Lazy>,
+    /// Each cell's need classes.
+    cell_members: Vec<Vec<usize>>,
+    /// Each need class's value (weight × threat): its score for a pledge
+    /// without preference for it.
+    value: Vec<f64>,
 }
+
+/// Arcs from a pledge class to every need class of a cell it is reluctant
+/// about, at `value × factor` (the pledge's factor for the cell's
+/// beneficiary) — except the need classes it names, which have direct arcs
+/// at their own factor. Such a pledge must reach each of those needs by its
+/// own arc (a hub would overstate its score), so these are most of the
+/// graph's arcs when donors state reluctance; `price_in` builds only those
+/// the optimum may use.
+struct Lazy {
+    pledge_class: usize,
+    cell: usize,
+    factor: f64,
+    except: Vec<usize>,
+}
+
+/// At most this many priced-in arcs per pledge class and round, the most
+/// improving (docs/benchmarks.md: fewer take more rounds, more grow the
+/// graph with arcs the optimum does not use).
+const PRICED_IN_PER_PLEDGE: usize = 128;
 
 impl Compressed {
     fn arc_count(&self) -> usize {
         self.direct.len() + self.hub.len() + self.refine.len() + self.cell_arcs.len()
+    }
+
+    /// The largest |cost| any arc of the LP may have, built or priced.
+    fn cost_bound(&self) -> i64 {
+        let built = [&self.direct, &self.cell_arcs].into_iter().flatten().map(|a| a.cost.abs()).max().unwrap_or(0);
+        let cell_max: Vec<f64> = self.cell_members.iter().map(|ncs| ncs.iter().map(|&nc| self.value[nc]).fold(0.0, f64::max)).collect();
+        let lazy = self.lazy.iter().map(|g| cost_of(cell_max[g.cell] * g.factor).abs()).max().unwrap_or(0);
+        built.max(lazy)
     }
 }
 
@@ -235,31 +274,44 @@ fn compress(inst: &Instance) -> Compressed {
     // takes instead (the hub's route then carries none of that pledge's
     // flow to it), while a need it is reluctant about (factor < 1) must not
     // be reachable through a hub at all: its cell is served by direct arcs.
-    let (mut direct, mut hub) = (Vec::new(), Vec::new());
+    let (mut direct, mut hub, mut lazy) = (Vec::new(), Vec::new(), Vec::new());
     for (pc, pm) in pledge_members.iter().enumerate() {
         let pledge = &inst.pledges[pm[0]];
         let first = |cell: usize| &inst.needs[need_members[cell_members[cell][0]][0]];
-        let factor = |nc: usize| pledge.preference(&inst.needs[need_members[nc][0]]);
-        let reluctant = |cell: usize| !pledge.preferences.is_empty() && cell_members[cell].iter().any(|&nc| factor(nc) < 1.0);
+        // The need classes the pledge names (each a need of its own), and its factor for a cell's beneficiary.
+        let named_here: Vec<(usize, f64)> = pledge.preferences.iter().filter_map(|(k, f)| need_pos.get(k.as_str()).map(|&i| (need_class[i], *f))).collect();
+        let (named_here, cell_of_class) = (&named_here, &cell_of_class);
+        let named_in = move |cell: usize| named_here.iter().filter(move |(nc, _)| cell_of_class[*nc] == cell);
+        let beneficiary_factor = |cell: usize| pledge.preferences.get(cell_keys[cell].0).copied().unwrap_or(1.0);
+        let reluctant = |cell: usize| beneficiary_factor(cell) < 1.0 || named_in(cell).any(|(_, f)| *f < 1.0);
         let arc = |nc: usize| Arc { from: pc, need_class: nc, cost: cost_of(inst.score(pledge, &inst.needs[need_members[nc][0]])) };
         // Direct arcs to the needs of `cell` the pledge favours.
-        let favoured = |cell: usize, direct: &mut Vec<Arc>| {
-            if !pledge.preferences.is_empty() {
-                direct.extend(cell_members[cell].iter().filter(|&&nc| factor(nc) > 1.0).map(|&nc| arc(nc)));
+        // Direct arcs to the needs of `cell` the pledge favours: built
+        // for the needs it names, priced (`Lazy`) for its beneficiary's.
+        let favoured = |cell: usize, direct: &mut Vec<Arc>, lazy: &mut Vec<Lazy>| {
+            if pledge.preferences.is_empty() {
+                return;
+            }
+            direct.extend(named_in(cell).filter(|(_, f)| *f > 1.0).map(|(nc, _)| arc(*nc)));
+            let factor = beneficiary_factor(cell);
+            if factor > 1.0 {
+                lazy.push(Lazy { pledge_class: pc, cell, factor, except: named_in(cell).map(|(nc, _)| *nc).collect() });
             }
         };
         // One cell on its own: through its hub, or wholly direct.
-        let serve = |cell: usize, direct: &mut Vec<Arc>, hub: &mut Vec<(usize, usize)>| {
+        let serve = |cell: usize, direct: &mut Vec<Arc>, hub: &mut Vec<(usize, usize)>, lazy: &mut Vec<Lazy>| {
             if reluctant(cell) {
-                direct.extend(cell_members[cell].iter().map(|&nc| arc(nc)));
+                let except: Vec<usize> = named_in(cell).map(|(nc, _)| *nc).collect();
+                direct.extend(except.iter().map(|&nc| arc(nc)));
+                lazy.push(Lazy { pledge_class: pc, cell, factor: beneficiary_factor(cell), except });
             } else {
                 hub.push((pc, cell_hub[cell]));
-                favoured(cell, direct);
+                favoured(cell, direct, lazy);
             }
         };
         // Cells restricted to some donors: each on its own.
         for cell in (0..cell_members.len()).filter(|&c| cell_keys[c].3.is_some() && pledge.admits(first(c))) {
-            serve(cell, &mut direct, &mut hub);
+            serve(cell, &mut direct, &mut hub, &mut lazy);
         }
         let caps: Vec<Option<Capability>> = if pledge.capabilities.is_empty() { vec![None] } else { pledge.capabilities.iter().copied().map(Some).collect() };
         let sectors: Vec<Option<Sector>> = if pledge.sectors.is_empty() { vec![None] } else { pledge.sectors.iter().copied().map(Some).collect() };
@@ -292,7 +344,7 @@ fn compress(inst: &Instance) -> Compressed {
             }
             named_cells.sort_unstable();
             named_cells.dedup();
-            named_cells.into_iter().for_each(|cell| favoured(cell, &mut direct));
+            named_cells.into_iter().for_each(|cell| favoured(cell, &mut direct, &mut lazy));
             continue;
         }
         // Some reluctance: beneficiary by beneficiary, so that its cells stay off the hubs.
@@ -300,7 +352,7 @@ fn compress(inst: &Instance) -> Compressed {
         for b in bens {
             let cells: Vec<usize> = admitted_open(b).collect();
             if cells.iter().any(|&c| reluctant(c)) {
-                cells.into_iter().for_each(|cell| serve(cell, &mut direct, &mut hub));
+                cells.into_iter().for_each(|cell| serve(cell, &mut direct, &mut hub, &mut lazy));
                 continue;
             }
             for &c in &caps {
@@ -310,7 +362,7 @@ fn compress(inst: &Instance) -> Compressed {
                     }
                 }
             }
-            cells.into_iter().for_each(|cell| favoured(cell, &mut direct));
+            cells.into_iter().for_each(|cell| favoured(cell, &mut direct, &mut lazy));
         }
     }
     let cell_arcs = cell_members
@@ -319,7 +371,8 @@ fn compress(inst: &Instance) -> Compressed {
         .flat_map(|(cell, ncs)| ncs.iter().map(move |&nc| (cell, nc)))
         .map(|(cell, nc)| Arc { from: cell_hub[cell], need_class: nc, cost: cost_of(value(nc)) })
         .collect();
-    Compressed { need_class, need_members, pledge_members, direct, hub, refine, cell_arcs, hubs: restricted }
+    let value = (0..need_members.len()).map(value).collect();
+    Compressed { need_class, need_members, pledge_members, direct, hub, refine, cell_arcs, hubs: restricted, lazy, cell_members, value }
 }
 
 /// Where each kind of arc starts in the class network, and the first need
@@ -329,6 +382,8 @@ struct Layout {
     hub: usize,
     refine: usize,
     cell: usize,
+    /// The first arc priced in (`price_in`): after the network's.
+    added: usize,
     need_node: usize,
 }
 
@@ -336,7 +391,7 @@ struct Layout {
 /// per-pledge balances: pledge classes supply their balances, need classes
 /// demand their remainders, and the solver's free disposal lets money stay
 /// with its pledge and a need go unfunded at no cost (no sink node).
-fn network(comp: &Compressed, remainders: &[i64], balances: &[i64]) -> Result<(Network, Layout), SolveError> {
+fn network(comp: &Compressed, first_priced: &[Arc], remainders: &[i64], balances: &[i64]) -> Result<(Network, Layout), SolveError> {
     let (pl, nl, hl) = (comp.pledge_members.len(), comp.need_members.len(), comp.hubs);
     let (need_node, hub_node) = (|nc: usize| pl + nc, |h: usize| pl + nl + h);
     let mut net = Network::with_nodes(pl + nl + hl);
@@ -369,15 +424,20 @@ fn network(comp: &Compressed, remainders: &[i64], balances: &[i64]) -> Result<(N
     for arc in &comp.cell_arcs {
         net.add_arc(hub_node(arc.from), need_node(arc.need_class), INF, arc.cost);
     }
-    Ok((net, Layout { direct: direct_start, hub: hub_start, refine: refine_start, cell: cell_start, need_node: need_node(0) }))
+    let added = net.source.len();
+    for arc in first_priced {
+        net.add_arc(arc.from, need_node(arc.need_class), INF, arc.cost);
+    }
+    Ok((net, Layout { direct: direct_start, hub: hub_start, refine: refine_start, cell: cell_start, added, need_node: need_node(0) }))
 }
 
 /// The (pledge class, need class, cents) flows of a solved class network.
-fn class_flows(comp: &Compressed, layout: &Layout, flow: &[i64]) -> Vec<(usize, usize, i64)> {
+fn class_flows(comp: &Compressed, layout: &Layout, added: &[Arc], flow: &[i64]) -> Vec<(usize, usize, i64)> {
     let hl = comp.hubs;
     let (direct_start, hub_start, refine_start, cell_start) = (layout.direct, layout.hub, layout.refine, layout.cell);
-    let mut out: Vec<(usize, usize, i64)> =
-        comp.direct.iter().zip(&flow[direct_start..hub_start]).filter(|(_, f)| **f > 0).map(|(a, f)| (a.from, a.need_class, *f)).collect();
+    let direct = comp.direct.iter().zip(&flow[direct_start..hub_start]);
+    let priced_in = added.iter().zip(&flow[layout.added..]);
+    let mut out: Vec<(usize, usize, i64)> = direct.chain(priced_in).filter(|(_, f)| **f > 0).map(|(a, f)| (a.from, a.need_class, *f)).collect();
     // Trace each hub's throughput back to the pledge classes that fed it,
     // coarsest hubs first (north-west corner; hub arcs cost nothing, so any
     // split has the same value).
@@ -425,6 +485,54 @@ fn class_flows(comp: &Compressed, layout: &Layout, flow: &[i64]) -> Vec<(usize, 
     out
 }
 
+/// Adds to the solved network the arcs of reluctant cells (`Lazy`) whose
+/// reduced cost is negative — at most `PRICED_IN_PER_PLEDGE` per pledge
+/// class, the most negative — and solves again from the last basis, until
+/// none has: then no arc of the LP, built or not, could improve the
+/// optimum, which is therefore the optimum over all of them. An arc already
+/// built has a reduced cost of at least 0 at an optimum, so none is added
+/// twice.
+fn price_in(comp: &Compressed, layout: &Layout, solver: &mut simplex::Solver, added: &mut Vec<Arc>, per_pledge: usize) {
+    loop {
+        let pi = solver.potentials();
+        let new = improving(comp, per_pledge, |pc, nc| pi[pc] - pi[layout.need_node + nc]);
+        if new.is_empty() {
+            return;
+        }
+        let arcs: Vec<(usize, usize, i64)> = new.iter().map(|a| (a.from, layout.need_node + a.need_class, a.cost)).collect();
+        solver.add_arcs_and_resolve(&arcs);
+        added.extend(new);
+    }
+}
+
+/// The arcs of reluctant and favoured cells (`Lazy`) whose cost plus
+/// `shift(pledge class, need class)` (the difference of their potentials)
+/// is negative: at most `PRICED_IN_PER_PLEDGE` per pledge class, the most
+/// negative.
+fn improving(comp: &Compressed, per_pledge: usize, shift: impl Fn(usize, usize) -> i64) -> Vec<Arc> {
+    let mut found: Vec<(i64, usize, i64)> = Vec::new();
+    let mut new: Vec<Arc> = Vec::new();
+    for group in comp.lazy.chunk_by(|a, b| a.pledge_class == b.pledge_class) {
+        let pc = group[0].pledge_class;
+        found.clear();
+        for lazy in group {
+            for &nc in comp.cell_members[lazy.cell].iter().filter(|nc| !lazy.except.contains(nc)) {
+                let cost = cost_of(comp.value[nc] * lazy.factor);
+                let reduced = cost + shift(pc, nc);
+                if reduced < 0 {
+                    found.push((reduced, nc, cost));
+                }
+            }
+        }
+        if found.len() > per_pledge {
+            found.select_nth_unstable(per_pledge);
+            found.truncate(per_pledge);
+        }
+        new.extend(found.iter().map(|&(_, need_class, cost)| Arc { from: pc, need_class, cost }));
+    }
+    new
+}
+
 /// Splits class flows over members: (pledge, need, cents) triples.
 fn expand(comp: &Compressed, flows: &[(usize, usize, i64)], remainders: &mut [i64], balances: &mut [i64]) -> Vec<(usize, usize, i64)> {
     let mut pcur = vec![0usize; comp.pledge_members.len()];
@@ -463,18 +571,30 @@ fn objective(inst: &Instance, pairs: &[(usize, usize, i64)]) -> f64 {
 }
 
 pub fn allocate(inst: &Instance) -> Result<Solution, SolveError> {
+    allocate_pricing_in(inst, PRICED_IN_PER_PLEDGE)
+}
+
+/// `allocate`, pricing in at most `per_pledge` arcs per pledge class and
+/// round (`price_in`). The optimum is the same for any `per_pledge` ≥ 1;
+/// the tests use 1, to go through many rounds on small instances.
+#[doc(hidden)]
+pub fn allocate_pricing_in(inst: &Instance, per_pledge: usize) -> Result<Solution, SolveError> {
+    let per_pledge = per_pledge.max(1);
     let started = Instant::now();
     let comp = compress(inst);
     let balances: Vec<i64> = inst.pledges.iter().map(|p| p.balance).collect();
     let mut remainders: Vec<i64> = inst.needs.iter().map(|n| n.remainder).collect();
 
-    let (net, layout) = network(&comp, &remainders, &balances)?;
+    // The first priced arcs: each pledge class's best-scoring.
+    let mut added = improving(&comp, per_pledge, |_, _| 0);
+    let (net, layout) = network(&comp, &added, &remainders, &balances)?;
     // Leaving a set-aside need unfunded is rewarded above any score: the
     // LP, solved again from its last basis, then funds it with nothing.
-    let set_aside_cost = net.cost.iter().map(|c| c.abs()).max().unwrap_or(0).saturating_add(1);
+    let set_aside_cost = comp.cost_bound().saturating_add(1);
     // Money may stay with its pledge, and a need may go unfunded.
     let mut solver = simplex::Solver::with_free_disposal(&net, set_aside_cost)?;
-    let mut flows = class_flows(&comp, &layout, &solver.flow()?);
+    price_in(&comp, &layout, &mut solver, &mut added, per_pledge);
+    let mut flows = class_flows(&comp, &layout, &added, &solver.flow()?);
     let class_score = |pc: usize, nc: usize| inst.score(&inst.pledges[comp.pledge_members[pc][0]], &inst.needs[comp.need_members[nc][0]]);
     let upper_bound: f64 = flows.iter().map(|&(pc, nc, f)| class_score(pc, nc) * (f as f64) / 100.0).sum();
 
@@ -500,7 +620,8 @@ pub fn allocate(inst: &Instance) -> Result<Solution, SolveError> {
             raised.push((layout.need_node + comp.need_class[i], -set_aside_cost));
         }
         solver.resolve_with_unmet_costs(&raised);
-        flows = class_flows(&comp, &layout, &solver.flow()?);
+        price_in(&comp, &layout, &mut solver, &mut added, per_pledge);
+        flows = class_flows(&comp, &layout, &added, &solver.flow()?);
     }
     let nothing_set_aside = set_aside.is_empty();
     let mut left = balances.clone();
@@ -553,7 +674,7 @@ pub fn allocate(inst: &Instance) -> Result<Solution, SolveError> {
             pairs: allocations.len(),
             need_classes: comp.need_members.len(),
             pledge_classes: comp.pledge_members.len(),
-            arcs: comp.arc_count(),
+            arcs: comp.arc_count() + added.len(),
             seconds: started.elapsed().as_secs_f64(),
         },
         allocations,

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use proptest::prelude::*;
 use tallinn_allocate::model::{Need, Pledge, Weights};
-use tallinn_allocate::{Instance, SCORE_SCALE, allocate, parse_instance};
+use tallinn_allocate::{Instance, SCORE_SCALE, allocate, allocate_pricing_in, parse_instance};
 use tallinn_core::need::{Capability, Sector, Urgency};
 
 /// Min-cost max-flow by successive shortest paths (Bellman-Ford) on the
@@ -218,6 +218,11 @@ proptest! {
         prop_assert_eq!(&sol.objective, &sol.upper_bound);
         // Deterministic.
         prop_assert_eq!(sol.allocations, allocate(&inst).unwrap().allocations);
+        // Pricing in one arc per pledge class and round reaches the same optimum.
+        let one_by_one = allocate_pricing_in(&inst, 1).unwrap();
+        check_feasible(&inst, &one_by_one);
+        let theirs: f64 = one_by_one.objective.parse().unwrap();
+        prop_assert!((theirs - best).abs() <= 1e-6 * best.max(1.0) + 0.01, "one by one {theirs}, exact {best}");
     }
 
     #[test]
@@ -294,20 +299,21 @@ fn bad_input_names_the_problem() {
 #[test]
 fn every_generator_at_small_sizes_gives_the_exact_optimum() {
     use tallinn_allocate::generate::{Shape, instance};
-    for shape in Shape::ALL {
+    for (shape, per_pledge) in Shape::ALL.into_iter().flat_map(|s| [(s, usize::MAX), (s, 1)]) {
         for seed in 0..12 {
             let inst = instance(shape, 60, 12, seed);
-            let sol = allocate(&inst).unwrap();
+            // All the arcs of favoured and reluctant cells at once, and one per pledge class and round.
+            let sol = allocate_pricing_in(&inst, per_pledge).unwrap();
             check_feasible(&inst, &sol);
             let ours: f64 = sol.objective.parse().unwrap();
             if shape == Shape::Lumpy {
                 let bound: f64 = sol.upper_bound.parse().unwrap();
                 let lp = exact(&inst, &[], &[]).unwrap();
-                assert!((bound - lp).abs() <= 1e-6 * lp.max(1.0) + 0.01, "{shape:?} {seed}: bound {bound} is the LP {lp}");
+                assert!((bound - lp).abs() <= 1e-6 * lp.max(1.0) + 0.01, "{shape:?} {seed} (at most {per_pledge} a round): bound {bound} is the LP {lp}");
                 assert!(ours <= bound + 0.01, "{shape:?} {seed}");
             } else {
                 let best = exact(&inst, &[], &[]).unwrap();
-                assert!((ours - best).abs() <= 1e-6 * best.max(1.0) + 0.01, "{shape:?} {seed}: ours {ours}, exact {best}");
+                assert!((ours - best).abs() <= 1e-6 * best.max(1.0) + 0.01, "{shape:?} {seed} (at most {per_pledge} a round): ours {ours}, exact {best}");
                 assert_eq!(sol.gap, 0.0);
             }
         }
