@@ -90,7 +90,8 @@ struct Compressed {
     cell_arcs: Vec<Arc>,
     /// Hubs, coarsest first (every `refine` arc goes forward).
     hubs: usize,
-    /// Cells a pledge class is reluctant about: priced, not built (`price_in`).
+    /// Cells whose beneficiary a pledge class favours or is reluctant
+    /// about: their direct arcs are priced, not built (`price_in`).
     lazy: Vec<Lazy>,
     /// Each cell's need classes.
     cell_members: Vec<Vec<usize>>,
@@ -99,13 +100,14 @@ struct Compressed {
     value: Vec<f64>,
 }
 
-/// Arcs from a pledge class to every need class of a cell it is reluctant
-/// about, at `value × factor` (the pledge's factor for the cell's
-/// beneficiary) — except the need classes it names, which have direct arcs
-/// at their own factor. Such a pledge must reach each of those needs by its
-/// own arc (a hub would overstate its score), so these are most of the
-/// graph's arcs when donors state reluctance; `price_in` builds only those
-/// the optimum may use.
+/// Arcs from a pledge class to every need class of a cell, at `value ×
+/// factor` (the pledge's factor for the cell's beneficiary, or 1 where the
+/// cell is reluctant only about a need it names) — except the need classes
+/// it names, which have built direct arcs at their own factor. A hub scores
+/// a need at its value alone, which understates a favoured need and
+/// overstates one the pledge is reluctant about, so such needs are reached
+/// by arcs of their own: most of the graph's arcs once donors state
+/// preferences. `price_in` builds only those the optimum may use.
 struct Lazy {
     pledge_class: usize,
     cell: usize,
@@ -114,8 +116,9 @@ struct Lazy {
 }
 
 /// At most this many priced-in arcs per pledge class and round, the most
-/// improving (docs/benchmarks.md: fewer take more rounds, more grow the
-/// graph with arcs the optimum does not use).
+/// improving, and as many of each pledge class's best-scoring to start
+/// (ADR 0027: fewer take more rounds, each slower to resume from; more
+/// make the first solve slower).
 const PRICED_IN_PER_PLEDGE: usize = 128;
 
 impl Compressed {
@@ -285,7 +288,6 @@ fn compress(inst: &Instance) -> Compressed {
         let beneficiary_factor = |cell: usize| pledge.preferences.get(cell_keys[cell].0).copied().unwrap_or(1.0);
         let reluctant = |cell: usize| beneficiary_factor(cell) < 1.0 || named_in(cell).any(|(_, f)| *f < 1.0);
         let arc = |nc: usize| Arc { from: pc, need_class: nc, cost: cost_of(inst.score(pledge, &inst.needs[need_members[nc][0]])) };
-        // Direct arcs to the needs of `cell` the pledge favours.
         // Direct arcs to the needs of `cell` the pledge favours: built
         // for the needs it names, priced (`Lazy`) for its beneficiary's.
         let favoured = |cell: usize, direct: &mut Vec<Arc>, lazy: &mut Vec<Lazy>| {
