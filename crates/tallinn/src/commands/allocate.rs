@@ -11,7 +11,16 @@ use super::read_file;
 pub fn offline(input: &Path, output: Option<&Path>) -> anyhow::Result<()> {
     let text = read_file(input)?;
     let instance = tallinn_allocate::parse_instance(&text).with_context(|| format!("{} is not a valid allocation instance", input.display()))?;
-    let solution = tallinn_allocate::allocate(&instance)?;
+    // Hard instances take seconds: a spinner on stderr while the engine works.
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} allocate: {msg} [{elapsed}]").unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    bar.set_message(format!("{} needs x {} pledges", instance.needs.len(), instance.pledges.len()));
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    let solved = tallinn_allocate::allocate(&instance);
+    bar.finish_and_clear();
+    let solution = solved?;
     write(&solution, output)?;
     eprintln!(
         "tallinn: {} allocations, objective {} (upper bound {}, gap {:.6}), {} needs left with a gap, {:.3} s",
