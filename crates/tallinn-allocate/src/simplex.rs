@@ -51,6 +51,8 @@ pub enum SimplexError {
     CostOverflow,
     #[error("the network has more nodes than the solver can index")]
     TooLarge,
+    #[error("an added arc names no node of the network, or costs more than the bound given at the start")]
+    InvalidArc,
 }
 
 /// Solves `net`, returning the flow on each arc.
@@ -115,21 +117,25 @@ impl Solver {
     /// Adds arcs `(from, to, cost)` of unbounded capacity, numbered after
     /// the network's and earlier added ones in `flow`, and solves again
     /// from the current basis (an arc out of the tree at flow 0 keeps it
-    /// feasible). Costs must stay within the bound given at the start.
-    pub fn add_arcs_and_resolve(&mut self, arcs: &[(usize, usize, i64)]) {
+    /// feasible). `InvalidArc`, and nothing added, if an arc names no node
+    /// or costs more than the bound given at the start.
+    pub fn add_arcs_and_resolve(&mut self, arcs: &[(usize, usize, i64)]) -> Result<(), SimplexError> {
         let s = &mut self.0;
+        // All or none: a flow per arc asked for, numbered as promised.
+        if arcs.iter().any(|&(from, to, cost)| from >= s.node_num || to >= s.node_num || cost.unsigned_abs() > s.cost_bound.unsigned_abs()) {
+            return Err(SimplexError::InvalidArc);
+        }
         for &(from, to, cost) in arcs {
-            if from < s.node_num && to < s.node_num {
-                s.source.push(from);
-                s.target.push(to);
-                s.cap.push(INF);
-                s.cost.push(cost.clamp(-s.cost_bound, s.cost_bound));
-                s.flow.push(0);
-                s.state.push(STATE_LOWER);
-            }
+            s.source.push(from);
+            s.target.push(to);
+            s.cap.push(INF);
+            s.cost.push(cost);
+            s.flow.push(0);
+            s.state.push(STATE_LOWER);
         }
         s.block_size = block_size(s.source.len());
         s.run();
+        Ok(())
     }
 
     /// Gives arcs new costs (within the bound given to `new`) and solves again.
@@ -762,13 +768,26 @@ mod tests {
             let cost = |net: &Network, flow: &[i64]| flow.iter().zip(&net.cost).map(|(f, c)| f * c).sum::<i64>();
             let best = cost(&whole, &Solver::with_free_disposal(&whole, 20).unwrap().flow().unwrap());
             let mut solver = Solver::with_free_disposal(&first, 20).unwrap();
-            solver.add_arcs_and_resolve(&added);
+            solver.add_arcs_and_resolve(&added).unwrap();
             let flow = solver.flow().unwrap();
             let mut both = first.clone();
             for &(u, v, c) in &added { both.add_arc(u, v, INF, c); }
             proptest::prop_assert_eq!(flow.len(), both.source.len());
             proptest::prop_assert_eq!(cost(&both, &flow), best);
         }
+    }
+
+    #[test]
+    fn an_arc_to_no_node_or_above_the_bound_is_refused_and_nothing_added() {
+        let mut net = Network::with_nodes(2);
+        net.supply = vec![5, -5];
+        net.add_arc(0, 1, INF, -1);
+        let mut solver = Solver::with_free_disposal(&net, 10).unwrap();
+        assert_eq!(solver.add_arcs_and_resolve(&[(0, 1, -2), (0, 7, -2)]), Err(SimplexError::InvalidArc));
+        assert_eq!(solver.add_arcs_and_resolve(&[(0, 1, -11)]), Err(SimplexError::InvalidArc));
+        assert_eq!(solver.flow().unwrap(), vec![5]);
+        assert_eq!(solver.add_arcs_and_resolve(&[(0, 1, -2)]), Ok(()));
+        assert_eq!(solver.flow().unwrap(), vec![0, 5]);
     }
 
     #[test]

@@ -494,15 +494,15 @@ fn class_flows(comp: &Compressed, layout: &Layout, added: &[Arc], flow: &[i64]) 
 /// optimum, which is therefore the optimum over all of them. An arc already
 /// built has a reduced cost of at least 0 at an optimum, so none is added
 /// twice.
-fn price_in(comp: &Compressed, layout: &Layout, solver: &mut simplex::Solver, added: &mut Vec<Arc>, per_pledge: usize) {
+fn price_in(comp: &Compressed, layout: &Layout, solver: &mut simplex::Solver, added: &mut Vec<Arc>, per_pledge: usize) -> Result<(), SolveError> {
     loop {
         let pi = solver.potentials();
         let new = improving(comp, per_pledge, |pc, nc| pi[pc] - pi[layout.need_node + nc]);
         if new.is_empty() {
-            return;
+            return Ok(());
         }
         let arcs: Vec<(usize, usize, i64)> = new.iter().map(|a| (a.from, layout.need_node + a.need_class, a.cost)).collect();
-        solver.add_arcs_and_resolve(&arcs);
+        solver.add_arcs_and_resolve(&arcs)?;
         added.extend(new);
     }
 }
@@ -595,7 +595,7 @@ pub fn allocate_pricing_in(inst: &Instance, per_pledge: usize) -> Result<Solutio
     let set_aside_cost = comp.cost_bound().saturating_add(1);
     // Money may stay with its pledge, and a need may go unfunded.
     let mut solver = simplex::Solver::with_free_disposal(&net, set_aside_cost)?;
-    price_in(&comp, &layout, &mut solver, &mut added, per_pledge);
+    price_in(&comp, &layout, &mut solver, &mut added, per_pledge)?;
     let mut flows = class_flows(&comp, &layout, &added, &solver.flow()?);
     let class_score = |pc: usize, nc: usize| inst.score(&inst.pledges[comp.pledge_members[pc][0]], &inst.needs[comp.need_members[nc][0]]);
     let upper_bound: f64 = flows.iter().map(|&(pc, nc, f)| class_score(pc, nc) * (f as f64) / 100.0).sum();
@@ -622,7 +622,7 @@ pub fn allocate_pricing_in(inst: &Instance, per_pledge: usize) -> Result<Solutio
             raised.push((layout.need_node + comp.need_class[i], -set_aside_cost));
         }
         solver.resolve_with_unmet_costs(&raised);
-        price_in(&comp, &layout, &mut solver, &mut added, per_pledge);
+        price_in(&comp, &layout, &mut solver, &mut added, per_pledge)?;
         flows = class_flows(&comp, &layout, &added, &solver.flow()?);
     }
     let nothing_set_aside = set_aside.is_empty();
