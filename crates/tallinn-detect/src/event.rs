@@ -210,7 +210,8 @@ impl<'a> Builder<'a> {
 
 /// An address without its zone (`fe80::1%eth0`): what `Builder::address` keeps.
 pub fn bare_address(value: &str) -> &str {
-    value.split('%').next().unwrap_or(value)
+    // Up to the first `%` (an ASCII byte: a character boundary).
+    memchr::memchr(b'%', value.as_bytes()).map_or(value, |at| &value[..at])
 }
 
 /// Whether `Builder::address` takes `value` as an address.
@@ -275,7 +276,9 @@ impl Derivations {
                 f(bare_address(name));
             }
         }
-        if self.zone && bytes.contains(&b'%') && wanted(bare_address(value).len()) {
+        // The `memchr` crate's search: the standard one is slow to start
+        // on strings this short, and every string of every line comes here.
+        if self.zone && memchr::memchr(b'%', bytes).is_some() && wanted(bare_address(value).len()) {
             f(bare_address(value));
         }
         if self.colons {

@@ -150,6 +150,71 @@ pub(crate) fn texts<'a>(map: &Map<'a>, key: &str) -> impl Iterator<Item = &'a st
 /// the offset (`+0100`), or with no offset at all (read as UTC); in
 /// microseconds since the epoch.
 pub fn timestamp(text: &str) -> Option<i64> {
+    plain_timestamp(text).or_else(|| timestamp_by_jiff(text))
+}
+
+/// The shape nearly every sensor writes — `YYYY-MM-DDTHH:MM:SS`, an
+/// optional fraction of up to nine digits, and `Z`, `±HH:MM`, `±HHMM` or
+/// nothing — read by hand: every line of a log has one, and the general
+/// parser costs as much as the rest of the line's glance. `None` for
+/// anything else, and for what it does not judge alone (instants before
+/// 1970 or after 9000 (the general parser's range ends in 9999), leap
+/// seconds, offsets of a day or more, `-00:00`), which the
+/// general parser then reads; where this answers, it answers as that
+/// parser does (a property test holds them together).
+fn plain_timestamp(text: &str) -> Option<i64> {
+    let b = text.as_bytes();
+    let digits = |at: usize, len: usize| -> Option<i64> {
+        let part = b.get(at..at + len)?;
+        part.iter().all(u8::is_ascii_digit).then(|| part.iter().fold(0i64, |n, d| n * 10 + i64::from(d - b'0')))
+    };
+    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let (year, month, day) = (digits(0, 4)?, digits(5, 2)?, digits(8, 2)?);
+    let (hour, minute, second) = (digits(11, 2)?, digits(14, 2)?, digits(17, 2)?);
+    let mut at = 19;
+    let mut micros = 0i64;
+    if b.get(at) == Some(&b'.') {
+        let len = b[at + 1..].iter().take_while(|d| d.is_ascii_digit()).count();
+        if len == 0 || len > 9 {
+            return None;
+        }
+        let fraction = digits(at + 1, len)?;
+        micros = if len >= 6 { fraction / 10i64.pow(len as u32 - 6) } else { fraction * 10i64.pow(6 - len as u32) };
+        at += 1 + len;
+    }
+    let offset_minutes = match &b[at..] {
+        [] | [b'Z'] => 0,
+        [sign @ (b'+' | b'-'), rest @ ..] if rest.len() == 4 || (rest.len() == 5 && rest[2] == b':') => {
+            let (h, m) = (digits(at + 1, 2)?, digits(at + rest.len() - 1, 2)?);
+            if h > 23 || m > 59 || (*sign == b'-' && h == 0 && m == 0) {
+                return None;
+            }
+            if *sign == b'-' { -(h * 60 + m) } else { h * 60 + m }
+        }
+        _ => return None,
+    };
+    if !(1970..=9000).contains(&year) || !(1..=12).contains(&month) || hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days_in_month = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month as usize - 1];
+    if !(1..=days_in_month).contains(&day) {
+        return None;
+    }
+    // Days from 1970-01-01 to the civil date (Hinnant's days_from_civil).
+    let (y, m) = if month <= 2 { (year - 1, month + 9) } else { (year, month - 3) };
+    let era_year = y.rem_euclid(400);
+    let day_of_year = (153 * m + 2) / 5 + day - 1;
+    let day_of_era = era_year * 365 + era_year / 4 - era_year / 100 + day_of_year;
+    let days = y.div_euclid(400) * 146_097 + day_of_era - 719_468;
+    let seconds = days * 86_400 + hour * 3_600 + minute * 60 + second - offset_minutes * 60;
+    (seconds >= 0).then(|| seconds * 1_000_000 + micros)
+}
+
+/// [`timestamp`] by the general parser.
+fn timestamp_by_jiff(text: &str) -> Option<i64> {
     use jiff::Timestamp;
     if let Ok(t) = text.parse::<Timestamp>() {
         return Some(t.as_microsecond());
@@ -188,6 +253,38 @@ mod tests {
         assert_eq!(timestamp("1969-12-31T16:04:21.000000-0800"), Some(261_000_000));
         assert_eq!(epoch_seconds(&Json::Number(serde_json::Number::from_f64(1591367999.305988).unwrap())), Some(1_591_367_999_305_988));
         assert_eq!(timestamp("yesterday"), None);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 4096, ..Default::default() })]
+
+        #[test]
+        fn plain_timestamps_are_read_as_the_general_parser_reads_them(
+            text in "(19[5-9][0-9]|20[0-9]{2}|9999)-(0[0-9]|1[0-3])-[0-3][0-9]T[0-2][0-9]:[0-6][0-9]:[0-6][0-9](\\.[0-9]{0,10})?(Z|z|[+-][0-2][0-9]:?[0-6][0-9])?"
+        ) {
+            let general = timestamp_by_jiff(&text);
+            let plain = plain_timestamp(&text);
+            proptest::prop_assert!(plain.is_none() || plain == general, "{text:?}: {plain:?} against {general:?}");
+        }
+    }
+
+    #[test]
+    fn the_usual_shapes_are_read_by_hand() {
+        for text in [
+            "2017-04-07T22:24:37.251547+0100",
+            "2017-04-07T21:24:37.251547Z",
+            "2026-11-01T00:00:00.000000+0000",
+            "2024-02-29T23:59:59+05:30",
+            "2017-04-07T21:24:37.1",
+        ] {
+            assert_eq!(plain_timestamp(text), timestamp_by_jiff(text), "{text}");
+            assert!(plain_timestamp(text).is_some(), "{text} is read by hand");
+        }
+        for text in
+            ["2023-02-29T00:00:00Z", "2017-04-07T24:00:00Z", "2017-13-01T00:00:00Z", "2017-04-07T21:24:60Z", "1969-12-31T23:59:59Z", "2017-04-07 21:24:37Z"]
+        {
+            assert_eq!(plain_timestamp(text), None, "{text} is left to the general parser");
+        }
     }
 
     #[test]

@@ -502,7 +502,7 @@ fn work(
     let next = || rx.lock().ok()?.recv().ok();
     while let Some(batch) = next() {
         let (before_events, before_matches) = (found.tally.events, found.tally.matches);
-        for (i, line) in batch.text.lines().enumerate() {
+        for (i, line) in super::lines::lines(&batch.text).enumerate() {
             if line.trim().is_empty() {
                 continue;
             }

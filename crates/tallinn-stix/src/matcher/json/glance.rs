@@ -205,7 +205,27 @@ impl<'a> Glance<'a> {
         if let Some(b'e' | b'E' | b'0'..=b'9') = self.bytes.get(self.at) {
             return None;
         }
-        if keep { Json::parse(&self.text[start..self.at], self.arena).ok() } else { Some(Json::Null) }
+        if !keep {
+            return Some(Json::Null);
+        }
+        let token = &self.bytes[start..self.at];
+        // A plain integer of up to 18 digits fits i64 and u64 alike: it is
+        // the reader's number (`read::Reader::number`), made here without
+        // setting up a reader. Fractions, longer integers and `-0` (a float
+        // there) are left to the reader itself.
+        let (negative, digits) = match token.split_first() {
+            Some((b'-', rest)) => (true, rest),
+            _ => (false, token),
+        };
+        if digits.len() <= 18 && digits.iter().all(u8::is_ascii_digit) {
+            let n = digits.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
+            match (negative, n) {
+                (false, n) => return Some(Json::Number(serde_json::Number::from(n))),
+                (true, n) if n != 0 => return Some(Json::Number(serde_json::Number::from(-(n as i64)))),
+                _ => {}
+            }
+        }
+        Json::parse(&self.text[start..self.at], self.arena).ok()
     }
 
     fn digits(&mut self) {
@@ -315,6 +335,29 @@ mod tests {
         // Keys repeat only within one object; the same key in two is fine.
         agrees(r#"{"a":{"k":1},"b":{"k":2},"k":[{"k":3},{"k":4}]}"#).unwrap();
         assert!(by_the_glance(r#"{"a":{"k":1},"b":{"k":2},"k":[{"k":3},{"k":4}]}"#).is_some());
+    }
+
+    #[test]
+    fn kept_numbers_are_the_readers() {
+        for n in [
+            "0",
+            "-0",
+            "7",
+            "-7",
+            "123456789012345678",
+            "-123456789012345678",
+            "999999999999999999",
+            "1234567890123456789",
+            "-9223372036854775808",
+            "18446744073709551615",
+            "18446744073709551616",
+            "2.5",
+            "-0.0",
+        ] {
+            let line = format!("{{\"n\":{n},\"m\":[{n}]}}");
+            assert!(by_the_glance(&line).is_some(), "{line} is read");
+            agrees(&line).unwrap();
+        }
     }
 
     fn any_json() -> impl Strategy<Value = Value> {
