@@ -105,13 +105,14 @@ impl Solver {
     pub fn flow(&self) -> Result<Vec<i64>, SimplexError> {
         let (m, n) = (self.0.arc_num, self.0.node_num);
         // Arc m + u is node u's arc to the root, whatever its number inside.
-        let through_root = |u: usize| self.0.flow[m + u] != 0 && (!self.0.free_disposal || self.0.supply[u] == 0);
+        let through_root = |u: usize| self.0.flow[self.0.stored(m + u)] != 0 && (!self.0.free_disposal || self.0.supply[u] == 0);
         if (0..n).any(through_root) {
             return Err(SimplexError::Infeasible);
         }
         // The network's arcs, then those added since (stored after the
         // arcs to the root).
-        Ok(self.0.flow[..m].iter().chain(&self.0.flow[m + n..]).copied().collect())
+        let network = (0..m).map(|e| self.0.flow[self.0.stored(e)]);
+        Ok(network.chain(self.0.flow[m + n..].iter().copied()).collect())
     }
 
     /// The node potentials of the current basis: an arc `u → v` of cost `c`
@@ -149,7 +150,7 @@ impl Solver {
         let (m, n) = (self.0.arc_num, self.0.node_num);
         for &(arc, cost) in changes {
             // Added arcs are stored after the arcs to the root.
-            let arc = if arc < m { arc } else { arc.saturating_add(n) };
+            let arc = if arc < m { self.0.stored(arc) } else { arc.saturating_add(n) };
             if arc < self.0.cost.len() {
                 self.0.cost[arc] = cost;
             }
@@ -165,7 +166,8 @@ impl Solver {
     pub fn resolve_with_unmet_costs(&mut self, changes: &[(usize, i64)]) {
         for &(node, cost) in changes {
             if self.0.free_disposal && node < self.0.node_num && self.0.supply[node] < 0 {
-                self.0.cost[self.0.arc_num + node] = cost;
+                let e = self.0.stored(self.0.arc_num + node);
+                self.0.cost[e] = cost;
             }
         }
         self.0.recompute_potentials();
@@ -188,6 +190,10 @@ struct Simplex {
     /// Nodes are renumbered in thread order from time to time (`relabel`),
     /// so that the walks along the thread read memory in order.
     inside: Vec<u32>,
+    /// Where each of the network's arcs (and, with free disposal, each arc
+    /// to the root) is stored: in a fixed pseudo-random order
+    /// (`shuffle_arcs`). Arcs added later are stored in turn after these.
+    arc_inside: Vec<u32>,
     /// Steps of the thread walks since the last renumbering that did not
     /// go to the next number: the disorder a renumbering would repair.
     jumps: u64,
@@ -225,13 +231,33 @@ struct Simplex {
 
 const NONE: usize = usize::MAX;
 
-/// Arcs priced per block of the block search: 2√m. LEMON uses √m; on the
-/// allocation graphs, whose pivots are dominated by re-pricing subtrees
-/// rather than by the search, twice that takes 10–15 % fewer pivots and
-/// less time (docs/benchmarks.md; 4√m and 8√m fewer pivots still, but the
-/// longer search costs more than they save).
+/// A fixed pseudo-random permutation of `0..n` (Fisher–Yates driven by
+/// SplitMix64 from a constant seed).
+fn shuffled(n: usize) -> Vec<u32> {
+    let mut order: Vec<u32> = (0..n as u32).collect();
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = || {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    };
+    for i in (1..n).rev() {
+        // The bias of a modulo over 64 bits is below 2⁻³² here: irrelevant to an order.
+        let j = (next() % (i as u64 + 1)) as usize;
+        order.swap(i, j);
+    }
+    order
+}
+
+/// Arcs priced per block of the block search: 1.4√m. LEMON uses √m. With
+/// the arcs in caller's order (a block: one or two pledges' arcs) 2√m took
+/// 10–15 % fewer pivots; shuffled (`Simplex::shuffle_arcs`), 1.4√m was the
+/// fastest on `preferences` and `lumpy` and within noise on the others
+/// (√m, 1.4√m, 2√m measured; docs/benchmarks.md).
 fn block_size(arcs: usize) -> usize {
-    ((2.0 * (arcs as f64).sqrt()) as usize).max(10)
+    ((1.4 * (arcs as f64).sqrt()) as usize).max(10)
 }
 
 impl Simplex {
@@ -239,8 +265,9 @@ impl Simplex {
         let n = net.supply.len();
         let m = net.source.len();
         let max_cost = net.cost.iter().map(|c| c.unsigned_abs()).max().unwrap_or(0).max(cost_bound);
-        // The thread's links are u32 (with the root, n + 1 nodes).
-        if u32::try_from(n + 1).is_err() {
+        // The thread's links and arc ends are u32 (with the root, n + 1
+        // nodes), and so are the arcs' places.
+        if u32::try_from(n + 1).is_err() || u32::try_from(m + n).is_err() {
             return Err(SimplexError::TooLarge);
         }
         let art_cost =
@@ -253,6 +280,7 @@ impl Simplex {
             supply: net.supply.clone(),
             free_disposal,
             inside: (0..=n as u32).collect(),
+            arc_inside: Vec::new(),
             jumps: 0,
             #[cfg(test)]
             always_relabel: false,
@@ -327,7 +355,47 @@ impl Simplex {
         if n == 0 {
             s.thread[root] = root as u32;
         }
+        // The arcs to the root stay together after the network's: without
+        // free disposal the block search skips them (shuffling them in as
+        // well measured no better with it).
+        s.shuffle_arcs(m);
         Ok(s)
+    }
+
+    /// Stores the first `k` arcs in a fixed pseudo-random order. The
+    /// block search takes the best arc of the first block that has an
+    /// improving one; callers list arcs by pledge, so in their order a
+    /// block holds one or two pledges' arcs and the pivot it offers is the
+    /// best of a narrow choice. Shuffled, each block samples every pledge: on
+    /// `preferences` at full size 40 % fewer pivots (docs/benchmarks.md).
+    /// Fixed, so that results repeat.
+    fn shuffle_arcs(&mut self, k: usize) {
+        let order = shuffled(k);
+        fn gather<T: Copy>(values: &mut [T], order: &[u32]) {
+            let placed: Vec<T> = order.iter().map(|&e| values[e as usize]).collect();
+            values[..placed.len()].copy_from_slice(&placed);
+        }
+        gather(&mut self.source, &order);
+        gather(&mut self.target, &order);
+        gather(&mut self.cap, &order);
+        gather(&mut self.cost, &order);
+        gather(&mut self.flow, &order);
+        gather(&mut self.state, &order);
+        self.arc_inside = vec![0; k];
+        for (inside, &e) in order.iter().enumerate() {
+            self.arc_inside[e as usize] = inside as u32;
+        }
+        for e in &mut self.pred {
+            if *e < k {
+                *e = self.arc_inside[*e] as usize;
+            }
+        }
+    }
+
+    /// Where arc `e`, numbered as the caller's network and the arcs to the
+    /// root are, is stored.
+    fn stored(&self, e: usize) -> usize {
+        self.arc_inside.get(e).map_or(e, |&i| i as usize)
     }
 
     /// Potentials that price every tree arc at zero reduced cost, from
@@ -644,10 +712,7 @@ impl Simplex {
         permute(&mut self.pred_dir, &new_of, std::convert::identity);
         permute(&mut self.thread, &new_of, |v: u32| new_of[v as usize]);
         permute(&mut self.rev_thread, &new_of, |v: u32| new_of[v as usize]);
-        for v in self.source.iter_mut().chain(self.target.iter_mut()) {
-            *v = new_of[*v as usize];
-        }
-        for v in &mut self.inside {
+        for v in self.source.iter_mut().chain(self.target.iter_mut()).chain(self.inside.iter_mut()) {
             *v = new_of[*v as usize];
         }
         self.jumps = 0;
@@ -918,6 +983,18 @@ mod tests {
         assert_eq!(solver.flow().unwrap(), vec![5]);
         assert_eq!(solver.add_arcs_and_resolve(&[(0, 1, -2)]), Ok(()));
         assert_eq!(solver.flow().unwrap(), vec![0, 5]);
+    }
+
+    #[test]
+    fn the_shuffle_is_a_fixed_permutation() {
+        for n in [0, 1, 2, 1000] {
+            let order = shuffled(n);
+            let mut sorted = order.clone();
+            sorted.sort_unstable();
+            assert_eq!(sorted, (0..n as u32).collect::<Vec<_>>());
+            assert_eq!(order, shuffled(n), "the same order every time");
+        }
+        assert_ne!(shuffled(1000), (0..1000).collect::<Vec<u32>>());
     }
 
     #[test]
