@@ -277,6 +277,7 @@ fn compress(inst: &Instance) -> Compressed {
     // takes instead (the hub's route then carries none of that pledge's
     // flow to it), while a need it is reluctant about (factor < 1) must not
     // be reachable through a hub at all: its cell is served by direct arcs.
+    let restricted_cells: Vec<usize> = (0..cell_members.len()).filter(|&c| cell_keys[c].3.is_some()).collect();
     let (mut direct, mut hub, mut lazy) = (Vec::new(), Vec::new(), Vec::new());
     for (pc, pm) in pledge_members.iter().enumerate() {
         let pledge = &inst.pledges[pm[0]];
@@ -285,7 +286,8 @@ fn compress(inst: &Instance) -> Compressed {
         let named_here: Vec<(usize, f64)> = pledge.preferences.iter().filter_map(|(k, f)| need_pos.get(k.as_str()).map(|&i| (need_class[i], *f))).collect();
         let (named_here, cell_of_class) = (&named_here, &cell_of_class);
         let named_in = move |cell: usize| named_here.iter().filter(move |(nc, _)| cell_of_class[*nc] == cell);
-        let beneficiary_factor = |cell: usize| pledge.preferences.get(cell_keys[cell].0).copied().unwrap_or(1.0);
+        let beneficiary_factor_of = |b: &str| pledge.preferences.get(b).copied().unwrap_or(1.0);
+        let beneficiary_factor = |cell: usize| beneficiary_factor_of(cell_keys[cell].0);
         let reluctant = |cell: usize| beneficiary_factor(cell) < 1.0 || named_in(cell).any(|(_, f)| *f < 1.0);
         let arc = |nc: usize| Arc { from: pc, need_class: nc, cost: cost_of(inst.score(pledge, &inst.needs[need_members[nc][0]])) };
         // Direct arcs to the needs of `cell` the pledge favours: built
@@ -312,7 +314,7 @@ fn compress(inst: &Instance) -> Compressed {
             }
         };
         // Cells restricted to some donors: each on its own.
-        for cell in (0..cell_members.len()).filter(|&c| cell_keys[c].3.is_some() && pledge.admits(first(c))) {
+        for &cell in restricted_cells.iter().filter(|&&c| pledge.admits(first(c))) {
             serve(cell, &mut direct, &mut hub, &mut lazy);
         }
         let caps: Vec<Option<Capability>> = if pledge.capabilities.is_empty() { vec![None] } else { pledge.capabilities.iter().copied().map(Some).collect() };
@@ -352,18 +354,29 @@ fn compress(inst: &Instance) -> Compressed {
         // Some reluctance: beneficiary by beneficiary, so that its cells stay off the hubs.
         let bens: Vec<&str> = if pledge.beneficiaries.is_empty() { beneficiaries.clone() } else { pledge.beneficiaries.iter().map(String::as_str).collect() };
         for b in bens {
+            let plain = beneficiary_factor_of(b) == 1.0 && !named_here.iter().any(|(nc, _)| cell_keys[cell_of_class[*nc]].0 == b);
+            let hubs_of = |b: &str, hub: &mut Vec<(usize, usize)>| {
+                for &c in &caps {
+                    for &s in &sectors {
+                        if let Some(&h) = hub_of.get(&(c, s, Some(b))) {
+                            hub.push((pc, h));
+                        }
+                    }
+                }
+            };
+            if plain {
+                // No preference touches this beneficiary's cells: its hubs
+                // alone, without looking at each cell (most beneficiaries
+                // of most pledges; a tenth of a full-size solve otherwise).
+                hubs_of(b, &mut hub);
+                continue;
+            }
             let cells: Vec<usize> = admitted_open(b).collect();
             if cells.iter().any(|&c| reluctant(c)) {
                 cells.into_iter().for_each(|cell| serve(cell, &mut direct, &mut hub, &mut lazy));
                 continue;
             }
-            for &c in &caps {
-                for &s in &sectors {
-                    if let Some(&h) = hub_of.get(&(c, s, Some(b))) {
-                        hub.push((pc, h));
-                    }
-                }
-            }
+            hubs_of(b, &mut hub);
             cells.into_iter().for_each(|cell| favoured(cell, &mut direct, &mut lazy));
         }
     }
