@@ -190,9 +190,9 @@ struct Simplex {
     /// Nodes are renumbered in thread order from time to time (`relabel`),
     /// so that the walks along the thread read memory in order.
     inside: Vec<u32>,
-    /// Where each of the network's arcs (and, with free disposal, each arc
-    /// to the root) is stored: in a fixed pseudo-random order
-    /// (`shuffle_arcs`). Arcs added later are stored in turn after these.
+    /// Where each of the network's arcs is stored: in a fixed pseudo-random
+    /// order (`shuffle_arcs`). The arcs to the root and those added later
+    /// are stored in place, after them (`stored`).
     arc_inside: Vec<u32>,
     /// Steps of the thread walks since the last renumbering that did not
     /// go to the next number: the disorder a renumbering would repair.
@@ -362,7 +362,8 @@ impl Simplex {
         Ok(s)
     }
 
-    /// Stores the first `k` arcs in a fixed pseudo-random order. The
+    /// Stores the first `k` arcs in a fixed pseudo-random order (their
+    /// flows, states and the tree's links to them move with them). The
     /// block search takes the best arc of the first block that has an
     /// improving one; callers list arcs by pledge, so in their order a
     /// block holds one or two pledges' arcs and the pivot it offers is the
